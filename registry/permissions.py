@@ -1,0 +1,135 @@
+"""Who may do what: the Actor, the one Permission enum, and `can`/`require`.
+
+Every service function asks `require(session, actor, Permission.X, obj)` before it writes, so
+the rule for "VNSW's secretariat cannot touch WNU" lives here and nowhere else. A secretariat
+administers its network's subtree: the network itself, every organisation that holds (or has
+applied for) a membership in it or in one of its member networks, and organisations it
+registered.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry.errors import NotPermitted
+
+
+class Role(enum.StrEnum):
+    SYSTEM = "system"  # the CLI and seed loader run by whoever operates the server
+    SECRETARIAT = "secretariat"  # administers one network's subtree
+    EDITOR = "editor"  # keeps one organisation's own profile current
+    BOARD = "board"  # reads one network's internal view
+    ANONYMOUS = "anonymous"
+
+
+class Permission(enum.StrEnum):
+    REGISTER_ORGANISATION = "register_organisation"  # obj: the registering network
+    EDIT_PROFILE = "edit_profile"  # obj: the organisation
+    ADMINISTER_ORGANISATION = "administer_organisation"  # status, listing; obj: organisation
+    APPLY_FOR_MEMBERSHIP = "apply_for_membership"  # obj: the applying organisation
+    MANAGE_MEMBERS = "manage_members"  # verify, admit, suspend, ...; obj: the network
+    WITHDRAW_MEMBERSHIP = "withdraw_membership"  # obj: the member organisation
+    READ_CONTACTS = "read_contacts"  # obj: the organisation
+    READ_AUDIT = "read_audit"  # obj: the organisation
+    READ_INTERNAL = "read_internal"  # obj: the network
+    EXTEND_VOCABULARY = "extend_vocabulary"  # obj: the network
+    ISSUE_TOKENS = "issue_tokens"  # obj: the organisation or network the token is for
+    MANAGE_GOVERNANCE = "manage_governance"  # obj: the network
+    IMPORT_BOUNDARIES = "import_boundaries"  # obj: None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting. `label` is what the audit log shows; ids scope the role."""
+
+    role: Role
+    label: str
+    network_id: int | None = None
+    organisation_id: int | None = None
+    token_id: int | None = None
+
+    @classmethod
+    def system(cls, label: str = "system") -> Actor:
+        return cls(Role.SYSTEM, label)
+
+    @classmethod
+    def anonymous(cls) -> Actor:
+        return cls(Role.ANONYMOUS, "anonymous")
+
+
+def ancestor_network_ids(session: Session, organisation_id: int) -> set[int]:
+    """Every network above `organisation_id`, through attached memberships or registration."""
+    from registry.memberships import ATTACHED_STATUSES, Membership  # local: it imports us
+    from registry.organisations import Organisation
+
+    found: set[int] = set()
+    frontier = {organisation_id}
+    while frontier:
+        parents = set(
+            session.scalars(
+                select(Membership.network_id).where(
+                    Membership.member_id.in_(frontier), Membership.status.in_(ATTACHED_STATUSES)
+                )
+            )
+        )
+        parents |= {
+            n
+            for n in session.scalars(
+                select(Organisation.registered_by_id).where(Organisation.id.in_(frontier))
+            )
+            if n is not None
+        }
+        frontier = parents - found - {organisation_id}
+        found |= frontier
+    return found
+
+
+def administers(session: Session, actor: Actor, organisation_id: int) -> bool:
+    """True when `actor` is the secretariat of `organisation_id` or of a network above it."""
+    if actor.role is Role.SYSTEM:
+        return True
+    if actor.role is not Role.SECRETARIAT or actor.network_id is None:
+        return False
+    if actor.network_id == organisation_id:
+        return True
+    return actor.network_id in ancestor_network_ids(session, organisation_id)
+
+
+def can(session: Session, actor: Actor, permission: Permission, obj_id: int | None) -> bool:
+    """The single answer to "may this actor do this to that object?"."""
+    if actor.role is Role.SYSTEM:
+        return True
+    if actor.role is Role.ANONYMOUS:
+        return False
+    own = actor.role is Role.EDITOR and obj_id is not None and actor.organisation_id == obj_id
+    match permission:
+        case Permission.EDIT_PROFILE | Permission.APPLY_FOR_MEMBERSHIP | Permission.WITHDRAW_MEMBERSHIP:
+            return own or (obj_id is not None and administers(session, actor, obj_id))
+        case Permission.READ_CONTACTS | Permission.READ_AUDIT:
+            return own or (obj_id is not None and administers(session, actor, obj_id))
+        case Permission.READ_INTERNAL:
+            if actor.role is Role.BOARD:
+                return actor.network_id == obj_id
+            return obj_id is not None and administers(session, actor, obj_id)
+        case (
+            Permission.REGISTER_ORGANISATION
+            | Permission.ADMINISTER_ORGANISATION
+            | Permission.MANAGE_MEMBERS
+            | Permission.EXTEND_VOCABULARY
+            | Permission.ISSUE_TOKENS
+            | Permission.MANAGE_GOVERNANCE
+        ):
+            return obj_id is not None and administers(session, actor, obj_id)
+        case Permission.IMPORT_BOUNDARIES:
+            return actor.role is Role.SECRETARIAT
+    return False
+
+
+def require(session: Session, actor: Actor, permission: Permission, obj_id: int | None) -> None:
+    """Raise NotPermitted unless `can` says yes."""
+    if not can(session, actor, permission, obj_id):
+        raise NotPermitted(f"{actor.label} may not {permission.value.replace('_', ' ')} here")
