@@ -1,0 +1,163 @@
+"""The gazetteer: boundary sets and the administrative areas they contain.
+
+An area is identified by (boundary set, code): Vietnam's VN-HN exists in the 63-province set
+valid until 2025-06-30 and again in the 34-province set from 2025-07-01. Organisations record
+the areas they serve by code; a code is valid when some boundary set knows it. Geometry is
+optional (a gazetteer entry without a shape is still a valid code) and loaded only on demand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, deferred, mapped_column, relationship
+
+from registry import audit
+from registry.db import Base, Code, JSONDocument, Name, utcnow
+from registry.errors import Conflict, ValidationFailed
+from registry.permissions import Actor, Permission, require
+
+AREA_CODE = re.compile(r"^[A-Z]{2}(?:-[A-Z0-9]{1,6})?$")
+
+
+class BoundarySet(Base):
+    __tablename__ = "boundary_sets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(Code, unique=True)
+    title: Mapped[str] = mapped_column(Name)
+    level: Mapped[int]
+    country: Mapped[str | None] = mapped_column(String(2))
+    valid_from: Mapped[dt.date | None]
+    valid_to: Mapped[dt.date | None]
+    attribution: Mapped[str] = mapped_column(Text, default="")
+    licence: Mapped[str] = mapped_column(String(100), default="")
+    imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    areas: Mapped[list[Area]] = relationship(back_populates="boundary_set", cascade="all, delete-orphan")
+
+
+class Area(Base):
+    __tablename__ = "areas"
+    __table_args__ = (UniqueConstraint("boundary_set_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    boundary_set_id: Mapped[int] = mapped_column(ForeignKey("boundary_sets.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(Code, index=True)
+    name: Mapped[str] = mapped_column(Name)
+    names: Mapped[dict[str, str]] = mapped_column(default=dict)
+    level: Mapped[int]
+    country: Mapped[str] = mapped_column(String(2))
+    parent_code: Mapped[str | None] = mapped_column(Code)
+    # Set-level facts that vary per area, e.g. the provinces a 2025 province merged from.
+    properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    geometry: Mapped[dict[str, Any] | None] = deferred(mapped_column(JSONDocument))
+
+    boundary_set: Mapped[BoundarySet] = relationship(back_populates="areas")
+
+
+@dataclass(frozen=True)
+class AreaRecord:
+    """One area as a boundary reader (geo/) or a seed file hands it to the registry."""
+
+    code: str
+    name: str
+    level: int
+    country: str
+    parent_code: str | None = None
+    names: dict[str, str] = field(default_factory=dict)
+    properties: dict[str, Any] = field(default_factory=dict)
+    geometry: dict[str, Any] | None = None
+
+
+def import_boundary_set(
+    session: Session,
+    actor: Actor,
+    *,
+    key: str,
+    title: str,
+    level: int,
+    areas: Iterable[AreaRecord],
+    country: str | None = None,
+    valid_from: dt.date | None = None,
+    valid_to: dt.date | None = None,
+    attribution: str = "",
+    licence: str = "",
+) -> BoundarySet:
+    """Store a boundary set and its areas; refuses a key already in use or a bad area list."""
+    require(session, actor, Permission.IMPORT_BOUNDARIES, None)
+    if session.scalar(select(BoundarySet).where(BoundarySet.key == key)):
+        raise Conflict(f"boundary set {key!r} already exists")
+    if valid_from and valid_to and valid_to < valid_from:
+        raise ValidationFailed.on("valid_to", "ends before it starts")
+    records = list(areas)
+    _check_records(records, level)
+    boundary_set = BoundarySet(
+        key=key, title=title, level=level, country=country, valid_from=valid_from,
+        valid_to=valid_to, attribution=attribution, licence=licence,
+    )
+    session.add(boundary_set)
+    session.flush()
+    session.add_all(
+        Area(boundary_set_id=boundary_set.id, code=r.code, name=r.name, names=dict(r.names),
+             level=r.level, country=r.country, parent_code=r.parent_code,
+             properties=dict(r.properties), geometry=r.geometry)
+        for r in records
+    )
+    audit.record(session, actor, "import_boundary_set", boundary_set,
+                 {"key": [None, key], "areas": [None, len(records)], "level": [None, level],
+                  "valid_from": [None, valid_from], "valid_to": [None, valid_to]})
+    return boundary_set
+
+
+def boundary_set(session: Session, key: str) -> BoundarySet | None:
+    return session.scalar(select(BoundarySet).where(BoundarySet.key == key))
+
+
+def unknown_codes(session: Session, codes: Iterable[str]) -> list[str]:
+    """The codes no boundary set knows, in the order given."""
+    wanted = list(dict.fromkeys(codes))
+    if not wanted:
+        return []
+    known = set(session.scalars(select(Area.code).where(Area.code.in_(wanted)).distinct()))
+    return [c for c in wanted if c not in known]
+
+
+def areas_by_code(session: Session, codes: Iterable[str], on: dt.date | None = None) -> dict[str, Area]:
+    """One Area per known code, preferring the set valid on `on` (today by default)."""
+    on = on or utcnow().date()
+    rows = session.execute(
+        select(Area, BoundarySet).join(BoundarySet).where(Area.code.in_(list(set(codes))))
+    ).all()
+    best: dict[str, tuple[bool, Area]] = {}
+    for area, bset in rows:
+        valid = (bset.valid_from is None or bset.valid_from <= on) and (
+            bset.valid_to is None or on <= bset.valid_to
+        )
+        if area.code not in best or (valid and not best[area.code][0]):
+            best[area.code] = (valid, area)
+    return {code: area for code, (_, area) in best.items()}
+
+
+def _check_records(records: list[AreaRecord], level: int) -> None:
+    problems: list[str] = []
+    seen: set[str] = set()
+    for r in records:
+        if not AREA_CODE.match(r.code):
+            problems.append(f"{r.code!r}: not an area code like VN-HN, KH-12 or KH-1201")
+        if r.code in seen:
+            problems.append(f"{r.code}: appears twice")
+        seen.add(r.code)
+        if r.level != level:
+            problems.append(f"{r.code}: level {r.level}, but the set is level {level}")
+        if not r.name.strip():
+            problems.append(f"{r.code}: has no name")
+    if not records:
+        problems.append("the set has no areas")
+    if problems:
+        raise ValidationFailed.of("the boundary set", {"areas": problems})

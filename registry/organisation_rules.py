@@ -1,0 +1,249 @@
+"""What a valid organisation profile is: the field lists and one validator per field.
+
+Kept apart from the model so that the API's schemas, the spreadsheet import and the service
+functions all refuse the same values with the same messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import pycountry
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry import areas, vocabularies
+from registry.errors import Conflict, ValidationFailed
+from registry.names import fold
+from registry.vocabularies import Vocabulary
+
+if TYPE_CHECKING:
+    from registry.organisations import Organisation
+
+# What an organisation's own editor may change (the property-level allow-list).
+PROFILE_FIELDS = (
+    "name", "name_translations", "acronym", "founding_date", "sex_worker_led",
+    "sex_worker_involvement", "populations", "services", "priority_areas", "areas_served",
+    "languages", "drop_in_centres", "website", "public_listing",
+)
+# What only a secretariat (or the system) may change.
+ADMIN_FIELDS = ("kind", "country")
+
+PARTIAL_DATE_RULE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
+_MAX_DROP_IN_CENTRES = 10_000
+
+
+def validate_profile(
+    session: Session,
+    organisation: Organisation | None,
+    values: Mapping[str, Any],
+    lineage: Iterable[int],
+    *,
+    fields: Iterable[str],
+    creating: bool = False,
+) -> dict[str, Any]:
+    """Check every value; return them normalised or raise one ValidationFailed naming each field."""
+    allowed = set(fields)
+    problems: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+    lineage = list(lineage)
+    for key, value in values.items():
+        if key not in allowed:
+            problems[key] = ["unknown field"]
+            continue
+        try:
+            clean[key] = _VALIDATORS[key](session, value, lineage)
+        except ValidationFailed as refused:
+            problems.setdefault(key, []).extend(refused.fields.get(key) or [refused.message])
+    kind = clean.get("kind", organisation.kind if organisation else None)
+    country = clean.get("country", organisation.country if organisation else None)
+    if creating and "name" not in clean and "name" not in problems:
+        problems["name"] = ["a name is required"]
+    if kind is not None and not _network_above_country(kind) and not country and "country" not in problems:
+        problems["country"] = ["community organisations and national networks need a country"]
+    if problems:
+        raise ValidationFailed.of("the profile", problems)
+    return clean
+
+
+def check_name_free(session: Session, name: str, network_ids: Iterable[int], *, exclude_id: int | None) -> None:
+    """Refuse a name that another organisation in any of these networks already uses (folded)."""
+    from registry.memberships import ATTACHED_STATUSES, Membership
+    from registry.organisations import Organisation
+
+    ids = list(network_ids)
+    if not ids:
+        return
+    key = fold(name)
+    in_network = select(Membership.member_id).where(
+        Membership.network_id.in_(ids), Membership.status.in_(ATTACHED_STATUSES)
+    )
+    query = select(Organisation).where(
+        Organisation.name_key == key,
+        Organisation.id.in_(in_network) | Organisation.registered_by_id.in_(ids),
+    )
+    if exclude_id is not None:
+        query = query.where(Organisation.id != exclude_id)
+    clash = session.scalars(query).first()
+    if clash is not None:
+        raise Conflict(f"an organisation named {clash.name!r} is already in this network",
+                       fields={"name": ["already used in this network"]})
+
+
+def _network_above_country(kind: Any) -> bool:
+    return str(kind) in ("regional_network", "global_network")
+
+
+def _text(max_length: int, *, required: bool = False, multiline: bool = False) -> Callable[..., Any]:
+    def check(_session: Session, value: Any, _lineage: list[int]) -> str | None:
+        if value is None and not required:
+            return None
+        if not isinstance(value, str):
+            raise ValidationFailed("expected text")
+        value = unicodedata.normalize("NFC", value).strip()
+        if required and not value:
+            raise ValidationFailed("must not be empty")
+        if len(value) > max_length:
+            raise ValidationFailed(f"at most {max_length} characters")
+        if any(unicodedata.category(c) == "Cc" and not (multiline and c in "\n\t") for c in value):
+            raise ValidationFailed("contains control characters")
+        if not value and not required:
+            return "" if multiline else None
+        return value
+    return check
+
+
+def _enum(enum_name: str, nullable: bool = True) -> Callable[..., Any]:
+    def check(_session: Session, value: Any, _lineage: list[int]) -> Any:
+        from registry import organisations
+
+        enum_cls = getattr(organisations, enum_name)
+        if value is None and nullable:
+            return None
+        try:
+            return enum_cls(value)
+        except ValueError:
+            raise ValidationFailed(f"one of: {', '.join(m.value for m in enum_cls)}") from None
+    return check
+
+
+def _country(_session: Session, value: Any, _lineage: list[int]) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or pycountry.countries.get(alpha_2=value.upper()) is None:
+        raise ValidationFailed(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
+    return value.upper()
+
+
+def _language(code: Any) -> str:
+    if not isinstance(code, str) or not (
+        (len(code) == 2 and pycountry.languages.get(alpha_2=code.lower()))
+        or (len(code) == 3 and pycountry.languages.get(alpha_3=code.lower()))
+    ):
+        raise ValidationFailed(f"{code!r} is not an ISO 639 language code")
+    return code.lower()
+
+
+def _languages(_session: Session, value: Any, _lineage: list[int]) -> list[str]:
+    if not isinstance(value, list):
+        raise ValidationFailed("expected a list of language codes")
+    return list(dict.fromkeys(_language(code) for code in value))
+
+
+def _translations(session: Session, value: Any, lineage: list[int]) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise ValidationFailed("expected {language code: name}")
+    name = _text(300, required=True)
+    return {_language(lang): name(session, text, lineage) for lang, text in sorted(value.items())}
+
+
+def _founding_date(_session: Session, value: Any, _lineage: list[int]) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = f"{value:04d}"
+    if not isinstance(value, str) or not PARTIAL_DATE_RULE.match(value):
+        raise ValidationFailed("use YYYY, YYYY-MM or YYYY-MM-DD")
+    parts = [int(p) for p in value.split("-")] + [1, 1]
+    try:
+        first_day = dt.date(parts[0], parts[1], parts[2])
+    except ValueError:
+        raise ValidationFailed(f"{value} is not a calendar date") from None
+    if first_day > dt.date.today() or parts[0] < 1800:
+        raise ValidationFailed(f"{value} is not a plausible founding date")
+    return value
+
+
+def _terms(vocabulary: Vocabulary) -> Callable[..., Any]:
+    def check(session: Session, value: Any, lineage: list[int]) -> list[Any]:
+        if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+            raise ValidationFailed("expected a list of codes")
+        try:
+            return vocabularies.resolve(session, vocabulary, value, network_ids=lineage)
+        except ValidationFailed as refused:
+            messages = [m for ms in refused.fields.values() for m in ms]
+            raise ValidationFailed(" ".join(messages) or refused.message) from None
+    return check
+
+
+def _areas(session: Session, value: Any, _lineage: list[int]) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+        raise ValidationFailed("expected a list of area codes")
+    codes = list(dict.fromkeys(c.strip().upper() for c in value))
+    malformed = [c for c in codes if not areas.AREA_CODE.match(c)]
+    if malformed:
+        raise ValidationFailed(f"not area codes: {', '.join(malformed)}")
+    unknown = areas.unknown_codes(session, codes)
+    if unknown:
+        raise ValidationFailed(f"unknown area code(s): {', '.join(unknown)}")
+    return codes
+
+
+def _drop_in_centres(_session: Session, value: Any, _lineage: list[int]) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_DROP_IN_CENTRES:
+        raise ValidationFailed(f"a whole number from 0 to {_MAX_DROP_IN_CENTRES}")
+    return value
+
+
+def _website(_session: Session, value: Any, _lineage: list[int]) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 300:
+        raise ValidationFailed("a web address of at most 300 characters")
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or " " in value.strip():
+        raise ValidationFailed("a web address starting with https:// or http://")
+    return value.strip()
+
+
+def _flag(_session: Session, value: Any, _lineage: list[int]) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationFailed("true or false")
+    return value
+
+
+_VALIDATORS: dict[str, Callable[[Session, Any, list[int]], Any]] = {
+    "kind": _enum("OrganisationKind", nullable=False),
+    "name": _text(300, required=True),
+    "name_translations": _translations,
+    "acronym": _text(30),
+    "country": _country,
+    "founding_date": _founding_date,
+    "sex_worker_led": _enum("SexWorkerLed"),
+    "sex_worker_involvement": _text(5000, multiline=True),
+    "populations": _terms(Vocabulary.POPULATION),
+    "services": _terms(Vocabulary.SERVICE),
+    "priority_areas": _terms(Vocabulary.PRIORITY_AREA),
+    "areas_served": _areas,
+    "languages": _languages,
+    "drop_in_centres": _drop_in_centres,
+    "website": _website,
+    "public_listing": _flag,
+}

@@ -1,0 +1,132 @@
+"""Controlled vocabularies: NSWP priority areas, populations served and services.
+
+Core terms have no network; a network may add its own populations and services, which its
+members (and their members) may then use. The seven priority areas are NSWP's and fixed.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import ForeignKey, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from registry import audit
+from registry.db import Base, Code, str_enum
+from registry.errors import Conflict, NotPermitted, ValidationFailed
+from registry.permissions import Actor, Permission, Role, require
+
+# NSWP's five working languages, then the languages of the networks in the seeds.
+LANGUAGES = ("en", "fr", "es", "ru", "zh", "vi", "km", "lo")
+FALLBACK_LANGUAGE = "en"
+_CODE = re.compile(r"^[a-z0-9]+(?:[-:][a-z0-9]+)*$")
+
+
+class Vocabulary(enum.StrEnum):
+    PRIORITY_AREA = "priority_area"
+    POPULATION = "population"
+    SERVICE = "service"
+
+
+EXTENSIBLE = frozenset({Vocabulary.POPULATION, Vocabulary.SERVICE})
+
+
+class Term(Base):
+    __tablename__ = "terms"
+    __table_args__ = (UniqueConstraint("vocabulary", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vocabulary: Mapped[Vocabulary] = mapped_column(str_enum(Vocabulary))
+    code: Mapped[str] = mapped_column(Code)
+    labels: Mapped[dict[str, str]] = mapped_column(default=dict)
+    position: Mapped[int] = mapped_column(default=0)
+    # None for the core vocabulary; otherwise the network that extended it.
+    network_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+
+    def label(self, language: str | None) -> str:
+        """The label in `language`, falling back to English."""
+        return self.labels.get(language or FALLBACK_LANGUAGE) or self.labels[FALLBACK_LANGUAGE]
+
+
+def define_term(
+    session: Session,
+    actor: Actor,
+    vocabulary: Vocabulary,
+    code: str,
+    labels: Mapping[str, str],
+    *,
+    network_id: int | None = None,
+    position: int | None = None,
+) -> Term:
+    """Add a term: core terms by the system only, extensions by a network's secretariat."""
+    if network_id is None:
+        if actor.role is not Role.SYSTEM:
+            raise NotPermitted("only the registry's operators define core vocabulary terms")
+    else:
+        if vocabulary not in EXTENSIBLE:
+            raise ValidationFailed.on("vocabulary", f"{vocabulary.value} cannot be extended")
+        require(session, actor, Permission.EXTEND_VOCABULARY, network_id)
+    _check_term(code, labels)
+    if session.scalar(select(Term).where(Term.vocabulary == vocabulary, Term.code == code)):
+        raise Conflict(f"{vocabulary.value} {code!r} already exists")
+    if position is None:
+        position = len(terms(session, vocabulary))
+    term = Term(
+        vocabulary=vocabulary, code=code, labels=dict(labels), network_id=network_id, position=position
+    )
+    session.add(term)
+    audit.record(session, actor, "define_term", term,
+                 {"vocabulary": [None, vocabulary.value], "code": [None, code],
+                  "labels": [None, dict(labels)]}, organisation_id=network_id)
+    return term
+
+
+def relabel_term(session: Session, actor: Actor, term: Term, labels: Mapping[str, str]) -> Term:
+    """Replace a term's labels (e.g. a reviewed translation)."""
+    if term.network_id is None:
+        if actor.role is not Role.SYSTEM:
+            raise NotPermitted("only the registry's operators relabel core vocabulary terms")
+    else:
+        require(session, actor, Permission.EXTEND_VOCABULARY, term.network_id)
+    _check_term(term.code, labels)
+    if dict(labels) != term.labels:
+        before = term.labels
+        term.labels = dict(labels)
+        audit.record(session, actor, "relabel_term", term, {"labels": [before, dict(labels)]},
+                     organisation_id=term.network_id)
+    return term
+
+
+def terms(
+    session: Session, vocabulary: Vocabulary, *, network_ids: Iterable[int] = ()
+) -> list[Term]:
+    """Core terms plus the extensions of the given networks, in display order."""
+    ids = list(network_ids)
+    query = select(Term).where(Term.vocabulary == vocabulary)
+    query = query.where(Term.network_id.is_(None) | Term.network_id.in_(ids))
+    return list(session.scalars(query.order_by(Term.position, Term.code)))
+
+
+def resolve(
+    session: Session, vocabulary: Vocabulary, codes: Iterable[str], *, network_ids: Iterable[int] = ()
+) -> list[Term]:
+    """The terms for `codes`, refusing unknown codes (and other networks' extensions)."""
+    wanted = list(dict.fromkeys(codes))
+    known = {t.code: t for t in terms(session, vocabulary, network_ids=network_ids)}
+    unknown = [c for c in wanted if c not in known]
+    if unknown:
+        field = f"{vocabulary.value}s" if vocabulary is not Vocabulary.PRIORITY_AREA else "priority_areas"
+        raise ValidationFailed.on(field, f"unknown {vocabulary.value} code(s): {', '.join(unknown)}")
+    return [known[c] for c in wanted]
+
+
+def _check_term(code: str, labels: Mapping[str, str]) -> None:
+    if not _CODE.match(code) or len(code) > 64:
+        raise ValidationFailed.on("code", "use lowercase letters, digits and '-' (at most 64)")
+    if not (labels.get(FALLBACK_LANGUAGE) or "").strip():
+        raise ValidationFailed.on("labels", "an English label is required")
+    unknown = sorted(set(labels) - set(LANGUAGES))
+    if unknown:
+        raise ValidationFailed.on("labels", f"unsupported language(s): {', '.join(unknown)}")
