@@ -1,0 +1,285 @@
+"""Memberships: an organisation belonging to a network, and the lifecycle of that belonging.
+
+applied → verified → active → suspended / lapsed / withdrawn / expelled, with reinstatement;
+an application can also be rejected. Every move goes through `transition`, which checks the
+lifecycle and the actor, and writes a dated MembershipEvent, so "who were VNSW's members on
+2012-12-31?" is answered from the events, not from the current state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
+
+from registry import audit
+from registry.db import Base, Code, str_enum, today, utcnow
+from registry.errors import InvalidTransition, NotFound, NotPermitted, ValidationFailed
+from registry.organisation_rules import check_name_free
+from registry.organisations import Organisation
+from registry.permissions import Actor, Permission, ancestor_network_ids, can
+
+
+class MembershipStatus(enum.StrEnum):
+    APPLIED = "applied"
+    VERIFIED = "verified"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    LAPSED = "lapsed"
+    WITHDRAWN = "withdrawn"
+    EXPELLED = "expelled"
+    REJECTED = "rejected"
+
+
+S = MembershipStatus
+# States in which the organisation still sits inside the network (and its secretariat's reach).
+ATTACHED_STATUSES = (S.APPLIED, S.VERIFIED, S.ACTIVE, S.SUSPENDED, S.LAPSED)
+
+
+class MembershipAction(enum.StrEnum):
+    APPLY = "apply"
+    VERIFY = "verify"
+    ADMIT = "admit"
+    REJECT = "reject"
+    SUSPEND = "suspend"
+    LAPSE = "lapse"
+    REINSTATE = "reinstate"
+    WITHDRAW = "withdraw"
+    EXPEL = "expel"
+
+
+A = MembershipAction
+# action -> (states it may start from (None: no membership yet), state it leads to)
+LIFECYCLE: dict[MembershipAction, tuple[frozenset[MembershipStatus | None], MembershipStatus]] = {
+    A.APPLY: (frozenset({None, S.WITHDRAWN, S.REJECTED, S.EXPELLED}), S.APPLIED),
+    A.VERIFY: (frozenset({S.APPLIED}), S.VERIFIED),
+    A.ADMIT: (frozenset({S.VERIFIED}), S.ACTIVE),
+    A.REJECT: (frozenset({S.APPLIED, S.VERIFIED}), S.REJECTED),
+    A.SUSPEND: (frozenset({S.ACTIVE}), S.SUSPENDED),
+    A.LAPSE: (frozenset({S.ACTIVE, S.SUSPENDED}), S.LAPSED),
+    A.REINSTATE: (frozenset({S.SUSPENDED, S.LAPSED, S.WITHDRAWN, S.EXPELLED}), S.ACTIVE),
+    A.WITHDRAW: (frozenset({S.APPLIED, S.VERIFIED, S.ACTIVE, S.SUSPENDED, S.LAPSED}), S.WITHDRAWN),
+    A.EXPEL: (frozenset({S.ACTIVE, S.SUSPENDED, S.LAPSED}), S.EXPELLED),
+}
+# Decisions that need a stated reason in the record.
+REASON_REQUIRED = frozenset({A.REJECT, A.SUSPEND, A.LAPSE, A.REINSTATE, A.EXPEL})
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("network_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    status: Mapped[MembershipStatus] = mapped_column(str_enum(MembershipStatus))
+    status_since: Mapped[dt.date | None]  # None: the date was not documented
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    network: Mapped[Organisation] = relationship(foreign_keys=[network_id])
+    member: Mapped[Organisation] = relationship(foreign_keys=[member_id])
+    events: Mapped[list[MembershipEvent]] = relationship(
+        back_populates="membership", cascade="all, delete-orphan", order_by="MembershipEvent.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def status_on(self, on: dt.date | None) -> MembershipStatus | None:
+        """The status on `on`; None or today: the current one. Undated events count only for now."""
+        if on is None or on >= today():
+            return self.status
+        status = None
+        for event in self.events:
+            if event.effective_on is not None and event.effective_on <= on:
+                status = event.to_status
+        return status
+
+
+class MembershipEvent(Base):
+    __tablename__ = "membership_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"), index=True)
+    action: Mapped[MembershipAction] = mapped_column(str_enum(MembershipAction))
+    from_status: Mapped[MembershipStatus | None] = mapped_column(str_enum(MembershipStatus))
+    to_status: Mapped[MembershipStatus] = mapped_column(str_enum(MembershipStatus))
+    effective_on: Mapped[dt.date | None]
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    actor_role: Mapped[str] = mapped_column(Code)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    membership: Mapped[Membership] = relationship(back_populates="events")
+
+
+def get_membership(session: Session, network: Organisation, member: Organisation) -> Membership | None:
+    return session.scalar(
+        select(Membership).where(Membership.network_id == network.id, Membership.member_id == member.id)
+    )
+
+
+def transition(
+    session: Session,
+    actor: Actor,
+    network: Organisation,
+    member: Organisation,
+    action: MembershipAction | str,
+    *,
+    on: dt.date | None = None,
+    undated: bool = False,
+    reason: str = "",
+) -> Membership:
+    """The one way a membership changes state. `on` defaults to today; `undated` records that
+    the date is not documented (seed facts), and such a change counts only for "now"."""
+    action = MembershipAction(action)
+    _require(session, actor, network, member, action)
+    membership = get_membership(session, network, member)
+    current = membership.status if membership else None
+    allowed_from, target = LIFECYCLE[action]
+    if current not in allowed_from:
+        where = f"from {current.value}" if current else "without a membership"
+        raise InvalidTransition(
+            f"cannot {action.value} {member.name}'s membership of {network.name} {where}"
+        )
+    effective_on = None if undated else (on or today())
+    _check_date(membership, effective_on)
+    reason = (reason or "").strip()
+    if action in REASON_REQUIRED and not reason:
+        raise ValidationFailed.on("reason", f"say why you {action.value} this membership")
+    if len(reason) > 2000:
+        raise ValidationFailed.on("reason", "at most 2000 characters")
+    if action is A.APPLY:
+        _check_can_join(session, network, member)
+    if membership is None:
+        membership = Membership(network=network, member=member, status=target)
+        session.add(membership)
+    membership.status = target
+    membership.status_since = effective_on
+    membership.updated_at = utcnow()
+    membership.events.append(MembershipEvent(
+        action=action, from_status=current, to_status=target, effective_on=effective_on,
+        actor=actor.label, actor_role=actor.role.value, reason=reason,
+    ))
+    audit.record(session, actor, f"membership_{action.value}", membership,
+                 {"status": [current, target], "effective_on": [None, effective_on],
+                  "network_id": [None, network.id], "reason": [None, reason or None]},
+                 organisation_id=member.id)
+    return membership
+
+
+def apply(session: Session, actor: Actor, network: Organisation, member: Organisation, **kw: object) -> Membership:
+    return transition(session, actor, network, member, A.APPLY, **kw)  # type: ignore[arg-type]
+
+
+def verify(session: Session, actor: Actor, network: Organisation, member: Organisation, **kw: object) -> Membership:
+    return transition(session, actor, network, member, A.VERIFY, **kw)  # type: ignore[arg-type]
+
+
+def admit(session: Session, actor: Actor, network: Organisation, member: Organisation, **kw: object) -> Membership:
+    return transition(session, actor, network, member, A.ADMIT, **kw)  # type: ignore[arg-type]
+
+
+def reject(session: Session, actor: Actor, network: Organisation, member: Organisation, **kw: object) -> Membership:
+    return transition(session, actor, network, member, A.REJECT, **kw)  # type: ignore[arg-type]
+
+
+def suspend(session: Session, actor: Actor, network: Organisation, member: Organisation, **kw: object) -> Membership:
+    return transition(session, actor, network, member, A.SUSPEND, **kw)  # type: ignore[arg-type]
+
+
+def lapse(session: Session, actor: Actor, network: Organisation, member: Organisation, **kw: object) -> Membership:
+    return transition(session, actor, network, member, A.LAPSE, **kw)  # type: ignore[arg-type]
+
+
+def reinstate(session: Session, actor: Actor, network: Organisation, member: Organisation, **kw: object) -> Membership:
+    return transition(session, actor, network, member, A.REINSTATE, **kw)  # type: ignore[arg-type]
+
+
+def withdraw(session: Session, actor: Actor, network: Organisation, member: Organisation, **kw: object) -> Membership:
+    return transition(session, actor, network, member, A.WITHDRAW, **kw)  # type: ignore[arg-type]
+
+
+def expel(session: Session, actor: Actor, network: Organisation, member: Organisation, **kw: object) -> Membership:
+    return transition(session, actor, network, member, A.EXPEL, **kw)  # type: ignore[arg-type]
+
+
+def memberships_of(session: Session, network_id: int) -> list[Membership]:
+    """Every membership of a network (any state), with events and members loaded."""
+    return list(session.scalars(
+        select(Membership).where(Membership.network_id == network_id)
+        .options(selectinload(Membership.events), selectinload(Membership.member))
+        .order_by(Membership.id)
+    ))
+
+
+def members_as_of(
+    session: Session,
+    network_id: int,
+    on: dt.date | None = None,
+    *,
+    statuses: Iterable[MembershipStatus] = (S.ACTIVE,),
+    recursive: bool = False,
+) -> list[Organisation]:
+    """Organisations whose membership of the network was in `statuses` on `on` (default: now).
+
+    With `recursive`, member networks' own members count too (NSWP → APNSW → VNSW → CBO),
+    each organisation once.
+    """
+    wanted = frozenset(MembershipStatus(s) for s in statuses)
+    found: dict[int, Organisation] = {}
+    frontier, seen = [network_id], {network_id}
+    while frontier:
+        next_frontier: list[int] = []
+        for nid in frontier:
+            for membership in memberships_of(session, nid):
+                if membership.status_on(on) in wanted and membership.member_id not in found:
+                    found[membership.member_id] = membership.member
+                    if recursive and membership.member.is_network and membership.member_id not in seen:
+                        seen.add(membership.member_id)
+                        next_frontier.append(membership.member_id)
+        frontier = next_frontier
+    return sorted(found.values(), key=lambda o: (o.name_key, o.id))
+
+
+def get_network(session: Session, network_id: int) -> Organisation:
+    network = session.get(Organisation, network_id)
+    if network is None or not network.is_network:
+        raise NotFound(f"network {network_id} not found")
+    return network
+
+
+def _require(session: Session, actor: Actor, network: Organisation, member: Organisation,
+             action: MembershipAction) -> None:
+    if action is A.APPLY:
+        ok = can(session, actor, Permission.APPLY_FOR_MEMBERSHIP, member.id) or can(
+            session, actor, Permission.MANAGE_MEMBERS, network.id)
+    elif action is A.WITHDRAW:
+        ok = can(session, actor, Permission.WITHDRAW_MEMBERSHIP, member.id) or can(
+            session, actor, Permission.MANAGE_MEMBERS, network.id)
+    else:
+        ok = can(session, actor, Permission.MANAGE_MEMBERS, network.id)
+    if not ok:
+        raise NotPermitted(f"{actor.label} may not {action.value} memberships of {network.name}")
+
+
+def _check_date(membership: Membership | None, effective_on: dt.date | None) -> None:
+    if effective_on is None:
+        return
+    if effective_on > today():
+        raise ValidationFailed.on("on", "a membership change cannot take effect in the future")
+    dated = [e.effective_on for e in (membership.events if membership else []) if e.effective_on]
+    if dated and effective_on < max(dated):
+        raise ValidationFailed.on("on", f"earlier than the last recorded change ({max(dated).isoformat()})")
+
+
+def _check_can_join(session: Session, network: Organisation, member: Organisation) -> None:
+    if not network.is_network:
+        raise ValidationFailed.on("network", f"{network.name} is not a network and has no members")
+    if network.id == member.id or member.id in ancestor_network_ids(session, network.id):
+        raise ValidationFailed.on("network", f"{member.name} already sits above {network.name}")
+    check_name_free(session, member.name, [network.id], exclude_id=member.id)

@@ -1,0 +1,49 @@
+"""What a network looks like on a date: members, the areas and countries they serve, their
+priority areas. Used by the CLI now and by the board's dashboard later."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from registry.memberships import MembershipStatus, members_as_of, memberships_of
+from registry.organisations import Organisation
+
+
+@dataclass(frozen=True)
+class NetworkSummary:
+    network: Organisation
+    on: dt.date | None
+    members: int
+    member_networks: int
+    areas: tuple[str, ...]  # area codes served by active members, sorted
+    countries: tuple[str, ...]
+    statuses: dict[str, int]  # every membership by its status on the date
+    priority_areas: dict[str, int]  # active members per priority area code
+    sample_members: int
+
+    def headline(self) -> str:
+        """e.g. "32 member organisations in 21 areas (1 country)"."""
+        return (f"{self.members} member organisations in {len(self.areas)} areas "
+                f"({len(self.countries)} {'country' if len(self.countries) == 1 else 'countries'})")
+
+
+def network_summary(session: Session, network: Organisation, on: dt.date | None = None) -> NetworkSummary:
+    members = members_as_of(session, network.id, on)
+    statuses = Counter(
+        status.value for m in memberships_of(session, network.id)
+        if (status := m.status_on(on)) is not None
+    )
+    areas = sorted({code for m in members for code in m.areas_served})
+    countries = sorted({m.country for m in members if m.country})
+    priority = Counter(code for m in members for code in m.priority_areas)
+    return NetworkSummary(
+        network=network, on=on, members=len(members),
+        member_networks=sum(1 for m in members if m.is_network),
+        areas=tuple(areas), countries=tuple(countries),
+        statuses={s.value: statuses[s.value] for s in MembershipStatus if statuses[s.value]},
+        priority_areas=dict(priority.most_common()), sample_members=sum(1 for m in members if m.is_sample),
+    )

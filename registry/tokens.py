@@ -1,0 +1,123 @@
+"""Access tokens: random bearer secrets bound to a role and a scope, stored only as hashes.
+
+A token is shown once, when issued. It can expire and be revoked. `authenticate` turns a
+presented secret into the Actor that every permission check works with.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy import ForeignKey, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from registry import audit
+from registry.db import Base, Code, str_enum, utcnow
+from registry.errors import ValidationFailed
+from registry.organisations import Organisation
+from registry.permissions import Actor, Permission, Role, require
+
+PREFIX = "swr_"  # lets secret scanners and people recognise a registry token
+
+
+class AccessToken(Base):
+    __tablename__ = "access_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    role: Mapped[Role] = mapped_column(str_enum(Role))
+    network_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    label: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(Code)  # the first characters, to tell tokens apart
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+
+    network: Mapped[Organisation | None] = relationship(foreign_keys=[network_id])
+    organisation: Mapped[Organisation | None] = relationship(foreign_keys=[organisation_id])
+
+    @property
+    def scope(self) -> Organisation:
+        scope = self.network or self.organisation
+        assert scope is not None, "a token always has a scope"
+        return scope
+
+    def actor(self) -> Actor:
+        scope = self.scope.acronym or self.scope.name
+        return Actor(self.role, f"token {self.id} ({self.role.value} of {scope}: {self.label})",
+                     network_id=self.network_id, organisation_id=self.organisation_id, token_id=self.id)
+
+    def usable(self, now: dt.datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+
+def _hash(secret: str) -> str:
+    # Secrets are 256 random bits, so a fast hash is enough; no salt or stretching needed.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_token(
+    session: Session,
+    actor: Actor,
+    role: Role | str,
+    scope: Organisation,
+    *,
+    label: str,
+    expires_at: dt.datetime | None = None,
+) -> tuple[AccessToken, str]:
+    """Create a token for `role` over `scope` (a network, or for editors an organisation).
+
+    Returns the row and the secret; the secret is not stored and cannot be shown again.
+    """
+    role = Role(role)
+    if role in (Role.SYSTEM, Role.ANONYMOUS):
+        raise ValidationFailed.on("role", "tokens are for secretariat, editor or board roles")
+    if role in (Role.SECRETARIAT, Role.BOARD) and not scope.is_network:
+        raise ValidationFailed.on("scope", f"a {role.value} token needs a network, not {scope.name}")
+    # A secretariat issues tokens only within its own subtree; `require` enforces exactly that.
+    require(session, actor, Permission.ISSUE_TOKENS, scope.id)
+    label = label.strip()
+    if not label or len(label) > 200:
+        raise ValidationFailed.on("label", "say who the token is for (1 to 200 characters)")
+    now = utcnow()
+    if expires_at is not None and expires_at <= now:
+        raise ValidationFailed.on("expires_at", "must be in the future")
+    secret = PREFIX + secrets.token_urlsafe(32)
+    token = AccessToken(
+        role=role,
+        network_id=scope.id if role is not Role.EDITOR else None,
+        organisation_id=scope.id if role is Role.EDITOR else None,
+        label=label, secret_hash=_hash(secret), hint=secret[: len(PREFIX) + 4],
+        created_by=actor.label, expires_at=expires_at,
+    )
+    session.add(token)
+    audit.record(session, actor, "issue_token", token,
+                 {"role": [None, role], "scope": [None, scope.id], "label": [None, label],
+                  "expires_at": [None, expires_at]}, organisation_id=scope.id)
+    return token, secret
+
+
+def revoke_token(session: Session, actor: Actor, token: AccessToken) -> AccessToken:
+    require(session, actor, Permission.ISSUE_TOKENS, token.network_id or token.organisation_id)
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record(session, actor, "revoke_token", token, {"revoked_at": [None, token.revoked_at]},
+                     organisation_id=token.network_id or token.organisation_id)
+    return token
+
+
+def authenticate(session: Session, secret: str) -> Actor | None:
+    """The Actor for a presented secret, or None when it is unknown, expired or revoked."""
+    if not secret.startswith(PREFIX) or len(secret) > 200:
+        return None
+    digest = _hash(secret)
+    token = session.scalar(select(AccessToken).where(AccessToken.secret_hash == digest))
+    if token is None or not hmac.compare_digest(token.secret_hash, digest) or not token.usable(utcnow()):
+        return None
+    return token.actor()
+
