@@ -1,0 +1,14 @@
+"""Imports every model module, so `Base.metadata` describes the whole schema (for Alembic)."""
+
+from registry import (  # noqa: F401  (imported for their tables)
+    areas,
+    audit,
+    governance,
+    memberships,
+    organisations,
+    tokens,
+    vocabularies,
+)
+from registry.db import Base
+
+metadata = Base.metadata
