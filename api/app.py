@@ -1,0 +1,40 @@
+"""The application factory: settings, database, authentication, errors and resources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, render_template
+
+from api import auth, database, errors
+from api.extensions import Api
+from api.resources import service
+from api.settings import from_environment
+
+RESOURCES = (service,)
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(from_environment(app.instance_path))
+    app.config.update(
+        API_TITLE="Sex worker networks membership registry",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    app.config.update(overrides or {})
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented field order
+    database.init_app(app)
+    auth.init_app(app)
+    errors.register(app)
+    api = Api(app)
+    for resource in RESOURCES:
+        api.register_blueprint(resource.blp)
+
+    @app.get("/")
+    def index() -> str:
+        return render_template("index.html")
+
+    return app

@@ -1,0 +1,53 @@
+"""One database session per request, committed once when the request succeeds.
+
+A view never commits: if anything fails, the whole request is rolled back, so a refused
+request leaves nothing half-written. An integrity error at commit becomes a 409.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, g
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.errors import error_response
+from registry.db import make_engine, make_sessionmaker
+
+_KEY = "registry.sessionmaker"
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions[_KEY] = make_sessionmaker(engine)
+    app.after_request(_commit)
+    app.teardown_request(_close)
+
+
+def session() -> Session:
+    """The request's session, opened on first use."""
+    if "db_session" not in g:
+        factory: sessionmaker[Session] = current_app.extensions[_KEY]
+        g.db_session = factory()
+    return g.db_session
+
+
+def _commit(response: Response) -> Response:
+    db: Session | None = g.get("db_session")
+    if db is None:
+        return response
+    if response.status_code >= 400:
+        db.rollback()
+        return response
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        return error_response(409, "the change conflicts with existing data", error="conflict")
+    return response
+
+
+def _close(_exc: BaseException | None) -> None:
+    db: Session | None = g.pop("db_session", None)
+    if db is not None:
+        db.rollback()
+        db.close()

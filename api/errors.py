@@ -1,0 +1,99 @@
+"""The one error shape. Every 4xx and 5xx leaves the API as:
+
+    {"status": 422, "error": "validation_failed", "message": "...", "fields": {"name": ["..."]}}
+
+Domain errors, HTTP errors (including flask-smorest's 422 from marshmallow) and integrity
+errors all pass through `error_response`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
+
+from registry import errors as domain
+
+_DOMAIN_STATUS: dict[type[domain.RegistryError], tuple[int, str]] = {
+    domain.NotFound: (404, "not_found"),
+    domain.NotPermitted: (403, "forbidden"),
+    domain.Conflict: (409, "conflict"),
+    domain.InvalidTransition: (409, "invalid_transition"),
+    domain.ValidationFailed: (422, "validation_failed"),
+}
+
+
+def error_response(
+    status: int, message: str, *, error: str | None = None, fields: dict[str, list[str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {"status": status, "error": error or _code_for(status), "message": message}
+    if fields:
+        body["fields"] = fields
+    response = jsonify(body)
+    response.status_code = status
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(domain.RegistryError)
+    def _domain(exc: domain.RegistryError) -> Response:
+        status, code = next(
+            (v for cls, v in _DOMAIN_STATUS.items() if isinstance(exc, cls)), (400, "bad_request")
+        )
+        return error_response(status, exc.message, error=code, fields=exc.fields or None)
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(exc: IntegrityError) -> Response:
+        return error_response(409, "the change conflicts with existing data", error="conflict")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        headers = {}
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+        fields = _marshmallow_fields(getattr(exc, "data", None))
+        message = exc.description or exc.name
+        if fields:
+            message = "the request was refused: " + "; ".join(
+                f"{k}: {' '.join(v)}" for k, v in sorted(fields.items()))
+        for key, value in (getattr(exc, "data", None) or {}).get("headers", {}).items():
+            headers[key] = value
+        return error_response(exc.code or 500, message, fields=fields, headers=headers)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        app.logger.exception("unhandled error")
+        return error_response(500, InternalServerError.description, error="internal_error")
+
+
+def _marshmallow_fields(data: Any) -> dict[str, list[str]] | None:
+    """flask-smorest puts {"messages": {"json": {"field": [...]}}} on its 422s: flatten it."""
+    if not isinstance(data, dict) or "messages" not in data:
+        return None
+    flat: dict[str, list[str]] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            flat.setdefault(prefix or "_schema", []).extend(value)
+        else:
+            flat.setdefault(prefix or "_schema", []).append(str(value))
+
+    for location_messages in data["messages"].values():
+        walk("", location_messages)
+    return flat
+
+
+def _code_for(status: int) -> str:
+    return {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+            405: "method_not_allowed", 409: "conflict", 412: "precondition_failed",
+            413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_failed",
+            428: "precondition_required", 429: "too_many_requests"}.get(status, "error" if status < 500
+                                                                        else "internal_error")

@@ -1,0 +1,26 @@
+"""Settings from the environment, with safe defaults for a single-machine install."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+
+def from_environment(instance_path: str) -> dict[str, Any]:
+    """DATABASE_URL names PostgreSQL in production; by default SQLite in the instance folder."""
+    default_db = f"sqlite:///{Path(instance_path) / 'registry.sqlite'}"
+    return {
+        "DATABASE_URL": os.environ.get("DATABASE_URL", default_db),
+        # Page sizes are bounded so no request can ask the database for everything.
+        "PAGE_SIZE_DEFAULT": 25,
+        "PAGE_SIZE_MAX": 100,
+        # Failed bearer-token attempts per client address per minute before 429.
+        "AUTH_FAILURES_PER_MINUTE": int(os.environ.get("REGISTRY_AUTH_FAILURES_PER_MINUTE", "10")),
+        # Uploads (spreadsheet import) are refused above this many bytes.
+        "MAX_CONTENT_LENGTH": int(os.environ.get("REGISTRY_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024))),
+        # Counts below this are shown as "fewer than N" in public output.
+        "PUBLIC_COUNT_THRESHOLD": int(os.environ.get("REGISTRY_PUBLIC_COUNT_THRESHOLD", "5")),
+        # Basemap tiles are off: a tile server would learn who looks at which place.
+        "MAP_TILES_URL": os.environ.get("REGISTRY_MAP_TILES_URL") or None,
+    }
