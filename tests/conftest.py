@@ -1,0 +1,59 @@
+"""Test database: one fresh database per run (SQLite file, or a new PostgreSQL database when
+REGISTRY_TEST_DATABASE names a server), migrated with Alembic, and a rolled-back transaction
+per test, so every test starts from the same empty schema and nothing is left behind."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
+
+from registry.db import make_engine
+from registry.migrate import upgrade
+
+pytest_plugins = ["tests.factories"]
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = os.environ.get("REGISTRY_TEST_DATABASE")
+    if not server:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'registry.sqlite'}"
+        return
+    name = f"registry_test_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test; commits become savepoints."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        session = Session(bind=connection, join_transaction_mode="create_savepoint",
+                          expire_on_commit=False)
+        try:
+            yield session
+        finally:
+            session.close()
+            transaction.rollback()

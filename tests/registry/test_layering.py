@@ -1,0 +1,28 @@
+"""registry/ is the domain: it must load and work without Flask, api/ or geo/."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+REGISTRY = Path(__file__).resolve().parents[2] / "registry"
+FORBIDDEN = ("flask", "flask_smorest", "api", "geo", "werkzeug", "marshmallow")
+
+
+def test_no_module_in_registry_imports_the_web_or_geo_layers():
+    offenders = []
+    for path in REGISTRY.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else []
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in FORBIDDEN]
+    assert offenders == []
+
+
+def test_importing_the_whole_domain_loads_no_flask():
+    code = ("import sys, registry.all_models, registry.summaries, registry.migrate; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('flask', 'api', 'geo')]; "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REGISTRY.parent)
