@@ -13,6 +13,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup
 from sqlalchemy import or_, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from api.app import create_app
@@ -66,7 +67,7 @@ def db_upgrade() -> None:
     """Create the database or bring it to the newest schema (Alembic)."""
     url = current_app.config["DATABASE_URL"]
     migrate.upgrade(url)
-    click.echo(f"database is at the newest schema ({make_engine(url).url.render_as_string()})")
+    click.echo(f"database is at the newest schema ({make_url(url).render_as_string()})")
 
 
 @main.command()

@@ -19,8 +19,14 @@ _KEY = "registry.sessionmaker"
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions[_KEY] = make_sessionmaker(engine)
+    app.extensions["registry.engine"] = engine
     app.after_request(_commit)
     app.teardown_request(_close)
+
+
+def dispose(app: Flask) -> None:
+    """Close the app's pooled connections (tests and short-lived apps)."""
+    app.extensions["registry.engine"].dispose()
 
 
 def session() -> Session:

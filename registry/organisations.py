@@ -134,8 +134,11 @@ class Organisation(Base):
     def is_network(self) -> bool:
         return self.kind in NETWORK_KINDS
 
+    # Term and area lists are sets; they are always given in one canonical order (vocabulary
+    # position, area code) computed here, not by database collation, which differs per engine.
     def codes(self, vocabulary: Vocabulary) -> list[str]:
-        return [t.code for t in self.terms if t.vocabulary is vocabulary]
+        chosen = sorted((t for t in self.terms if t.vocabulary is vocabulary), key=lambda t: (t.position, t.code))
+        return [t.code for t in chosen]
 
     @property
     def priority_areas(self) -> list[str]:
@@ -151,7 +154,7 @@ class Organisation(Base):
 
     @property
     def areas_served(self) -> list[str]:
-        return [link.area_code for link in self.area_links]
+        return sorted(link.area_code for link in self.area_links)
 
     def profile(self) -> dict[str, Any]:
         """Every profile and admin field as plain values: what the audit log compares."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -19,11 +21,12 @@ from registry.migrate import upgrade
 pytest_plugins = ["tests.factories"]
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def fresh_database(directory: Path) -> Iterator[str]:
+    """A new, empty database for as long as the block runs, then dropped."""
     server = os.environ.get("REGISTRY_TEST_DATABASE")
     if not server:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'registry.sqlite'}"
+        yield f"sqlite:///{directory / f'registry-{uuid.uuid4().hex[:8]}.sqlite'}"
         return
     name = f"registry_test_{uuid.uuid4().hex[:12]}"
     admin = make_engine(server, isolation_level="AUTOCOMMIT")
@@ -35,6 +38,12 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with fresh_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,117 @@
+"""The `registry` command end to end on its own database: upgrade, seed (twice), summaries,
+and a token that the API then accepts and, once revoked, refuses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from click.testing import CliRunner, Result
+from flask.testing import FlaskClient
+from sqlalchemy import inspect
+
+from api import database
+from api.app import create_app
+from api.cli import main
+from registry.db import make_engine
+from tests.conftest import fresh_database
+
+
+@pytest.fixture(scope="module")
+def cli_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with fresh_database(tmp_path_factory.mktemp("cli")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def run(cli_db: str):
+    def invoke(*args: str) -> Result:
+        return CliRunner(env={"DATABASE_URL": cli_db}).invoke(main, list(args), catch_exceptions=False)
+    return invoke
+
+
+@contextmanager
+def api_client(url: str, **config: object) -> Iterator[FlaskClient]:
+    app = create_app({"DATABASE_URL": url, "TESTING": True, **config})
+    try:
+        yield app.test_client()
+    finally:
+        database.dispose(app)
+
+
+@pytest.fixture(scope="module")
+def seeded(run) -> Result:
+    assert run("db", "upgrade").exit_code == 0
+    return run("seed")
+
+
+def test_upgrade_creates_the_schema(run, cli_db, seeded):
+    engine = make_engine(cli_db)
+    assert {"organisations", "memberships", "alembic_version"} <= set(inspect(engine).get_table_names())
+    engine.dispose()
+    assert run("db", "upgrade").exit_code == 0  # upgrading again is harmless
+
+
+def test_seed_reports_what_it_did_and_a_second_run_changes_nothing(run, seeded):
+    assert seeded.exit_code == 0, seeded.output
+    assert "organisation: 51 created, 0 updated, 0 unchanged" in seeded.output
+    again = run("seed")
+    assert "organisation: 0 created, 0 updated, 51 unchanged" in again.output
+    assert " created" in again.output and "1 created" not in again.output.replace("51 created", "")
+
+
+def test_network_summary_shows_the_documented_figures(run, seeded):
+    then = run("network", "summary", "VNSW", "--on", "2012-12-31")
+    assert "11 member organisations in 7 areas" in then.output
+    now = run("network", "summary", "VNSW")
+    assert "32 member organisations in 21 areas" in now.output
+    assert "SAMPLE (not real) organisations: 32" in now.output
+
+
+def test_summary_and_token_refusals_are_clear(run, seeded):
+    refused = run("network", "summary", "WLIC")
+    assert refused.exit_code == 1 and "not a network" in refused.output
+    unknown = run("token", "create", "--role", "editor", "--for", "NOPE", "--label", "x")
+    assert unknown.exit_code == 1 and "no organisation 'NOPE'" in unknown.output
+    bad_role = run("token", "create", "--role", "secretariat", "--for", "WLIC", "--label", "x")
+    assert bad_role.exit_code == 1 and "needs a network" in bad_role.output
+
+
+def test_a_cli_token_works_in_the_api_until_revoked(run, cli_db, seeded):
+    created = run("token", "create", "--role", "secretariat", "--for", "VNSW", "--label", "test laptop",
+                  "--expires-in-days", "30")
+    assert created.exit_code == 0, created.output
+    first_line, secret = created.output.strip().splitlines()
+    token_id = first_line.split()[1]
+    with api_client(cli_db) as client:
+        me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).get_json()
+        assert me["role"] == "secretariat" and "VNSW" in me["label"]
+        assert "active" in run("token", "list").output and secret not in run("token", "list").output
+        assert run("token", "revoke", token_id).exit_code == 0
+        refused = client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+        assert refused.status_code == 401 and refused.get_json()["error"] == "unauthorized"
+
+
+class TestServiceEndpoints:
+    @pytest.fixture
+    def client(self, cli_db, seeded):
+        with api_client(cli_db, AUTH_FAILURES_PER_MINUTE=3) as client:
+            yield client
+
+    def test_health_and_anonymous_identity(self, client):
+        assert client.get("/api/v1/health").get_json() == {"status": "ok", "database": "ok"}
+        assert client.get("/api/v1/me").get_json()["role"] == "anonymous"
+
+    def test_errors_share_one_shape(self, client):
+        missing = client.get("/api/v1/no-such-thing")
+        assert missing.status_code == 404
+        assert set(missing.get_json()) == {"status", "error", "message"}
+        wrong_method = client.delete("/api/v1/health")
+        assert wrong_method.status_code == 405 and "GET" in wrong_method.headers["Allow"]
+        assert wrong_method.get_json()["error"] == "method_not_allowed"
+
+    def test_failed_sign_ins_are_rate_limited(self, client):
+        bad = {"Authorization": "Bearer swr_wrong"}
+        assert [client.get("/api/v1/me", headers=bad).status_code for _ in range(4)] == [401, 401, 401, 429]
+        assert client.get("/api/v1/me", headers=bad).headers["Retry-After"] == "60"
