@@ -1,0 +1,48 @@
+# The two commands a fresh machine needs (see README.md):
+#   make serve   install into .venv, migrate, load seeds and the sample network, serve on 127.0.0.1:5000
+#   make test    install what the tests need, then run the suite on SQLite and on PostgreSQL
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# PostgreSQL as it runs on every machine of this project; each test run creates and drops
+# its own database on this server.
+PG_TEST_SERVER ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# The STV cross-check's independent implementation lives in its own virtualenv, never in .venv.
+STV_VENV := .venv-stv
+
+.PHONY: serve test install test-deps postgres
+
+$(BIN)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+serve: install
+	$(BIN)/registry db upgrade
+	$(BIN)/registry seed
+	@echo "Serving on http://$(HOST):$(PORT)/ (create a token with: $(BIN)/registry token create --help)"
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --no-control-socket --access-logfile - wsgi:app
+
+$(STV_VENV)/.installed: tests/crosscheck/requirements.txt
+	$(PYTHON) -m venv $(STV_VENV)
+	$(STV_VENV)/bin/pip install --quiet --upgrade pip
+	$(STV_VENV)/bin/pip install --quiet -r tests/crosscheck/requirements.txt
+	touch $@
+
+test-deps: install $(STV_VENV)/.installed postgres
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; echo "PostgreSQL did not start" >&2; exit 1
+
+test: test-deps
+	@echo "== test suite on SQLite"
+	$(BIN)/pytest
+	@echo "== test suite on PostgreSQL"
+	REGISTRY_TEST_DATABASE=$(PG_TEST_SERVER) $(BIN)/pytest
