@@ -1,0 +1,1 @@
+"""Elections: who may stand and vote, and how their ballots are counted."""
