@@ -1,0 +1,1 @@
+"""Boundaries, coverage and maps: plain records in, GeoJSON and HTML out. No Flask here."""

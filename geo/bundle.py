@@ -118,7 +118,10 @@ def _grouped(
     uncoded: list[int] = []
     for i, f in enumerate(features):
         code = code_of(f["properties"])
-        (groups[code].append(i) if code else uncoded.append(i))
+        if code:
+            groups[code].append(i)
+        else:
+            uncoded.append(i)
     return dict(sorted(groups.items())), uncoded
 
 

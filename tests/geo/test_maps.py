@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import re
+
+import folium.plugins
+import pytest
+
+from geo.boundaries import ATTRIBUTION_CAMBODIA, load_bundled
+from geo.coverage import OrgPresence, compute_coverage
+from geo.errors import OfflineAssetError
+from geo.maps import comparison_map, coverage_map, escape_text, render_map
+from geo.offline import install_assets, localise_assets, remote_assets, required_assets
+from tests.geo.conftest import HOSTILE, make_set
+
+PREFIX = "/static/vendor/"
+
+
+def hostile_map(names: tuple[str, ...], *, public: bool = False) -> str:
+    """A map where every user-controlled string is one of `names`."""
+    bset = make_set([(f"VN-0{i}", n) for i, n in enumerate(names)], attribution=" ".join(names))
+    records = [OrgPresence(i, n, [f"VN-0{i}"]) for i, n in enumerate(names)]
+    coverage = compute_coverage(records, bset, public=public)
+    single = render_map(coverage_map(coverage, title=" ".join(names)), static_prefix=PREFIX)
+    both = render_map(comparison_map([(names[0], coverage), (names[-1], coverage)],
+                                     title=names[0]), static_prefix=PREFIX)
+    return single + both
+
+
+def test_escape_text_neutralises_html_and_template_literals():
+    assert escape_text("<img src=x onerror=alert(1)>") == "&lt;img src=x onerror=alert(1)&gt;"
+    assert escape_text("`${alert(1)}`") == "&#96;&#36;{alert(1)}&#96;"
+    assert escape_text("\"a\" & 'b' \\") == "&quot;a&quot; &amp; &#39;b&#39; &#92;"
+    assert escape_text("Hồ Chí Minh") == "Hồ Chí Minh"
+
+
+def test_hostile_names_reach_the_page_only_escaped():
+    html = hostile_map(HOSTILE)
+    benign = hostile_map(("plain one", "plain two", "plain three"))
+    assert "<img src=x onerror=alert(1)>" not in html
+    assert "${alert(1)}" not in html
+    # The only backticks are folium's own: the names added none.
+    assert html.count("`") == benign.count("`")
+    assert "<title>&lt;img src=x onerror=alert(1)&gt; &#96; &#36;{alert(1)}</title>" in html
+    # Inside the embedded JSON the escaped name is JSON-encoded once more.
+    assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in html
+    assert "\\u0026#36;{alert(1)}" in html
+
+
+def test_public_maps_never_name_an_organisation():
+    bset = make_set([("VN-01", "Hà Nội"), ("VN-02", "Huế")])
+    records = [OrgPresence(i, f"Secret Collective {i}", ["VN-01"]) for i in range(7)]
+    records.append(OrgPresence(99, "Lone Group", ["VN-02"]))
+    public = render_map(coverage_map(compute_coverage(records, bset, public=True)), static_prefix=PREFIX)
+    internal = render_map(coverage_map(compute_coverage(records, bset)), static_prefix=PREFIX)
+    assert "Secret Collective" not in public and "Lone Group" not in public
+    assert "fewer than 5" in public and "7 organisations" in public
+    assert "Secret Collective 0" in internal and "Lone Group" in internal
+
+
+def test_localised_page_loads_no_script_or_stylesheet_from_outside():
+    coverage = compute_coverage([OrgPresence(1, "A", ["VN-HN"])], load_bundled("vn-63-2008"))
+    raw = render_map(coverage_map(coverage), static_prefix=None)
+    assert remote_assets(raw) == [
+        "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js",
+        "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css",
+    ]
+    html = localise_assets(raw, PREFIX)
+    assert remote_assets(html) == []
+    assert not re.search(r"<(script|link)[^>]+(src|href)=[\"']?(https?:)?//", html)
+    assert '<script src="/static/vendor/leaflet/leaflet.js">' in html
+    assert [a.path for a in required_assets(html, PREFIX)] == [
+        "leaflet/leaflet.js", "leaflet/leaflet.css", "leaflet/images",
+    ]
+
+
+def test_a_script_from_an_unknown_cdn_fails_loudly():
+    coverage = compute_coverage([OrgPresence(1, "A", ["VN-HN"])], load_bundled("vn-63-2008"))
+    m = coverage_map(coverage)
+    folium.plugins.Fullscreen().add_to(m)
+    with pytest.raises(OfflineAssetError, match="still loaded from outside: https://"):
+        render_map(m, static_prefix=PREFIX)
+    with pytest.raises(OfflineAssetError, match="//fonts.example.org/a.css"):
+        localise_assets('<link rel="stylesheet" href="//fonts.example.org/a.css">', PREFIX)
+    with pytest.raises(OfflineAssetError, match="https://x.example/i.css"):
+        localise_assets('<style>@import url("https://x.example/i.css");</style>', PREFIX)
+
+
+def test_install_assets_copies_every_file_the_page_needs(tmp_path):
+    coverage = compute_coverage([OrgPresence(1, "A", ["VN-HN"])], load_bundled("vn-63-2008"))
+    html = render_map(comparison_map([("2012", coverage), ("2013", coverage)]), static_prefix=PREFIX)
+    written = install_assets(tmp_path, required_assets(html, PREFIX))
+    assert [p.relative_to(tmp_path).as_posix() for p in written] == [
+        "leaflet/leaflet.js", "leaflet/leaflet.css", "leaflet/images",
+    ]
+    for url in re.findall(r'(?:src|href)="/static/vendor/([^"]+)"', html):
+        assert (tmp_path / url).is_file()
+    assert (tmp_path / "leaflet/images/layers.png").is_file()  # the layer control's icon
+
+
+def test_no_basemap_unless_tiles_are_configured():
+    coverage = compute_coverage([OrgPresence(1, "A", ["VN-HN"])], load_bundled("vn-63-2008"))
+    assert "L.tileLayer" not in render_map(coverage_map(coverage), static_prefix=PREFIX)
+    tiles = "https://tiles.example.org/{z}/{x}/{y}.png"
+    html = render_map(coverage_map(coverage, tiles=tiles, tiles_attribution="© <Tiles> Ltd"),
+                      static_prefix=PREFIX)
+    assert "L.tileLayer" in html and tiles in html and "<Tiles>" not in html
+    with pytest.raises(ValueError, match="attribution"):
+        coverage_map(coverage, tiles=tiles)
+
+
+def test_maps_carry_the_boundary_sets_attribution():
+    coverage = compute_coverage([OrgPresence(1, "A", ["VN-HN"])], load_bundled("vn-63-2008"))
+    assert "Made with Natural Earth." in render_map(coverage_map(coverage), static_prefix=PREFIX)
+    kh = make_set([("KH-12", "Phnom Penh")], country="KH", attribution=ATTRIBUTION_CAMBODIA)
+    coverage = compute_coverage([OrgPresence(1, "A", ["KH-12"])], kh)
+    html = render_map(coverage_map(coverage), static_prefix=PREFIX)
+    assert "Ministry of Economy and Finance, Cambodia (data.mef.gov.kh)" in html
+
+
+def test_two_dates_compare_as_switchable_layers():
+    records = [OrgPresence(1, "A", ["VN-57"]), OrgPresence(2, "B", ["VN-HN"])]
+    before = compute_coverage(records, load_bundled("vn-63-2008"))
+    after = compute_coverage(records, load_bundled("vn-34-2025"))
+    html = render_map(comparison_map([("2012", before), ("2025", after)], title="VNSW"),
+                      static_prefix=PREFIX)
+    assert "L.control.layers" in html
+    assert '"2012" : area_layer_' in html and '"2025" : area_layer_' in html
+    assert "2012: 2 organisations in 2 of 63 provinces" in html
+    assert "2025: 2 organisations in 2 of 34 provinces" in html
+    # Only the first date is drawn on opening.
+    assert len(re.findall(r"area_layer_\w+\.addTo\(", html)) == 1
+    public = compute_coverage(records, load_bundled("vn-34-2025"), public=True)
+    with pytest.raises(ValueError, match="cannot mix public and internal"):
+        comparison_map([("2012", before), ("2025", public)])
+
+
+def test_map_sizes_stay_within_target():
+    vn = load_bundled("vn-63-2008")
+    records = [OrgPresence(i, f"Organisation {i}", [vn.codes()[i % 63]]) for i in range(300)]
+    html = render_map(coverage_map(compute_coverage(records, vn), title="VNSW"), static_prefix=PREFIX)
+    assert len(html.encode()) <= 150_000
+    world = load_bundled("ne-admin1")
+    coverage = compute_coverage([OrgPresence(1, "A", ["VN-HN"])], world, public=True)
+    html = render_map(coverage_map(coverage), static_prefix=PREFIX)
+    assert len(html.encode()) <= 5_000_000
