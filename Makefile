@@ -22,9 +22,13 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 
 install: $(BIN)/.installed
 
+# geoBoundaries files (CC BY / ODbL) are never shipped: imported at run time when present.
+SHARED_GEO ?= ../shared/geo
+
 serve: install
 	$(BIN)/registry db upgrade
 	$(BIN)/registry seed
+	@if [ -d "$(SHARED_GEO)" ]; then $(BIN)/registry boundaries import-known "$(SHARED_GEO)"; fi
 	@echo "Serving on http://$(HOST):$(PORT)/ (create a token with: $(BIN)/registry token create --help)"
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --no-control-socket --access-logfile - wsgi:app
 

@@ -6,6 +6,7 @@ never read again."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from geo.boundaries import BUNDLED_SETS, BoundarySet, load_bundled
@@ -47,3 +48,14 @@ def gazetteer_records(data: dict[str, Any]) -> Iterator[SetToLoad]:
                     for a in item["areas"]]
 
         yield spec, records
+
+
+def licensed_sets(directory: Path, data: dict[str, Any]) -> Iterator[tuple[dict[str, Any], Path, dict[str, Any]]]:
+    """(import arguments, file, reader arguments) for each licensed file present in `directory`."""
+    for item in data["boundary_sets"]:
+        path = directory / item["file"]
+        if not path.exists():
+            continue
+        spec = {k: item.get(k) for k in ("key", "title", "level", "country", "attribution", "licence")}
+        reader = {k: item.get(k) for k in ("key_field", "name_field", "code_prefix", "parent_field")}
+        yield spec, path, reader

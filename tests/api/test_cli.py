@@ -115,3 +115,35 @@ class TestServiceEndpoints:
         bad = {"Authorization": "Bearer swr_wrong"}
         assert [client.get("/api/v1/me", headers=bad).status_code for _ in range(4)] == [401, 401, 401, 429]
         assert client.get("/api/v1/me", headers=bad).headers["Retry-After"] == "60"
+
+
+class TestBoundaryImport:
+    """Licensed boundary files are imported at run time from shared/geo, never shipped."""
+
+    def test_import_known_reads_the_licensed_files_once(self, run, seeded):
+        from geo.bundle import shared_geo_dir
+
+        first = run("boundaries", "import-known", str(shared_geo_dir()))
+        assert first.exit_code == 0, first.output
+        assert "kh-admin2-2014: imported 197 districts" in first.output
+        assert "la-admin1: imported 18 provinces" in first.output
+        again = run("boundaries", "import-known", str(shared_geo_dir()))
+        assert "kh-admin2-2014: already imported" in again.output
+        listed = run("boundaries", "list").output
+        assert "kh-admin2-2014" in listed and "vn-34-2025" in listed
+
+    def test_a_bad_file_is_refused_with_its_reasons(self, run, seeded, tmp_path):
+        from geo.bundle import shared_geo_dir
+
+        source = shared_geo_dir() / "kh_admin2_districts_geoboundaries2014.geojson"
+        refused = run("boundaries", "import", str(source), "--key", "kh-bad", "--title", "t",
+                      "--key-field", "no_such_field", "--name-field", "name_en", "--level", "2",
+                      "--attribution", "x")
+        assert refused.exit_code == 1
+        assert "no field 'no_such_field'" in refused.output and "mef_code" in refused.output
+        garbage = tmp_path / "garbage.geojson"
+        garbage.write_text("this is not GeoJSON")
+        refused = run("boundaries", "import", str(garbage), "--key", "kh-bad", "--title", "t",
+                      "--key-field", "code", "--name-field", "name", "--level", "1", "--attribution", "x")
+        assert refused.exit_code == 1 and "garbage.geojson" in refused.output
+        assert "kh-bad" not in run("boundaries", "list").output
