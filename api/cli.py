@@ -250,3 +250,41 @@ def boundaries_list() -> None:
         for row in session.scalars(select(areas.BoundarySet).order_by(areas.BoundarySet.key)):
             span = f"{row.valid_from or '…'} to {row.valid_to or '…'}"
             click.echo(f"{row.key:<28} level {row.level}  {row.country or '--'}  {span:<26} {row.title}")
+
+
+@main.command("map")
+@click.argument("ref")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True,
+              help="The HTML file to write; Leaflet is copied beside it into vendor/.")
+@click.option("--level", type=click.IntRange(0, 2), default=1, show_default=True,
+              help="0 countries, 1 provinces, 2 districts.")
+@click.option("--set", "set_key", default=None, help="A boundary set key (default: the one valid on the date).")
+@click.option("--on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Default: today.")
+@click.option("--compare", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Also draw this earlier date, as a layer to switch to (growth since then).")
+@click.option("--public", is_flag=True, help="The public map: no names, province level at most, small counts masked.")
+@click.option("--priority-area", default=None)
+@click.option("--population", default=None)
+@click.option("--service", default=None)
+def map_command(ref: str, out: str, level: int, set_key: str | None, on: dt.datetime | None,
+                compare: dt.datetime | None, public: bool, priority_area: str | None,
+                population: str | None, service: str | None) -> None:
+    """Render a network's coverage map to an HTML file that works offline."""
+    from api.coverage import MapRequest, network_map_html
+    from geo.errors import GeoError
+    from geo.offline import install_assets, required_assets
+
+    request = MapRequest(level=level, set_key=set_key, on=on.date() if on else None,
+                         compare_on=compare.date() if compare else None, public=public,
+                         threshold=current_app.config["PUBLIC_COUNT_THRESHOLD"],
+                         priority_area=priority_area, population=population, service=service)
+    with unit_of_work() as session:
+        network_row = find_organisation(session, ref)
+        try:
+            html = network_map_html(session, network_row, request, static_prefix="vendor/")
+        except GeoError as refused:
+            raise click.ClickException("; ".join(refused.reasons)) from None
+    target = Path(out)
+    target.write_text(html, encoding="utf-8")
+    install_assets(target.parent / "vendor", required_assets(html, "vendor/"))
+    click.echo(f"wrote {target} ({len(html.encode()) // 1024} KB)")

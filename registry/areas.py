@@ -161,3 +161,30 @@ def _check_records(records: list[AreaRecord], level: int) -> None:
         problems.append("the set has no areas")
     if problems:
         raise ValidationFailed.of("the boundary set", {"areas": problems})
+
+
+def areas_of(session: Session, key: str, *, countries: Iterable[str] | None = None) -> list[Area]:
+    """A set's areas with their shapes (optionally only some countries), in code order."""
+    from sqlalchemy.orm import undefer
+
+    query = (select(Area).join(BoundarySet).where(BoundarySet.key == key)
+             .options(undefer(Area.geometry)).order_by(Area.code))
+    if countries is not None:
+        query = query.where(Area.country.in_(list(countries)))
+    return list(session.scalars(query))
+
+
+def parents_of(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """{code: parent code} for the given codes that some set places under a parent."""
+    wanted = list(set(codes))
+    rows = session.execute(select(Area.code, Area.parent_code).where(
+        Area.code.in_(wanted), Area.parent_code.is_not(None), Area.level >= 2)).all()
+    return {code: parent for code, parent in rows}
+
+
+def sets_for(session: Session, level: int, on: dt.date) -> list[BoundarySet]:
+    """Boundary sets of `level` valid on `on`, country sets before world sets."""
+    query = select(BoundarySet).where(BoundarySet.level == level)
+    found = [s for s in session.scalars(query)
+             if (s.valid_from is None or s.valid_from <= on) and (s.valid_to is None or on <= s.valid_to)]
+    return sorted(found, key=lambda s: (s.country is None, s.key))

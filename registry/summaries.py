@@ -47,3 +47,30 @@ def network_summary(session: Session, network: Organisation, on: dt.date | None 
         statuses={s.value: statuses[s.value] for s in MembershipStatus if statuses[s.value]},
         priority_areas=dict(priority.most_common()), sample_members=sum(1 for m in members if m.is_sample),
     )
+
+
+@dataclass(frozen=True)
+class Presence:
+    """Where one member organisation works, as plain values for coverage maps."""
+
+    organisation_id: int
+    name: str
+    area_codes: tuple[str, ...]
+    priority_areas: tuple[str, ...]
+    populations: tuple[str, ...]
+    services: tuple[str, ...]
+
+
+def member_presence(
+    session: Session, network: Organisation, on: dt.date | None = None, *, public_only: bool = False
+) -> list[Presence]:
+    """Active members of the network and of its member networks on `on`, with their areas.
+
+    `public_only` keeps only organisations that chose to be listed publicly: a public map must
+    not reveal presence that an organisation did not publish, even as a count.
+    """
+    members = members_as_of(session, network.id, on, recursive=True)
+    if public_only:
+        members = [m for m in members if m.public_listing and m.status.value == "active"]
+    return [Presence(m.id, m.name, tuple(m.areas_served), tuple(m.priority_areas),
+                     tuple(m.populations), tuple(m.services)) for m in members]

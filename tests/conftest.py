@@ -66,3 +66,20 @@ def session(engine: Engine) -> Iterator[Session]:
         finally:
             session.close()
             transaction.rollback()
+
+
+@pytest.fixture(scope="module")
+def seeded(engine: Engine) -> Iterator[Session]:
+    """The seeds and sample network loaded once per test module, rolled back at its end.
+
+    Module scope, not session: on SQLite an open write transaction blocks every other test."""
+    from registry.permissions import Actor
+    from seeds.load import load_all
+
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        session = Session(bind=connection, join_transaction_mode="create_savepoint")
+        session.info["first_report"] = load_all(session, Actor.system("seed test"))
+        yield session
+        session.close()
+        transaction.rollback()

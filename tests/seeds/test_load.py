@@ -4,11 +4,7 @@ reproducing VNSW's documented growth (11 CBOs in 7 provinces in 2012, 32 in 21 n
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy import func, select
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from registry import areas, governance
@@ -20,19 +16,6 @@ from registry.summaries import network_summary
 from seeds.load import load_all
 
 END_OF_2012 = dt.date(2012, 12, 31)
-
-
-@pytest.fixture(scope="module")
-def seeded(engine: Engine) -> Iterator[Session]:
-    """One database loaded once for the module, rolled back at its end."""
-    with engine.connect() as connection:
-        transaction = connection.begin()
-        session = Session(bind=connection, join_transaction_mode="create_savepoint")
-        report = load_all(session, Actor.system("seed test"))
-        session.info["first_report"] = report
-        yield session
-        session.close()
-        transaction.rollback()
 
 
 def org(session: Session, acronym: str) -> Organisation:

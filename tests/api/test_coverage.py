@@ -1,0 +1,141 @@
+"""Coverage maps from the registry's data: the documented VNSW figures on both Vietnamese
+province sets, WNU's khans, public maps that reveal nothing unpublished, and the `map` command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from api.coverage import MapRequest, network_coverage, network_map_html
+from geo.boundaries import ATTRIBUTION_CAMBODIA
+from geo.bundle import shared_geo_dir
+from geo.coverage import AreaStatus
+from geo.errors import CoverageError
+from registry import areas, memberships, organisations
+from registry.organisations import Organisation
+from registry.permissions import Actor
+from seeds.boundaries import licensed_sets
+from seeds.load import read_yaml
+
+SYSTEM = Actor.system("coverage test")
+END_OF_2012 = dt.date(2012, 12, 31)
+
+
+def org(session, acronym):
+    return session.scalars(select(Organisation).where(Organisation.acronym == acronym)).one()
+
+
+@pytest.fixture(scope="module")
+def with_khans(seeded):
+    """The Cambodian district set, imported from shared/geo as the boundary-import feature does."""
+    from geo.boundaries import read_boundary_file
+    from seeds.boundaries import area_records
+
+    for spec, path, reader in licensed_sets(shared_geo_dir(), read_yaml("licensed_boundaries.yaml")):
+        if spec["key"] == "kh-admin2-2014":
+            read = read_boundary_file(path, valid_from=None, valid_to=None, set_id=spec["key"],
+                                      **{k: spec[k] for k in ("level", "country", "attribution", "licence")},
+                                      **reader)
+            areas.import_boundary_set(seeded, SYSTEM, areas=area_records(read), **spec)
+    return seeded
+
+
+@pytest.mark.parametrize("set_key", ["vn-63-2008", "vn-34-2025"])
+@pytest.mark.parametrize(("on", "organisations_", "covered"), [(END_OF_2012, 11, 7), (None, 32, 21)])
+def test_vnsw_documented_coverage_on_both_province_sets(seeded, set_key, on, organisations_, covered):
+    coverage = network_coverage(seeded, org(seeded, "VNSW"), MapRequest(set_key=set_key, on=on))
+    assert (coverage.organisations, coverage.areas_covered) == (organisations_, covered)
+    assert coverage.areas_in_scope == (63 if set_key == "vn-63-2008" else 34)
+    assert len(coverage.gaps()) == coverage.areas_in_scope - covered
+
+
+def test_the_default_set_follows_the_date(seeded):
+    vnsw = org(seeded, "VNSW")
+    assert network_coverage(seeded, vnsw, MapRequest(on=END_OF_2012)).boundary_set.id == "vn-63-2008"
+    assert network_coverage(seeded, vnsw, MapRequest()).boundary_set.id == "vn-34-2025"
+
+
+def test_filters_narrow_the_count(seeded):
+    vnsw = org(seeded, "VNSW")
+    everyone = network_coverage(seeded, vnsw, MapRequest())
+    some = network_coverage(seeded, vnsw, MapRequest(priority_area="economic-empowerment"))
+    assert 0 < some.organisations < everyone.organisations
+    assert some.filters == {"priority_area": "economic-empowerment"}
+
+
+def test_public_coverage_counts_only_listed_organisations_and_names_none(seeded):
+    vnsw = org(seeded, "VNSW")
+    listed = [m for m in seeded.scalars(select(Organisation).where(
+        Organisation.registered_by_id == vnsw.id)) if m.public_listing]
+    public = network_coverage(seeded, vnsw, MapRequest(public=True))
+    internal = network_coverage(seeded, vnsw, MapRequest())
+    assert public.organisations == len(listed) < internal.organisations
+    assert all(a.organisations == () for a in public.areas)
+    assert all(a.status is not AreaStatus.COUNTED or a.count >= 5 for a in public.areas)
+    assert any(a.status is AreaStatus.MASKED and a.label == "fewer than 5" for a in public.areas)
+
+
+def test_wnu_khans_on_the_district_map(with_khans):
+    wnu = org(with_khans, "WNU")
+    coverage = network_coverage(with_khans, wnu, MapRequest(level=2, set_key="kh-admin2-2014"))
+    covered = sorted(a.code for a in coverage.areas if a.status is AreaStatus.COUNTED)
+    assert covered == ["KH-1201", "KH-1202", "KH-1204", "KH-1206", "KH-1207", "KH-1208", "KH-1209"]
+    html = network_map_html(with_khans, wnu, MapRequest(level=2, set_key="kh-admin2-2014"),
+                            static_prefix="/static/vendor/")
+    assert "Chamkar Mon" in html and "Sample WNU group" in html  # internal maps may name members
+    assert ATTRIBUTION_CAMBODIA.split(",")[0] in html
+    with pytest.raises(CoverageError, match="province level"):
+        network_coverage(with_khans, wnu, MapRequest(level=2, set_key="kh-admin2-2014", public=True))
+
+
+def test_public_province_map_rolls_khans_up_to_phnom_penh(with_khans):
+    wnu = org(with_khans, "WNU")
+    sample_groups = with_khans.scalars(select(Organisation).where(
+        Organisation.registered_by_id == wnu.id)).all()
+    for group in sample_groups:  # publish them all for this test; rolled back at module end
+        organisations.update_profile(with_khans, SYSTEM, group, {"public_listing": True})
+    coverage = network_coverage(with_khans, wnu, MapRequest(level=1, public=True))
+    phnom_penh = coverage.area("KH-12")
+    assert phnom_penh.count == 7 and phnom_penh.organisations == ()
+    html = network_map_html(with_khans, wnu, MapRequest(level=1, public=True), static_prefix="/v/")
+    assert "Sample WNU group" not in html and "Chamkar Mon" not in html
+
+
+def test_hostile_names_never_reach_the_page_unescaped(seeded):
+    vnsw = org(seeded, "VNSW")
+    for name in ("<img src=x onerror=alert(1)>", "`backtick`", "${alert(1)}"):
+        cbo = organisations.register_organisation(seeded, SYSTEM, network=vnsw, kind="community_organisation",
+                                                  name=name, country="VN", areas_served=["VN-HN"])
+        for action in ("apply", "verify", "admit"):
+            memberships.transition(seeded, SYSTEM, vnsw, cbo, action)
+    html = network_map_html(seeded, vnsw, MapRequest(), static_prefix="/static/vendor/")
+    for raw in ("<img src=x", "`backtick`", "${alert(1)}"):
+        assert raw not in html
+    # Present, but only escaped (inside the map's script, & itself is written as \u0026).
+    assert re.search(r"(&|\\u0026)lt;img src=x onerror=alert\(1\)(&|\\u0026)gt;", html)
+
+
+def test_the_map_command_writes_an_offline_page(tmp_path):
+    # The command opens its own session, so it needs a separate, committed database.
+    from api.cli import main
+    from tests.conftest import fresh_database
+
+    with fresh_database(tmp_path) as url:
+        runner = CliRunner(env={"DATABASE_URL": url})
+        assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+        assert runner.invoke(main, ["seed"]).exit_code == 0
+        out = tmp_path / "maps" / "vnsw.html"
+        out.parent.mkdir()
+        result = runner.invoke(main, ["map", "VNSW", "--out", str(out), "--compare", "2012-12-31"])
+        assert result.exit_code == 0, result.output
+        html = out.read_text()
+        assert not re.search(r"""<(script|link)[^>]+(src|href)=["']https?://""", html)
+        assert (out.parent / "vendor" / "leaflet").exists()
+        assert "11 organisations in 7 of 63 provinces" in html and "32 organisations in 21 of 34" in html
+        refused = runner.invoke(main, ["map", "WNU", "--set", "no-such-set", "--out", str(tmp_path / "x.html")])
+        assert refused.exit_code == 1 and "no boundary set 'no-such-set'" in refused.output
+        assert not (tmp_path / "x.html").exists()
