@@ -147,3 +147,26 @@ class TestBoundaryImport:
                       "--key-field", "code", "--name-field", "name", "--level", "1", "--attribution", "x")
         assert refused.exit_code == 1 and "garbage.geojson" in refused.output
         assert "kh-bad" not in run("boundaries", "list").output
+
+
+class TestMemberSpreadsheets:
+    def test_export_then_import_the_same_file_changes_nothing(self, run, seeded, tmp_path):
+        out = tmp_path / "vnsw.csv"
+        exported = run("members", "export", "VNSW", "--out", str(out), "--hxl")
+        assert exported.exit_code == 0 and "wrote 32 members" in exported.output
+        assert out.read_text().splitlines()[1].startswith("#org+name")
+        again = run("members", "import", "VNSW", str(out), "--apply")
+        assert again.exit_code == 0, again.output
+        assert "imported: 0 created, 0 updated, 32 unchanged, 0 error" in again.output
+
+    def test_a_bad_row_stops_the_whole_import(self, run, seeded, tmp_path):
+        path = tmp_path / "new.csv"
+        path.write_text("Name,Areas served\nSample new group A,VN-HN\nSample new group B,Atlantis\n")
+        refused = run("members", "import", "VNSW", str(path), "--apply")
+        assert refused.exit_code == 1 and "nothing was imported" in refused.output
+        assert "row 3 (Sample new group B): areas_served: no area called 'Atlantis'" in refused.output
+        exported = tmp_path / "after.csv"
+        run("members", "export", "VNSW", "--out", str(exported))
+        assert "Sample new group A" not in exported.read_text()
+        dry = run("members", "import", "VNSW", str(path))
+        assert dry.exit_code == 1
