@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask, render_template
 
-from api import auth, database, errors
+from api import auth, dashboard, database, errors
 from api.extensions import Api
 from api.resources import service
 from api.settings import from_environment
@@ -32,6 +32,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api = Api(app)
     for resource in RESOURCES:
         api.register_blueprint(resource.blp)
+
+    dashboard.init_app(app)
 
     @app.get("/")
     def index() -> str:

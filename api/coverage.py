@@ -58,8 +58,9 @@ def network_map_html(session: Session, network: Organisation, request: MapReques
     if request.compare_on is None:
         return render_map(coverage_map(current, title=title), static_prefix=static_prefix)
     earlier = network_coverage(session, network, request, on=request.compare_on)
-    layers = [(request.compare_on.isoformat(), earlier),
-              ((request.on or today()).isoformat(), current)]
+    # The first layer is the one shown: the chosen date, with the earlier one a click away.
+    layers = [((request.on or today()).isoformat(), current),
+              (request.compare_on.isoformat(), earlier)]
     return render_map(comparison_map(layers, title=title), static_prefix=static_prefix)
 
 

@@ -74,3 +74,38 @@ def member_presence(
         members = [m for m in members if m.public_listing and m.status.value == "active"]
     return [Presence(m.id, m.name, tuple(m.areas_served), tuple(m.priority_areas),
                      tuple(m.populations), tuple(m.services)) for m in members]
+
+
+def public_networks(session: Session) -> list[Organisation]:
+    """Networks that chose to be listed publicly, real ones first."""
+    from sqlalchemy import select
+
+    from registry.organisations import NETWORK_KINDS, OrganisationStatus
+
+    query = select(Organisation).where(
+        Organisation.kind.in_(list(NETWORK_KINDS)), Organisation.public_listing.is_(True),
+        Organisation.status == OrganisationStatus.ACTIVE)
+    return sorted(session.scalars(query), key=lambda o: (o.is_sample, o.name_key))
+
+
+@dataclass(frozen=True)
+class YearEnd:
+    on: dt.date
+    members: int
+    areas: int
+
+
+def growth(session: Session, network: Organisation, *, since: int | None = None) -> list[YearEnd]:
+    """Active members and areas served at the end of each year, from the first dated admission
+    (or `since`) to today."""
+    from registry.db import today
+
+    first_dates = [e.effective_on for m in memberships_of(session, network.id) for e in m.events
+                   if e.effective_on]
+    start = since or (min(first_dates).year if first_dates else today().year)
+    points = []
+    for year in range(start, today().year + 1):
+        on = min(dt.date(year, 12, 31), today())
+        members = members_as_of(session, network.id, on)
+        points.append(YearEnd(on, len(members), len({c for m in members for c in m.areas_served})))
+    return points

@@ -1,0 +1,209 @@
+"""The web dashboard: the public network list and maps, and the board's view of its network.
+
+Server-rendered pages. A board member or secretariat signs in with an access token, kept in an
+HttpOnly, SameSite=Strict cookie (Secure over HTTPS) that only these pages read; the JSON API
+accepts bearer tokens only, so the cookie cannot be used against it. Maps are separate
+documents shown in sandboxed frames; their Leaflet files are served from this app, copied from
+the installed PyPI package, never from a CDN.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+from typing import Any
+
+from flask import (Blueprint, Flask, Response, abort, current_app, g, make_response, redirect,
+                   render_template, request, send_from_directory, url_for)
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from api import database
+from api.auth import FailureLimiter, current_actor
+from api.coverage import MapRequest, network_coverage, network_map_html
+from geo.coverage import AreaStatus
+from geo.errors import GeoError
+from geo.offline import install_assets
+from registry import areas, governance, memberships, vocabularies
+from registry.errors import NotFound, RegistryError
+from registry.organisations import Organisation
+from registry.permissions import Permission, Role, can
+from registry.summaries import growth, network_summary, public_networks
+from registry.tokens import authenticate
+from registry.vocabularies import LANGUAGES, Vocabulary
+
+blp = Blueprint("dashboard", __name__)
+COOKIE = "registry_token"
+COOKIE_SECONDS = 8 * 3600
+VENDOR_PREFIX = "/static/vendor/"
+LEVELS = (("0", "countries"), ("1", "provinces"), ("2", "districts"))
+_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; "
+        "form-action 'self'")
+
+
+def init_app(app: Flask) -> None:
+    """Copy Leaflet from its package into the instance folder and register the pages."""
+    vendor = Path(app.instance_path) / "vendor"
+    install_assets(vendor)
+    app.extensions["registry.vendor_dir"] = vendor
+    app.register_blueprint(blp)
+
+
+@blp.before_request
+def _cookie_actor() -> None:
+    secret = request.cookies.get(COOKIE)
+    g.signed_in = False
+    if secret and current_actor().role is Role.ANONYMOUS:
+        actor = authenticate(database.session(), secret)
+        if actor is not None:
+            g.actor, g.signed_in = actor, True
+        else:
+            g.clear_cookie = True
+
+
+@blp.after_request
+def _headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = _CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    if g.get("clear_cookie"):
+        response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+@blp.app_context_processor
+def _signed_in() -> dict[str, Any]:
+    return {"signed_in": g.get("signed_in", False)}
+
+
+@blp.get("/static/vendor/<path:filename>")
+def vendor(filename: str) -> Response:
+    return send_from_directory(current_app.extensions["registry.vendor_dir"], filename, max_age=86400)
+
+
+@blp.get("/dashboard/")
+def public() -> str:
+    return render_template("dashboard/public.html", networks=public_networks(database.session()),
+                           threshold=current_app.config["PUBLIC_COUNT_THRESHOLD"])
+
+
+@blp.get("/dashboard/networks/<int(max=2147483647):network_id>/map")
+def network_map(network_id: int) -> str:
+    session = database.session()
+    internal = request.args.get("view") == "internal"
+    network = _network(network_id, internal=internal)
+    form = {key: request.args.get(key, "") for key in ("on", "compare", "level", *_FILTERS)}
+    form["level"] = form["level"] or "1"
+    hidden = [("view", "internal")] if internal else []
+    lineage = [network.id]
+    vocab = [(name, [(t.code, t.label(_language())) for t in vocabularies.terms(session, v, network_ids=lineage)])
+             for name, v in _FILTERS.items()]
+    return render_template("dashboard/map.html", network=network, form=form, hidden=hidden,
+                           levels=LEVELS, vocabularies=vocab, refusal=None,
+                           map_url=url_for("dashboard.map_document", network_id=network.id,
+                                           **{k: v for k, v in form.items() if v}, **dict(hidden)))
+
+
+@blp.get("/maps/networks/<int(max=2147483647):network_id>.html")
+def map_document(network_id: int) -> Response:
+    internal = request.args.get("view") == "internal"
+    network = _network(network_id, internal=internal)
+    try:
+        map_request = _map_request(public=not internal)
+        html = network_map_html(database.session(), network, map_request, static_prefix=VENDOR_PREFIX)
+    except (GeoError, RegistryError, ValueError) as refused:
+        reasons = getattr(refused, "reasons", None) or [getattr(refused, "message", str(refused))]
+        return make_response(render_template("dashboard/map_refused.html", reasons=reasons), 422)
+    return make_response(html)
+
+
+@blp.route("/dashboard/sign-in", methods=["GET", "POST"])
+def sign_in() -> str | WerkzeugResponse | tuple[str, int]:
+    if request.method == "GET":
+        return render_template("dashboard/sign_in.html", message=None)
+    limiter: FailureLimiter = current_app.extensions["registry.auth_limiter"]
+    client, now = request.remote_addr or "unknown", time.monotonic()
+    if limiter.blocked(client, current_app.config["AUTH_FAILURES_PER_MINUTE"], now):
+        return render_template("dashboard/sign_in.html", message="Too many attempts; wait a minute."), 429
+    secret = (request.form.get("token") or "").strip()
+    actor = authenticate(database.session(), secret)
+    if actor is None or actor.role not in (Role.BOARD, Role.SECRETARIAT):
+        limiter.fail(client, now)
+        message = ("This token is for an organisation's editor; the board view needs a board or "
+                   "secretariat token." if actor else "That token is unknown, expired or revoked.")
+        return render_template("dashboard/sign_in.html", message=message), 401
+    response = redirect(url_for("dashboard.board", network_id=actor.network_id))
+    response.set_cookie(COOKIE, secret, max_age=COOKIE_SECONDS, httponly=True, samesite="Strict",
+                        secure=request.is_secure, path="/")
+    return response
+
+
+@blp.post("/dashboard/sign-out")
+def sign_out() -> WerkzeugResponse:
+    response = redirect(url_for("dashboard.public"))
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+@blp.get("/dashboard/board/<int(max=2147483647):network_id>")
+def board(network_id: int) -> str | WerkzeugResponse:
+    session = database.session()
+    if current_actor().role is Role.ANONYMOUS:
+        return redirect(url_for("dashboard.sign_in"))
+    network = _network(network_id, internal=True)
+    coverage = network_coverage(session, network, MapRequest(level=1))
+    maps = [("Provinces, today and at the end of the first year",
+             url_for("dashboard.map_document", network_id=network.id, view="internal",
+                     compare=_first_year_end(session, network)))]
+    if network.country and any(s.country == network.country for s in areas.sets_for(session, 2, dt.date.today())):
+        maps.append(("Districts", url_for("dashboard.map_document", network_id=network.id,
+                                          view="internal", level=2)))
+    summary = network_summary(session, network)
+    labels = {t.code: t.label(_language()) for t in vocabularies.terms(session, Vocabulary.PRIORITY_AREA)}
+    return render_template(
+        "dashboard/board.html", network=network, summary=summary, maps=maps,
+        by_area=sorted((a for a in coverage.areas if a.status is AreaStatus.COUNTED),
+                       key=lambda a: (-(a.count or 0), a.name)),
+        by_priority_area=[(labels.get(code, code), n) for code, n in summary.priority_areas.items()],
+        growth=growth(session, network), bodies=governance.bodies_of(session, network.id))
+
+
+_FILTERS = {"priority_area": Vocabulary.PRIORITY_AREA, "population": Vocabulary.POPULATION,
+            "service": Vocabulary.SERVICE}
+
+
+def _network(network_id: int, *, internal: bool) -> Organisation:
+    """The network if the caller may see it: listed publicly, or (internal) readable by its board."""
+    session = database.session()
+    try:
+        network = memberships.get_network(session, network_id)
+    except NotFound:
+        abort(404)
+    if internal:
+        if not can(session, current_actor(), Permission.READ_INTERNAL, network.id):
+            abort(403)
+    elif not (network.public_listing and network.status.value == "active"):
+        abort(404)  # an unlisted network does not exist for the public
+    return network
+
+
+def _map_request(*, public: bool) -> MapRequest:
+    args = request.args
+    level = int(args.get("level") or 1)
+    if level not in (0, 1, 2):
+        raise ValueError("level is 0, 1 or 2")
+    on = dt.date.fromisoformat(args["on"]) if args.get("on") else None
+    compare = dt.date.fromisoformat(args["compare"]) if args.get("compare") else None
+    return MapRequest(level=level, on=on, compare_on=compare, public=public,
+                      threshold=current_app.config["PUBLIC_COUNT_THRESHOLD"],
+                      **{k: args.get(k) or None for k in _FILTERS})
+
+
+def _first_year_end(session: Any, network: Organisation) -> str:
+    points = growth(session, network)
+    return points[0].on.isoformat() if points else dt.date.today().isoformat()
+
+
+def _language() -> str:
+    return request.accept_languages.best_match(LANGUAGES) or "en"

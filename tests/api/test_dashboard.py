@@ -1,0 +1,220 @@
+"""The dashboard: public list and maps, the board's signed-in view, and the same pages in real
+headless Chromium (no failed request, no console error, map layers drawn, hostile names inert)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from api import database
+from api.app import create_app
+from api.cli import main
+from geo.bundle import shared_geo_dir
+from registry import memberships, organisations
+from registry.db import make_engine, make_sessionmaker
+from registry.organisations import Organisation
+from registry.permissions import Actor
+from tests.conftest import fresh_database
+
+HOSTILE = ("<img src=x onerror=alert(1)>", "Sample `${alert(2)}`", "${alert(3)}")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    """A committed database with the seeds, the licensed boundary files, hostile names and tokens."""
+    with fresh_database(tmp_path_factory.mktemp("dashboard")) as url:
+        run = CliRunner(env={"DATABASE_URL": url}).invoke
+        for args in (["db", "upgrade"], ["seed"], ["boundaries", "import-known", str(shared_geo_dir())]):
+            assert run(main, args).exit_code == 0
+        engine = make_engine(url)
+        session = make_sessionmaker(engine)()
+        system = Actor.system("dashboard test")
+        ids = {o.acronym: o.id for o in session.scalars(select(Organisation).where(Organisation.acronym.is_not(None)))}
+        for name in HOSTILE:
+            vnsw = session.get(Organisation, ids["VNSW"])
+            cbo = organisations.register_organisation(session, system, network=vnsw, country="VN",
+                                                      kind="community_organisation", name=name,
+                                                      areas_served=["VN-HN"], public_listing=True)
+            for action in ("apply", "verify", "admit"):
+                memberships.transition(session, system, vnsw, cbo, action)
+        session.commit()
+        session.close()
+        engine.dispose()
+        tokens = {}
+        for role, scope in (("board", "VNSW"), ("board", "WNU"), ("editor", "Sample CBO 01")):
+            result = run(main, ["token", "create", "--role", role, "--for", scope, "--label", "test"])
+            tokens[f"{role} {scope}"] = result.output.strip().splitlines()[-1]
+        app = create_app({"DATABASE_URL": url, "TESTING": True})
+        yield {"app": app, "tokens": tokens, "ids": ids}
+        database.dispose(app)
+
+
+@pytest.fixture
+def client(site):
+    return site["app"].test_client()
+
+
+def sign_in(client, token):
+    return client.post("/dashboard/sign-in", data={"token": token})
+
+
+class TestPublicPages:
+    def test_the_list_shows_listed_networks_and_labels_samples(self, client):
+        page = client.get("/dashboard/").get_data(as_text=True)
+        assert "Vietnam Network of Sex Workers" in page and "Women&#39;s Network for Unity" in page
+
+    def test_a_public_map_names_no_one_and_stops_at_provinces(self, client, site):
+        vnsw = site["ids"]["VNSW"]
+        html = client.get(f"/maps/networks/{vnsw}.html").get_data(as_text=True)
+        assert "Sample CBO" not in html and "onerror" not in html
+        assert "Made with Natural Earth." in html
+        refused = client.get(f"/maps/networks/{site['ids']['WNU']}.html?level=2")  # khans exist
+        assert refused.status_code == 422 and "province level" in refused.get_data(as_text=True)
+
+    def test_an_unlisted_network_does_not_exist_publicly(self, client, site):
+        assert client.get(f"/maps/networks/{site['ids']['WLIC']}.html").status_code == 404  # not a network
+        assert client.get("/maps/networks/2147483647.html").status_code == 404
+        assert client.get("/maps/networks/99999999999999999999.html").status_code == 404
+
+    def test_pages_carry_a_content_security_policy(self, client):
+        policy = client.get("/dashboard/").headers["Content-Security-Policy"]
+        assert "default-src 'self'" in policy and "frame-ancestors 'self'" in policy
+
+
+class TestBoardPages:
+    def test_the_board_page_needs_a_sign_in(self, client, site):
+        response = client.get(f"/dashboard/board/{site['ids']['VNSW']}")
+        assert response.status_code == 302 and response.headers["Location"].endswith("/dashboard/sign-in")
+
+    def test_signing_in_sets_a_strict_http_only_cookie(self, client, site):
+        response = sign_in(client, site["tokens"]["board VNSW"])
+        assert response.status_code == 302
+        cookie = response.headers["Set-Cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Max-Age=28800" in cookie
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert "35 member organisations in 21 areas" in page  # 32 sample CBOs + 3 hostile-named ones
+        assert "Board / coordinating committee" in page and "2012-12-31" in page
+        assert "&lt;img src=x onerror=alert(1)&gt;" not in page  # names are not listed on this page
+
+    def test_editor_and_unknown_tokens_are_refused(self, client, site):
+        assert sign_in(client, site["tokens"]["editor Sample CBO 01"]).status_code == 401
+        assert sign_in(client, "swr_not-a-token").status_code == 401
+
+    def test_a_board_sees_only_its_own_network(self, client, site):
+        sign_in(client, site["tokens"]["board WNU"])
+        assert client.get(f"/dashboard/board/{site['ids']['VNSW']}").status_code == 403
+        assert client.get(f"/maps/networks/{site['ids']['VNSW']}.html?view=internal").status_code == 403
+        wnu = client.get(f"/dashboard/board/{site['ids']['WNU']}").get_data(as_text=True)
+        assert "Districts" in wnu  # Phnom Penh's khans, from the imported district set
+
+    def test_the_cookie_does_not_open_the_json_api(self, client, site):
+        sign_in(client, site["tokens"]["board VNSW"])
+        assert client.get("/api/v1/me").get_json()["role"] == "anonymous"
+
+    def test_signing_out_forgets_the_token(self, client, site):
+        sign_in(client, site["tokens"]["board VNSW"])
+        response = client.post("/dashboard/sign-out")
+        assert "registry_token=;" in response.headers["Set-Cookie"]
+
+
+@pytest.fixture(scope="module")
+def server(site) -> Iterator[str]:
+    httpd = make_server("127.0.0.1", 0, site["app"], threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Watched:
+    """A page whose failed requests, console errors and dialogs are all recorded."""
+
+    def __init__(self, browser):
+        self.context = browser.new_context()
+        self.page = self.context.new_page()
+        self.failed: list[str] = []
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("requestfailed", lambda r: self.failed.append(r.url))
+        self.page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.status} {r.url}"))
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+
+    def clean(self) -> None:
+        assert (self.failed, self.errors, self.dialogs) == ([], [], [])
+
+
+# The maps draw on a canvas (fast for the world map), so areas are Leaflet layers, not DOM
+# nodes: ask Leaflet for them, and open each tooltip through its API as a hover would.
+# The frame is sandboxed without same-origin rights, so some window properties throw on read.
+_LAYERS = """const layers = [];
+    for (const key of Object.getOwnPropertyNames(window)) {
+        try { if (window[key] instanceof L.GeoJSON) layers.push(window[key]); } catch (refused) {}
+    }"""
+AREAS_JS = "() => { " + _LAYERS + " return layers.reduce((n, l) => n + l.getLayers().length, 0); }"
+OPEN_TOOLTIPS_JS = "() => { " + _LAYERS + """
+    const shown = [];
+    for (const layer of layers) {
+        for (const area of layer.getLayers()) {
+            if (!area.getTooltip()) continue;
+            area.openTooltip(area.getBounds().getCenter());
+            const tip = area.getTooltip().getElement();  // none on the hidden date's layer
+            if (tip) shown.push(tip.innerText);
+            area.closeTooltip();
+        }
+    }
+    return shown;
+}"""
+
+
+def map_frame(page):
+    page.frame_locator("iframe.map").first.locator(".leaflet-overlay-pane canvas").first.wait_for()
+    frame = page.locator("iframe.map").first.element_handle().content_frame()
+    assert "/maps/networks/" in frame.url
+    return frame
+
+
+def test_browser_public_pages(browser, server, site):
+    watched = Watched(browser)
+    watched.page.goto(f"{server}/dashboard/")
+    watched.page.click("a:has-text('public map') >> nth=0")
+    frame = map_frame(watched.page)
+    assert frame.evaluate(AREAS_JS) >= 34
+    assert "Made with Natural Earth" in frame.content()
+    watched.clean()
+    watched.context.close()
+
+
+def test_browser_board_view_with_hostile_names(browser, server, site):
+    watched = Watched(browser)
+    watched.page.goto(f"{server}/dashboard/sign-in")
+    watched.page.fill("input[name=token]", site["tokens"]["board VNSW"])
+    watched.page.click("text=Sign in")
+    watched.page.wait_for_url("**/dashboard/board/**")
+    frame = map_frame(watched.page)
+    assert frame.evaluate(AREAS_JS) >= 34
+    # The hostile names live in the Hà Nội tooltip: they must show as text and run nothing.
+    shown = frame.evaluate(OPEN_TOOLTIPS_JS)
+    assert any(HOSTILE[0] in text and HOSTILE[2] in text and "`" in text for text in shown), shown[:3]
+    assert frame.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
+    watched.clean()
+    watched.context.close()
