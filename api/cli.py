@@ -270,7 +270,7 @@ def map_command(ref: str, out: str, level: int, set_key: str | None, on: dt.date
                 compare: dt.datetime | None, public: bool, priority_area: str | None,
                 population: str | None, service: str | None) -> None:
     """Render a network's coverage map to an HTML file that works offline."""
-    from api.coverage import MapRequest, network_map_html
+    from api.coverage import MapRequest, configured_tiles, network_map_html
     from geo.errors import GeoError
     from geo.offline import install_assets, required_assets
 
@@ -281,7 +281,8 @@ def map_command(ref: str, out: str, level: int, set_key: str | None, on: dt.date
     with unit_of_work() as session:
         network_row = find_organisation(session, ref)
         try:
-            html = network_map_html(session, network_row, request, static_prefix="vendor/")
+            html = network_map_html(session, network_row, request, static_prefix="vendor/",
+                                    tiles=configured_tiles(current_app.config))
         except GeoError as refused:
             raise click.ClickException("; ".join(refused.reasons)) from None
     target = Path(out)

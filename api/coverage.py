@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -51,17 +53,29 @@ def network_coverage(session: Session, network: Organisation, request: MapReques
 
 
 def network_map_html(session: Session, network: Organisation, request: MapRequest, *,
-                     static_prefix: str) -> str:
-    """The rendered map page, its assets pointing at `static_prefix` (never a CDN)."""
+                     static_prefix: str, tiles: tuple[str, str] | None = None) -> str:
+    """The rendered map page, its assets pointing at `static_prefix` (never a CDN).
+
+    `tiles` is (URL template, attribution) when an operator switched a basemap on; by default
+    there is none, because a tile server learns who looks at which place."""
     title = f"{network.name}: member organisations by area"
+    basemap = {"tiles": tiles[0], "tiles_attribution": tiles[1]} if tiles else {}
     current = network_coverage(session, network, request)
     if request.compare_on is None:
-        return render_map(coverage_map(current, title=title), static_prefix=static_prefix)
+        return render_map(coverage_map(current, title=title, **basemap), static_prefix=static_prefix)
     earlier = network_coverage(session, network, request, on=request.compare_on)
     # The first layer is the one shown: the chosen date, with the earlier one a click away.
     layers = [((request.on or today()).isoformat(), current),
               (request.compare_on.isoformat(), earlier)]
-    return render_map(comparison_map(layers, title=title), static_prefix=static_prefix)
+    return render_map(comparison_map(layers, title=title, **basemap), static_prefix=static_prefix)
+
+
+def configured_tiles(config: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The operator's basemap as (URL template, attribution), or None (the default)."""
+    url, attribution = config.get("MAP_TILES_URL"), config.get("MAP_TILES_ATTRIBUTION")
+    if url and not attribution:
+        raise RuntimeError("REGISTRY_MAP_TILES_URL needs REGISTRY_MAP_TILES_ATTRIBUTION")
+    return (url, attribution) if url else None
 
 
 def _boundary_set(session: Session, request: MapRequest, countries: list[str], on: dt.date) -> BoundarySet:

@@ -13,6 +13,7 @@ import datetime as dt
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (Blueprint, Flask, Response, abort, current_app, g, make_response, redirect,
                    render_template, request, send_from_directory, url_for)
@@ -20,7 +21,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from api import database
 from api.auth import FailureLimiter, current_actor
-from api.coverage import MapRequest, network_coverage, network_map_html
+from api.coverage import MapRequest, configured_tiles, network_coverage, network_map_html
 from geo.coverage import AreaStatus
 from geo.errors import GeoError
 from geo.offline import install_assets
@@ -64,7 +65,11 @@ def _cookie_actor() -> None:
 
 @blp.after_request
 def _headers(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = _CSP
+    tiles = _tiles()
+    # A configured basemap is the one outside host a page may load images from.
+    tile_origin = " " + urlsplit(tiles[0])._replace(path="", query="", fragment="").geturl() if tiles else ""
+    response.headers["Content-Security-Policy"] = _CSP.replace("img-src 'self' data:",
+                                                               "img-src 'self' data:" + tile_origin)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     if g.get("clear_cookie"):
@@ -111,7 +116,8 @@ def map_document(network_id: int) -> Response:
     network = _network(network_id, internal=internal)
     try:
         map_request = _map_request(public=not internal)
-        html = network_map_html(database.session(), network, map_request, static_prefix=VENDOR_PREFIX)
+        html = network_map_html(database.session(), network, map_request, static_prefix=VENDOR_PREFIX,
+                                tiles=_tiles())
     except (GeoError, RegistryError, ValueError) as refused:
         reasons = getattr(refused, "reasons", None) or [getattr(refused, "message", str(refused))]
         return make_response(render_template("dashboard/map_refused.html", reasons=reasons), 422)
@@ -198,6 +204,10 @@ def _map_request(*, public: bool) -> MapRequest:
     return MapRequest(level=level, on=on, compare_on=compare, public=public,
                       threshold=current_app.config["PUBLIC_COUNT_THRESHOLD"],
                       **{k: args.get(k) or None for k in _FILTERS})
+
+
+def _tiles() -> tuple[str, str] | None:
+    return configured_tiles(current_app.config)
 
 
 def _first_year_end(session: Any, network: Organisation) -> str:

@@ -22,5 +22,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # Counts below this are shown as "fewer than N" in public output.
         "PUBLIC_COUNT_THRESHOLD": int(os.environ.get("REGISTRY_PUBLIC_COUNT_THRESHOLD", "5")),
         # Basemap tiles are off: a tile server would learn who looks at which place.
+        # To switch one on, give both, e.g. a tile server the network runs itself.
         "MAP_TILES_URL": os.environ.get("REGISTRY_MAP_TILES_URL") or None,
+        "MAP_TILES_ATTRIBUTION": os.environ.get("REGISTRY_MAP_TILES_ATTRIBUTION") or None,
     }

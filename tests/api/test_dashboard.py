@@ -218,3 +218,18 @@ def test_browser_board_view_with_hostile_names(browser, server, site):
     assert frame.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
     watched.clean()
     watched.context.close()
+
+
+def test_no_basemap_by_default_and_one_when_configured(site):
+    vnsw = site["ids"]["VNSW"]
+    plain = site["app"].test_client().get(f"/maps/networks/{vnsw}.html")
+    assert "tileLayer" not in plain.get_data(as_text=True)
+    configured = create_app({"DATABASE_URL": site["app"].config["DATABASE_URL"], "TESTING": True,
+                             "MAP_TILES_URL": "https://tiles.example.org/{z}/{x}/{y}.png",
+                             "MAP_TILES_ATTRIBUTION": "Tiles: the network's own server"})
+    try:
+        response = configured.test_client().get(f"/maps/networks/{vnsw}.html")
+        assert "https://tiles.example.org/{z}/{x}/{y}.png" in response.get_data(as_text=True)
+        assert "img-src 'self' data: https://tiles.example.org;" in response.headers["Content-Security-Policy"]
+    finally:
+        database.dispose(configured)
