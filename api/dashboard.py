@@ -189,7 +189,7 @@ def _network(network_id: int, *, internal: bool) -> Organisation:
     if internal:
         if not can(session, current_actor(), Permission.READ_INTERNAL, network.id):
             abort(403)
-    elif not (network.public_listing and network.status.value == "active"):
+    elif not network.listed_publicly:
         abort(404)  # an unlisted network does not exist for the public
     return network
 

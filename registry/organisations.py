@@ -134,6 +134,11 @@ class Organisation(Base):
     def is_network(self) -> bool:
         return self.kind in NETWORK_KINDS
 
+    @property
+    def listed_publicly(self) -> bool:
+        """What anonymous readers may see: opted in to the public listing, and active."""
+        return self.public_listing and self.status is OrganisationStatus.ACTIVE
+
     # Term and area lists are sets; they are always given in one canonical order (vocabulary
     # position, area code) computed here, not by database collation, which differs per engine.
     def codes(self, vocabulary: Vocabulary) -> list[str]:

@@ -71,7 +71,7 @@ def member_presence(
     """
     members = members_as_of(session, network.id, on, recursive=True)
     if public_only:
-        members = [m for m in members if m.public_listing and m.status.value == "active"]
+        members = [m for m in members if m.listed_publicly]
     return [Presence(m.id, m.name, tuple(m.areas_served), tuple(m.priority_areas),
                      tuple(m.populations), tuple(m.services)) for m in members]
 
