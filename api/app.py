@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, render_template
+from sqlalchemy.orm import Session
 
-from api import auth, dashboard, database, errors
+from api import auth, dashboard, database, docs, errors
 from api.extensions import Api
-from api.resources import service
+from api.resources import contacts, history, networks, organisations, service, tokens, vocabularies
 from api.settings import from_environment
 
-RESOURCES = (service,)
+RESOURCES = (service, organisations, contacts, networks, vocabularies, history, tokens)
 
 
-def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+def create_app(overrides: dict[str, Any] | None = None, *, sessions: Callable[[], Session] | None = None) -> Flask:
+    """The application; `sessions` makes each request's database session (default: an engine
+    on DATABASE_URL), so tests can bind requests to their own transaction."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(from_environment(app.instance_path))
     app.config.update(
@@ -23,12 +27,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         OPENAPI_VERSION="3.1.0",
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
+        **docs.settings(),
     )
     app.config.update(overrides or {})
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented field order
-    database.init_app(app)
+    database.init_app(app, sessions)
     auth.init_app(app)
     errors.register(app)
+    docs.init_app(app)
     api = Api(app)
     for resource in RESOURCES:
         api.register_blueprint(resource.blp)

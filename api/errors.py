@@ -2,19 +2,25 @@
 
     {"status": 422, "error": "validation_failed", "message": "...", "fields": {"name": ["..."]}}
 
-Domain errors, HTTP errors (including flask-smorest's 422 from marshmallow) and integrity
-errors all pass through `error_response`.
+Domain errors, HTTP errors (including flask-smorest's 422 from marshmallow), integrity errors
+(409) and stale writes (412: another request changed the row since it was read) all pass
+through `error_response`; ErrorSchema documents the shape in the OpenAPI description.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, g, jsonify
+from marshmallow import Schema, fields
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from registry import errors as domain
+from registry.permissions import Role
+
+STALE_MESSAGE = "someone else changed this since you read it; read it again and retry"
 
 _DOMAIN_STATUS: dict[type[domain.RegistryError], tuple[int, str]] = {
     domain.NotFound: (404, "not_found"),
@@ -23,6 +29,17 @@ _DOMAIN_STATUS: dict[type[domain.RegistryError], tuple[int, str]] = {
     domain.InvalidTransition: (409, "invalid_transition"),
     domain.ValidationFailed: (422, "validation_failed"),
 }
+
+
+class ErrorSchema(Schema):
+    """The one shape of every error the API answers with."""
+
+    status = fields.Integer(required=True, metadata={"example": 422})
+    error = fields.String(required=True, metadata={"example": "validation_failed"})
+    message = fields.String(required=True, metadata={"example": "the profile was refused (name: ...)"})
+    fields_ = fields.Dict(
+        data_key="fields", keys=fields.String(), values=fields.List(fields.String()),
+        metadata={"description": "A message per offending field (422 and some 409s)."})
 
 
 def error_response(
@@ -45,7 +62,16 @@ def register(app: Flask) -> None:
         status, code = next(
             (v for cls, v in _DOMAIN_STATUS.items() if isinstance(exc, cls)), (400, "bad_request")
         )
+        actor = g.get("actor")
+        if isinstance(exc, domain.NotPermitted) and (actor is None or actor.role is Role.ANONYMOUS):
+            # Nobody signed in: the answer is "authenticate", not "you may not".
+            return error_response(401, "sign in with an access token to do this", error="unauthorized",
+                                  headers={"WWW-Authenticate": 'Bearer realm="registry"'})
         return error_response(status, exc.message, error=code, fields=exc.fields or None)
+
+    @app.errorhandler(StaleDataError)
+    def _stale(exc: StaleDataError) -> Response:
+        return error_response(412, STALE_MESSAGE, error="precondition_failed")
 
     @app.errorhandler(IntegrityError)
     def _integrity(exc: IntegrityError) -> Response:
@@ -61,7 +87,7 @@ def register(app: Flask) -> None:
         if fields:
             message = "the request was refused: " + "; ".join(
                 f"{k}: {' '.join(v)}" for k, v in sorted(fields.items()))
-        for key, value in (getattr(exc, "data", None) or {}).get("headers", {}).items():
+        for key, value in ((getattr(exc, "data", None) or {}).get("headers") or {}).items():
             headers[key] = value
         return error_response(exc.code or 500, message, fields=fields, headers=headers)
 

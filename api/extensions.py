@@ -1,16 +1,137 @@
-"""The framework, subclassed once: the project's Api leaves error rendering to api.errors,
-so flask-smorest's own errors (422 from marshmallow, 404 from pagination) take the registry's
-one error shape and resources never see two formats."""
+"""The framework, subclassed once, so resources read alike.
+
+Api leaves error rendering to api.errors and documents errors with its one ErrorSchema.
+Blueprint refuses a route that declares no access rule (`@blp.access`), documents every
+operation's error responses, and tags single resources with their row's version counter
+as ETag. Schema is the base of every schema; PageQuery and `page_of` are the pager: lists
+take `page` and `page_size` (both bounded) and answer with an envelope saying the total.
+"""
 
 from __future__ import annotations
 
+import http
+import unicodedata
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
 import flask_smorest
+import marshmallow as ma
+from flask.views import MethodView
+
+from api.errors import ErrorSchema
+from registry.db import PAGE_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
+from registry.permissions import Permission
+
+ANYONE = "anyone, including anonymous callers; the answer is narrowed to what the caller may see"
+_WRITES = {"post", "put", "patch", "delete"}
 
 
 class Api(flask_smorest.Api):
+    ERROR_SCHEMA = ErrorSchema
+
+    def init_app(self, app: Any, *, spec_kwargs: dict[str, Any] | None = None) -> None:
+        # A bearer token is optional everywhere: without one the caller is anonymous.
+        super().init_app(app, spec_kwargs={"security": [{}, {"bearer": []}], **(spec_kwargs or {})})
+        self.spec.components.security_scheme("bearer", {
+            "type": "http", "scheme": "bearer",
+            "description": "An access token (swr_...) issued by a secretariat or the registry's operators."})
+
     def _register_error_handlers(self) -> None:
         """api.errors registers the one HTTPException handler; smorest's would replace it."""
 
 
+class Schema(ma.Schema):
+    """The base of every request and response schema."""
+
+
+class Text(ma.fields.String):
+    """Every string the API accepts: no control characters (PostgreSQL refuses NUL) and no
+    lone surrogates (no database can store them); `multiline` allows newlines and tabs."""
+
+    default_error_messages = {"control": "contains control characters or invalid code points"}
+
+    def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.multiline = multiline
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        for char in text:
+            category = unicodedata.category(char)
+            if category == "Cs" or (category == "Cc" and not (self.multiline and char in "\n\t\r")):
+                raise self.make_error("control")
+        return text
+
+
 class Blueprint(flask_smorest.Blueprint):
     """The base for every resource module."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(self._prepare_access_doc)
+
+    @staticmethod
+    def access(permission: Permission | None, who: str = ANYONE) -> Callable[[Callable[..., Any]], Any]:
+        """Declare who may call a view: the registry Permission its service function checks
+        (None: open, with output narrowed by visibility) and, in words, who holds it."""
+
+        def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+            func._access = (permission, who)  # type: ignore[attr-defined]
+            func._apidoc = {**getattr(func, "_apidoc", {}), "access": (permission, who)}  # type: ignore[attr-defined]
+            return func
+
+        return decorator
+
+    def add_url_rule(self, rule: str, endpoint: str | None = None, view_func: Any = None,
+                     provide_automatic_options: bool | None = None, **options: Any) -> None:
+        views = [getattr(view_func, m.lower()) for m in view_func.methods] \
+            if isinstance(view_func, type(MethodView)) else [view_func]
+        for view in views:
+            if not hasattr(view, "_access"):
+                raise TypeError(f"{rule}: {getattr(view, '__name__', view)} declares no access rule (@blp.access)")
+        super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)
+
+    @staticmethod
+    def _prepare_access_doc(doc: dict[str, Any], doc_info: dict[str, Any], *, method: str,
+                            **kwargs: Any) -> dict[str, Any]:
+        permission, who = doc_info["access"]
+        doc["description"] = f"**Who may call this:** {who}."
+        if permission is not None:
+            doc["x-permission"] = permission.value
+        statuses = [400, 401, 403, 404, 422, 429] + ([409] if method in _WRITES else [])
+        responses = doc.setdefault("responses", {})
+        for status in statuses:
+            responses.setdefault(status, http.HTTPStatus(status).name)
+        return doc
+
+    @staticmethod
+    def _generate_etag(etag_data: Any, extra_data: Any = None) -> str:
+        """A row with a version counter is tagged by it; `set_etag(row)` / `check_etag(row)`."""
+        version = getattr(etag_data, "version", None)
+        if isinstance(version, int) and hasattr(etag_data, "__tablename__"):
+            return f"{etag_data.__tablename__}-{etag_data.id}-v{version}"
+        return flask_smorest.Blueprint._generate_etag(etag_data, extra_data)
+
+
+class PageQuery(Schema):
+    """Query arguments every list takes; list filters subclass it."""
+
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=PAGE_MAX),
+                             metadata={"description": "Page number, from 1."})
+    page_size = ma.fields.Integer(load_default=PAGE_SIZE_DEFAULT,
+                                  validate=ma.validate.Range(min=1, max=PAGE_SIZE_MAX),
+                                  metadata={"description": f"Items a page, at most {PAGE_SIZE_MAX}."})
+
+
+@lru_cache(maxsize=None)
+def page_of(item_schema: type[ma.Schema]) -> type[Schema]:
+    """The envelope of one page of `item_schema` items (one class per item schema)."""
+    name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+    return type(name, (Schema,), {
+        "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
+        "total": ma.fields.Integer(required=True, metadata={"description": "Items in the whole list."}),
+        "page": ma.fields.Integer(required=True),
+        "page_size": ma.fields.Integer(required=True),
+        "pages": ma.fields.Integer(required=True, metadata={"description": "Pages in the whole list."}),
+    })

@@ -12,9 +12,6 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     default_db = f"sqlite:///{Path(instance_path) / 'registry.sqlite'}"
     return {
         "DATABASE_URL": os.environ.get("DATABASE_URL", default_db),
-        # Page sizes are bounded so no request can ask the database for everything.
-        "PAGE_SIZE_DEFAULT": 25,
-        "PAGE_SIZE_MAX": 100,
         # Failed bearer-token attempts per client address per minute before 429.
         "AUTH_FAILURES_PER_MINUTE": int(os.environ.get("REGISTRY_AUTH_FAILURES_PER_MINUTE", "10")),
         # Uploads (spreadsheet import) are refused above this many bytes.

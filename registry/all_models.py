@@ -3,6 +3,7 @@
 from registry import (  # noqa: F401  (imported for their tables)
     areas,
     audit,
+    contact_reads,
     governance,
     memberships,
     organisations,

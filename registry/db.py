@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import JSON, DateTime, Enum, MetaData, String, create_engine, event
+from sqlalchemy import JSON, DateTime, Enum, MetaData, Select, String, create_engine, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from registry.errors import ValidationFailed
 
 # Stable constraint names, so Alembic migrations can alter them on both databases.
 NAMING_CONVENTION = {
@@ -114,3 +117,47 @@ def _sqlite_begin(connection: Any) -> None:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+# Lists are read a page at a time; both bounds keep every offset far inside 64 bits.
+PAGE_SIZE_DEFAULT = 25
+PAGE_SIZE_MAX = 100
+PAGE_MAX = 10_000
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list: its items and enough to ask for the next."""
+
+    items: list[T]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return -(-self.total // self.page_size)
+
+
+def check_page(page: int, page_size: int) -> None:
+    if not 1 <= page <= PAGE_MAX:
+        raise ValidationFailed.on("page", f"a page number from 1 to {PAGE_MAX}")
+    if not 1 <= page_size <= PAGE_SIZE_MAX:
+        raise ValidationFailed.on("page_size", f"from 1 to {PAGE_SIZE_MAX} items a page")
+
+
+def page_of_query(session: Session, query: Select[Any], page: int, page_size: int) -> Page[Any]:
+    """Run an ordered query for one page, and count the whole list."""
+    check_page(page, page_size)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    items = list(session.scalars(query.limit(page_size).offset((page - 1) * page_size)))
+    return Page(items, total, page, page_size)
+
+
+def page_of_list(items: list[T], page: int, page_size: int) -> Page[T]:
+    """One page of a list already narrowed in Python (e.g. members as of a date)."""
+    check_page(page, page_size)
+    start = (page - 1) * page_size
+    return Page(items[start:start + page_size], len(items), page, page_size)

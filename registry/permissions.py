@@ -88,6 +88,29 @@ def ancestor_network_ids(session: Session, organisation_id: int) -> set[int]:
     return found
 
 
+def subtree_ids(session: Session, network_id: int) -> set[int]:
+    """Every organisation below `network_id` (attached members, registered organisations, and
+    theirs): the mirror image of `ancestor_network_ids`, so X is in subtree_ids(N) exactly when
+    N is in ancestor_network_ids(X)."""
+    from registry.memberships import ATTACHED_STATUSES, Membership
+    from registry.organisations import Organisation
+
+    found: set[int] = set()
+    frontier = {network_id}
+    while frontier:
+        children = set(
+            session.scalars(
+                select(Membership.member_id).where(
+                    Membership.network_id.in_(frontier), Membership.status.in_(ATTACHED_STATUSES)
+                )
+            )
+        )
+        children |= set(session.scalars(select(Organisation.id).where(Organisation.registered_by_id.in_(frontier))))
+        frontier = children - found - {network_id}
+        found |= frontier
+    return found
+
+
 def administers(session: Session, actor: Actor, organisation_id: int) -> bool:
     """True when `actor` is the secretariat of `organisation_id` or of a network above it."""
     if actor.role is Role.SYSTEM:

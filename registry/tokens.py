@@ -11,14 +11,14 @@ import hashlib
 import hmac
 import secrets
 
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, String, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from registry import audit
-from registry.db import Base, Code, str_enum, utcnow
-from registry.errors import ValidationFailed
+from registry.db import Base, Code, Page, page_of_query, str_enum, utcnow
+from registry.errors import NotFound, NotPermitted, ValidationFailed
 from registry.organisations import Organisation
-from registry.permissions import Actor, Permission, Role, require
+from registry.permissions import Actor, Permission, Role, can, require, subtree_ids
 
 PREFIX = "swr_"  # lets secret scanners and people recognise a registry token
 
@@ -37,9 +37,12 @@ class AccessToken(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
 
     network: Mapped[Organisation | None] = relationship(foreign_keys=[network_id])
     organisation: Mapped[Organisation | None] = relationship(foreign_keys=[organisation_id])
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def scope(self) -> Organisation:
@@ -121,3 +124,22 @@ def authenticate(session: Session, secret: str) -> Actor | None:
         return None
     return token.actor()
 
+
+
+def tokens_for(session: Session, actor: Actor, *, page: int, page_size: int) -> Page[AccessToken]:
+    """The tokens the caller manages (a secretariat: those scoped to its subtree), newest first."""
+    query = select(AccessToken).order_by(AccessToken.id.desc())
+    if actor.role is Role.SECRETARIAT and actor.network_id is not None:
+        reach = sorted({actor.network_id} | subtree_ids(session, actor.network_id))
+        query = query.where(or_(AccessToken.network_id.in_(reach), AccessToken.organisation_id.in_(reach)))
+    elif actor.role is not Role.SYSTEM:
+        raise NotPermitted(f"{actor.label} may not manage access tokens")
+    return page_of_query(session, query, page, page_size)
+
+
+def find_token(session: Session, actor: Actor, token_id: int) -> AccessToken:
+    """A token the caller manages; NotFound for any other, so ids reveal nothing."""
+    token = session.get(AccessToken, token_id)
+    if token is None or not can(session, actor, Permission.ISSUE_TOKENS, token.network_id or token.organisation_id):
+        raise NotFound(f"token {token_id} not found")
+    return token

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields
+from marshmallow import fields
 from sqlalchemy import text
 
 from api import database
 from api.auth import current_actor
-from api.extensions import Blueprint
+from api.extensions import Blueprint, Schema
 
 blp = Blueprint("service", __name__, url_prefix="/api/v1", description="Service status and identity")
 
@@ -27,6 +27,7 @@ class MeSchema(Schema):
 
 
 @blp.route("/health")
+@blp.access(None)
 @blp.response(200, HealthSchema)
 def health() -> dict[str, Any]:
     """Whether the service and its database answer"""
@@ -35,6 +36,7 @@ def health() -> dict[str, Any]:
 
 
 @blp.route("/me")
+@blp.access(None)
 @blp.response(200, MeSchema)
 def me() -> dict[str, Any]:
     """The caller's own identity and role"""

@@ -1,0 +1,107 @@
+"""An organisation's contacts, and the log of who read them.
+
+Contacts reach only the organisation itself and the secretariats above it; every read here
+is logged (registry.contact_reads). Contacts belong to their organisation's version: they
+carry its ETag, and changing one needs it in If-Match.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import fields, validate
+
+from api import database
+from api.auth import current_actor
+from api.extensions import Blueprint, PageQuery, Schema, Text, page_of
+from api.resources.organisations import EDITORS, ORGANISATION, ContactSchema
+from registry import contact_reads, directory, organisations
+from registry.db import Page
+from registry.organisations import Contact, ContactKind, Visibility
+from registry.permissions import Permission
+
+blp = Blueprint("contacts", __name__, url_prefix="/api/v1",
+                description="Organisations' contacts: read only by the organisation and its secretariats, "
+                            "and every read is logged")
+
+CONTACT = ORGANISATION + "/contacts/<int(max=2147483647):contact_id>"
+
+
+class ContactChangeSchema(Schema):
+    kind = fields.Enum(ContactKind, by_value=True)
+    value = Text(validate=validate.Length(min=1, max=300))
+    label = Text(validate=validate.Length(max=100))
+    visibility = fields.Enum(Visibility, by_value=True)
+
+
+class ContactReadSchema(Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    actor = fields.String(metadata={"description": "Who read them (the token's label)."})
+    actor_role = fields.String()
+    contact_ids = fields.List(fields.Integer(), metadata={"description": "The contacts that were shown."})
+
+
+@blp.route(ORGANISATION + "/contacts")
+@blp.access(Permission.READ_CONTACTS, EDITORS + "; the read is logged")
+@blp.etag
+@blp.response(200, ContactSchema(many=True))
+def list_contacts(organisation_id: int) -> list[Contact]:
+    """Read an organisation's contacts (logged)"""
+    session, actor = database.session(), current_actor()
+    organisation = directory.find_organisation(session, actor, organisation_id)
+    contacts = contact_reads.read_contacts(session, actor, organisation)
+    blp.set_etag(organisation)
+    return contacts
+
+
+@blp.route(ORGANISATION + "/contacts", methods=["POST"])
+@blp.access(Permission.EDIT_PROFILE, EDITORS)
+@blp.etag
+@blp.arguments(ContactSchema)
+@blp.response(201, ContactSchema)
+def add_contact(body: dict[str, Any], organisation_id: int) -> Contact:
+    """Add a contact"""
+    session, actor = database.session(), current_actor()
+    organisation = directory.find_organisation(session, actor, organisation_id)
+    contact = organisations.add_contact(session, actor, organisation, **body)
+    blp.set_etag(organisation)
+    return contact
+
+
+@blp.route(CONTACT, methods=["PATCH"])
+@blp.access(Permission.EDIT_PROFILE, EDITORS)
+@blp.etag
+@blp.arguments(ContactChangeSchema)
+@blp.response(200, ContactSchema)
+def update_contact(changes: dict[str, Any], organisation_id: int, contact_id: int) -> Contact:
+    """Change a contact (If-Match: the organisation's ETag)"""
+    session, actor = database.session(), current_actor()
+    contact = contact_reads.find_contact(session, actor, organisation_id, contact_id)
+    blp.check_etag(contact.organisation)
+    organisations.update_contact(session, actor, contact, changes)
+    blp.set_etag(contact.organisation)
+    return contact
+
+
+@blp.route(CONTACT, methods=["DELETE"])
+@blp.access(Permission.EDIT_PROFILE, EDITORS)
+@blp.etag
+@blp.response(204)
+def remove_contact(organisation_id: int, contact_id: int) -> None:
+    """Remove a contact (If-Match: the organisation's ETag)"""
+    session, actor = database.session(), current_actor()
+    contact = contact_reads.find_contact(session, actor, organisation_id, contact_id)
+    blp.check_etag(contact.organisation)
+    organisations.remove_contact(session, actor, contact)
+
+
+@blp.route(ORGANISATION + "/contact-reads")
+@blp.access(Permission.READ_CONTACTS, EDITORS)
+@blp.arguments(PageQuery, location="query")
+@blp.response(200, page_of(ContactReadSchema))
+def list_reads(args: dict[str, Any], organisation_id: int) -> Page[Any]:
+    """Who read an organisation's contacts"""
+    session, actor = database.session(), current_actor()
+    organisation = directory.find_organisation(session, actor, organisation_id)
+    return contact_reads.reads_of(session, actor, organisation, **args)

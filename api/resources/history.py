@@ -1,0 +1,60 @@
+"""The change history: who changed what, when, with each field's value before and after.
+
+A secretariat reads its subtree's history, an organisation its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import fields, validate
+
+from api import database
+from api.auth import current_actor
+from api.extensions import Blueprint, PageQuery, Schema, page_of
+from api.resources.organisations import MAX_ID, ORGANISATION
+from registry import directory, history
+from registry.db import Page
+from registry.history import HistoryEntry
+from registry.permissions import Permission
+
+blp = Blueprint("history", __name__, url_prefix="/api/v1", description="Change history (the audit log)")
+
+READERS = "the organisation's own editor, or the secretariat of a network above it"
+
+
+class HistoryEntrySchema(Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    actor = fields.String(metadata={"description": "Who: the token (or operator) that made the change."})
+    actor_role = fields.String()
+    action = fields.String(metadata={"example": "update_profile"})
+    object_type = fields.String(metadata={"example": "organisations"})
+    object_id = fields.Integer(allow_none=True)
+    organisation_id = fields.Integer(allow_none=True)
+    changes = fields.Dict(keys=fields.String(), values=fields.List(fields.Raw(allow_none=True)), metadata={
+        "description": "field: [before, after]"})
+
+
+class HistoryQuery(PageQuery):
+    organisation_id = fields.Integer(validate=validate.Range(1, MAX_ID))
+
+
+@blp.route("/history")
+@blp.access(Permission.READ_AUDIT, "a secretariat (its subtree) or an organisation's editor (its own)")
+@blp.arguments(HistoryQuery, location="query")
+@blp.response(200, page_of(HistoryEntrySchema))
+def list_history(args: dict[str, Any]) -> Page[HistoryEntry]:
+    """Read the change history you may see"""
+    return history.history_for(database.session(), current_actor(), **args)
+
+
+@blp.route(ORGANISATION + "/history")
+@blp.access(Permission.READ_AUDIT, READERS)
+@blp.arguments(PageQuery, location="query")
+@blp.response(200, page_of(HistoryEntrySchema))
+def organisation_history(args: dict[str, Any], organisation_id: int) -> Page[HistoryEntry]:
+    """Read an organisation's change history"""
+    session, actor = database.session(), current_actor()
+    organisation = directory.find_organisation(session, actor, organisation_id)
+    return history.history_for(session, actor, organisation_id=organisation.id, **args)

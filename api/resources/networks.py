@@ -1,0 +1,130 @@
+"""Networks and their members: applying, the secretariat's decisions, and the member list on a date.
+
+A membership moves only through registry.memberships.transition: apply (POST), then verify,
+admit, reject, suspend, lapse, reinstate, withdraw or expel (PATCH with the membership's ETag).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from marshmallow import fields, validate
+
+from api import database
+from api.auth import current_actor
+from api.extensions import Blueprint, PageQuery, Schema, Text, page_of
+from api.resources.organisations import MAX_ID, OrganisationSchema
+from registry import directory, memberships
+from registry.db import Page
+from registry.directory import SeenMember
+from registry.memberships import Membership, MembershipAction, MembershipStatus
+from registry.permissions import Permission
+
+blp = Blueprint("networks", __name__, url_prefix="/api/v1",
+                description="Networks' members and the membership lifecycle")
+
+NETWORK = "/networks/<int(max=2147483647):network_id>"
+MEMBER = NETWORK + "/members/<int(max=2147483647):organisation_id>"
+DECIDERS = "the secretariat of the network or of a network above it"
+
+
+class MembershipEventSchema(Schema):
+    action = fields.Enum(MembershipAction, by_value=True)
+    from_status = fields.Enum(MembershipStatus, by_value=True, allow_none=True)
+    to_status = fields.Enum(MembershipStatus, by_value=True)
+    effective_on = fields.Date(allow_none=True, metadata={"description": "None: the date is not documented."})
+    recorded_at = fields.DateTime()
+    actor = fields.String()
+    reason = fields.String()
+
+
+class MembershipSchema(Schema):
+    id = fields.Integer()
+    network_id = fields.Integer()
+    organisation_id = fields.Integer(attribute="member_id")
+    status = fields.Enum(MembershipStatus, by_value=True)
+    status_since = fields.Date(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    events = fields.List(fields.Nested(MembershipEventSchema))
+
+
+class MemberSchema(Schema):
+    network_id = fields.Integer()
+    status = fields.Enum(MembershipStatus, by_value=True, metadata={"description": "On the date asked about."})
+    organisation = fields.Nested(OrganisationSchema)
+
+
+class MemberQuery(PageQuery):
+    on = fields.Date(metadata={"description": "As of this date (default: today)."})
+    status = fields.List(fields.Enum(MembershipStatus, by_value=True), metadata={
+        "description": "Default: active. Other states only for the network's board and secretariat."})
+
+
+class ApplicationSchema(Schema):
+    organisation_id = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_ID))
+    on = fields.Date(metadata={"description": "When it took effect (default: today)."})
+    reason = Text(load_default="", multiline=True, validate=validate.Length(max=2000))
+
+
+class DecisionSchema(Schema):
+    action = fields.Enum(MembershipAction, by_value=True, required=True, metadata={
+        "description": "verify, admit, reject, suspend, lapse, reinstate, withdraw, expel, or apply again."})
+    on = fields.Date(metadata={"description": "When it took effect (default: today)."})
+    reason = Text(load_default="", multiline=True, validate=validate.Length(max=2000), metadata={
+        "description": "Required to reject, suspend, lapse, reinstate or expel."})
+
+
+@blp.route(NETWORK + "/members")
+@blp.access(None, "anyone; only the network's board and secretariat see states other than active, "
+                  "and members are narrowed to those the caller may see")
+@blp.arguments(MemberQuery, location="query")
+@blp.response(200, page_of(MemberSchema))
+def list_members(args: dict[str, Any], network_id: int) -> Page[SeenMember]:
+    """List a network's members, now or on a date"""
+    return directory.network_members(database.session(), current_actor(), network_id, on=args.get("on"),
+                                     statuses=args.get("status") or (), page=args["page"],
+                                     page_size=args["page_size"])
+
+
+@blp.route(NETWORK + "/members", methods=["POST"])
+@blp.access(Permission.APPLY_FOR_MEMBERSHIP, "the applying organisation's editor, or " + DECIDERS)
+@blp.etag
+@blp.arguments(ApplicationSchema)
+@blp.response(201, MembershipSchema)
+def apply(body: dict[str, Any], network_id: int) -> tuple[Membership, dict[str, str]]:
+    """Apply for membership of a network"""
+    session, actor = database.session(), current_actor()
+    network = directory.find_network(session, actor, network_id)
+    member = directory.find_organisation(session, actor, body["organisation_id"])
+    membership = memberships.apply(session, actor, network, member, on=body.get("on"), reason=body["reason"])
+    blp.set_etag(membership)
+    return membership, {"Location": url_for(".read", network_id=network.id, organisation_id=member.id)}
+
+
+@blp.route(MEMBER)
+@blp.access(Permission.READ_INTERNAL, "the network's board and secretariat, and the member itself")
+@blp.etag
+@blp.response(200, MembershipSchema)
+def read(network_id: int, organisation_id: int) -> Membership:
+    """Read a membership and its history"""
+    membership = directory.find_membership(database.session(), current_actor(), network_id, organisation_id)
+    blp.set_etag(membership)
+    return membership
+
+
+@blp.route(MEMBER, methods=["PATCH"])
+@blp.access(Permission.MANAGE_MEMBERS, DECIDERS + "; the member's own editor may only withdraw or apply again")
+@blp.etag
+@blp.arguments(DecisionSchema)
+@blp.response(200, MembershipSchema)
+def decide(body: dict[str, Any], network_id: int, organisation_id: int) -> Membership:
+    """Move a membership on: verify, admit, reject, suspend, lapse, reinstate, withdraw, expel"""
+    session, actor = database.session(), current_actor()
+    membership = directory.find_membership(session, actor, network_id, organisation_id)
+    blp.check_etag(membership)
+    memberships.transition(session, actor, membership.network, membership.member, body["action"],
+                           on=body.get("on"), reason=body["reason"])
+    blp.set_etag(membership)
+    return membership

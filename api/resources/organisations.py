@@ -1,0 +1,227 @@
+"""Organisations: find, register, read, update the profile, change the status (delist).
+
+Every organisation leaves the API through registry.visibility: the fields shown are those
+whose tier the caller reads at, and the `visibility` field says which tier that was.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from marshmallow import fields, pre_dump, validate
+
+from api import database
+from api.auth import current_actor
+from api.extensions import Blueprint, PageQuery, Schema, Text, page_of
+from registry import directory, organisations
+from registry.db import Page
+from registry.directory import SORTS, DirectoryQuery, Seen
+from registry.organisation_rules import ADMIN_FIELDS, PROFILE_FIELDS
+from registry.organisations import (
+    ContactKind,
+    OrganisationKind,
+    OrganisationStatus,
+    SexWorkerLed,
+    Visibility,
+)
+from registry.permissions import Permission
+from registry.visibility import FIELD_TIERS, PRECISE_AREAS
+
+blp = Blueprint("organisations", __name__, url_prefix="/api/v1",
+                description="Member organisations and networks: directory, registration and profiles")
+
+MAX_ID = 2**31 - 1
+ORGANISATION = "/organisations/<int(max=2147483647):organisation_id>"
+SECRETARIAT = "the secretariat of a network above the organisation (or of the organisation itself)"
+EDITORS = "the organisation's own editor, or " + SECRETARIAT
+
+
+def shown_to(field: str, note: str = "") -> dict[str, Any]:
+    """Field metadata naming its visibility tier, read from registry.visibility's one table."""
+    tier = FIELD_TIERS[field]
+    audience = "everyone" if tier is Visibility.PUBLIC else f"callers reading at tier '{tier.value}' or above"
+    return {"description": f"Shown to {audience}.{' ' + note if note else ''}"}
+
+
+class ContactSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    kind = fields.Enum(ContactKind, by_value=True, required=True)
+    value = Text(required=True, validate=validate.Length(min=1, max=300))
+    label = Text(load_default="", validate=validate.Length(max=100))
+    visibility = fields.Enum(Visibility, by_value=True, load_default=Visibility.SECRETARIAT, metadata={
+        "description": "public, secretariat (the default) or self: who may read this contact."})
+
+
+class MembershipBriefSchema(Schema):
+    network_id = fields.Integer()
+    status = fields.String()
+    status_since = fields.Date(allow_none=True)
+
+
+class OrganisationSchema(Schema):
+    """An organisation as the caller may see it; fields above the caller's tier are absent."""
+
+    id = fields.Integer(metadata=shown_to("id"))
+    kind = fields.Enum(OrganisationKind, by_value=True, metadata=shown_to("kind"))
+    name = fields.String(metadata=shown_to("name"))
+    name_translations = fields.Dict(keys=fields.String(), values=fields.String(),
+                                    metadata=shown_to("name_translations"))
+    acronym = fields.String(allow_none=True, metadata=shown_to("acronym"))
+    country = fields.String(allow_none=True, metadata=shown_to("country"))
+    status = fields.Enum(OrganisationStatus, by_value=True, metadata=shown_to("status"))
+    is_sample = fields.Boolean(metadata=shown_to("is_sample", "Sample organisations are not real."))
+    founding_date = fields.String(allow_none=True, metadata=shown_to("founding_date"))
+    sex_worker_led = fields.Enum(SexWorkerLed, by_value=True, allow_none=True, metadata=shown_to("sex_worker_led"))
+    populations = fields.List(fields.String(), metadata=shown_to("populations"))
+    services = fields.List(fields.String(), metadata=shown_to("services"))
+    priority_areas = fields.List(fields.String(), metadata=shown_to("priority_areas"))
+    areas_served = fields.List(fields.String(), metadata=shown_to(
+        "areas_served", f"Below tier '{PRECISE_AREAS.value}' rolled up to provinces (admin-1)."))
+    languages = fields.List(fields.String(), metadata=shown_to("languages"))
+    website = fields.String(allow_none=True, metadata=shown_to("website"))
+    networks = fields.List(fields.Integer(), metadata=shown_to("networks", "Networks it is an active member of."))
+    contacts = fields.List(fields.Nested(ContactSchema), metadata=shown_to(
+        "contacts", "Only contacts made public; the others through the logged contacts read."))
+    sex_worker_involvement = fields.String(metadata=shown_to("sex_worker_involvement"))
+    drop_in_centres = fields.Integer(allow_none=True, metadata=shown_to("drop_in_centres"))
+    public_listing = fields.Boolean(metadata=shown_to("public_listing"))
+    registered_by_id = fields.Integer(allow_none=True, metadata=shown_to("registered_by_id"))
+    created_at = fields.DateTime(metadata=shown_to("created_at"))
+    updated_at = fields.DateTime(metadata=shown_to("updated_at"))
+    memberships = fields.List(fields.Nested(MembershipBriefSchema), metadata=shown_to("memberships"))
+    visibility = fields.Enum(Visibility, by_value=True, metadata={
+        "description": "The tier the caller reads this organisation at."})
+
+    @pre_dump
+    def _visible(self, seen: Seen, **_kw: Any) -> dict[str, Any]:
+        return seen.profile
+
+
+class ProfileSchema(Schema):
+    """The profile fields an editor may change (registry.organisation_rules.PROFILE_FIELDS)."""
+
+    name = Text(validate=validate.Length(min=1, max=300))
+    name_translations = fields.Dict(keys=Text(validate=validate.Length(max=3)),
+                                    values=Text(validate=validate.Length(min=1, max=300)))
+    acronym = Text(allow_none=True, validate=validate.Length(max=30))
+    founding_date = Text(allow_none=True, metadata={"description": "YYYY, YYYY-MM or YYYY-MM-DD"})
+    sex_worker_led = fields.Enum(SexWorkerLed, by_value=True, allow_none=True)
+    sex_worker_involvement = Text(multiline=True, validate=validate.Length(max=5000))
+    populations = fields.List(Text(validate=validate.Length(max=64)), validate=validate.Length(max=100))
+    services = fields.List(Text(validate=validate.Length(max=64)), validate=validate.Length(max=100))
+    priority_areas = fields.List(Text(validate=validate.Length(max=64)), validate=validate.Length(max=100))
+    areas_served = fields.List(Text(validate=validate.Length(max=64)), validate=validate.Length(max=500))
+    languages = fields.List(Text(validate=validate.Length(max=3)), validate=validate.Length(max=50))
+    drop_in_centres = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, 10_000))
+    website = Text(allow_none=True, validate=validate.Length(max=300))
+    public_listing = fields.Boolean(metadata={"description": "List the organisation publicly (public fields only)."})
+
+
+class ProfileChangeSchema(ProfileSchema):
+    """Profile fields to change; `kind` and `country` are for secretariats only."""
+
+    kind = fields.Enum(OrganisationKind, by_value=True)
+    country = Text(allow_none=True, validate=validate.Length(equal=2))
+
+
+class RegistrationSchema(ProfileChangeSchema):
+    network_id = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_ID), metadata={
+        "description": "The network registering the organisation; it joins that network's subtree."})
+    kind = fields.Enum(OrganisationKind, by_value=True, required=True)
+    name = Text(required=True, validate=validate.Length(min=1, max=300))
+
+
+class StatusChangeSchema(Schema):
+    status = fields.Enum(OrganisationStatus, by_value=True, required=True,
+                         metadata={"description": "delisted removes it from lists and unpublishes it."})
+    reason = Text(required=True, multiline=True, validate=validate.Length(min=1, max=2000))
+
+
+class OrganisationQuery(PageQuery):
+    q = Text(validate=validate.Length(max=200), metadata={
+        "description": "Words of the name, acronym or a translation; accents are ignored."})
+    priority_area = Text(validate=validate.Length(max=64))
+    population = Text(validate=validate.Length(max=64))
+    service = Text(validate=validate.Length(max=64))
+    area = Text(validate=validate.Length(max=64), metadata={
+        "description": "An area code; a province also finds organisations serving its districts."})
+    country = Text(validate=validate.Length(equal=2))
+    status = fields.Enum(OrganisationStatus, by_value=True,
+                         metadata={"description": "Default: every status but delisted."})
+    kind = fields.Enum(OrganisationKind, by_value=True)
+    network_id = fields.Integer(validate=validate.Range(1, MAX_ID),
+                                metadata={"description": "Active members of this network."})
+    sort = fields.String(load_default="name", validate=validate.OneOf(list(SORTS)))
+
+
+assert set(ProfileSchema._declared_fields) == set(PROFILE_FIELDS)
+assert set(ProfileChangeSchema._declared_fields) == set(PROFILE_FIELDS) | set(ADMIN_FIELDS)
+
+
+@blp.route("/organisations")
+@blp.access(None)
+@blp.arguments(OrganisationQuery, location="query")
+@blp.response(200, page_of(OrganisationSchema))
+def list_organisations(args: dict[str, Any]) -> Page[Seen]:
+    """Find organisations"""
+    page, page_size = args.pop("page"), args.pop("page_size")
+    query = DirectoryQuery(text=args.pop("q", None), **args)
+    return directory.search(database.session(), current_actor(), query, page=page, page_size=page_size)
+
+
+@blp.route("/organisations", methods=["POST"])
+@blp.access(Permission.REGISTER_ORGANISATION, "the secretariat of the registering network or of a network above it")
+@blp.etag
+@blp.arguments(RegistrationSchema)
+@blp.response(201, OrganisationSchema)
+def register(body: dict[str, Any]) -> tuple[Seen, dict[str, str]]:
+    """Register an organisation"""
+    session, actor = database.session(), current_actor()
+    network = directory.find_network(session, actor, body.pop("network_id"))
+    organisation = organisations.register_organisation(session, actor, network=network, **body)
+    blp.set_etag(organisation)
+    location = url_for(".read", organisation_id=organisation.id)
+    return directory.show(session, actor, organisation), {"Location": location}
+
+
+@blp.route(ORGANISATION)
+@blp.access(None)
+@blp.etag
+@blp.response(200, OrganisationSchema)
+def read(organisation_id: int) -> Seen:
+    """Read an organisation's profile"""
+    session, actor = database.session(), current_actor()
+    organisation = directory.find_organisation(session, actor, organisation_id)
+    blp.set_etag(organisation)
+    return directory.show(session, actor, organisation)
+
+
+@blp.route(ORGANISATION, methods=["PATCH"])
+@blp.access(Permission.EDIT_PROFILE, EDITORS + "; editors change only profile fields")
+@blp.etag
+@blp.arguments(ProfileChangeSchema)
+@blp.response(200, OrganisationSchema)
+def update(changes: dict[str, Any], organisation_id: int) -> Seen:
+    """Update an organisation's profile"""
+    session, actor = database.session(), current_actor()
+    organisation = directory.find_organisation(session, actor, organisation_id)
+    blp.check_etag(organisation)
+    organisations.update_profile(session, actor, organisation, changes)
+    blp.set_etag(organisation)
+    return directory.show(session, actor, organisation)
+
+
+@blp.route(ORGANISATION + "/status", methods=["PUT"])
+@blp.access(Permission.ADMINISTER_ORGANISATION, SECRETARIAT)
+@blp.etag
+@blp.arguments(StatusChangeSchema)
+@blp.response(200, OrganisationSchema)
+def set_status(body: dict[str, Any], organisation_id: int) -> Seen:
+    """Mark an organisation active, dormant or delisted"""
+    session, actor = database.session(), current_actor()
+    organisation = directory.find_organisation(session, actor, organisation_id)
+    blp.check_etag(organisation)
+    organisations.set_status(session, actor, organisation, body["status"], reason=body["reason"])
+    blp.set_etag(organisation)
+    return directory.show(session, actor, organisation)

@@ -1,0 +1,105 @@
+"""Access tokens through the API: a secretariat issues, lists and revokes the tokens of its
+subtree (the CLI does the same for the registry's operators). A secret is shown once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import url_for
+from marshmallow import ValidationError, fields, validate
+
+from api import database
+from api.auth import current_actor
+from api.extensions import Blueprint, PageQuery, Schema, Text, page_of
+from api.resources.organisations import MAX_ID
+from registry import directory, tokens
+from registry.db import Page
+from registry.permissions import Permission, Role
+
+blp = Blueprint("tokens", __name__, url_prefix="/api/v1", description="Access tokens")
+
+TOKEN = "/tokens/<int(max=2147483647):token_id>"
+ISSUERS = "the secretariat of the token's network or organisation, or of a network above it"
+ROLES = [r.value for r in (Role.SECRETARIAT, Role.EDITOR, Role.BOARD)]
+
+
+def _plausible(moment: dt.datetime) -> None:
+    # Bounded before any comparison: a year-9999 time in a negative offset overflows in UTC.
+    if not 2000 <= moment.year <= 2100:
+        raise ValidationError("a date between 2000 and 2100")
+
+
+class TokenSchema(Schema):
+    id = fields.Integer()
+    role = fields.String(metadata={"description": "secretariat, editor or board"})
+    network_id = fields.Integer(allow_none=True)
+    organisation_id = fields.Integer(allow_none=True)
+    label = fields.String()
+    hint = fields.String(metadata={"description": "The secret's first characters, to tell tokens apart."})
+    created_at = fields.DateTime()
+    created_by = fields.String()
+    expires_at = fields.DateTime(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class IssuedTokenSchema(TokenSchema):
+    secret = fields.String(metadata={"description": "The bearer secret. Shown only this once."})
+
+
+class TokenRequestSchema(Schema):
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    scope_id = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_ID), metadata={
+        "description": "The network (secretariat, board) or organisation (editor) the token acts for."})
+    label = Text(required=True, validate=validate.Length(min=1, max=200),
+                 metadata={"description": "Who holds it, e.g. 'VNSW secretariat laptop'."})
+    expires_at = fields.AwareDateTime(default_timezone=dt.timezone.utc, validate=_plausible,
+                                      metadata={"description": "Optional; UTC when no zone is given."})
+
+
+@blp.route("/tokens")
+@blp.access(Permission.ISSUE_TOKENS, ISSUERS)
+@blp.arguments(PageQuery, location="query")
+@blp.response(200, page_of(TokenSchema))
+def list_tokens(args: dict[str, Any]) -> Page[tokens.AccessToken]:
+    """List the tokens you manage"""
+    return tokens.tokens_for(database.session(), current_actor(), **args)
+
+
+@blp.route("/tokens", methods=["POST"])
+@blp.access(Permission.ISSUE_TOKENS, ISSUERS)
+@blp.etag
+@blp.arguments(TokenRequestSchema)
+@blp.response(201, IssuedTokenSchema)
+def issue(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Issue a token"""
+    session, actor = database.session(), current_actor()
+    scope = directory.find_organisation(session, actor, body["scope_id"])
+    token, secret = tokens.issue_token(session, actor, body["role"], scope, label=body["label"],
+                                       expires_at=body.get("expires_at"))
+    blp.set_etag(token)
+    shown = {name: getattr(token, name) for name in TokenSchema().fields} | {"secret": secret}
+    return shown, {"Location": url_for(".read", token_id=token.id), "Cache-Control": "no-store"}
+
+
+@blp.route(TOKEN)
+@blp.access(Permission.ISSUE_TOKENS, ISSUERS)
+@blp.etag
+@blp.response(200, TokenSchema)
+def read(token_id: int) -> tokens.AccessToken:
+    """Read a token (never its secret)"""
+    token = tokens.find_token(database.session(), current_actor(), token_id)
+    blp.set_etag(token)
+    return token
+
+
+@blp.route(TOKEN, methods=["DELETE"])
+@blp.access(Permission.ISSUE_TOKENS, ISSUERS)
+@blp.etag
+@blp.response(204)
+def revoke(token_id: int) -> None:
+    """Revoke a token"""
+    session, actor = database.session(), current_actor()
+    token = tokens.find_token(session, actor, token_id)
+    blp.check_etag(token)
+    tokens.revoke_token(session, actor, token)

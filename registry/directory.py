@@ -1,0 +1,199 @@
+"""The directory: finding organisations, networks' members and memberships, always narrowed to
+what the caller may see (visibility.py decides; nothing here widens it).
+
+Search is by folded name ("Ha Noi" finds "Hà Nội"), vocabulary terms, area, country, status,
+kind and network. An area filter finer than a province matches only organisations whose
+exact areas the caller may see, so a district search cannot reveal what public output hides.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import false, select
+from sqlalchemy.orm import Session, selectinload
+
+from registry.db import Page, page_of_list, page_of_query
+from registry.errors import NotFound, NotPermitted
+from registry.memberships import Membership, MembershipStatus, memberships_of
+from registry.names import fold
+from registry.organisations import (
+    Organisation,
+    OrganisationArea,
+    OrganisationKind,
+    OrganisationStatus,
+    OrganisationTerm,
+)
+from registry.permissions import Actor, Permission, ancestor_network_ids, can
+from registry.visibility import (
+    COARSEST_PUBLIC_LEVEL,
+    Reader,
+    Visibility,
+    area_and_below,
+    area_level,
+    at_least,
+    profile_view,
+    reader_for,
+)
+from registry.vocabularies import Term, Vocabulary, terms
+
+SORTS = {
+    "name": (Organisation.name_key, Organisation.id),
+    "-name": (Organisation.name_key.desc(), Organisation.id.desc()),
+    "country": (Organisation.country, Organisation.name_key, Organisation.id),
+    "-country": (Organisation.country.desc(), Organisation.name_key, Organisation.id),
+    "id": (Organisation.id,),
+    "-id": (Organisation.id.desc(),),
+}
+
+
+@dataclass(frozen=True)
+class Seen:
+    """An organisation with the fields its reader may see."""
+
+    organisation: Organisation
+    profile: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SeenMember:
+    """A network's member, with its membership's status on the date asked about."""
+
+    network_id: int
+    status: MembershipStatus
+    organisation: Seen
+
+
+@dataclass(frozen=True)
+class DirectoryQuery:
+    text: str | None = None
+    priority_area: str | None = None
+    population: str | None = None
+    service: str | None = None
+    area: str | None = None
+    country: str | None = None
+    status: OrganisationStatus | None = None
+    kind: OrganisationKind | None = None
+    network_id: int | None = None
+    sort: str = "name"
+
+
+def find_organisation(session: Session, actor: Actor, organisation_id: int) -> Organisation:
+    """The organisation, if the caller may know it exists; NotFound otherwise."""
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None or reader_for(session, actor).tier(organisation) is None:
+        raise NotFound(f"organisation {organisation_id} not found")
+    return organisation
+
+
+def find_network(session: Session, actor: Actor, network_id: int) -> Organisation:
+    organisation = find_organisation(session, actor, network_id)
+    if not organisation.is_network:
+        raise NotFound(f"network {network_id} not found")
+    return organisation
+
+
+def show(session: Session, actor: Actor, organisation: Organisation) -> Seen:
+    return _seen(session, reader_for(session, actor), organisation)
+
+
+def _seen(session: Session, reader: Reader, organisation: Organisation) -> Seen:
+    return Seen(organisation, profile_view(session, reader, organisation))
+
+
+def search(session: Session, actor: Actor, query: DirectoryQuery, *, page: int, page_size: int) -> Page[Seen]:
+    """Organisations matching `query` that the caller may see, one page of them."""
+    reader = reader_for(session, actor)
+    stmt = select(Organisation).where(reader.may_see())
+    if query.text and (folded := fold(query.text)):
+        pattern = "%" + folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(Organisation.search_text.like(pattern, escape="\\"))
+    stmt = stmt.where(Organisation.status == query.status if query.status is not None
+                      else Organisation.status != OrganisationStatus.DELISTED)
+    if query.country:
+        stmt = stmt.where(Organisation.country == query.country.upper())
+    if query.kind is not None:
+        stmt = stmt.where(Organisation.kind == query.kind)
+    for vocabulary, code in ((Vocabulary.PRIORITY_AREA, query.priority_area),
+                             (Vocabulary.POPULATION, query.population),
+                             (Vocabulary.SERVICE, query.service)):
+        if code:
+            stmt = stmt.where(Organisation.id.in_(
+                select(OrganisationTerm.organisation_id).join(Term, Term.id == OrganisationTerm.term_id)
+                .where(Term.vocabulary == vocabulary, Term.code == code)))
+    if query.area:
+        stmt = stmt.where(_serving(session, reader, query.area.strip().upper()))
+    if query.network_id is not None:
+        network = session.get(Organisation, query.network_id)
+        if network is None or reader.tier(network) is None:
+            stmt = stmt.where(false())
+        else:
+            stmt = stmt.where(Organisation.id.in_(select(Membership.member_id).where(
+                Membership.network_id == network.id, Membership.status == MembershipStatus.ACTIVE)))
+    stmt = stmt.order_by(*SORTS[query.sort]).options(
+        selectinload(Organisation.terms), selectinload(Organisation.area_links),
+        selectinload(Organisation.contacts))
+    found = page_of_query(session, stmt, page, page_size)
+    return Page([_seen(session, reader, o) for o in found.items], found.total, found.page, found.page_size)
+
+
+def _serving(session: Session, reader: Reader, code: str) -> Any:
+    level = area_level(session, code)
+    if level is None:
+        return false()
+    serving = Organisation.id.in_(select(OrganisationArea.organisation_id).where(
+        OrganisationArea.area_code.in_(sorted(area_and_below(session, code)))))
+    if level <= COARSEST_PUBLIC_LEVEL:
+        return serving
+    return serving & reader.precise_ids()
+
+
+def network_members(
+    session: Session,
+    actor: Actor,
+    network_id: int,
+    *,
+    on: dt.date | None,
+    statuses: Iterable[MembershipStatus] = (),
+    page: int,
+    page_size: int,
+) -> Page[SeenMember]:
+    """A network's members on `on` (default today). Only the network's internal view (its
+    board, its secretariat) sees memberships in states other than active."""
+    reader = reader_for(session, actor)
+    network = find_network(session, actor, network_id)
+    wanted = set(statuses) or {MembershipStatus.ACTIVE}
+    if wanted != {MembershipStatus.ACTIVE} and not can(session, actor, Permission.READ_INTERNAL, network.id):
+        raise NotPermitted(f"{actor.label} may see only the active members of {network.name}")
+    rows = [(m, status) for m in memberships_of(session, network.id)
+            if (status := m.status_on(on)) in wanted and reader.tier(m.member) is not None]
+    rows.sort(key=lambda row: (row[0].member.name_key, row[0].member_id))
+    chosen = page_of_list(rows, page, page_size)
+    return Page([SeenMember(m.network_id, status, _seen(session, reader, m.member)) for m, status in chosen.items],
+                chosen.total, chosen.page, chosen.page_size)
+
+
+def find_membership(session: Session, actor: Actor, network_id: int, member_id: int) -> Membership:
+    """A membership with its history, for the network's internal view and for the member itself
+    (and the secretariats above it); NotFound for everyone else."""
+    membership = session.scalar(select(Membership).where(
+        Membership.network_id == network_id, Membership.member_id == member_id))
+    if membership is not None and (
+        can(session, actor, Permission.READ_INTERNAL, network_id)
+        or at_least(reader_for(session, actor).tier(membership.member), Visibility.SECRETARIAT)
+    ):
+        return membership
+    raise NotFound(f"no membership of organisation {member_id} in network {network_id}")
+
+
+def vocabulary_for(session: Session, actor: Actor, network_id: int | None) -> dict[Vocabulary, list[Term]]:
+    """Every vocabulary's terms: the core, plus the extensions of `network_id` and the networks
+    above it (what that network's members may choose from)."""
+    lineage: set[int] = set()
+    if network_id is not None:
+        network = find_network(session, actor, network_id)
+        lineage = {network.id} | ancestor_network_ids(session, network.id)
+    return {v: terms(session, v, network_ids=sorted(lineage)) for v in Vocabulary}

@@ -1,0 +1,61 @@
+"""The change history readers may query: the audit log narrowed to the caller's reach.
+
+A secretariat reads the history of its whole subtree, an organisation its own; a contact's
+value in the history is shown only to the organisation itself (others use the logged read).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry.audit import AuditEntry
+from registry.db import Page, page_of_query
+from registry.errors import NotPermitted
+from registry.organisations import Organisation
+from registry.permissions import Actor, Permission, Role, require, subtree_ids
+from registry.visibility import audit_changes, reader_for
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    id: int
+    at: dt.datetime
+    actor: str
+    actor_role: str
+    action: str
+    object_type: str
+    object_id: int | None
+    organisation_id: int | None
+    changes: dict[str, Any]
+
+
+def history_for(
+    session: Session, actor: Actor, *, organisation_id: int | None = None, page: int, page_size: int
+) -> Page[HistoryEntry]:
+    """Audit entries, newest first: one organisation's, or all the caller may read."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc())
+    if organisation_id is not None:
+        require(session, actor, Permission.READ_AUDIT, organisation_id)
+        query = query.where(AuditEntry.organisation_id == organisation_id)
+    elif actor.role is Role.SECRETARIAT and actor.network_id is not None:
+        reach = {actor.network_id} | subtree_ids(session, actor.network_id)
+        query = query.where(AuditEntry.organisation_id.in_(sorted(reach)))
+    elif actor.role is Role.EDITOR and actor.organisation_id is not None:
+        query = query.where(AuditEntry.organisation_id == actor.organisation_id)
+    elif actor.role is not Role.SYSTEM:
+        raise NotPermitted(f"{actor.label} may not read the change history")
+    found = page_of_query(session, query, page, page_size)
+    reader = reader_for(session, actor)
+    entries = []
+    for entry in found.items:
+        organisation = session.get(Organisation, entry.organisation_id) if entry.organisation_id else None
+        entries.append(HistoryEntry(
+            id=entry.id, at=entry.at, actor=entry.actor, actor_role=entry.actor_role, action=entry.action,
+            object_type=entry.object_type, object_id=entry.object_id, organisation_id=entry.organisation_id,
+            changes=audit_changes(reader, entry, organisation)))
+    return Page(entries, found.total, found.page, found.page_size)

@@ -1,0 +1,253 @@
+"""Who may read what: the one table of visibility tiers for every field an organisation shows,
+and the Reader that decides, per organisation, which tier a caller reads at.
+
+Tiers widen in this order: public < network < board < secretariat < self. A caller reads an
+organisation at exactly one tier and sees every field whose tier is at or below it:
+
+- self         the organisation itself (its editor; for a network, its own secretariat)
+- secretariat  the secretariat of a network above it (its subtree, see permissions.py)
+- board        a board member of a network above it (the network's internal view)
+- network      fellow members: organisations in a network it actively belongs to, and the
+               networks above it
+- public       anyone, and only when the organisation opted in (public_listing) and is active
+- none         the caller may not know the organisation exists (the API answers 404)
+
+Every serialisation of an organisation goes through `profile_view`, so this module is the one
+place a field's audience is decided.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, select, true
+from sqlalchemy.orm import Session
+
+from registry.areas import Area
+from registry.audit import AuditEntry
+from registry.memberships import Membership, MembershipStatus
+from registry.organisations import Contact, Organisation, OrganisationStatus, Visibility
+from registry.permissions import Actor, Role, ancestor_network_ids, subtree_ids
+
+V = Visibility
+RANK = {tier: rank for rank, tier in enumerate(V)}
+
+# The tier of every field of an organisation's profile, in the order the API shows them.
+FIELD_TIERS: dict[str, Visibility] = {
+    "id": V.PUBLIC,
+    "kind": V.PUBLIC,
+    "name": V.PUBLIC,
+    "name_translations": V.PUBLIC,
+    "acronym": V.PUBLIC,
+    "country": V.PUBLIC,
+    "status": V.PUBLIC,
+    "is_sample": V.PUBLIC,  # sample organisations are always labelled as such
+    "founding_date": V.PUBLIC,
+    "sex_worker_led": V.PUBLIC,
+    "populations": V.PUBLIC,
+    "services": V.PUBLIC,
+    "priority_areas": V.PUBLIC,
+    "areas_served": V.PUBLIC,  # below PRECISE_AREAS: rolled up to provinces (admin-1)
+    "languages": V.PUBLIC,
+    "website": V.PUBLIC,
+    "networks": V.PUBLIC,  # networks it is an active member of (only those the reader may see)
+    "contacts": V.PUBLIC,  # each contact carries its own tier; see visible_contacts
+    "sex_worker_involvement": V.NETWORK,  # how sex workers run it: candid, for peers
+    "drop_in_centres": V.NETWORK,  # that a physical place exists is itself sensitive
+    "public_listing": V.NETWORK,
+    "registered_by_id": V.NETWORK,
+    "created_at": V.NETWORK,
+    "updated_at": V.NETWORK,
+    "memberships": V.BOARD,  # every membership with its state: suspensions, applications
+}
+# District-level areas (KH-1201) can point at a drop-in centre: only the internal view sees them.
+PRECISE_AREAS = V.BOARD
+# The finest administrative level any reader below PRECISE_AREAS is shown.
+COARSEST_PUBLIC_LEVEL = 1
+
+
+def at_least(tier: Visibility | None, floor: Visibility) -> bool:
+    return tier is not None and RANK[tier] >= RANK[floor]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A caller, with the organisations it reads above the public tier worked out once."""
+
+    actor: Actor
+    everything: bool
+    own: int | None
+    administered: frozenset[int]
+    boarded: frozenset[int]
+    fellows: frozenset[int]
+
+    def tier(self, organisation: Organisation) -> Visibility | None:
+        oid = organisation.id
+        if self.everything or oid == self.own:
+            return V.SELF
+        if oid in self.administered:
+            return V.SECRETARIAT
+        if oid in self.boarded:
+            return V.BOARD
+        if oid in self.fellows:
+            return V.NETWORK
+        if organisation.public_listing and organisation.status is OrganisationStatus.ACTIVE:
+            return V.PUBLIC
+        return None
+
+    @property
+    def known_ids(self) -> frozenset[int]:
+        own = {self.own} if self.own is not None else set()
+        return frozenset(own) | self.administered | self.boarded | self.fellows
+
+    def may_see(self) -> ColumnElement[bool]:
+        """The SQL condition for "this reader may know the organisation exists"."""
+        if self.everything:
+            return true()
+        public = Organisation.public_listing.is_(True) & (Organisation.status == OrganisationStatus.ACTIVE)
+        return Organisation.id.in_(sorted(self.known_ids)) | public
+
+    def precise_ids(self) -> ColumnElement[bool]:
+        """The SQL condition for "this reader sees the organisation's exact areas"."""
+        if self.everything:
+            return true()
+        ids = self.administered | self.boarded | ({self.own} if self.own is not None else set())
+        return Organisation.id.in_(sorted(ids))
+
+
+def reader_for(session: Session, actor: Actor) -> Reader:
+    if actor.role is Role.SYSTEM:
+        return Reader(actor, True, None, frozenset(), frozenset(), frozenset())
+    own = actor.organisation_id if actor.role is Role.EDITOR else (
+        actor.network_id if actor.role is Role.SECRETARIAT else None)
+    below = frozenset({actor.network_id} | subtree_ids(session, actor.network_id)) \
+        if actor.network_id is not None and actor.role in (Role.SECRETARIAT, Role.BOARD) else frozenset()
+    home = actor.organisation_id if actor.role is Role.EDITOR else actor.network_id
+    fellows = _fellows(session, home) if home is not None and actor.role is not Role.ANONYMOUS else frozenset()
+    return Reader(
+        actor=actor, everything=False, own=own,
+        administered=below if actor.role is Role.SECRETARIAT else frozenset(),
+        boarded=below if actor.role is Role.BOARD else frozenset(),
+        fellows=fellows,
+    )
+
+
+def _fellows(session: Session, organisation_id: int) -> frozenset[int]:
+    """The networks above the organisation, and every active member of a network it (or it as a
+    network) actively belongs to or heads."""
+    active = MembershipStatus.ACTIVE
+    above = ancestor_network_ids(session, organisation_id)
+    networks = set(session.scalars(select(Membership.network_id).where(
+        Membership.member_id == organisation_id, Membership.status == active)))
+    networks.add(organisation_id)
+    members = set(session.scalars(select(Membership.member_id).where(
+        Membership.network_id.in_(networks), Membership.status == active)))
+    return frozenset(above | networks | members)
+
+
+def profile_view(session: Session, reader: Reader, organisation: Organisation) -> dict[str, Any]:
+    """The fields of `organisation` this reader may see, as plain values (tier included)."""
+    tier = reader.tier(organisation)
+    if tier is None:
+        raise ValueError("profile_view called for an organisation the reader may not see")
+    shown: dict[str, Any] = {}
+    for field, floor in FIELD_TIERS.items():
+        if not at_least(tier, floor):
+            continue
+        if field == "areas_served":
+            codes = organisation.areas_served
+            shown[field] = codes if at_least(tier, PRECISE_AREAS) else coarse_areas(session, codes)
+        elif field == "networks":
+            shown[field] = [m.network_id for m in _memberships(session, reader, organisation)
+                            if m.status is MembershipStatus.ACTIVE]
+        elif field == "memberships":
+            shown[field] = [{"network_id": m.network_id, "status": m.status.value,
+                             "status_since": m.status_since}
+                            for m in _memberships(session, reader, organisation)]
+        elif field == "contacts":
+            shown[field] = visible_contacts(tier, organisation.contacts, including_private=False)
+        else:
+            shown[field] = getattr(organisation, field)
+    shown["visibility"] = tier
+    return shown
+
+
+def _memberships(session: Session, reader: Reader, organisation: Organisation) -> list[Membership]:
+    rows = session.scalars(select(Membership).where(Membership.member_id == organisation.id)
+                           .order_by(Membership.network_id))
+    return [m for m in rows if reader.tier(m.network) is not None]
+
+
+def visible_contacts(tier: Visibility | None, contacts: Iterable[Contact], *,
+                     including_private: bool) -> list[Contact]:
+    """Public contacts for anyone; with `including_private` (the logged contacts read), also
+    secretariat-tier contacts for the secretariat and every contact for the organisation itself."""
+    if tier is None:
+        return []
+    if not including_private:
+        return [c for c in contacts if c.visibility is V.PUBLIC]
+    if tier is V.SELF:
+        return list(contacts)
+    if tier is V.SECRETARIAT:
+        return [c for c in contacts if c.visibility in (V.PUBLIC, V.SECRETARIAT)]
+    return [c for c in contacts if c.visibility is V.PUBLIC]
+
+
+def coarse_areas(session: Session, codes: Iterable[str]) -> list[str]:
+    """Each code rolled up to its province (admin-1) or country; codes no gazetteer can place
+    are dropped rather than shown at an unknown precision."""
+    result: set[str] = set()
+    pending = set(codes)
+    for _ in range(6):  # administrative hierarchies are a few levels deep
+        if not pending:
+            break
+        entries: dict[str, list[tuple[int, str | None]]] = defaultdict(list)
+        for code, level, parent in session.execute(
+            select(Area.code, Area.level, Area.parent_code).where(Area.code.in_(sorted(pending)))
+        ):
+            entries[code].append((level, parent))
+        climbing: set[str] = set()
+        for code in pending:
+            known = entries.get(code)
+            if not known:
+                continue
+            if all(level <= COARSEST_PUBLIC_LEVEL for level, _ in known):
+                result.add(code)
+            else:
+                climbing |= {parent for _, parent in known if parent}
+        pending = climbing
+    return sorted(result)
+
+
+def area_level(session: Session, code: str) -> int | None:
+    """The finest level any boundary set gives `code` (None: unknown)."""
+    levels = list(session.scalars(select(Area.level).where(Area.code == code)))
+    return max(levels) if levels else None
+
+
+def area_and_below(session: Session, code: str) -> set[str]:
+    """`code` and every area whose parent chain leads to it."""
+    found = {code}
+    frontier = {code}
+    for _ in range(6):
+        children = set(session.scalars(select(Area.code).where(Area.parent_code.in_(sorted(frontier)))))
+        frontier = children - found
+        if not frontier:
+            break
+        found |= frontier
+    return found
+
+
+def audit_changes(reader: Reader, entry: AuditEntry, organisation: Organisation | None) -> dict[str, Any]:
+    """An audit entry's before/after values as this reader may see them: a contact's value is
+    for the organisation itself; others read contacts through the logged contacts read."""
+    tier = reader.tier(organisation) if organisation is not None else (
+        V.SELF if reader.everything else None)
+    if entry.object_type != Contact.__tablename__ or tier is V.SELF:
+        return entry.changes
+    hidden = "(hidden: read contacts through the organisation's contacts)"
+    return {k: ([hidden if v is not None else None for v in values] if k == "value" else values)
+            for k, values in entry.changes.items()}

@@ -1,0 +1,98 @@
+"""API tests: an app whose every request session joins the test's own transaction.
+
+Each request gets a fresh Session on the test's connection in "create_savepoint" mode, so
+the request's single commit releases a savepoint and the test's rollback still undoes it all;
+requests behave as in production (their own session, committed once) and the test sees what
+they wrote. Callers are real bearer tokens issued through registry.tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from api.app import create_app
+from registry import organisations, tokens
+from registry.organisations import Organisation
+from registry.permissions import Role
+from tests.factories import SYSTEM
+
+
+@pytest.fixture
+def app(session: Session) -> Iterator[Flask]:
+    connection = session.bind
+
+    def request_session() -> Session:
+        return Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+
+    yield create_app({"TESTING": True}, sessions=request_session)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def bearer(session: Session) -> Callable[..., dict[str, str]]:
+    """bearer(role, scope) -> Authorization headers for a fresh token."""
+
+    def make(role: Role | str, scope: Organisation, **kw: Any) -> dict[str, str]:
+        _, secret = tokens.issue_token(session, SYSTEM, role, scope, label=f"test {role} token", **kw)
+        session.flush()
+        return {"Authorization": f"Bearer {secret}"}
+
+    return make
+
+
+@dataclass
+class World:
+    """Two networks, two member organisations of the first and their contacts."""
+
+    vnsw: Organisation
+    wnu: Organisation
+    cbo: Organisation  # the organisation acted on
+    fellow: Organisation  # another member of VNSW
+    roles: dict[str, dict[str, str]]  # role name -> Authorization headers
+
+
+ROLES = ("secretariat", "other_secretariat", "own_editor", "other_editor", "board", "anonymous")
+
+
+@pytest.fixture
+def world(session: Session, make_org, member_of, bearer) -> World:
+    vnsw = make_org(name="Test national network VN", acronym="TVN", kind="national_network", country="VN",
+                    public_listing=True)
+    wnu = make_org(name="Test national network KH", acronym="TKH", kind="national_network", country="KH",
+                   public_listing=True)
+    cbo = make_org(vnsw, name="Nhóm Hà Nội", country="VN", public_listing=True, areas_served=["VN-HN"],
+                   priority_areas=["health"], drop_in_centres=2, sex_worker_involvement="run by sex workers")
+    fellow = make_org(vnsw, name="Nhóm Hải Phòng", country="VN", public_listing=True)
+    member_of(vnsw, cbo)
+    member_of(vnsw, fellow)
+    for kind, value, visibility in (("email", "public@example.org", "public"),
+                                    ("phone", "+84 1 secretariat", "secretariat"),
+                                    ("messenger", "self-only-handle", "self")):
+        organisations.add_contact(session, SYSTEM, cbo, kind=kind, value=value, visibility=visibility)
+    session.flush()
+    roles = {
+        "secretariat": bearer("secretariat", vnsw),
+        "other_secretariat": bearer("secretariat", wnu),
+        "own_editor": bearer("editor", cbo),
+        "other_editor": bearer("editor", fellow),
+        "board": bearer("board", vnsw),
+        "anonymous": {},
+    }
+    return World(vnsw, wnu, cbo, fellow, roles)
+
+
+def etag_of(client: FlaskClient, url: str, headers: dict[str, str] | None = None) -> str:
+    response = client.get(url, headers=headers or {})
+    assert response.status_code == 200, response.json
+    return response.headers["ETag"]

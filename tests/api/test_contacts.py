@@ -1,0 +1,99 @@
+"""Contacts over HTTP: only the organisation and its secretariats read them, every read is
+logged, and a change needs the organisation's ETag."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from registry.contact_reads import ContactRead
+from tests.api.conftest import ROLES, etag_of
+
+API = "/api/v1"
+
+READ = {"secretariat": ["public@example.org", "+84 1 secretariat"],
+        "own_editor": ["public@example.org", "+84 1 secretariat", "self-only-handle"]}
+READ_DENIED = {"other_secretariat": 403, "other_editor": 403, "board": 403, "anonymous": 401}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_read_contacts(client, world, session, role):
+    response = client.get(f"{API}/organisations/{world.cbo.id}/contacts", headers=world.roles[role])
+    reads = session.scalars(select(ContactRead).where(ContactRead.organisation_id == world.cbo.id)).all()
+    if role in READ:
+        assert response.status_code == 200
+        assert [c["value"] for c in response.json] == READ[role]
+        assert len(reads) == 1
+        assert reads[0].contact_ids == [c["id"] for c in response.json]
+        assert "test" in reads[0].actor and reads[0].at is not None
+    else:
+        assert response.status_code == READ_DENIED[role]
+        assert reads == []
+
+
+def test_public_contacts_in_the_profile_are_not_logged(client, world, session):
+    client.get(f"{API}/organisations/{world.cbo.id}")
+    assert session.scalars(select(ContactRead)).all() == []
+
+
+ADD = {"secretariat": 201, "other_secretariat": 403, "own_editor": 201, "other_editor": 403,
+       "board": 403, "anonymous": 401}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_add_a_contact(client, world, role):
+    response = client.post(f"{API}/organisations/{world.cbo.id}/contacts", headers=world.roles[role],
+                           json={"kind": "postal", "value": "12 Street", "visibility": "self"})
+    assert response.status_code == ADD[role], response.json
+    if response.status_code == 201:
+        assert response.json["visibility"] == "self"
+
+
+CHANGE = {"secretariat": 200, "other_secretariat": 404, "own_editor": 200, "other_editor": 404,
+          "board": 404, "anonymous": 404}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_change_a_private_contact(client, world, role):
+    contact = next(c for c in world.cbo.contacts if c.visibility == "secretariat")
+    tag = etag_of(client, f"{API}/organisations/{world.cbo.id}")
+    response = client.patch(f"{API}/organisations/{world.cbo.id}/contacts/{contact.id}",
+                            headers={**world.roles[role], "If-Match": tag}, json={"label": "office"})
+    assert response.status_code == CHANGE[role], response.json
+
+
+def test_a_public_contact_is_found_but_not_changed_by_others(client, world):
+    contact = next(c for c in world.cbo.contacts if c.visibility == "public")
+    tag = etag_of(client, f"{API}/organisations/{world.cbo.id}")
+    response = client.delete(f"{API}/organisations/{world.cbo.id}/contacts/{contact.id}",
+                             headers={**world.roles["other_editor"], "If-Match": tag})
+    assert response.status_code == 403
+
+
+def test_removing_a_contact_needs_the_current_etag(client, world):
+    contact = world.cbo.contacts[0]
+    where = f"{API}/organisations/{world.cbo.id}/contacts/{contact.id}"
+    editor = world.roles["own_editor"]
+    assert client.delete(where, headers=editor).status_code == 428
+    assert client.delete(where, headers={**editor, "If-Match": '"old"'}).status_code == 412
+    tag = etag_of(client, f"{API}/organisations/{world.cbo.id}")
+    assert client.delete(where, headers={**editor, "If-Match": tag}).status_code == 204
+    assert etag_of(client, f"{API}/organisations/{world.cbo.id}") != tag
+
+
+def test_contact_values_with_control_characters_are_refused(client, world):
+    response = client.post(f"{API}/organisations/{world.cbo.id}/contacts", headers=world.roles["own_editor"],
+                           json={"kind": "email", "value": "a\x00b"})
+    assert response.status_code == 422
+    assert "value" in response.json["fields"]
+
+
+@pytest.mark.parametrize("role,status", [("own_editor", 200), ("secretariat", 200), ("other_editor", 403),
+                                         ("board", 403), ("other_secretariat", 403), ("anonymous", 401)])
+def test_who_read_the_contacts(client, world, role, status):
+    client.get(f"{API}/organisations/{world.cbo.id}/contacts", headers=world.roles["secretariat"])
+    response = client.get(f"{API}/organisations/{world.cbo.id}/contact-reads", headers=world.roles[role])
+    assert response.status_code == status
+    if status == 200:
+        assert response.json["total"] == 1
+        assert "secretariat of TVN" in response.json["items"][-1]["actor"]

@@ -1,0 +1,66 @@
+"""The API docs page in a real browser: headless Chromium renders Swagger UI from assets the
+app serves itself, with no failed request, no console error and no request leaving the machine."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+from api import database
+from api.app import create_app
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's chromium package; Playwright never downloads one
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def docs_server() -> Iterator[str]:
+    # The docs page and the OpenAPI description need no database.
+    app = create_app({"DATABASE_URL": "sqlite://"})
+    server = make_server("127.0.0.1", 0, app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+        database.dispose(app)
+
+
+def test_the_docs_render_offline_in_headless_chromium(docs_server):
+    assert CHROMIUM.exists(), "install Debian's chromium package (apt-get install chromium)"
+    failed, errors, outside = [], [], []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+
+            def only_local(route):
+                if route.request.url.startswith(docs_server):
+                    route.continue_()
+                else:
+                    outside.append(route.request.url)
+                    route.abort()
+
+            page.route("**/*", only_local)
+            page.on("requestfailed", lambda request: failed.append(request.url))
+            page.on("response", lambda response: response.status >= 400 and failed.append(response.url))
+            page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(f"{docs_server}/api/v1/docs", wait_until="networkidle")
+            page.wait_for_selector(".swagger-ui .opblock", timeout=15_000)
+            title = page.inner_text(".swagger-ui .info .title")
+            operations = page.locator(".swagger-ui .opblock").count()
+        finally:
+            browser.close()
+    assert "membership registry" in title
+    assert operations >= 20
+    assert failed == [] and errors == [] and outside == []

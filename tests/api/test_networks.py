@@ -1,0 +1,145 @@
+"""Networks' members over HTTP: the membership lifecycle as each role, the internal view, and
+the member list on a date."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from registry import memberships
+from tests.api.conftest import ROLES, etag_of
+from tests.factories import SYSTEM
+
+API = "/api/v1"
+
+# How to bring the world's member (active today) into the state each action starts from.
+PREPARE = {
+    "verify": ["withdraw", "apply"],
+    "reject": ["withdraw", "apply"],
+    "admit": ["withdraw", "apply", "verify"],
+    "suspend": [], "lapse": [], "expel": [], "withdraw": [],
+    "reinstate": ["suspend"],
+    "apply": ["withdraw"],
+}
+OUTCOME = {"verify": "verified", "reject": "rejected", "admit": "active", "suspend": "suspended",
+           "lapse": "lapsed", "expel": "expelled", "withdraw": "withdrawn", "reinstate": "active",
+           "apply": "applied"}
+
+
+def expected(action: str, role: str) -> int:
+    if role == "secretariat":
+        return 200
+    if role == "own_editor":
+        return 200 if action in ("withdraw", "apply") else 403
+    if role == "board":
+        return 403
+    return 404  # another secretariat, another editor, anonymous: the membership is not theirs to see
+
+
+def prepare(session, world, action):
+    for step in PREPARE[action]:
+        memberships.transition(session, SYSTEM, world.vnsw, world.cbo, step, reason="test")
+    session.flush()
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("action", [a for a in OUTCOME])
+def test_membership_decisions(client, world, session, action, role):
+    prepare(session, world, action)
+    where = f"{API}/networks/{world.vnsw.id}/members/{world.cbo.id}"
+    tag = etag_of(client, where, world.roles["secretariat"])
+    response = client.patch(where, json={"action": action, "reason": "as agreed by the board"},
+                            headers={**world.roles[role], "If-Match": tag})
+    assert response.status_code == expected(action, role), response.json
+    if response.status_code == 200:
+        assert response.json["status"] == OUTCOME[action]
+        assert response.json["events"][-1]["actor"].startswith("token")
+        assert response.headers["ETag"] != tag
+
+
+APPLY = {"secretariat": 201, "own_editor": 201, "other_secretariat": 403, "other_editor": 403,
+         "board": 403, "anonymous": 401}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_apply_to_a_network(client, world, session, role):
+    prepare(session, world, "apply")
+    response = client.post(f"{API}/networks/{world.vnsw.id}/members", json={"organisation_id": world.cbo.id},
+                           headers=world.roles[role])
+    assert response.status_code == APPLY[role], response.json
+    if response.status_code == 201:
+        assert response.json["status"] == "applied"
+        assert response.headers["Location"].endswith(f"/networks/{world.vnsw.id}/members/{world.cbo.id}")
+
+
+READ = {"secretariat": 200, "own_editor": 200, "board": 200, "other_secretariat": 404,
+        "other_editor": 404, "anonymous": 404}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_read_a_membership(client, world, role):
+    response = client.get(f"{API}/networks/{world.vnsw.id}/members/{world.cbo.id}", headers=world.roles[role])
+    assert response.status_code == READ[role]
+    if response.status_code == 200:
+        assert [e["action"] for e in response.json["events"]] == ["apply", "verify", "admit"]
+
+
+INTERNAL = {"secretariat": 200, "board": 200, "other_secretariat": 403, "own_editor": 403,
+            "other_editor": 403, "anonymous": 401}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_the_internal_view_lists_suspended_members(client, world, session, role):
+    memberships.suspend(session, SYSTEM, world.vnsw, world.fellow, reason="dues")
+    session.flush()
+    response = client.get(f"{API}/networks/{world.vnsw.id}/members", query_string={"status": "suspended"},
+                          headers=world.roles[role])
+    assert response.status_code == INTERNAL[role]
+    if response.status_code == 200:
+        assert [m["organisation"]["name"] for m in response.json["items"]] == ["Nhóm Hải Phòng"]
+
+
+def test_a_decision_without_if_match_or_reason(client, world):
+    where = f"{API}/networks/{world.vnsw.id}/members/{world.cbo.id}"
+    secretariat = world.roles["secretariat"]
+    assert client.patch(where, json={"action": "suspend", "reason": "x"}, headers=secretariat).status_code == 428
+    tag = etag_of(client, where, secretariat)
+    response = client.patch(where, json={"action": "suspend"}, headers={**secretariat, "If-Match": tag})
+    assert response.status_code == 422
+    assert "reason" in response.json["fields"]
+    illegal = client.patch(where, json={"action": "admit"}, headers={**secretariat, "If-Match": tag})
+    assert illegal.status_code == 409
+    assert illegal.json["error"] == "invalid_transition"
+
+
+def test_members_as_of_a_date(client, world, session, make_org):
+    old = make_org(world.vnsw, name="Founding member", country="VN", public_listing=True)
+    for action, on in (("apply", dt.date(2011, 5, 1)), ("verify", dt.date(2011, 6, 1)),
+                       ("admit", dt.date(2012, 1, 1)), ("suspend", dt.date(2015, 6, 1))):
+        memberships.transition(session, SYSTEM, world.vnsw, old, action, on=on, reason="minutes")
+    session.flush()
+
+    def members(on, headers=None, **params):
+        response = client.get(f"{API}/networks/{world.vnsw.id}/members", query_string={"on": on, **params},
+                              headers=headers or {})
+        assert response.status_code == 200, response.json
+        return [(m["organisation"]["name"], m["status"]) for m in response.json["items"]]
+
+    assert members("2011-12-31") == []
+    assert members("2013-01-01") == [("Founding member", "active")]
+    assert members("2016-01-01") == []
+    assert members("2016-01-01", world.roles["board"], status=["active", "suspended"]) == [
+        ("Founding member", "suspended")]
+    today = members(dt.date.today().isoformat())
+    assert ("Nhóm Hà Nội", "active") in today and ("Founding member", "active") not in today
+
+
+def test_the_member_list_is_narrowed_for_anonymous_callers(client, world, session, make_org, member_of):
+    unlisted = make_org(world.vnsw, name="Unlisted member", country="VN")
+    member_of(world.vnsw, unlisted)
+    session.flush()
+    names = [m["organisation"]["name"] for m in client.get(f"{API}/networks/{world.vnsw.id}/members").json["items"]]
+    assert names == ["Nhóm Hà Nội", "Nhóm Hải Phòng"]
+    internal = client.get(f"{API}/networks/{world.vnsw.id}/members", headers=world.roles["board"]).json
+    assert "Unlisted member" in [m["organisation"]["name"] for m in internal["items"]]

@@ -1,0 +1,254 @@
+"""Organisations over HTTP: who may register, read, update and delist; what each caller sees;
+search; ETags and lost updates."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from registry import organisations
+from registry.organisation_rules import PROFILE_FIELDS
+from registry.visibility import FIELD_TIERS, RANK, Visibility
+from tests.api.conftest import ROLES, etag_of
+from tests.factories import SYSTEM
+
+API = "/api/v1"
+PUBLIC_FIELDS = {f for f, tier in FIELD_TIERS.items() if tier is Visibility.PUBLIC} | {"visibility"}
+
+
+def url(organisation) -> str:
+    return f"{API}/organisations/{organisation.id}"
+
+
+# --- who may do what: one test per role for every permissioned action -------------------------
+
+REGISTER = {"secretariat": 201, "other_secretariat": 403, "own_editor": 403, "other_editor": 403,
+            "board": 403, "anonymous": 401}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_register_in_a_network(client, world, role):
+    body = {"network_id": world.vnsw.id, "kind": "community_organisation", "name": "Nhóm mới",
+            "country": "VN", "areas_served": ["VN-SG"]}
+    response = client.post(f"{API}/organisations", json=body, headers=world.roles[role])
+    assert response.status_code == REGISTER[role], response.json
+    if response.status_code == 201:
+        assert response.json["name"] == "Nhóm mới"
+        assert response.json["registered_by_id"] == world.vnsw.id
+        assert response.headers["Location"].endswith(f"/organisations/{response.json['id']}")
+        assert response.headers["ETag"]
+
+
+UPDATE = {"secretariat": 200, "other_secretariat": 403, "own_editor": 200, "other_editor": 403,
+          "board": 403, "anonymous": 401}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_update_the_profile(client, world, role):
+    headers = {**world.roles[role], "If-Match": etag_of(client, url(world.cbo))}
+    response = client.patch(url(world.cbo), json={"website": "https://example.org"}, headers=headers)
+    assert response.status_code == UPDATE[role], response.json
+    after = client.get(url(world.cbo)).json
+    assert after["website"] == ("https://example.org" if UPDATE[role] == 200 else None)
+
+
+DELIST = {"secretariat": 200, "other_secretariat": 403, "own_editor": 403, "other_editor": 403,
+          "board": 403, "anonymous": 401}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_delist(client, world, role):
+    headers = {**world.roles[role], "If-Match": etag_of(client, url(world.cbo))}
+    response = client.put(f"{url(world.cbo)}/status", json={"status": "delisted", "reason": "closed down"},
+                          headers=headers)
+    assert response.status_code == DELIST[role], response.json
+    if response.status_code == 200:
+        assert response.json["status"] == "delisted"
+        assert response.json["public_listing"] is False
+        assert client.get(url(world.cbo)).status_code == 404  # gone from public view
+
+
+READ_PRIVATE = {"secretariat": "secretariat", "other_secretariat": None, "own_editor": "self",
+                "other_editor": "network", "board": "board", "anonymous": None}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_read_an_unlisted_organisation(client, world, session, role):
+    organisations.update_profile(session, SYSTEM, world.cbo, {"public_listing": False})
+    session.flush()
+    response = client.get(url(world.cbo), headers=world.roles[role])
+    if READ_PRIVATE[role] is None:
+        assert response.status_code == 404
+        assert response.json["error"] == "not_found"
+    else:
+        assert response.status_code == 200
+        assert response.json["visibility"] == READ_PRIVATE[role]
+        shown = set(response.json) - {"visibility"}
+        tier = Visibility(READ_PRIVATE[role])
+        assert shown == {f for f, floor in FIELD_TIERS.items() if RANK[floor] <= RANK[tier]}
+
+
+# --- property level: an editor changes only the profile allow-list ----------------------------
+
+@pytest.mark.parametrize("field,value", [("country", "KH"), ("kind", "national_network")])
+def test_an_editor_cannot_change_admin_fields(client, world, field, value):
+    headers = {**world.roles["own_editor"], "If-Match": etag_of(client, url(world.cbo))}
+    response = client.patch(url(world.cbo), json={field: value}, headers=headers)
+    assert response.status_code == 422
+    assert field in response.json["fields"]
+
+
+@pytest.mark.parametrize("field", ["status", "memberships", "public_listing_verified", "version"])
+def test_status_memberships_and_verification_are_not_profile_fields(client, world, field):
+    assert field not in PROFILE_FIELDS
+    headers = {**world.roles["own_editor"], "If-Match": etag_of(client, url(world.cbo))}
+    response = client.patch(url(world.cbo), json={field: "active"}, headers=headers)
+    assert response.status_code == 422
+    assert field in response.json["fields"]
+
+
+def test_the_secretariat_may_change_admin_fields(client, world):
+    headers = {**world.roles["secretariat"], "If-Match": etag_of(client, url(world.cbo))}
+    response = client.patch(url(world.cbo), json={"country": "LA"}, headers=headers)
+    assert response.status_code == 200
+    assert response.json["country"] == "LA"
+
+
+# --- visibility -------------------------------------------------------------------------------
+
+def test_anonymous_callers_see_only_public_fields_and_public_contacts(client, world):
+    shown = client.get(url(world.cbo)).json
+    assert set(shown) == PUBLIC_FIELDS
+    assert shown["visibility"] == "public"
+    assert [c["value"] for c in shown["contacts"]] == ["public@example.org"]
+    assert "drop_in_centres" not in shown and "sex_worker_involvement" not in shown
+
+
+def test_public_output_rolls_districts_up_to_provinces(client, world, session):
+    organisations.update_profile(session, SYSTEM, world.cbo, {"areas_served": ["KH-1201", "VN-HN"]})
+    session.flush()
+    assert client.get(url(world.cbo)).json["areas_served"] == ["KH-12", "VN-HN"]
+    fellow = client.get(url(world.cbo), headers=world.roles["other_editor"]).json
+    assert fellow["areas_served"] == ["KH-12", "VN-HN"]  # network tier: still provinces
+    listed = client.get(f"{API}/organisations").json["items"]
+    assert next(o for o in listed if o["id"] == world.cbo.id)["areas_served"] == ["KH-12", "VN-HN"]
+    exact = client.get(url(world.cbo), headers=world.roles["secretariat"]).json
+    assert exact["areas_served"] == ["KH-1201", "VN-HN"]
+
+
+def test_lists_are_narrowed_to_what_the_caller_may_see(client, world, session, make_org):
+    hidden = make_org(world.vnsw, name="Unlisted group", country="VN")
+    elsewhere = make_org(world.wnu, name="Cambodian unlisted group", country="KH")
+    session.flush()
+
+    def names(role):
+        return {o["name"] for o in client.get(f"{API}/organisations", headers=world.roles[role]).json["items"]}
+
+    assert hidden.name not in names("anonymous") and elsewhere.name not in names("anonymous")
+    assert hidden.name in names("secretariat") and elsewhere.name not in names("secretariat")
+    assert elsewhere.name in names("other_secretariat") and hidden.name not in names("other_secretariat")
+    assert hidden.name in names("board")
+    assert hidden.name not in names("other_editor")  # registered by VNSW but not yet a member
+
+
+# --- search -----------------------------------------------------------------------------------
+
+def search(client, headers=None, **params):
+    response = client.get(f"{API}/organisations", query_string=params, headers=headers or {})
+    assert response.status_code == 200, response.json
+    return [o["name"] for o in response.json["items"]]
+
+
+def test_name_search_ignores_diacritics_and_case(client, world):
+    assert search(client, q="ha noi") == ["Nhóm Hà Nội"]
+    assert search(client, q="NHOM HAI PHONG") == ["Nhóm Hải Phòng"]
+    assert search(client, q="100%_") == []
+
+
+def test_filters(client, world, session, make_org, member_of):
+    organisations.update_profile(session, SYSTEM, world.fellow, {
+        "populations": ["transgender-sex-workers"], "services": ["legal-aid"], "areas_served": ["VN-HP"]})
+    session.flush()
+    assert search(client, priority_area="health") == ["Nhóm Hà Nội"]
+    assert search(client, population="transgender-sex-workers") == ["Nhóm Hải Phòng"]
+    assert search(client, service="legal-aid") == ["Nhóm Hải Phòng"]
+    assert search(client, area="VN-HN") == ["Nhóm Hà Nội"]
+    assert search(client, country="KH") == ["Test national network KH"]
+    assert search(client, network_id=world.vnsw.id) == ["Nhóm Hà Nội", "Nhóm Hải Phòng"]
+    assert search(client, network_id=world.wnu.id) == []
+    assert search(client, kind="national_network", sort="-name") == [
+        "Test national network VN", "Test national network KH"]
+    assert search(client, status="dormant") == []
+
+
+def test_a_province_finds_district_work_but_a_district_search_reveals_nothing_publicly(client, world, session):
+    organisations.update_profile(session, SYSTEM, world.cbo, {"areas_served": ["KH-1201"]})
+    session.flush()
+    assert search(client, area="KH-12") == ["Nhóm Hà Nội"]
+    assert search(client, area="KH-1201") == []
+    assert search(client, world.roles["secretariat"], area="KH-1201") == ["Nhóm Hà Nội"]
+    assert search(client, world.roles["other_editor"], area="KH-1201") == []
+
+
+def test_pages_are_bounded(client, world):
+    first = client.get(f"{API}/organisations", query_string={"page_size": 1}).json
+    assert (first["total"], first["pages"], len(first["items"])) == (4, 4, 1)
+    second = client.get(f"{API}/organisations", query_string={"page_size": 1, "page": 2}).json
+    assert second["items"][0]["id"] != first["items"][0]["id"]
+    for params in ({"page_size": 101}, {"page_size": 0}, {"page": 0}, {"page": 10**30}, {"page": "2.5"}):
+        response = client.get(f"{API}/organisations", query_string=params)
+        assert response.status_code == 422, params
+        assert set(response.json["fields"]) <= {"page", "page_size"}
+
+
+# --- ETags and lost updates -------------------------------------------------------------------
+
+def test_an_update_needs_if_match(client, world):
+    editor = world.roles["own_editor"]
+    response = client.patch(url(world.cbo), json={"acronym": "NHN"}, headers=editor)
+    assert response.status_code == 428
+    assert response.json["error"] == "precondition_required"
+    stale = client.patch(url(world.cbo), json={"acronym": "NHN"}, headers={**editor, "If-Match": '"nope"'})
+    assert stale.status_code == 412
+    assert stale.json["error"] == "precondition_failed"
+
+
+def test_the_second_of_two_edits_from_the_same_version_is_refused(client, world):
+    editor, secretariat = world.roles["own_editor"], world.roles["secretariat"]
+    tag = etag_of(client, url(world.cbo))
+    first = client.patch(url(world.cbo), json={"acronym": "ONE"}, headers={**editor, "If-Match": tag})
+    assert first.status_code == 200 and first.headers["ETag"] != tag
+    second = client.patch(url(world.cbo), json={"website": "https://two.example"},
+                          headers={**secretariat, "If-Match": tag})
+    assert second.status_code == 412
+    assert client.get(url(world.cbo)).json["acronym"] == "ONE"
+
+
+def test_a_write_racing_past_the_etag_check_is_refused_by_the_version_counter(client, world, session, monkeypatch):
+    """Another request commits between our If-Match check and our write: the row's version
+    counter makes our UPDATE match nothing, and the caller gets 412, not a lost update."""
+    real = organisations.validate_profile
+
+    def meanwhile(db, organisation, *args, **kwargs):
+        db.connection().execute(text("UPDATE organisations SET version = version + 1 WHERE id = :id"),
+                                {"id": organisation.id})
+        return real(db, organisation, *args, **kwargs)
+
+    monkeypatch.setattr(organisations, "validate_profile", meanwhile)
+    headers = {**world.roles["own_editor"], "If-Match": etag_of(client, url(world.cbo))}
+    response = client.patch(url(world.cbo), json={"acronym": "LOST"}, headers=headers)
+    assert response.status_code == 412
+    monkeypatch.undo()
+    assert client.get(url(world.cbo)).json["acronym"] is None
+
+
+def test_a_get_with_the_current_etag_is_not_modified(client, world):
+    tag = etag_of(client, url(world.cbo))
+    assert client.get(url(world.cbo), headers={"If-None-Match": tag}).status_code == 304
+
+
+def test_a_duplicate_name_in_the_network_is_a_conflict(client, world):
+    body = {"network_id": world.vnsw.id, "kind": "community_organisation", "name": "nhom ha noi", "country": "VN"}
+    response = client.post(f"{API}/organisations", json=body, headers=world.roles["secretariat"])
+    assert response.status_code == 409
+    assert response.json["fields"] == {"name": ["already used in this network"]}
