@@ -11,5 +11,6 @@ from registry import (  # noqa: F401  (imported for their tables)
     vocabularies,
 )
 from registry.db import Base
+from registry.elections import models as election_models  # noqa: F401
 
 metadata = Base.metadata

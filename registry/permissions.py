@@ -39,6 +39,12 @@ class Permission(enum.StrEnum):
     EXTEND_VOCABULARY = "extend_vocabulary"  # obj: the network
     ISSUE_TOKENS = "issue_tokens"  # obj: the organisation or network the token is for
     MANAGE_GOVERNANCE = "manage_governance"  # obj: the network
+    # Who sits on a network's bodies, its elections, candidates and certified results; obj: the network
+    READ_GOVERNANCE = "read_governance"
+    MANAGE_ELECTIONS = "manage_elections"  # create, move between phases, certify; obj: the network
+    NOMINATE = "nominate"  # nominate or second a candidate; obj: the organisation acting
+    CAST_BALLOT = "cast_ballot"  # obj: the organisation voting (only its own editor)
+    CHECK_ROLL = "check_roll"  # is it on an election's roll; obj: the organisation
     IMPORT_BOUNDARIES = "import_boundaries"  # obj: None
 
 
@@ -149,6 +155,20 @@ def can(session: Session, actor: Actor, permission: Permission, obj_id: int | No
             return obj_id is not None and administers(session, actor, obj_id)
         case Permission.IMPORT_BOUNDARIES:
             return actor.role is Role.SECRETARIAT
+        case Permission.MANAGE_ELECTIONS:
+            return obj_id is not None and administers(session, actor, obj_id)
+        case Permission.READ_GOVERNANCE:
+            # The network's own: its board, its secretariats and the organisations inside it.
+            if actor.role is Role.BOARD:
+                return actor.network_id == obj_id
+            if actor.role is Role.EDITOR and obj_id is not None and actor.organisation_id is not None:
+                return own or obj_id in ancestor_network_ids(session, actor.organisation_id)
+            return obj_id is not None and administers(session, actor, obj_id)
+        case Permission.NOMINATE | Permission.CAST_BALLOT:
+            # An organisation speaks for itself here; no secretariat acts in its name.
+            return own
+        case Permission.CHECK_ROLL:
+            return own or (obj_id is not None and administers(session, actor, obj_id))
     return False
 
 

@@ -1,0 +1,71 @@
+"""Counting an election's mixed ballots into seats with registry/elections/tally.py.
+
+Reserved seats are filled first: each constituency's seats (constituencies in name order)
+are counted from that part of every ballot, among the candidates standing for that
+constituency. The open seats are counted next, from the open part of every ballot, among
+every candidate not already elected to a reserved seat, so a candidate who missed a reserved
+seat may still win an open one; a choice of someone already elected to a reserved seat is
+passed over as if that candidate had withdrawn. A reserved seat nobody won stays vacant; it
+is not added to the open seats.
+
+Candidates are counted by nomination id, in ballot-paper order (folded name, then id), which
+matters only when a lot is drawn. Every count uses the election's one seed.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from registry.elections.ballots import ballot_contents, turnout
+from registry.elections.models import Election
+from registry.elections.roll import roll_size
+from registry.elections.tally import Method, Seed, TallyResult, block_plurality, scottish_stv
+from registry.governance import OPEN_SEATS
+
+COUNTS: dict[Method, Callable[..., TallyResult]] = {
+    Method.BLOCK_PLURALITY: block_plurality,
+    Method.SCOTTISH_STV: scottish_stv,
+}
+
+
+def counting_order(seat_groups: dict[str, int]) -> list[str]:
+    """Constituencies' reserved seats in name order, then the open seats."""
+    return sorted(g for g in seat_groups if g != OPEN_SEATS) + [g for g in seat_groups if g == OPEN_SEATS]
+
+
+def quorum_met(election: Election, roll: int, voted: int) -> bool:
+    """Turnout (abstentions included) of at least quorum_percent of the roll."""
+    return voted * 100 >= election.quorum_percent * roll
+
+
+def count_election(session: Session, election: Election, *, seed: Seed | None = None) -> dict[str, Any]:
+    """Count every seat group and return the stored result: each count's TallyResult.to_dict()
+    (with "seats_for"), who was elected to which group, the roll, turnout, quorum and seed."""
+    if seed is None:
+        seed = secrets.randbelow(10**9)  # a number people can read out and re-run
+    contents = ballot_contents(session, election)
+    standing = sorted((n for n in election.nominations if n.standing), key=lambda n: (n.name_key, n.id))
+    counts: list[dict[str, Any]] = []
+    elected: list[dict[str, Any]] = []
+    taken: set[int] = set()
+    for group in counting_order(election.seat_groups):
+        candidates = [n.id for n in standing
+                      if (n.id not in taken if group == OPEN_SEATS else n.constituency == group)]
+        papers: list[Sequence[int]] = [[c for c in b.get(group, []) if c not in taken] for b in contents]
+        result = COUNTS[election.method](papers, candidates, election.seat_groups[group], seed=seed)
+        taken.update(result.elected)
+        counts.append({"seats_for": group, **result.to_dict()})
+        elected += [{"nomination_id": c, "seats_for": group} for c in result.elected]
+    roll, voted = roll_size(session, election), turnout(session, election)
+    result_data = {
+        "roll": roll, "turnout": voted, "quorum_percent": election.quorum_percent,
+        "quorum_met": quorum_met(election, roll, voted), "seed": seed, "counts": counts,
+        "elected": elected,
+    }
+    # Stored as JSON, where mapping keys become strings: hand back exactly what a reload gives.
+    return json.loads(json.dumps(result_data))

@@ -1,0 +1,142 @@
+"""Nominations: a member organisation puts a candidate forward, another may second them, and
+a candidate may withdraw until voting opens.
+
+Only an organisation that is an active member of the network nominates or seconds, and only
+through its own editor. A candidate is a name or pseudonym with a statement; someone who has
+already served the body's limit of consecutive terms cannot stand (persons are matched by
+fold(name)). Where seats are reserved, a nomination names the constituency it stands for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from registry import audit
+from registry.db import today
+from registry.elections.models import Election, ElectionPhase, Nomination
+from registry.elections.phases import get_election
+from registry.errors import Conflict, NotFound, NotPermitted, ValidationFailed
+from registry.governance import OPEN_SEATS, check_person_name, consecutive_terms
+from registry.memberships import MembershipStatus, get_membership, get_network
+from registry.names import fold
+from registry.organisations import Organisation
+from registry.permissions import Actor, Permission, can, require
+
+WITHDRAWAL_PHASES = (ElectionPhase.NOMINATIONS_OPEN, ElectionPhase.NOMINATIONS_CLOSED)
+
+
+def nominate(
+    session: Session,
+    actor: Actor,
+    election: Election,
+    organisation: Organisation,
+    *,
+    name: str,
+    statement: str = "",
+    constituency: str | None = None,
+) -> Nomination:
+    """`organisation` puts forward a candidate known as `name`."""
+    require(session, actor, Permission.NOMINATE, organisation.id)
+    _check_open(election)
+    _check_active_member(session, election, organisation)
+    name = check_person_name("name", name)
+    statement = (statement or "").strip()
+    if len(statement) > 5000:
+        raise ValidationFailed.on("statement", "at most 5000 characters")
+    groups = election.seat_groups
+    if constituency is not None:
+        constituency = " ".join(constituency.split())
+        if constituency == OPEN_SEATS or constituency not in groups:
+            reserved = sorted(g for g in groups if g != OPEN_SEATS)
+            raise ValidationFailed.on("constituency", f"one of {reserved}, or none for the open seats"
+                                      if reserved else "no seats in this election are reserved")
+    elif OPEN_SEATS not in groups:
+        raise ValidationFailed.on("constituency", f"every seat is reserved: stand for one of {sorted(groups)}")
+    key = fold(name)
+    if any(n.standing and n.name_key == key for n in election.nominations):
+        raise Conflict(f"{name} is already standing in {election.title}")
+    body = election.body
+    if body.term_limit is not None:
+        served = consecutive_terms(session, body, name, before=election.term_starts or today())
+        if served >= body.term_limit:
+            raise ValidationFailed.on("name", f"{name} has served {served} consecutive terms on "
+                                      f"{body.name}, the most allowed; they may stand again after a break")
+    nomination = Nomination(election=election, name=name, name_key=key, statement=statement,
+                            constituency=constituency, nominated_by_id=organisation.id, nominated_on=today())
+    session.add(nomination)
+    audit.record(session, actor, "nominate", nomination,
+                 {"election_id": [None, election.id], "name": [None, name],
+                  "constituency": [None, constituency]},
+                 organisation_id=organisation.id)
+    return nomination
+
+
+def second_nomination(
+    session: Session, actor: Actor, nomination: Nomination, organisation: Organisation
+) -> Nomination:
+    """`organisation` seconds a candidate another member nominated."""
+    require(session, actor, Permission.NOMINATE, organisation.id)
+    election = nomination.election
+    _check_open(election)
+    _check_active_member(session, election, organisation)
+    if not nomination.standing:
+        raise Conflict(f"{nomination.name} has withdrawn")
+    if organisation.id == nomination.nominated_by_id:
+        raise ValidationFailed.on("organisation", "a nomination is seconded by another organisation")
+    if nomination.seconded_by_id is not None:
+        raise Conflict(f"{nomination.name}'s nomination is already seconded")
+    nomination.seconded_by_id = organisation.id
+    audit.record(session, actor, "second_nomination", nomination,
+                 {"seconded_by_id": [None, organisation.id]}, organisation_id=organisation.id)
+    return nomination
+
+
+def withdraw_nomination(
+    session: Session, actor: Actor, nomination: Nomination, *, on: dt.date | None = None, reason: str = ""
+) -> Nomination:
+    """A candidate withdraws, through the organisation that nominated them or the secretariat."""
+    election = nomination.election
+    if not (can(session, actor, Permission.NOMINATE, nomination.nominated_by_id)
+            or can(session, actor, Permission.MANAGE_ELECTIONS, election.network_id)):
+        raise NotPermitted(f"{actor.label} may not withdraw {nomination.name}'s nomination")
+    if election.phase not in WITHDRAWAL_PHASES:
+        raise Conflict(f"a candidate may withdraw only before voting opens ({election.phase.value})")
+    if not nomination.standing:
+        raise Conflict(f"{nomination.name} has already withdrawn")
+    on = on or today()
+    if on > today() or on < nomination.nominated_on:
+        raise ValidationFailed.on("on", "between the nomination and today")
+    nomination.withdrawn_on = on
+    audit.record(session, actor, "withdraw_nomination", nomination,
+                 {"withdrawn_on": [None, on], "reason": [None, reason.strip() or None]},
+                 organisation_id=nomination.nominated_by_id)
+    return nomination
+
+
+def nominations_of(session: Session, actor: Actor, election: Election, *, standing_only: bool = True) -> list[Nomination]:
+    """The candidates, as the ballot paper lists them (by folded name)."""
+    election = get_election(session, actor, election.id)
+    found = [n for n in election.nominations if n.standing or not standing_only]
+    return sorted(found, key=lambda n: (n.name_key, n.id))
+
+
+def get_nomination(session: Session, actor: Actor, nomination_id: int) -> Nomination:
+    nomination = session.get(Nomination, nomination_id)
+    if nomination is None:
+        raise NotFound(f"nomination {nomination_id} not found")
+    get_election(session, actor, nomination.election_id)  # NotFound unless the actor may see it
+    return nomination
+
+
+def _check_open(election: Election) -> None:
+    if election.phase is not ElectionPhase.NOMINATIONS_OPEN:
+        raise Conflict(f"nominations for {election.title} are not open ({election.phase.value})")
+
+
+def _check_active_member(session: Session, election: Election, organisation: Organisation) -> None:
+    network = get_network(session, election.network_id)
+    membership = get_membership(session, network, organisation)
+    if membership is None or membership.status is not MembershipStatus.ACTIVE:
+        raise NotPermitted(f"{organisation.name} is not an active member of {network.name}")

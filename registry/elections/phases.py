@@ -1,0 +1,252 @@
+"""An election's life: draft → nominations open → nominations closed → voting open → voting
+closed → tallied → certified, or cancelled from any phase before certified.
+
+`transition` is the one way between phases. It checks the actor and the lifecycle, does what
+the new phase needs (freeze the roll, mix the ballots, count them, seat the winners), and
+writes a dated ElectionPhaseChange and an audit entry. The named helpers below only call it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry import audit
+from registry.db import today
+from registry.elections import roll
+from registry.elections.ballots import mix_sealed_ballots
+from registry.elections.counting import count_election
+from registry.elections.models import (
+    UNDECIDED_PHASES,
+    Election,
+    ElectionPhase,
+    ElectionPhaseChange,
+    one_writer_at_a_time,
+)
+from registry.elections.seating import seat_winners
+from registry.elections.tally import Method, Seed
+from registry.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from registry.governance import OPEN_SEATS, GoverningBody
+from registry.memberships import get_network
+from registry.organisations import Organisation
+from registry.permissions import Actor, Permission, can, require
+
+P = ElectionPhase
+NEXT: dict[ElectionPhase, ElectionPhase] = {
+    P.DRAFT: P.NOMINATIONS_OPEN,
+    P.NOMINATIONS_OPEN: P.NOMINATIONS_CLOSED,
+    P.NOMINATIONS_CLOSED: P.VOTING_OPEN,
+    P.VOTING_OPEN: P.VOTING_CLOSED,
+    P.VOTING_CLOSED: P.TALLIED,
+    P.TALLIED: P.CERTIFIED,
+}
+# phase -> the phases it may move to
+LIFECYCLE: dict[ElectionPhase, frozenset[ElectionPhase]] = {
+    phase: frozenset({NEXT[phase], P.CANCELLED} if phase in UNDECIDED_PHASES else set())
+    for phase in ElectionPhase
+}
+
+
+def create_election(
+    session: Session,
+    actor: Actor,
+    body: GoverningBody,
+    *,
+    title: str,
+    method: Method | str,
+    roll_cutoff: dt.date,
+    term_class: int | None = None,
+    quorum_percent: int = 0,
+    sex_worker_led_only: bool = False,
+    term_starts: dt.date | None = None,
+    on: dt.date | None = None,
+) -> Election:
+    """A draft election for the seats of `body` in `term_class` (None: every seat)."""
+    require(session, actor, Permission.MANAGE_ELECTIONS, body.network_id)
+    problems: dict[str, list[str]] = {}
+    title = " ".join((title or "").split())
+    if not title or len(title) > 300:
+        problems["title"] = ["give a title of 1 to 300 characters"]
+    try:
+        method = Method(method)
+    except ValueError:
+        problems["method"] = [f"one of: {', '.join(m.value for m in Method)}"]
+    if not isinstance(roll_cutoff, dt.date):
+        problems["roll_cutoff"] = ["a date"]
+    if term_class is not None and (isinstance(term_class, bool) or term_class not in range(1, body.term_classes + 1)):
+        problems["term_class"] = [f"a class from 1 to {body.term_classes}, or none for every seat"]
+    if isinstance(quorum_percent, bool) or not isinstance(quorum_percent, int) or not 0 <= quorum_percent <= 100:
+        problems["quorum_percent"] = ["a whole percentage of the roll from 0 to 100"]
+    if term_starts is not None and not isinstance(term_starts, dt.date):
+        problems["term_starts"] = ["a date, or none for the day of certification"]
+    if problems:
+        raise ValidationFailed.of("the election", problems)
+    seat_groups: dict[str, int] = {}
+    for seat in body.seat_plan:
+        if term_class in (None, seat.term_class):
+            group = seat.constituency or OPEN_SEATS
+            seat_groups[group] = seat_groups.get(group, 0) + 1
+    if not seat_groups:
+        raise ValidationFailed.on("term_class", f"{body.name} has no seat in class {term_class}")
+    for other in session.scalars(select(Election).where(Election.body_id == body.id,
+                                                        Election.phase.in_(UNDECIDED_PHASES))):
+        if None in (other.term_class, term_class) or other.term_class == term_class:
+            raise Conflict(f"{other.title} is already under way for these seats of {body.name}")
+    on = _check_date(on, None)
+    election = Election(
+        body=body, title=title, method=method, seats=sum(seat_groups.values()), term_class=term_class,
+        seat_groups=seat_groups, quorum_percent=quorum_percent, sex_worker_led_only=bool(sex_worker_led_only),
+        roll_cutoff=roll_cutoff, term_starts=term_starts, phase=P.DRAFT, phase_since=on,
+    )
+    election.phase_changes.append(_change(actor, None, P.DRAFT, on, ""))
+    session.add(election)
+    audit.record(session, actor, "create_election", election,
+                 {"title": [None, title], "body_id": [None, body.id], "method": [None, method],
+                  "seats": [None, election.seats], "seat_groups": [None, seat_groups],
+                  "term_class": [None, term_class], "quorum_percent": [None, quorum_percent],
+                  "sex_worker_led_only": [None, election.sex_worker_led_only],
+                  "roll_cutoff": [None, roll_cutoff], "term_starts": [None, term_starts]},
+                 organisation_id=body.network_id)
+    return election
+
+
+def transition(
+    session: Session,
+    actor: Actor,
+    election: Election,
+    to: ElectionPhase | str,
+    *,
+    on: dt.date | None = None,
+    reason: str = "",
+    seed: Seed | None = None,
+) -> Election:
+    """The one way an election changes phase. `on` (default today) dates the change; `seed`
+    fixes the lot for the count (default: a random number, recorded with the result)."""
+    try:
+        to = ElectionPhase(to)
+    except ValueError:
+        raise ValidationFailed.on("phase", f"one of: {', '.join(p.value for p in ElectionPhase)}") from None
+    require(session, actor, Permission.MANAGE_ELECTIONS, election.network_id)
+    with one_writer_at_a_time(session):
+        session.flush()
+        # FOR UPDATE: a phase change waits for ballots being cast, and they wait for it.
+        session.refresh(election, with_for_update=True)
+        current = election.phase
+        if to not in LIFECYCLE[current]:
+            raise InvalidTransition(f"{election.title} cannot go from {current.value} to {to.value}")
+        on = _check_date(on, election.phase_since)
+        reason = (reason or "").strip()
+        if to is P.CANCELLED and not reason:
+            raise ValidationFailed.on("reason", "say why the election is cancelled")
+        if len(reason) > 2000:
+            raise ValidationFailed.on("reason", "at most 2000 characters")
+        if seed is not None and to is not P.TALLIED:
+            raise ValidationFailed.on("seed", "a seed is given only when the ballots are counted")
+        changes: dict[str, list[Any]] = {"phase": [current, to], "effective_on": [None, on]}
+        if to is P.VOTING_OPEN:
+            changes["roll"] = [None, _open_voting(session, election, on)]
+        elif current is P.VOTING_OPEN:  # closing, or cancelling while ballots are sealed
+            changes["ballots"] = [None, mix_sealed_ballots(session, election)]
+        elif to is P.TALLIED:
+            election.result = count_election(session, election, seed=seed)
+            changes["seed"] = [None, election.result["seed"]]
+        elif to is P.CERTIFIED:
+            changes["officeholders"] = [None, _certify(session, actor, election, on)]
+        election.phase, election.phase_since = to, on
+        election.phase_changes.append(_change(actor, current, to, on, reason))
+        audit.record(session, actor, f"election_{to.value}", election, changes,
+                     organisation_id=election.network_id)
+    return election
+
+
+def open_nominations(session: Session, actor: Actor, election: Election, *, on: dt.date | None = None) -> Election:
+    return transition(session, actor, election, P.NOMINATIONS_OPEN, on=on)
+
+
+def close_nominations(session: Session, actor: Actor, election: Election, *, on: dt.date | None = None) -> Election:
+    return transition(session, actor, election, P.NOMINATIONS_CLOSED, on=on)
+
+
+def open_voting(session: Session, actor: Actor, election: Election, *, on: dt.date | None = None) -> Election:
+    return transition(session, actor, election, P.VOTING_OPEN, on=on)
+
+
+def close_voting(session: Session, actor: Actor, election: Election, *, on: dt.date | None = None) -> Election:
+    return transition(session, actor, election, P.VOTING_CLOSED, on=on)
+
+
+def count_votes(session: Session, actor: Actor, election: Election, *, seed: Seed | None = None,
+                on: dt.date | None = None) -> Election:
+    return transition(session, actor, election, P.TALLIED, on=on, seed=seed)
+
+
+def certify(session: Session, actor: Actor, election: Election, *, on: dt.date | None = None) -> Election:
+    return transition(session, actor, election, P.CERTIFIED, on=on)
+
+
+def cancel(session: Session, actor: Actor, election: Election, *, reason: str,
+           on: dt.date | None = None) -> Election:
+    return transition(session, actor, election, P.CANCELLED, on=on, reason=reason)
+
+
+def get_election(session: Session, actor: Actor, election_id: int) -> Election:
+    """An election the actor may see (a draft only by those who manage it)."""
+    election = session.get(Election, election_id)
+    if election is None or not _visible(session, actor, election):
+        raise NotFound(f"election {election_id} not found")
+    return election
+
+
+def elections_of(session: Session, actor: Actor, network: Organisation) -> list[Election]:
+    """A network's elections the actor may see, newest first."""
+    network = get_network(session, network.id)
+    require(session, actor, Permission.READ_GOVERNANCE, network.id)
+    found = session.scalars(select(Election).join(GoverningBody, Election.body_id == GoverningBody.id)
+                            .where(GoverningBody.network_id == network.id).order_by(Election.id.desc()))
+    return [e for e in found if _visible(session, actor, e)]
+
+
+def _visible(session: Session, actor: Actor, election: Election) -> bool:
+    if can(session, actor, Permission.MANAGE_ELECTIONS, election.network_id):
+        return True
+    return election.phase is not P.DRAFT and can(session, actor, Permission.READ_GOVERNANCE, election.network_id)
+
+
+def _open_voting(session: Session, election: Election, on: dt.date) -> int:
+    problem = roll.dates_ok(election, on)
+    if problem:
+        raise InvalidTransition(f"voting cannot open yet: {problem}")
+    if not any(n.standing for n in election.nominations):
+        raise InvalidTransition(f"voting cannot open: nobody is standing in {election.title}")
+    size = roll.freeze_roll(session, election)
+    if not size:
+        raise InvalidTransition(f"voting cannot open: no organisation is entitled to vote in {election.title}")
+    return size
+
+
+def _certify(session: Session, actor: Actor, election: Election, on: dt.date) -> int:
+    result = election.result or {}
+    if not result.get("quorum_met"):
+        raise InvalidTransition(
+            f"{election.title} cannot be certified: turnout {result.get('turnout')} of "
+            f"{result.get('roll')} is below the quorum of {election.quorum_percent}%"
+        )
+    return len(seat_winners(session, actor, election, election.term_starts or on))
+
+
+def _check_date(on: dt.date | None, since: dt.date | None) -> dt.date:
+    on = on or today()
+    if on > today():
+        raise ValidationFailed.on("on", "a phase cannot start in the future")
+    if since is not None and on < since:
+        raise ValidationFailed.on("on", f"earlier than the last phase change ({since.isoformat()})")
+    return on
+
+
+def _change(actor: Actor, current: ElectionPhase | None, to: ElectionPhase, on: dt.date,
+            reason: str) -> ElectionPhaseChange:
+    return ElectionPhaseChange(from_phase=current, to_phase=to, effective_on=on, actor=actor.label,
+                               actor_role=actor.role.value, reason=reason)

@@ -1,0 +1,134 @@
+"""An election's published result, and the same as text for the command line.
+
+What is published is what any member of the network may read: the counts with every stage,
+transfer and lot, the turnout against the roll and the quorum, and who won which seats.
+Nothing about any one organisation's vote, nor even which organisations voted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from registry.elections.models import Election, ElectionPhase
+from registry.errors import Conflict
+from registry.governance import OPEN_SEATS
+from registry.permissions import Actor, Permission, require
+
+METHOD_NAMES = {"block_plurality": "block plurality", "scottish_stv": "single transferable vote (Scottish rules)"}
+ACTIONS = {"first_preferences": "first preferences", "surplus": "surplus of", "exclusion": "exclusion of"}
+FINAL = {"block_plurality": "count", "scottish_stv": "the last seats go to those still standing (rule 52)"}
+
+
+@dataclass(frozen=True)
+class ElectedCandidate:
+    nomination_id: int
+    name: str
+    seats_for: str  # a constituency, or "open"
+
+
+@dataclass(frozen=True)
+class PublishedResult:
+    election_id: int
+    title: str
+    body: str
+    method: str
+    seats: int
+    phase: ElectionPhase
+    certified_on: dt.date | None
+    roll: int
+    turnout: int
+    quorum_percent: int
+    quorum_met: bool
+    seed: int | str
+    candidates: dict[int, str]  # nomination id -> name, every candidate who stood
+    counts: list[dict[str, Any]]  # one TallyResult.to_dict() per seat group, with "seats_for"
+    elected: list[ElectedCandidate]
+
+
+def published_result(session: Session, actor: Actor, election: Election) -> PublishedResult:
+    """The result as the network reads it once certified (or cancelled after the count); the
+    secretariat reads it as soon as the ballots are counted, to check it before certifying."""
+    if election.phase is ElectionPhase.TALLIED:
+        require(session, actor, Permission.MANAGE_ELECTIONS, election.network_id)
+    else:
+        require(session, actor, Permission.READ_GOVERNANCE, election.network_id)
+    if election.result is None:
+        raise Conflict(f"{election.title} has no result yet ({election.phase.value})")
+    data = election.result
+    certified = next((c.effective_on for c in election.phase_changes if c.to_phase is ElectionPhase.CERTIFIED), None)
+    names = {n.id: n.name for n in election.nominations if n.standing}
+    return PublishedResult(
+        election_id=election.id, title=election.title, body=election.body.name,
+        method=election.method.value, seats=election.seats, phase=election.phase, certified_on=certified,
+        roll=data["roll"], turnout=data["turnout"], quorum_percent=data["quorum_percent"],
+        quorum_met=data["quorum_met"], seed=data["seed"], candidates=names, counts=data["counts"],
+        elected=[ElectedCandidate(e["nomination_id"], names[e["nomination_id"]], e["seats_for"])
+                 for e in data["elected"]],
+    )
+
+
+def format_result(result: PublishedResult) -> str:
+    """The result with every stage of every count, as plain text."""
+    share = f"{Decimal(result.turnout * 100) / result.roll:.1f}%" if result.roll else "-"
+    lines = [
+        f"{result.title}: {result.body}, {result.seats} seat{'s' if result.seats != 1 else ''}, "
+        f"{METHOD_NAMES.get(result.method, result.method)}",
+        f"Phase: {result.phase.value}" + (f" on {result.certified_on.isoformat()}" if result.certified_on else ""),
+        f"Turnout: {result.turnout} of {result.roll} organisations on the roll ({share}); "
+        f"quorum {result.quorum_percent}%: {'met' if result.quorum_met else 'NOT met'}",
+        f"Seed for any lot: {result.seed}",
+    ]
+    for count in result.counts:
+        lines += [""] + _count_lines(count, result.candidates)
+    lines += ["", "Elected:"]
+    lines += [f"  {e.name} ({_group(e.seats_for)})" for e in result.elected] or ["  nobody"]
+    return "\n".join(lines) + "\n"
+
+
+def _count_lines(count: dict[str, Any], names: dict[int, str]) -> list[str]:
+    def name(candidate: Any) -> str:
+        return names.get(int(candidate), f"#{candidate}")
+
+    seats = count["seats"]
+    group = _group(count["seats_for"])
+    head = f"{group[0].upper()}{group[1:]}: {seats} seat{'s' if seats != 1 else ''}"
+    if count["quota"] is not None:
+        head += f", quota {count['quota']}"
+    lines = [head, f"  valid ballots {count['valid_ballots']}, abstentions {count['abstentions']}"]
+    width = max([len("lost to rounding"), *(len(n) for n in names.values())])
+    for stage in count["rounds"]:
+        action = FINAL[count["method"]] if stage["action"] == "final" else ACTIONS[stage["action"]]
+        title = f"  Stage {stage['stage']}: {action}"
+        if stage["candidate"] is not None:
+            title += f" {name(stage['candidate'])}"
+        if stage["transfer_value"] is not None:
+            title += f", transfer value {stage['transfer_value']}"
+        lines.append(title)
+        elected = {str(c) for c in stage["elected"]}
+        for candidate, votes in stage["votes"].items():
+            moved = stage["transfers"].get(candidate)
+            lines.append(f"    {name(candidate):<{width}}  {votes:>12}"
+                         + (f"  (+{moved})" if moved else "")
+                         + ("  elected" if str(candidate) in elected else ""))
+        if Decimal(stage["exhausted"] or 0):
+            lines.append(f"    {'exhausted':<{width}}  {stage['exhausted']:>12}")
+        if Decimal(stage["fractions_lost"] or 0):
+            lines.append(f"    {'lost to rounding':<{width}}  {stage['fractions_lost']:>12}")
+    for tie in count["tie_breaks"]:
+        how = (f"looking back to stage {tie['lookback_stage']}" if tie["method"] == "lookback"
+               else f"lot no. {tie['draw']} drawn with seed {tie['seed']}")
+        lines.append(f"  Tie for {tie['purpose']} at stage {tie['stage']} among "
+                     f"{', '.join(name(c) for c in tie['candidates'])}: "
+                     f"{', '.join(name(c) for c in tie['outcome'])} ({how}; {tie['rule']})")
+    if count["unfilled_seats"]:
+        lines.append(f"  Unfilled seats: {count['unfilled_seats']}")
+    return lines
+
+
+def _group(seats_for: str) -> str:
+    return "open seats" if seats_for == OPEN_SEATS else f"seats reserved for {seats_for}"
