@@ -8,8 +8,10 @@ stylesheet from elsewhere is refused rather than served.
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import shutil
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,13 +103,30 @@ def install_assets(target_dir: str | Path, assets: Iterable[VendorAsset] = ASSET
         if not source.exists():
             raise OfflineAssetError(f"{asset.pip_name} has no {asset.source}; reinstall it")
         dest = target / asset.path
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, dest, dirs_exist_ok=True)
-        else:
-            shutil.copyfile(source, dest)
+        files = [(f, dest / f.relative_to(source)) for f in sorted(source.rglob("*")) if f.is_file()] \
+            if source.is_dir() else [(source, dest)]
+        for origin, copy in files:
+            _copy_atomically(origin, copy)
         written.append(dest)
     return written
+
+
+def _copy_atomically(origin: Path, copy: Path) -> None:
+    """Several workers (or apps) may install while another serves the file: write a temporary
+    file and rename it into place, so a reader sees the old file or the new one, never half of
+    one; and leave a file that is already the same alone."""
+    if copy.exists() and copy.stat().st_size == origin.stat().st_size \
+            and copy.read_bytes() == origin.read_bytes():
+        return
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=copy.parent, prefix=f".{copy.name}.")
+    os.close(handle)
+    try:
+        shutil.copyfile(origin, temporary)
+        os.replace(temporary, copy)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def _package_dir(asset: VendorAsset) -> Path:
