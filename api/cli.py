@@ -338,3 +338,31 @@ def members_export(ref: str, out: str, hxl: bool, on: dt.datetime | None) -> Non
     data = to_xlsx(rows) if out.lower().endswith(".xlsx") else to_csv(rows, hxl=hxl)
     Path(out).write_bytes(data)
     click.echo(f"wrote {len(rows)} members to {out}")
+
+
+@main.group()
+def election() -> None:
+    """Look at a network's elections."""
+
+
+@election.command("list")
+@click.argument("ref")
+def election_list(ref: str) -> None:
+    """A network's elections, newest first."""
+    from registry.elections.phases import elections_of
+
+    with unit_of_work() as session:
+        for row in elections_of(session, CLI_ACTOR, find_organisation(session, ref)):
+            click.echo(f"{row.id:>5}  {row.phase.value:<18} {row.title}")
+
+
+@election.command("result")
+@click.argument("election_id", type=click.IntRange(1, 2**31 - 1))
+def election_result(election_id: int) -> None:
+    """Print an election's result with every round of the count."""
+    from registry.elections.phases import get_election
+    from registry.elections.results import format_result, published_result
+
+    with unit_of_work() as session:
+        click.echo(format_result(published_result(session, CLI_ACTOR, get_election(session, CLI_ACTOR, election_id))),
+                   nl=False)

@@ -26,6 +26,7 @@ from geo.coverage import AreaStatus
 from geo.errors import GeoError
 from geo.offline import install_assets
 from registry import areas, governance, memberships, vocabularies
+from registry.elections.results import format_result, latest_certified_result
 from registry.errors import NotFound, RegistryError
 from registry.organisations import Organisation
 from registry.permissions import Permission, Role, can
@@ -172,7 +173,11 @@ def board(network_id: int) -> str | WerkzeugResponse:
         by_area=sorted((a for a in coverage.areas if a.status is AreaStatus.COUNTED),
                        key=lambda a: (-(a.count or 0), a.name)),
         by_priority_area=[(labels.get(code, code), n) for code, n in summary.priority_areas.items()],
-        growth=growth(session, network), bodies=governance.bodies_of(session, network.id))
+        growth=growth(session, network),
+        bodies=[(body, governance.composition(session, current_actor(), body))
+                for body in governance.bodies_of(session, network.id)],
+        result=(result := latest_certified_result(session, current_actor(), network)),
+        result_text=format_result(result) if result else None)
 
 
 _FILTERS = {"priority_area": Vocabulary.PRIORITY_AREA, "population": Vocabulary.POPULATION,
