@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 from geo.boundaries import BoundaryArea, BoundarySet
 from geo.coverage import Coverage, OrgPresence, compute_coverage
 from geo.maps import comparison_map, coverage_map, render_map
-from registry import areas
+from registry import areas, directory
 from registry.db import today
 from registry.errors import NotFound, ValidationFailed
 from registry.organisations import Organisation
+from registry.permissions import Actor, Permission, can
 from registry.summaries import member_presence
 
 
@@ -50,6 +51,15 @@ def network_coverage(session: Session, network: Organisation, request: MapReques
         population=request.population, service=request.service,
         parents=areas.parents_of(session, [c for p in presence for c in p.area_codes]),
     )
+
+
+def coverage_for(session: Session, actor: Actor, network_id: int, request: MapRequest) -> Coverage:
+    """Coverage as this caller may see it: the internal view (names, districts) for the
+    network's board and secretariat, otherwise the public one; a network the caller may not
+    know of is not found."""
+    network = directory.find_network(session, actor, network_id)
+    internal = can(session, actor, Permission.READ_INTERNAL, network.id)
+    return network_coverage(session, network, replace(request, public=not internal))
 
 
 def network_map_html(session: Session, network: Organisation, request: MapRequest, *,

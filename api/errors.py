@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
+from geo.errors import GeoError
 from registry import errors as domain
 from registry.permissions import Role
 
@@ -68,6 +69,11 @@ def register(app: Flask) -> None:
             return error_response(401, "sign in with an access token to do this", error="unauthorized",
                                   headers={"WWW-Authenticate": 'Bearer realm="registry"'})
         return error_response(status, exc.message, error=code, fields=exc.fields or None)
+
+    @app.errorhandler(GeoError)
+    def _geo(exc: GeoError) -> Response:
+        # A map or coverage request that must not be answered (e.g. a public district map).
+        return error_response(422, "; ".join(exc.reasons), error="refused", fields={"_schema": exc.reasons})
 
     @app.errorhandler(StaleDataError)
     def _stale(exc: StaleDataError) -> Response:
