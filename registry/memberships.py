@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
@@ -172,40 +172,20 @@ def transition(
     return membership
 
 
-def apply(session: Session, actor: Actor, network: Organisation, member: Organisation, **kw: object) -> Membership:
-    return transition(session, actor, network, member, A.APPLY, **kw)  # type: ignore[arg-type]
+def _verb(action: MembershipAction) -> Callable[..., Membership]:
+    """`apply(session, actor, network, member, on=..., reason=...)` and its siblings: one verb
+    per lifecycle action, each the transition of its name."""
+
+    def verb(session: Session, actor: Actor, network: Organisation, member: Organisation, *,
+             on: dt.date | None = None, undated: bool = False, reason: str = "") -> Membership:
+        return transition(session, actor, network, member, action, on=on, undated=undated, reason=reason)
+
+    verb.__name__ = verb.__qualname__ = action.value
+    verb.__doc__ = f"{action.value.capitalize()} the membership of `member` in `network` (see transition)."
+    return verb
 
 
-def verify(session: Session, actor: Actor, network: Organisation, member: Organisation, **kw: object) -> Membership:
-    return transition(session, actor, network, member, A.VERIFY, **kw)  # type: ignore[arg-type]
-
-
-def admit(session: Session, actor: Actor, network: Organisation, member: Organisation, **kw: object) -> Membership:
-    return transition(session, actor, network, member, A.ADMIT, **kw)  # type: ignore[arg-type]
-
-
-def reject(session: Session, actor: Actor, network: Organisation, member: Organisation, **kw: object) -> Membership:
-    return transition(session, actor, network, member, A.REJECT, **kw)  # type: ignore[arg-type]
-
-
-def suspend(session: Session, actor: Actor, network: Organisation, member: Organisation, **kw: object) -> Membership:
-    return transition(session, actor, network, member, A.SUSPEND, **kw)  # type: ignore[arg-type]
-
-
-def lapse(session: Session, actor: Actor, network: Organisation, member: Organisation, **kw: object) -> Membership:
-    return transition(session, actor, network, member, A.LAPSE, **kw)  # type: ignore[arg-type]
-
-
-def reinstate(session: Session, actor: Actor, network: Organisation, member: Organisation, **kw: object) -> Membership:
-    return transition(session, actor, network, member, A.REINSTATE, **kw)  # type: ignore[arg-type]
-
-
-def withdraw(session: Session, actor: Actor, network: Organisation, member: Organisation, **kw: object) -> Membership:
-    return transition(session, actor, network, member, A.WITHDRAW, **kw)  # type: ignore[arg-type]
-
-
-def expel(session: Session, actor: Actor, network: Organisation, member: Organisation, **kw: object) -> Membership:
-    return transition(session, actor, network, member, A.EXPEL, **kw)  # type: ignore[arg-type]
+apply, verify, admit, reject, suspend, lapse, reinstate, withdraw, expel = (_verb(a) for a in MembershipAction)
 
 
 def memberships_of(session: Session, network_id: int) -> list[Membership]:
