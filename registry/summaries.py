@@ -7,10 +7,12 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from registry.db import today
 from registry.memberships import MembershipStatus, members_as_of, memberships_of
-from registry.organisations import Organisation
+from registry.organisations import NETWORK_KINDS, Organisation, OrganisationStatus
 
 
 @dataclass(frozen=True)
@@ -78,10 +80,6 @@ def member_presence(
 
 def public_networks(session: Session) -> list[Organisation]:
     """Networks that chose to be listed publicly, real ones first."""
-    from sqlalchemy import select
-
-    from registry.organisations import NETWORK_KINDS, OrganisationStatus
-
     query = select(Organisation).where(
         Organisation.kind.in_(list(NETWORK_KINDS)), Organisation.public_listing.is_(True),
         Organisation.status == OrganisationStatus.ACTIVE)
@@ -98,8 +96,6 @@ class YearEnd:
 def growth(session: Session, network: Organisation, *, since: int | None = None) -> list[YearEnd]:
     """Active members and areas served at the end of each year, from the first dated admission
     (or `since`) to today."""
-    from registry.db import today
-
     first_dates = [e.effective_on for m in memberships_of(session, network.id) for e in m.events
                    if e.effective_on]
     start = since or (min(first_dates).year if first_dates else today().year)
