@@ -10,7 +10,6 @@ take `page` and `page_size` (both bounded) and answer with an envelope saying th
 from __future__ import annotations
 
 import http
-import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -21,6 +20,7 @@ from flask.views import MethodView
 
 from api.errors import ErrorSchema
 from registry.db import PAGE_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
+from registry.organisation_rules import storable
 from registry.permissions import Permission
 
 ANYONE = "anyone, including anonymous callers; the answer is narrowed to what the caller may see"
@@ -57,10 +57,8 @@ class Text(ma.fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)
-        for char in text:
-            category = unicodedata.category(char)
-            if category == "Cs" or (category == "Cc" and not (self.multiline and char in "\n\t\r")):
-                raise self.make_error("control")
+        if not storable(text, multiline=self.multiline):
+            raise self.make_error("control")
         return text
 
 

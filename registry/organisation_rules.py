@@ -95,6 +95,14 @@ def check_name_free(session: Session, name: str, network_ids: Iterable[int], *, 
                        fields={"name": ["already used in this network"]})
 
 
+def storable(text: str, *, multiline: bool = False) -> bool:
+    """No control characters (PostgreSQL refuses NUL) and no lone surrogates (no database can
+    store them); `multiline` text may hold newlines and tabs."""
+    return not any(
+        unicodedata.category(c) == "Cs" or (unicodedata.category(c) == "Cc" and not (multiline and c in "\n\t\r"))
+        for c in text)
+
+
 def _network_above_country(kind: Any) -> bool:
     return str(kind) in ("regional_network", "global_network")
 
@@ -110,8 +118,8 @@ def _text(max_length: int, *, required: bool = False, multiline: bool = False) -
             raise ValidationFailed("must not be empty")
         if len(value) > max_length:
             raise ValidationFailed(f"at most {max_length} characters")
-        if any(unicodedata.category(c) == "Cc" and not (multiline and c in "\n\t") for c in value):
-            raise ValidationFailed("contains control characters")
+        if not storable(value, multiline=multiline):
+            raise ValidationFailed("contains control characters or invalid code points")
         if not value and not required:
             return "" if multiline else None
         return value

@@ -22,6 +22,7 @@ from registry.organisation_rules import (
     ADMIN_FIELDS,
     PROFILE_FIELDS,
     check_name_free,
+    storable,
     validate_profile,
 )
 from registry.permissions import Actor, Permission, Role, ancestor_network_ids, can, require
@@ -343,8 +344,12 @@ def _contact_values(kind: Any, value: str, label: str, visibility: Any) -> dict[
     value = (value or "").strip()
     if not value or len(value) > 300:
         problems["value"] = ["give a value of 1 to 300 characters"]
+    elif not storable(value):
+        problems["value"] = ["contains control characters or invalid code points"]
     if len(label or "") > 100:
         problems["label"] = ["at most 100 characters"]
+    elif not storable(label or ""):
+        problems["label"] = ["contains control characters or invalid code points"]
     if problems:
         raise ValidationFailed.of("the contact", problems)
     return {"kind": kind, "value": value, "label": (label or "").strip(), "visibility": visibility}

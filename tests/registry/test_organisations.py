@@ -60,6 +60,7 @@ def test_register_stores_the_profile_and_audits_it(session, vnsw):
     ("name", "", "empty"),
     ("name", "x" * 301, "300"),
     ("name", "bad\x00name", "control"),
+    ("name", "lone \ud800 surrogate", "invalid code points"),
     ("public_listing", "yes", "true or false"),
     ("name_translations", {"vi": ""}, "empty"),
     ("name_translations", {"zz": "x"}, "ISO 639"),
@@ -218,6 +219,14 @@ class TestContacts:
         organisations.add_contact(session, editor(cbo), cbo, kind="postal", value="secret address",
                                   visibility="self")
         assert "secret address" not in str(history(session, organisation_id=cbo.id)[0].changes)
+
+    @pytest.mark.parametrize(("field", "text"), [("value", "a\x00b@example.org"), ("label", "x\ud800")])
+    def test_contacts_that_no_database_can_store_are_refused(self, session, vnsw, make_org, field, text):
+        cbo = make_org(vnsw)
+        values = {"value": "a@example.org", "label": "", field: text}
+        with pytest.raises(ValidationFailed) as refused:
+            organisations.add_contact(session, editor(cbo), cbo, kind="email", **values)
+        assert "invalid code points" in refused.value.fields[field][0]
 
     def test_others_cannot_add_contacts(self, session, vnsw, wnu, make_org):
         cbo = make_org(vnsw)
