@@ -10,10 +10,22 @@ from sqlalchemy.orm import Session
 
 from api import auth, dashboard, database, docs, errors
 from api.extensions import Api
-from api.resources import contacts, coverage, history, networks, organisations, service, tokens, vocabularies
+from api.resources import (
+    contacts,
+    coverage,
+    elections,
+    governance,
+    history,
+    networks,
+    organisations,
+    service,
+    tokens,
+    vocabularies,
+)
 from api.settings import from_environment
 
-RESOURCES = (service, organisations, contacts, networks, coverage, vocabularies, history, tokens)
+RESOURCES = (service, organisations, contacts, networks, coverage, vocabularies, history, tokens, governance,
+             elections)
 
 
 def create_app(overrides: dict[str, Any] | None = None, *, sessions: Callable[[], Session] | None = None) -> Flask:

@@ -1,0 +1,352 @@
+"""Elections to a network's bodies: the secretariat creates and moves them through their
+phases, member organisations nominate, second and vote through their own editors, and the
+network reads the candidates, the published ballot hashes and the certified result.
+
+A ballot leaves the API once, in the answer to the organisation that cast it, with its
+receipt; nothing else the API answers says how any organisation voted (see
+registry/elections/ballots.py). Closing the vote mixes the sealed ballots; once that close is
+committed, the dead rows it left are scrubbed from the database files.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, g, url_for
+from marshmallow import fields, validate
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from api import database
+from api.auth import current_actor
+from api.extensions import Blueprint, PageQuery, Schema, Text, page_of
+from api.resources.governance import DATES, MANAGERS, NETWORK, READERS
+from api.resources.organisations import MAX_ID
+from registry import directory, governance_directory
+from registry.db import Page, page_of_list
+from registry.elections import ballots, nominations, phases, roll
+from registry.elections.ballots import CastReceipt, scrub_sealed_ballots
+from registry.elections.models import Election, ElectionPhase, Nomination
+from registry.elections.results import PublishedResult, format_result, published_result
+from registry.elections.roll import RollCheck
+from registry.elections.tally import Method
+from registry.permissions import Permission
+
+blp = Blueprint("elections", __name__, url_prefix="/api/v1",
+                description="Elections to governing bodies: phases, nominations, ballots and results")
+
+ELECTION = NETWORK + "/elections/<int(max=2147483647):election_id>"
+NOMINATION = ELECTION + "/nominations/<int(max=2147483647):nomination_id>"
+OWN_EDITOR = "the acting organisation's own editor (no secretariat acts in its name)"
+_SCRUB = "registry.scrub_sealed_ballots"
+
+
+class PhaseChangeSchema(Schema):
+    from_phase = fields.Enum(ElectionPhase, by_value=True, allow_none=True)
+    to_phase = fields.Enum(ElectionPhase, by_value=True)
+    effective_on = fields.Date()
+    recorded_at = fields.DateTime()
+    actor = fields.String()
+    reason = fields.String()
+
+
+class ElectionSchema(Schema):
+    id = fields.Integer()
+    network_id = fields.Integer()
+    body_id = fields.Integer()
+    title = fields.String()
+    method = fields.Enum(Method, by_value=True)
+    seats = fields.Integer()
+    seat_groups = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "Seats up for election per constituency; 'open' for the unreserved ones."})
+    term_class = fields.Integer(allow_none=True, metadata={"description": "None: every seat of the body."})
+    quorum_percent = fields.Integer()
+    sex_worker_led_only = fields.Boolean()
+    roll_cutoff = fields.Date()
+    term_starts = fields.Date(allow_none=True, metadata={"description": "None: the day of certification."})
+    phase = fields.Enum(ElectionPhase, by_value=True)
+    phase_since = fields.Date()
+    created_at = fields.DateTime()
+    phase_changes = fields.List(fields.Nested(PhaseChangeSchema))
+
+
+class ElectionCreationSchema(Schema):
+    body_id = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_ID))
+    title = Text(required=True, validate=validate.Length(min=1, max=300))
+    method = fields.Enum(Method, by_value=True, required=True)
+    roll_cutoff = fields.Date(required=True, validate=DATES, metadata={
+        "description": "Organisations that are active members on this date are on the roll."})
+    term_class = fields.Integer(strict=True, allow_none=True, load_default=None, validate=validate.Range(1, 100),
+                                metadata={"description": "The class of seats up for election; None: every seat."})
+    quorum_percent = fields.Integer(strict=True, load_default=0, validate=validate.Range(0, 100))
+    sex_worker_led_only = fields.Boolean(load_default=False)
+    term_starts = fields.Date(allow_none=True, load_default=None, validate=DATES)
+
+
+class PhaseMoveSchema(Schema):
+    phase = fields.Enum(ElectionPhase, by_value=True, required=True, metadata={
+        "description": "The next phase, or cancelled (with a reason) before certification."})
+    on = fields.Date(validate=DATES, metadata={"description": "When it took effect (default: today)."})
+    reason = Text(load_default="", multiline=True, validate=validate.Length(max=2000))
+    seed = Text(validate=validate.Length(min=1, max=64), metadata={
+        "description": "Only when moving to tallied: fixes the lot (default: random, published)."})
+
+
+class NominationSchema(Schema):
+    id = fields.Integer(dump_only=True, metadata={"description": "The candidate's number on the ballot."})
+    election_id = fields.Integer(dump_only=True)
+    organisation_id = fields.Integer(required=True, strict=True, load_only=True, validate=validate.Range(1, MAX_ID),
+                                     metadata={"description": "The nominating organisation."})
+    name = Text(required=True, validate=validate.Length(min=1, max=200),
+                metadata={"description": "A name or pseudonym only: never a way to reach the person."})
+    statement = Text(load_default="", multiline=True, validate=validate.Length(max=5000))
+    constituency = Text(allow_none=True, load_default=None, validate=validate.Length(min=1, max=100),
+                        metadata={"description": "The reserved seats stood for; None: the open seats."})
+    nominated_by_id = fields.Integer(dump_only=True)
+    seconded_by_id = fields.Integer(dump_only=True, allow_none=True)
+    nominated_on = fields.Date(dump_only=True)
+    withdrawn_on = fields.Date(dump_only=True, allow_none=True)
+
+
+class NominationQuery(PageQuery):
+    withdrawn = fields.Boolean(load_default=False, metadata={"description": "Include withdrawn candidates."})
+
+
+class SecondingSchema(Schema):
+    organisation_id = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_ID),
+                                     metadata={"description": "The seconding organisation."})
+
+
+class WithdrawalSchema(Schema):
+    on = fields.Date(validate=DATES, metadata={"description": "Default: today."})
+    reason = Text(load_default="", multiline=True, validate=validate.Length(max=2000))
+
+
+class RollCheckSchema(Schema):
+    on_roll = fields.Boolean()
+    frozen = fields.Boolean(metadata={"description": "False: voting has not opened and the answer may change."})
+    reason = fields.String()
+
+
+class BallotSchema(Schema):
+    organisation_id = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_ID),
+                                     metadata={"description": "The voting organisation."})
+    choices = fields.Dict(
+        required=True, keys=Text(validate=validate.Length(min=1, max=100)),
+        values=fields.List(fields.Integer(strict=True, validate=validate.Range(1, MAX_ID)),
+                           validate=validate.Length(max=200)),
+        metadata={"description": "Per seat group ('open', or a constituency): nomination ids in order of "
+                                 "preference (STV) or any order (block plurality). Empty: an abstention."})
+    receipt = Text(validate=validate.Regexp(r"^[0-9a-fA-F]{32}$"), metadata={
+        "description": "The receipt of the ballot cast before, to replace it while voting is open."})
+
+
+class ReceiptSchema(Schema):
+    receipt = fields.String(metadata={"description": "Shown this once and never stored: keep it as secret as a "
+                                                     "password. It replaces the ballot while voting is open."})
+    ballot_hash = fields.String(metadata={"description": "sha256 of '<election id>:<receipt>:<content>'; find it "
+                                                         "among the published hashes once voting closes."})
+    content = fields.String(metadata={"description": "The ballot as counted (canonical JSON)."})
+
+
+class BallotHashSchema(Schema):
+    ballot_hash = fields.String()
+
+
+class ElectedSchema(Schema):
+    nomination_id = fields.Integer()
+    name = fields.String()
+    seats_for = fields.String()
+
+
+class ResultSchema(Schema):
+    election_id = fields.Integer()
+    title = fields.String()
+    body = fields.String()
+    method = fields.String()
+    seats = fields.Integer()
+    phase = fields.Enum(ElectionPhase, by_value=True)
+    certified_on = fields.Date(allow_none=True)
+    roll = fields.Integer(metadata={"description": "Organisations on the roll."})
+    turnout = fields.Integer(metadata={"description": "Organisations that voted, abstentions included."})
+    quorum_percent = fields.Integer()
+    quorum_met = fields.Boolean()
+    seed = fields.Function(lambda r: str(r.seed), metadata={"description": "The seed of any lot drawn."})
+    candidates = fields.Dict(keys=fields.String(), values=fields.String(),
+                             metadata={"description": "Nomination id -> name, every candidate who stood."})
+    counts = fields.List(fields.Dict(), metadata={"description": "Every stage of the count, per seat group."})
+    elected = fields.List(fields.Nested(ElectedSchema))
+    text = fields.Function(format_result, metadata={"description": "The same, as plain text."})
+
+
+@blp.route(NETWORK + "/elections")
+@blp.access(Permission.READ_GOVERNANCE, READERS + "; drafts only for " + MANAGERS)
+@blp.arguments(PageQuery, location="query")
+@blp.response(200, page_of(ElectionSchema))
+def list_elections(args: dict[str, Any], network_id: int) -> Page[Election]:
+    """List a network's elections, newest first"""
+    return governance_directory.network_elections(database.session(), current_actor(), network_id, **args)
+
+
+@blp.route(NETWORK + "/elections", methods=["POST"])
+@blp.access(Permission.MANAGE_ELECTIONS, MANAGERS)
+@blp.etag
+@blp.arguments(ElectionCreationSchema)
+@blp.response(201, ElectionSchema)
+def create_election(body: dict[str, Any], network_id: int) -> tuple[Election, dict[str, str]]:
+    """Create a draft election for a body's seats"""
+    session, actor = database.session(), current_actor()
+    governing_body = governance_directory.find_body(session, actor, network_id, body.pop("body_id"))
+    election = phases.create_election(session, actor, governing_body, **body)
+    session.flush()
+    blp.set_etag(election)
+    return election, {"Location": url_for(".read_election", network_id=network_id, election_id=election.id)}
+
+
+@blp.route(ELECTION)
+@blp.access(Permission.READ_GOVERNANCE, READERS + "; drafts only for " + MANAGERS)
+@blp.etag
+@blp.response(200, ElectionSchema)
+def read_election(network_id: int, election_id: int) -> Election:
+    """Read an election and its dated phase changes"""
+    election = governance_directory.find_election(database.session(), current_actor(), network_id, election_id)
+    blp.set_etag(election)
+    return election
+
+
+@blp.route(ELECTION + "/phase", methods=["PUT"])
+@blp.access(Permission.MANAGE_ELECTIONS, MANAGERS)
+@blp.etag
+@blp.arguments(PhaseMoveSchema)
+@blp.response(200, ElectionSchema)
+def move_election(move: dict[str, Any], network_id: int, election_id: int) -> Election:
+    """Move an election to its next phase, or cancel it"""
+    session, actor = database.session(), current_actor()
+    election = governance_directory.find_election(session, actor, network_id, election_id)
+    blp.check_etag(election)
+    closing = election.phase is ElectionPhase.VOTING_OPEN
+    phases.transition(session, actor, election, move["phase"], on=move.get("on"), reason=move["reason"],
+                      seed=move.get("seed"))
+    session.flush()
+    if closing:
+        _scrub_once_committed(session)
+    blp.set_etag(election)
+    return election
+
+
+@blp.route(ELECTION + "/nominations")
+@blp.access(Permission.READ_GOVERNANCE, READERS)
+@blp.arguments(NominationQuery, location="query")
+@blp.response(200, page_of(NominationSchema))
+def list_nominations(args: dict[str, Any], network_id: int, election_id: int) -> Page[Nomination]:
+    """List the candidates, as the ballot lists them"""
+    session, actor = database.session(), current_actor()
+    election = governance_directory.find_election(session, actor, network_id, election_id)
+    found = nominations.nominations_of(session, actor, election, standing_only=not args["withdrawn"])
+    return page_of_list(found, args["page"], args["page_size"])
+
+
+@blp.route(ELECTION + "/nominations", methods=["POST"])
+@blp.access(Permission.NOMINATE, OWN_EDITOR + ", while nominations are open")
+@blp.arguments(NominationSchema)
+@blp.response(201, NominationSchema)
+def nominate(body: dict[str, Any], network_id: int, election_id: int) -> Nomination:
+    """Nominate a candidate"""
+    session, actor = database.session(), current_actor()
+    election = governance_directory.find_election(session, actor, network_id, election_id)
+    organisation = directory.find_organisation(session, actor, body.pop("organisation_id"))
+    nomination = nominations.nominate(session, actor, election, organisation, **body)
+    session.flush()
+    return nomination
+
+
+@blp.route(NOMINATION + "/seconding", methods=["POST"])
+@blp.access(Permission.NOMINATE, OWN_EDITOR + ", for another organisation's candidate")
+@blp.arguments(SecondingSchema)
+@blp.response(200, NominationSchema)
+def second(body: dict[str, Any], network_id: int, election_id: int, nomination_id: int) -> Nomination:
+    """Second a candidate"""
+    session, actor = database.session(), current_actor()
+    nomination = governance_directory.find_nomination(session, actor, network_id, election_id, nomination_id)
+    organisation = directory.find_organisation(session, actor, body["organisation_id"])
+    return nominations.second_nomination(session, actor, nomination, organisation)
+
+
+@blp.route(NOMINATION + "/withdrawal", methods=["POST"])
+@blp.access(Permission.NOMINATE, "the nominating organisation's own editor, or " + MANAGERS)
+@blp.arguments(WithdrawalSchema)
+@blp.response(200, NominationSchema)
+def withdraw(body: dict[str, Any], network_id: int, election_id: int, nomination_id: int) -> Nomination:
+    """Withdraw a candidate, before voting opens"""
+    session, actor = database.session(), current_actor()
+    nomination = governance_directory.find_nomination(session, actor, network_id, election_id, nomination_id)
+    return nominations.withdraw_nomination(session, actor, nomination, on=body.get("on"), reason=body["reason"])
+
+
+@blp.route(ELECTION + "/roll/<int(max=2147483647):organisation_id>")
+@blp.access(Permission.CHECK_ROLL, "the organisation's own editor, or " + MANAGERS)
+@blp.response(200, RollCheckSchema)
+def check_roll(network_id: int, election_id: int, organisation_id: int) -> RollCheck:
+    """Ask whether an organisation is on the roll"""
+    session, actor = database.session(), current_actor()
+    election = governance_directory.find_election(session, actor, network_id, election_id)
+    organisation = directory.find_organisation(session, actor, organisation_id)
+    return roll.check_roll(session, actor, election, organisation)
+
+
+@blp.route(ELECTION + "/ballots", methods=["POST"])
+@blp.access(Permission.CAST_BALLOT, OWN_EDITOR + ", while voting is open and the organisation is on the roll")
+@blp.arguments(BallotSchema)
+@blp.response(201, ReceiptSchema)
+def cast_ballot(body: dict[str, Any], network_id: int, election_id: int) -> tuple[CastReceipt, dict[str, str]]:
+    """Cast (or, with the last receipt, replace) an organisation's ballot; the receipt is shown once"""
+    session, actor = database.session(), current_actor()
+    election = governance_directory.find_election(session, actor, network_id, election_id)
+    organisation = directory.find_organisation(session, actor, body["organisation_id"])
+    receipt = ballots.cast_ballot(session, actor, election, organisation, body["choices"],
+                                  receipt=body.get("receipt"))
+    # Nothing between the caster and the registry may keep the one copy of the receipt.
+    return receipt, {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+@blp.route(ELECTION + "/ballot-hashes")
+@blp.access(Permission.READ_GOVERNANCE, READERS + ", once voting has closed")
+@blp.arguments(PageQuery, location="query")
+@blp.response(200, page_of(BallotHashSchema))
+def list_ballot_hashes(args: dict[str, Any], network_id: int, election_id: int) -> Page[dict[str, str]]:
+    """List the hash of every ballot counted, in hash order, for voters to find their own"""
+    session, actor = database.session(), current_actor()
+    election = governance_directory.find_election(session, actor, network_id, election_id)
+    hashes = [{"ballot_hash": h} for h in ballots.published_ballot_hashes(session, actor, election)]
+    return page_of_list(hashes, args["page"], args["page_size"])
+
+
+@blp.route(ELECTION + "/result")
+@blp.access(Permission.READ_GOVERNANCE, READERS + " once certified; " + MANAGERS + " as soon as it is counted")
+@blp.response(200, ResultSchema)
+def read_result(network_id: int, election_id: int) -> PublishedResult:
+    """Read an election's result with every stage of the count"""
+    session, actor = database.session(), current_actor()
+    election = governance_directory.find_election(session, actor, network_id, election_id)
+    return published_result(session, actor, election)
+
+
+def _scrub_once_committed(session: Session) -> None:
+    """Ask for the sealed ballots' dead rows to be scrubbed after this request's commit: the
+    scrub must run outside any transaction, and only once the close is for real."""
+    event.listen(session, "after_commit", lambda _session: g.setdefault(_SCRUB, True), once=True)
+
+
+@blp.teardown_request
+def _scrub_sealed_ballots(_exc: BaseException | None) -> None:
+    # Teardown runs after the one commit (api.database's after_request), before the session closes.
+    if not g.pop(_SCRUB, False):
+        return
+    engine = current_app.extensions.get("registry.engine")
+    if engine is None:  # sessions supplied by the caller (tests): no engine of ours to scrub
+        return
+    try:
+        scrub_sealed_ballots(engine)
+    except Exception:
+        # The close stands; the dead rows wait for the next scrub or VACUUM.
+        current_app.logger.exception("scrubbing the sealed ballots after a close failed")

@@ -1,0 +1,194 @@
+"""Governing bodies: a network's boards and coordinating committees, their seats, who sits on
+them now or on a date, and every term recorded.
+
+The network's secretariat defines bodies and records officeholders; its board, its
+secretariats and its member organisations read them (Permission.READ_GOVERNANCE).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import url_for
+from marshmallow import fields, validate
+
+from api import database
+from api.auth import current_actor
+from api.extensions import Blueprint, PageQuery, Schema, Text, page_of
+from api.resources.organisations import MAX_ID
+from registry import directory, governance, governance_directory
+from registry.db import Page, page_of_list, today
+from registry.governance import BodyKind, GoverningBody, Officeholder
+from registry.permissions import Permission
+
+blp = Blueprint("governance", __name__, url_prefix="/api/v1",
+                description="Networks' boards and coordinating committees: seats and officeholders")
+
+NETWORK = "/networks/<int(max=2147483647):network_id>"
+BODY = NETWORK + "/bodies/<int(max=2147483647):body_id>"
+MANAGERS = "the secretariat of the network or of a network above it"
+READERS = "the network's board, its secretariat (or one above it) and the organisations inside it"
+# Dates far outside any real term are refused here rather than overflowing date arithmetic.
+DATES = validate.Range(dt.date(1900, 1, 1), dt.date(2199, 12, 31))
+
+
+class SeatSchema(Schema):
+    number = fields.Integer()
+    term_class = fields.Integer(metadata={"description": "Seats of one class are elected together."})
+    constituency = fields.String(allow_none=True, metadata={"description": "None: an open seat."})
+
+
+class BodySchema(Schema):
+    id = fields.Integer(dump_only=True)
+    network_id = fields.Integer(dump_only=True)
+    kind = fields.Enum(BodyKind, by_value=True, required=True)
+    name = Text(required=True, validate=validate.Length(min=1, max=300))
+    seats = fields.Integer(required=True, strict=True, validate=validate.Range(1, 100))
+    term_months = fields.Integer(strict=True, allow_none=True, load_default=None,
+                                 validate=validate.Range(1, 240), metadata={"description": "None: open-ended."})
+    term_classes = fields.Integer(strict=True, load_default=1, validate=validate.Range(1, 100), metadata={
+        "description": "More than 1: staggered terms, the seats split into this many classes."})
+    term_limit = fields.Integer(strict=True, allow_none=True, load_default=None, validate=validate.Range(1, 20),
+                                metadata={"description": "Most consecutive terms one person may serve."})
+    established = Text(allow_none=True, load_default=None, metadata={"description": "YYYY, YYYY-MM or YYYY-MM-DD"})
+    notes = Text(load_default="", multiline=True, validate=validate.Length(max=2000))
+    seat_plan = fields.List(fields.Nested(SeatSchema), dump_only=True)
+
+
+class BodyDefinitionSchema(BodySchema):
+    reserved_seats = fields.Dict(
+        keys=Text(validate=validate.Length(min=1, max=100)),
+        values=fields.Integer(strict=True, validate=validate.Range(1, 100)),
+        load_default=dict, load_only=True,
+        metadata={"description": "Seats reserved per constituency; they take the lowest numbers."})
+
+
+class OfficeholderSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    seat = fields.Integer(dump_only=True, attribute="seat.number")
+    name = Text(required=True, validate=validate.Length(min=1, max=200),
+                metadata={"description": "A name or pseudonym only: never a way to reach the person."})
+    nominated_by_id = fields.Integer(allow_none=True, dump_only=True)
+    starts_on = fields.Date(required=True, validate=DATES)
+    ends_on = fields.Date(allow_none=True, load_default=None, validate=DATES,
+                          metadata={"description": "The last day in office; None: open-ended."})
+    election_id = fields.Integer(allow_none=True, dump_only=True)
+    left_reason = fields.String(dump_only=True)
+
+
+class OfficeholderRecordSchema(OfficeholderSchema):
+    seat_number = fields.Integer(strict=True, allow_none=True, load_default=None, load_only=True,
+                                 validate=validate.Range(1, 100),
+                                 metadata={"description": "Default: the lowest seat vacant for the whole term."})
+    nominated_by = fields.Integer(strict=True, allow_none=True, load_default=None, load_only=True,
+                                  validate=validate.Range(1, MAX_ID),
+                                  metadata={"description": "The id of the organisation that nominated them."})
+
+
+class SeatChangeSchema(Schema):
+    term_class = fields.Integer(strict=True, validate=validate.Range(1, 100))
+    constituency = Text(validate=validate.Length(min=1, max=100),
+                        metadata={"description": "Reserve the seat for this constituency."})
+    open_seat = fields.Boolean(load_default=False, metadata={"description": "Make the seat open again."})
+
+
+class SeatHoldingSchema(Schema):
+    seat = fields.Nested(SeatSchema)
+    holder = fields.Nested(OfficeholderSchema, allow_none=True, metadata={"description": "None: vacant."})
+
+
+class CompositionSchema(Schema):
+    body_id = fields.Integer()
+    on = fields.Date()
+    seats = fields.List(fields.Nested(SeatHoldingSchema))
+
+
+class CompositionQuery(Schema):
+    on = fields.Date(validate=DATES, metadata={"description": "As of this date (default: today)."})
+
+
+@blp.route(NETWORK + "/bodies")
+@blp.access(Permission.READ_GOVERNANCE, READERS)
+@blp.arguments(PageQuery, location="query")
+@blp.response(200, page_of(BodySchema))
+def list_bodies(args: dict[str, Any], network_id: int) -> Page[GoverningBody]:
+    """List a network's governing bodies"""
+    return governance_directory.network_bodies(database.session(), current_actor(), network_id, **args)
+
+
+@blp.route(NETWORK + "/bodies", methods=["POST"])
+@blp.access(Permission.MANAGE_GOVERNANCE, MANAGERS)
+@blp.arguments(BodyDefinitionSchema)
+@blp.response(201, BodySchema)
+def define_body(body: dict[str, Any], network_id: int) -> tuple[GoverningBody, dict[str, str]]:
+    """Define a board or coordinating committee and its seats"""
+    session, actor = database.session(), current_actor()
+    network = directory.find_network(session, actor, network_id)
+    defined = governance.define_body(session, actor, network, **body)
+    session.flush()
+    return defined, {"Location": url_for(".read_body", network_id=network.id, body_id=defined.id)}
+
+
+@blp.route(BODY)
+@blp.access(Permission.READ_GOVERNANCE, READERS)
+@blp.etag
+@blp.response(200, BodySchema)
+def read_body(network_id: int, body_id: int) -> GoverningBody:
+    """Read a governing body and its seat plan"""
+    # A body has no version counter: its ETag is a hash of what is shown.
+    return governance_directory.find_body(database.session(), current_actor(), network_id, body_id)
+
+
+@blp.route(BODY + "/seats/<int(max=2147483647):number>", methods=["PATCH"])
+@blp.access(Permission.MANAGE_GOVERNANCE, MANAGERS + ", while no election for the body is under way")
+@blp.etag
+@blp.arguments(SeatChangeSchema)
+@blp.response(200, BodySchema)
+def configure_seat(change: dict[str, Any], network_id: int, body_id: int, number: int) -> GoverningBody:
+    """Move a seat to another term class, reserve it for a constituency, or open it again"""
+    session, actor = database.session(), current_actor()
+    body = governance_directory.find_body(session, actor, network_id, body_id)
+    blp.check_etag(body, BodySchema)
+    governance.configure_seat(session, actor, body, number, **change)
+    session.flush()
+    return body
+
+
+@blp.route(BODY + "/composition")
+@blp.access(Permission.READ_GOVERNANCE, READERS)
+@blp.arguments(CompositionQuery, location="query")
+@blp.response(200, CompositionSchema)
+def read_composition(args: dict[str, Any], network_id: int, body_id: int) -> dict[str, Any]:
+    """Who held each seat, today or on a date"""
+    session, actor = database.session(), current_actor()
+    body = governance_directory.find_body(session, actor, network_id, body_id)
+    on = args.get("on") or today()
+    return {"body_id": body.id, "on": on, "seats": governance.composition(session, actor, body, on)}
+
+
+@blp.route(BODY + "/officeholders")
+@blp.access(Permission.READ_GOVERNANCE, READERS)
+@blp.arguments(PageQuery, location="query")
+@blp.response(200, page_of(OfficeholderSchema))
+def list_officeholders(args: dict[str, Any], network_id: int, body_id: int) -> Page[Officeholder]:
+    """List every term recorded on a body, earliest first"""
+    session, actor = database.session(), current_actor()
+    body = governance_directory.find_body(session, actor, network_id, body_id)
+    return page_of_list(governance.officeholders_of(session, actor, body), **args)
+
+
+@blp.route(BODY + "/officeholders", methods=["POST"])
+@blp.access(Permission.MANAGE_GOVERNANCE, MANAGERS)
+@blp.arguments(OfficeholderRecordSchema)
+@blp.response(201, OfficeholderSchema)
+def record_officeholder(record: dict[str, Any], network_id: int, body_id: int) -> Officeholder:
+    """Record who held a seat, past or present"""
+    session, actor = database.session(), current_actor()
+    body = governance_directory.find_body(session, actor, network_id, body_id)
+    nominated_by = record.pop("nominated_by")
+    if nominated_by is not None:
+        record["nominated_by"] = directory.find_organisation(session, actor, nominated_by)
+    holder = governance.record_officeholder(session, actor, body, **record)
+    session.flush()
+    return holder

@@ -1,0 +1,200 @@
+"""Elections over HTTP, one operation at a time as every caller: the secretariat manages,
+organisations nominate and vote through their own editors, the board reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from registry import governance
+from registry.db import today
+from registry.elections import ballots, nominations, phases
+from registry.elections.models import ElectionPhase
+from tests.api.conftest import ROLES, etag_of
+from tests.factories import SYSTEM, editor
+
+API = "/api/v1"
+P = ElectionPhase
+ORDER = [P.NOMINATIONS_OPEN, P.NOMINATIONS_CLOSED, P.VOTING_OPEN, P.VOTING_CLOSED, P.TALLIED, P.CERTIFIED]
+
+
+def expect(**given: int) -> dict[str, int]:
+    """Expected statuses: the election is out of sight (404) unless said otherwise."""
+    return {role: given.get(role, 404) for role in ROLES}
+
+
+MEMBERS_READ = dict(secretariat=200, own_editor=200, other_editor=200, board=200)
+
+
+def election_at(session, world, phase: ElectionPhase):
+    """VNSW's board election brought to `phase`: the world's member organisation nominates
+    Ana, the other member Binh; past voting both vote."""
+    body = governance.define_body(session, SYSTEM, world.vnsw, kind="board", name="Board", seats=1,
+                                  term_months=24)
+    election = phases.create_election(session, SYSTEM, body, title="Board election", method="scottish_stv",
+                                      roll_cutoff=today())
+    steps = ORDER[:ORDER.index(phase) + 1] if phase in ORDER else []
+    for step in steps:
+        if step is P.NOMINATIONS_CLOSED:
+            for organisation, name in ((world.cbo, "Ana"), (world.fellow, "Binh")):
+                nominations.nominate(session, editor(organisation), election, organisation, name=name)
+        if step is P.VOTING_CLOSED:
+            ana, binh = (n.id for n in election.nominations)
+            ballots.cast_ballot(session, editor(world.cbo), election, world.cbo, [binh, ana])
+            ballots.cast_ballot(session, editor(world.fellow), election, world.fellow, [binh])
+        phases.transition(session, SYSTEM, election, step, seed=7 if step is P.TALLIED else None)
+    if phase is P.NOMINATIONS_OPEN:
+        for organisation, name in ((world.cbo, "Ana"), (world.fellow, "Binh")):
+            nominations.nominate(session, editor(organisation), election, organisation, name=name)
+    session.flush()
+    return election
+
+
+def at(world, election, path: str = "") -> str:
+    return f"{API}/networks/{world.vnsw.id}/elections/{election.id}{path}"
+
+
+def nominated_by(election, organisation):
+    return next(n for n in election.nominations if n.nominated_by_id == organisation.id)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_list_elections(client, world, session, role):
+    election_at(session, world, P.NOMINATIONS_OPEN)
+    response = client.get(f"{API}/networks/{world.vnsw.id}/elections", headers=world.roles[role])
+    allowed = {**MEMBERS_READ, "other_secretariat": 403, "anonymous": 401}
+    assert response.status_code == allowed[role]
+    if response.status_code == 200:
+        assert [e["title"] for e in response.json["items"]] == ["Board election"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_create_an_election(client, world, session, role):
+    body = governance.define_body(session, SYSTEM, world.vnsw, kind="board", name="Board", seats=5)
+    session.flush()
+    response = client.post(f"{API}/networks/{world.vnsw.id}/elections", headers=world.roles[role], json={
+        "body_id": body.id, "title": "Board election 2026", "method": "block_plurality",
+        "roll_cutoff": today().isoformat(), "quorum_percent": 50})
+    allowed = {"secretariat": 201, "other_secretariat": 403, "own_editor": 403, "other_editor": 403,
+               "board": 403, "anonymous": 401}
+    assert response.status_code == allowed[role], response.json
+    if response.status_code == 201:
+        assert (response.json["phase"], response.json["seat_groups"]) == ("draft", {"open": 5})
+        assert response.headers["ETag"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_draft_is_seen_only_by_those_who_manage_it(client, world, session, role):
+    draft = election_at(session, world, P.DRAFT)
+    assert client.get(at(world, draft), headers=world.roles[role]).status_code == expect(secretariat=200)[role]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_read_an_election(client, world, session, role):
+    election = election_at(session, world, P.NOMINATIONS_OPEN)
+    response = client.get(at(world, election), headers=world.roles[role])
+    assert response.status_code == expect(**MEMBERS_READ)[role]
+    if response.status_code == 200:
+        assert response.headers["ETag"]
+        assert [c["to_phase"] for c in response.json["phase_changes"]] == ["draft", "nominations_open"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_move_an_election_on(client, world, session, role):
+    election = election_at(session, world, P.NOMINATIONS_OPEN)
+    tag = etag_of(client, at(world, election), world.roles["secretariat"])
+    response = client.put(at(world, election, "/phase"), json={"phase": "nominations_closed"},
+                          headers={**world.roles[role], "If-Match": tag})
+    allowed = expect(secretariat=200, own_editor=403, other_editor=403, board=403)
+    assert response.status_code == allowed[role], response.json
+    if response.status_code == 200:
+        assert response.json["phase"] == "nominations_closed"
+        assert response.headers["ETag"] != tag
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_nominate(client, world, session, role):
+    election = election_at(session, world, P.NOMINATIONS_OPEN)
+    response = client.post(at(world, election, "/nominations"), headers=world.roles[role],
+                           json={"organisation_id": world.cbo.id, "name": "Chau", "statement": "I will serve"})
+    allowed = expect(own_editor=201, secretariat=403, other_editor=403, board=403)
+    assert response.status_code == allowed[role], response.json
+    if response.status_code == 201:
+        assert (response.json["name"], response.json["nominated_by_id"]) == ("Chau", world.cbo.id)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_second_a_nomination(client, world, session, role):
+    election = election_at(session, world, P.NOMINATIONS_OPEN)
+    binh = nominated_by(election, world.fellow)
+    response = client.post(at(world, election, f"/nominations/{binh.id}/seconding"), headers=world.roles[role],
+                           json={"organisation_id": world.cbo.id})
+    allowed = expect(own_editor=200, secretariat=403, other_editor=403, board=403)
+    assert response.status_code == allowed[role], response.json
+    if response.status_code == 200:
+        assert response.json["seconded_by_id"] == world.cbo.id
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_withdraw_a_nomination(client, world, session, role):
+    election = election_at(session, world, P.NOMINATIONS_OPEN)
+    ana = nominated_by(election, world.cbo)
+    response = client.post(at(world, election, f"/nominations/{ana.id}/withdrawal"), headers=world.roles[role],
+                           json={"reason": "moving abroad"})
+    allowed = expect(own_editor=200, secretariat=200, other_editor=403, board=403)
+    assert response.status_code == allowed[role], response.json
+    if response.status_code == 200:
+        assert response.json["withdrawn_on"] == today().isoformat()
+        listed = client.get(at(world, election, "/nominations"), headers=world.roles["board"]).json
+        assert [n["name"] for n in listed["items"]] == ["Binh"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_check_the_roll(client, world, session, role):
+    election = election_at(session, world, P.VOTING_OPEN)
+    response = client.get(at(world, election, f"/roll/{world.cbo.id}"), headers=world.roles[role])
+    allowed = expect(own_editor=200, secretariat=200, other_editor=403, board=403)
+    assert response.status_code == allowed[role], response.json
+    if response.status_code == 200:
+        assert (response.json["on_roll"], response.json["frozen"]) == (True, True)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_cast_a_ballot(client, world, session, role):
+    election = election_at(session, world, P.VOTING_OPEN)
+    ana = nominated_by(election, world.cbo)
+    response = client.post(at(world, election, "/ballots"), headers=world.roles[role],
+                           json={"organisation_id": world.cbo.id, "choices": {"open": [ana.id]}})
+    allowed = expect(own_editor=201, secretariat=403, other_editor=403, board=403)
+    assert response.status_code == allowed[role], response.json
+    if response.status_code == 201:
+        assert set(response.json) == {"receipt", "ballot_hash", "content"}
+        assert response.headers["Cache-Control"] == "no-store"
+    else:
+        assert "content" not in response.json and "receipt" not in response.json
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_read_the_published_ballot_hashes(client, world, session, role):
+    election = election_at(session, world, P.VOTING_CLOSED)
+    response = client.get(at(world, election, "/ballot-hashes"), headers=world.roles[role])
+    assert response.status_code == expect(**MEMBERS_READ)[role]
+    if response.status_code == 200:
+        hashes = [h["ballot_hash"] for h in response.json["items"]]
+        assert len(hashes) == 2 and hashes == sorted(hashes)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_the_secretariat_reads_a_result_before_it_is_certified(client, world, session, role):
+    election = election_at(session, world, P.TALLIED)
+    response = client.get(at(world, election, "/result"), headers=world.roles[role])
+    assert response.status_code == expect(secretariat=200, own_editor=403, other_editor=403, board=403)[role]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_read_a_certified_result(client, world, session, role):
+    election = election_at(session, world, P.CERTIFIED)
+    response = client.get(at(world, election, "/result"), headers=world.roles[role])
+    assert response.status_code == expect(**MEMBERS_READ)[role]
+    if response.status_code == 200:
+        assert ([e["name"] for e in response.json["elected"]], response.json["turnout"]) == (["Binh"], 2)
+        assert "Elected:\n  Binh (open seats)" in response.json["text"]

@@ -1,0 +1,126 @@
+"""Governing bodies over HTTP: defining a board, its seats, who held them on a date, and the
+role of every caller."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from registry import governance
+from registry.elections import phases
+from tests.api.conftest import ROLES, etag_of
+from tests.factories import SYSTEM
+
+API = "/api/v1"
+
+READ = {"secretariat": 200, "other_secretariat": 403, "own_editor": 200, "other_editor": 200, "board": 200,
+        "anonymous": 401}
+MANAGE = {"secretariat": 201, "other_secretariat": 403, "own_editor": 403, "other_editor": 403, "board": 403,
+          "anonymous": 401}
+
+
+@pytest.fixture
+def board_body(session, world):
+    body = governance.define_body(session, SYSTEM, world.vnsw, kind="board", name="Board of directors", seats=3,
+                                  term_months=24, reserved_seats={"North": 1})
+    governance.record_officeholder(session, SYSTEM, body, name="Lan", starts_on=dt.date(2020, 1, 1),
+                                   ends_on=dt.date(2021, 12, 31), nominated_by=world.cbo)
+    governance.record_officeholder(session, SYSTEM, body, name="Mai", starts_on=dt.date(2022, 1, 1))
+    session.flush()
+    return body
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_define_a_body(client, world, role):
+    response = client.post(f"{API}/networks/{world.vnsw.id}/bodies", headers=world.roles[role], json={
+        "kind": "board", "name": "Board", "seats": 5, "term_months": 24, "term_classes": 2,
+        "reserved_seats": {"Sex workers living with HIV": 1}})
+    assert response.status_code == MANAGE[role], response.json
+    if response.status_code == 201:
+        assert [(s["number"], s["term_class"], s["constituency"]) for s in response.json["seat_plan"]] == [
+            (1, 1, "Sex workers living with HIV"), (2, 1, None), (3, 1, None), (4, 2, None), (5, 2, None)]
+        assert client.get(response.headers["Location"], headers=world.roles["board"]).json["name"] == "Board"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_read_bodies_and_composition(client, world, board_body, role):
+    base = f"{API}/networks/{world.vnsw.id}/bodies"
+    listed = client.get(base, headers=world.roles[role])
+    assert listed.status_code == READ[role]
+    read = client.get(f"{base}/{board_body.id}", headers=world.roles[role])
+    assert read.status_code == READ[role]
+    then = client.get(f"{base}/{board_body.id}/composition", query_string={"on": "2021-06-01"},
+                      headers=world.roles[role])
+    assert then.status_code == READ[role]
+    terms = client.get(f"{base}/{board_body.id}/officeholders", headers=world.roles[role])
+    assert terms.status_code == READ[role]
+    if READ[role] == 200:
+        assert [b["name"] for b in listed.json["items"]] == ["Board of directors"]
+        assert [(s["seat"]["number"], s["seat"]["constituency"], s["holder"] and s["holder"]["name"])
+                for s in then.json["seats"]] == [(1, "North", "Lan"), (2, None, None), (3, None, None)]
+        assert [(t["name"], t["seat"], t["ends_on"]) for t in terms.json["items"]] == [
+            ("Lan", 1, "2021-12-31"), ("Mai", 1, None)]
+
+
+def test_composition_defaults_to_today(client, world, board_body):
+    now = client.get(f"{API}/networks/{world.vnsw.id}/bodies/{board_body.id}/composition",
+                     headers=world.roles["board"]).json
+    assert now["on"] == dt.date.today().isoformat()
+    assert [s["holder"] and s["holder"]["name"] for s in now["seats"]] == ["Mai", None, None]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_record_an_officeholder(client, world, board_body, role):
+    response = client.post(f"{API}/networks/{world.vnsw.id}/bodies/{board_body.id}/officeholders",
+                           headers=world.roles[role],
+                           json={"name": "Ngoc", "starts_on": "2023-01-01", "nominated_by": world.fellow.id})
+    assert response.status_code == MANAGE[role], response.json
+    if response.status_code == 201:
+        assert (response.json["seat"], response.json["nominated_by_id"]) == (2, world.fellow.id)
+
+
+def test_a_body_of_another_network_is_not_found_here(client, world, board_body):
+    response = client.get(f"{API}/networks/{world.wnu.id}/bodies/{board_body.id}",
+                          headers=world.roles["secretariat"])
+    assert response.status_code == 404
+
+
+def test_an_officeholder_is_a_name_not_a_contact(client, world, board_body):
+    response = client.post(f"{API}/networks/{world.vnsw.id}/bodies/{board_body.id}/officeholders",
+                           headers=world.roles["secretariat"], json={"name": "lan@example.org",
+                                                                     "starts_on": "2023-01-01"})
+    assert response.status_code == 422
+    assert "name" in response.json["fields"]
+
+
+SEAT = {"secretariat": 200, "other_secretariat": 403, "own_editor": 403, "other_editor": 403, "board": 403,
+        "anonymous": 401}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_reserve_a_seat(client, world, board_body, role):
+    where = f"{API}/networks/{world.vnsw.id}/bodies/{board_body.id}"
+    tag = etag_of(client, where, world.roles["secretariat"])
+    response = client.patch(f"{where}/seats/3", json={"constituency": "South"},
+                            headers={**world.roles[role], "If-Match": tag})
+    assert response.status_code == SEAT[role], response.json
+    if response.status_code == 200:
+        assert [s["constituency"] for s in response.json["seat_plan"]] == ["North", None, "South"]
+        assert response.headers["ETag"] != tag
+
+
+def test_a_seat_changes_only_with_the_current_etag_and_no_election_under_way(client, world, session, board_body):
+    where = f"{API}/networks/{world.vnsw.id}/bodies/{board_body.id}"
+    secretariat = world.roles["secretariat"]
+    assert client.patch(f"{where}/seats/1", json={"open_seat": True}, headers=secretariat).status_code == 428
+    tag = etag_of(client, where, secretariat)
+    assert client.patch(f"{where}/seats/9", json={"open_seat": True},
+                        headers={**secretariat, "If-Match": tag}).status_code == 404
+    phases.create_election(session, SYSTEM, board_body, title="Board election", method="block_plurality",
+                           roll_cutoff=dt.date.today())
+    session.flush()
+    refused = client.patch(f"{where}/seats/1", json={"open_seat": True}, headers={**secretariat, "If-Match": tag})
+    assert refused.status_code == 409
+    assert client.patch(f"{where}/seats/1", json={"open_seat": True},
+                        headers={**secretariat, "If-Match": '"stale"'}).status_code == 412
