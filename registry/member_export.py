@@ -1,8 +1,11 @@
 """A network's members as a spreadsheet (CSV, optionally with an HXL hashtag row, or XLSX),
-in the import template's columns so that an export can be imported again.
+in the import template's columns so that the secretariat's export can be imported again.
 
-This export is the secretariat's (it carries contact emails), so it needs the right to read
-its members' contacts. Every cell that a spreadsheet would run as a formula is neutralised.
+Every caller gets rows, each narrowed by registry.visibility: a row holds only the fields the
+caller reads that member at (anonymous callers: members listed publicly, public fields, areas
+rolled up to provinces). Contact emails go only to those who may read contacts, and reading
+them is logged like any other contact read. Every cell a spreadsheet would run as a formula is
+neutralised.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from registry.errors import NotPermitted
-from registry.member_import import COLUMNS
+from registry.contact_reads import read_contacts
+from registry.directory import find_network
+from registry.member_import import COLUMNS, Column
 from registry.memberships import MembershipStatus, memberships_of
-from registry.organisations import Organisation
+from registry.organisations import Organisation, Visibility
 from registry.permissions import Actor, Permission, can
+from registry.visibility import FIELD_TIERS, at_least, profile_view, reader_for
 
 # HXL hashtags (hxlstandard.org) for each template column.
 HXL = {
@@ -31,45 +36,62 @@ HXL = {
     "contact_email": "#contact+email",
 }
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The template's two columns that are not profile fields, and the visibility entry that decides
+# them: when a membership started is part of its history (the "memberships" tier).
+_MEMBERSHIP_DATE = "memberships"
 
 
 def member_rows(session: Session, actor: Actor, network: Organisation, on: dt.date | None = None) -> list[dict[str, str]]:
-    """Active members on `on` (default: now), one dict per row keyed by template header."""
-    if not can(session, actor, Permission.MANAGE_MEMBERS, network.id):
-        raise NotPermitted(f"{actor.label} may not export {network.name}'s member list")
+    """Active members on `on` (default: now) that the caller may see, one dict per row keyed by
+    template header and holding only the columns the caller may see for that member."""
+    network = find_network(session, actor, network.id)
+    reader = reader_for(session, actor)
     rows = []
     for membership in memberships_of(session, network.id):
-        if membership.status_on(on) is not MembershipStatus.ACTIVE:
-            continue
         member = membership.member
-        admitted = [e.effective_on for e in membership.events
-                    if e.to_status is MembershipStatus.ACTIVE and e.effective_on]
-        values = _values(member)
-        values["member_since"] = admitted[-1].isoformat() if admitted else ""
-        values["contact_email"] = "; ".join(c.value for c in member.contacts if c.kind.value == "email")
-        rows.append({c.header: values.get(c.field, "") for c in COLUMNS})
+        tier = reader.tier(member)
+        if tier is None or membership.status_on(on) is not MembershipStatus.ACTIVE:
+            continue
+        values = _values(profile_view(session, reader, member))
+        if at_least(tier, FIELD_TIERS[_MEMBERSHIP_DATE]):
+            admitted = [e.effective_on for e in membership.events
+                        if e.to_status is MembershipStatus.ACTIVE and e.effective_on]
+            values["member_since"] = admitted[-1].isoformat() if admitted else ""
+        if can(session, actor, Permission.READ_CONTACTS, member.id):
+            values["contact_email"] = "; ".join(
+                c.value for c in read_contacts(session, actor, member) if c.kind.value == "email")
+        rows.append({c.header: values[c.field] for c in COLUMNS if c.field in values})
     return sorted(rows, key=lambda r: r["Name"])
 
 
+def columns_of(rows: list[dict[str, str]]) -> list[Column]:
+    """The template columns any row holds, in template order (no rows: the public ones)."""
+    if not rows:
+        return [c for c in COLUMNS if FIELD_TIERS.get(c.field) is Visibility.PUBLIC]
+    return [c for c in COLUMNS if any(c.header in row for row in rows)]
+
+
 def to_csv(rows: list[dict[str, str]], *, hxl: bool = False) -> bytes:
+    columns = columns_of(rows)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([c.header for c in COLUMNS])
+    writer.writerow([c.header for c in columns])
     if hxl:
-        writer.writerow([HXL[c.field] for c in COLUMNS])
+        writer.writerow([HXL[c.field] for c in columns])
     for row in rows:
-        writer.writerow([neutralise(row[c.header]) for c in COLUMNS])
+        writer.writerow([neutralise(row.get(c.header, "")) for c in columns])
     return out.getvalue().encode("utf-8")
 
 
 def to_xlsx(rows: list[dict[str, str]]) -> bytes:
     from openpyxl import Workbook
 
+    columns = columns_of(rows)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("members")
-    sheet.append([c.header for c in COLUMNS])
+    sheet.append([c.header for c in columns])
     for row in rows:
-        sheet.append([neutralise(row[c.header]) for c in COLUMNS])
+        sheet.append([neutralise(row.get(c.header, "")) for c in columns])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -80,15 +102,50 @@ def neutralise(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
-def _values(member: Organisation) -> dict[str, Any]:
-    return {
-        "name": member.name, "acronym": member.acronym or "", "kind": member.kind.value,
-        "country": member.country or "", "founding_date": member.founding_date or "",
-        "sex_worker_led": member.sex_worker_led.value if member.sex_worker_led else "",
-        "sex_worker_involvement": member.sex_worker_involvement or "",
-        "populations": "; ".join(member.populations), "services": "; ".join(member.services),
-        "priority_areas": "; ".join(member.priority_areas), "areas_served": "; ".join(member.areas_served),
-        "languages": "; ".join(member.languages),
-        "drop_in_centres": "" if member.drop_in_centres is None else str(member.drop_in_centres),
-        "website": member.website or "", "public_listing": "yes" if member.public_listing else "no",
-    }
+def _values(profile: dict[str, Any]) -> dict[str, str]:
+    """The template cells of the profile fields a reader was shown (absent fields stay absent)."""
+    cells: dict[str, str] = {}
+    for field, value in profile.items():
+        if value is None:
+            cells[field] = ""
+        elif field in ("populations", "services", "priority_areas", "areas_served", "languages"):
+            cells[field] = "; ".join(value)
+        elif field == "public_listing":
+            cells[field] = "yes" if value else "no"
+        elif isinstance(value, bool | int | str) or hasattr(value, "value"):
+            cells[field] = str(getattr(value, "value", value))
+    return cells
+
+
+# The template's help row starts with "#", which the import skips as it skips an HXL row.
+TEMPLATE_NOTE = "# "
+
+
+def template_csv() -> bytes:
+    """The empty import template: the headers, then a row of help (skipped on import)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([c.header for c in COLUMNS])
+    writer.writerow([TEMPLATE_NOTE + COLUMNS[0].help, *(c.help for c in COLUMNS[1:])])
+    return out.getvalue().encode("utf-8")
+
+
+def template_xlsx() -> bytes:
+    """The empty import template as a workbook: the members sheet (headers and the help row)
+    first, as the import reads only the first sheet, then a sheet explaining each column."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    members = workbook.create_sheet("members")
+    members.append([c.header for c in COLUMNS])
+    members.append([TEMPLATE_NOTE + COLUMNS[0].help, *(c.help for c in COLUMNS[1:])])
+    guide = workbook.create_sheet("help")
+    guide.append(["Column", "What to write", "Also recognised as"])
+    for column in COLUMNS:
+        guide.append([column.header, column.help, "; ".join(column.aliases)])
+    guide.append([])
+    guide.append(["Separate several values in one cell with ; (or a line break). The row starting "
+                  "with # is skipped on import; write members from the row after it."])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

@@ -133,8 +133,3 @@ class TestWhoMay:
         for actor in (secretariat(wnu), editor(make_org(vnsw)), board(vnsw), Actor.anonymous()):
             with pytest.raises(NotPermitted):
                 import_members(session, actor, vnsw, table, apply=False)
-
-    def test_only_the_networks_secretariat_exports_the_member_list(self, session, vnsw, wnu):
-        for actor in (secretariat(wnu), board(vnsw), Actor.anonymous()):
-            with pytest.raises(NotPermitted):
-                member_rows(session, actor, vnsw)

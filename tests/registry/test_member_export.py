@@ -1,0 +1,96 @@
+"""The member export as each caller reads it: rows and columns narrowed by registry.visibility."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from registry import organisations
+from registry.contact_reads import ContactRead
+from registry.errors import NotFound
+from registry.member_export import member_rows, to_csv, to_xlsx
+from registry.permissions import Actor
+from tests.factories import SYSTEM, board, editor, secretariat
+
+
+@pytest.fixture
+def network(session, make_org, member_of):
+    vnsw = make_org(name="Test network VN", acronym="TVN", kind="national_network", public_listing=True)
+    listed = make_org(vnsw, name="Listed group", public_listing=True, areas_served=["KH-1201"],
+                      drop_in_centres=1, sex_worker_involvement="run by sex workers")
+    unlisted = make_org(vnsw, name="Unlisted group", public_listing=False, areas_served=["VN-HN"])
+    for member in (listed, unlisted):
+        member_of(vnsw, member)
+    organisations.add_contact(session, SYSTEM, listed, kind="email", value="public@example.org",
+                              visibility="public")
+    organisations.add_contact(session, SYSTEM, listed, kind="email", value="office@example.org",
+                              visibility="secretariat")
+    organisations.add_contact(session, SYSTEM, listed, kind="email", value="own@example.org", visibility="self")
+    session.flush()
+    return vnsw, listed, unlisted
+
+
+def test_anonymous_callers_get_listed_members_public_fields_and_provinces(session, network):
+    vnsw, _, _ = network
+    rows = member_rows(session, Actor.anonymous(), vnsw)
+    assert [r["Name"] for r in rows] == ["Listed group"]
+    assert rows[0]["Areas served"] == "KH-12"  # the khan rolled up to its province
+    assert not {"Contact email", "Drop-in centres", "Member since", "Public listing",
+                "How sex workers are involved"} & set(rows[0])
+    header = next(csv.reader(io.StringIO(to_csv(rows).decode())))
+    assert "Contact email" not in header and "Drop-in centres" not in header
+
+
+def test_the_secretariat_gets_every_member_exact_areas_and_the_contacts_it_may_read(session, network):
+    vnsw, listed, _ = network
+    before = session.scalar(select(ContactRead.id).order_by(ContactRead.id.desc()))
+    rows = {r["Name"]: r for r in member_rows(session, secretariat(vnsw), vnsw)}
+    assert set(rows) == {"Listed group", "Unlisted group"}
+    assert rows["Listed group"]["Areas served"] == "KH-1201" and rows["Listed group"]["Drop-in centres"] == "1"
+    assert rows["Listed group"]["Contact email"] == "public@example.org; office@example.org"
+    assert rows["Unlisted group"]["Public listing"] == "no" and rows["Unlisted group"]["Member since"]
+    reads = session.scalars(select(ContactRead).where(ContactRead.organisation_id == listed.id)).all()
+    assert reads and reads[-1].id != before  # reading the emails is logged
+
+
+def test_another_networks_secretariat_reads_as_the_public(session, network, make_org):
+    vnsw, _, _ = network
+    wnu = make_org(name="Other network", acronym="ON", kind="national_network", country="KH")
+    assert member_rows(session, secretariat(wnu), vnsw) == member_rows(session, Actor.anonymous(), vnsw)
+
+
+def test_a_members_editor_reads_fellows_at_the_network_tier_and_its_own_row_in_full(session, network):
+    vnsw, listed, unlisted = network
+    rows = {r["Name"]: r for r in member_rows(session, editor(unlisted), vnsw)}
+    assert set(rows) == {"Listed group", "Unlisted group"}
+    fellow = rows["Listed group"]
+    assert fellow["Drop-in centres"] == "1" and fellow["Areas served"] == "KH-12"
+    assert "Contact email" not in fellow and "Member since" not in fellow
+    assert "Contact email" in rows["Unlisted group"]
+
+
+def test_the_board_sees_exact_areas_and_dates_but_no_contacts(session, network):
+    vnsw, _, _ = network
+    rows = member_rows(session, board(vnsw), vnsw)
+    assert len(rows) == 2 and all("Member since" in r and "Contact email" not in r for r in rows)
+
+
+def test_an_unlisted_network_does_not_exist_for_the_public(session, vnsw):
+    with pytest.raises(NotFound):
+        member_rows(session, Actor.anonymous(), vnsw)
+
+
+def test_formula_cells_are_neutralised_in_every_callers_csv_and_xlsx(session, network, make_org, member_of):
+    vnsw, _, _ = network
+    member_of(vnsw, make_org(vnsw, name="@SUM(1+1)", acronym="=1+2", public_listing=True))
+    for actor in (Actor.anonymous(), secretariat(vnsw)):
+        rows = member_rows(session, actor, vnsw)
+        text = to_csv(rows, hxl=True).decode()
+        assert "'@SUM(1+1)" in text and "'=1+2" in text and "\n@SUM" not in text
+        sheet = load_workbook(io.BytesIO(to_xlsx(rows)), read_only=True).worksheets[0]
+        cells = {c for row in sheet.iter_rows(values_only=True) for c in row if c}
+        assert "'@SUM(1+1)" in cells and "'=1+2" in cells and "=1+2" not in cells
