@@ -18,14 +18,16 @@ from api.resources import (
     history,
     networks,
     organisations,
+    popolo,
     service,
+    spreadsheets,
     tokens,
     vocabularies,
 )
 from api.settings import from_environment
 
-RESOURCES = (service, organisations, contacts, networks, coverage, vocabularies, history, tokens, governance,
-             elections)
+RESOURCES = (service, organisations, contacts, networks, coverage, vocabularies, history, tokens, spreadsheets,
+             governance, elections, popolo)
 
 
 def create_app(overrides: dict[str, Any] | None = None, *, sessions: Callable[[], Session] | None = None) -> Flask:

@@ -1,0 +1,136 @@
+"""A network's members as spreadsheets: the import template, importing a CSV or XLSX file
+(a dry run by default; applying keeps every row or none), and the CSV and XLSX exports, which
+every caller may ask for and which registry.member_export narrows to what the caller may see.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask_smorest.fields import Upload
+from marshmallow import fields
+
+from api import database
+from api.auth import current_actor
+from api.errors import ErrorSchema
+from api.extensions import Blueprint, Schema
+from registry import directory
+from registry.errors import ValidationFailed
+from registry.member_export import member_rows, template_csv, template_xlsx, to_csv, to_xlsx
+from registry.member_import import MAX_BYTES, ImportReport, import_members, read_table
+from registry.permissions import Permission
+
+blp = Blueprint("spreadsheets", __name__, url_prefix="/api/v1",
+                description="Members as spreadsheets: template, import (dry run first) and exports")
+
+NETWORK = "/networks/<int(max=2147483647):network_id>"
+CSV = "text/csv"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+IMPORTERS = "the secretariat of the network or of a network above it"
+
+
+def _file_response(media_type: str, description: str) -> dict[str, Any]:
+    schema = {"type": "string"} if media_type == CSV else {"type": "string", "format": "binary"}
+    return {"responses": {"200": {"description": description, "content": {media_type: {"schema": schema}}}}}
+
+
+def _download(data: bytes, media_type: str, filename: str) -> Response:
+    response = Response(data, mimetype=media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class UploadSchema(Schema):
+    file = Upload(required=True, metadata={
+        "description": f"A CSV (UTF-8) or XLSX file in the template's columns, at most "
+                       f"{MAX_BYTES // 1048576} MB; the file name's ending (.csv, .xlsx) says which."})
+
+
+class ImportQuery(Schema):
+    dry_run = fields.Boolean(load_default=True, metadata={
+        "description": "true (the default): report what every row would do and write nothing. "
+                       "false: keep every row, or none if any row has an error (422)."})
+
+
+class RowResultSchema(Schema):
+    row = fields.Integer(metadata={"description": "The spreadsheet's row number."})
+    name = fields.String()
+    outcome = fields.String(metadata={"description": "created, updated, unchanged or error."})
+    messages = fields.List(fields.String(), metadata={"description": "Why the row has an error."})
+
+
+class ImportReportSchema(Schema):
+    applied = fields.Boolean(metadata={"description": "Whether the rows were kept."})
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    warnings = fields.List(fields.String(), metadata={"description": "Columns that were ignored."})
+    rows = fields.List(fields.Nested(RowResultSchema))
+
+
+class ExportQuery(Schema):
+    hxl = fields.Boolean(load_default=False, metadata={
+        "description": "Add a row of HXL hashtags (hxlstandard.org) under the headers."})
+
+
+@blp.route("/member-template.csv")
+@blp.access(None, "anyone")
+@blp.doc(**_file_response(CSV, "The import template: headers, then a row of help starting with #."))
+def template_as_csv() -> Response:
+    """Download the import template as CSV"""
+    return _download(template_csv(), CSV, "member-template.csv")
+
+
+@blp.route("/member-template.xlsx")
+@blp.access(None, "anyone")
+@blp.doc(**_file_response(XLSX, "The import template as a workbook, with a sheet explaining each column."))
+def template_as_xlsx() -> Response:
+    """Download the import template as XLSX"""
+    return _download(template_xlsx(), XLSX, "member-template.xlsx")
+
+
+@blp.route(NETWORK + "/members/import", methods=["POST"])
+@blp.access(Permission.REGISTER_ORGANISATION, IMPORTERS)
+@blp.arguments(ImportQuery, location="query")
+@blp.arguments(UploadSchema, location="files")
+@blp.response(200, ImportReportSchema, description="What every row did (dry run) or did (applied).")
+@blp.alt_response(413, schema=ErrorSchema, description="The upload is larger than the limit (payload_too_large).")
+def import_spreadsheet(args: dict[str, Any], upload: dict[str, Any], network_id: int) -> dict[str, Any]:
+    """Import a network's members from a spreadsheet"""
+    session, actor = database.session(), current_actor()
+    network = directory.find_network(session, actor, network_id)
+    file = upload["file"]
+    table = read_table(file.filename or "", file.read(MAX_BYTES + 1))
+    report = import_members(session, actor, network, table, apply=not args["dry_run"])
+    if not args["dry_run"] and not report.applied:
+        raise ValidationFailed.of(f"the import ({len(report.errors)} of {len(report.rows)} rows have errors; "
+                                  "nothing was kept)",
+                                  {f"row {r.row}": r.messages for r in report.errors})
+    return _report(report)
+
+
+def _report(report: ImportReport) -> dict[str, Any]:
+    return {"applied": report.applied, "counts": report.counts(), "warnings": report.warnings,
+            "rows": report.rows}
+
+
+@blp.route(NETWORK + "/members.csv")
+@blp.access(None, "anyone; members and columns are narrowed to what the caller may see, and contact "
+                  "emails go only to those who may read contacts (each such read is logged)")
+@blp.arguments(ExportQuery, location="query")
+@blp.doc(**_file_response(CSV, "The network's active members, in the import template's columns."))
+def export_csv(args: dict[str, Any], network_id: int) -> Response:
+    """Export a network's members as CSV"""
+    session, actor = database.session(), current_actor()
+    rows = member_rows(session, actor, directory.find_network(session, actor, network_id))
+    return _download(to_csv(rows, hxl=args["hxl"]), CSV, f"network-{network_id}-members.csv")
+
+
+@blp.route(NETWORK + "/members.xlsx")
+@blp.access(None, "anyone; members and columns are narrowed to what the caller may see, and contact "
+                  "emails go only to those who may read contacts (each such read is logged)")
+@blp.doc(**_file_response(XLSX, "The network's active members, in the import template's columns."))
+def export_xlsx(network_id: int) -> Response:
+    """Export a network's members as XLSX"""
+    session, actor = database.session(), current_actor()
+    rows = member_rows(session, actor, directory.find_network(session, actor, network_id))
+    return _download(to_xlsx(rows), XLSX, f"network-{network_id}-members.xlsx")
