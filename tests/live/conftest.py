@@ -1,0 +1,184 @@
+"""The registry as it runs in production: gunicorn on loopback (two workers), a database of its
+own, the seeds and sample network loaded, and a bearer token for each role.
+
+Tests here talk HTTP to a real server, so they can do what in-process tests cannot: send
+requests in parallel to several worker processes, kill the server mid-request, and take the
+database away. Tests marked `postgresql` need a database server; they run in the suite's
+PostgreSQL leg and are deselected, not skipped, in the SQLite leg (see tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from registry import tokens
+from registry.db import make_engine, make_sessionmaker
+from registry.migrate import upgrade
+from registry.organisations import Organisation
+from registry.permissions import Actor, Role
+from seeds.load import load_all
+from tests.conftest import fresh_database
+
+ROOT = Path(__file__).resolve().parents[2]
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+START_TIMEOUT = 60.0
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Live:
+    """A running server and what a test needs to talk to it."""
+
+    base_url: str
+    database_url: str
+    tokens: dict[str, dict[str, str]]  # role name -> Authorization header
+    ids: dict[str, int]  # "vnsw", "wnu", "cbo" (a VNSW member), "other_cbo" (another VNSW member)
+    process: subprocess.Popen[bytes] | None = None
+    log: Path | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def call(self, method: str, path: str, *, role: str | None = None, json_body: Any = None,
+             headers: dict[str, str] | None = None, data: bytes | None = None, timeout: float = 30.0) -> Answer:
+        """One request; an HTTP error status is an answer, not an exception."""
+        sent = dict(headers or {})
+        if role is not None:
+            sent.update(self.tokens[role])
+        if json_body is not None:
+            data = json.dumps(json_body).encode()
+            sent.setdefault("Content-Type", "application/json")
+        request = urllib.request.Request(self.base_url + path, data=data, method=method, headers=sent)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return Answer(response.status, dict(response.headers), response.read())
+        except urllib.error.HTTPError as error:
+            with error:
+                return Answer(error.code, dict(error.headers), error.read())
+
+    def worker_pids(self) -> list[int]:
+        assert self.process is not None
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def prepare_database(database_url: str) -> tuple[dict[str, dict[str, str]], dict[str, int]]:
+    """Migrate, load the seeds and sample network, and issue one token per role."""
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            system = Actor.system("live test setup")
+            load_all(session, system)
+            by_acronym = {o.acronym: o for o in session.scalars(
+                select(Organisation).where(Organisation.acronym.in_(["VNSW", "WNU"])))}
+            vnsw, wnu = by_acronym["VNSW"], by_acronym["WNU"]
+            members = session.scalars(
+                select(Organisation).where(Organisation.is_sample.is_(True), Organisation.country == "VN")
+                .order_by(Organisation.name)).all()
+            cbo, other_cbo = members[0], members[1]
+            issued: dict[str, dict[str, str]] = {}
+            for role, scope in (("secretariat", vnsw), ("board", vnsw), ("editor", cbo),
+                                ("other_editor", other_cbo), ("wnu_secretariat", wnu)):
+                kind = Role(role.removeprefix("other_").removeprefix("wnu_"))
+                _, secret = tokens.issue_token(session, system, kind, scope, label=f"live test {role}")
+                issued[role] = {"Authorization": f"Bearer {secret}"}
+            ids = {"vnsw": vnsw.id, "wnu": wnu.id, "cbo": cbo.id, "other_cbo": other_cbo.id}
+            session.commit()
+    finally:
+        engine.dispose()
+    return issued, ids
+
+
+def start(live: Live, *, workers: int = 2) -> None:
+    """Start (or restart) gunicorn for `live` and wait until it answers."""
+    port = int(live.base_url.rsplit(":", 1)[1])
+    env = {**os.environ, "DATABASE_URL": live.database_url, **live.extra_env}
+    assert live.log is not None
+    with live.log.open("ab") as log:
+        live.process = subprocess.Popen(
+            [str(GUNICORN), "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--no-control-socket",
+             "--timeout", "120", "--graceful-timeout", "5", "wsgi:app"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if live.process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited ({live.process.returncode}); see {live.log}")
+        try:
+            if live.call("GET", "/api/v1/health", timeout=2).status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    stop(live)
+    raise RuntimeError(f"gunicorn did not answer within {START_TIMEOUT:.0f} s; see {live.log}")
+
+
+def stop(live: Live, *, kill: bool = False) -> None:
+    """Stop the server: gracefully, or with SIGKILL to the master and every worker."""
+    process = live.process
+    if process is None or process.poll() is not None:
+        return
+    if kill:
+        for pid in live.worker_pids() + [process.pid]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    else:
+        process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def live_server(database_url: str, log: Path, **extra_env: str) -> Iterator[Live]:
+    """A prepared database served by gunicorn for as long as the block runs."""
+    issued, ids = prepare_database(database_url)
+    live = Live(f"http://127.0.0.1:{free_port()}", database_url, issued, ids, log=log, extra_env=extra_env)
+    start(live)
+    try:
+        yield live
+    finally:
+        stop(live)
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """A server on a database of the leg's kind (SQLite file, or a new PostgreSQL database),
+    one per test module, so what a module's tests do to it stays in that module."""
+    folder = tmp_path_factory.mktemp("live")
+    with fresh_database(folder) as url, live_server(url, folder / "gunicorn.log") as running:
+        yield running
