@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from registry import audit
 from registry.db import Base, Code, str_enum
-from registry.errors import Conflict, NotPermitted, ValidationFailed
+from registry.errors import Conflict, NotFound, NotPermitted, ValidationFailed
 from registry.permissions import Actor, Permission, Role, require
 
 # NSWP's five working languages, then the languages of the networks in the seeds.
@@ -96,6 +96,15 @@ def relabel_term(session: Session, actor: Actor, term: Term, labels: Mapping[str
         term.labels = dict(labels)
         audit.record(session, actor, "relabel_term", term, {"labels": [before, dict(labels)]},
                      organisation_id=term.network_id)
+    return term
+
+
+def find_extension(session: Session, network_id: int, vocabulary: Vocabulary, code: str) -> Term:
+    """A term a network added (its own, not one from the core or from another network)."""
+    term = session.scalar(select(Term).where(Term.vocabulary == vocabulary, Term.code == code,
+                                             Term.network_id == network_id))
+    if term is None:
+        raise NotFound(f"this network has added no {vocabulary.value} {code!r}")
     return term
 
 

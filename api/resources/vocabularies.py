@@ -1,4 +1,5 @@
-"""Vocabularies: NSWP's priority areas, populations and services, labelled in the caller's language."""
+"""Vocabularies: NSWP's priority areas, populations and services, labelled in the caller's
+language; and the populations and services a network adds for its own members."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from marshmallow import fields, validate
 
 from api import database
 from api.auth import current_actor
-from api.extensions import Blueprint, Schema
+from api.extensions import Blueprint, Schema, Text
 from api.resources.organisations import MAX_ID
 from registry import directory
-from registry.vocabularies import FALLBACK_LANGUAGE, LANGUAGES, Vocabulary
+from registry.permissions import Permission
+from registry.vocabularies import (
+    EXTENSIBLE, FALLBACK_LANGUAGE, LANGUAGES, Term, Vocabulary, define_term, find_extension, relabel_term,
+)
 
 blp = Blueprint("vocabularies", __name__, url_prefix="/api/v1",
                 description="Controlled vocabularies, labelled per Accept-Language")
@@ -52,3 +56,84 @@ def vocabularies(args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         body[key] = [{"code": t.code, "label": t.label(language), "network_id": t.network_id}
                      for t in found[vocabulary]]
     return body, {"Content-Language": language, "Vary": "Accept-Language"}
+
+
+NETWORK_TERMS = "/networks/<int(max=2147483647):network_id>/terms"
+NETWORK_TERM = NETWORK_TERMS + "/<any(population,service):vocabulary>/<string(maxlength=64):code>"
+EXTENDERS = "the secretariat of the network or of a network above it"
+_LABELS = fields.Dict(keys=fields.String(validate=validate.OneOf(LANGUAGES)),
+                      values=Text(validate=validate.Length(min=1, max=200)), required=True,
+                      metadata={"description": f"Label per language ({', '.join(LANGUAGES)}); "
+                                               "English is required."})
+
+
+class NetworkTermSchema(Schema):
+    vocabulary = fields.String(metadata={"description": "population or service."})
+    code = fields.String()
+    labels = fields.Dict(keys=fields.String(), values=fields.String())
+    network_id = fields.Integer()
+
+
+class NewTermSchema(Schema):
+    vocabulary = fields.String(required=True, validate=validate.OneOf(sorted(v.value for v in EXTENSIBLE)))
+    code = Text(required=True, validate=validate.Length(min=1, max=64), metadata={
+        "description": "Lowercase letters, digits and '-', unique across the registry."})
+    labels = _LABELS
+
+
+class RelabelSchema(Schema):
+    labels = _LABELS
+
+
+def _term(term: Term) -> dict[str, Any]:
+    return {"vocabulary": term.vocabulary.value, "code": term.code, "labels": term.labels,
+            "network_id": term.network_id}
+
+
+def _etag(term: Term) -> dict[str, Any]:
+    return {"term": term.id, "labels": term.labels}
+
+
+@blp.route(NETWORK_TERMS, methods=["POST"])
+@blp.access(Permission.EXTEND_VOCABULARY, EXTENDERS)
+@blp.etag
+@blp.arguments(NewTermSchema)
+@blp.response(201, NetworkTermSchema)
+def add_term(body: dict[str, Any], network_id: int) -> dict[str, Any]:
+    """Add a population or service for a network's members"""
+    session, actor = database.session(), current_actor()
+    network = directory.find_network(session, actor, network_id)
+    term = define_term(session, actor, Vocabulary(body["vocabulary"]), body["code"], body["labels"],
+                       network_id=network.id)
+    session.flush()
+    blp.set_etag(_etag(term))
+    return _term(term)
+
+
+@blp.route(NETWORK_TERM)
+@blp.access(None, "anyone who may see the network")
+@blp.etag
+@blp.response(200, NetworkTermSchema)
+def read_term(network_id: int, vocabulary: str, code: str) -> dict[str, Any]:
+    """Read a term a network added, with its labels in every language"""
+    session, actor = database.session(), current_actor()
+    network = directory.find_network(session, actor, network_id)
+    term = find_extension(session, network.id, Vocabulary(vocabulary), code)
+    blp.set_etag(_etag(term))
+    return _term(term)
+
+
+@blp.route(NETWORK_TERM, methods=["PUT"])
+@blp.access(Permission.EXTEND_VOCABULARY, EXTENDERS)
+@blp.etag
+@blp.arguments(RelabelSchema)
+@blp.response(200, NetworkTermSchema)
+def relabel(body: dict[str, Any], network_id: int, vocabulary: str, code: str) -> dict[str, Any]:
+    """Replace the labels of a term a network added (e.g. a reviewed translation)"""
+    session, actor = database.session(), current_actor()
+    network = directory.find_network(session, actor, network_id)
+    term = find_extension(session, network.id, Vocabulary(vocabulary), code)
+    blp.check_etag(_etag(term))
+    relabel_term(session, actor, term, body["labels"])
+    blp.set_etag(_etag(term))
+    return _term(term)
