@@ -10,7 +10,7 @@ from registry.elections.models import Election, Nomination
 from registry.elections.nominations import get_nomination
 from registry.elections.phases import elections_of, get_election
 from registry.errors import NotFound
-from registry.governance import GoverningBody, bodies_of
+from registry.governance import GoverningBody, Officeholder, bodies_of
 from registry.memberships import get_network
 from registry.permissions import Actor, Permission, require
 
@@ -31,6 +31,16 @@ def find_body(session: Session, actor: Actor, network_id: int, body_id: int) -> 
         raise NotFound(f"governing body {body_id} not found")
     require(session, actor, Permission.READ_GOVERNANCE, network.id)
     return body
+
+
+def find_officeholder(session: Session, actor: Actor, network_id: int, body_id: int,
+                      officeholder_id: int) -> Officeholder:
+    """One term recorded on one of the network's bodies, for those who read its governance."""
+    body = find_body(session, actor, network_id, body_id)
+    holder = session.get(Officeholder, officeholder_id)
+    if holder is None or holder.body_id != body.id:
+        raise NotFound(f"officeholder {officeholder_id} not found")
+    return holder
 
 
 def network_elections(session: Session, actor: Actor, network_id: int, *, page: int,

@@ -27,6 +27,7 @@ blp = Blueprint("governance", __name__, url_prefix="/api/v1",
 
 NETWORK = "/networks/<int(max=2147483647):network_id>"
 BODY = NETWORK + "/bodies/<int(max=2147483647):body_id>"
+OFFICEHOLDER = BODY + "/officeholders/<int(max=2147483647):officeholder_id>"
 MANAGERS = "the secretariat of the network or of a network above it"
 READERS = "the network's board, its secretariat (or one above it) and the organisations inside it"
 # Dates far outside any real term are refused here rather than overflowing date arithmetic.
@@ -84,6 +85,14 @@ class OfficeholderRecordSchema(OfficeholderSchema):
     nominated_by = fields.Integer(strict=True, allow_none=True, load_default=None, load_only=True,
                                   validate=validate.Range(1, MAX_ID),
                                   metadata={"description": "The id of the organisation that nominated them."})
+
+
+class EndOfTermSchema(Schema):
+    last_day = fields.Date(required=True, validate=DATES, metadata={
+        "description": "The last day in office: earlier than planned (resignation, replacement), "
+                       "or the end of an open-ended term."})
+    reason = Text(load_default="", multiline=True, validate=validate.Length(max=2000), metadata={
+        "description": "Why the term ends, in words fit for the network's members to read."})
 
 
 class SeatChangeSchema(Schema):
@@ -191,4 +200,36 @@ def record_officeholder(record: dict[str, Any], network_id: int, body_id: int) -
         record["nominated_by"] = directory.find_organisation(session, actor, nominated_by)
     holder = governance.record_officeholder(session, actor, body, **record)
     session.flush()
+    return holder
+
+
+def _term_etag(holder: Officeholder) -> dict[str, Any]:
+    return {"officeholder": holder.id, "ends_on": holder.ends_on and holder.ends_on.isoformat(),
+            "left_reason": holder.left_reason}
+
+
+@blp.route(OFFICEHOLDER)
+@blp.access(Permission.READ_GOVERNANCE, READERS)
+@blp.etag
+@blp.response(200, OfficeholderSchema)
+def read_officeholder(network_id: int, body_id: int, officeholder_id: int) -> Officeholder:
+    """Read one term on a body"""
+    session, actor = database.session(), current_actor()
+    holder = governance_directory.find_officeholder(session, actor, network_id, body_id, officeholder_id)
+    blp.set_etag(_term_etag(holder))
+    return holder
+
+
+@blp.route(OFFICEHOLDER, methods=["PATCH"])
+@blp.access(Permission.MANAGE_GOVERNANCE, MANAGERS)
+@blp.etag
+@blp.arguments(EndOfTermSchema)
+@blp.response(200, OfficeholderSchema)
+def end_term(body: dict[str, Any], network_id: int, body_id: int, officeholder_id: int) -> Officeholder:
+    """End a term early, or close an open-ended one"""
+    session, actor = database.session(), current_actor()
+    holder = governance_directory.find_officeholder(session, actor, network_id, body_id, officeholder_id)
+    blp.check_etag(_term_etag(holder))
+    governance.end_term(session, actor, holder, last_day=body["last_day"], reason=body["reason"])
+    blp.set_etag(_term_etag(holder))
     return holder

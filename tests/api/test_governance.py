@@ -124,3 +124,38 @@ def test_a_seat_changes_only_with_the_current_etag_and_no_election_under_way(cli
     assert refused.status_code == 409
     assert client.patch(f"{where}/seats/1", json={"open_seat": True},
                         headers={**secretariat, "If-Match": '"stale"'}).status_code == 412
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_end_a_term_early(client, world, session, board_body, role):
+    mai = governance.officeholders_of(session, SYSTEM, board_body)[-1]
+    url = f"{API}/networks/{world.vnsw.id}/bodies/{board_body.id}/officeholders/{mai.id}"
+    etag = etag_of(client, url, world.roles["board"])
+    response = client.patch(url, json={"last_day": "2024-06-30", "reason": "resigned to work abroad"},
+                            headers={**world.roles[role], "If-Match": etag})
+    assert response.status_code == {**MANAGE, "secretariat": 200}[role], response.json
+    if response.status_code == 200:
+        assert (response.json["ends_on"], response.json["left_reason"]) == ("2024-06-30", "resigned to work abroad")
+        composition = client.get(f"{API}/networks/{world.vnsw.id}/bodies/{board_body.id}/composition",
+                                 query_string={"on": "2024-07-01"}, headers=world.roles["board"]).json
+        assert all(s["holder"] is None for s in composition["seats"])
+        again = client.patch(url, json={"last_day": "2024-05-31"}, headers={**world.roles[role], "If-Match": etag})
+        assert again.status_code == 412
+
+
+def test_a_term_cannot_end_before_it_starts_or_outside_its_body(client, world, session, board_body):
+    lan, mai = governance.officeholders_of(session, SYSTEM, board_body)
+    url = f"{API}/networks/{world.vnsw.id}/bodies/{board_body.id}/officeholders"
+    headers = world.roles["secretariat"]
+    before = client.patch(f"{url}/{mai.id}", json={"last_day": "2021-01-01"},
+                          headers={**headers, "If-Match": etag_of(client, f"{url}/{mai.id}", headers)})
+    assert before.status_code == 422 and "last_day" in before.json["fields"]
+    later = client.patch(f"{url}/{lan.id}", json={"last_day": "2023-01-01"},
+                         headers={**headers, "If-Match": etag_of(client, f"{url}/{lan.id}", headers)})
+    assert later.status_code == 422
+    other = governance.define_body(session, SYSTEM, world.vnsw, kind="coordinating_committee", name="Audit committee",
+                                  seats=1)
+    session.flush()
+    assert client.get(f"{API}/networks/{world.vnsw.id}/bodies/{other.id}/officeholders/{mai.id}",
+                      headers=headers).status_code == 404
+    assert client.get(f"{url}/{mai.id}", headers=world.roles["other_secretariat"]).status_code == 403
