@@ -128,6 +128,11 @@ class RollCheckSchema(Schema):
     reason = fields.String()
 
 
+class RollEntrySchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
 class BallotSchema(Schema):
     organisation_id = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_ID),
                                      metadata={"description": "The voting organisation."})
@@ -281,6 +286,19 @@ def withdraw(body: dict[str, Any], network_id: int, election_id: int, nomination
     session, actor = database.session(), current_actor()
     nomination = governance_directory.find_nomination(session, actor, network_id, election_id, nomination_id)
     return nominations.withdraw_nomination(session, actor, nomination, on=body.get("on"), reason=body["reason"])
+
+
+@blp.route(ELECTION + "/roll")
+@blp.access(Permission.MANAGE_ELECTIONS, MANAGERS)
+@blp.arguments(PageQuery, location="query")
+@blp.response(200, page_of(RollEntrySchema), description=(
+    "The organisations on the roll, by name: as frozen when voting opened or, before that, who it "
+    "would hold if it froze now."))
+def read_roll(args: dict[str, Any], network_id: int, election_id: int) -> Page[Any]:
+    """List the roll"""
+    session, actor = database.session(), current_actor()
+    election = governance_directory.find_election(session, actor, network_id, election_id)
+    return page_of_list(roll.roll_of(session, actor, election), **args)
 
 
 @blp.route(ELECTION + "/roll/<int(max=2147483647):organisation_id>")

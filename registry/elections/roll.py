@@ -68,8 +68,11 @@ def is_frozen(election: Election) -> bool:
 
 
 def roll_of(session: Session, actor: Actor, election: Election) -> list[Organisation]:
-    """The frozen roll, for the secretariat running the election."""
+    """The roll, for the secretariat running the election: as frozen when voting opened or,
+    before that, who it would hold if it froze now (to check it while members can still fix it)."""
     require(session, actor, Permission.MANAGE_ELECTIONS, election.network_id)
+    if not is_frozen(election):
+        return sorted(entitled(session, election), key=lambda o: (o.name_key, o.id))
     return list(session.scalars(
         select(Organisation).join(RollEntry, RollEntry.organisation_id == Organisation.id)
         .where(RollEntry.election_id == election.id).order_by(Organisation.name_key, Organisation.id)

@@ -159,6 +159,18 @@ def test_check_the_roll(client, world, session, role):
 
 
 @pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("phase", [P.NOMINATIONS_OPEN, P.VOTING_OPEN])
+def test_list_the_roll(client, world, session, role, phase):
+    election = election_at(session, world, phase)
+    response = client.get(at(world, election, "/roll"), headers=world.roles[role])
+    allowed = expect(secretariat=200, own_editor=403, other_editor=403, board=403)
+    assert response.status_code == allowed[role], response.json
+    if response.status_code == 200:
+        assert sorted(o["id"] for o in response.json["items"]) == sorted([world.cbo.id, world.fellow.id])
+        assert set(response.json["items"][0]) == {"id", "name"}
+
+
+@pytest.mark.parametrize("role", ROLES)
 def test_cast_a_ballot(client, world, session, role):
     election = election_at(session, world, P.VOTING_OPEN)
     ana = nominated_by(election, world.cbo)
