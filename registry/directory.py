@@ -36,6 +36,7 @@ from registry.visibility import (
     area_level,
     at_least,
     profile_view,
+    profile_views,
     reader_for,
 )
 from registry.vocabularies import Term, Vocabulary, terms
@@ -104,6 +105,11 @@ def _seen(session: Session, reader: Reader, organisation: Organisation) -> Seen:
     return Seen(organisation, profile_view(session, reader, organisation))
 
 
+def _seen_all(session: Session, reader: Reader, organisations: list[Organisation]) -> list[Seen]:
+    return [Seen(o, profile) for o, profile in zip(organisations, profile_views(session, reader, organisations),
+                                                   strict=True)]
+
+
 def search(session: Session, actor: Actor, query: DirectoryQuery, *, page: int, page_size: int) -> Page[Seen]:
     """Organisations matching `query` that the caller may see, one page of them."""
     reader = reader_for(session, actor)
@@ -137,7 +143,7 @@ def search(session: Session, actor: Actor, query: DirectoryQuery, *, page: int, 
         selectinload(Organisation.terms), selectinload(Organisation.area_links),
         selectinload(Organisation.contacts))
     found = page_of_query(session, stmt, page, page_size)
-    return Page([_seen(session, reader, o) for o in found.items], found.total, found.page, found.page_size)
+    return Page(_seen_all(session, reader, found.items), found.total, found.page, found.page_size)
 
 
 def _serving(session: Session, reader: Reader, code: str) -> Any:
@@ -172,7 +178,8 @@ def network_members(
             if (status := m.status_on(on)) in wanted and reader.tier(m.member) is not None]
     rows.sort(key=lambda row: (row[0].member.name_key, row[0].member_id))
     chosen = page_of_list(rows, page, page_size)
-    return Page([SeenMember(m.network_id, status, _seen(session, reader, m.member)) for m, status in chosen.items],
+    seen = _seen_all(session, reader, [m.member for m, _ in chosen.items])
+    return Page([SeenMember(m.network_id, status, s) for (m, status), s in zip(chosen.items, seen, strict=True)],
                 chosen.total, chosen.page, chosen.page_size)
 
 

@@ -12,19 +12,19 @@ organisation at exactly one tier and sees every field whose tier is at or below 
 - public       anyone, and only when the organisation opted in (public_listing) and is active
 - none         the caller may not know the organisation exists (the API answers 404)
 
-Every serialisation of an organisation goes through `profile_view`, so this module is the one
-place a field's audience is decided.
+Every serialisation of an organisation goes through `profile_view` (or `profile_views`, for a
+list), so this module is the one place a field's audience is decided.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from registry.areas import Area
 from registry.audit import AuditEntry
@@ -150,23 +150,38 @@ def _fellows(session: Session, organisation_id: int) -> frozenset[int]:
 
 def profile_view(session: Session, reader: Reader, organisation: Organisation) -> dict[str, Any]:
     """The fields of `organisation` this reader may see, as plain values (tier included)."""
-    tier = reader.tier(organisation)
-    if tier is None:
+    return profile_views(session, reader, [organisation])[0]
+
+
+def profile_views(session: Session, reader: Reader, organisations: Sequence[Organisation]) -> list[dict[str, Any]]:
+    """`profile_view` of each organisation, reading their memberships and area roll-ups in one
+    query each for the whole list rather than one per organisation (a page of a list)."""
+    tiers = [reader.tier(o) for o in organisations]
+    if None in tiers:
         raise ValueError("profile_view called for an organisation the reader may not see")
+    memberships = _memberships(session, reader, [o.id for o in organisations])
+    coarse = _rollups(session, {c for o, tier in zip(organisations, tiers) if not at_least(tier, PRECISE_AREAS)
+                                for c in o.areas_served})
+    return [_view(organisation, tier, memberships.get(organisation.id, []), coarse)
+            for organisation, tier in zip(organisations, tiers) if tier is not None]
+
+
+def _view(organisation: Organisation, tier: Visibility, memberships: list[Membership],
+          coarse: dict[str, set[str]]) -> dict[str, Any]:
     shown: dict[str, Any] = {}
     for field, floor in FIELD_TIERS.items():
         if not at_least(tier, floor):
             continue
         if field == "areas_served":
             codes = organisation.areas_served
-            shown[field] = codes if at_least(tier, PRECISE_AREAS) else coarse_areas(session, codes)
+            shown[field] = codes if at_least(tier, PRECISE_AREAS) else sorted(
+                set().union(*(coarse.get(c, ()) for c in codes)))
         elif field == "networks":
-            shown[field] = [m.network_id for m in _memberships(session, reader, organisation)
-                            if m.status is MembershipStatus.ACTIVE]
+            shown[field] = [m.network_id for m in memberships if m.status is MembershipStatus.ACTIVE]
         elif field == "memberships":
             shown[field] = [{"network_id": m.network_id, "status": m.status.value,
                              "status_since": m.status_since}
-                            for m in _memberships(session, reader, organisation)]
+                            for m in memberships]
         elif field == "contacts":
             shown[field] = visible_contacts(tier, organisation.contacts, including_private=False)
         else:
@@ -175,10 +190,16 @@ def profile_view(session: Session, reader: Reader, organisation: Organisation) -
     return shown
 
 
-def _memberships(session: Session, reader: Reader, organisation: Organisation) -> list[Membership]:
-    rows = session.scalars(select(Membership).where(Membership.member_id == organisation.id)
-                           .order_by(Membership.network_id))
-    return [m for m in rows if reader.tier(m.network) is not None]
+def _memberships(session: Session, reader: Reader, member_ids: list[int]) -> dict[int, list[Membership]]:
+    """Each member's memberships of networks the reader may see (by member id, in network order)."""
+    rows = session.scalars(select(Membership).where(Membership.member_id.in_(sorted(set(member_ids))))
+                           .options(selectinload(Membership.network))
+                           .order_by(Membership.member_id, Membership.network_id))
+    found: dict[int, list[Membership]] = defaultdict(list)
+    for m in rows:
+        if reader.tier(m.network) is not None:
+            found[m.member_id].append(m)
+    return found
 
 
 def visible_contacts(tier: Visibility | None, contacts: Iterable[Contact], *,
@@ -199,8 +220,14 @@ def visible_contacts(tier: Visibility | None, contacts: Iterable[Contact], *,
 def coarse_areas(session: Session, codes: Iterable[str]) -> list[str]:
     """Each code rolled up to its province (admin-1) or country; codes no gazetteer can place
     are dropped rather than shown at an unknown precision."""
-    result: set[str] = set()
-    pending = set(codes)
+    rollups = _rollups(session, set(codes))
+    return sorted(set().union(*rollups.values()))
+
+
+def _rollups(session: Session, codes: set[str]) -> dict[str, set[str]]:
+    """Each code's roll-up (see coarse_areas), for many codes with one query per level climbed."""
+    found: dict[str, set[str]] = {code: set() for code in codes}
+    pending = {code: {code} for code in codes}  # code to place -> the codes it stands in for
     for _ in range(6):  # administrative hierarchies are a few levels deep
         if not pending:
             break
@@ -209,17 +236,20 @@ def coarse_areas(session: Session, codes: Iterable[str]) -> list[str]:
             select(Area.code, Area.level, Area.parent_code).where(Area.code.in_(sorted(pending)))
         ):
             entries[code].append((level, parent))
-        climbing: set[str] = set()
-        for code in pending:
+        climbing: dict[str, set[str]] = defaultdict(set)
+        for code, origins in pending.items():
             known = entries.get(code)
             if not known:
                 continue
             if all(level <= COARSEST_PUBLIC_LEVEL for level, _ in known):
-                result.add(code)
+                for origin in origins:
+                    found[origin].add(code)
             else:
-                climbing |= {parent for _, parent in known if parent}
+                for _, parent in known:
+                    if parent:
+                        climbing[parent] |= origins
         pending = climbing
-    return sorted(result)
+    return found
 
 
 def area_level(session: Session, code: str) -> int | None:
