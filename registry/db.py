@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import JSON, DateTime, Enum, MetaData, Select, String, create_engine, event, func, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import JSON, DateTime, Enum, MetaData, Select, String, create_engine, event, func, select, text
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -117,6 +120,22 @@ def _sqlite_begin(connection: Any) -> None:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def scratch_database(server: str, prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database on `server` for as long as the block runs, then
+    dropped (test runs and benchmarks: never the registry's own database)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 # Lists are read a page at a time; both bounds keep every offset far inside 64 bits.

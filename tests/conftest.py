@@ -11,11 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from registry.db import make_engine
+from registry.db import make_engine, scratch_database
 from registry.migrate import upgrade
 
 pytest_plugins = ["tests.factories"]
@@ -28,27 +27,8 @@ def fresh_database(directory: Path) -> Iterator[str]:
     if not server:
         yield f"sqlite:///{directory / f'registry-{uuid.uuid4().hex[:8]}.sqlite'}"
         return
-    name = f"registry_test_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked `postgresql` need a database server: in the SQLite leg they are deselected
-    (and counted as such), as the PostgreSQL leg runs them."""
-    if os.environ.get("REGISTRY_TEST_DATABASE"):
-        return
-    needs_server = [item for item in items if item.get_closest_marker("postgresql")]
-    if needs_server:
-        config.hook.pytest_deselected(items=needs_server)
-        items[:] = [item for item in items if item not in needs_server]
+    with scratch_database(server, "registry_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
