@@ -1,6 +1,7 @@
 # The two commands a fresh machine needs (see README.md):
 #   make serve   install into .venv, migrate, load seeds and the sample network, serve on 127.0.0.1:5000
 #   make test    install what the tests need, then run the suite on SQLite and on PostgreSQL
+#   make bench   every benchmark on a synthetic registry (SQLite and PostgreSQL); see README.md
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -12,12 +13,12 @@ PG_TEST_SERVER ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 # The STV cross-check's independent implementation lives in its own virtualenv, never in .venv.
 STV_VENV := .venv-stv
 
-.PHONY: serve test install test-deps postgres
+.PHONY: serve test install test-deps postgres bench
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	touch $@
 
 install: $(BIN)/.installed
@@ -50,3 +51,8 @@ test: test-deps
 	$(BIN)/pytest
 	@echo "== test suite on PostgreSQL"
 	REGISTRY_TEST_DATABASE=$(PG_TEST_SERVER) $(BIN)/pytest
+
+# Takes about five minutes; prints a table and writes bench/results.json. BENCH_ARGS=--quick
+# runs a small case (to check that it runs; its times mean nothing).
+bench: install postgres
+	$(BIN)/python -m bench --postgres $(PG_TEST_SERVER) $(BENCH_ARGS)

@@ -1,6 +1,6 @@
 """Times and weighs the coverage maps: Vietnam's 63 provinces and the world's provinces and states.
 
-Not a test: run `.venv/bin/python bench/bench_maps.py`. Each map is built end to end (records →
+Not a test: run `.venv/bin/python bench/bench_maps.py [--quick]` (or `make bench` for everything). Each map is built end to end (records →
 coverage → folium → HTML with local asset URLs) after one untimed warm-up; the figure is the
 median of several runs. Ratios are against the targets (≤ 1.0 is on target). The same data is
 then drawn with geopandas' `.explore()` for comparison (needs matplotlib and mapclassify).
@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -78,30 +79,47 @@ def explore(coverage: Coverage) -> Callable[[], str] | None:
     return build
 
 
-def report(label: str, seconds: float, size: int, target: tuple[int, float] | None) -> None:
-    line = f"{label:<42} {size / 1e3:>9.1f} KB {seconds * 1e3:>9.1f} ms"
-    if target:
-        line += f"   size {size / target[0]:.2f}× target, time {seconds / target[1]:.2f}× target"
-    print(line)
+def run(*, quick: bool = False) -> dict[str, Any]:
+    """Each boundary set's maps (internal and public) and geopandas' `.explore()` of the same
+    coverage: bytes and median warm seconds, with the targets."""
+    rng = random.Random(2025)
+    results: dict[str, Any] = {}
+    for set_id, (target_bytes, target_seconds) in TARGETS.items():
+        runs = 2 if quick else RUNS[set_id]
+        start = time.perf_counter()
+        bset = load_bundled(set_id)
+        figures: dict[str, Any] = {"title": bset.title, "areas": len(bset.codes()),
+                                   "organisations": ORGANISATIONS[set_id],
+                                   "boundary_load_seconds": time.perf_counter() - start,
+                                   "target_bytes": target_bytes, "target_seconds": target_seconds}
+        recs = records(bset, ORGANISATIONS[set_id], rng)
+        for public in (False, True):
+            seconds, size = timed(ours(bset, recs, public), runs)
+            figures["public" if public else "internal"] = {"bytes": size, "seconds": seconds}
+        build = explore(compute_coverage(recs, bset))
+        if build is not None:
+            seconds, size = timed(build, max(1 if quick else 3, runs // 4))
+            figures["explore"] = {"bytes": size, "seconds": seconds}
+        results[set_id] = figures
+    return results
 
 
 def main() -> None:
-    rng = random.Random(2025)
     print(f"{'map':<42} {'size':>12} {'warm time':>12}")
-    for set_id, target in TARGETS.items():
-        start = time.perf_counter()
-        bset = load_bundled(set_id)
-        print(f"{set_id}: boundary set loaded in {time.perf_counter() - start:.2f} s (cold, once)")
-        recs = records(bset, ORGANISATIONS[set_id], rng)
-        for public in (False, True):
-            seconds, size = timed(ours(bset, recs, public), RUNS[set_id])
-            report(f"  geo.maps {'public' if public else 'internal'}", seconds, size, target)
-        build = explore(compute_coverage(recs, bset))
-        if build is None:
-            print("  geopandas .explore(): skipped (pip install matplotlib mapclassify)")
-            continue
-        seconds, size = timed(build, max(3, RUNS[set_id] // 4))
-        report("  geopandas .explore() (tiles, CDN assets)", seconds, size, target)
+    for set_id, figures in run(quick="--quick" in sys.argv).items():
+        target = (figures["target_bytes"], figures["target_seconds"])
+        print(f"{set_id}: boundary set loaded in {figures['boundary_load_seconds']:.2f} s (cold, once)")
+        for key, label in (("internal", "geo.maps internal"), ("public", "geo.maps public"),
+                           ("explore", "geopandas .explore() (tiles, CDN assets)")):
+            if key in figures:
+                report(f"  {label}", figures[key]["seconds"], figures[key]["bytes"], target)
+            else:
+                print(f"  {label}: skipped (pip install matplotlib mapclassify)")
+
+
+def report(label: str, seconds: float, size: int, target: tuple[int, float]) -> None:
+    print(f"{label:<42} {size / 1e3:>9.1f} KB {seconds * 1e3:>9.1f} ms"
+          f"   size {size / target[0]:.2f}× target, time {seconds / target[1]:.2f}× target")
 
 
 if __name__ == "__main__":

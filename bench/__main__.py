@@ -1,0 +1,171 @@
+"""Every benchmark in one run: `make bench` (or `.venv/bin/python -m bench`).
+
+Builds the synthetic registry (bench/dataset.py) on SQLite and on a scratch PostgreSQL
+database, then measures the organisations list under gunicorn against bare Flask
+(bench_list), the maps against geopandas' `.explore()` (bench_maps), the STV count
+(bench_stv) and the spreadsheet import (bench_import), and prints one table with every figure
+and its target, as Markdown, and the same as JSON (bench/results.json). Targets are reported,
+never asserted. `--quick` runs a small case to check that everything runs; its times mean
+nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sqlite3
+import sys
+import tempfile
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from bench import bench_list, bench_maps, bench_stv, dataset
+from registry.db import make_engine, scratch_database
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+TARGET_RSS_MB = 250.0
+TARGET_IMPORT_SECONDS = 5.0
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a small case, to check that everything runs")
+    parser.add_argument("--postgres", metavar="URL",
+                        default=os.environ.get("REGISTRY_BENCH_POSTGRES",
+                                               "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
+                        help="a PostgreSQL server to create the scratch database on")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--json", metavar="PATH", type=Path, default=RESULTS, help=f"where to write the JSON ('-': print it); default {RESULTS}")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    organisations, events = (1_000, 10_000) if quick else (dataset.ORGANISATIONS, dataset.EVENTS)
+
+    results: dict[str, Any] = {"quick": quick, "machine": machine(None if args.no_postgres else args.postgres)}
+    with tempfile.TemporaryDirectory() as folder:
+        urls = {"SQLite": f"sqlite:///{folder}/bench.sqlite"}
+        with scratch_database(args.postgres, "registry_bench") if not args.no_postgres else nullcontext() as pg:
+            if pg:
+                urls["PostgreSQL"] = pg
+            built = {}
+            for label, url in urls.items():
+                step(f"building the dataset on {label}")
+                built[label] = dataset.build(url, organisations=organisations, events=events)
+            results["dataset"] = {
+                "organisations": built["SQLite"].organisations, "networks": built["SQLite"].networks,
+                "memberships": built["SQLite"].memberships, "events": built["SQLite"].events,
+                "build_seconds": {label: b.seconds for label, b in built.items()}}
+            step("organisations list under gunicorn")
+            results["list"] = bench_list.run(urls, seconds=2.0 if quick else 10.0, rounds=1 if quick else 3,
+                                             warm_up=0.5 if quick else 2.0)
+    step("maps")
+    results["maps"] = bench_maps.run(quick=quick)
+    step("STV count")
+    results["stv"] = bench_stv.run(ballots_cast=10_000 if quick else bench_stv.BALLOTS, repeats=1 if quick else 3)
+    step("spreadsheet import")
+    results["import"] = run_import(1_000 if quick else 10_000)
+    results["figures"] = figures(results)
+    print(table(results))
+    document = json.dumps(results, indent=1, default=str) + "\n"
+    if str(args.json) == "-":
+        print(document)
+    else:
+        args.json.write_text(document)
+        print(f"\nEvery figure, with the machine and the settings: {args.json}")
+    return results
+
+
+def step(what: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {what} ...", file=sys.stderr, flush=True)
+
+
+def run_import(rows: int) -> dict[str, Any]:
+    from bench import bench_import
+
+    figures = bench_import.run(rows=rows)
+    return {"rows": rows, **figures}
+
+
+def figures(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every figure with its target: (name, value, unit, target, met)."""
+    rows: list[dict[str, Any]] = []
+
+    def add(name: str, value: float, unit: str, target: float | None = None, *, at_least: bool = False) -> None:
+        met = None if target is None else (value >= target if at_least else value <= target)
+        rows.append({"figure": name, "value": value, "unit": unit, "target": target,
+                     "target_is_minimum": at_least, "met": met})
+
+    servers = results["list"]["servers"]
+    for label, server in servers.items():
+        add(f"list, {label}: throughput", server["requests_per_second"], "req/s")
+        if "ceiling_ratio" in server:
+            add(f"list, {label}: share of bare Flask", server["ceiling_ratio"] * 100, "%",
+                bench_list.TARGET_CEILING_RATIO * 100, at_least=True)
+        add(f"list, {label}: p50", server["p50_ms"], "ms")
+        add(f"list, {label}: p95", server["p95_ms"], "ms",
+            None if label == "bare Flask" else bench_list.TARGET_P95_SECONDS * 1e3)
+    for set_id, maps in results["maps"].items():
+        for kind in ("internal", "public", "explore"):
+            if kind not in maps:
+                continue
+            target = kind != "explore"
+            name = f"map {set_id} ({maps['areas']} areas), {'geopandas .explore()' if kind == 'explore' else kind}"
+            add(f"{name}: size", maps[kind]["bytes"] / 1e3, "KB", maps["target_bytes"] / 1e3 if target else None)
+            add(f"{name}: time", maps[kind]["seconds"] * 1e3, "ms", maps["target_seconds"] * 1e3 if target else None)
+    stv = results["stv"]
+    add(f"STV, {stv['ballots']:,} ballots, {stv['candidates']} candidates, {stv['seats']} seats", stv["seconds"], "s",
+        stv["target_seconds"])
+    imported = results["import"]
+    add(f"import, {imported['rows']:,} rows", imported["seconds"], "s", TARGET_IMPORT_SECONDS)
+    for label, server in servers.items():
+        add(f"peak RSS per worker, {label}", max(server["peak_rss_mb"]), "MB",
+            None if label == "bare Flask" else TARGET_RSS_MB)
+    return rows
+
+
+def table(results: dict[str, Any]) -> str:
+    data, listing = results["dataset"], results["list"]
+    lines = [
+        f"Dataset: {data['organisations']:,} organisations ({data['networks']} networks), "
+        f"{data['memberships']:,} memberships, {data['events']:,} membership events.",
+        f"List: GET {listing['path']} as {listing['caller']} caller, {listing['response_bytes']:,} bytes; "
+        f"{listing['clients']} clients, gunicorn {listing['workers']} sync workers; "
+        f"median of {listing['rounds']} rounds of {listing['seconds']:.0f} s.",
+        "",
+        "| figure | value | target | |",
+        "| --- | ---: | ---: | --- |",
+    ]
+    for row in results["figures"]:
+        value = f"{row['value']:,.0f}" if row["value"] >= 100 else f"{row['value']:.3g}"
+        target = "" if row["target"] is None else (
+            f"{'≥' if row['target_is_minimum'] else '≤'} {row['target']:,.4g} {row['unit']}")
+        verdict = {None: "", True: "met", False: "**missed**"}[row["met"]]
+        lines.append(f"| {row['figure']} | {value} {row['unit']} | {target} | {verdict} |")
+    return "\n".join(lines)
+
+
+def machine(postgres: str | None) -> dict[str, Any]:
+    """What the figures ran on: they mean little without it."""
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    memory_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                     if line.startswith("MemTotal:"))
+    release = dict(line.split("=", 1) for line in Path("/etc/os-release").read_text().splitlines() if "=" in line)
+    found = {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(memory_kb / 1024**2, 1),
+             "os": release.get("PRETTY_NAME", platform.platform()).strip('"'), "python": platform.python_version(),
+             "sqlite": sqlite3.sqlite_version, "load_average_at_start": os.getloadavg()}
+    if postgres:
+        engine = make_engine(postgres)
+        with engine.connect() as connection:
+            found["postgresql"] = connection.scalar(text("SHOW server_version"))
+        engine.dispose()
+    return found
+
+
+if __name__ == "__main__":
+    main()
