@@ -1,32 +1,39 @@
 """One database session per request, committed once when the request succeeds.
 
 A view never commits: if anything fails, the whole request is rolled back, so a refused
-request leaves nothing half-written. An integrity error at commit becomes a 409.
+request leaves nothing half-written. An integrity error at commit becomes a 409, a database
+that cannot serve at that moment a 503. A request that writes (any but GET, HEAD and OPTIONS,
+and a read that is logged) opens a transaction for writing (registry.db.for_writing).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from flask import Flask, Response, current_app, g
-from sqlalchemy.exc import IntegrityError
+from flask import Flask, Response, current_app, g, request
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from api.errors import STALE_MESSAGE, error_response
-from registry.db import make_engine, make_sessionmaker
+from api.errors import STALE_MESSAGE, error_response, unavailable_response
+from registry.db import for_writing, make_engine, make_sessionmaker, unavailable
 
 _KEY = "registry.sessionmaker"
+_WRITING_KEY = "registry.sessionmaker.writing"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def init_app(app: Flask, sessions: Callable[[], Session] | None = None) -> None:
     """`sessions` makes each request's session (tests bind it to their own transaction);
     by default, sessions on an engine for DATABASE_URL."""
+    writing_sessions = sessions
     if sessions is None:
         engine = make_engine(app.config["DATABASE_URL"])
         app.extensions["registry.engine"] = engine
-        sessions = make_sessionmaker(engine)
+        sessions, writing_sessions = make_sessionmaker(engine), make_sessionmaker(for_writing(engine))
     app.extensions[_KEY] = sessions
+    app.extensions[_WRITING_KEY] = writing_sessions
     app.after_request(_commit)
     app.teardown_request(_close)
 
@@ -41,9 +48,17 @@ def dispose(app: Flask) -> None:
 def session() -> Session:
     """The request's session, opened on first use."""
     if "db_session" not in g:
-        factory: Callable[[], Session] = current_app.extensions[_KEY]
+        writes = request.method not in _SAFE_METHODS or getattr(
+            current_app.view_functions.get(request.endpoint or ""), "logged_read", False)
+        factory: Callable[[], Session] = current_app.extensions[_WRITING_KEY if writes else _KEY]
         g.db_session = factory()
     return g.db_session
+
+
+def logged_read(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a GET view that writes down who read what (contacts): its request writes."""
+    view.logged_read = True  # type: ignore[attr-defined]
+    return view
 
 
 def _commit(response: Response) -> Response:
@@ -61,6 +76,11 @@ def _commit(response: Response) -> Response:
     except StaleDataError:
         db.rollback()
         return error_response(412, STALE_MESSAGE, error="precondition_failed")
+    except SQLAlchemyError as failed:
+        if not unavailable(failed):
+            raise
+        db.rollback()
+        return unavailable_response()
     return response
 
 

@@ -3,8 +3,10 @@
     {"status": 422, "error": "validation_failed", "message": "...", "fields": {"name": ["..."]}}
 
 Domain errors, HTTP errors (including flask-smorest's 422 from marshmallow), integrity errors
-(409) and stale writes (412: another request changed the row since it was read) all pass
-through `error_response`; ErrorSchema documents the shape in the OpenAPI description.
+(409), stale writes (412: another request changed the row since it was read) and a database
+that cannot serve at the moment (503, with Retry-After) all pass through `error_response`;
+ErrorSchema documents the shape in the OpenAPI description. Any other database error is a
+bug, and a 500 like every other.
 """
 
 from __future__ import annotations
@@ -13,15 +15,17 @@ from typing import Any
 
 from flask import Flask, Response, g, jsonify
 from marshmallow import Schema, fields
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from geo.errors import GeoError
 from registry import errors as domain
+from registry.db import unavailable
 from registry.permissions import Role
 
 STALE_MESSAGE = "someone else changed this since you read it; read it again and retry"
+RETRY_AFTER_SECONDS = 5
 
 _DOMAIN_STATUS: dict[type[domain.RegistryError], tuple[int, str]] = {
     domain.NotFound: (404, "not_found"),
@@ -57,6 +61,11 @@ def error_response(
     return response
 
 
+def unavailable_response() -> Response:
+    return error_response(503, "the database cannot serve this request at the moment; try again shortly",
+                          error="service_unavailable", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(domain.RegistryError)
     def _domain(exc: domain.RegistryError) -> Response:
@@ -82,6 +91,13 @@ def register(app: Flask) -> None:
     @app.errorhandler(IntegrityError)
     def _integrity(exc: IntegrityError) -> Response:
         return error_response(409, "the change conflicts with existing data", error="conflict")
+
+    @app.errorhandler(SQLAlchemyError)
+    def _database(exc: SQLAlchemyError) -> Response:
+        if unavailable(exc):
+            app.logger.warning("database unavailable: %s", exc)
+            return unavailable_response()
+        return _unexpected(exc)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
@@ -127,5 +143,5 @@ def _code_for(status: int) -> str:
     return {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
             405: "method_not_allowed", 409: "conflict", 412: "precondition_failed",
             413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_failed",
-            428: "precondition_required", 429: "too_many_requests"}.get(status, "error" if status < 500
-                                                                        else "internal_error")
+            428: "precondition_required", 429: "too_many_requests",
+            503: "service_unavailable"}.get(status, "error" if status < 500 else "internal_error")

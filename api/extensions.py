@@ -97,7 +97,8 @@ class Blueprint(flask_smorest.Blueprint):
         doc["description"] = f"**Who may call this:** {who}."
         if permission is not None:
             doc["x-permission"] = permission.value
-        statuses = [400, 401, 403, 404, 422, 429] + ([409] if method in _WRITES else [])
+        # 503: the database cannot serve at the moment (every operation reads it).
+        statuses = [400, 401, 403, 404, 422, 429, 503] + ([409] if method in _WRITES else [])
         responses = doc.setdefault("responses", {})
         for status in statuses:
             responses.setdefault(status, http.HTTPStatus(status).name)

@@ -17,6 +17,8 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import JSON, DateTime, Enum, MetaData, Select, String, create_engine, event, func, select, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -91,13 +93,19 @@ class Base(DeclarativeBase):
     }
 
 
+# How long a SQLite transaction waits for another connection's write lock before giving up
+# (the caller may then retry): below gunicorn's default 30 s worker timeout, so a request that
+# waits is answered, not killed.
+SQLITE_BUSY_TIMEOUT_SECONDS = 20
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`; SQLite gets foreign keys on and its parent folder created."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        kwargs.setdefault("connect_args", {"timeout": 30})
+        kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -115,7 +123,50 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    writes = connection.get_execution_options().get(_WRITES, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+_WRITES = "registry_writes"
+
+
+def for_writing(engine: Engine) -> Engine:
+    """The same engine and pool, for transactions that will write.
+
+    SQLite lets one connection write at a time. A transaction that has read and then asks to
+    write while another connection holds the write lock is refused at once ("database is
+    locked": waiting could deadlock), so on SQLite these transactions take the write lock as
+    they begin (BEGIN IMMEDIATE), waiting up to the busy timeout for it, and then read what
+    the writer before them committed. PostgreSQL needs nothing: row locks and version
+    counters order its writers."""
+    return engine.execution_options(**{_WRITES: True})
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether a database error says the database cannot serve now (unreachable, connection
+    lost, shutting down, out of connections, a lock not granted in time, a deadlock broken)
+    rather than that the statement is wrong: the former is worth retrying, the latter a bug."""
+    if isinstance(error, DisconnectionError | PoolTimeout):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    sqlite_code = getattr(error.orig, "sqlite_errorcode", None)
+    if sqlite_code is not None:  # SQLite names even a syntax error "operational": go by its code
+        return sqlite_code & 0xFF in _SQLITE_UNAVAILABLE
+    if isinstance(error, OperationalError):
+        # psycopg: no SQLSTATE means the client never reached the server or lost it.
+        state = getattr(error.orig, "sqlstate", None)
+        return state is None or state[:2] in _POSTGRESQL_UNAVAILABLE_CLASSES or state in _POSTGRESQL_UNAVAILABLE
+    return False
+
+
+_SQLITE_UNAVAILABLE = {5, 6, 14}  # SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CANTOPEN
+# 08 connection exception, 53 insufficient resources, 57P0x shutting down or not yet up,
+# 55P03 lock_timeout, 57014 statement_timeout, 40001/40P01 serialisation failure and deadlock.
+_POSTGRESQL_UNAVAILABLE_CLASSES = {"08", "53"}
+_POSTGRESQL_UNAVAILABLE = {"57P01", "57P02", "57P03", "55P03", "57014", "40001", "40P01"}
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

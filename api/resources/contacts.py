@@ -44,6 +44,7 @@ class ContactReadSchema(Schema):
 
 @blp.route(ORGANISATION + "/contacts")
 @blp.access(Permission.READ_CONTACTS, EDITORS + "; the read is logged")
+@database.logged_read
 @blp.etag
 @blp.response(200, ContactSchema(many=True))
 def list_contacts(organisation_id: int) -> list[Contact]:

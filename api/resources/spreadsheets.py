@@ -116,6 +116,7 @@ def _report(report: ImportReport) -> dict[str, Any]:
 @blp.route(NETWORK + "/members.csv")
 @blp.access(None, "anyone; members and columns are narrowed to what the caller may see, and contact "
                   "emails go only to those who may read contacts (each such read is logged)")
+@database.logged_read
 @blp.arguments(ExportQuery, location="query")
 @blp.doc(**_file_response(CSV, "The network's active members, in the import template's columns."))
 def export_csv(args: dict[str, Any], network_id: int) -> Response:
@@ -128,6 +129,7 @@ def export_csv(args: dict[str, Any], network_id: int) -> Response:
 @blp.route(NETWORK + "/members.xlsx")
 @blp.access(None, "anyone; members and columns are narrowed to what the caller may see, and contact "
                   "emails go only to those who may read contacts (each such read is logged)")
+@database.logged_read
 @blp.doc(**_file_response(XLSX, "The network's active members, in the import template's columns."))
 def export_xlsx(network_id: int) -> Response:
     """Export a network's members as XLSX"""

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+
+import psycopg
 import pytest
 from flask import Flask
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    InvalidRequestError,
+    OperationalError,
+    ProgrammingError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session
 
+from api.app import create_app
 from api.errors import register
 from api.extensions import Blueprint
 
@@ -71,6 +86,90 @@ def _bare_app() -> Flask:
         raise RuntimeError("boom")
 
     return app
+
+
+def _database_error(cause: Exception, wrapper: type[DBAPIError] = OperationalError, **kw) -> DBAPIError:
+    return wrapper("SELECT 1", {}, cause, **kw)
+
+
+def _sqlite_error(tmp_path, statement: str) -> sqlite3.Error:
+    """A real sqlite3 error (its code is set by SQLite only): `statement` run while another
+    connection holds the write lock."""
+    path = tmp_path / "locked.sqlite"
+    with closing(sqlite3.connect(path, isolation_level=None)) as holder, \
+            closing(sqlite3.connect(path, isolation_level=None, timeout=0)) as waiter:
+        holder.execute("BEGIN IMMEDIATE")
+        with pytest.raises(sqlite3.Error) as raised:
+            waiter.execute(statement)
+    return raised.value
+
+
+UNAVAILABLE = {
+    "refused": lambda _: _database_error(psycopg.OperationalError("connection refused")),
+    "lost": lambda _: _database_error(psycopg.OperationalError("server closed the connection unexpectedly")),
+    "invalidated": lambda _: _database_error(psycopg.InterfaceError("the connection is closed"),
+                                             InterfaceError, connection_invalidated=True),
+    "shutting_down": lambda _: _database_error(psycopg.errors.AdminShutdown("terminating connection")),
+    "lock_timeout": lambda _: _database_error(psycopg.errors.LockNotAvailable("canceling statement")),
+    "deadlock": lambda _: _database_error(psycopg.errors.DeadlockDetected("deadlock detected")),
+    "pool_exhausted": lambda _: PoolTimeout("QueuePool limit reached"),
+    "sqlite_locked": lambda tmp_path: _database_error(_sqlite_error(tmp_path, "BEGIN IMMEDIATE")),
+}
+BUGS = {
+    "no_such_table": lambda _: _database_error(psycopg.errors.UndefinedTable("relation does not exist"),
+                                               ProgrammingError),
+    "syntax": lambda _: _database_error(psycopg.errors.SyntaxError("syntax error at or near"), ProgrammingError),
+    "bad_value": lambda _: _database_error(psycopg.errors.InvalidTextRepresentation("invalid input"), DataError),
+    # SQLite calls a statement it cannot parse an OperationalError too.
+    "sqlite_syntax": lambda tmp_path: _database_error(_sqlite_error(tmp_path, "SELEC 1")),
+    "not_a_dbapi_error": lambda _: InvalidRequestError("this Session's transaction has been rolled back"),
+}
+
+
+def _raising(error: Exception) -> Flask:
+    app = _bare_app()
+
+    @app.get("/database")
+    def database():
+        raise error
+
+    return app
+
+
+@pytest.mark.parametrize("error", UNAVAILABLE)
+def test_a_database_that_cannot_serve_now_is_a_503_with_retry_after(tmp_path, error):
+    response = _raising(UNAVAILABLE[error](tmp_path)).test_client().get("/database")
+    assert_shape(response, 503)
+    assert response.json["error"] == "service_unavailable"
+    assert int(response.headers["Retry-After"]) > 0
+
+
+@pytest.mark.parametrize("error", BUGS)
+def test_a_database_error_that_is_a_bug_stays_a_500(tmp_path, error):
+    response = _raising(BUGS[error](tmp_path)).test_client().get("/database")
+    assert_shape(response, 500)
+    assert "Retry-After" not in response.headers
+
+
+class _CommitFails(Session):
+    failure: Exception
+
+    def commit(self) -> None:
+        raise self.failure
+
+
+@pytest.mark.parametrize(("failure", "status"), [
+    (_database_error(psycopg.OperationalError("server closed the connection unexpectedly")), 503),
+    (_database_error(psycopg.errors.UndefinedColumn("column does not exist"), ProgrammingError), 500),
+])
+def test_a_commit_the_database_cannot_take_now_is_a_503_and_a_bug_at_commit_a_500(session, failure, status):
+    def failing_session() -> Session:
+        request_session = _CommitFails(bind=session.bind, join_transaction_mode="create_savepoint")
+        request_session.failure = failure
+        return request_session
+
+    app = create_app({"PROPAGATE_EXCEPTIONS": False}, sessions=failing_session)
+    assert_shape(app.test_client().get(f"{API}/health"), status)
 
 
 def test_an_integrity_error_is_a_conflict_and_a_crash_keeps_the_shape():
