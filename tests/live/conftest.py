@@ -15,14 +15,16 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import select
@@ -38,6 +40,7 @@ from tests.conftest import fresh_database
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 START_TIMEOUT = 60.0
+T = TypeVar("T")
 
 
 @dataclass
@@ -83,6 +86,19 @@ class Live:
         assert self.process is not None
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+
+def together(clients: int, request: Callable[[int], T]) -> list[T]:
+    """Run request(0) ... request(clients - 1), each in its own thread (so its own connection),
+    released at the same moment by a barrier; their results in client order."""
+    barrier = threading.Barrier(clients)
+
+    def client(number: int) -> T:
+        barrier.wait(timeout=120)
+        return request(number)
+
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        return list(pool.map(client, range(clients)))
 
 
 def free_port() -> int:
