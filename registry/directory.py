@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import false, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from registry.db import Page, page_of_list, page_of_query
 from registry.errors import NotFound, NotPermitted
@@ -127,9 +127,9 @@ def search(session: Session, actor: Actor, query: DirectoryQuery, *, page: int, 
                              (Vocabulary.POPULATION, query.population),
                              (Vocabulary.SERVICE, query.service)):
         if code:
-            stmt = stmt.where(Organisation.id.in_(
-                select(OrganisationTerm.organisation_id).join(Term, Term.id == OrganisationTerm.term_id)
-                .where(Term.vocabulary == vocabulary, Term.code == code)))
+            stmt = stmt.where(select(OrganisationTerm.term_id).join(Term, Term.id == OrganisationTerm.term_id)
+                              .where(OrganisationTerm.organisation_id == Organisation.id,
+                                     Term.vocabulary == vocabulary, Term.code == code).exists())
     if query.area:
         stmt = stmt.where(_serving(session, reader, query.area.strip().upper()))
     if query.network_id is not None:
@@ -139,9 +139,7 @@ def search(session: Session, actor: Actor, query: DirectoryQuery, *, page: int, 
         else:
             stmt = stmt.where(Organisation.id.in_(select(Membership.member_id).where(
                 Membership.network_id == network.id, Membership.status == MembershipStatus.ACTIVE)))
-    stmt = stmt.order_by(*SORTS[query.sort]).options(
-        selectinload(Organisation.terms), selectinload(Organisation.area_links),
-        selectinload(Organisation.contacts))
+    stmt = stmt.order_by(*SORTS[query.sort])
     found = page_of_query(session, stmt, page, page_size)
     return Page(_seen_all(session, reader, found.items), found.total, found.page, found.page_size)
 

@@ -12,7 +12,7 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from registry import audit
@@ -104,7 +104,7 @@ class Organisation(Base):
     name_translations: Mapped[dict[str, str]] = mapped_column(default=dict)
     acronym: Mapped[str | None] = mapped_column(String(30))
     search_text: Mapped[str] = mapped_column(Text, default="")  # folded names: free-text search
-    country: Mapped[str | None] = mapped_column(String(2), index=True)
+    country: Mapped[str | None] = mapped_column(String(2))
     founding_date: Mapped[str | None] = mapped_column(String(10))  # YYYY, YYYY-MM or YYYY-MM-DD
     sex_worker_led: Mapped[SexWorkerLed | None] = mapped_column(str_enum(SexWorkerLed))
     sex_worker_involvement: Mapped[str] = mapped_column(Text, default="")
@@ -130,6 +130,12 @@ class Organisation(Base):
     )
 
     __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        # The directory's list by country, in name order (a page stops after its rows), and
+        # its count (status and listing answered from the index). See migration 0004.
+        Index("ix_organisations_country_name", "country", "name_key", "id"),
+        Index("ix_organisations_country_listing", "country", "status", "public_listing"),
+    )
 
     @property
     def is_network(self) -> bool:

@@ -21,18 +21,27 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, select, true
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, Row, select, true
+from sqlalchemy.orm import Session
 
 from registry.areas import Area
 from registry.audit import AuditEntry
 from registry.memberships import Membership, MembershipStatus
-from registry.organisations import Contact, Organisation, OrganisationStatus, Visibility
+from registry.organisations import (
+    Contact,
+    Organisation,
+    OrganisationArea,
+    OrganisationStatus,
+    OrganisationTerm,
+    Visibility,
+)
 from registry.permissions import Actor, Role, ancestor_network_ids, subtree_ids
+from registry.vocabularies import Term, Vocabulary
 
 V = Visibility
+C = TypeVar("C")  # a Contact, or a row of its columns
 RANK = {tier: rank for rank, tier in enumerate(V)}
 
 # The tier of every field of an organisation's profile, in the order the API shows them.
@@ -154,56 +163,93 @@ def profile_view(session: Session, reader: Reader, organisation: Organisation) -
 
 
 def profile_views(session: Session, reader: Reader, organisations: Sequence[Organisation]) -> list[dict[str, Any]]:
-    """`profile_view` of each organisation, reading their memberships and area roll-ups in one
-    query each for the whole list rather than one per organisation (a page of a list)."""
+    """`profile_view` of each organisation. A list's page reads what the profiles show besides
+    the organisations' own columns (terms, areas, contacts, memberships, area roll-ups) in one
+    query each for the whole page, as plain rows: no query and no ORM object per organisation."""
     tiers = [reader.tier(o) for o in organisations]
     if None in tiers:
         raise ValueError("profile_view called for an organisation the reader may not see")
-    memberships = _memberships(session, reader, [o.id for o in organisations])
+    page = _Page.read(session, reader, [o.id for o in organisations])
     coarse = _rollups(session, {c for o, tier in zip(organisations, tiers) if not at_least(tier, PRECISE_AREAS)
-                                for c in o.areas_served})
-    return [_view(organisation, tier, memberships.get(organisation.id, []), coarse)
-            for organisation, tier in zip(organisations, tiers) if tier is not None]
+                                for c in page.areas[o.id]})
+    return [_view(organisation, tier, page, coarse) for organisation, tier in zip(organisations, tiers)
+            if tier is not None]
 
 
-def _view(organisation: Organisation, tier: Visibility, memberships: list[Membership],
-          coarse: dict[str, set[str]]) -> dict[str, Any]:
+@dataclass
+class _Page:
+    """Per organisation id: term codes by vocabulary, area codes, contacts and the memberships
+    of networks the reader may see, each in the order a profile gives them."""
+
+    terms: dict[int, dict[Vocabulary, list[str]]]
+    areas: dict[int, list[str]]
+    contacts: dict[int, list[Row[Any]]]
+    memberships: dict[int, list[Row[Any]]]
+
+    @classmethod
+    def read(cls, session: Session, reader: Reader, ids: list[int]) -> _Page:
+        ids = sorted(set(ids))
+        terms: dict[int, dict[Vocabulary, list[str]]] = defaultdict(lambda: defaultdict(list))
+        # Organisation.codes' order (position, then code), not the database's collation.
+        for oid, vocabulary, _, code in sorted(session.execute(
+                select(OrganisationTerm.organisation_id, Term.vocabulary, Term.position, Term.code)
+                .join(Term, Term.id == OrganisationTerm.term_id).where(OrganisationTerm.organisation_id.in_(ids))),
+                key=lambda row: (row[2], row[3])):
+            terms[oid][vocabulary].append(code)
+        areas: dict[int, list[str]] = defaultdict(list)
+        for oid, code in sorted(session.execute(select(OrganisationArea.organisation_id, OrganisationArea.area_code)
+                                                .where(OrganisationArea.organisation_id.in_(ids))),
+                                key=lambda row: row[1]):
+            areas[oid].append(code)
+        contacts: dict[int, list[Row[Any]]] = defaultdict(list)
+        for contact in session.execute(select(Contact.organisation_id, Contact.id, Contact.kind, Contact.value,
+                                              Contact.label, Contact.visibility)
+                                       .where(Contact.organisation_id.in_(ids)).order_by(Contact.id)):
+            contacts[contact.organisation_id].append(contact)
+        rows = session.execute(select(Membership.member_id, Membership.network_id, Membership.status,
+                                      Membership.status_since)
+                               .where(Membership.member_id.in_(ids))
+                               .order_by(Membership.member_id, Membership.network_id)).all()
+        networks = {n.id: n for n in session.scalars(
+            select(Organisation).where(Organisation.id.in_(sorted({m.network_id for m in rows}))))}
+        memberships: dict[int, list[Row[Any]]] = defaultdict(list)
+        for m in rows:
+            if reader.tier(networks[m.network_id]) is not None:
+                memberships[m.member_id].append(m)
+        return cls(terms, areas, contacts, memberships)
+
+
+_TERM_FIELDS = {"priority_areas": Vocabulary.PRIORITY_AREA, "populations": Vocabulary.POPULATION,
+                "services": Vocabulary.SERVICE}
+
+
+def _view(organisation: Organisation, tier: Visibility, page: _Page, coarse: dict[str, set[str]]) -> dict[str, Any]:
+    oid = organisation.id
     shown: dict[str, Any] = {}
     for field, floor in FIELD_TIERS.items():
         if not at_least(tier, floor):
             continue
-        if field == "areas_served":
-            codes = organisation.areas_served
-            shown[field] = codes if at_least(tier, PRECISE_AREAS) else sorted(
+        if field in _TERM_FIELDS:
+            shown[field] = list(page.terms[oid][_TERM_FIELDS[field]])
+        elif field == "areas_served":
+            codes = page.areas[oid]
+            shown[field] = list(codes) if at_least(tier, PRECISE_AREAS) else sorted(
                 set().union(*(coarse.get(c, ()) for c in codes)))
         elif field == "networks":
-            shown[field] = [m.network_id for m in memberships if m.status is MembershipStatus.ACTIVE]
+            shown[field] = [m.network_id for m in page.memberships[oid] if m.status is MembershipStatus.ACTIVE]
         elif field == "memberships":
             shown[field] = [{"network_id": m.network_id, "status": m.status.value,
                              "status_since": m.status_since}
-                            for m in memberships]
+                            for m in page.memberships[oid]]
         elif field == "contacts":
-            shown[field] = visible_contacts(tier, organisation.contacts, including_private=False)
+            shown[field] = visible_contacts(tier, page.contacts[oid], including_private=False)
         else:
             shown[field] = getattr(organisation, field)
     shown["visibility"] = tier
     return shown
 
 
-def _memberships(session: Session, reader: Reader, member_ids: list[int]) -> dict[int, list[Membership]]:
-    """Each member's memberships of networks the reader may see (by member id, in network order)."""
-    rows = session.scalars(select(Membership).where(Membership.member_id.in_(sorted(set(member_ids))))
-                           .options(selectinload(Membership.network))
-                           .order_by(Membership.member_id, Membership.network_id))
-    found: dict[int, list[Membership]] = defaultdict(list)
-    for m in rows:
-        if reader.tier(m.network) is not None:
-            found[m.member_id].append(m)
-    return found
-
-
-def visible_contacts(tier: Visibility | None, contacts: Iterable[Contact], *,
-                     including_private: bool) -> list[Contact]:
+def visible_contacts(tier: Visibility | None, contacts: Iterable[C], *, including_private: bool) -> list[C]:
     """Public contacts for anyone; with `including_private` (the logged contacts read), also
     secretariat-tier contacts for the secretariat and every contact for the organisation itself."""
     if tier is None:
