@@ -77,7 +77,8 @@ class Dataset:
 
 
 def build(url: str, *, organisations: int = ORGANISATIONS, events: int = EVENTS, seed: int = 7) -> Dataset:
-    """Migrate `url` (an empty database), load the seeds, then add the synthetic organisations."""
+    """Migrate `url` (an empty database), load the seeds but their sample network, then add the
+    synthetic organisations."""
     import time
 
     started = time.perf_counter()
@@ -85,7 +86,7 @@ def build(url: str, *, organisations: int = ORGANISATIONS, events: int = EVENTS,
     engine = make_engine(url)
     try:
         with make_sessionmaker(engine)() as session:
-            load_all(session, ACTOR)
+            load_all(session, ACTOR, sample=False)  # the synthetic organisations are the sample
             session.commit()
             counts = _populate(session, random.Random(seed), organisations, events)
             session.commit()
@@ -101,14 +102,14 @@ def _populate(session: Session, rng: random.Random, organisations: int, events: 
     areas = _areas_by_country(session)
     vocabulary = _vocabulary(session, areas)
     now = utcnow()
-    networks = [(country, n) for country in COUNTRIES for n in range(1, NETWORKS_PER_COUNTRY + 1)]
+    countries = [c for c in COUNTRIES if areas[c]]
+    networks = [(country, n) for country in countries for n in range(1, NETWORKS_PER_COUNTRY + 1)]
     network_rows = [_network_row(country, n, apnsw.id, now) for country, n in networks]
     network_ids = _insert_returning_ids(session, Organisation, network_rows)
     by_country: dict[str, list[int]] = {}
     for (country, _), nid in zip(networks, network_ids, strict=True):
         by_country.setdefault(country, []).append(nid)
 
-    countries = list(COUNTRIES)
     profiles = [_profile(rng, n, countries[n % len(countries)], areas, vocabulary)
                 for n in range(1, organisations - len(networks) + 1)]
     rows = [_organisation_row(rng, p, by_country[p["country"]][0], now) for p in profiles]

@@ -1,0 +1,75 @@
+"""The benchmarks' synthetic registry is inserted in bulk: it must hold exactly what the
+service functions would have written, or the benchmarks measure a registry that cannot exist."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from bench import dataset
+from registry import organisations
+from registry.db import make_engine
+from registry.memberships import LIFECYCLE, REASON_REQUIRED, Membership
+from registry.names import fold
+from registry.organisation_rules import PROFILE_FIELDS
+from registry.organisations import Organisation, OrganisationKind
+from registry.permissions import Actor
+from tests.conftest import fresh_database
+
+
+@pytest.fixture(scope="module")
+def bench_session(tmp_path_factory: pytest.TempPathFactory):
+    with fresh_database(tmp_path_factory.mktemp("bench")) as url:
+        built = dataset.build(url, organisations=80, events=600)
+        engine = make_engine(url)
+        with Session(engine) as session:
+            session.info["built"] = built
+            yield session
+            session.rollback()
+        engine.dispose()
+
+
+def sample_organisations(session: Session) -> list[Organisation]:
+    return list(session.scalars(select(Organisation).where(Organisation.name.like("Sample bench %"))
+                                .order_by(Organisation.id)))
+
+
+def test_it_holds_the_organisations_and_events_asked_for_every_one_labelled_sample(bench_session):
+    built = bench_session.info["built"]
+    found = sample_organisations(bench_session)
+    assert (built.organisations, built.events) == (80, 600)
+    assert len(found) == 80
+    assert all(o.is_sample for o in found)
+    assert all(c.value.endswith("@example.org") for o in found for c in o.contacts)
+
+
+def test_an_organisation_reads_as_if_registered_through_the_service_functions(bench_session):
+    cbos = [o for o in sample_organisations(bench_session) if o.kind is OrganisationKind.COMMUNITY_ORGANISATION]
+    for cbo in cbos[:10]:
+        network = bench_session.get(Organisation, cbo.registered_by_id)
+        profile = {f: getattr(cbo, f) for f in PROFILE_FIELDS if f != "name"}
+        twin = organisations.register_organisation(
+            bench_session, Actor.system("test"), network=network, kind=cbo.kind, country=cbo.country,
+            name=f"{cbo.name} twin", is_sample=True, **profile)
+        assert {**twin.profile(), "name": cbo.name} == cbo.profile()
+        assert (twin.name_key, twin.search_text) == (fold(twin.name), fold(twin.name))
+        assert (cbo.name_key, cbo.search_text) == (fold(cbo.name), fold(cbo.name))
+        assert (twin.is_sample, twin.registered_by_id) == (cbo.is_sample, cbo.registered_by_id)
+    bench_session.rollback()
+
+
+def test_every_membership_moved_only_as_the_lifecycle_allows(bench_session):
+    memberships = bench_session.scalars(select(Membership).options(selectinload(Membership.events))).all()
+    checked = 0
+    for membership in memberships:
+        state, last_day = None, None
+        for event in membership.events:
+            allowed_from, target = LIFECYCLE[event.action]
+            assert event.from_status == state and state in allowed_from and event.to_status is target
+            assert last_day is None or event.effective_on >= last_day
+            assert bool(event.reason) or event.action not in REASON_REQUIRED
+            state, last_day = target, event.effective_on
+        assert (membership.status, membership.status_since) == (state, last_day)
+        checked += len(membership.events)
+    assert checked >= 600  # the seeds' own memberships come on top
