@@ -221,14 +221,14 @@ class _Page:
 
 _TERM_FIELDS = {"priority_areas": Vocabulary.PRIORITY_AREA, "populations": Vocabulary.POPULATION,
                 "services": Vocabulary.SERVICE}
+# The fields each tier reads, in FIELD_TIERS' order: worked out once, not per organisation.
+_FIELDS_SHOWN = {tier: tuple(f for f, floor in FIELD_TIERS.items() if at_least(tier, floor)) for tier in Visibility}
 
 
 def _view(organisation: Organisation, tier: Visibility, page: _Page, coarse: dict[str, set[str]]) -> dict[str, Any]:
     oid = organisation.id
     shown: dict[str, Any] = {}
-    for field, floor in FIELD_TIERS.items():
-        if not at_least(tier, floor):
-            continue
+    for field in _FIELDS_SHOWN[tier]:
         if field in _TERM_FIELDS:
             shown[field] = list(page.terms[oid][_TERM_FIELDS[field]])
         elif field == "areas_served":
