@@ -116,7 +116,7 @@ class Organisation(Base):
         str_enum(OrganisationStatus), default=OrganisationStatus.ACTIVE
     )
     is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
-    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
@@ -177,7 +177,7 @@ class Contact(Base):
     __tablename__ = "contacts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
     kind: Mapped[ContactKind] = mapped_column(str_enum(ContactKind))
     value: Mapped[str] = mapped_column(String(300))
     label: Mapped[str] = mapped_column(String(100), default="")
