@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from api.app import create_app
 from registry import areas, errors, migrate, tokens
-from registry.db import make_engine, make_sessionmaker
+from registry.db import for_writing, make_engine, make_sessionmaker
 from registry.organisations import Organisation
 from registry.permissions import Actor, Role
 from registry.summaries import network_summary
@@ -34,9 +34,12 @@ def main() -> None:
 
 
 @contextmanager
-def unit_of_work() -> Iterator[Session]:
-    engine = make_engine(current_app.config["DATABASE_URL"])
-    session = make_sessionmaker(engine)()
+def unit_of_work(*, reads_only: bool = False) -> Iterator[Session]:
+    """One transaction for the command, committed at its end; one that may write takes SQLite's
+    write lock as it begins (registry.db.for_writing), as the server's writing requests do."""
+    config = current_app.config
+    engine = make_engine(config["DATABASE_URL"], lock_timeout=config["DATABASE_LOCK_TIMEOUT"])
+    session = make_sessionmaker(engine if reads_only else for_writing(engine))()
     try:
         yield session
         session.commit()
@@ -124,7 +127,7 @@ def token_create(role: str, scope: str, label: str, expires_in_days: int | None)
 @token.command("list")
 def token_list() -> None:
     """Tokens with their scope and state (never their secrets)."""
-    with unit_of_work() as session:
+    with unit_of_work(reads_only=True) as session:
         now = dt.datetime.now(dt.timezone.utc)
         for row in session.scalars(select(tokens.AccessToken).order_by(tokens.AccessToken.id)):
             state = "revoked" if row.revoked_at else "expired" if not row.usable(now) else "active"
@@ -154,7 +157,7 @@ def network() -> None:
               help="As of this date (YYYY-MM-DD); default: today.")
 def network_summary_command(ref: str, on: dt.datetime | None) -> None:
     """Members, areas and priority areas of a network, now or on a date."""
-    with unit_of_work() as session:
+    with unit_of_work(reads_only=True) as session:
         organisation = find_organisation(session, ref)
         if not organisation.is_network:
             raise click.ClickException(f"{organisation.name} is not a network")
@@ -246,7 +249,7 @@ def _import_file(session: Session, path: Path, spec: dict[str, Any], reader: dic
 @boundaries.command("list")
 def boundaries_list() -> None:
     """The boundary sets the registry knows."""
-    with unit_of_work() as session:
+    with unit_of_work(reads_only=True) as session:
         for row in session.scalars(select(areas.BoundarySet).order_by(areas.BoundarySet.key)):
             span = f"{row.valid_from or '…'} to {row.valid_to or '…'}"
             click.echo(f"{row.key:<28} level {row.level}  {row.country or '--'}  {span:<26} {row.title}")
@@ -278,7 +281,7 @@ def map_command(ref: str, out: str, level: int, set_key: str | None, on: dt.date
                          compare_on=compare.date() if compare else None, public=public,
                          threshold=current_app.config["PUBLIC_COUNT_THRESHOLD"],
                          priority_area=priority_area, population=population, service=service)
-    with unit_of_work() as session:
+    with unit_of_work(reads_only=True) as session:
         network_row = find_organisation(session, ref)
         try:
             html = network_map_html(session, network_row, request, static_prefix="vendor/",
@@ -351,7 +354,7 @@ def election_list(ref: str) -> None:
     """A network's elections, newest first."""
     from registry.elections.phases import elections_of
 
-    with unit_of_work() as session:
+    with unit_of_work(reads_only=True) as session:
         for row in elections_of(session, CLI_ACTOR, find_organisation(session, ref)):
             click.echo(f"{row.id:>5}  {row.phase.value:<18} {row.title}")
 
@@ -363,6 +366,6 @@ def election_result(election_id: int) -> None:
     from registry.elections.phases import get_election
     from registry.elections.results import format_result, published_result
 
-    with unit_of_work() as session:
+    with unit_of_work(reads_only=True) as session:
         click.echo(format_result(published_result(session, CLI_ACTOR, get_election(session, CLI_ACTOR, election_id))),
                    nl=False)

@@ -29,7 +29,7 @@ def init_app(app: Flask, sessions: Callable[[], Session] | None = None) -> None:
     by default, sessions on an engine for DATABASE_URL."""
     writing_sessions = sessions
     if sessions is None:
-        engine = make_engine(app.config["DATABASE_URL"])
+        engine = make_engine(app.config["DATABASE_URL"], lock_timeout=app.config["DATABASE_LOCK_TIMEOUT"])
         app.extensions["registry.engine"] = engine
         sessions, writing_sessions = make_sessionmaker(engine), make_sessionmaker(for_writing(engine))
     app.extensions[_KEY] = sessions

@@ -95,7 +95,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(SQLAlchemyError)
     def _database(exc: SQLAlchemyError) -> Response:
         if unavailable(exc):
-            app.logger.warning("database unavailable: %s", exc)
+            # The cause only: the full error would log the statement's parameters (contacts, names).
+            cause = getattr(exc, "orig", None) or exc
+            app.logger.warning("database unavailable: %s: %s", type(cause).__name__,
+                               (str(cause).strip().splitlines() or [""])[0])
             return unavailable_response()
         return _unexpected(exc)
 

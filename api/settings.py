@@ -6,12 +6,16 @@ import os
 from pathlib import Path
 from typing import Any
 
+from registry.db import LOCK_TIMEOUT_SECONDS
+
 
 def from_environment(instance_path: str) -> dict[str, Any]:
     """DATABASE_URL names PostgreSQL in production; by default SQLite in the instance folder."""
     default_db = f"sqlite:///{Path(instance_path) / 'registry.sqlite'}"
     return {
         "DATABASE_URL": os.environ.get("DATABASE_URL", default_db),
+        # Seconds a request waits for a lock another request holds before it is answered 503.
+        "DATABASE_LOCK_TIMEOUT": float(os.environ.get("REGISTRY_DATABASE_LOCK_TIMEOUT", str(LOCK_TIMEOUT_SECONDS))),
         # Failed bearer-token attempts per client address per minute before 429.
         "AUTH_FAILURES_PER_MINUTE": int(os.environ.get("REGISTRY_AUTH_FAILURES_PER_MINUTE", "10")),
         # Uploads (spreadsheet import) are refused above this many bytes.

@@ -93,24 +93,36 @@ class Base(DeclarativeBase):
     }
 
 
-# How long a SQLite transaction waits for another connection's write lock before giving up
-# (the caller may then retry): below gunicorn's default 30 s worker timeout, so a request that
-# waits is answered, not killed.
-SQLITE_BUSY_TIMEOUT_SECONDS = 20
+# How long a statement waits for a lock another transaction holds (SQLite: the write lock;
+# PostgreSQL: a row or table lock) before it fails, and the caller may retry (the API answers
+# 503): below gunicorn's default 30 s worker timeout, so a request that waits is answered.
+LOCK_TIMEOUT_SECONDS = 20.0
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url`; SQLite gets foreign keys on and its parent folder created."""
+def make_engine(url: str, *, lock_timeout: float = LOCK_TIMEOUT_SECONDS, **kwargs: Any) -> Engine:
+    """An engine for `url` whose statements wait at most `lock_timeout` seconds for a lock;
+    SQLite gets foreign keys on and its parent folder created."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+        kwargs["connect_args"] = {"timeout": lock_timeout, **kwargs.get("connect_args", {})}
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    milliseconds = max(1, round(lock_timeout * 1000))
+
+    @event.listens_for(engine, "connect")
+    def _lock_timeout(dbapi_connection: Any, _record: Any) -> None:
+        # A SET rather than a startup option, which a connection pooler in between may refuse.
+        autocommit, dbapi_connection.autocommit = dbapi_connection.autocommit, True
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {milliseconds}")
+        dbapi_connection.autocommit = autocommit
+
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
