@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Row, select, true
+from sqlalchemy import ColumnElement, Row, bindparam, select, true
 from sqlalchemy.orm import Session
 
 from registry.areas import Area
@@ -188,30 +188,19 @@ class _Page:
 
     @classmethod
     def read(cls, session: Session, reader: Reader, ids: list[int]) -> _Page:
-        ids = sorted(set(ids))
+        wanted = {"ids": sorted(set(ids))}
         terms: dict[int, dict[Vocabulary, list[str]]] = defaultdict(lambda: defaultdict(list))
         # Organisation.codes' order (position, then code), not the database's collation.
-        for oid, vocabulary, _, code in sorted(session.execute(
-                select(OrganisationTerm.organisation_id, Term.vocabulary, Term.position, Term.code)
-                .join(Term, Term.id == OrganisationTerm.term_id).where(OrganisationTerm.organisation_id.in_(ids))),
-                key=lambda row: (row[2], row[3])):
+        for oid, vocabulary, _, code in sorted(session.execute(_TERMS, wanted), key=lambda row: (row[2], row[3])):
             terms[oid][vocabulary].append(code)
         areas: dict[int, list[str]] = defaultdict(list)
-        for oid, code in sorted(session.execute(select(OrganisationArea.organisation_id, OrganisationArea.area_code)
-                                                .where(OrganisationArea.organisation_id.in_(ids))),
-                                key=lambda row: row[1]):
+        for oid, code in sorted(session.execute(_AREAS, wanted), key=lambda row: row[1]):
             areas[oid].append(code)
         contacts: dict[int, list[Row[Any]]] = defaultdict(list)
-        for contact in session.execute(select(Contact.organisation_id, Contact.id, Contact.kind, Contact.value,
-                                              Contact.label, Contact.visibility)
-                                       .where(Contact.organisation_id.in_(ids)).order_by(Contact.id)):
+        for contact in session.execute(_CONTACTS, wanted):
             contacts[contact.organisation_id].append(contact)
-        rows = session.execute(select(Membership.member_id, Membership.network_id, Membership.status,
-                                      Membership.status_since)
-                               .where(Membership.member_id.in_(ids))
-                               .order_by(Membership.member_id, Membership.network_id)).all()
-        networks = {n.id: n for n in session.scalars(
-            select(Organisation).where(Organisation.id.in_(sorted({m.network_id for m in rows}))))}
+        rows = session.execute(_MEMBERSHIPS, wanted).all()
+        networks = {n.id: n for n in session.scalars(_ORGANISATIONS, {"ids": sorted({m.network_id for m in rows})})}
         memberships: dict[int, list[Row[Any]]] = defaultdict(list)
         for m in rows:
             if reader.tier(networks[m.network_id]) is not None:
@@ -219,6 +208,17 @@ class _Page:
         return cls(terms, areas, contacts, memberships)
 
 
+# _Page's queries, built once: each takes the organisations' ids.
+_IDS = bindparam("ids", expanding=True)
+_TERMS = (select(OrganisationTerm.organisation_id, Term.vocabulary, Term.position, Term.code)
+          .join(Term, Term.id == OrganisationTerm.term_id).where(OrganisationTerm.organisation_id.in_(_IDS)))
+_AREAS = select(OrganisationArea.organisation_id, OrganisationArea.area_code).where(
+    OrganisationArea.organisation_id.in_(_IDS))
+_CONTACTS = (select(Contact.organisation_id, Contact.id, Contact.kind, Contact.value, Contact.label, Contact.visibility)
+             .where(Contact.organisation_id.in_(_IDS)).order_by(Contact.id))
+_MEMBERSHIPS = (select(Membership.member_id, Membership.network_id, Membership.status, Membership.status_since)
+                .where(Membership.member_id.in_(_IDS)).order_by(Membership.member_id, Membership.network_id))
+_ORGANISATIONS = select(Organisation).where(Organisation.id.in_(_IDS))
 _TERM_FIELDS = {"priority_areas": Vocabulary.PRIORITY_AREA, "populations": Vocabulary.POPULATION,
                 "services": Vocabulary.SERVICE}
 # The fields each tier reads, in FIELD_TIERS' order: worked out once, not per organisation.
@@ -278,9 +278,7 @@ def _rollups(session: Session, codes: set[str]) -> dict[str, set[str]]:
         if not pending:
             break
         entries: dict[str, list[tuple[int, str | None]]] = defaultdict(list)
-        for code, level, parent in session.execute(
-            select(Area.code, Area.level, Area.parent_code).where(Area.code.in_(sorted(pending)))
-        ):
+        for code, level, parent in session.execute(_AREA_LEVELS, {"codes": sorted(pending)}):
             entries[code].append((level, parent))
         climbing: dict[str, set[str]] = defaultdict(set)
         for code, origins in pending.items():
@@ -296,6 +294,9 @@ def _rollups(session: Session, codes: set[str]) -> dict[str, set[str]]:
                         climbing[parent] |= origins
         pending = climbing
     return found
+
+
+_AREA_LEVELS = select(Area.code, Area.level, Area.parent_code).where(Area.code.in_(bindparam("codes", expanding=True)))
 
 
 def area_level(session: Session, code: str) -> int | None:
