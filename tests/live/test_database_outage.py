@@ -22,16 +22,7 @@ from sqlalchemy.engine import Engine, make_url
 from registry.db import make_engine
 from tests.conftest import fresh_database
 from tests.live.conftest import Answer, Live, free_port, live_server
-from tests.live.imports import (
-    EVERYTHING,
-    NOTHING,
-    frozen_while_importing,
-    imported,
-    post_import,
-    spreadsheet,
-    totals,
-    wait_for_sessions_to_end,
-)
+from tests.live import imports
 
 pytestmark = pytest.mark.postgresql
 
@@ -156,7 +147,7 @@ def test_while_the_database_is_away_the_api_answers_503_and_recovers_by_itself(
     path = f"/api/v1/organisations/{relayed.ids['cbo']}"
     read = relayed.call("GET", path, role="editor")
     assert read.status == 200
-    workers, before = relayed.worker_pids(), totals(direct)
+    workers, before = relayed.worker_pids(), imports.totals(direct)
 
     relay.cut()
     for _ in range(REQUESTS):
@@ -169,7 +160,7 @@ def test_while_the_database_is_away_the_api_answers_503_and_recovers_by_itself(
 
     wait_until_serving(relayed)
     assert relayed.worker_pids() == workers  # served again by the same processes: no restart
-    assert totals(direct) == before
+    assert imports.totals(direct) == before
     again = relayed.call("GET", path, role="editor")
     assert again.headers["ETag"] == read.headers["ETag"] and again.json()["drop_in_centres"] != 77
     written = relayed.call("PATCH", path, role="editor", headers={"If-Match": read.headers["ETag"]},
@@ -182,23 +173,23 @@ def test_an_import_cut_off_in_the_middle_of_its_transaction_keeps_nothing(
         relayed: Live, relay_database: tuple[str, Relay], direct: Engine):
     relay, attempts = relay_database[1], []
     for attempt in range(ATTEMPTS):
-        prefix, before = f"Cut-off import {attempt}", totals(direct)
-        with frozen_while_importing(relayed, direct, spreadsheet(prefix)) as frozen:
+        prefix, before = f"Cut-off import {attempt}", imports.totals(direct)
+        with imports.frozen_while_importing(relayed, direct, imports.spreadsheet(prefix)) as frozen:
             relay.cut()
         relay.restore()
-        wait_for_sessions_to_end(direct)
+        imports.wait_for_sessions_to_end(direct)
         attempts.append((frozen.uncommitted, frozen.answers))
 
         assert len(frozen.answers) == 1 and isinstance(frozen.answers[0], Answer), frozen.answers
-        kept = imported(direct, prefix)
-        assert kept in (NOTHING, EVERYTHING), kept
+        kept = imports.imported(direct, prefix)
+        assert kept in (imports.NOTHING, imports.EVERYTHING), kept
         if frozen.uncommitted:
             assert_unavailable(frozen.answers[0])
-            assert kept == NOTHING and totals(direct) == before
+            assert kept == imports.NOTHING and imports.totals(direct) == before
             break
     assert attempts[-1][0], f"the import was never caught inside its transaction: {attempts}"
 
     wait_until_serving(relayed)
-    again = post_import(relayed, spreadsheet(prefix))
+    again = imports.post_import(relayed, imports.spreadsheet(prefix))
     assert again.status == 200, again.body
-    assert imported(direct, prefix) == EVERYTHING
+    assert imports.imported(direct, prefix) == imports.EVERYTHING
