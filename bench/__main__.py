@@ -68,6 +68,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results["stv"] = bench_stv.run(ballots_cast=10_000 if quick else bench_stv.BALLOTS, repeats=1 if quick else 3)
     step("spreadsheet import")
     results["import"] = run_import(1_000 if quick else 10_000, None if args.no_postgres else args.postgres)
+    results["machine"]["load_average_at_end"] = os.getloadavg()
     results["figures"] = figures(results)
     print(table(results))
     document = json.dumps(results, indent=1, default=str) + "\n"
@@ -107,6 +108,7 @@ def figures(results: dict[str, Any]) -> list[dict[str, Any]]:
             add(f"list, {label}: share of bare Flask", server["ceiling_ratio"] * 100, "%",
                 bench_list.TARGET_CEILING_RATIO * 100, at_least=True)
         add(f"list, {label}: p50", server["p50_ms"], "ms")
+        add(f"list, {label}: worker CPU per request", server["worker_cpu_ms_per_request"], "ms")
         add(f"list, {label}: p95", server["p95_ms"], "ms",
             None if label == "bare Flask" else bench_list.TARGET_P95_SECONDS * 1e3)
     for set_id, maps in results["maps"].items():
@@ -130,8 +132,12 @@ def figures(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def table(results: dict[str, Any]) -> str:
-    data, listing = results["dataset"], results["list"]
+    data, listing, machine = results["dataset"], results["list"], results["machine"]
     lines = [
+        f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gb']} GB, {machine['os']}, "
+        f"Python {machine['python']}, SQLite {machine['sqlite']}, PostgreSQL {machine.get('postgresql', '-')}; "
+        f"load average {machine['load_average_at_start'][0]:.1f} at the start, "
+        f"{machine['load_average_at_end'][0]:.1f} at the end.",
         f"Dataset: {data['organisations']:,} organisations ({data['networks']} networks), "
         f"{data['memberships']:,} memberships, {data['events']:,} membership events.",
         f"List: GET {listing['path']} as {listing['caller']} caller, {listing['response_bytes']:,} bytes; "

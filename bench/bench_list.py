@@ -5,7 +5,9 @@ free loopback port, without the access log. Eight client threads, each with its 
 connection, ask for one page of 50 organisations with two filters, as an anonymous caller
 (the public directory: the hot path), for a fixed time after a warm-up. Rounds alternate
 between the servers so that whatever else the machine does falls on all of them alike; each
-figure is the median over the rounds. Peak RSS is each worker's VmHWM after the last round.
+figure is the median over the rounds. The workers' CPU time per request is reported too: on a
+shared machine it says what a request costs better than the clock does. Peak RSS is each
+worker's VmHWM after the last round.
 
     .venv/bin/python -m bench.bench_list DATABASE_URL [DATABASE_URL ...]
 """
@@ -46,6 +48,15 @@ class Server:
     def workers(self) -> list[int]:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text()
         return [int(pid) for pid in children.split()]
+
+    def cpu_seconds(self) -> float:
+        """CPU time the workers have used so far (user and system): what a request costs,
+        whatever else the machine was doing meanwhile."""
+        ticks = 0
+        for pid in self.workers():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def peak_rss_mb(self) -> list[float]:
         """VmHWM of each worker: the most memory it has held at once."""
@@ -172,7 +183,10 @@ def run(database_urls: dict[str, str], *, seconds: float = 10.0, rounds: int = 3
         runs: dict[str, list[dict[str, Any]]] = {s.label: [] for s in everyone}
         for _ in range(rounds):
             for server in everyone:
-                runs[server.label].append(load(server.port, seconds))
+                used = server.cpu_seconds()
+                figures = load(server.port, seconds)
+                figures["worker_cpu_ms_per_request"] = (server.cpu_seconds() - used) / max(1, figures["requests"]) * 1e3
+                runs[server.label].append(figures)
         results = {s.label: _summary(runs[s.label], s) for s in everyone}
     ceiling = results["bare Flask"]["requests_per_second"]
     for label in database_urls:
@@ -187,7 +201,8 @@ def _summary(runs: list[dict[str, Any]], server: Server) -> dict[str, Any]:
         return statistics.median(r[key] for r in runs)
 
     return {"requests_per_second": median("requests_per_second"), "p50_ms": median("p50_ms"),
-            "p95_ms": median("p95_ms"), "requests": sum(r["requests"] for r in runs),
+            "p95_ms": median("p95_ms"), "worker_cpu_ms_per_request": median("worker_cpu_ms_per_request"),
+            "requests": sum(r["requests"] for r in runs),
             "errors": sum(r["errors"] for r in runs), "peak_rss_mb": server.peak_rss_mb()}
 
 
