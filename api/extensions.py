@@ -62,6 +62,19 @@ class Text(ma.fields.String):
         return text
 
 
+class WholeNumber(ma.fields.Integer):
+    """An integer in a JSON body, as JSON's `integer` means it: 80 or 80.0, never 2.5, "80" or
+    true. (Query strings take marshmallow's plain Integer, which parses "80".)"""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return super()._validated(value)
+
+
 class Blueprint(flask_smorest.Blueprint):
     """The base for every resource module."""
 

@@ -27,7 +27,7 @@ WHO = ("anyone who may see the network; its board and secretariat get names and 
 
 
 class CoverageQuery(Schema):
-    level = fields.Integer(strict=True, load_default=1, validate=validate.Range(0, 2),
+    level = fields.Integer(load_default=1, validate=validate.Range(0, 2),
                            metadata={"description": "0 countries, 1 provinces, 2 districts."})
     set = Text(validate=validate.Length(1, 64), metadata={
         "description": "A boundary set key, e.g. vn-63-2008 (default: the set valid on the date)."})

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from api import database
 from api.auth import current_actor
-from api.extensions import Blueprint, PageQuery, Schema, Text, page_of
+from api.extensions import Blueprint, PageQuery, Schema, Text, WholeNumber, page_of
 from api.resources.governance import DATES, MANAGERS, NETWORK, READERS
 from api.resources.organisations import MAX_ID
 from registry import directory, governance_directory
@@ -71,14 +71,14 @@ class ElectionSchema(Schema):
 
 
 class ElectionCreationSchema(Schema):
-    body_id = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_ID))
+    body_id = WholeNumber(required=True, validate=validate.Range(1, MAX_ID))
     title = Text(required=True, validate=validate.Length(min=1, max=300))
     method = fields.Enum(Method, by_value=True, required=True)
     roll_cutoff = fields.Date(required=True, validate=DATES, metadata={
         "description": "Organisations that are active members on this date are on the roll."})
-    term_class = fields.Integer(strict=True, allow_none=True, load_default=None, validate=validate.Range(1, 100),
-                                metadata={"description": "The class of seats up for election; None: every seat."})
-    quorum_percent = fields.Integer(strict=True, load_default=0, validate=validate.Range(0, 100))
+    term_class = WholeNumber(allow_none=True, load_default=None, validate=validate.Range(1, 100),
+                             metadata={"description": "The class of seats up for election; None: every seat."})
+    quorum_percent = WholeNumber(load_default=0, validate=validate.Range(0, 100))
     sex_worker_led_only = fields.Boolean(load_default=False)
     term_starts = fields.Date(allow_none=True, load_default=None, validate=DATES)
 
@@ -95,8 +95,8 @@ class PhaseMoveSchema(Schema):
 class NominationSchema(Schema):
     id = fields.Integer(dump_only=True, metadata={"description": "The candidate's number on the ballot."})
     election_id = fields.Integer(dump_only=True)
-    organisation_id = fields.Integer(required=True, strict=True, load_only=True, validate=validate.Range(1, MAX_ID),
-                                     metadata={"description": "The nominating organisation."})
+    organisation_id = WholeNumber(required=True, load_only=True, validate=validate.Range(1, MAX_ID),
+                                  metadata={"description": "The nominating organisation."})
     name = Text(required=True, validate=validate.Length(min=1, max=200),
                 metadata={"description": "A name or pseudonym only: never a way to reach the person."})
     statement = Text(load_default="", multiline=True, validate=validate.Length(max=5000))
@@ -113,8 +113,8 @@ class NominationQuery(PageQuery):
 
 
 class SecondingSchema(Schema):
-    organisation_id = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_ID),
-                                     metadata={"description": "The seconding organisation."})
+    organisation_id = WholeNumber(required=True, validate=validate.Range(1, MAX_ID),
+                                  metadata={"description": "The seconding organisation."})
 
 
 class WithdrawalSchema(Schema):
@@ -134,11 +134,11 @@ class RollEntrySchema(Schema):
 
 
 class BallotSchema(Schema):
-    organisation_id = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_ID),
-                                     metadata={"description": "The voting organisation."})
+    organisation_id = WholeNumber(required=True, validate=validate.Range(1, MAX_ID),
+                                  metadata={"description": "The voting organisation."})
     choices = fields.Dict(
         required=True, keys=Text(validate=validate.Length(min=1, max=100)),
-        values=fields.List(fields.Integer(strict=True, validate=validate.Range(1, MAX_ID)),
+        values=fields.List(WholeNumber(validate=validate.Range(1, MAX_ID)),
                            validate=validate.Length(max=200)),
         metadata={"description": "Per seat group ('open', or a constituency): nomination ids in order of "
                                  "preference (STV) or any order (block plurality). Empty: an abstention."})

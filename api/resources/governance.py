@@ -15,7 +15,7 @@ from marshmallow import fields, validate
 
 from api import database
 from api.auth import current_actor
-from api.extensions import Blueprint, PageQuery, Schema, Text, page_of
+from api.extensions import Blueprint, PageQuery, Schema, Text, WholeNumber, page_of
 from api.resources.organisations import MAX_ID
 from registry import directory, governance, governance_directory
 from registry.db import Page, page_of_list, today
@@ -45,13 +45,13 @@ class BodySchema(Schema):
     network_id = fields.Integer(dump_only=True)
     kind = fields.Enum(BodyKind, by_value=True, required=True)
     name = Text(required=True, validate=validate.Length(min=1, max=300))
-    seats = fields.Integer(required=True, strict=True, validate=validate.Range(1, 100))
-    term_months = fields.Integer(strict=True, allow_none=True, load_default=None,
-                                 validate=validate.Range(1, 240), metadata={"description": "None: open-ended."})
-    term_classes = fields.Integer(strict=True, load_default=1, validate=validate.Range(1, 100), metadata={
+    seats = WholeNumber(required=True, validate=validate.Range(1, 100))
+    term_months = WholeNumber(allow_none=True, load_default=None,
+                              validate=validate.Range(1, 240), metadata={"description": "None: open-ended."})
+    term_classes = WholeNumber(load_default=1, validate=validate.Range(1, 100), metadata={
         "description": "More than 1: staggered terms, the seats split into this many classes."})
-    term_limit = fields.Integer(strict=True, allow_none=True, load_default=None, validate=validate.Range(1, 20),
-                                metadata={"description": "Most consecutive terms one person may serve."})
+    term_limit = WholeNumber(allow_none=True, load_default=None, validate=validate.Range(1, 20),
+                             metadata={"description": "Most consecutive terms one person may serve."})
     established = Text(allow_none=True, load_default=None, metadata={"description": "YYYY, YYYY-MM or YYYY-MM-DD"})
     notes = Text(load_default="", multiline=True, validate=validate.Length(max=2000))
     seat_plan = fields.List(fields.Nested(SeatSchema), dump_only=True)
@@ -60,7 +60,7 @@ class BodySchema(Schema):
 class BodyDefinitionSchema(BodySchema):
     reserved_seats = fields.Dict(
         keys=Text(validate=validate.Length(min=1, max=100)),
-        values=fields.Integer(strict=True, validate=validate.Range(1, 100)),
+        values=WholeNumber(validate=validate.Range(1, 100)),
         load_default=dict, load_only=True,
         metadata={"description": "Seats reserved per constituency; they take the lowest numbers."})
 
@@ -79,12 +79,12 @@ class OfficeholderSchema(Schema):
 
 
 class OfficeholderRecordSchema(OfficeholderSchema):
-    seat_number = fields.Integer(strict=True, allow_none=True, load_default=None, load_only=True,
-                                 validate=validate.Range(1, 100),
-                                 metadata={"description": "Default: the lowest seat vacant for the whole term."})
-    nominated_by = fields.Integer(strict=True, allow_none=True, load_default=None, load_only=True,
-                                  validate=validate.Range(1, MAX_ID),
-                                  metadata={"description": "The id of the organisation that nominated them."})
+    seat_number = WholeNumber(allow_none=True, load_default=None, load_only=True,
+                              validate=validate.Range(1, 100),
+                              metadata={"description": "Default: the lowest seat vacant for the whole term."})
+    nominated_by = WholeNumber(allow_none=True, load_default=None, load_only=True,
+                               validate=validate.Range(1, MAX_ID),
+                               metadata={"description": "The id of the organisation that nominated them."})
 
 
 class EndOfTermSchema(Schema):
@@ -96,7 +96,7 @@ class EndOfTermSchema(Schema):
 
 
 class SeatChangeSchema(Schema):
-    term_class = fields.Integer(strict=True, validate=validate.Range(1, 100))
+    term_class = WholeNumber(validate=validate.Range(1, 100))
     constituency = Text(validate=validate.Length(min=1, max=100),
                         metadata={"description": "Reserve the seat for this constituency."})
     open_seat = fields.Boolean(load_default=False, metadata={"description": "Make the seat open again."})

@@ -13,7 +13,7 @@ from marshmallow import fields, validate
 
 from api import database
 from api.auth import current_actor
-from api.extensions import Blueprint, PageQuery, Schema, Text, page_of
+from api.extensions import Blueprint, PageQuery, Schema, Text, WholeNumber, page_of
 from api.resources.organisations import MAX_ID, OrganisationSchema
 from registry import directory, memberships
 from registry.db import Page
@@ -63,7 +63,7 @@ class MemberQuery(PageQuery):
 
 
 class ApplicationSchema(Schema):
-    organisation_id = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_ID))
+    organisation_id = WholeNumber(required=True, validate=validate.Range(1, MAX_ID))
     on = fields.Date(metadata={"description": "When it took effect (default: today)."})
     reason = Text(load_default="", multiline=True, validate=validate.Length(max=2000))
 

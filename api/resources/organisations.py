@@ -13,7 +13,7 @@ from marshmallow import fields, pre_dump, validate
 
 from api import database
 from api.auth import current_actor
-from api.extensions import Blueprint, PageQuery, Schema, Text, page_of
+from api.extensions import Blueprint, PageQuery, Schema, Text, WholeNumber, page_of
 from registry import directory, organisations
 from registry.db import Page
 from registry.directory import SORTS, DirectoryQuery, Seen
@@ -113,7 +113,7 @@ class ProfileSchema(Schema):
     priority_areas = fields.List(Text(validate=validate.Length(max=64)), validate=validate.Length(max=100))
     areas_served = fields.List(Text(validate=validate.Length(max=64)), validate=validate.Length(max=500))
     languages = fields.List(Text(validate=validate.Length(max=3)), validate=validate.Length(max=50))
-    drop_in_centres = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, 10_000))
+    drop_in_centres = WholeNumber(allow_none=True, validate=validate.Range(0, 10_000))
     website = Text(allow_none=True, validate=validate.Length(max=300))
     public_listing = fields.Boolean(metadata={"description": "List the organisation publicly (public fields only)."})
 
@@ -126,7 +126,7 @@ class ProfileChangeSchema(ProfileSchema):
 
 
 class RegistrationSchema(ProfileChangeSchema):
-    network_id = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_ID), metadata={
+    network_id = WholeNumber(required=True, validate=validate.Range(1, MAX_ID), metadata={
         "description": "The network registering the organisation; it joins that network's subtree."})
     kind = fields.Enum(OrganisationKind, by_value=True, required=True)
     name = Text(required=True, validate=validate.Length(min=1, max=300))

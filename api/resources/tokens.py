@@ -11,7 +11,7 @@ from marshmallow import ValidationError, fields, validate
 
 from api import database
 from api.auth import current_actor
-from api.extensions import Blueprint, PageQuery, Schema, Text, page_of
+from api.extensions import Blueprint, PageQuery, Schema, Text, WholeNumber, page_of
 from api.resources.organisations import MAX_ID
 from registry import directory, tokens
 from registry.db import Page
@@ -49,7 +49,7 @@ class IssuedTokenSchema(TokenSchema):
 
 class TokenRequestSchema(Schema):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    scope_id = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_ID), metadata={
+    scope_id = WholeNumber(required=True, validate=validate.Range(1, MAX_ID), metadata={
         "description": "The network (secretariat, board) or organisation (editor) the token acts for."})
     label = Text(required=True, validate=validate.Length(min=1, max=200),
                  metadata={"description": "Who holds it, e.g. 'VNSW secretariat laptop'."})

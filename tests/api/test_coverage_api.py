@@ -84,6 +84,12 @@ def test_bad_requests_get_the_one_error_shape(client, ids, query, status, error)
     assert response.status_code == status and response.get_json()["error"] == error
 
 
+def test_the_level_is_read_from_the_query_string(client, ids):
+    # A query string is text: "0" is the level 0 (countries), not a refused non-integer.
+    response = client.get(f"/api/v1/networks/{ids['VNSW']}/coverage?level=0")
+    assert response.status_code == 200 and response.get_json()["boundary_set"]["level"] == 0
+
+
 def test_a_public_district_map_is_refused(client, ids):
     # WNU serves Phnom Penh's khans; the district set is not imported here, but the bundled
     # gazetteer knows no level-2 shapes for Cambodia either, so level 2 is refused publicly.

@@ -43,6 +43,18 @@ def test_define_a_body(client, world, role):
         assert client.get(response.headers["Location"], headers=world.roles["board"]).json["name"] == "Board"
 
 
+def test_a_whole_number_of_seats_may_be_written_as_a_float(client, world):
+    # JSON has one number type: 5.0 is the integer 5 to JSON Schema and to most clients.
+    url, secretariat = f"{API}/networks/{world.vnsw.id}/bodies", world.roles["secretariat"]
+    response = client.post(url, headers=secretariat, json={"kind": "board", "name": "Board", "seats": 5.0})
+    assert response.status_code == 201 and response.json["seats"] == 5
+    for seats in (2.5, "5", True):
+        refused = client.post(url, headers=secretariat, json={"kind": "board", "name": "Other", "seats": seats})
+        assert refused.status_code == 422 and "seats" in refused.json["fields"], seats
+
+
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_read_bodies_and_composition(client, world, board_body, role):
     base = f"{API}/networks/{world.vnsw.id}/bodies"
