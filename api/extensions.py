@@ -9,6 +9,7 @@ take `page` and `page_size` (both bounded) and answer with an envelope saying th
 
 from __future__ import annotations
 
+import datetime as dt
 import http
 from collections.abc import Callable
 from functools import lru_cache
@@ -60,6 +61,18 @@ class Text(ma.fields.String):
         if not storable(text, multiline=self.multiline):
             raise self.make_error("control")
         return text
+
+
+class PlausibleDate(ma.fields.Date):
+    """A date from 1900 to 2199: far outside any real term or membership a date is a typo, and
+    date arithmetic on it would overflow. The description says so as a pattern."""
+
+    RANGE = ma.validate.Range(dt.date(1900, 1, 1), dt.date(2199, 12, 31))
+    PATTERN = r"^(19|2[01])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["metadata"] = {"pattern": self.PATTERN, **kwargs.get("metadata", {})}
+        super().__init__(validate=self.RANGE, **kwargs)
 
 
 class WholeNumber(ma.fields.Integer):

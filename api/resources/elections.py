@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from api import database
 from api.auth import current_actor
-from api.extensions import Blueprint, PageQuery, Schema, Text, WholeNumber, page_of
-from api.resources.governance import DATES, MANAGERS, NETWORK, READERS
+from api.extensions import Blueprint, PageQuery, PlausibleDate, Schema, Text, WholeNumber, page_of
+from api.resources.governance import MANAGERS, NETWORK, READERS
 from api.resources.organisations import MAX_ID
 from registry import directory, governance_directory
 from registry.db import Page, page_of_list
@@ -74,19 +74,19 @@ class ElectionCreationSchema(Schema):
     body_id = WholeNumber(required=True, validate=validate.Range(1, MAX_ID))
     title = Text(required=True, validate=validate.Length(min=1, max=300))
     method = fields.Enum(Method, by_value=True, required=True)
-    roll_cutoff = fields.Date(required=True, validate=DATES, metadata={
+    roll_cutoff = PlausibleDate(required=True, metadata={
         "description": "Organisations that are active members on this date are on the roll."})
     term_class = WholeNumber(allow_none=True, load_default=None, validate=validate.Range(1, 100),
                              metadata={"description": "The class of seats up for election; None: every seat."})
     quorum_percent = WholeNumber(load_default=0, validate=validate.Range(0, 100))
     sex_worker_led_only = fields.Boolean(load_default=False)
-    term_starts = fields.Date(allow_none=True, load_default=None, validate=DATES)
+    term_starts = PlausibleDate(allow_none=True, load_default=None)
 
 
 class PhaseMoveSchema(Schema):
     phase = fields.Enum(ElectionPhase, by_value=True, required=True, metadata={
         "description": "The next phase, or cancelled (with a reason) before certification."})
-    on = fields.Date(validate=DATES, metadata={"description": "When it took effect (default: today)."})
+    on = PlausibleDate(metadata={"description": "When it took effect (default: today)."})
     reason = Text(load_default="", multiline=True, validate=validate.Length(max=2000))
     seed = Text(validate=validate.Length(min=1, max=64), metadata={
         "description": "Only when moving to tallied: fixes the lot (default: random, published)."})
@@ -118,7 +118,7 @@ class SecondingSchema(Schema):
 
 
 class WithdrawalSchema(Schema):
-    on = fields.Date(validate=DATES, metadata={"description": "Default: today."})
+    on = PlausibleDate(metadata={"description": "Default: today."})
     reason = Text(load_default="", multiline=True, validate=validate.Length(max=2000))
 
 

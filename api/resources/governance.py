@@ -7,7 +7,6 @@ secretariats and its member organisations read them (Permission.READ_GOVERNANCE)
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import url_for
@@ -15,7 +14,7 @@ from marshmallow import fields, validate
 
 from api import database
 from api.auth import current_actor
-from api.extensions import Blueprint, PageQuery, Schema, Text, WholeNumber, page_of
+from api.extensions import Blueprint, PageQuery, PlausibleDate, Schema, Text, WholeNumber, page_of
 from api.resources.organisations import MAX_ID
 from registry import directory, governance, governance_directory
 from registry.db import Page, page_of_list, today
@@ -30,8 +29,6 @@ BODY = NETWORK + "/bodies/<int(max=2147483647):body_id>"
 OFFICEHOLDER = BODY + "/officeholders/<int(max=2147483647):officeholder_id>"
 MANAGERS = "the secretariat of the network or of a network above it"
 READERS = "the network's board, its secretariat (or one above it) and the organisations inside it"
-# Dates far outside any real term are refused here rather than overflowing date arithmetic.
-DATES = validate.Range(dt.date(1900, 1, 1), dt.date(2199, 12, 31))
 
 
 class SeatSchema(Schema):
@@ -71,9 +68,9 @@ class OfficeholderSchema(Schema):
     name = Text(required=True, validate=validate.Length(min=1, max=200),
                 metadata={"description": "A name or pseudonym only: never a way to reach the person."})
     nominated_by_id = fields.Integer(allow_none=True, dump_only=True)
-    starts_on = fields.Date(required=True, validate=DATES)
-    ends_on = fields.Date(allow_none=True, load_default=None, validate=DATES,
-                          metadata={"description": "The last day in office; None: open-ended."})
+    starts_on = PlausibleDate(required=True)
+    ends_on = PlausibleDate(allow_none=True, load_default=None,
+                            metadata={"description": "The last day in office; None: open-ended."})
     election_id = fields.Integer(allow_none=True, dump_only=True)
     left_reason = fields.String(dump_only=True)
 
@@ -88,7 +85,7 @@ class OfficeholderRecordSchema(OfficeholderSchema):
 
 
 class EndOfTermSchema(Schema):
-    last_day = fields.Date(required=True, validate=DATES, metadata={
+    last_day = PlausibleDate(required=True, metadata={
         "description": "The last day in office: earlier than planned (resignation, replacement), "
                        "or the end of an open-ended term."})
     reason = Text(load_default="", multiline=True, validate=validate.Length(max=2000), metadata={
@@ -114,7 +111,7 @@ class CompositionSchema(Schema):
 
 
 class CompositionQuery(Schema):
-    on = fields.Date(validate=DATES, metadata={"description": "As of this date (default: today)."})
+    on = PlausibleDate(metadata={"description": "As of this date (default: today)."})
 
 
 @blp.route(NETWORK + "/bodies")

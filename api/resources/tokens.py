@@ -30,6 +30,11 @@ def _plausible(moment: dt.datetime) -> None:
         raise ValidationError("a date between 2000 and 2100")
 
 
+# The same bound as a pattern, for the description: RFC 3339 times from 2000 to 2100, to the microsecond.
+PLAUSIBLE_TIME = (r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+                  r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")
+
+
 class TokenSchema(Schema):
     id = fields.Integer()
     role = fields.String(metadata={"description": "secretariat, editor or board"})
@@ -53,8 +58,8 @@ class TokenRequestSchema(Schema):
         "description": "The network (secretariat, board) or organisation (editor) the token acts for."})
     label = Text(required=True, validate=validate.Length(min=1, max=200),
                  metadata={"description": "Who holds it, e.g. 'VNSW secretariat laptop'."})
-    expires_at = fields.AwareDateTime(default_timezone=dt.timezone.utc, validate=_plausible,
-                                      metadata={"description": "Optional; UTC when no zone is given."})
+    expires_at = fields.AwareDateTime(default_timezone=dt.timezone.utc, validate=_plausible, metadata={
+        "description": "Optional; UTC when no zone is given.", "pattern": PLAUSIBLE_TIME})
 
 
 @blp.route("/tokens")

@@ -4,9 +4,10 @@ refused for a value it allows, nor surprised by one it forbids."""
 
 from __future__ import annotations
 
+import jsonschema_rs
 import marshmallow as ma
 
-from api.extensions import WholeNumber
+from api.extensions import PlausibleDate, WholeNumber
 
 
 def accepts(field: ma.fields.Field, value: object) -> bool:
@@ -22,5 +23,13 @@ def test_a_whole_number_is_what_json_calls_an_integer():
     assert field.deserialize(80) == 80 and field.deserialize(80.0) == 80
     for refused in (2.5, "80", True, float("inf"), float("nan")):
         assert not accepts(field, refused), refused
+
+
+def test_a_plausible_date_is_described_by_its_range():
+    described = jsonschema_rs.validator_for({"type": "string", "format": "date", "pattern": PlausibleDate.PATTERN},
+                                            validate_formats=True)
+    for text in ("1899-12-31", "1900-01-01", "2024-02-29", "2023-02-29", "2199-12-31", "2200-01-01",
+                 "0001-01-01", "9999-12-31"):
+        assert described.is_valid(text) == accepts(PlausibleDate(), text), text
 
 

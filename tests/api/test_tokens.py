@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import jsonschema_rs
 import pytest
 
 from registry import tokens
@@ -76,3 +77,13 @@ def test_expiry_must_be_plausible_and_in_the_future(client, world):
     assert past.status_code == 422 and "expires_at" in past.json["fields"]
     soon = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)).isoformat()
     assert client.post(f"{API}/tokens", json={**body, "expires_at": soon}, headers=secretariat).status_code == 201
+
+
+def test_expiry_is_described_by_its_plausible_range(client, world):
+    described = client.get(f"{API}/openapi.json").json["components"]["schemas"]["TokenRequest"]
+    pattern = jsonschema_rs.validator_for(described["properties"]["expires_at"], validate_formats=True)
+    body, secretariat = {"role": "editor", "scope_id": world.cbo.id, "label": "x"}, world.roles["secretariat"]
+    for moment in ("2099-12-31T23:59:59Z", "2100-01-01T00:00:00+07:00", "2101-01-01T00:00:00Z",
+                   "1999-12-31T23:59:59Z", "2099-12-31T23:59:60Z", "2099-02-30T00:00:00Z"):
+        answer = client.post(f"{API}/tokens", json={**body, "expires_at": moment}, headers=secretariat)
+        assert pattern.is_valid(moment) == (answer.status_code == 201), (moment, answer.json)
