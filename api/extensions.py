@@ -48,11 +48,15 @@ class Schema(ma.Schema):
 
 class Text(ma.fields.String):
     """Every string the API accepts: no control characters (PostgreSQL refuses NUL) and no
-    lone surrogates (no database can store them); `multiline` allows newlines and tabs."""
+    lone surrogates (no database can store them); `multiline` allows newlines and tabs.
+    The description says so as a pattern (surrogates cannot be sent as UTF-8 at all)."""
 
     default_error_messages = {"control": "contains control characters or invalid code points"}
+    ONE_LINE = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+    MULTILINE = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
 
     def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
+        kwargs["metadata"] = {"pattern": self.MULTILINE if multiline else self.ONE_LINE, **kwargs.get("metadata", {})}
         super().__init__(**kwargs)
         self.multiline = multiline
 

@@ -142,7 +142,7 @@ class BallotSchema(Schema):
                            validate=validate.Length(max=200)),
         metadata={"description": "Per seat group ('open', or a constituency): nomination ids in order of "
                                  "preference (STV) or any order (block plurality). Empty: an abstention."})
-    receipt = Text(validate=validate.Regexp(r"^[0-9a-fA-F]{32}$"), metadata={
+    receipt = fields.String(validate=validate.Regexp(r"^[0-9a-fA-F]{32}$"), metadata={
         "description": "The receipt of the ballot cast before, to replace it while voting is open."})
 
 

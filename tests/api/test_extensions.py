@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import jsonschema_rs
 import marshmallow as ma
+import pytest
 
-from api.extensions import PlausibleDate, WholeNumber
+from api.extensions import PlausibleDate, Text, WholeNumber
+from registry.organisation_rules import storable
 
 
 def accepts(field: ma.fields.Field, value: object) -> bool:
@@ -16,6 +18,14 @@ def accepts(field: ma.fields.Field, value: object) -> bool:
     except ma.ValidationError:
         return False
     return True
+
+
+@pytest.mark.parametrize("multiline", [False, True])
+def test_text_is_described_as_refusing_exactly_the_characters_no_database_stores(multiline):
+    described = jsonschema_rs.validator_for({"type": "string", "pattern": Text(multiline=multiline).metadata["pattern"]})
+    for code in [*range(0x250), 0x2028, 0xFEFF, 0x1F600]:
+        text = f"a{chr(code)}b"
+        assert described.is_valid(text) == storable(text, multiline=multiline), hex(code)
 
 
 def test_a_whole_number_is_what_json_calls_an_integer():
