@@ -37,9 +37,19 @@ class Api(flask_smorest.Api):
         self.spec.components.security_scheme("bearer", {
             "type": "http", "scheme": "bearer",
             "description": "An access token (swr_...) issued by a secretariat or the registry's operators."})
+        self.ma_plugin.converter.add_attribute_function(_dict_keys)
 
     def _register_error_handlers(self) -> None:
         """api.errors registers the one HTTPException handler; smorest's would replace it."""
+
+
+def _dict_keys(converter: Any, field: ma.fields.Field, **_kwargs: Any) -> dict[str, Any]:
+    """apispec documents what a Dict's values may be; this says what its keys may be too."""
+    if not isinstance(field, ma.fields.Dict) or field.key_field is None:
+        return {}
+    keys = converter.field2property(field.key_field)
+    # A JSON object's keys are strings anyway: say nothing unless the keys are narrower.
+    return {"propertyNames": keys} if set(keys) - {"type"} else {}
 
 
 class Schema(ma.Schema):

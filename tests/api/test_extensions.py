@@ -10,6 +10,7 @@ import pytest
 
 from api.extensions import PlausibleDate, Text, WholeNumber
 from registry.organisation_rules import storable
+from registry.vocabularies import LANGUAGES
 
 
 def accepts(field: ma.fields.Field, value: object) -> bool:
@@ -43,3 +44,8 @@ def test_a_plausible_date_is_described_by_its_range():
         assert described.is_valid(text) == accepts(PlausibleDate(), text), text
 
 
+def test_a_dict_s_keys_are_described_when_they_are_narrower_than_any_string(client):
+    schemas = client.get("/api/v1/openapi.json").json["components"]["schemas"]
+    assert schemas["NewTerm"]["properties"]["labels"]["propertyNames"]["enum"] == list(LANGUAGES)
+    assert schemas["ProfileChange"]["properties"]["name_translations"]["propertyNames"]["maxLength"] == 3
+    assert "propertyNames" not in schemas["HistoryEntry"]["properties"]["changes"]
