@@ -243,3 +243,13 @@ def page_of_list(items: list[T], page: int, page_size: int) -> Page[T]:
     check_page(page, page_size)
     start = (page - 1) * page_size
     return Page(items[start:start + page_size], len(items), page, page_size)
+
+
+# Ids per IN (...): far below what SQLite (32,766) and PostgreSQL (65,535) allow in one statement.
+IN_CHUNK = 5000
+
+
+def in_chunks(ids: list[T]) -> Iterator[list[T]]:
+    """A long id list in pieces short enough for one IN (...) each (an import may name 100,000)."""
+    for start in range(0, len(ids), IN_CHUNK):
+        yield ids[start:start + IN_CHUNK]

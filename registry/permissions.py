@@ -10,11 +10,13 @@ registered.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from registry.db import in_chunks
 from registry.errors import NotPermitted
 
 
@@ -69,29 +71,80 @@ class Actor:
 
 def ancestor_network_ids(session: Session, organisation_id: int) -> set[int]:
     """Every network above `organisation_id`, through attached memberships or registration."""
+    return _ancestors_of(session, {organisation_id})[organisation_id]
+
+
+class Lineage:
+    """The networks above organisations, read for many at once and then remembered: for a run
+    of checks (an import) that would otherwise ask `ancestor_network_ids` once a row.
+
+    An organisation the run has checked but not yet written is `assume`d under the network that
+    registers it. Whoever moves a membership during the run calls `forget`."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._known: dict[int, set[int]] = {}
+        self._assumed: dict[int, int] = {}  # not yet written -> the network registering it
+
+    def load(self, organisation_ids: Iterable[int]) -> None:
+        wanted = set(organisation_ids) - self._known.keys() - self._assumed.keys()
+        for chunk in in_chunks(sorted(wanted)):
+            self._known.update(_ancestors_of(self.session, set(chunk)))
+
+    def of(self, organisation_id: int) -> set[int]:
+        if organisation_id in self._assumed:
+            network_id = self._assumed[organisation_id]
+            return {network_id} | self.of(network_id)
+        if organisation_id not in self._known:
+            self.load([organisation_id])
+        return self._known[organisation_id]
+
+    def assume(self, organisation_id: int, *, registered_by: int) -> None:
+        self._assumed[organisation_id] = registered_by
+
+    def forget(self, organisation_id: int | None = None) -> None:
+        """Read again what may have changed: one organisation's lineage (one with nothing below
+        it), or all (None)."""
+        if organisation_id is None:
+            self._known.clear()
+        else:
+            self._known.pop(organisation_id, None)
+
+
+def _ancestors_of(session: Session, organisation_ids: set[int]) -> dict[int, set[int]]:
+    """ancestor_network_ids for several organisations, walking all their lineages together."""
     from registry.memberships import ATTACHED_STATUSES, Membership  # local: it imports us
     from registry.organisations import Organisation
 
-    found: set[int] = set()
-    frontier = {organisation_id}
+    parents: dict[int, set[int]] = {}
+    frontier = set(organisation_ids)
     while frontier:
-        parents = set(
-            session.scalars(
-                select(Membership.network_id).where(
-                    Membership.member_id.in_(frontier), Membership.status.in_(ATTACHED_STATUSES)
-                )
+        found: dict[int, set[int]] = {i: set() for i in frontier}
+        for member_id, network_id in session.execute(
+            select(Membership.member_id, Membership.network_id).where(
+                Membership.member_id.in_(frontier), Membership.status.in_(ATTACHED_STATUSES)
             )
-        )
-        parents |= {
-            n
-            for n in session.scalars(
-                select(Organisation.registered_by_id).where(Organisation.id.in_(frontier))
+        ):
+            found[member_id].add(network_id)
+        for organisation_id, registered_by_id in session.execute(
+            select(Organisation.id, Organisation.registered_by_id).where(
+                Organisation.id.in_(frontier), Organisation.registered_by_id.is_not(None)
             )
-            if n is not None
-        }
-        frontier = parents - found - {organisation_id}
-        found |= frontier
-    return found
+        ):
+            found[organisation_id].add(registered_by_id)
+        parents.update(found)
+        frontier = set().union(*found.values()) - parents.keys()
+    lineages: dict[int, set[int]] = {}
+    for start in organisation_ids:
+        above: set[int] = set()
+        stack = list(parents[start])
+        while stack:
+            network_id = stack.pop()
+            if network_id != start and network_id not in above:
+                above.add(network_id)
+                stack.extend(parents.get(network_id, ()))
+        lineages[start] = above
+    return lineages
 
 
 def subtree_ids(session: Session, network_id: int) -> set[int]:
@@ -117,7 +170,7 @@ def subtree_ids(session: Session, network_id: int) -> set[int]:
     return found
 
 
-def administers(session: Session, actor: Actor, organisation_id: int) -> bool:
+def administers(session: Session, actor: Actor, organisation_id: int, *, lineage: Lineage | None = None) -> bool:
     """True when `actor` is the secretariat of `organisation_id` or of a network above it."""
     if actor.role is Role.SYSTEM:
         return True
@@ -125,11 +178,15 @@ def administers(session: Session, actor: Actor, organisation_id: int) -> bool:
         return False
     if actor.network_id == organisation_id:
         return True
-    return actor.network_id in ancestor_network_ids(session, organisation_id)
+    above = lineage.of(organisation_id) if lineage else ancestor_network_ids(session, organisation_id)
+    return actor.network_id in above
 
 
-def can(session: Session, actor: Actor, permission: Permission, obj_id: int | None) -> bool:
-    """The single answer to "may this actor do this to that object?"."""
+def can(
+    session: Session, actor: Actor, permission: Permission, obj_id: int | None, *, lineage: Lineage | None = None
+) -> bool:
+    """The single answer to "may this actor do this to that object?". `lineage`: where a run of
+    checks already knows which networks sit above which organisation."""
     if actor.role is Role.SYSTEM:
         return True
     if actor.role is Role.ANONYMOUS:
@@ -137,13 +194,13 @@ def can(session: Session, actor: Actor, permission: Permission, obj_id: int | No
     own = actor.role is Role.EDITOR and obj_id is not None and actor.organisation_id == obj_id
     match permission:
         case Permission.EDIT_PROFILE | Permission.APPLY_FOR_MEMBERSHIP | Permission.WITHDRAW_MEMBERSHIP:
-            return own or (obj_id is not None and administers(session, actor, obj_id))
+            return own or (obj_id is not None and administers(session, actor, obj_id, lineage=lineage))
         case Permission.READ_CONTACTS | Permission.READ_AUDIT:
-            return own or (obj_id is not None and administers(session, actor, obj_id))
+            return own or (obj_id is not None and administers(session, actor, obj_id, lineage=lineage))
         case Permission.READ_INTERNAL:
             if actor.role is Role.BOARD:
                 return actor.network_id == obj_id
-            return obj_id is not None and administers(session, actor, obj_id)
+            return obj_id is not None and administers(session, actor, obj_id, lineage=lineage)
         case (
             Permission.REGISTER_ORGANISATION
             | Permission.ADMINISTER_ORGANISATION
@@ -152,27 +209,29 @@ def can(session: Session, actor: Actor, permission: Permission, obj_id: int | No
             | Permission.ISSUE_TOKENS
             | Permission.MANAGE_GOVERNANCE
         ):
-            return obj_id is not None and administers(session, actor, obj_id)
+            return obj_id is not None and administers(session, actor, obj_id, lineage=lineage)
         case Permission.IMPORT_BOUNDARIES:
             return actor.role is Role.SECRETARIAT
         case Permission.MANAGE_ELECTIONS:
-            return obj_id is not None and administers(session, actor, obj_id)
+            return obj_id is not None and administers(session, actor, obj_id, lineage=lineage)
         case Permission.READ_GOVERNANCE:
             # The network's own: its board, its secretariats and the organisations inside it.
             if actor.role is Role.BOARD:
                 return actor.network_id == obj_id
             if actor.role is Role.EDITOR and obj_id is not None and actor.organisation_id is not None:
                 return own or obj_id in ancestor_network_ids(session, actor.organisation_id)
-            return obj_id is not None and administers(session, actor, obj_id)
+            return obj_id is not None and administers(session, actor, obj_id, lineage=lineage)
         case Permission.NOMINATE | Permission.CAST_BALLOT:
             # An organisation speaks for itself here; no secretariat acts in its name.
             return own
         case Permission.CHECK_ROLL:
-            return own or (obj_id is not None and administers(session, actor, obj_id))
+            return own or (obj_id is not None and administers(session, actor, obj_id, lineage=lineage))
     return False
 
 
-def require(session: Session, actor: Actor, permission: Permission, obj_id: int | None) -> None:
+def require(
+    session: Session, actor: Actor, permission: Permission, obj_id: int | None, *, lineage: Lineage | None = None
+) -> None:
     """Raise NotPermitted unless `can` says yes."""
-    if not can(session, actor, permission, obj_id):
+    if not can(session, actor, permission, obj_id, lineage=lineage):
         raise NotPermitted(f"{actor.label} may not {permission.value.replace('_', ' ')} here")

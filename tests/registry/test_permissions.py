@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from registry.permissions import Actor, Permission, administers, can
+from registry.permissions import Actor, Lineage, Permission, administers, ancestor_network_ids, can
 from tests.factories import board, editor, secretariat
 
 
@@ -42,3 +42,24 @@ def test_reading_rights(session, vnsw, wnu, make_org):
     assert can(session, board(vnsw), Permission.READ_INTERNAL, vnsw.id)
     assert not can(session, board(vnsw), Permission.READ_INTERNAL, wnu.id)
     assert not can(session, Actor.anonymous(), Permission.READ_AUDIT, cbo.id)
+
+
+def test_a_lineage_read_for_many_answers_as_ancestor_network_ids(session, vnsw, make_org, member_of):
+    from registry import memberships
+    from tests.factories import SYSTEM
+
+    regional = make_org(name="Test regional network", kind="regional_network", country=None)
+    member_of(regional, vnsw)
+    cbo, other = make_org(vnsw), make_org(vnsw)
+    member_of(vnsw, cbo)
+    lineage = Lineage(session)
+    lineage.load([cbo.id, other.id, vnsw.id, regional.id])
+    for organisation in (cbo, other, vnsw, regional):
+        assert lineage.of(organisation.id) == ancestor_network_ids(session, organisation.id)
+    assert lineage.of(cbo.id) == {vnsw.id, regional.id}
+    lineage.assume(-1, registered_by=vnsw.id)
+    assert lineage.of(-1) == {vnsw.id, regional.id}
+    memberships.withdraw(session, SYSTEM, regional, vnsw)
+    assert lineage.of(cbo.id) == {vnsw.id, regional.id}  # remembered, as told
+    lineage.forget()
+    assert lineage.of(cbo.id) == {vnsw.id} == ancestor_network_ids(session, cbo.id)
