@@ -17,6 +17,8 @@ _SPACES = re.compile(r"[\s\-_.,;:/'’()\[\]]+")
 
 def fold(text: str) -> str:
     """Lowercase, strip diacritics and collapse punctuation/space runs to one space."""
+    if text.isascii():  # nothing to strip: most names and codes, checked by the thousand on import
+        return _SPACES.sub(" ", text.casefold()).strip()
     decomposed = unicodedata.normalize("NFKD", text.translate(_PLAIN))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _SPACES.sub(" ", stripped.casefold()).strip()
