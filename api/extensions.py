@@ -26,6 +26,9 @@ from registry.permissions import Permission
 
 ANYONE = "anyone, including anonymous callers; the answer is narrowed to what the caller may see"
 _WRITES = {"post", "put", "patch", "delete"}
+# RFC 9110's If-Match: "*", or entity tags ("..." or W/"...") separated by commas.
+IF_MATCH = {**flask_smorest.etag.IF_MATCH_HEADER, "description": "The ETag of the version you read, or *.",
+            "schema": {"type": "string", "pattern": r'^(\*|(W/)?"[!#-~]*"( *, *(W/)?"[!#-~]*")*)$'}}
 
 
 class Api(flask_smorest.Api):
@@ -108,6 +111,7 @@ class Blueprint(flask_smorest.Blueprint):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._prepare_doc_cbks.append(self._prepare_access_doc)
+        self._prepare_doc_cbks.append(self._prepare_if_match_doc)
 
     @staticmethod
     def access(permission: Permission | None, who: str = ANYONE) -> Callable[[Callable[..., Any]], Any]:
@@ -142,6 +146,14 @@ class Blueprint(flask_smorest.Blueprint):
         responses = doc.setdefault("responses", {})
         for status in statuses:
             responses.setdefault(status, http.HTTPStatus(status).name)
+        return doc
+
+    @staticmethod
+    def _prepare_if_match_doc(doc: dict[str, Any], doc_info: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """flask-smorest documents If-Match as any string, though one that names no entity tag
+        (empty, or a lone quote) is a missing precondition (428): say what a valid one is."""
+        if "IF_MATCH" in doc.get("parameters", []):
+            doc["parameters"] = [IF_MATCH if p == "IF_MATCH" else p for p in doc["parameters"]]
         return doc
 
     @staticmethod

@@ -7,8 +7,9 @@ from __future__ import annotations
 import jsonschema_rs
 import marshmallow as ma
 import pytest
+from werkzeug.http import parse_etags
 
-from api.extensions import PlausibleDate, Text, WholeNumber
+from api.extensions import IF_MATCH, PlausibleDate, Text, WholeNumber
 from registry.organisation_rules import storable
 from registry.vocabularies import LANGUAGES
 
@@ -42,6 +43,14 @@ def test_a_plausible_date_is_described_by_its_range():
     for text in ("1899-12-31", "1900-01-01", "2024-02-29", "2023-02-29", "2199-12-31", "2200-01-01",
                  "0001-01-01", "9999-12-31"):
         assert described.is_valid(text) == accepts(PlausibleDate(), text), text
+
+
+def test_if_match_is_described_as_the_entity_tags_that_make_a_precondition():
+    described = jsonschema_rs.validator_for(IF_MATCH["schema"])
+    for value in ('"organisations-1-v2"', 'W/"organisations-1-v2"', "*", '"a", "b"', '""'):
+        assert described.is_valid(value) and parse_etags(value), value
+    for value in ("", " ", ",", '"', '"a'):  # each a missing precondition (428) to the server
+        assert not described.is_valid(value) and not parse_etags(value), value
 
 
 def test_a_dict_s_keys_are_described_when_they_are_narrower_than_any_string(client):
