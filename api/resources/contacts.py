@@ -14,10 +14,10 @@ from marshmallow import fields, validate
 from api import database
 from api.auth import current_actor
 from api.extensions import Blueprint, PageQuery, Schema, Text, page_of
-from api.resources.organisations import EDITORS, ORGANISATION, ContactSchema
+from api.resources.organisations import CONTACT_VISIBILITIES, EDITORS, ORGANISATION, ContactSchema
 from registry import contact_reads, directory, organisations
 from registry.db import Page
-from registry.organisations import Contact, ContactKind, Visibility
+from registry.organisations import Contact, ContactKind
 from registry.permissions import Permission
 
 blp = Blueprint("contacts", __name__, url_prefix="/api/v1",
@@ -31,7 +31,7 @@ class ContactChangeSchema(Schema):
     kind = fields.Enum(ContactKind, by_value=True)
     value = Text(validate=validate.Length(min=1, max=300))
     label = Text(validate=validate.Length(max=100))
-    visibility = fields.Enum(Visibility, by_value=True)
+    visibility = fields.String(validate=validate.OneOf(CONTACT_VISIBILITIES))
 
 
 class ContactReadSchema(Schema):

@@ -19,6 +19,7 @@ from registry.db import Page
 from registry.directory import SORTS, DirectoryQuery, Seen
 from registry.organisation_rules import ADMIN_FIELDS, PROFILE_FIELDS
 from registry.organisations import (
+    CONTACT_TIERS,
     ContactKind,
     OrganisationKind,
     OrganisationStatus,
@@ -37,6 +38,10 @@ SECRETARIAT = "the secretariat of a network above the organisation (or of the or
 EDITORS = "the organisation's own editor, or " + SECRETARIAT
 
 
+# The tiers a contact may have; the others (network, board) are for profile fields only.
+CONTACT_VISIBILITIES = [tier.value for tier in Visibility if tier in CONTACT_TIERS]
+
+
 def shown_to(field: str, note: str = "") -> dict[str, Any]:
     """Field metadata naming its visibility tier, read from registry.visibility's one table."""
     tier = FIELD_TIERS[field]
@@ -49,8 +54,9 @@ class ContactSchema(Schema):
     kind = fields.Enum(ContactKind, by_value=True, required=True)
     value = Text(required=True, validate=validate.Length(min=1, max=300))
     label = Text(load_default="", validate=validate.Length(max=100))
-    visibility = fields.Enum(Visibility, by_value=True, load_default=Visibility.SECRETARIAT, metadata={
-        "description": "public, secretariat (the default) or self: who may read this contact."})
+    visibility = fields.String(load_default=Visibility.SECRETARIAT.value, validate=validate.OneOf(
+        CONTACT_VISIBILITIES), metadata={"description": "public, secretariat (the default) or self: "
+                                                        "who may read this contact."})
 
 
 class MembershipBriefSchema(Schema):

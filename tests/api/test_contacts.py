@@ -81,6 +81,15 @@ def test_removing_a_contact_needs_the_current_etag(client, world):
     assert etag_of(client, f"{API}/organisations/{world.cbo.id}") != tag
 
 
+def test_a_contact_s_visibility_is_described_as_the_tiers_it_may_have(client, world):
+    schemas = client.get(f"{API}/openapi.json").json["components"]["schemas"]
+    for schema in ("Contact", "ContactChange"):
+        assert schemas[schema]["properties"]["visibility"]["enum"] == ["public", "secretariat", "self"], schema
+    response = client.post(f"{API}/organisations/{world.cbo.id}/contacts", headers=world.roles["own_editor"],
+                           json={"kind": "email", "value": "board@example.org", "visibility": "board"})
+    assert response.status_code == 422 and "visibility" in response.json["fields"]
+
+
 def test_contact_values_with_control_characters_are_refused(client, world):
     response = client.post(f"{API}/organisations/{world.cbo.id}/contacts", headers=world.roles["own_editor"],
                            json={"kind": "email", "value": "a\x00b"})
