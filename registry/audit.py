@@ -8,6 +8,7 @@ concerned, so an organisation can read its own history.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Any, Protocol
 
 from sqlalchemy import ForeignKey, Index, String, select
@@ -17,6 +18,8 @@ from registry.db import Base, Code, utcnow
 from registry.permissions import Actor
 
 Changes = dict[str, list[Any]]  # field -> [before, after]
+_QUEUE = "registry.audit.queue"
+_PLAIN = frozenset({str, int, bool, float})
 
 
 class Audited(Protocol):
@@ -54,22 +57,43 @@ def record(
     changes: Changes | None = None,
     *,
     organisation_id: int | None = None,
-) -> AuditEntry:
-    """Write one audit entry for `action` on `obj`. Flushes so `obj.id` is known."""
+) -> None:
+    """Write one audit entry for `action` on `obj`. Flushes so `obj.id` is known; while a batch
+    collects entries on this session (see `collect`), queues it there instead."""
+    values = entry(actor, action, type(obj).__tablename__, obj, changes,  # type: ignore[attr-defined]
+                   organisation_id=organisation_id)
+    queue = session.info.get(_QUEUE)
+    if queue is not None:
+        queue.append(values)  # object_id: the object itself, until the batch has flushed it
+        return
     session.flush()
-    entry = AuditEntry(
-        actor=actor.label,
-        actor_role=actor.role.value,
-        token_id=actor.token_id,
-        action=action,
-        object_type=type(obj).__tablename__,  # type: ignore[attr-defined]
-        object_id=obj.id,
-        organisation_id=organisation_id,
-        changes=_jsonable(changes or {}),
-    )
-    session.add(entry)
+    values["object_id"] = obj.id
+    session.add(AuditEntry(**stored(values)))
     session.flush()
-    return entry
+
+
+def entry(
+    actor: Actor, action: str, object_type: str, object_id: Any, changes: Changes | None, *,
+    organisation_id: Any,
+) -> dict[str, Any]:
+    """The values of one audit entry, taken now: for `record`, and for a batch that writes many
+    (which converts them with `stored` only if it writes them)."""
+    return {"at": utcnow(), "actor": actor.label, "actor_role": actor.role.value, "token_id": actor.token_id,
+            "action": action, "object_type": object_type, "object_id": object_id,
+            "organisation_id": organisation_id, "changes": changes or {}}
+
+
+def stored(values: dict[str, Any]) -> dict[str, Any]:
+    """An entry's values as the log stores them: each before and after as a plain JSON value."""
+    return {**values, "changes": _jsonable(values["changes"])}
+
+
+def collect(session: Session, queue: list[dict[str, Any]] | None) -> None:
+    """Queue the entries `record` makes on this session in `queue` (None: write them again)."""
+    if queue is None:
+        session.info.pop(_QUEUE, None)
+    else:
+        session.info[_QUEUE] = queue
 
 
 def history(
@@ -85,11 +109,22 @@ def history(
 
 
 def _jsonable(value: Any) -> Any:
+    kind = type(value)
+    if value is None or kind in _PLAIN:
+        return value
+    if kind is list or kind is tuple:  # the [before, after] of every change: kept quick
+        return [v if v is None or type(v) in _PLAIN else _jsonable(v) for v in value]
+    if kind is dict:
+        return {k if type(k) is str else str(k): v if v is None or type(v) in _PLAIN else _jsonable(v)
+                for k, v in value.items()}
+    if isinstance(value, enum.Enum) and isinstance(value.value, str):
+        return value.value
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = [_jsonable(v) for v in value]
-        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((_jsonable(v) for v in value), key=str)
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if hasattr(value, "value") and isinstance(value.value, str):  # StrEnum

@@ -1,9 +1,14 @@
 """Importing a network's member organisations from a secretariat's spreadsheet (CSV or XLSX).
 
 Each row is mapped (English header variants; vocabulary values by code or by label in any
-supported language; area names matched ignoring diacritics) and then written through the same
-service functions as any other change, inside its own savepoint. A dry run reports what every
-row would do and writes nothing; applying is all-or-nothing: one bad row and nothing is kept.
+supported language; area names matched ignoring diacritics) and then checked by the same
+service functions as any other change. A dry run reports what every row would do and writes
+nothing; applying is all-or-nothing: one bad row and nothing is kept.
+
+A file may hold thousands of rows, so what the checks look up is read once for all of them
+(Known), and new organisations with their memberships, contacts and audit entries are written
+together at the end (Batch); a row that changes an organisation already registered is written
+as it goes, inside its own savepoint.
 """
 
 from __future__ import annotations
@@ -21,13 +26,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sqlalchemy.orm import selectinload
+
 from registry import memberships, organisations
 from registry.areas import AREA_CODE, Area
+from registry.batch import Batch
+from registry.db import in_chunks
 from registry.errors import RegistryError, ValidationFailed
-from registry.memberships import MembershipStatus
+from registry.memberships import Membership, MembershipStatus
 from registry.names import fold
+from registry.known import Known
 from registry.organisations import Organisation
-from registry.permissions import Actor, Permission, ancestor_network_ids, require
+from registry.permissions import Actor, Permission, require
 from registry.vocabularies import Vocabulary, terms
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -142,64 +152,82 @@ def import_members(
 ) -> ImportReport:
     """Check (and with `apply`, keep) every row; nothing is kept unless every row is clean.
     `progress` is called with the number of each row done."""
-    require(session, actor, Permission.REGISTER_ORGANISATION, network.id)
+    batch = Batch(session, actor)
+    known = Known(session, batch)
+    require(session, actor, Permission.REGISTER_ORGANISATION, network.id, lineage=known.lineage)
     fields, warnings = _map_headers(table.headers)
-    lookups = _Lookups(session, network)
+    lookups = _Lookups(session, network, known)
+    rows = [(number, {fields[h]: v for h, v in cells.items() if h in fields}) for number, cells in table.rows]
+    registered = _Registered(session, network, {fold(values.get("name", "")) for _, values in rows}, known)
     results: list[RowResult] = []
     seen: dict[str, int] = {}
     outer = session.begin_nested()
-    for number, cells in table.rows:
-        values = {fields[h]: v for h, v in cells.items() if h in fields}
-        result = RowResult(number, values.get("name", ""), "error")
-        results.append(result)
-        key = fold(result.name)
-        if key in seen:
-            result.messages.append(f"the same organisation as row {seen[key]}")
+    with batch.running():
+        for number, values in rows:
+            result = RowResult(number, values.get("name", ""), "error")
+            results.append(result)
+            key = fold(result.name)
+            if key in seen:
+                result.messages.append(f"the same organisation as row {seen[key]}")
+            else:
+                seen[key] = number
+                mark = batch.mark()
+                try:
+                    result.outcome = _write_row(session, batch, known, network, values, lookups, registered)
+                except RegistryError as refused:
+                    batch.discard(mark)
+                    result.messages = [f"{k}: {' '.join(v)}" for k, v in refused.fields.items()] or [refused.message]
             if progress is not None:
                 progress(number)
-            continue
-        seen[key] = number
-        row_savepoint = session.begin_nested()
-        try:
-            result.outcome = _write_row(session, actor, network, values, lookups)
-            row_savepoint.commit()
-        except RegistryError as refused:
-            row_savepoint.rollback()
-            result.messages = [f"{k}: {' '.join(v)}" for k, v in refused.fields.items()] or [refused.message]
-        if progress is not None:
-            progress(number)
-    keep = apply and not any(r.outcome == "error" for r in results)
+        keep = apply and not any(r.outcome == "error" for r in results)
+        if keep:
+            batch.write()
     outer.commit() if keep else outer.rollback()
     return ImportReport(results, warnings, applied=keep)
 
 
-def _write_row(session: Session, actor: Actor, network: Organisation, values: dict[str, str],
-               lookups: _Lookups) -> str:
+_REASON = "imported from the network's spreadsheet"
+
+
+def _write_row(session: Session, batch: Batch, known: Known, network: Organisation, values: dict[str, str],
+               lookups: _Lookups, registered: _Registered) -> str:
     profile, since, email = lookups.convert(values)
-    existing = _find_member(session, network, profile["name"])
+    existing = registered.members.get(fold(profile["name"]))
     if existing is None:
-        member = organisations.register_organisation(
-            session, actor, network=network, kind=profile.pop("kind", "community_organisation"), **profile)
-        changed = True
-    else:
-        member = existing
-        profile.pop("kind", None)
-        before = member.version
-        organisations.update_profile(session, actor, member, profile)
-        session.flush()
-        changed = member.version != before
-    membership = memberships.get_membership(session, network, member)
+        kind = profile.pop("kind", "community_organisation")
+        member_id = organisations.register_in_batch(batch, known, network=network, kind=kind, **profile)
+        for action in _path_to_active(None):
+            memberships.transition_in_batch(batch, known, network, member_id, action, on=since, reason=_REASON)
+        if email:
+            organisations.add_contact_in_batch(batch, known, member_id, kind="email", value=email)
+        return "created"
+    savepoint = session.begin_nested()
+    try:
+        changed = _update_member(session, batch.actor, known, network, existing, profile, since, email,
+                                 registered.memberships.get(existing.id))
+    except RegistryError:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
+    return "updated" if changed else "unchanged"
+
+
+def _update_member(session: Session, actor: Actor, known: Known, network: Organisation, member: Organisation,
+                   profile: dict[str, Any], since: dt.date | None, email: str | None,
+                   membership: Membership | None) -> bool:
+    profile.pop("kind", None)
+    before = member.version
+    organisations.update_profile(session, actor, member, profile, known=known)
+    session.flush()
+    changed = member.version != before
     if membership is None or membership.status is not MembershipStatus.ACTIVE:
         for action in _path_to_active(membership.status if membership else None):
-            memberships.transition(session, actor, network, member, action, on=since,
-                                   reason="imported from the network's spreadsheet")
+            memberships.transition(session, actor, network, member, action, on=since, reason=_REASON, known=known)
         changed = True
     if email and email not in {c.value for c in member.contacts}:
-        organisations.add_contact(session, actor, member, kind="email", value=email)
+        organisations.add_contact(session, actor, member, kind="email", value=email, known=known)
         changed = True
-    if existing is None:
-        return "created"
-    return "updated" if changed else "unchanged"
+    return changed
 
 
 def _path_to_active(status: MembershipStatus | None) -> list[str]:
@@ -213,13 +241,28 @@ def _path_to_active(status: MembershipStatus | None) -> list[str]:
     return path
 
 
-def _find_member(session: Session, network: Organisation, name: str) -> Organisation | None:
-    """The organisation of that (folded) name that the network registered or has as a member."""
-    members = select(memberships.Membership.member_id).where(memberships.Membership.network_id == network.id)
-    query = select(Organisation).where(
-        Organisation.name_key == fold(name),
-        (Organisation.registered_by_id == network.id) | Organisation.id.in_(members))
-    return session.scalars(query.order_by(Organisation.id)).first()
+class _Registered:
+    """The organisations the file names that the network registered or has as members (any
+    state), each with its membership, read at once; under one name, the first registered."""
+
+    def __init__(self, session: Session, network: Organisation, keys: set[str], known: Known) -> None:
+        members = select(Membership.member_id).where(Membership.network_id == network.id)
+        ours = (Organisation.registered_by_id == network.id) | Organisation.id.in_(members)
+        loads = [selectinload(Organisation.terms), selectinload(Organisation.area_links),
+                 selectinload(Organisation.contacts)]
+        self.members: dict[str, Organisation] = {}
+        for chunk in in_chunks(sorted(keys)):
+            query = select(Organisation).where(Organisation.name_key.in_(chunk), ours).options(*loads)
+            for organisation in session.scalars(query.order_by(Organisation.id)):
+                self.members.setdefault(organisation.name_key, organisation)
+        ids = sorted(o.id for o in self.members.values())
+        self.memberships: dict[int, Membership] = {}
+        for chunk in in_chunks(ids):
+            query = (select(Membership).where(Membership.network_id == network.id, Membership.member_id.in_(chunk))
+                     .options(selectinload(Membership.events)))
+            self.memberships.update((m.member_id, m) for m in session.scalars(query))
+        known.lineage.load(ids)
+        known.load_names([network.id])
 
 
 def _map_headers(headers: list[str]) -> tuple[dict[str, str], list[str]]:
@@ -241,9 +284,9 @@ def _map_headers(headers: list[str]) -> tuple[dict[str, str], list[str]]:
 class _Lookups:
     """Cell text → values: codes or labels for vocabularies, codes or names for areas."""
 
-    def __init__(self, session: Session, network: Organisation) -> None:
+    def __init__(self, session: Session, network: Organisation, known: Known) -> None:
         self.network = network
-        lineage = [network.id, *ancestor_network_ids(session, network.id)]
+        lineage = [network.id, *known.lineage.of(network.id)]
         self.terms: dict[str, dict[str, str]] = {}
         for key, vocabulary in _VOCABULARY.items():
             table: dict[str, str] = {}
@@ -251,11 +294,21 @@ class _Lookups:
                 for text in (term.code, *term.labels.values()):
                     table[fold(text)] = term.code
             self.terms[key] = table
-        self.areas: dict[str, set[str]] = {}
-        for code, name, names in session.execute(select(Area.code, Area.name, Area.names)):
-            for text in (code, name, *(names or {}).values()):
-                for variant in {fold(text), _AFFIXES.sub("", fold(text)).strip()}:
-                    self.areas.setdefault(variant, set()).add(code)
+        self._area_rows = session.execute(select(Area.code, Area.name, Area.names)).all()
+        self.area_codes = {code for code, _, _ in self._area_rows}
+        self._areas: dict[str, set[str]] | None = None
+
+    @property
+    def areas(self) -> dict[str, set[str]]:
+        """Folded area codes and names (also without "province", "city", ...) -> codes; made on
+        first use, as a file that gives codes only never needs it."""
+        if self._areas is None:
+            self._areas = {}
+            for code, name, names in self._area_rows:
+                for text in (code, name, *(names or {}).values()):
+                    for variant in {fold(text), _AFFIXES.sub("", fold(text)).strip()}:
+                        self._areas.setdefault(variant, set()).add(code)
+        return self._areas
 
     def convert(self, values: dict[str, str]) -> tuple[dict[str, Any], dt.date | None, str | None]:
         problems: dict[str, list[str]] = {}
@@ -310,7 +363,7 @@ class _Lookups:
         if key == "languages":
             return text.lower()
         if key == "areas_served":
-            if AREA_CODE.match(text.upper()) and text.upper() in self.areas.get(fold(text), set()):
+            if AREA_CODE.match(text.upper()) and text.upper() in self.area_codes:
                 return text.upper()
             found = self.areas.get(fold(text)) or self.areas.get(_AFFIXES.sub("", fold(text)).strip())
             if not found:

@@ -11,16 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from registry import audit
+from registry.batch import Batch
 from registry.db import Base, Code, str_enum, today, utcnow
 from registry.errors import InvalidTransition, NotFound, NotPermitted, ValidationFailed
+from registry.known import Known
 from registry.organisation_rules import check_name_free
 from registry.organisations import Organisation
-from registry.permissions import Actor, Permission, ancestor_network_ids, can
+from registry.permissions import Actor, Permission, can
 
 
 class MembershipStatus(enum.StrEnum):
@@ -133,43 +137,110 @@ def transition(
     on: dt.date | None = None,
     undated: bool = False,
     reason: str = "",
+    known: Known | None = None,
 ) -> Membership:
     """The one way a membership changes state. `on` defaults to today; `undated` records that
     the date is not documented (seed facts), and such a change counts only for "now"."""
+    known = known or Known(session)
     action = MembershipAction(action)
-    _require(session, actor, network, member, action)
     membership = get_membership(session, network, member)
-    current = membership.status if membership else None
+    move = _check(actor, known, network, member.id, member.name, action, membership.status if membership else None,
+                  [e.effective_on for e in membership.events] if membership else [],
+                  on=on, undated=undated, reason=reason)
+    if membership is None:
+        membership = Membership(network=network, member=member, status=move.target)
+        session.add(membership)
+    membership.status = move.target
+    membership.status_since = move.effective_on
+    membership.updated_at = utcnow()
+    membership.events.append(MembershipEvent(**move.event(actor)))
+    audit.record(session, actor, f"membership_{action.value}", membership, move.changes(network),
+                 organisation_id=member.id)
+    known.moved(network, member)
+    return membership
+
+
+def transition_in_batch(
+    batch: Batch, known: Known, network: Organisation, member_id: int, action: MembershipAction | str, *,
+    on: dt.date | None = None, reason: str = "",
+) -> int:
+    """transition for an organisation of the same batch, not yet written, whose membership is
+    also new; the membership's provisional id. Its lineage stays as it was: the network that
+    registered it is above it already."""
+    action = MembershipAction(action)
+    key = ("membership", network.id, member_id)
+    draft: _Draft | None = batch.drafts.get(key)
+    move = _check(batch.actor, known, network, member_id, batch.row(member_id)["name"], action,
+                  draft.status if draft else None, draft.dates if draft else [], on=on, undated=False, reason=reason)
+    if draft is None:
+        draft = batch.drafts[key] = _Draft(batch.insert(Membership, network_id=network.id,
+                                                        member_id=member_id))
+    # Written one at a time, the row is inserted at its first move and updated at each later
+    # one, each counting a version.
+    draft.version += 1
+    batch.row(draft.id).update(status=move.target, status_since=move.effective_on, updated_at=utcnow(),
+                               version=draft.version)
+    draft.status = move.target
+    draft.dates.append(move.effective_on)
+    batch.add(MembershipEvent, membership_id=draft.id, **move.event(batch.actor))
+    batch.record(f"membership_{action.value}", Membership, draft.id, move.changes(network),
+                 organisation_id=member_id)
+    return draft.id
+
+
+@dataclass
+class _Draft:
+    """A membership a batch will write: where its moves have brought it so far."""
+
+    id: int
+    status: MembershipStatus | None = None
+    dates: list[dt.date | None] = field(default_factory=list)
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class _Move:
+    """A checked move: where it leads, from where, effective when and why."""
+
+    action: MembershipAction
+    current: MembershipStatus | None
+    target: MembershipStatus
+    effective_on: dt.date | None
+    reason: str
+
+    def event(self, actor: Actor) -> dict[str, Any]:
+        return {"action": self.action, "from_status": self.current, "to_status": self.target,
+                "effective_on": self.effective_on, "actor": actor.label, "actor_role": actor.role.value,
+                "reason": self.reason}
+
+    def changes(self, network: Organisation) -> audit.Changes:
+        return {"status": [self.current, self.target], "effective_on": [None, self.effective_on],
+                "network_id": [None, network.id], "reason": [None, self.reason or None]}
+
+
+def _check(
+    actor: Actor, known: Known, network: Organisation, member_id: int, member_name: str, action: MembershipAction,
+    current: MembershipStatus | None, dates: list[dt.date | None], *, on: dt.date | None, undated: bool,
+    reason: str,
+) -> _Move:
+    """Everything that may refuse a move, in the order a caller hears of it."""
+    _require(actor, known, network, member_id, action)
     allowed_from, target = LIFECYCLE[action]
     if current not in allowed_from:
         where = f"from {current.value}" if current else "without a membership"
         raise InvalidTransition(
-            f"cannot {action.value} {member.name}'s membership of {network.name} {where}"
+            f"cannot {action.value} {member_name}'s membership of {network.name} {where}"
         )
     effective_on = None if undated else (on or today())
-    _check_date(membership, effective_on)
+    _check_date(dates, effective_on)
     reason = (reason or "").strip()
     if action in REASON_REQUIRED and not reason:
         raise ValidationFailed.on("reason", f"say why you {action.value} this membership")
     if len(reason) > 2000:
         raise ValidationFailed.on("reason", "at most 2000 characters")
     if action is A.APPLY:
-        _check_can_join(session, network, member)
-    if membership is None:
-        membership = Membership(network=network, member=member, status=target)
-        session.add(membership)
-    membership.status = target
-    membership.status_since = effective_on
-    membership.updated_at = utcnow()
-    membership.events.append(MembershipEvent(
-        action=action, from_status=current, to_status=target, effective_on=effective_on,
-        actor=actor.label, actor_role=actor.role.value, reason=reason,
-    ))
-    audit.record(session, actor, f"membership_{action.value}", membership,
-                 {"status": [current, target], "effective_on": [None, effective_on],
-                  "network_id": [None, network.id], "reason": [None, reason or None]},
-                 organisation_id=member.id)
-    return membership
+        _check_can_join(known, network, member_id, member_name)
+    return _Move(action, current, target, effective_on, reason)
 
 
 def _verb(action: MembershipAction) -> Callable[..., Membership]:
@@ -233,33 +304,33 @@ def get_network(session: Session, network_id: int) -> Organisation:
     return network
 
 
-def _require(session: Session, actor: Actor, network: Organisation, member: Organisation,
-             action: MembershipAction) -> None:
+def _require(actor: Actor, known: Known, network: Organisation, member_id: int, action: MembershipAction) -> None:
+    session, lineage = known.session, known.lineage
     if action is A.APPLY:
-        ok = can(session, actor, Permission.APPLY_FOR_MEMBERSHIP, member.id) or can(
-            session, actor, Permission.MANAGE_MEMBERS, network.id)
+        ok = can(session, actor, Permission.APPLY_FOR_MEMBERSHIP, member_id, lineage=lineage) or can(
+            session, actor, Permission.MANAGE_MEMBERS, network.id, lineage=lineage)
     elif action is A.WITHDRAW:
-        ok = can(session, actor, Permission.WITHDRAW_MEMBERSHIP, member.id) or can(
-            session, actor, Permission.MANAGE_MEMBERS, network.id)
+        ok = can(session, actor, Permission.WITHDRAW_MEMBERSHIP, member_id, lineage=lineage) or can(
+            session, actor, Permission.MANAGE_MEMBERS, network.id, lineage=lineage)
     else:
-        ok = can(session, actor, Permission.MANAGE_MEMBERS, network.id)
+        ok = can(session, actor, Permission.MANAGE_MEMBERS, network.id, lineage=lineage)
     if not ok:
         raise NotPermitted(f"{actor.label} may not {action.value} memberships of {network.name}")
 
 
-def _check_date(membership: Membership | None, effective_on: dt.date | None) -> None:
+def _check_date(dates: list[dt.date | None], effective_on: dt.date | None) -> None:
     if effective_on is None:
         return
     if effective_on > today():
         raise ValidationFailed.on("on", "a membership change cannot take effect in the future")
-    dated = [e.effective_on for e in (membership.events if membership else []) if e.effective_on]
+    dated = [d for d in dates if d]
     if dated and effective_on < max(dated):
         raise ValidationFailed.on("on", f"earlier than the last recorded change ({max(dated).isoformat()})")
 
 
-def _check_can_join(session: Session, network: Organisation, member: Organisation) -> None:
+def _check_can_join(known: Known, network: Organisation, member_id: int, member_name: str) -> None:
     if not network.is_network:
         raise ValidationFailed.on("network", f"{network.name} is not a network and has no members")
-    if network.id == member.id or member.id in ancestor_network_ids(session, network.id):
-        raise ValidationFailed.on("network", f"{member.name} already sits above {network.name}")
-    check_name_free(session, member.name, [network.id], exclude_id=member.id)
+    if network.id == member_id or member_id in known.lineage.of(network.id):
+        raise ValidationFailed.on("network", f"{member_name} already sits above {network.name}")
+    check_name_free(known.session, member_name, [network.id], exclude_id=member_id, known=known)

@@ -1,7 +1,9 @@
-"""What a valid organisation profile is: the field lists and one validator per field.
+"""What a valid organisation profile is: the field lists and one validator per field, and how
+validated values become a row, a contact and what the audit log compares.
 
 Kept apart from the model so that the API's schemas, the spreadsheet import and the service
-functions all refuse the same values with the same messages.
+functions all refuse the same values with the same messages, and write the same rows whether
+one at a time or in a batch.
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pycountry
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry import areas, vocabularies
 from registry.errors import Conflict, ValidationFailed
+from registry.known import Known
 from registry.names import fold
-from registry.vocabularies import Vocabulary
+from registry.vocabularies import Term, Vocabulary
 
 if TYPE_CHECKING:
     from registry.organisations import Organisation
@@ -33,6 +35,9 @@ PROFILE_FIELDS = (
 )
 # What only a secretariat (or the system) may change.
 ADMIN_FIELDS = ("kind", "country")
+# The profile fields that hold vocabulary terms.
+TERM_FIELDS = {"priority_areas": Vocabulary.PRIORITY_AREA, "populations": Vocabulary.POPULATION,
+               "services": Vocabulary.SERVICE}
 
 PARTIAL_DATE_RULE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
 _MAX_DROP_IN_CENTRES = 10_000
@@ -46,8 +51,10 @@ def validate_profile(
     *,
     fields: Iterable[str],
     creating: bool = False,
+    known: Known | None = None,
 ) -> dict[str, Any]:
     """Check every value; return them normalised or raise one ValidationFailed naming each field."""
+    known = known or Known(session)
     allowed = set(fields)
     problems: dict[str, list[str]] = {}
     clean: dict[str, Any] = {}
@@ -57,7 +64,7 @@ def validate_profile(
             problems[key] = ["unknown field"]
             continue
         try:
-            clean[key] = _VALIDATORS[key](session, value, lineage)
+            clean[key] = _VALIDATORS[key](known, value, lineage)
         except ValidationFailed as refused:
             problems.setdefault(key, []).extend(refused.fields.get(key) or [refused.message])
     kind = clean.get("kind", organisation.kind if organisation else None)
@@ -71,33 +78,105 @@ def validate_profile(
     return clean
 
 
-def check_name_free(session: Session, name: str, network_ids: Iterable[int], *, exclude_id: int | None) -> None:
+def check_name_free(
+    session: Session, name: str, network_ids: Iterable[int], *, exclude_id: int | None, known: Known | None = None
+) -> None:
     """Refuse a name that another organisation in any of these networks already uses (folded)."""
-    from registry.memberships import ATTACHED_STATUSES, Membership
-    from registry.organisations import Organisation
-
     ids = list(network_ids)
     if not ids:
         return
-    key = fold(name)
-    in_network = select(Membership.member_id).where(
-        Membership.network_id.in_(ids), Membership.status.in_(ATTACHED_STATUSES)
-    )
-    query = select(Organisation).where(
-        Organisation.name_key == key,
-        Organisation.id.in_(in_network) | Organisation.registered_by_id.in_(ids),
-    )
-    if exclude_id is not None:
-        query = query.where(Organisation.id != exclude_id)
-    clash = session.scalars(query).first()
+    named = (known or Known(session)).named(fold(name), ids)
+    clash = next((other for organisation_id, other in named if organisation_id != exclude_id), None)
     if clash is not None:
-        raise Conflict(f"an organisation named {clash.name!r} is already in this network",
+        raise Conflict(f"an organisation named {clash!r} is already in this network",
                        fields={"name": ["already used in this network"]})
+
+
+def new_columns(
+    values: Mapping[str, Any], network: Organisation | None, is_sample: bool
+) -> tuple[dict[str, Any], list[Term], list[str]]:
+    """A new organisation's columns, terms and area codes, from validated values."""
+    from registry.organisations import OrganisationStatus
+
+    columns: dict[str, Any] = {
+        "registered_by_id": network.id if network else None, "is_sample": is_sample, "name": "",
+        "name_translations": {}, "languages": [], "sex_worker_involvement": "", "public_listing": False,
+        "status": OrganisationStatus.ACTIVE,
+    }
+    terms: list[Term] = []
+    area_codes: list[str] = []
+    for key, value in values.items():
+        if key in TERM_FIELDS:
+            terms += value
+        elif key == "areas_served":
+            area_codes = list(value)
+        else:
+            columns[key] = value
+    columns.update(search_keys(columns["name"], columns.get("acronym"), columns["name_translations"]))
+    return columns, terms, area_codes
+
+
+def search_keys(name: str, acronym: str | None, translations: Mapping[str, str]) -> dict[str, str]:
+    """The folded name (duplicate checks) and search text an organisation's names give."""
+    parts = [name, acronym or "", *translations.values()]
+    return {"name_key": fold(name), "search_text": " | ".join(fold(p) for p in parts if p)}
+
+
+def profile_of(value_of: Callable[[str], Any], terms: list[Term], area_codes: list[str]) -> dict[str, Any]:
+    """Every profile and admin field as plain values: what the audit log compares."""
+    return {f: term_codes(terms, TERM_FIELDS[f]) if f in TERM_FIELDS else sorted(area_codes)
+            if f == "areas_served" else value_of(f) for f in (*PROFILE_FIELDS, *ADMIN_FIELDS)}
+
+
+def term_codes(terms: list[Term], vocabulary: Vocabulary) -> list[str]:
+    """The codes of one vocabulary's terms, in the vocabulary's order (not the database's)."""
+    chosen = sorted((t for t in terms if t.vocabulary is vocabulary), key=lambda t: (t.position, t.code))
+    return [t.code for t in chosen]
+
+
+def contact_values(kind: Any, value: str, label: str, visibility: Any) -> dict[str, Any]:
+    """A contact's values, checked and normalised."""
+    from registry.organisations import CONTACT_TIERS, ContactKind, Visibility
+
+    problems: dict[str, list[str]] = {}
+    try:
+        kind = ContactKind(kind)
+    except ValueError:
+        problems["kind"] = [f"one of: {', '.join(k.value for k in ContactKind)}"]
+    try:
+        visibility = Visibility(visibility)
+        if visibility not in CONTACT_TIERS:
+            raise ValueError
+    except ValueError:
+        problems["visibility"] = ["contacts are public, secretariat or self only"]
+    value = (value or "").strip()
+    if not value or len(value) > 300:
+        problems["value"] = ["give a value of 1 to 300 characters"]
+    elif not storable(value):
+        problems["value"] = ["contains control characters or invalid code points"]
+    if len(label or "") > 100:
+        problems["label"] = ["at most 100 characters"]
+    elif not storable(label or ""):
+        problems["label"] = ["contains control characters or invalid code points"]
+    if problems:
+        raise ValidationFailed.of("the contact", problems)
+    return {"kind": kind, "value": value, "label": (label or "").strip(), "visibility": visibility}
+
+
+def contact_audit_view(kind: Any, value: str, label: str, visibility: Any) -> dict[str, Any]:
+    """A contact as the audit log shows it: a self-only contact stays out of the log, which
+    secretariats can read."""
+    from registry.organisations import Visibility
+
+    value = "(hidden: self only)" if visibility is Visibility.SELF else value
+    return {"kind": kind, "value": value, "label": label, "visibility": visibility}
 
 
 def storable(text: str, *, multiline: bool = False) -> bool:
     """No control characters (PostgreSQL refuses NUL) and no lone surrogates (no database can
     store them); `multiline` text may hold newlines and tabs."""
+    if text.isprintable():  # no control character, no surrogate: most text, checked by the thousand on import
+        return True
     return not any(
         unicodedata.category(c) == "Cs" or (unicodedata.category(c) == "Cc" and not (multiline and c in "\n\t\r"))
         for c in text)
@@ -108,7 +187,7 @@ def _network_above_country(kind: Any) -> bool:
 
 
 def _text(max_length: int, *, required: bool = False, multiline: bool = False) -> Callable[..., Any]:
-    def check(_session: Session, value: Any, _lineage: list[int]) -> str | None:
+    def check(_known: Known, value: Any, _lineage: list[int]) -> str | None:
         if value is None and not required:
             return None
         if not isinstance(value, str):
@@ -127,7 +206,7 @@ def _text(max_length: int, *, required: bool = False, multiline: bool = False) -
 
 
 def _enum(enum_name: str, nullable: bool = True) -> Callable[..., Any]:
-    def check(_session: Session, value: Any, _lineage: list[int]) -> Any:
+    def check(_known: Known, value: Any, _lineage: list[int]) -> Any:
         from registry import organisations
 
         enum_cls = getattr(organisations, enum_name)
@@ -140,7 +219,7 @@ def _enum(enum_name: str, nullable: bool = True) -> Callable[..., Any]:
     return check
 
 
-def _country(_session: Session, value: Any, _lineage: list[int]) -> str | None:
+def _country(_known: Known, value: Any, _lineage: list[int]) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or pycountry.countries.get(alpha_2=value.upper()) is None:
@@ -157,20 +236,20 @@ def _language(code: Any) -> str:
     return code.lower()
 
 
-def _languages(_session: Session, value: Any, _lineage: list[int]) -> list[str]:
+def _languages(_known: Known, value: Any, _lineage: list[int]) -> list[str]:
     if not isinstance(value, list):
         raise ValidationFailed("expected a list of language codes")
     return list(dict.fromkeys(_language(code) for code in value))
 
 
-def _translations(session: Session, value: Any, lineage: list[int]) -> dict[str, str]:
+def _translations(known: Known, value: Any, lineage: list[int]) -> dict[str, str]:
     if not isinstance(value, dict):
         raise ValidationFailed("expected {language code: name}")
     name = _text(300, required=True)
-    return {_language(lang): name(session, text, lineage) for lang, text in sorted(value.items())}
+    return {_language(lang): name(known, text, lineage) for lang, text in sorted(value.items())}
 
 
-def _founding_date(_session: Session, value: Any, _lineage: list[int]) -> str | None:
+def _founding_date(_known: Known, value: Any, _lineage: list[int]) -> str | None:
     if value is None:
         return None
     if isinstance(value, int) and not isinstance(value, bool):
@@ -188,31 +267,31 @@ def _founding_date(_session: Session, value: Any, _lineage: list[int]) -> str | 
 
 
 def _terms(vocabulary: Vocabulary) -> Callable[..., Any]:
-    def check(session: Session, value: Any, lineage: list[int]) -> list[Any]:
+    def check(known: Known, value: Any, lineage: list[int]) -> list[Any]:
         if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
             raise ValidationFailed("expected a list of codes")
         try:
-            return vocabularies.resolve(session, vocabulary, value, network_ids=lineage)
+            return vocabularies.resolve(known.session, vocabulary, value, available=known.terms(vocabulary, lineage))
         except ValidationFailed as refused:
             messages = [m for ms in refused.fields.values() for m in ms]
             raise ValidationFailed(" ".join(messages) or refused.message) from None
     return check
 
 
-def _areas(session: Session, value: Any, _lineage: list[int]) -> list[str]:
+def _areas(known: Known, value: Any, _lineage: list[int]) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
         raise ValidationFailed("expected a list of area codes")
     codes = list(dict.fromkeys(c.strip().upper() for c in value))
     malformed = [c for c in codes if not areas.AREA_CODE.match(c)]
     if malformed:
         raise ValidationFailed(f"not area codes: {', '.join(malformed)}")
-    unknown = areas.unknown_codes(session, codes)
+    unknown = known.unknown_areas(codes)
     if unknown:
         raise ValidationFailed(f"unknown area code(s): {', '.join(unknown)}")
     return codes
 
 
-def _drop_in_centres(_session: Session, value: Any, _lineage: list[int]) -> int | None:
+def _drop_in_centres(_known: Known, value: Any, _lineage: list[int]) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_DROP_IN_CENTRES:
@@ -220,7 +299,7 @@ def _drop_in_centres(_session: Session, value: Any, _lineage: list[int]) -> int 
     return value
 
 
-def _website(_session: Session, value: Any, _lineage: list[int]) -> str | None:
+def _website(_known: Known, value: Any, _lineage: list[int]) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or len(value) > 300:
@@ -231,13 +310,13 @@ def _website(_session: Session, value: Any, _lineage: list[int]) -> str | None:
     return value.strip()
 
 
-def _flag(_session: Session, value: Any, _lineage: list[int]) -> bool:
+def _flag(_known: Known, value: Any, _lineage: list[int]) -> bool:
     if not isinstance(value, bool):
         raise ValidationFailed("true or false")
     return value
 
 
-_VALIDATORS: dict[str, Callable[[Session, Any, list[int]], Any]] = {
+_VALIDATORS: dict[str, Callable[[Known, Any, list[int]], Any]] = {
     "kind": _enum("OrganisationKind", nullable=False),
     "name": _text(300, required=True),
     "name_translations": _translations,

@@ -16,16 +16,24 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from registry import audit
+from registry.batch import Batch
 from registry.db import Base, Code, Name, str_enum, utcnow
 from registry.errors import NotFound, NotPermitted, ValidationFailed
+from registry.known import Known
 from registry.organisation_rules import (
     ADMIN_FIELDS,
     PROFILE_FIELDS,
+    TERM_FIELDS,
     check_name_free,
-    storable,
+    contact_audit_view,
+    contact_values,
+    new_columns,
+    profile_of,
+    search_keys,
+    term_codes,
     validate_profile,
 )
-from registry.permissions import Actor, Permission, Role, ancestor_network_ids, can, require
+from registry.permissions import Actor, Permission, Role, can, require
 from registry.vocabularies import Term, Vocabulary
 
 
@@ -149,8 +157,7 @@ class Organisation(Base):
     # Term and area lists are sets; they are always given in one canonical order (vocabulary
     # position, area code) computed here, not by database collation, which differs per engine.
     def codes(self, vocabulary: Vocabulary) -> list[str]:
-        chosen = sorted((t for t in self.terms if t.vocabulary is vocabulary), key=lambda t: (t.position, t.code))
-        return [t.code for t in chosen]
+        return term_codes(self.terms, vocabulary)
 
     @property
     def priority_areas(self) -> list[str]:
@@ -170,7 +177,7 @@ class Organisation(Base):
 
     def profile(self) -> dict[str, Any]:
         """Every profile and admin field as plain values: what the audit log compares."""
-        return {f: getattr(self, f) for f in (*PROFILE_FIELDS, *ADMIN_FIELDS)}
+        return profile_of(lambda f: getattr(self, f), self.terms, [link.area_code for link in self.area_links])
 
 
 class Contact(Base):
@@ -186,9 +193,7 @@ class Contact(Base):
     organisation: Mapped[Organisation] = relationship(back_populates="contacts")
 
     def audit_view(self) -> dict[str, Any]:
-        # A self-only contact stays out of the log, which secretariats can read.
-        value = "(hidden: self only)" if self.visibility is Visibility.SELF else self.value
-        return {"kind": self.kind, "value": value, "label": self.label, "visibility": self.visibility}
+        return contact_audit_view(self.kind, self.value, self.label, self.visibility)
 
 
 def get_organisation(session: Session, organisation_id: int) -> Organisation:
@@ -209,25 +214,11 @@ def register_organisation(
     **profile: Any,
 ) -> Organisation:
     """Register an organisation, on behalf of `network` (None: a top-level network, system only)."""
-    if network is None:
-        if actor.role is not Role.SYSTEM:
-            raise NotPermitted("only the registry's operators register top-level networks")
-        lineage: set[int] = set()
-    else:
-        require(session, actor, Permission.REGISTER_ORGANISATION, network.id)
-        if not network.is_network:
-            raise ValidationFailed.on("network", f"{network.name} is not a network")
-        lineage = {network.id} | ancestor_network_ids(session, network.id)
-    values = validate_profile(session, None, {"kind": kind, "name": name, **profile}, lineage,
-                              fields=(*PROFILE_FIELDS, *ADMIN_FIELDS), creating=True)
-    if network is not None:
-        check_name_free(session, values["name"], [network.id], exclude_id=None)
-    organisation = Organisation(
-        registered_by_id=network.id if network else None, is_sample=is_sample, name="", name_key="",
-        name_translations={}, languages=[], sex_worker_involvement="", public_listing=False,
-        status=OrganisationStatus.ACTIVE,
-    )
-    _apply(organisation, values)
+    values = _check_registration(session, actor, network, {"kind": kind, "name": name, **profile}, Known(session))
+    columns, terms, area_codes = new_columns(values, network, is_sample)
+    organisation = Organisation(**columns)
+    organisation.terms = terms
+    organisation.area_links = [OrganisationArea(area_code=c) for c in area_codes]
     session.add(organisation)
     session.flush()
     audit.record(session, actor, "register_organisation", organisation,
@@ -235,12 +226,53 @@ def register_organisation(
     return organisation
 
 
+def register_in_batch(
+    batch: Batch, known: Known, *, network: Organisation, kind: OrganisationKind | str, name: str,
+    is_sample: bool = False, **profile: Any,
+) -> int:
+    """register_organisation for an import: checked alike, written with the batch; its
+    provisional id."""
+    values = _check_registration(batch.session, batch.actor, network, {"kind": kind, "name": name, **profile},
+                                 known)
+    columns, terms, area_codes = new_columns(values, network, is_sample)
+    organisation_id = batch.insert(Organisation, **columns)
+    for term in terms:
+        batch.add(OrganisationTerm, organisation_id=organisation_id, term_id=term.id)
+    for code in area_codes:
+        batch.add(OrganisationArea, organisation_id=organisation_id, area_code=code)
+    known.assume(organisation_id, columns["name"], registered_by=network.id)
+    batch.record("register_organisation", Organisation, organisation_id,
+                 audit.diff({}, profile_of(columns.get, terms, area_codes)), organisation_id=organisation_id)
+    return organisation_id
+
+
+def _check_registration(
+    session: Session, actor: Actor, network: Organisation | None, values: dict[str, Any], known: Known
+) -> dict[str, Any]:
+    if network is None:
+        if actor.role is not Role.SYSTEM:
+            raise NotPermitted("only the registry's operators register top-level networks")
+        lineage: set[int] = set()
+    else:
+        require(session, actor, Permission.REGISTER_ORGANISATION, network.id, lineage=known.lineage)
+        if not network.is_network:
+            raise ValidationFailed.on("network", f"{network.name} is not a network")
+        lineage = {network.id} | known.lineage.of(network.id)
+    values = validate_profile(session, None, values, lineage, fields=(*PROFILE_FIELDS, *ADMIN_FIELDS),
+                              creating=True, known=known)
+    if network is not None:
+        check_name_free(session, values["name"], [network.id], exclude_id=None, known=known)
+    return values
+
+
 def update_profile(
-    session: Session, actor: Actor, organisation: Organisation, changes: Mapping[str, Any]
+    session: Session, actor: Actor, organisation: Organisation, changes: Mapping[str, Any], *,
+    known: Known | None = None,
 ) -> Organisation:
     """Change profile fields. Editors may touch only PROFILE_FIELDS; secretariats also ADMIN_FIELDS."""
-    require(session, actor, Permission.EDIT_PROFILE, organisation.id)
-    admin = can(session, actor, Permission.ADMINISTER_ORGANISATION, organisation.id)
+    known = known or Known(session)
+    require(session, actor, Permission.EDIT_PROFILE, organisation.id, lineage=known.lineage)
+    admin = can(session, actor, Permission.ADMINISTER_ORGANISATION, organisation.id, lineage=known.lineage)
     allowed = (*PROFILE_FIELDS, *ADMIN_FIELDS) if admin else PROFILE_FIELDS
     forbidden = sorted(set(changes) - set(allowed))
     if forbidden:
@@ -249,11 +281,11 @@ def update_profile(
                       else "unknown field"] for f in forbidden}
         raise ValidationFailed(f"cannot change: {', '.join(forbidden)}", fields=fields)
     lineage = {organisation.id} if organisation.is_network else set()
-    lineage |= ancestor_network_ids(session, organisation.id)
-    values = validate_profile(session, organisation, dict(changes), lineage, fields=allowed)
+    lineage |= known.lineage.of(organisation.id)
+    values = validate_profile(session, organisation, dict(changes), lineage, fields=allowed, known=known)
     if "name" in values and values["name"] != organisation.name:
-        check_name_free(session, values["name"], sorted(ancestor_network_ids(session, organisation.id)),
-                        exclude_id=organisation.id)
+        check_name_free(session, values["name"], sorted(known.lineage.of(organisation.id)),
+                        exclude_id=organisation.id, known=known)
     before = organisation.profile()
     _apply(organisation, values)
     changed = audit.diff(before, organisation.profile())
@@ -293,15 +325,32 @@ def add_contact(
     value: str,
     label: str = "",
     visibility: Visibility | str = Visibility.SECRETARIAT,
+    known: Known | None = None,
 ) -> Contact:
     """Add a contact; it reaches only the organisation and its secretariats unless made public."""
-    require(session, actor, Permission.EDIT_PROFILE, organisation.id)
-    contact = Contact(organisation=organisation, **_contact_values(kind, value, label, visibility))
+    require(session, actor, Permission.EDIT_PROFILE, organisation.id, lineage=known.lineage if known else None)
+    contact = Contact(organisation=organisation, **contact_values(kind, value, label, visibility))
     session.add(contact)
     organisation.updated_at = utcnow()
     audit.record(session, actor, "add_contact", contact, audit.diff({}, contact.audit_view()),
                  organisation_id=organisation.id)
     return contact
+
+
+def add_contact_in_batch(
+    batch: Batch, known: Known, organisation_id: int, *, kind: ContactKind | str, value: str, label: str = "",
+    visibility: Visibility | str = Visibility.SECRETARIAT,
+) -> int:
+    """add_contact for an organisation of the same batch, not yet written; its provisional id."""
+    require(batch.session, batch.actor, Permission.EDIT_PROFILE, organisation_id, lineage=known.lineage)
+    values = contact_values(kind, value, label, visibility)
+    contact_id = batch.insert(Contact, organisation_id=organisation_id, **values)
+    organisation = batch.row(organisation_id)
+    # Written one at a time, the organisation would be written again for this, counting a version.
+    organisation.update(updated_at=utcnow(), version=organisation.get("version", 1) + 1)
+    batch.record("add_contact", Contact, contact_id, audit.diff({}, contact_audit_view(**values)),
+                 organisation_id=organisation_id)
+    return contact_id
 
 
 def update_contact(
@@ -314,7 +363,7 @@ def update_contact(
                                fields={f: ["unknown field"] for f in unknown})
     current = {"kind": contact.kind, "value": contact.value, "label": contact.label,
                "visibility": contact.visibility}
-    values = _contact_values(**{**current, **changes})
+    values = contact_values(**{**current, **changes})
     before = contact.audit_view()
     for key, value in values.items():
         setattr(contact, key, value)
@@ -335,41 +384,11 @@ def remove_contact(session: Session, actor: Actor, contact: Contact) -> None:
     session.flush()
 
 
-def _contact_values(kind: Any, value: str, label: str, visibility: Any) -> dict[str, Any]:
-    problems: dict[str, list[str]] = {}
-    try:
-        kind = ContactKind(kind)
-    except ValueError:
-        problems["kind"] = [f"one of: {', '.join(k.value for k in ContactKind)}"]
-    try:
-        visibility = Visibility(visibility)
-        if visibility not in CONTACT_TIERS:
-            raise ValueError
-    except ValueError:
-        problems["visibility"] = ["contacts are public, secretariat or self only"]
-    value = (value or "").strip()
-    if not value or len(value) > 300:
-        problems["value"] = ["give a value of 1 to 300 characters"]
-    elif not storable(value):
-        problems["value"] = ["contains control characters or invalid code points"]
-    if len(label or "") > 100:
-        problems["label"] = ["at most 100 characters"]
-    elif not storable(label or ""):
-        problems["label"] = ["contains control characters or invalid code points"]
-    if problems:
-        raise ValidationFailed.of("the contact", problems)
-    return {"kind": kind, "value": value, "label": (label or "").strip(), "visibility": visibility}
-
-
 def _apply(organisation: Organisation, values: Mapping[str, Any]) -> None:
     """Write validated values onto the row (terms and areas arrive as resolved objects)."""
-    from registry.names import fold
-
-    term_fields = {"priority_areas": Vocabulary.PRIORITY_AREA, "populations": Vocabulary.POPULATION,
-                   "services": Vocabulary.SERVICE}
     for key, value in values.items():
-        if key in term_fields:
-            vocabulary = term_fields[key]
+        if key in TERM_FIELDS:
+            vocabulary = TERM_FIELDS[key]
             kept = [t for t in organisation.terms if t.vocabulary is not vocabulary]
             organisation.terms = kept + list(value)
         elif key == "areas_served":
@@ -377,6 +396,5 @@ def _apply(organisation: Organisation, values: Mapping[str, Any]) -> None:
             organisation.area_links = [existing.get(c) or OrganisationArea(area_code=c) for c in value]
         else:
             setattr(organisation, key, value)
-    organisation.name_key = fold(organisation.name)
-    parts = [organisation.name, organisation.acronym or "", *organisation.name_translations.values()]
-    organisation.search_text = " | ".join(fold(p) for p in parts if p)
+    for key, value in search_keys(organisation.name, organisation.acronym, organisation.name_translations).items():
+        setattr(organisation, key, value)

@@ -119,11 +119,14 @@ def terms(
 
 
 def resolve(
-    session: Session, vocabulary: Vocabulary, codes: Iterable[str], *, network_ids: Iterable[int] = ()
+    session: Session, vocabulary: Vocabulary, codes: Iterable[str], *, network_ids: Iterable[int] = (),
+    available: Mapping[str, Term] | None = None,
 ) -> list[Term]:
-    """The terms for `codes`, refusing unknown codes (and other networks' extensions)."""
+    """The terms for `codes`, refusing unknown codes (and other networks' extensions).
+    `available`: those terms by code, when the caller has already read them."""
     wanted = list(dict.fromkeys(codes))
-    known = {t.code: t for t in terms(session, vocabulary, network_ids=network_ids)}
+    known = available if available is not None else {
+        t.code: t for t in terms(session, vocabulary, network_ids=network_ids)}
     unknown = [c for c in wanted if c not in known]
     if unknown:
         field = f"{vocabulary.value}s" if vocabulary is not Vocabulary.PRIORITY_AREA else "priority_areas"

@@ -1,0 +1,100 @@
+"""What checks look up, read once for a run of many: vocabulary terms, area codes, the networks
+above each organisation and the names used in a network.
+
+A single service call reads what it needs as it goes; a spreadsheet import checks thousands of
+rows against the same terms, areas and networks, and keeps one Known for all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry import areas, vocabularies
+from registry.names import fold
+from registry.permissions import Lineage
+from registry.vocabularies import Term, Vocabulary
+
+if TYPE_CHECKING:
+    from registry.batch import Batch
+    from registry.organisations import Organisation
+
+
+class Known:
+    """What checks look up, remembered across a run of them: vocabulary terms, area codes, the
+    networks above each organisation and the names used in a network. A service call makes its
+    own; an import keeps one for all its rows (it changes no term or area, and whoever moves a
+    membership says so: `moved`). With a batch, organisations checked but not yet written count."""
+
+    def __init__(self, session: Session, batch: Batch | None = None) -> None:
+        self.session, self.batch = session, batch
+        self.lineage = Lineage(session)
+        self._terms: dict[tuple[Vocabulary, frozenset[int]], dict[str, Term]] = {}
+        self._areas: dict[str, bool] = {}
+        self._names: dict[frozenset[int], dict[str, list[tuple[int, str]]]] = {}
+
+    def terms(self, vocabulary: Vocabulary, network_ids: Iterable[int]) -> dict[str, Term]:
+        """The terms the networks may use, by code."""
+        key = (vocabulary, frozenset(network_ids))
+        if key not in self._terms:
+            found = vocabularies.terms(self.session, vocabulary, network_ids=key[1])
+            self._terms[key] = {t.code: t for t in found}
+        return self._terms[key]
+
+    def unknown_areas(self, codes: list[str]) -> list[str]:
+        """The codes no boundary set knows, in the order given."""
+        asked = [c for c in codes if c not in self._areas]
+        if asked:
+            unknown = set(areas.unknown_codes(self.session, asked))
+            self._areas.update((c, c not in unknown) for c in asked)
+        return [c for c in codes if not self._areas[c]]
+
+    def load_names(self, network_ids: Iterable[int]) -> None:
+        """Read every name used in these networks at once, for many checks against them."""
+        from registry.organisations import Organisation
+
+        ids = frozenset(network_ids)
+        index: dict[str, list[tuple[int, str]]] = {}
+        query = select(Organisation.id, Organisation.name_key, Organisation.name).where(in_networks(ids))
+        for organisation_id, key, name in self.session.execute(query):
+            index.setdefault(key, []).append((organisation_id, name))
+        self._names[ids] = index
+
+    def named(self, key: str, network_ids: Iterable[int]) -> list[tuple[int, str]]:
+        """(id, name) of the organisations in these networks whose folded name is `key`."""
+        from registry.organisations import Organisation
+
+        ids = frozenset(network_ids)
+        if ids in self._names:
+            found = list(self._names[ids].get(key, ()))
+        else:
+            query = select(Organisation.id, Organisation.name).where(Organisation.name_key == key, in_networks(ids))
+            found = [(organisation_id, name) for organisation_id, name in self.session.execute(query)]
+        drafts = self.batch.drafts if self.batch else {}
+        return found + [drafts[("name", n, key)] for n in ids if ("name", n, key) in drafts]
+
+    def assume(self, organisation_id: int, name: str, *, registered_by: int) -> None:
+        """An organisation checked but not yet written: registered by that network, so inside it."""
+        self.lineage.assume(organisation_id, registered_by=registered_by)
+        if self.batch is not None:
+            self.batch.drafts[("name", registered_by, fold(name))] = (organisation_id, name)
+
+    def moved(self, network: Organisation, member: Organisation) -> None:
+        """A membership moved: the member's lineage (a network's: and everything below it) and
+        the names in the network may have changed."""
+        self.lineage.forget(None if member.is_network else member.id)
+        self._names = {ids: index for ids, index in self._names.items() if network.id not in ids}
+
+
+def in_networks(network_ids: Iterable[int]) -> Any:
+    """Organisations in these networks: attached members, and those the networks registered."""
+    from registry.memberships import ATTACHED_STATUSES, Membership
+    from registry.organisations import Organisation
+
+    ids = list(network_ids)
+    attached = select(Membership.member_id).where(
+        Membership.network_id.in_(ids), Membership.status.in_(ATTACHED_STATUSES))
+    return Organisation.id.in_(attached) | Organisation.registered_by_id.in_(ids)
