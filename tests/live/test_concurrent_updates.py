@@ -19,9 +19,9 @@ LANGUAGES = sorted(language.alpha_2 for language in pycountry.languages if hasat
 
 @pytest.fixture(scope="module")
 def live(live: Live) -> Live:
-    """The module's server with eight workers, so that more updates are in flight at once."""
+    """The module's server with four workers, so that more updates are in flight at once."""
     stop(live)
-    start(live, workers=8)
+    start(live, workers=4)
     return live
 
 
