@@ -191,7 +191,7 @@ def define_body(
             reserved[label] = count
     if _whole(seats, 1, 100) and sum(reserved.values()) > seats:
         problems["reserved_seats"] = ["more reserved seats than seats"]
-    if established is not None and not PARTIAL_DATE_RULE.match(established):
+    if established is not None and not PARTIAL_DATE_RULE.fullmatch(established):
         problems["established"] = ["use YYYY, YYYY-MM or YYYY-MM-DD"]
     if problems:
         raise ValidationFailed.of("the governing body", problems)

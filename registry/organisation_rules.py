@@ -39,7 +39,7 @@ ADMIN_FIELDS = ("kind", "country")
 TERM_FIELDS = {"priority_areas": Vocabulary.PRIORITY_AREA, "populations": Vocabulary.POPULATION,
                "services": Vocabulary.SERVICE}
 
-PARTIAL_DATE_RULE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
+PARTIAL_DATE_RULE = re.compile(r"^[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?$")
 _MAX_DROP_IN_CENTRES = 10_000
 
 
@@ -254,7 +254,7 @@ def _founding_date(_known: Known, value: Any, _lineage: list[int]) -> str | None
         return None
     if isinstance(value, int) and not isinstance(value, bool):
         value = f"{value:04d}"
-    if not isinstance(value, str) or not PARTIAL_DATE_RULE.match(value):
+    if not isinstance(value, str) or not PARTIAL_DATE_RULE.fullmatch(value):
         raise ValidationFailed("use YYYY, YYYY-MM or YYYY-MM-DD")
     parts = [int(p) for p in value.split("-")] + [1, 1]
     try:

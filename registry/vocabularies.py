@@ -21,7 +21,7 @@ from registry.permissions import Actor, Permission, Role, require
 # NSWP's five working languages, then the languages of the networks in the seeds.
 LANGUAGES = ("en", "fr", "es", "ru", "zh", "vi", "km", "lo")
 FALLBACK_LANGUAGE = "en"
-_CODE = re.compile(r"^[a-z0-9]+(?:[-:][a-z0-9]+)*$")
+CODE_RULE = re.compile(r"^[a-z0-9]+(?:[-:][a-z0-9]+)*$")
 
 
 class Vocabulary(enum.StrEnum):
@@ -135,7 +135,7 @@ def resolve(
 
 
 def _check_term(code: str, labels: Mapping[str, str]) -> None:
-    if not _CODE.match(code) or len(code) > 64:
+    if not CODE_RULE.fullmatch(code) or len(code) > 64:
         raise ValidationFailed.on("code", "use lowercase letters, digits and '-' (at most 64)")
     if not (labels.get(FALLBACK_LANGUAGE) or "").strip():
         raise ValidationFailed.on("labels", "an English label is required")

@@ -19,6 +19,7 @@ from api.resources.organisations import MAX_ID
 from registry import directory, governance, governance_directory
 from registry.db import Page, page_of_list, today
 from registry.governance import BodyKind, GoverningBody, Officeholder
+from registry.organisation_rules import PARTIAL_DATE_RULE
 from registry.permissions import Permission
 
 blp = Blueprint("governance", __name__, url_prefix="/api/v1",
@@ -49,7 +50,8 @@ class BodySchema(Schema):
         "description": "More than 1: staggered terms, the seats split into this many classes."})
     term_limit = WholeNumber(allow_none=True, load_default=None, validate=validate.Range(1, 20),
                              metadata={"description": "Most consecutive terms one person may serve."})
-    established = Text(allow_none=True, load_default=None, metadata={"description": "YYYY, YYYY-MM or YYYY-MM-DD"})
+    established = Text(allow_none=True, load_default=None, metadata={
+        "description": "YYYY, YYYY-MM or YYYY-MM-DD", "pattern": PARTIAL_DATE_RULE.pattern})
     notes = Text(load_default="", multiline=True, validate=validate.Length(max=2000))
     seat_plan = fields.List(fields.Nested(SeatSchema), dump_only=True)
 

@@ -17,7 +17,7 @@ from api.extensions import Blueprint, PageQuery, Schema, Text, WholeNumber, page
 from registry import directory, organisations
 from registry.db import Page
 from registry.directory import SORTS, DirectoryQuery, Seen
-from registry.organisation_rules import ADMIN_FIELDS, PROFILE_FIELDS
+from registry.organisation_rules import ADMIN_FIELDS, PARTIAL_DATE_RULE, PROFILE_FIELDS
 from registry.organisations import (
     CONTACT_TIERS,
     ContactKind,
@@ -111,7 +111,8 @@ class ProfileSchema(Schema):
     name_translations = fields.Dict(keys=Text(validate=validate.Length(max=3)),
                                     values=Text(validate=validate.Length(min=1, max=300)))
     acronym = Text(allow_none=True, validate=validate.Length(max=30))
-    founding_date = Text(allow_none=True, metadata={"description": "YYYY, YYYY-MM or YYYY-MM-DD"})
+    founding_date = Text(allow_none=True, metadata={
+        "description": "YYYY, YYYY-MM or YYYY-MM-DD", "pattern": PARTIAL_DATE_RULE.pattern})
     sex_worker_led = fields.Enum(SexWorkerLed, by_value=True, allow_none=True)
     sex_worker_involvement = Text(multiline=True, validate=validate.Length(max=5000))
     populations = fields.List(Text(validate=validate.Length(max=64)), validate=validate.Length(max=100))

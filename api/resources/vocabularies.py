@@ -15,7 +15,7 @@ from api.resources.organisations import MAX_ID
 from registry import directory
 from registry.permissions import Permission
 from registry.vocabularies import (
-    EXTENSIBLE, FALLBACK_LANGUAGE, LANGUAGES, Term, Vocabulary, define_term, find_extension, relabel_term,
+    CODE_RULE, EXTENSIBLE, FALLBACK_LANGUAGE, LANGUAGES, Term, Vocabulary, define_term, find_extension, relabel_term,
 )
 
 blp = Blueprint("vocabularies", __name__, url_prefix="/api/v1",
@@ -77,7 +77,7 @@ class NetworkTermSchema(Schema):
 class NewTermSchema(Schema):
     vocabulary = fields.String(required=True, validate=validate.OneOf(sorted(v.value for v in EXTENSIBLE)))
     code = Text(required=True, validate=validate.Length(min=1, max=64), metadata={
-        "description": "Lowercase letters, digits and '-', unique across the registry."})
+        "description": "Lowercase letters, digits and '-', unique across the registry.", "pattern": CODE_RULE.pattern})
     labels = _LABELS
 
 

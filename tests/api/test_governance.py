@@ -53,6 +53,12 @@ def test_a_whole_number_of_seats_may_be_written_as_a_float(client, world):
         assert refused.status_code == 422 and "seats" in refused.json["fields"], seats
 
 
+def test_an_establishment_date_is_ascii_digits_and_nothing_after(client, world):
+    url, secretariat = f"{API}/networks/{world.vnsw.id}/bodies", world.roles["secretariat"]
+    for established in ("２０２０", "2020\n", "2020-01-01\n"):
+        refused = client.post(url, headers=secretariat, json={
+            "kind": "board", "name": "Board", "seats": 3, "established": established})
+        assert refused.status_code == 422 and "established" in refused.json["fields"], established
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -52,6 +52,13 @@ def test_update_the_profile(client, world, role):
     assert after["website"] == ("https://example.org" if UPDATE[role] == 200 else None)
 
 
+def test_a_founding_date_is_ascii_digits_and_nothing_after(client, world):
+    headers = {**world.roles["own_editor"], "If-Match": etag_of(client, url(world.cbo))}
+    for founding_date in ("２０１０", "2010\n", "2010-05\n"):
+        response = client.patch(url(world.cbo), json={"founding_date": founding_date}, headers=headers)
+        assert response.status_code == 422 and "founding_date" in response.json["fields"], founding_date
+
+
 DELIST = {"secretariat": 200, "other_secretariat": 403, "own_editor": 403, "other_editor": 403,
           "board": 403, "anonymous": 401}
 

@@ -75,6 +75,7 @@ def test_bad_terms_are_refused_and_nothing_is_written(client, world):
     for body, status in (
         ({"vocabulary": "priority_area", "code": "new-area", "labels": {"en": "New"}}, 422),
         ({"vocabulary": "service", "code": "Bad Code", "labels": {"en": "Bad"}}, 422),
+        ({"vocabulary": "service", "code": "night-patrol\n", "labels": {"en": "Bad"}}, 422),
         ({"vocabulary": "service", "code": "no-english", "labels": {"vi": "Không"}}, 422),
         ({"vocabulary": "service", "code": "klingon", "labels": {"en": "K", "tlh": "K"}}, 422),
         ({"vocabulary": "service", "code": "outreach", "labels": {"en": "Outreach again"}}, 409),
@@ -83,4 +84,5 @@ def test_bad_terms_are_refused_and_nothing_is_written(client, world):
         assert answer.status_code == status, (body, answer.json)
         assert set(answer.json) >= {"status", "error", "message"}
     assert client.get(f"{url}/service/no-english").status_code == 404
+    assert client.get(f"{url}/service/night-patrol").status_code == 404
     assert client.get(f"{API}/networks/{world.wnu.id}/terms/service/outreach").status_code == 404
