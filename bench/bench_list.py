@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy.engine import make_url
 
@@ -77,24 +77,26 @@ def free_port() -> int:
 @contextmanager
 def gunicorn(label: str, app: str, env: dict[str, str]) -> Iterator[Server]:
     port = free_port()
-    process = subprocess.Popen(
-        [str(GUNICORN), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--no-control-socket", app],
-        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    server = Server(label, port, process)
-    try:
-        _wait_until_up(server)
-        yield server
-    finally:
-        process.terminate()  # gunicorn's graceful stop: workers finish their request
-        process.wait(timeout=60)
+    # gunicorn's own log goes to a file: a pipe nobody reads would block it once full.
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [str(GUNICORN), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--no-control-socket", app],
+            cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+        server = Server(label, port, process)
+        try:
+            _wait_until_up(server, log)
+            yield server
+        finally:
+            process.terminate()  # gunicorn's graceful stop: workers finish their request
+            process.wait(timeout=60)
 
 
-def _wait_until_up(server: Server, timeout: float = 60.0) -> None:
+def _wait_until_up(server: Server, log: IO[bytes], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise RuntimeError(f"{server.label}: gunicorn exited: {server.process.stderr.read().decode()[-2000:]}"
-                               if server.process.stderr else f"{server.label}: gunicorn exited")
+            log.seek(0)
+            raise RuntimeError(f"{server.label}: gunicorn exited: {log.read().decode()[-2000:]}")
         try:
             status, _ = fetch(server.port)
             if status == 200 and len(server.workers()) == 2:
