@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from api import database
 from api.auth import current_actor
 from api.extensions import Blueprint, PageQuery, PlausibleDate, Schema, Text, WholeNumber, page_of
+from api.references import referenced
 from api.resources.governance import MANAGERS, NETWORK, READERS
 from api.resources.organisations import MAX_ID
 from registry import directory, governance_directory
@@ -201,7 +202,8 @@ def list_elections(args: dict[str, Any], network_id: int) -> Page[Election]:
 def create_election(body: dict[str, Any], network_id: int) -> tuple[Election, dict[str, str]]:
     """Create a draft election for a body's seats"""
     session, actor = database.session(), current_actor()
-    governing_body = governance_directory.find_body(session, actor, network_id, body.pop("body_id"))
+    body_id = body.pop("body_id")
+    governing_body = referenced("body_id", lambda: governance_directory.find_body(session, actor, network_id, body_id))
     election = phases.create_election(session, actor, governing_body, **body)
     session.flush()
     blp.set_etag(election)
@@ -259,7 +261,8 @@ def nominate(body: dict[str, Any], network_id: int, election_id: int) -> Nominat
     """Nominate a candidate"""
     session, actor = database.session(), current_actor()
     election = governance_directory.find_election(session, actor, network_id, election_id)
-    organisation = directory.find_organisation(session, actor, body.pop("organisation_id"))
+    organisation_id = body.pop("organisation_id")
+    organisation = referenced("organisation_id", lambda: directory.find_organisation(session, actor, organisation_id))
     nomination = nominations.nominate(session, actor, election, organisation, **body)
     session.flush()
     return nomination
@@ -273,7 +276,8 @@ def second(body: dict[str, Any], network_id: int, election_id: int, nomination_i
     """Second a candidate"""
     session, actor = database.session(), current_actor()
     nomination = governance_directory.find_nomination(session, actor, network_id, election_id, nomination_id)
-    organisation = directory.find_organisation(session, actor, body["organisation_id"])
+    organisation = referenced("organisation_id", lambda: directory.find_organisation(session, actor,
+                                                                                     body["organisation_id"]))
     return nominations.second_nomination(session, actor, nomination, organisation)
 
 
@@ -320,7 +324,8 @@ def cast_ballot(body: dict[str, Any], network_id: int, election_id: int) -> tupl
     """Cast (or, with the last receipt, replace) an organisation's ballot; the receipt is shown once"""
     session, actor = database.session(), current_actor()
     election = governance_directory.find_election(session, actor, network_id, election_id)
-    organisation = directory.find_organisation(session, actor, body["organisation_id"])
+    organisation = referenced("organisation_id", lambda: directory.find_organisation(session, actor,
+                                                                                     body["organisation_id"]))
     receipt = ballots.cast_ballot(session, actor, election, organisation, body["choices"],
                                   receipt=body.get("receipt"))
     # Nothing between the caster and the registry may keep the one copy of the receipt.

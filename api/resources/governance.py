@@ -15,6 +15,7 @@ from marshmallow import fields, validate
 from api import database
 from api.auth import current_actor
 from api.extensions import Blueprint, PageQuery, PlausibleDate, Schema, Text, WholeNumber, page_of
+from api.references import referenced
 from api.resources.organisations import MAX_ID
 from registry import directory, governance, governance_directory
 from registry.db import Page, page_of_list, today
@@ -196,7 +197,8 @@ def record_officeholder(record: dict[str, Any], network_id: int, body_id: int) -
     body = governance_directory.find_body(session, actor, network_id, body_id)
     nominated_by = record.pop("nominated_by")
     if nominated_by is not None:
-        record["nominated_by"] = directory.find_organisation(session, actor, nominated_by)
+        record["nominated_by"] = referenced("nominated_by",
+                                            lambda: directory.find_organisation(session, actor, nominated_by))
     holder = governance.record_officeholder(session, actor, body, **record)
     session.flush()
     return holder

@@ -14,6 +14,7 @@ from marshmallow import fields, validate
 from api import database
 from api.auth import current_actor
 from api.extensions import Blueprint, PageQuery, Schema, Text, WholeNumber, page_of
+from api.references import referenced
 from api.resources.organisations import MAX_ID, OrganisationSchema
 from registry import directory, memberships
 from registry.db import Page
@@ -97,7 +98,7 @@ def apply(body: dict[str, Any], network_id: int) -> tuple[Membership, dict[str, 
     """Apply for membership of a network"""
     session, actor = database.session(), current_actor()
     network = directory.find_network(session, actor, network_id)
-    member = directory.find_organisation(session, actor, body["organisation_id"])
+    member = referenced("organisation_id", lambda: directory.find_organisation(session, actor, body["organisation_id"]))
     membership = memberships.apply(session, actor, network, member, on=body.get("on"), reason=body["reason"])
     blp.set_etag(membership)
     return membership, {"Location": url_for(".read", network_id=network.id, organisation_id=member.id)}

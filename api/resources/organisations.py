@@ -14,6 +14,7 @@ from marshmallow import fields, pre_dump, validate
 from api import database
 from api.auth import current_actor
 from api.extensions import Blueprint, PageQuery, Schema, Text, WholeNumber, page_of
+from api.references import referenced
 from registry import directory, organisations
 from registry.db import Page
 from registry.directory import SORTS, DirectoryQuery, Seen
@@ -185,7 +186,8 @@ def list_organisations(args: dict[str, Any]) -> Page[Seen]:
 def register(body: dict[str, Any]) -> tuple[Seen, dict[str, str]]:
     """Register an organisation"""
     session, actor = database.session(), current_actor()
-    network = directory.find_network(session, actor, body.pop("network_id"))
+    network_id = body.pop("network_id")
+    network = referenced("network_id", lambda: directory.find_network(session, actor, network_id))
     organisation = organisations.register_organisation(session, actor, network=network, **body)
     blp.set_etag(organisation)
     location = url_for(".read", organisation_id=organisation.id)

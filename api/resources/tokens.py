@@ -12,6 +12,7 @@ from marshmallow import ValidationError, fields, validate
 from api import database
 from api.auth import current_actor
 from api.extensions import Blueprint, PageQuery, Schema, Text, WholeNumber, page_of
+from api.references import referenced
 from api.resources.organisations import MAX_ID
 from registry import directory, tokens
 from registry.db import Page
@@ -79,7 +80,7 @@ def list_tokens(args: dict[str, Any]) -> Page[tokens.AccessToken]:
 def issue(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """Issue a token"""
     session, actor = database.session(), current_actor()
-    scope = directory.find_organisation(session, actor, body["scope_id"])
+    scope = referenced("scope_id", lambda: directory.find_organisation(session, actor, body["scope_id"]))
     token, secret = tokens.issue_token(session, actor, body["role"], scope, label=body["label"],
                                        expires_at=body.get("expires_at"))
     blp.set_etag(token)

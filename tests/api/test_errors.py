@@ -45,6 +45,25 @@ def test_ids_beyond_the_database_s_integers_are_not_found(client, world, path):
     assert_shape(client.get(API + path), 404)
 
 
+MISSING = 2147483646  # a valid id that names nothing
+
+
+@pytest.mark.parametrize(("role", "path", "body", "field"), [
+    ("secretariat", "/organisations", {"network_id": MISSING, "kind": "community_organisation", "name": "X",
+                                       "country": "VN"}, "network_id"),
+    ("secretariat", "/networks/{vnsw}/members", {"organisation_id": MISSING}, "organisation_id"),
+    ("secretariat", "/tokens", {"role": "editor", "scope_id": MISSING, "label": "x"}, "scope_id"),
+    ("secretariat", "/networks/{vnsw}/elections", {"body_id": MISSING, "title": "E", "method": "scottish_stv",
+                                                   "roll_cutoff": "2024-01-01"}, "body_id"),
+])
+def test_an_id_in_the_body_that_names_nothing_is_unprocessable_not_a_missing_url(client, world, role, path, body,
+                                                                                  field):
+    # 404 would say the URL was not found: a client that has just created it would think it gone.
+    response = client.post(API + path.format(vnsw=world.vnsw.id), json=body, headers=world.roles[role])
+    assert_shape(response, 422)
+    assert field in response.json["fields"]
+
+
 def test_method_not_allowed_says_what_is(client, world):
     response = client.delete(f"{API}/organisations")
     assert_shape(response, 405)
