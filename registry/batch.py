@@ -139,40 +139,46 @@ def insert_rows(
     connection = session.connection()
     dialect = connection.dialect
     columns = [c for c in table.columns if c.key != "id"]  # ids: the database's to give
-    postgresql = dialect.name == "postgresql" and dialect.driver == "psycopg"
-    ids: list[int] = []
-    if return_ids and postgresql:
-        sequence = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)")
-        ids = sorted(connection.execute(sequence, {"table": table.name, "n": len(rows)}).scalars())
-        columns.insert(0, table.c.id)
-        rows = [{**values, "id": i} for values, i in zip(rows, ids, strict=True)]
-    if not postgresql and dialect.paramstyle != "qmark":
-        keys = [c.key for c in columns]
-        connection.execute(insert(table), [dict(zip(keys, values)) for values in _bound(connection, columns, rows,
-                                                                                         convert=False)])
-        return _newest_ids(connection, table, len(rows)) if return_ids else []
-    bound = _bound(connection, columns, rows)
-    if postgresql:
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        ids: list[int] = []
+        if return_ids:
+            sequence = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)")
+            ids = sorted(connection.execute(sequence, {"table": table.name, "n": len(rows)}).scalars())
+            columns.insert(0, table.c.id)
+            rows = [{**values, "id": i} for values, i in zip(rows, ids, strict=True)]
         quote = dialect.identifier_preparer.quote
         names = ", ".join(quote(c.name) for c in columns)
         with connection.connection.driver_connection.cursor() as cursor:
             with cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
-                for values in bound:
+                for values in _bound(connection, columns, rows):
                     copy.write_row(values)
         return ids
-    statement = insert(table).compile(dialect=dialect, column_keys=[c.key for c in columns])
-    if list(statement.positiontup or ()) != [c.key for c in columns]:
-        raise ValueError(f"{table.name}: unexpected parameter order {statement.positiontup}")
-    connection.exec_driver_sql(statement.string, bound)  # type: ignore[arg-type]
-    return _newest_ids(connection, table, len(rows)) if return_ids else []
+    if dialect.name == "sqlite":
+        statement = insert(table).compile(dialect=dialect, column_keys=[c.key for c in columns])
+        if list(statement.positiontup or ()) != [c.key for c in columns]:
+            raise ValueError(f"{table.name}: unexpected parameter order {statement.positiontup}")
+        connection.exec_driver_sql(statement.string, _bound(connection, columns, rows))  # type: ignore[arg-type]
+        if not return_ids:
+            return []
+        # SQLite gives each new row the largest id so far plus one, and no other connection
+        # writes while this transaction does: the newest ids are these rows', in order.
+        # (RETURNING would cost one statement a row, as SQLite does not promise its order.)
+        newest = select(table.c.id).order_by(table.c.id.desc()).limit(len(rows))
+        return sorted(connection.execute(newest).scalars())
+    return _insert_portably(connection, table, rows, return_ids=return_ids)
 
 
-def _newest_ids(connection: Connection, table: Table, n: int) -> list[int]:
-    # SQLite gives each new row the largest id so far plus one, and no other connection writes
-    # while this transaction does: the newest ids are these rows', in order. (RETURNING would
-    # cost one statement a row, as SQLite does not promise its order.)
-    newest = select(table.c.id).order_by(table.c.id.desc()).limit(n)
-    return sorted(connection.execute(newest).scalars())
+def _insert_portably(
+    connection: Connection, table: Table, rows: Sequence[dict[str, Any]], *, return_ids: bool
+) -> list[int]:
+    """insert_rows for any other database: SQLAlchemy's executemany, and RETURNING in order."""
+    columns = [c for c in table.columns if c.key != "id"]
+    keys = [c.key for c in columns]
+    given = [dict(zip(keys, values, strict=True)) for values in _bound(connection, columns, rows, convert=False)]
+    if not return_ids:
+        connection.execute(insert(table), given)
+        return []
+    return list(connection.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), given).scalars())
 
 
 def _bound(

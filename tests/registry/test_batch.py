@@ -30,6 +30,17 @@ def test_rows_written_together_read_back_as_the_orm_writes_them(session, vnsw, m
     assert other.created_at.tzinfo is not None and other.sex_worker_involvement == ""
 
 
+def test_other_databases_get_the_same_rows_through_sqlalchemy(session, vnsw):
+    from registry.batch import _insert_portably
+
+    rows = [{"kind": OrganisationKind.COMMUNITY_ORGANISATION, "name": f"Portable {n}", "name_key": f"portable {n}",
+             "search_text": "", "country": "VN", "registered_by_id": vnsw.id, "status": OrganisationStatus.ACTIVE}
+            for n in range(3)]
+    ids = _insert_portably(session.connection(), Organisation.__table__, rows, return_ids=True)
+    assert [session.get(Organisation, i).name for i in ids] == ["Portable 0", "Portable 1", "Portable 2"]
+    assert session.get(Organisation, ids[0]).version == 1 and session.get(Organisation, ids[0]).languages == []
+
+
 def test_provisional_ids_become_the_written_rows_ids(session, vnsw):
     batch = Batch(session, SYSTEM)
     with batch.running():
