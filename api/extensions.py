@@ -61,22 +61,30 @@ class Schema(ma.Schema):
 
 class Text(ma.fields.String):
     """Every string the API accepts: no control characters (PostgreSQL refuses NUL) and no
-    lone surrogates (no database can store them); `multiline` allows newlines and tabs.
-    The description says so as a pattern (surrogates cannot be sent as UTF-8 at all)."""
+    lone surrogates (no database can store them); `multiline` allows newlines and tabs, and
+    `blank=False` refuses text that is only spaces. The description says so as a pattern
+    (surrogates cannot be sent as UTF-8 at all)."""
 
-    default_error_messages = {"control": "contains control characters or invalid code points"}
-    ONE_LINE = r"^[^\u0000-\u001f\u007f-\u009f]*$"
-    MULTILINE = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+    default_error_messages = {"control": "contains control characters or invalid code points",
+                              "blank": "must not be blank"}
+    _ONE_LINE = r"[^\u0000-\u001f\u007f-\u009f]"
+    _MULTILINE = r"[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]"
+    # Neither a control character nor a space as str.strip() sees one.
+    _SEEN = r"[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 
-    def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
-        kwargs["metadata"] = {"pattern": self.MULTILINE if multiline else self.ONE_LINE, **kwargs.get("metadata", {})}
+    def __init__(self, *, multiline: bool = False, blank: bool = True, **kwargs: Any) -> None:
+        allowed = self._MULTILINE if multiline else self._ONE_LINE
+        pattern = f"^{allowed}*$" if blank else f"^{allowed}*{self._SEEN}{allowed}*$"
+        kwargs["metadata"] = {"pattern": pattern, **kwargs.get("metadata", {})}
         super().__init__(**kwargs)
-        self.multiline = multiline
+        self.multiline, self.blank = multiline, blank
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)
         if not storable(text, multiline=self.multiline):
             raise self.make_error("control")
+        if not self.blank and not text.strip():
+            raise self.make_error("blank")
         return text
 
 

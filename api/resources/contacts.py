@@ -29,7 +29,7 @@ CONTACT = ORGANISATION + "/contacts/<int(max=2147483647):contact_id>"
 
 class ContactChangeSchema(Schema):
     kind = fields.Enum(ContactKind, by_value=True)
-    value = Text(validate=validate.Length(min=1, max=300))
+    value = Text(blank=False, validate=validate.Length(min=1, max=300))
     label = Text(validate=validate.Length(max=100))
     visibility = fields.String(validate=validate.OneOf(CONTACT_VISIBILITIES))
 

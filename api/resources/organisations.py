@@ -53,7 +53,7 @@ def shown_to(field: str, note: str = "") -> dict[str, Any]:
 class ContactSchema(Schema):
     id = fields.Integer(dump_only=True)
     kind = fields.Enum(ContactKind, by_value=True, required=True)
-    value = Text(required=True, validate=validate.Length(min=1, max=300))
+    value = Text(required=True, blank=False, validate=validate.Length(min=1, max=300))
     label = Text(load_default="", validate=validate.Length(max=100))
     visibility = fields.String(load_default=Visibility.SECRETARIAT.value, validate=validate.OneOf(
         CONTACT_VISIBILITIES), metadata={"description": "public, secretariat (the default) or self: "

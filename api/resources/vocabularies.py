@@ -62,9 +62,9 @@ NETWORK_TERMS = "/networks/<int(max=2147483647):network_id>/terms"
 NETWORK_TERM = NETWORK_TERMS + "/<any(population,service):vocabulary>/<string(maxlength=64):code>"
 EXTENDERS = "the secretariat of the network or of a network above it"
 _LABELS = fields.Dict(keys=fields.String(validate=validate.OneOf(LANGUAGES)),
-                      values=Text(validate=validate.Length(min=1, max=200)), required=True,
+                      values=Text(blank=False, validate=validate.Length(min=1, max=200)), required=True,
                       metadata={"description": f"Label per language ({', '.join(LANGUAGES)}); "
-                                               "English is required."})
+                                               "English is required.", "required": [FALLBACK_LANGUAGE]})
 
 
 class NetworkTermSchema(Schema):

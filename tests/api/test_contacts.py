@@ -3,6 +3,7 @@ logged, and a change needs the organisation's ETag."""
 
 from __future__ import annotations
 
+import jsonschema_rs
 import pytest
 from sqlalchemy import select
 
@@ -88,6 +89,14 @@ def test_a_contact_s_visibility_is_described_as_the_tiers_it_may_have(client, wo
     response = client.post(f"{API}/organisations/{world.cbo.id}/contacts", headers=world.roles["own_editor"],
                            json={"kind": "email", "value": "board@example.org", "visibility": "board"})
     assert response.status_code == 422 and "visibility" in response.json["fields"]
+
+
+def test_a_contact_value_of_only_spaces_is_refused_as_described(client, world):
+    described = client.get(f"{API}/openapi.json").json["components"]["schemas"]["Contact"]["properties"]["value"]
+    assert not jsonschema_rs.validator_for(described).is_valid(" \u00a0")
+    response = client.post(f"{API}/organisations/{world.cbo.id}/contacts", headers=world.roles["own_editor"],
+                           json={"kind": "email", "value": " \u00a0"})
+    assert response.status_code == 422 and "value" in response.json["fields"]
 
 
 def test_contact_values_with_control_characters_are_refused(client, world):

@@ -30,6 +30,15 @@ def test_text_is_described_as_refusing_exactly_the_characters_no_database_stores
         assert described.is_valid(text) == storable(text, multiline=multiline), hex(code)
 
 
+@pytest.mark.parametrize("multiline", [False, True])
+def test_text_that_may_not_be_blank_is_described_as_needing_more_than_spaces(multiline):
+    field = Text(multiline=multiline, blank=False)
+    described = jsonschema_rs.validator_for({"type": "string", "pattern": field.metadata["pattern"]})
+    for code in [*range(0x3001), 0xFEFF, 0x1F600]:  # every space str.strip() knows is below U+3001
+        for text in (chr(code), f" {chr(code)}\u3000"):
+            assert described.is_valid(text) == accepts(field, text), (hex(code), text)
+
+
 def test_a_whole_number_is_what_json_calls_an_integer():
     field = WholeNumber()
     assert field.deserialize(80) == 80 and field.deserialize(80.0) == 80

@@ -86,3 +86,11 @@ def test_bad_terms_are_refused_and_nothing_is_written(client, world):
     assert client.get(f"{url}/service/no-english").status_code == 404
     assert client.get(f"{url}/service/night-patrol").status_code == 404
     assert client.get(f"{API}/networks/{world.wnu.id}/terms/service/outreach").status_code == 404
+
+
+def test_a_term_s_labels_are_described_as_needing_english_and_more_than_spaces(client, world):
+    labels = client.get(f"{API}/openapi.json").json["components"]["schemas"]["NewTerm"]["properties"]["labels"]
+    assert labels["required"] == ["en"]
+    answer = client.post(f"{API}/networks/{world.vnsw.id}/terms", headers=world.roles["secretariat"],
+                         json={"vocabulary": "service", "code": "blank", "labels": {"en": "Blank", "vi": " \u3000"}})
+    assert answer.status_code == 422 and answer.json["fields"] == {"labels.vi.value": ["must not be blank"]}
