@@ -38,7 +38,8 @@ from registry.organisations import (
     Visibility,
 )
 from registry.permissions import Actor, Role, ancestor_network_ids, subtree_ids
-from registry.vocabularies import Term, Vocabulary
+from registry.organisation_rules import TERM_FIELDS, term_codes
+from registry.vocabularies import Term
 
 V = Visibility
 C = TypeVar("C")  # a Contact, or a row of its columns
@@ -178,10 +179,10 @@ def profile_views(session: Session, reader: Reader, organisations: Sequence[Orga
 
 @dataclass
 class _Page:
-    """Per organisation id: term codes by vocabulary, area codes, contacts and the memberships
-    of networks the reader may see, each in the order a profile gives them."""
+    """Per organisation id: its terms, area codes, contacts and the memberships of networks the
+    reader may see (areas, contacts and memberships in the order a profile gives them)."""
 
-    terms: dict[int, dict[Vocabulary, list[str]]]
+    terms: dict[int, list[Row[Any]]]
     areas: dict[int, list[str]]
     contacts: dict[int, list[Row[Any]]]
     memberships: dict[int, list[Row[Any]]]
@@ -189,10 +190,9 @@ class _Page:
     @classmethod
     def read(cls, session: Session, reader: Reader, ids: list[int]) -> _Page:
         wanted = {"ids": sorted(set(ids))}
-        terms: dict[int, dict[Vocabulary, list[str]]] = defaultdict(lambda: defaultdict(list))
-        # Organisation.codes' order (position, then code), not the database's collation.
-        for oid, vocabulary, _, code in sorted(session.execute(_TERMS, wanted), key=lambda row: (row[2], row[3])):
-            terms[oid][vocabulary].append(code)
+        terms: dict[int, list[Row[Any]]] = defaultdict(list)
+        for term in session.execute(_TERMS, wanted):
+            terms[term.organisation_id].append(term)
         areas: dict[int, list[str]] = defaultdict(list)
         for oid, code in sorted(session.execute(_AREAS, wanted), key=lambda row: row[1]):
             areas[oid].append(code)
@@ -219,8 +219,6 @@ _CONTACTS = (select(Contact.organisation_id, Contact.id, Contact.kind, Contact.v
 _MEMBERSHIPS = (select(Membership.member_id, Membership.network_id, Membership.status, Membership.status_since)
                 .where(Membership.member_id.in_(_IDS)).order_by(Membership.member_id, Membership.network_id))
 _ORGANISATIONS = select(Organisation).where(Organisation.id.in_(_IDS))
-_TERM_FIELDS = {"priority_areas": Vocabulary.PRIORITY_AREA, "populations": Vocabulary.POPULATION,
-                "services": Vocabulary.SERVICE}
 # The fields each tier reads, in FIELD_TIERS' order: worked out once, not per organisation.
 _FIELDS_SHOWN = {tier: tuple(f for f, floor in FIELD_TIERS.items() if at_least(tier, floor)) for tier in Visibility}
 
@@ -229,8 +227,8 @@ def _view(organisation: Organisation, tier: Visibility, page: _Page, coarse: dic
     oid = organisation.id
     shown: dict[str, Any] = {}
     for field in _FIELDS_SHOWN[tier]:
-        if field in _TERM_FIELDS:
-            shown[field] = list(page.terms[oid][_TERM_FIELDS[field]])
+        if field in TERM_FIELDS:
+            shown[field] = term_codes(page.terms[oid], TERM_FIELDS[field])
         elif field == "areas_served":
             codes = page.areas[oid]
             shown[field] = list(codes) if at_least(tier, PRECISE_AREAS) else sorted(
