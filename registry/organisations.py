@@ -385,16 +385,21 @@ def remove_contact(session: Session, actor: Actor, contact: Contact) -> None:
 
 
 def _apply(organisation: Organisation, values: Mapping[str, Any]) -> None:
-    """Write validated values onto the row (terms and areas arrive as resolved objects)."""
+    """Write validated values onto the row (terms and areas arrive as resolved objects). A value
+    that is already there is left alone, so that an unchanged row gives its flush nothing to do
+    (a re-imported spreadsheet is mostly unchanged rows)."""
     for key, value in values.items():
         if key in TERM_FIELDS:
             vocabulary = TERM_FIELDS[key]
             kept = [t for t in organisation.terms if t.vocabulary is not vocabulary]
-            organisation.terms = kept + list(value)
+            if set(organisation.terms) != set(kept) | set(value):
+                organisation.terms = kept + list(value)
         elif key == "areas_served":
             existing = {link.area_code: link for link in organisation.area_links}
-            organisation.area_links = [existing.get(c) or OrganisationArea(area_code=c) for c in value]
-        else:
+            if set(existing) != set(value):
+                organisation.area_links = [existing.get(c) or OrganisationArea(area_code=c) for c in value]
+        elif getattr(organisation, key) != value:
             setattr(organisation, key, value)
     for key, value in search_keys(organisation.name, organisation.acronym, organisation.name_translations).items():
-        setattr(organisation, key, value)
+        if getattr(organisation, key) != value:
+            setattr(organisation, key, value)

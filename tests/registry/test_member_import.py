@@ -273,3 +273,17 @@ class TestWrittenTogetherAsOneByOne:
         assert import_members(session, secretariat(network), network, good, apply=True).applied
         assert session.scalars(select(Organisation).where(Organisation.name == "Nhóm Lỗi")).one().contacts[0].value \
             == "ok@example.org"
+
+    def test_importing_the_same_file_again_changes_nothing(self, session, network):
+        from registry.audit import AuditEntry
+
+        table = read_table("x.csv", self.FILE)
+        assert import_members(session, secretariat(network), network, table, apply=True).applied
+        entries = session.scalar(select(func.count()).select_from(AuditEntry))
+        before = [(o.version, o.updated_at) for o in session.scalars(select(Organisation).order_by(Organisation.id))]
+        again = import_members(session, secretariat(network), network, table, apply=True)
+        assert again.counts() == {"created": 0, "updated": 0, "unchanged": 8, "error": 0}
+        session.expire_all()
+        assert [(o.version, o.updated_at) for o in session.scalars(select(Organisation).order_by(Organisation.id))] \
+            == before
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == entries
