@@ -112,8 +112,10 @@ def _jsonable(value: Any) -> Any:
     kind = type(value)
     if value is None or kind in _PLAIN:
         return value
-    if kind is list or kind is tuple:  # the [before, after] of every change: kept quick
-        return [v if v is None or type(v) in _PLAIN else _jsonable(v) for v in value]
+    # The [before, after] of every change, thousands of them in an import: kept quick.
+    if kind is list or kind is tuple:
+        return [v if v is None or type(v) in _PLAIN else v._value_ if isinstance(v, enum.StrEnum) else _jsonable(v)
+                for v in value]
     if kind is dict:
         return {k if type(k) is str else str(k): v if v is None or type(v) in _PLAIN else _jsonable(v)
                 for k, v in value.items()}
