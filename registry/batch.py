@@ -27,6 +27,8 @@ from registry.permissions import Actor
 
 @dataclass(frozen=True)
 class Mark:
+    """How far a batch had got: what `discard` goes back to."""
+
     rows: int
     entries: int
     drafts: int
@@ -34,6 +36,8 @@ class Mark:
 
 
 class Batch:
+    """New rows and audit entries for one actor's run of changes on one session."""
+
     def __init__(self, session: Session, actor: Actor) -> None:
         self.session, self.actor = session, actor
         self._rows: list[tuple[Table, dict[str, Any]]] = []
