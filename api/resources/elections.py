@@ -202,6 +202,7 @@ def list_elections(args: dict[str, Any], network_id: int) -> Page[Election]:
 def create_election(body: dict[str, Any], network_id: int) -> tuple[Election, dict[str, str]]:
     """Create a draft election for a body's seats"""
     session, actor = database.session(), current_actor()
+    directory.find_network(session, actor, network_id)  # the network in the URL: 404 if there is none
     body_id = body.pop("body_id")
     governing_body = referenced("body_id", lambda: governance_directory.find_body(session, actor, network_id, body_id))
     election = phases.create_election(session, actor, governing_body, **body)
