@@ -10,19 +10,21 @@ take `page` and `page_size` (both bounded) and answer with an envelope saying th
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import http
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 import flask_smorest
 import marshmallow as ma
 from flask.views import MethodView
 
+from api.auth import current_actor
 from api.errors import ErrorSchema
 from registry.db import PAGE_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
+from registry.errors import NotPermitted
 from registry.organisation_rules import storable
-from registry.permissions import Permission
+from registry.permissions import Permission, Role
 
 ANYONE = "anyone, including anonymous callers; the answer is narrowed to what the caller may see"
 _WRITES = {"post", "put", "patch", "delete"}
@@ -129,7 +131,18 @@ class Blueprint(flask_smorest.Blueprint):
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
             func._access = (permission, who)  # type: ignore[attr-defined]
             func._apidoc = {**getattr(func, "_apidoc", {}), "access": (permission, who)}  # type: ignore[attr-defined]
-            return func
+            if permission is None:
+                return func
+
+            @functools.wraps(func)
+            def signed_in(*args: Any, **kwargs: Any) -> Any:
+                # Before the request is read or anything is looked up: whatever it names, a caller
+                # without a token is told to sign in (401), as the description says.
+                if current_actor().role is Role.ANONYMOUS:
+                    raise NotPermitted("sign in with an access token to do this")
+                return func(*args, **kwargs)
+
+            return signed_in
 
         return decorator
 
@@ -149,6 +162,8 @@ class Blueprint(flask_smorest.Blueprint):
         doc["description"] = f"**Who may call this:** {who}."
         if permission is not None:
             doc["x-permission"] = permission.value
+            # A token is optional only where anyone may call: here an anonymous caller gets 401.
+            doc["security"] = [{"bearer": []}]
         # 503: the database cannot serve at the moment (every operation reads it).
         statuses = [400, 401, 403, 404, 422, 429, 503] + ([409] if method in _WRITES else [])
         responses = doc.setdefault("responses", {})
@@ -183,7 +198,7 @@ class PageQuery(Schema):
                                   metadata={"description": f"Items a page, at most {PAGE_SIZE_MAX}."})
 
 
-@lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=None)
 def page_of(item_schema: type[ma.Schema]) -> type[Schema]:
     """The envelope of one page of `item_schema` items (one class per item schema)."""
     name = item_schema.__name__.removesuffix("Schema") + "PageSchema"

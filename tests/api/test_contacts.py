@@ -51,7 +51,7 @@ def test_add_a_contact(client, world, role):
 
 
 CHANGE = {"secretariat": 200, "other_secretariat": 404, "own_editor": 200, "other_editor": 404,
-          "board": 404, "anonymous": 404}
+          "board": 404, "anonymous": 401}
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -18,8 +18,9 @@ ORDER = [P.NOMINATIONS_OPEN, P.NOMINATIONS_CLOSED, P.VOTING_OPEN, P.VOTING_CLOSE
 
 
 def expect(**given: int) -> dict[str, int]:
-    """Expected statuses: the election is out of sight (404) unless said otherwise."""
-    return {role: given.get(role, 404) for role in ROLES}
+    """Expected statuses: the election is out of sight (404) unless said otherwise, and a caller
+    without a token is told to sign in (401) before anything is looked up."""
+    return {role: given.get(role, 401 if role == "anonymous" else 404) for role in ROLES}
 
 
 MEMBERS_READ = dict(secretariat=200, own_editor=200, other_editor=200, board=200)

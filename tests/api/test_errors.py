@@ -70,6 +70,19 @@ def test_a_network_in_the_url_that_names_nothing_is_still_not_found(client, worl
     assert_shape(response, 404)
 
 
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("get", "/tokens/2147483646", None),  # no such token
+    ("delete", "/organisations/{cbo}/contacts/2147483646", None),  # no If-Match either
+    ("patch", "/organisations/{cbo}", {"name": ""}),  # an invalid body, no If-Match
+    ("post", "/networks/2147483646/elections", {}),  # no such network, nothing valid
+])
+def test_without_a_token_an_operation_that_needs_one_says_sign_in_first(client, world, method, path, body):
+    # Not 404, 422 or 428: those would answer what only a signed-in caller may ask.
+    response = getattr(client, method)(API + path.format(cbo=world.cbo.id), json=body)
+    assert_shape(response, 401)
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
 def test_method_not_allowed_says_what_is(client, world):
     response = client.delete(f"{API}/organisations")
     assert_shape(response, 405)

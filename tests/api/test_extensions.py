@@ -67,3 +67,14 @@ def test_a_dict_s_keys_are_described_when_they_are_narrower_than_any_string(clie
     assert schemas["NewTerm"]["properties"]["labels"]["propertyNames"]["enum"] == list(LANGUAGES)
     assert schemas["ProfileChange"]["properties"]["name_translations"]["propertyNames"]["maxLength"] == 3
     assert "propertyNames" not in schemas["HistoryEntry"]["properties"]["changes"]
+
+
+def test_an_operation_is_described_as_needing_a_token_exactly_when_it_needs_a_permission(client):
+    spec = client.get("/api/v1/openapi.json").json
+    assert spec["security"] == [{}, {"bearer": []}]  # anonymous callers are welcome by default
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            needs_token = operation.get("security") == [{"bearer": []}]
+            assert needs_token == ("x-permission" in operation), f"{method.upper()} {path}"

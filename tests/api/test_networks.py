@@ -34,7 +34,9 @@ def expected(action: str, role: str) -> int:
         return 200 if action in ("withdraw", "apply") else 403
     if role == "board":
         return 403
-    return 404  # another secretariat, another editor, anonymous: the membership is not theirs to see
+    if role == "anonymous":
+        return 401  # told to sign in before anything is looked up
+    return 404  # another secretariat, another editor: the membership is not theirs to see
 
 
 def prepare(session, world, action):
@@ -74,7 +76,7 @@ def test_apply_to_a_network(client, world, session, role):
 
 
 READ = {"secretariat": 200, "own_editor": 200, "board": 200, "other_secretariat": 404,
-        "other_editor": 404, "anonymous": 404}
+        "other_editor": 404, "anonymous": 401}
 
 
 @pytest.mark.parametrize("role", ROLES)

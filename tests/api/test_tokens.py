@@ -32,7 +32,7 @@ def test_issue_an_editor_token(client, world, role):
 
 
 REVOKE = {"secretariat": 204, "other_secretariat": 404, "own_editor": 404, "other_editor": 404,
-          "board": 404, "anonymous": 404}
+          "board": 404, "anonymous": 401}
 
 
 @pytest.mark.parametrize("role", ROLES)
