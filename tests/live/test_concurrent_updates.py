@@ -92,3 +92,22 @@ def test_50_clients_that_retry_on_412_all_get_their_change_in(live: Live):
     assert len(new) == CLIENTS
     added = [set(e["changes"]["languages"][1]) - set(e["changes"]["languages"][0]) for e in new]
     assert sorted(language for each in added for language in each) == LANGUAGES
+
+
+def test_logged_contact_reads_among_updates_are_each_answered_and_written_down(live: Live):
+    path = f"/api/v1/organisations/{live.ids['cbo']}"
+    reads_before = live.call("GET", f"{path}/contact-reads", role="secretariat").json()["total"]
+
+    def client(number: int):
+        if number % 2:
+            return live.call("GET", f"{path}/contacts", role="secretariat", timeout=180)
+        read = live.call("GET", path, role="editor", timeout=180)
+        return live.call("PATCH", path, role="editor", headers={"If-Match": read.headers["ETag"]},
+                         json_body={"drop_in_centres": number}, timeout=180)
+
+    answers = together(CLIENTS, client)
+
+    assert [a.status for a in answers[1::2]] == [200] * (CLIENTS // 2)
+    assert {a.status for a in answers[::2]} <= {200, 412} and 200 in {a.status for a in answers[::2]}
+    reads_after = live.call("GET", f"{path}/contact-reads", role="secretariat").json()["total"]
+    assert reads_after == reads_before + CLIENTS // 2
