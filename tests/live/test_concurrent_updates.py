@@ -3,6 +3,7 @@
 An update names the version it read (If-Match). Of updates that all read the same version,
 exactly one is kept and the others are told so (412), whichever worker and database connection
 each lands on; clients that read again and retry on 412 all get their change in, none lost.
+Reads that are logged (contacts) race the updates too: each is answered and written down.
 """
 
 from __future__ import annotations
