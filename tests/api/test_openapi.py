@@ -8,6 +8,7 @@ import re
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import ignored_auth
 
 from api import database
 from api.app import create_app
@@ -82,4 +83,6 @@ def test_the_api_conforms_to_its_description(case, app, world):
     for name, value in list((case.path_parameters or {}).items()):
         if isinstance(value, int) and name != "token_id" and 0 <= value <= MAX_ID and value % 2 == 0:
             case.path_parameters[name] = real[(value // 2) % len(real)]
-    case.call_and_validate(headers=world.roles["secretariat"], app=app)
+    # ignored_auth sends its probes (no token, a bad token) through the schema's own transport,
+    # which cannot reach an app given per call; tests/live/test_fuzz.py runs it against a server.
+    case.call_and_validate(headers=world.roles["secretariat"], app=app, excluded_checks=[ignored_auth])
