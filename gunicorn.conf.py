@@ -4,3 +4,8 @@
 # Requests gunicorn refuses itself (a request line over its limit, a malformed header) are
 # answered in the API's error shape too.
 worker_class = "api.worker.Worker"
+
+# The longest request line the API's description allows (a search with every filter at its
+# longest, in four-byte characters, percent-encoded) is about 6,000 bytes: past gunicorn's
+# default of 4,094, within its highest limit.
+limit_request_line = 8190

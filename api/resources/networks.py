@@ -59,7 +59,8 @@ class MemberSchema(Schema):
 
 class MemberQuery(PageQuery):
     on = fields.Date(metadata={"description": "As of this date (default: today)."})
-    status = fields.List(fields.Enum(MembershipStatus, by_value=True), metadata={
+    status = fields.List(fields.Enum(MembershipStatus, by_value=True), validate=validate.Length(
+        max=len(MembershipStatus)), metadata={
         "description": "Default: active. Other states only for the network's board and secretariat."})
 
 

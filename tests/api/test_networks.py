@@ -102,6 +102,13 @@ def test_only_the_internal_view_lists_suspended_members(client, world, session, 
         assert [m["organisation"]["name"] for m in response.json["items"]] == ["Nhóm Hải Phòng"]
 
 
+def test_the_states_asked_for_are_at_most_the_states_there_are(client, world):
+    # Bounded so that every query the description allows fits in a request line.
+    response = client.get(f"{API}/networks/{world.vnsw.id}/members", query_string={"status": ["active"] * 9},
+                          headers=world.roles["board"])
+    assert response.status_code == 422 and "status" in response.json["fields"]
+
+
 def test_a_decision_without_if_match_or_reason(client, world):
     where = f"{API}/networks/{world.vnsw.id}/members/{world.cbo.id}"
     secretariat = world.roles["secretariat"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from tests.live.conftest import Live
 
 
@@ -16,6 +18,14 @@ def test_each_role_is_recognised_by_the_running_server(live: Live):
 
 def test_what_gunicorn_refuses_itself_comes_in_the_api_s_error_shape(live: Live):
     # A request line past gunicorn's limit never reaches the app; the worker still answers JSON.
-    answer = live.call("GET", "/api/v1/organisations?q=" + "a" * 5000)
+    answer = live.call("GET", "/api/v1/organisations?q=" + "a" * 9000)
     assert answer.status == 414 and answer.headers["Content-Type"] == "application/json"
     assert answer.json()["status"] == 414 and set(answer.json()) == {"status", "error", "message"}
+
+
+def test_the_longest_search_the_description_allows_is_answered(live: Live):
+    wide = "\U0001f600"  # four bytes in UTF-8, twelve once percent-encoded
+    query = urlencode({"q": wide * 200, "priority_area": wide * 64, "population": wide * 64, "service": wide * 64,
+                       "area": wide * 64, "country": "VN", "network_id": live.ids["vnsw"], "page": 10000})
+    answer = live.call("GET", f"/api/v1/organisations?{query}")
+    assert answer.status == 200 and answer.json()["items"] == []
