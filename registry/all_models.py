@@ -3,6 +3,7 @@
 from registry import (  # noqa: F401  (imported for their tables)
     areas,
     audit,
+    changes,
     contact_reads,
     governance,
     memberships,

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from sqlalchemy import ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from registry import changes  # noqa: F401  (every session that writes moves the change counter)
 from registry.db import Base, Code, utcnow
 from registry.permissions import Actor
 

@@ -19,7 +19,7 @@ from sqlalchemy import Column, Table, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from registry import audit
+from registry import audit, changes
 from registry.audit import AuditEntry
 from registry.db import Base
 from registry.permissions import Actor
@@ -140,6 +140,7 @@ def insert_rows(
     rows' ids in the order of `rows`."""
     if not rows:
         return []
+    changes.wrote(session)
     connection = session.connection()
     dialect = connection.dialect
     columns = [c for c in table.columns if c.key != "id"]  # ids: the database's to give

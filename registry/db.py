@@ -111,7 +111,8 @@ def make_engine(url: str, *, lock_timeout: float = LOCK_TIMEOUT_SECONDS, **kwarg
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    kwargs.setdefault("pool_pre_ping", True)
+    engine = create_engine(url, **kwargs)
     milliseconds = max(1, round(lock_timeout * 1000))
 
     @event.listens_for(engine, "connect")
