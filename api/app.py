@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, render_template
 from sqlalchemy.orm import Session
 
-from api import auth, dashboard, database, docs, errors
+from api import auth, dashboard, database, docs, errors, page_cache
 from api.extensions import Api
 from api.resources import (
     contacts,
@@ -47,6 +47,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, sessions: Callable[[]
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented field order
     database.init_app(app, sessions)
     auth.init_app(app)
+    page_cache.init_app(app)
     errors.register(app)
     docs.init_app(app)
     api = Api(app)

@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from api.errors import STALE_MESSAGE, error_response, unavailable_response
+from registry import changes
 from registry.db import for_writing, make_engine, make_sessionmaker, unavailable
 
 _KEY = "registry.sessionmaker"
 _WRITING_KEY = "registry.sessionmaker.writing"
+_COUNTER_KEY = "registry.change_counter"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -31,6 +33,8 @@ def init_app(app: Flask, sessions: Callable[[], Session] | None = None) -> None:
     if sessions is None:
         engine = make_engine(app.config["DATABASE_URL"], lock_timeout=app.config["DATABASE_LOCK_TIMEOUT"])
         app.extensions["registry.engine"] = engine
+        app.extensions[_COUNTER_KEY] = changes.reader(app.config["DATABASE_URL"],
+                                                      lock_timeout=app.config["DATABASE_LOCK_TIMEOUT"])
         sessions, writing_sessions = make_sessionmaker(engine), make_sessionmaker(for_writing(engine))
     app.extensions[_KEY] = sessions
     app.extensions[_WRITING_KEY] = writing_sessions
@@ -40,9 +44,9 @@ def init_app(app: Flask, sessions: Callable[[], Session] | None = None) -> None:
 
 def dispose(app: Flask) -> None:
     """Close the app's pooled connections (tests and short-lived apps)."""
-    engine = app.extensions.get("registry.engine")
-    if engine is not None:
-        engine.dispose()
+    for key in ("registry.engine", _COUNTER_KEY):
+        if (engine := app.extensions.get(key)) is not None:
+            engine.dispose()
 
 
 def session() -> Session:
@@ -53,6 +57,13 @@ def session() -> Session:
         factory: Callable[[], Session] = current_app.extensions[_WRITING_KEY if writes else _KEY]
         g.db_session = factory()
     return g.db_session
+
+
+def change_counter() -> int:
+    """The change counter (registry.changes) before anything else is read: on a connection of
+    its own, or, where tests give the sessions, on the request's session."""
+    engine = current_app.extensions.get(_COUNTER_KEY)
+    return changes.current(session()) if engine is None else changes.current_on(engine)
 
 
 def logged_read(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -147,12 +147,15 @@ def test_while_the_database_is_away_the_api_answers_503_and_recovers_by_itself(
     path = f"/api/v1/organisations/{relayed.ids['cbo']}"
     read = relayed.call("GET", path, role="editor")
     assert read.status == 200
+    for _ in range(REQUESTS):  # the public list kept in memory by both workers
+        assert relayed.call("GET", "/api/v1/organisations").status == 200
     workers, before = relayed.worker_pids(), imports.totals(direct)
 
     relay.cut()
     for _ in range(REQUESTS):
         assert_unavailable(relayed.call("GET", "/api/v1/health"))
         assert_unavailable(relayed.call("GET", path))  # anonymous: the view reads
+        assert_unavailable(relayed.call("GET", "/api/v1/organisations"))  # a kept page, unconfirmed
         assert_unavailable(relayed.call("GET", "/api/v1/organisations", role="secretariat"))  # the token is read
         assert_unavailable(relayed.call("PATCH", path, role="editor", headers={"If-Match": read.headers["ETag"]},
                                         json_body={"drop_in_centres": 77}))
@@ -167,6 +170,8 @@ def test_while_the_database_is_away_the_api_answers_503_and_recovers_by_itself(
                            json_body={"drop_in_centres": 77})
     assert written.status == 200, written.body
     assert written.json()["drop_in_centres"] == 77
+    for _ in range(REQUESTS):
+        assert relayed.call("GET", "/api/v1/organisations").status == 200
 
 
 def test_an_import_cut_off_in_the_middle_of_its_transaction_keeps_nothing(
