@@ -52,7 +52,7 @@ test: test-deps
 	@echo "== test suite on PostgreSQL"
 	REGISTRY_TEST_DATABASE=$(PG_TEST_SERVER) $(BIN)/pytest
 
-# Takes about six minutes; prints a table and writes bench/results.json. BENCH_ARGS=--quick
+# Takes about seven minutes; prints a table and writes bench/results.json. BENCH_ARGS=--quick
 # runs a small case (to check that it runs; its times mean nothing).
 bench: install postgres
 	$(BIN)/python -m bench --postgres $(PG_TEST_SERVER) $(BENCH_ARGS)

@@ -103,13 +103,15 @@ def figures(results: dict[str, Any]) -> list[dict[str, Any]]:
 
     servers = results["list"]["servers"]
     for label, server in servers.items():
+        # The targets are for the list as it is served; the servers that build every page say
+        # what a page costs when it is not kept (after a write, for a token holder).
+        targeted = server.get("page_cache", False)
         add(f"list, {label}: throughput", server["requests_per_second"], "req/s")
         if "ceiling_ratio" in server:
             add(f"list, {label}: share of bare Flask", server["ceiling_ratio"] * 100, "%",
-                bench_list.TARGET_CEILING_RATIO * 100, at_least=True)
+                bench_list.TARGET_CEILING_RATIO * 100 if targeted else None, at_least=True)
         add(f"list, {label}: p50", server["p50_ms"], "ms")
-        add(f"list, {label}: p95", server["p95_ms"], "ms",
-            None if label == "bare Flask" else bench_list.TARGET_P95_SECONDS * 1e3)
+        add(f"list, {label}: p95", server["p95_ms"], "ms", bench_list.TARGET_P95_SECONDS * 1e3 if targeted else None)
         add(f"list, {label}: worker CPU per request", server["worker_cpu_ms_per_request"], "ms")
     for set_id, maps in results["maps"].items():
         for kind in ("internal", "public", "explore"):

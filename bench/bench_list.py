@@ -5,7 +5,10 @@ free loopback port, without the access log. Eight client threads, each with its 
 connection, ask for one page of 50 organisations with two filters, as an anonymous caller
 (the public directory: the hot path), for a fixed time after a warm-up. Rounds alternate
 between the servers so that whatever else the machine does falls on all of them alike; each
-figure is the median over the rounds. The workers' CPU time per request is reported too: on a
+figure is the median over the rounds. The repeated anonymous page is served from the page
+cache (api/page_cache.py), as in production; each database is measured a second time with
+the cache off, which is what building a page costs (the first request after a write, and
+every token holder's request). The workers' CPU time per request is reported too: on a
 shared machine it says what a request costs better than the clock does. Peak RSS is each
 worker's VmHWM after the last round.
 
@@ -37,6 +40,7 @@ PATH = "/api/v1/organisations?page_size=50&country=VN&priority_area=health"
 CLIENTS = 8
 TARGET_P95_SECONDS = 0.025
 TARGET_CEILING_RATIO = 0.60
+BUILT = "every page built"
 
 
 @dataclass
@@ -170,6 +174,11 @@ def run(database_urls: dict[str, str], *, seconds: float = 10.0, rounds: int = 3
     with ExitStack() as stack:
         servers = [stack.enter_context(gunicorn(label, "wsgi:app", {"DATABASE_URL": url}))
                    for label, url in database_urls.items()]
+        # The same servers with the page cache off: what a page costs to build, as for the
+        # first anonymous request after a write and for every token holder's request.
+        servers += [stack.enter_context(gunicorn(f"{label}, {BUILT}", "wsgi:app",
+                                                 {"DATABASE_URL": url, "REGISTRY_PAGE_CACHE_MB": "0"}))
+                    for label, url in database_urls.items()]
         status, body = fetch(servers[0].port)
         if status != 200:
             raise RuntimeError(f"the list answered {status}")
@@ -191,8 +200,9 @@ def run(database_urls: dict[str, str], *, seconds: float = 10.0, rounds: int = 3
                 runs[server.label].append(figures)
         results = {s.label: _summary(runs[s.label], s) for s in everyone}
     ceiling = results["bare Flask"]["requests_per_second"]
-    for label in database_urls:
-        results[label]["ceiling_ratio"] = results[label]["requests_per_second"] / ceiling
+    for server in servers:
+        results[server.label]["ceiling_ratio"] = results[server.label]["requests_per_second"] / ceiling
+        results[server.label]["page_cache"] = BUILT not in server.label
     return {"path": PATH, "caller": "anonymous", "clients": CLIENTS, "workers": 2, "seconds": seconds,
             "rounds": rounds, "response_bytes": len(body), "servers": results,
             "databases": {label: make_url(url).get_backend_name() for label, url in database_urls.items()}}
@@ -214,7 +224,7 @@ def main() -> None:
         sys.exit(__doc__)
     result = run(urls)
     for label, figures in result["servers"].items():
-        print(f"{label:<12} {figures['requests_per_second']:8.0f} req/s  p50 {figures['p50_ms']:6.1f} ms  "
+        print(f"{label:<34} {figures['requests_per_second']:8.0f} req/s  p50 {figures['p50_ms']:6.1f} ms  "
               f"p95 {figures['p95_ms']:6.1f} ms  RSS {', '.join(f'{m:.0f}' for m in figures['peak_rss_mb'])} MB"
               + (f"  ({figures['ceiling_ratio']:.0%} of bare Flask)" if "ceiling_ratio" in figures else ""))
 
