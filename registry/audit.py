@@ -130,6 +130,4 @@ def _jsonable(value: Any) -> Any:
         return sorted((_jsonable(v) for v in value), key=str)
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
-    if hasattr(value, "value") and isinstance(value.value, str):  # StrEnum
-        return value.value
     return value
