@@ -23,7 +23,7 @@ from registry.member_import import COLUMNS, Column
 from registry.memberships import MembershipStatus, memberships_of
 from registry.organisations import Organisation, Visibility
 from registry.permissions import Actor, Permission, can
-from registry.visibility import FIELD_TIERS, at_least, profile_view, reader_for
+from registry.visibility import FIELD_TIERS, at_least, profile_views, reader_for
 
 # HXL hashtags (hxlstandard.org) for each template column.
 HXL = {
@@ -46,13 +46,14 @@ def member_rows(session: Session, actor: Actor, network: Organisation, on: dt.da
     template header and holding only the columns the caller may see for that member."""
     network = find_network(session, actor, network.id)
     reader = reader_for(session, actor)
+    shown = [(membership, tier) for membership in memberships_of(session, network.id)
+             if (tier := reader.tier(membership.member)) is not None
+             and membership.status_on(on) is MembershipStatus.ACTIVE]
+    profiles = profile_views(session, reader, [membership.member for membership, _ in shown])
     rows = []
-    for membership in memberships_of(session, network.id):
+    for (membership, tier), profile in zip(shown, profiles, strict=True):
         member = membership.member
-        tier = reader.tier(member)
-        if tier is None or membership.status_on(on) is not MembershipStatus.ACTIVE:
-            continue
-        values = _values(profile_view(session, reader, member))
+        values = _values(profile)
         if at_least(tier, FIELD_TIERS[_MEMBERSHIP_DATE]):
             admitted = [e.effective_on for e in membership.events
                         if e.to_status is MembershipStatus.ACTIVE and e.effective_on]

@@ -25,7 +25,7 @@ from registry.memberships import MembershipStatus, memberships_of
 from registry.names import fold
 from registry.organisations import Organisation
 from registry.permissions import Actor, Permission, can
-from registry.visibility import FIELD_TIERS, Reader, at_least, profile_view, reader_for
+from registry.visibility import FIELD_TIERS, Reader, at_least, profile_views, reader_for
 
 # Profile fields that Popolo has no property for, carried as they are.
 _EXTRA = ("country", "is_sample", "sex_worker_led", "populations", "services", "priority_areas",
@@ -40,14 +40,15 @@ def network_popolo(session: Session, actor: Actor, network_id: int, on: dt.date 
     """The network and its active members on `on` (default: today), as the caller may see them."""
     network = find_network(session, actor, network_id)
     reader = reader_for(session, actor)
-    organizations = [_organization(session, reader, network)]
+    shown = [(membership, tier) for membership in memberships_of(session, network.id)
+             if (tier := reader.tier(membership.member)) is not None
+             and membership.status_on(on) is MembershipStatus.ACTIVE]
+    everyone = [network, *(membership.member for membership, _ in shown)]
+    organizations = [_organization(o, profile)
+                     for o, profile in zip(everyone, profile_views(session, reader, everyone), strict=True)]
     memberships: list[dict[str, Any]] = []
-    for membership in memberships_of(session, network.id):
+    for membership, tier in shown:
         member = membership.member
-        tier = reader.tier(member)
-        if tier is None or membership.status_on(on) is not MembershipStatus.ACTIVE:
-            continue
-        organizations.append(_organization(session, reader, member))
         entry: dict[str, Any] = {
             "id": f"membership-{membership.id}", "organization_id": organization_id(network.id),
             "member": {"@type": "Organization", "id": organization_id(member.id)}, "role": "member"}
@@ -65,8 +66,7 @@ def network_popolo(session: Session, actor: Actor, network_id: int, on: dt.date 
     return document
 
 
-def _organization(session: Session, reader: Reader, organisation: Organisation) -> dict[str, Any]:
-    profile = profile_view(session, reader, organisation)
+def _organization(organisation: Organisation, profile: dict[str, Any]) -> dict[str, Any]:
     found: dict[str, Any] = {
         "id": organization_id(organisation.id), "name": profile["name"],
         "classification": profile["kind"].value,
