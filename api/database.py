@@ -91,7 +91,7 @@ def _commit(response: Response) -> Response:
         if not unavailable(failed):
             raise
         db.rollback()
-        return unavailable_response()
+        return unavailable_response(failed)
     return response
 
 

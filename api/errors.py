@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, g, jsonify
+from flask import Flask, Response, current_app, g, jsonify
 from marshmallow import Schema, fields
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
@@ -51,7 +51,7 @@ def error_response(
     status: int, message: str, *, error: str | None = None, fields: dict[str, list[str]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    body: dict[str, Any] = {"status": status, "error": error or _code_for(status), "message": message}
+    body: dict[str, Any] = {"status": status, "error": error or error_code(status), "message": message}
     if fields:
         body["fields"] = fields
     response = jsonify(body)
@@ -61,7 +61,13 @@ def error_response(
     return response
 
 
-def unavailable_response() -> Response:
+def unavailable_response(cause: BaseException) -> Response:
+    """503 with Retry-After, for a database that cannot serve now; the cause is logged for the
+    operator, by its first line only: the full error would log the statement's parameters
+    (contacts, names)."""
+    orig = getattr(cause, "orig", None) or cause
+    current_app.logger.warning("database unavailable: %s: %s", type(orig).__name__,
+                               (str(orig).strip().splitlines() or [""])[0])
     return error_response(503, "the database cannot serve this request at the moment; try again shortly",
                           error="service_unavailable", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
@@ -95,11 +101,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(SQLAlchemyError)
     def _database(exc: SQLAlchemyError) -> Response:
         if unavailable(exc):
-            # The cause only: the full error would log the statement's parameters (contacts, names).
-            cause = getattr(exc, "orig", None) or exc
-            app.logger.warning("database unavailable: %s: %s", type(cause).__name__,
-                               (str(cause).strip().splitlines() or [""])[0])
-            return unavailable_response()
+            return unavailable_response(exc)
         return _unexpected(exc)
 
     @app.errorhandler(HTTPException)
@@ -142,9 +144,12 @@ def _marshmallow_fields(data: Any) -> dict[str, list[str]] | None:
     return flat
 
 
-def _code_for(status: int) -> str:
+def error_code(status: int) -> str:
+    """The `error` word for a status: the one vocabulary, gunicorn's own refusals included
+    (api/worker.py)."""
     return {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
             405: "method_not_allowed", 409: "conflict", 412: "precondition_failed",
-            413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_failed",
-            428: "precondition_required", 429: "too_many_requests",
+            413: "payload_too_large", 414: "uri_too_long", 415: "unsupported_media_type",
+            422: "validation_failed", 428: "precondition_required", 429: "too_many_requests",
+            431: "request_header_fields_too_large",
             503: "service_unavailable"}.get(status, "error" if status < 500 else "internal_error")

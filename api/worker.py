@@ -7,21 +7,18 @@ answers in the API's one error shape, as JSON, instead of gunicorn's HTML page.
 
 from __future__ import annotations
 
-import http
 import json
 import socket
 
 from gunicorn import util
 from gunicorn.workers.sync import SyncWorker
 
+from api.errors import error_code
+
 
 def write_error(sock: socket.socket, status_int: int, reason: str, mesg: str) -> None:
     """gunicorn's util.write_error, in the API's error shape."""
-    try:
-        code = http.HTTPStatus(status_int).phrase.lower().replace(" ", "_").replace("-", "_")
-    except ValueError:
-        code = "bad_request"
-    body = json.dumps({"status": status_int, "error": code, "message": mesg or reason}).encode()
+    body = json.dumps({"status": status_int, "error": error_code(status_int), "message": mesg or reason}).encode()
     head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\n\r\n")
     util.write_nonblock(sock, head.encode("latin-1") + body)

@@ -21,6 +21,7 @@ def test_what_gunicorn_refuses_itself_comes_in_the_api_s_error_shape(live: Live)
     answer = live.call("GET", "/api/v1/organisations?q=" + "a" * 9000)
     assert answer.status == 414 and answer.headers["Content-Type"] == "application/json"
     assert answer.json()["status"] == 414 and set(answer.json()) == {"status", "error", "message"}
+    assert answer.json()["error"] == "uri_too_long"  # the app's own vocabulary (api.errors)
 
 
 def test_the_longest_search_the_description_allows_is_answered(live: Live):
