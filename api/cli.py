@@ -1,6 +1,7 @@
 """The `registry` command: database upgrades, seeds, tokens and network summaries.
 
-Each command opens one session and commits once at the end, like a request does.
+Each command opens one session and commits once at the end, like a request does; the session
+seals and opens contacts with the app's key file, as a request's does.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from api import database
 from api.app import create_app
 from registry import areas, errors, migrate, tokens
 from registry.db import for_writing, make_engine, make_sessionmaker
+from registry.sealing import ContactKeysError, use_keys
 from registry.organisations import Organisation
 from registry.permissions import Actor, Role
 from registry.summaries import network_summary
@@ -39,13 +42,14 @@ def unit_of_work(*, reads_only: bool = False) -> Iterator[Session]:
     write lock as it begins (registry.db.for_writing), as the server's writing requests do."""
     config = current_app.config
     engine = make_engine(config["DATABASE_URL"], lock_timeout=config["DATABASE_LOCK_TIMEOUT"])
-    session = make_sessionmaker(engine if reads_only else for_writing(engine))()
+    session = use_keys(make_sessionmaker(engine if reads_only else for_writing(engine))(),
+                       database.contact_keys(current_app))
     try:
         yield session
         session.commit()
-    except errors.RegistryError as refused:
+    except (errors.RegistryError, ContactKeysError) as refused:
         session.rollback()
-        raise click.ClickException(refused.message) from None
+        raise click.ClickException(getattr(refused, "message", str(refused))) from None
     finally:
         session.close()
         engine.dispose()
@@ -71,8 +75,15 @@ def db() -> None:
 def db_upgrade() -> None:
     """Create the database or bring it to the newest schema (Alembic)."""
     url = current_app.config["DATABASE_URL"]
-    migrate.upgrade(url)
+    keys = database.contact_keys(current_app)
+    try:
+        migrate.upgrade(url, keys=keys.load_or_create)  # asked for only if there are contacts to seal
+    except ContactKeysError as refused:
+        raise click.ClickException(str(refused)) from None
     click.echo(f"database is at the newest schema ({make_url(url).render_as_string()})")
+    if keys.path.exists():
+        click.echo(f"contacts are sealed with the keys in {keys.path}: back that file up, apart from the "
+                   "database; without it no contact can be read")
 
 
 @main.command()

@@ -170,3 +170,4 @@ class TestMemberSpreadsheets:
         assert "Sample new group A" not in exported.read_text()
         dry = run("members", "import", "VNSW", str(path))
         assert dry.exit_code == 1
+
