@@ -1,5 +1,5 @@
 """The contacts' key ring as an operator keeps it: a file outside the database, created on first
-use and read again whenever it changes.
+use, read again whenever it changes, and rotated here (`registry contacts rotate-key`).
 
 The file is the only copy of the keys. A backup of the database without it opens no contact,
 and losing it loses every contact: it is backed up apart from the database. Several processes
@@ -14,15 +14,21 @@ from __future__ import annotations
 import fcntl
 import os
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from registry import audit
+from registry.audit import AuditEntry
+from registry.errors import Conflict, NotFound
 from registry.organisations import Contact
-from registry.sealing import KeyRing, KeysUnavailable
+from registry.permissions import Actor
+from registry.sealing import KeyRing, KeysUnavailable, key_id_of, reseal_contact
 
 
 class KeyFile:
@@ -114,3 +120,88 @@ def _sync_directory(folder: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+@dataclass(frozen=True)
+class KeyUse:
+    """A key of the ring or of the stored values: what it does, and how many values use it."""
+
+    key_id: str
+    purpose: str  # "sealing" or "index"
+    current: bool
+    in_ring: bool
+    values: int
+
+
+def keys_in_use(session: Session, ring: KeyRing) -> list[KeyUse]:
+    """Every key the ring holds or a stored contact names, with how many values use it: a key
+    no value uses can leave the ring; a key the ring lacks means contacts that cannot be opened."""
+    sealing_use: Counter[str] = Counter()
+    index_use: Counter[str] = Counter()
+    for sealed, index in session.execute(select(Contact.sealed_value, Contact.value_index)):
+        sealing_use[key_id_of(sealed)] += 1
+        index_use[key_id_of(index)] += 1
+    found = []
+    for purpose, keys, current, use in (("sealing", ring.keys, ring.current, sealing_use),
+                                        ("index", ring.index_keys, ring.current_index, index_use)):
+        for key_id in sorted(set(keys) | set(use), key=lambda k: (k != current, k not in keys, k)):
+            found.append(KeyUse(key_id, purpose, key_id == current, key_id in keys, use[key_id]))
+    return found
+
+
+@dataclass(frozen=True)
+class Rotation:
+    key_id: str  # the new current sealing key
+    index_key_id: str | None  # the new current index key, if it rotated too
+    resealed: int
+    retired: list[str]  # keys no value uses any more: `drop_key` removes them
+
+
+def rotate(session: Session, actor: Actor, key_file: KeyFile, *, index_key: bool = False) -> Rotation:
+    """Put a new current key in the ring (and, with `index_key`, a new index key), then reseal
+    every contact under it (and recompute every blind index). The file changes first and keeps
+    the old keys, so whatever happens to this transaction, every value still opens; the caller
+    commits. The old keys leave the ring with `drop_key` once no value uses them."""
+    with key_file.locked():
+        old = key_file.ring(session)
+        ring = old.with_new_key()
+        if index_key:
+            ring = ring.with_new_key(index=True)
+        key_file.save(ring)
+    # Locked: a contact changed meanwhile (made public, say) must not get a value sealed for its
+    # old place; such a change waits for this transaction (SQLite: the command holds the write lock).
+    rows = session.execute(select(Contact.id, Contact.organisation_id, Contact.kind, Contact.visibility,
+                                  Contact.sealed_value).order_by(Contact.id).with_for_update()).all()
+    resealed = []
+    for row in rows:
+        sealed = reseal_contact(ring, row.sealed_value, organisation_id=row.organisation_id,
+                                visibility=row.visibility, kind=row.kind, contact_id=row.id)
+        resealed.append({"id": row.id, "sealed_value": sealed.value, "value_index": sealed.index})
+    if resealed:
+        session.execute(update(Contact), resealed)
+    changes_made = {"key": [old.current, ring.current]}
+    if index_key:
+        changes_made["index_key"] = [old.current_index, ring.current_index]
+    session.add(AuditEntry(**audit.stored(audit.entry(actor, "rotate_contact_key", "contact_keys", None,
+                                                      {**changes_made, "resealed": [None, len(resealed)]},
+                                                      organisation_id=None))))
+    session.flush()
+    retired = [use.key_id for use in keys_in_use(session, ring) if use.in_ring and not use.current and not use.values]
+    return Rotation(ring.current, ring.current_index if index_key else None, len(resealed), retired)
+
+
+def drop_key(session: Session, key_file: KeyFile, key_id: str) -> KeyRing:
+    """Remove a key that no stored value uses from the ring (after a rotation)."""
+    with key_file.locked():
+        ring = key_file.ring(session)
+        if key_id not in ring.keys and key_id not in ring.index_keys:
+            raise NotFound(f"the key ring has no key {key_id}")
+        if key_id in (ring.current, ring.current_index):
+            raise Conflict(f"key {key_id} is the current key; rotate first (registry contacts rotate-key)")
+        used = sum(use.values for use in keys_in_use(session, ring) if use.key_id == key_id)
+        if used:
+            raise Conflict(f"{used} contact value(s) still use key {key_id}: rotate again "
+                           "(registry contacts rotate-key) before dropping it")
+        smaller = ring.without(key_id)
+        key_file.save(smaller)
+    return smaller
