@@ -171,3 +171,19 @@ def test_a_change_opens_no_contact_the_caller_did_not_write(client, world):
     rewritten = client.patch(f"{where}/contacts/{own.id}", json={"value": " new-handle "},
                              headers={**secretariat, "If-Match": etag_of(client, where, secretariat)})
     assert rewritten.json["value"] == "new-handle"  # what the caller wrote, not a read
+
+
+def test_a_value_moved_from_another_organisation_is_refused_plainly(client, world, session, caplog):
+    from sqlalchemy import update
+
+    from registry.organisations import Contact
+
+    secret = next(c for c in world.cbo.contacts if c.visibility == "secretariat")
+    fellow = client.post(f"{API}/organisations/{world.fellow.id}/contacts", headers=world.roles["secretariat"],
+                         json={"kind": "phone", "value": "+84 9 fellow"})
+    session.execute(update(Contact).where(Contact.id == fellow.json["id"]).values(sealed_value=secret.sealed_value))
+    response = client.get(f"{API}/organisations/{world.fellow.id}/contacts", headers=world.roles["secretariat"])
+    assert response.status_code == 500 and response.json["error"] == "internal_error"
+    assert "contacts cannot be sealed or opened" in response.json["message"]
+    assert f"contact {fellow.json['id']} of organisation {world.fellow.id} does not open" in caplog.text
+    assert "+84 1 secretariat" not in caplog.text + response.get_data(as_text=True)
