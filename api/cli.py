@@ -1,6 +1,7 @@
-"""The `registry` command: database upgrades, seeds, tokens and network summaries.
+"""The `registry` command: database upgrades, seeds, tokens, network summaries and the contact keys.
 
-Each command opens one session and commits once at the end, like a request does.
+Each command opens one session and commits once at the end, like a request does; the session
+seals and opens contacts with the app's key file, as a request's does.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from api import database
 from api.app import create_app
-from registry import areas, errors, migrate, tokens
+from registry import areas, contact_keys, errors, migrate, tokens
 from registry.db import for_writing, make_engine, make_sessionmaker
+from registry.sealing import ContactKeysError, use_keys
 from registry.organisations import Organisation
 from registry.permissions import Actor, Role
 from registry.summaries import network_summary
@@ -39,13 +42,14 @@ def unit_of_work(*, reads_only: bool = False) -> Iterator[Session]:
     write lock as it begins (registry.db.for_writing), as the server's writing requests do."""
     config = current_app.config
     engine = make_engine(config["DATABASE_URL"], lock_timeout=config["DATABASE_LOCK_TIMEOUT"])
-    session = make_sessionmaker(engine if reads_only else for_writing(engine))()
+    session = use_keys(make_sessionmaker(engine if reads_only else for_writing(engine))(),
+                       database.contact_keys(current_app))
     try:
         yield session
         session.commit()
-    except errors.RegistryError as refused:
+    except (errors.RegistryError, ContactKeysError) as refused:
         session.rollback()
-        raise click.ClickException(refused.message) from None
+        raise click.ClickException(getattr(refused, "message", str(refused))) from None
     finally:
         session.close()
         engine.dispose()
@@ -71,8 +75,15 @@ def db() -> None:
 def db_upgrade() -> None:
     """Create the database or bring it to the newest schema (Alembic)."""
     url = current_app.config["DATABASE_URL"]
-    migrate.upgrade(url)
+    keys = database.contact_keys(current_app)
+    try:
+        migrate.upgrade(url, keys=keys.load_or_create)  # asked for only if there are contacts to seal
+    except ContactKeysError as refused:
+        raise click.ClickException(str(refused)) from None
     click.echo(f"database is at the newest schema ({make_url(url).render_as_string()})")
+    if keys.path.exists():
+        click.echo(f"contacts are sealed with the keys in {keys.path}: back that file up, apart from the "
+                   "database; without it no contact can be read")
 
 
 @main.command()
@@ -341,6 +352,53 @@ def members_export(ref: str, out: str, hxl: bool, on: dt.datetime | None) -> Non
     data = to_xlsx(rows) if out.lower().endswith(".xlsx") else to_csv(rows, hxl=hxl)
     Path(out).write_bytes(data)
     click.echo(f"wrote {len(rows)} members to {out}")
+
+
+@main.group()
+def contacts() -> None:
+    """The keys that seal contacts: which are in use, rotate, drop an old one."""
+
+
+@contacts.command("keys")
+def contacts_keys() -> None:
+    """Every key in the key file or named by a stored contact, with how many values use it."""
+    key_file = database.contact_keys(current_app)
+    with unit_of_work(reads_only=True) as session:
+        uses = contact_keys.keys_in_use(session, key_file.ring(session))
+    click.echo(f"key file: {key_file.path}")
+    for use in uses:
+        state = "current" if use.current else "old" if use.in_ring else "MISSING from the key file"
+        click.echo(f"  {use.purpose:<8} {use.key_id}  {state:<26} {use.values} contact value(s)")
+    if any(not use.in_ring and use.values for use in uses):
+        raise click.ClickException("some contacts use a key the key file does not hold: they cannot be "
+                                   "opened until that key is restored")
+
+
+@contacts.command("rotate-key")
+@click.option("--index-key", is_flag=True, help="Also make a new key for the blind index, and recompute it.")
+def contacts_rotate_key(index_key: bool) -> None:
+    """Make a new current key and reseal every contact under it, in one transaction.
+
+    The old key stays in the key file, so every contact still opens whatever happens; once this
+    has committed, remove it with `registry contacts drop-key KEY_ID`."""
+    key_file = database.contact_keys(current_app)
+    with unit_of_work() as session:
+        rotation = contact_keys.rotate(session, CLI_ACTOR, key_file, index_key=index_key)
+    click.echo(f"resealed {rotation.resealed} contact value(s) under key {rotation.key_id}")
+    if rotation.index_key_id:
+        click.echo(f"recomputed their blind index under key {rotation.index_key_id}")
+    for key_id in rotation.retired:
+        click.echo(f"key {key_id} is no longer used: registry contacts drop-key {key_id}")
+
+
+@contacts.command("drop-key")
+@click.argument("key_id")
+def contacts_drop_key(key_id: str) -> None:
+    """Remove an old key from the key file; refused while any contact value uses it."""
+    key_file = database.contact_keys(current_app)
+    with unit_of_work(reads_only=True) as session:
+        contact_keys.drop_key(session, key_file, key_id)
+    click.echo(f"dropped key {key_id} from {key_file.path}")
 
 
 @main.group()

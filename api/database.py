@@ -1,7 +1,8 @@
 """One database session per request, committed once when the request succeeds.
 
 A view never commits: if anything fails, the whole request is rolled back, so a refused
-request leaves nothing half-written. An integrity error at commit becomes a 409, a database
+request leaves nothing half-written. Each session carries the contact key ring (read from the
+key file, registry/contact_keys.py), which the domain seals and opens contacts with. An integrity error at commit becomes a 409, a database
 that cannot serve at that moment a 503. A request that writes (any but GET, HEAD and OPTIONS,
 and a read that is logged) opens a transaction for writing (registry.db.for_writing).
 """
@@ -18,11 +19,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from api.errors import STALE_MESSAGE, error_response, unavailable_response
 from registry import changes
+from registry.contact_keys import KeyFile
 from registry.db import for_writing, make_engine, make_sessionmaker, unavailable
+from registry.sealing import use_keys
 
 _KEY = "registry.sessionmaker"
 _WRITING_KEY = "registry.sessionmaker.writing"
 _COUNTER_KEY = "registry.change_counter"
+_KEYS_KEY = "registry.contact_keys"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -38,6 +42,7 @@ def init_app(app: Flask, sessions: Callable[[], Session] | None = None) -> None:
         sessions, writing_sessions = make_sessionmaker(engine), make_sessionmaker(for_writing(engine))
     app.extensions[_KEY] = sessions
     app.extensions[_WRITING_KEY] = writing_sessions
+    app.extensions[_KEYS_KEY] = KeyFile(app.config["CONTACT_KEYS_FILE"])
     app.after_request(_commit)
     app.teardown_request(_close)
 
@@ -55,8 +60,13 @@ def session() -> Session:
         writes = request.method not in _SAFE_METHODS or getattr(
             current_app.view_functions.get(request.endpoint or ""), "logged_read", False)
         factory: Callable[[], Session] = current_app.extensions[_WRITING_KEY if writes else _KEY]
-        g.db_session = factory()
+        g.db_session = use_keys(factory(), contact_keys(current_app))
     return g.db_session
+
+
+def contact_keys(app: Flask) -> KeyFile:
+    """The app's contact key file: one per process, read again when it changes."""
+    return app.extensions[_KEYS_KEY]
 
 
 def change_counter() -> int:

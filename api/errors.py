@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAll
 from geo.errors import GeoError
 from registry import errors as domain
 from registry.db import unavailable
+from registry.sealing import ContactKeysError
 from registry.permissions import Role
 
 STALE_MESSAGE = "someone else changed this since you read it; read it again and retry"
@@ -89,6 +90,14 @@ def register(app: Flask) -> None:
     def _geo(exc: GeoError) -> Response:
         # A map or coverage request that must not be answered (e.g. a public district map).
         return error_response(422, "; ".join(exc.reasons), error="refused", fields={"_schema": exc.reasons})
+
+    @app.errorhandler(ContactKeysError)
+    def _contact_keys(exc: ContactKeysError) -> Response:
+        # The installation's fault (a key file lost, a value altered in the database), never the
+        # caller's: the operator reads why in the log (no contact's value is in the message).
+        app.logger.error("contacts cannot be sealed or opened: %s", exc)
+        return error_response(500, "contacts cannot be sealed or opened on this server; its operator has "
+                                   "been told", error="internal_error")
 
     @app.errorhandler(StaleDataError)
     def _stale(exc: StaleDataError) -> Response:

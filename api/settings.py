@@ -8,12 +8,17 @@ from typing import Any
 
 from registry.db import LOCK_TIMEOUT_SECONDS
 
+CONTACT_KEYS_FILE = "REGISTRY_CONTACT_KEYS_FILE"
+
 
 def from_environment(instance_path: str) -> dict[str, Any]:
     """DATABASE_URL names PostgreSQL in production; by default SQLite in the instance folder."""
     default_db = f"sqlite:///{Path(instance_path) / 'registry.sqlite'}"
     return {
         "DATABASE_URL": os.environ.get("DATABASE_URL", default_db),
+        # The keys that seal contacts (registry/contact_keys.py): a file, never in the database.
+        # Created on first use; keep it, and its backups, apart from the database's.
+        "CONTACT_KEYS_FILE": os.environ.get(CONTACT_KEYS_FILE, str(Path(instance_path) / "contact-keys.json")),
         # Seconds a request waits for a lock another request holds before it is answered 503.
         "DATABASE_LOCK_TIMEOUT": float(os.environ.get("REGISTRY_DATABASE_LOCK_TIMEOUT", str(LOCK_TIMEOUT_SECONDS))),
         # Failed bearer-token attempts per client address per minute before 429.

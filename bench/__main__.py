@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import text
 
 from bench import bench_import, bench_list, bench_maps, bench_stv, dataset
+from registry.contact_keys import KeyFile
 from registry.db import make_engine, scratch_database
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -48,20 +49,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results: dict[str, Any] = {"quick": quick, "machine": machine(None if args.no_postgres else args.postgres)}
     with tempfile.TemporaryDirectory() as folder:
         urls = {"SQLite": f"sqlite:///{folder}/bench.sqlite"}
+        keys = KeyFile(Path(folder) / "contact-keys.json")  # the datasets' contacts, for their servers too
         with scratch_database(args.postgres, "registry_bench") if not args.no_postgres else nullcontext() as pg:
             if pg:
                 urls["PostgreSQL"] = pg
             built = {}
             for label, url in urls.items():
                 step(f"building the dataset on {label}")
-                built[label] = dataset.build(url, organisations=organisations, events=events)
+                built[label] = dataset.build(url, keys=keys, organisations=organisations, events=events)
             results["dataset"] = {
                 "organisations": built["SQLite"].organisations, "networks": built["SQLite"].networks,
                 "memberships": built["SQLite"].memberships, "events": built["SQLite"].events,
                 "build_seconds": {label: b.seconds for label, b in built.items()}}
             step("organisations list under gunicorn")
-            results["list"] = bench_list.run(urls, seconds=2.0 if quick else 10.0, rounds=1 if quick else 3,
-                                             warm_up=0.5 if quick else 2.0)
+            results["list"] = bench_list.run(urls, keys.path, seconds=2.0 if quick else 10.0,
+                                             rounds=1 if quick else 3, warm_up=0.5 if quick else 2.0)
     step("maps")
     results["maps"] = bench_maps.run(quick=quick)
     step("STV count")

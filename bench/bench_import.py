@@ -32,6 +32,7 @@ from registry.member_import import import_members, read_table  # noqa: E402
 from registry.migrate import upgrade  # noqa: E402
 from registry.organisations import Organisation  # noqa: E402
 from registry.permissions import Actor  # noqa: E402
+from registry.sealing import KeyRing, use_keys  # noqa: E402
 from seeds.load import load_all  # noqa: E402
 
 TARGET_SECONDS, TARGET_ROWS = 5.0, 10_000
@@ -78,7 +79,7 @@ def run(rows: int = TARGET_ROWS, database_url: str | None = None) -> dict[str, A
         upgrade(url)
         engine = make_engine(url)
         try:
-            session = make_sessionmaker(engine)()
+            session = use_keys(make_sessionmaker(engine)(), KeyRing.generate())  # a scratch database's keys
             actor = Actor.system("benchmark")
             load_all(session, actor, sample=False)
             session.commit()

@@ -12,7 +12,9 @@ every token holder's request). The workers' CPU time per request is reported too
 shared machine it says what a request costs better than the clock does. Peak RSS is each
 worker's VmHWM after the last round.
 
-    .venv/bin/python -m bench.bench_list DATABASE_URL [DATABASE_URL ...]
+    REGISTRY_CONTACT_KEYS_FILE=KEYS .venv/bin/python -m bench.bench_list DATABASE_URL [DATABASE_URL ...]
+
+(KEYS: the contact key file the databases' contacts were sealed with, as bench/dataset.py made it.)
 """
 
 from __future__ import annotations
@@ -168,16 +170,18 @@ def _quantile(ordered: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run(database_urls: dict[str, str], *, seconds: float = 10.0, rounds: int = 3,
+def run(database_urls: dict[str, str], keys_file: Path | None = None, *, seconds: float = 10.0, rounds: int = 3,
         warm_up: float = 2.0) -> dict[str, Any]:
-    """Every list server (label: database URL) and the bare ceiling, `rounds` times each."""
+    """Every list server (label: database URL; contacts sealed with the keys in `keys_file`,
+    default: the environment's) and the bare ceiling, `rounds` times each."""
+    keys = {"REGISTRY_CONTACT_KEYS_FILE": str(keys_file)} if keys_file else {}
     with ExitStack() as stack:
-        servers = [stack.enter_context(gunicorn(label, "wsgi:app", {"DATABASE_URL": url}))
+        servers = [stack.enter_context(gunicorn(label, "wsgi:app", {"DATABASE_URL": url, **keys}))
                    for label, url in database_urls.items()]
         # The same servers with the page cache off: what a page costs to build, as for the
         # first anonymous request after a write and for every token holder's request.
         servers += [stack.enter_context(gunicorn(f"{label}, every page built", "wsgi:app",
-                                                 {"DATABASE_URL": url, "REGISTRY_PAGE_CACHE_MB": "0"}))
+                                                 {"DATABASE_URL": url, "REGISTRY_PAGE_CACHE_MB": "0", **keys}))
                     for label, url in database_urls.items()]
         status, body = fetch(servers[0].port)
         if status != 200:

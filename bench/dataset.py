@@ -2,7 +2,9 @@
 built on a database that Alembic migrated and the seeds loaded (`build`), on SQLite or on a
 scratch PostgreSQL database (registry.db.scratch_database).
 
-Every name reads "Sample bench …", every row is `is_sample`, every contact is at example.org.
+Every name reads "Sample bench …", every row is `is_sample`, every contact is at example.org
+and sealed, as add_contact seals it, with the keys the caller gives (the servers that read the
+dataset need the same key file).
 The organisations' profiles use the seeds' vocabularies and the gazetteer's real admin-1 codes
 (and Phnom Penh's khans), spread over twelve countries; each country has three sample national
 networks, themselves members of APNSW. Memberships follow the lifecycle table of
@@ -42,6 +44,7 @@ from registry.organisations import (
     Visibility,
 )
 from registry.permissions import Actor
+from registry.sealing import KeySource, ring_of, seal_contact, use_keys
 from seeds.load import load_all
 
 ORGANISATIONS = 10_000
@@ -76,16 +79,17 @@ class Dataset:
     seconds: float
 
 
-def build(url: str, *, organisations: int = ORGANISATIONS, events: int = EVENTS, seed: int = 7) -> Dataset:
+def build(url: str, *, keys: KeySource, organisations: int = ORGANISATIONS, events: int = EVENTS,
+          seed: int = 7) -> Dataset:
     """Migrate `url` (an empty database), load the seeds but their sample network, then add the
-    synthetic organisations."""
+    synthetic organisations, their contacts sealed with `keys`."""
     import time
 
     started = time.perf_counter()
     upgrade(url)
     engine = make_engine(url)
     try:
-        with make_sessionmaker(engine)() as session:
+        with use_keys(make_sessionmaker(engine)(), keys) as session:
             load_all(session, ACTOR, sample=False)  # the synthetic organisations are the sample
             session.commit()
             counts = _populate(session, random.Random(seed), organisations, events)
@@ -121,10 +125,15 @@ def _populate(session: Session, rng: random.Random, organisations: int, events: 
     session.execute(insert(OrganisationArea), [
         {"organisation_id": oid, "area_code": code}
         for oid, p in zip(ids, profiles, strict=True) for code in p["areas_served"]])
-    session.execute(insert(Contact), [
-        {"organisation_id": oid, "kind": ContactKind.EMAIL, "value": f"bench-cbo-{n:05d}@example.org",
-         "label": "sample contact", "visibility": Visibility.PUBLIC if n % 5 == 0 else Visibility.SECRETARIAT}
-        for n, oid in enumerate(ids, start=1)])
+    ring = ring_of(session)
+    contacts = [{"organisation_id": oid, "kind": ContactKind.EMAIL, "label": "sample contact",
+                 "visibility": Visibility.PUBLIC if n % 5 == 0 else Visibility.SECRETARIAT,
+                 "value": f"bench-cbo-{n:05d}@example.org"} for n, oid in enumerate(ids, start=1)]
+    for contact in contacts:
+        sealed = seal_contact(ring, contact["organisation_id"], contact["kind"], contact["visibility"],
+                              contact.pop("value"))
+        contact.update(sealed_value=sealed.value, value_index=sealed.index)
+    session.execute(insert(Contact), contacts)
 
     # Memberships: each network in APNSW, then every CBO in one to three of its country's networks.
     plans: list[tuple[int, int, list[MembershipAction]]] = [
@@ -286,6 +295,10 @@ def _insert_returning_ids(session: Session, model: type[Any], rows: list[dict[st
 if __name__ == "__main__":
     import sys
     import tempfile
+    from pathlib import Path
 
-    target = sys.argv[1] if len(sys.argv) > 1 else f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite"
-    print(build(target))
+    from registry.contact_keys import KeyFile
+
+    folder = Path(tempfile.mkdtemp())
+    target = sys.argv[1] if len(sys.argv) > 1 else f"sqlite:///{folder}/bench.sqlite"
+    print(build(target, keys=KeyFile(folder / "contact-keys.json")), f"(contact keys: {folder}/contact-keys.json)")

@@ -10,7 +10,7 @@ its entries here too, so the log keeps the order in which the changes were made.
 from __future__ import annotations
 
 import gc
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +33,7 @@ class Mark:
     entries: int
     drafts: int
     next_id: int
+    later: int
 
 
 class Batch:
@@ -43,16 +44,22 @@ class Batch:
         self._rows: list[tuple[Table, dict[str, Any]]] = []
         self._by_id: dict[int, dict[str, Any]] = {}
         self._entries: list[dict[str, Any]] = []
+        # Values that need the ids the database gives (a sealed contact names its organisation).
+        self._later: list[tuple[Table, dict[str, Any], Callable[[dict[str, Any]], dict[str, Any]]]] = []
         # What service functions remember about rows they made and have not written, by key.
         self.drafts: dict[Hashable, Any] = {}
         self._next_id = -1
 
-    def insert(self, model: type[Base], **values: Any) -> int:
-        """Add a row to write; returns its provisional id."""
+    def insert(self, model: type[Base], *, later: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+               **values: Any) -> int:
+        """Add a row to write; returns its provisional id. `later(row)` gives more of its values
+        once the ids it refers to are the database's, just before it is written."""
         values["id"] = provisional_id = self._next_id
         self._next_id -= 1
         self._by_id[provisional_id] = values
         self._rows.append((model.__table__, values))  # type: ignore[arg-type]
+        if later is not None:
+            self._later.append((model.__table__, values, later))  # type: ignore[arg-type]
         return provisional_id
 
     def add(self, model: type[Base], **values: Any) -> None:
@@ -70,12 +77,13 @@ class Batch:
                                          organisation_id=organisation_id))
 
     def mark(self) -> Mark:
-        return Mark(len(self._rows), len(self._entries), len(self.drafts), self._next_id)
+        return Mark(len(self._rows), len(self._entries), len(self.drafts), self._next_id, len(self._later))
 
     def discard(self, mark: Mark) -> None:
         """Forget every row, entry and draft made since `mark` (a row of the import that failed)."""
         del self._rows[mark.rows:]
         del self._entries[mark.entries:]
+        del self._later[mark.later:]
         for key in list(self.drafts)[mark.drafts:]:
             del self.drafts[key]
         for provisional_id in range(self._next_id + 1, mark.next_id + 1):
@@ -113,6 +121,9 @@ class Batch:
                 for values in rows:
                     if (value := values.get(key)) is not None and value < 0:
                         values[key] = given[value]
+            for later_table, values, later in self._later:
+                if later_table is table:
+                    values.update(later(values))
             provisional = [values.pop("id") for values in rows if "id" in values]
             if provisional and len(provisional) != len(rows):
                 raise ValueError(f"{table.name}: rows with and without provisional ids in one batch")
@@ -128,6 +139,7 @@ class Batch:
         self._rows.clear()
         self._by_id.clear()
         self._entries.clear()
+        self._later.clear()
 
 
 def insert_rows(

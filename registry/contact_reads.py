@@ -3,6 +3,8 @@
 Contacts can put people in danger where sex work is criminalised, so they reach only the
 organisation itself and the secretariats above it, and each read is written down: who, when,
 which organisation, which contacts. Public contacts shown in the profile are not logged.
+Contacts are kept sealed (registry.sealing); a read here is one of the two places that opens
+them, the profile's published contacts (registry.visibility) the other.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from registry.db import Base, Code, JSONDocument, Page, page_of_query, utcnow
 from registry.directory import find_organisation
 from registry.errors import NotFound
-from registry.organisations import Contact, Organisation, Visibility
+from registry.organisations import Contact, ContactView, Organisation, Visibility, open_contacts
 from registry.permissions import Actor, Permission, can, require
 from registry.visibility import reader_for, visible_contacts
 
@@ -32,11 +34,11 @@ class ContactRead(Base):
     contact_ids: Mapped[list[int]] = mapped_column(JSONDocument, default=list)
 
 
-def read_contacts(session: Session, actor: Actor, organisation: Organisation) -> list[Contact]:
-    """Every contact the caller may see, logged as a read."""
+def read_contacts(session: Session, actor: Actor, organisation: Organisation) -> list[ContactView]:
+    """Every contact the caller may see, opened, and logged as a read."""
     require(session, actor, Permission.READ_CONTACTS, organisation.id)
     tier = reader_for(session, actor).tier(organisation)
-    contacts = visible_contacts(tier, organisation.contacts, including_private=True)
+    contacts = open_contacts(session, visible_contacts(tier, organisation.contacts, including_private=True))
     session.add(ContactRead(actor=actor.label, actor_role=actor.role.value, token_id=actor.token_id,
                             organisation_id=organisation.id, contact_ids=[c.id for c in contacts]))
     session.flush()
@@ -53,7 +55,8 @@ def reads_of(session: Session, actor: Actor, organisation: Organisation, *, page
 
 
 def find_contact(session: Session, actor: Actor, organisation_id: int, contact_id: int) -> Contact:
-    """One contact of a visible organisation; NotFound unless the caller may read it."""
+    """One contact of a visible organisation, to change or remove (its value stays sealed);
+    NotFound unless the caller may read it."""
     organisation = find_organisation(session, actor, organisation_id)
     contact = session.get(Contact, contact_id)
     if contact is None or contact.organisation_id != organisation.id or (

@@ -224,7 +224,7 @@ def _update_member(session: Session, actor: Actor, known: Known, network: Organi
         for action in _path_to_active(membership.status if membership else None):
             memberships.transition(session, actor, network, member, action, on=since, reason=_REASON, known=known)
         changed = True
-    if email and email not in {c.value for c in member.contacts}:
+    if email and not organisations.has_contact(session, member, "email", email):  # by blind index
         organisations.add_contact(session, actor, member, kind="email", value=email, known=known)
         changed = True
     return changed

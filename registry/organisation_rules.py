@@ -134,8 +134,8 @@ def term_codes(terms: list[Term], vocabulary: Vocabulary) -> list[str]:
     return [t.code for t in chosen]
 
 
-def contact_values(kind: Any, value: str, label: str, visibility: Any) -> dict[str, Any]:
-    """A contact's values, checked and normalised."""
+def contact_values(kind: Any, value: str | None, label: str, visibility: Any) -> dict[str, Any]:
+    """A contact's values, checked and normalised (`value` None: a change that leaves it alone)."""
     from registry.organisations import CONTACT_TIERS, ContactKind, Visibility
 
     problems: dict[str, list[str]] = {}
@@ -149,11 +149,12 @@ def contact_values(kind: Any, value: str, label: str, visibility: Any) -> dict[s
             raise ValueError
     except ValueError:
         problems["visibility"] = ["contacts are public, secretariat or self only"]
-    value = (value or "").strip()
-    if not value or len(value) > 300:
-        problems["value"] = ["give a value of 1 to 300 characters"]
-    elif not storable(value):
-        problems["value"] = ["contains control characters or invalid code points"]
+    if value is not None:
+        value = contact_value(value)
+        if not value or len(value) > 300:
+            problems["value"] = ["give a value of 1 to 300 characters"]
+        elif not storable(value):
+            problems["value"] = ["contains control characters or invalid code points"]
     if len(label or "") > 100:
         problems["label"] = ["at most 100 characters"]
     elif not storable(label or ""):
@@ -163,13 +164,27 @@ def contact_values(kind: Any, value: str, label: str, visibility: Any) -> dict[s
     return {"kind": kind, "value": value, "label": (label or "").strip(), "visibility": visibility}
 
 
-def contact_audit_view(kind: Any, value: str, label: str, visibility: Any) -> dict[str, Any]:
-    """A contact as the audit log shows it: a self-only contact stays out of the log, which
-    secretariats can read."""
-    from registry.organisations import Visibility
+def contact_value(value: str | None) -> str:
+    """A contact's value as it is kept (and echoed to the one who wrote it)."""
+    return (value or "").strip()
 
-    value = "(hidden: self only)" if visibility is Visibility.SELF else value
-    return {"kind": kind, "value": value, "label": label, "visibility": visibility}
+
+# What the audit log keeps of a contact's value: that it changed. Not the value, not even sealed:
+# the log outlives the contact, and an address an organisation removes must then be gone.
+VALUE_NOT_LOGGED = "(not logged: contact values are kept sealed, in the contact only)"
+_CONTACT_AUDITED = ("kind", "label", "visibility")
+
+
+def contact_changes(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, *,
+                    value_changed: bool) -> dict[str, list[Any]]:
+    """A contact's change as the audit log records it: kind, label and tier before and after
+    (None: added or removed), and, when the value changed, a note in its place."""
+    was = dict(before or dict.fromkeys(_CONTACT_AUDITED))
+    now = dict(after or dict.fromkeys(_CONTACT_AUDITED))
+    changes = {k: [was[k], now[k]] for k in _CONTACT_AUDITED if was[k] != now[k]}
+    if value_changed:
+        changes["value"] = [None if before is None else VALUE_NOT_LOGGED, None if after is None else VALUE_NOT_LOGGED]
+    return changes
 
 
 def storable(text: str, *, multiline: bool = False) -> bool:

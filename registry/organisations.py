@@ -9,23 +9,25 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from registry import audit
+from registry import audit, sealing
 from registry.batch import Batch
 from registry.db import Base, Code, Name, str_enum, utcnow
-from registry.errors import NotFound, NotPermitted, ValidationFailed
+from registry.errors import Conflict, NotFound, NotPermitted, ValidationFailed
 from registry.known import Known
 from registry.organisation_rules import (
     ADMIN_FIELDS,
     PROFILE_FIELDS,
     TERM_FIELDS,
     check_name_free,
-    contact_audit_view,
+    contact_changes,
+    contact_value,
     contact_values,
     new_columns,
     profile_of,
@@ -181,19 +183,74 @@ class Organisation(Base):
 
 
 class Contact(Base):
+    """A contact of an organisation. Its value is kept sealed (registry.sealing) and the row has
+    no attribute that holds it in the clear: only `open_contacts` opens it, for a permitted read."""
+
     __tablename__ = "contacts"
+    # One contact once per organisation and kind, decided on the blind index (see migration 0007).
+    __table_args__ = (UniqueConstraint("organisation_id", "kind", "value_index"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
     kind: Mapped[ContactKind] = mapped_column(str_enum(ContactKind))
-    value: Mapped[str] = mapped_column(String(300))
+    sealed_value: Mapped[str] = mapped_column(Text)  # v1:<key id>:<nonce and ciphertext>
+    value_index: Mapped[str] = mapped_column(String(64))  # <index key id>:<HMAC>: equality without opening
     label: Mapped[str] = mapped_column(String(100), default="")
     visibility: Mapped[Visibility] = mapped_column(str_enum(Visibility), default=Visibility.SECRETARIAT)
 
     organisation: Mapped[Organisation] = relationship(back_populates="contacts")
 
-    def audit_view(self) -> dict[str, Any]:
-        return contact_audit_view(self.kind, self.value, self.label, self.visibility)
+    def audited(self) -> dict[str, Any]:
+        return {"kind": self.kind, "label": self.label, "visibility": self.visibility}
+
+
+class SealedContact(Protocol):
+    """A Contact, or a row of its columns."""
+
+    id: int
+    organisation_id: int
+    kind: ContactKind
+    sealed_value: str
+    label: str
+    visibility: Visibility
+
+
+@dataclass(frozen=True)
+class ContactView:
+    """A contact as it leaves the registry: `value` opened for a permitted read, or as its writer
+    just gave it, or None (a change that left the value alone opens nothing)."""
+
+    id: int
+    kind: ContactKind
+    value: str | None
+    label: str
+    visibility: Visibility
+
+
+def open_contacts(session: Session, contacts: Iterable[SealedContact]) -> list[ContactView]:
+    """The contacts with their values opened: the one way a value leaves the registry, called
+    only by the permitted reads (registry.contact_reads: the logged read; registry.visibility:
+    the contacts an organisation published). A value that does not open raises."""
+    contacts = list(contacts)
+    if not contacts:
+        return []
+    ring = sealing.ring_of(session)
+    return [ContactView(c.id, c.kind, sealing.open_contact(ring, c.organisation_id, c.visibility, c.sealed_value,
+                                                           contact_id=c.id), c.label, c.visibility)
+            for c in contacts]
+
+
+def written(contact: Contact, value: str | None) -> ContactView:
+    """What a change returns of a contact: the value only as the caller gave it."""
+    return ContactView(contact.id, contact.kind, None if value is None else contact_value(value), contact.label,
+                       contact.visibility)
+
+
+def has_contact(session: Session, organisation: Organisation, kind: ContactKind | str, value: str) -> bool:
+    """Whether the organisation already has this contact (equal as registry.sealing.normalised
+    decides), told by blind indexes: nothing is opened."""
+    indexes = sealing.contact_indexes(sealing.ring_of(session), organisation.id, ContactKind(kind), value)
+    return any(c.kind == kind and c.value_index in indexes for c in organisation.contacts)
 
 
 def get_organisation(session: Session, organisation_id: int) -> Organisation:
@@ -327,12 +384,18 @@ def add_contact(
     visibility: Visibility | str = Visibility.SECRETARIAT,
     known: Known | None = None,
 ) -> Contact:
-    """Add a contact; it reaches only the organisation and its secretariats unless made public."""
+    """Add a contact; it reaches only the organisation and its secretariats unless made public.
+    Its value is sealed; the organisation has each contact once."""
     require(session, actor, Permission.EDIT_PROFILE, organisation.id, lineage=known.lineage if known else None)
-    contact = Contact(organisation=organisation, **contact_values(kind, value, label, visibility))
+    values = contact_values(kind, value, label, visibility)
+    if has_contact(session, organisation, values["kind"], values["value"]):
+        raise _duplicate(values["kind"])
+    sealed = sealing.seal_contact(sealing.ring_of(session), organisation.id, values["kind"], values["visibility"],
+                                  values.pop("value"))
+    contact = Contact(organisation=organisation, sealed_value=sealed.value, value_index=sealed.index, **values)
     session.add(contact)
     organisation.updated_at = utcnow()
-    audit.record(session, actor, "add_contact", contact, audit.diff({}, contact.audit_view()),
+    audit.record(session, actor, "add_contact", contact, contact_changes(None, values, value_changed=True),
                  organisation_id=organisation.id)
     return contact
 
@@ -341,14 +404,22 @@ def add_contact_in_batch(
     batch: Batch, known: Known, organisation_id: int, *, kind: ContactKind | str, value: str, label: str = "",
     visibility: Visibility | str = Visibility.SECRETARIAT,
 ) -> int:
-    """add_contact for an organisation of the same batch, not yet written; its provisional id."""
+    """add_contact for an organisation of the same batch, not yet written; its provisional id.
+    The value is sealed as the batch writes it, once the organisation's id (which the seal
+    names) is the database's."""
     require(batch.session, batch.actor, Permission.EDIT_PROFILE, organisation_id, lineage=known.lineage)
     values = contact_values(kind, value, label, visibility)
-    contact_id = batch.insert(Contact, organisation_id=organisation_id, **values)
+    plain, ring = values.pop("value"), sealing.ring_of(batch.session)
+
+    def seal(row: dict[str, Any]) -> dict[str, Any]:
+        sealed = sealing.seal_contact(ring, row["organisation_id"], row["kind"], row["visibility"], plain)
+        return {"sealed_value": sealed.value, "value_index": sealed.index}
+
+    contact_id = batch.insert(Contact, later=seal, organisation_id=organisation_id, **values)
     organisation = batch.row(organisation_id)
     # Written one at a time, the organisation would be written again for this, counting a version.
     organisation.update(updated_at=utcnow(), version=organisation.get("version", 1) + 1)
-    batch.record("add_contact", Contact, contact_id, audit.diff({}, contact_audit_view(**values)),
+    batch.record("add_contact", Contact, contact_id, contact_changes(None, values, value_changed=True),
                  organisation_id=organisation_id)
     return contact_id
 
@@ -356,18 +427,32 @@ def add_contact_in_batch(
 def update_contact(
     session: Session, actor: Actor, contact: Contact, changes: Mapping[str, Any]
 ) -> Contact:
+    """Change a contact's kind, value, label or tier. A new value is sealed; a new kind or tier
+    reseals the value without it leaving registry.sealing."""
     require(session, actor, Permission.EDIT_PROFILE, contact.organisation_id)
     unknown = sorted(set(changes) - {"kind", "value", "label", "visibility"})
     if unknown:
         raise ValidationFailed(f"unknown contact field(s): {', '.join(unknown)}",
                                fields={f: ["unknown field"] for f in unknown})
-    current = {"kind": contact.kind, "value": contact.value, "label": contact.label,
-               "visibility": contact.visibility}
-    values = contact_values(**{**current, **changes})
-    before = contact.audit_view()
-    for key, value in values.items():
-        setattr(contact, key, value)
-    changed = audit.diff(before, contact.audit_view())
+    values = contact_values(**{**contact.audited(), "value": None, **changes})
+    value, ring = values.pop("value"), sealing.ring_of(session)
+    place = {"organisation_id": contact.organisation_id, "visibility": contact.visibility, "contact_id": contact.id}
+    value_changed = value is not None and not sealing.is_value(ring, contact.sealed_value, value=value, **place)
+    before = contact.audited()
+    if value_changed or values["kind"] != contact.kind or values["visibility"] != contact.visibility:
+        if value_changed:
+            sealed = sealing.seal_contact(ring, contact.organisation_id, values["kind"], values["visibility"], value)
+        else:
+            sealed = sealing.reseal_contact(ring, contact.sealed_value, kind=values["kind"],
+                                            new_visibility=values["visibility"], **place)
+        if any(other is not contact and other.kind == values["kind"] and other.value_index in sealed.indexes
+               for other in contact.organisation.contacts):
+            raise _duplicate(values["kind"])
+        contact.sealed_value, contact.value_index = sealed.value, sealed.index
+    for key, new in values.items():
+        if getattr(contact, key) != new:
+            setattr(contact, key, new)
+    changed = contact_changes(before, contact.audited(), value_changed=value_changed)
     if changed:
         contact.organisation.updated_at = utcnow()
         audit.record(session, actor, "update_contact", contact, changed,
@@ -377,11 +462,18 @@ def update_contact(
 
 def remove_contact(session: Session, actor: Actor, contact: Contact) -> None:
     require(session, actor, Permission.EDIT_PROFILE, contact.organisation_id)
-    audit.record(session, actor, "remove_contact", contact, audit.diff(contact.audit_view(), {}),
+    audit.record(session, actor, "remove_contact", contact, contact_changes(contact.audited(), None,
+                                                                            value_changed=True),
                  organisation_id=contact.organisation_id)
     contact.organisation.updated_at = utcnow()
+    contact.organisation.contacts.remove(contact)
     session.delete(contact)
     session.flush()
+
+
+def _duplicate(kind: ContactKind) -> Conflict:
+    return Conflict(f"the organisation already has this {kind.value} contact",
+                    fields={"value": [f"already one of the organisation's {kind.value} contacts"]})
 
 
 def _apply(organisation: Organisation, values: Mapping[str, Any]) -> None:

@@ -27,15 +27,16 @@ from sqlalchemy import ColumnElement, Row, bindparam, select, true
 from sqlalchemy.orm import Session
 
 from registry.areas import Area
-from registry.audit import AuditEntry
 from registry.memberships import Membership, MembershipStatus
 from registry.organisations import (
     Contact,
+    ContactView,
     Organisation,
     OrganisationArea,
     OrganisationStatus,
     OrganisationTerm,
     Visibility,
+    open_contacts,
 )
 from registry.permissions import Actor, Role, ancestor_network_ids, subtree_ids
 from registry.organisation_rules import TERM_FIELDS, term_codes
@@ -179,12 +180,13 @@ def profile_views(session: Session, reader: Reader, organisations: Sequence[Orga
 
 @dataclass
 class _Page:
-    """Per organisation id: its terms, area codes, contacts and the memberships of networks the
-    reader may see (areas, contacts and memberships in the order a profile gives them)."""
+    """Per organisation id: its terms, area codes, published contacts (opened: anyone may read
+    them) and the memberships of networks the reader may see (areas, contacts and memberships in
+    the order a profile gives them)."""
 
     terms: dict[int, list[Row[Any]]]
     areas: dict[int, list[str]]
-    contacts: dict[int, list[Row[Any]]]
+    contacts: dict[int, list[ContactView]]
     memberships: dict[int, list[Row[Any]]]
 
     @classmethod
@@ -196,9 +198,10 @@ class _Page:
         areas: dict[int, list[str]] = defaultdict(list)
         for oid, code in sorted(session.execute(_AREAS, wanted), key=lambda row: row[1]):
             areas[oid].append(code)
-        contacts: dict[int, list[Row[Any]]] = defaultdict(list)
-        for contact in session.execute(_CONTACTS, wanted):
-            contacts[contact.organisation_id].append(contact)
+        contacts: dict[int, list[ContactView]] = defaultdict(list)
+        published = session.execute(_CONTACTS, wanted).all()
+        for row, contact in zip(published, open_contacts(session, published), strict=True):
+            contacts[row.organisation_id].append(contact)
         rows = session.execute(_MEMBERSHIPS, wanted).all()
         networks = {n.id: n for n in session.scalars(_ORGANISATIONS, {"ids": sorted({m.network_id for m in rows})})}
         memberships: dict[int, list[Row[Any]]] = defaultdict(list)
@@ -214,8 +217,10 @@ _TERMS = (select(OrganisationTerm.organisation_id, Term.vocabulary, Term.positio
           .join(Term, Term.id == OrganisationTerm.term_id).where(OrganisationTerm.organisation_id.in_(_IDS)))
 _AREAS = select(OrganisationArea.organisation_id, OrganisationArea.area_code).where(
     OrganisationArea.organisation_id.in_(_IDS))
-_CONTACTS = (select(Contact.organisation_id, Contact.id, Contact.kind, Contact.value, Contact.label, Contact.visibility)
-             .where(Contact.organisation_id.in_(_IDS)).order_by(Contact.id))
+# Only published contacts are read (and opened) for a profile; the others through the logged read.
+_CONTACTS = (select(Contact.organisation_id, Contact.id, Contact.kind, Contact.sealed_value, Contact.label,
+                    Contact.visibility)
+             .where(Contact.organisation_id.in_(_IDS), Contact.visibility == Visibility.PUBLIC).order_by(Contact.id))
 _MEMBERSHIPS = (select(Membership.member_id, Membership.network_id, Membership.status, Membership.status_since)
                 .where(Membership.member_id.in_(_IDS)).order_by(Membership.member_id, Membership.network_id))
 _ORGANISATIONS = select(Organisation).where(Organisation.id.in_(_IDS))
@@ -314,15 +319,3 @@ def area_and_below(session: Session, code: str) -> set[str]:
             break
         found |= frontier
     return found
-
-
-def audit_changes(reader: Reader, entry: AuditEntry, organisation: Organisation | None) -> dict[str, Any]:
-    """An audit entry's before/after values as this reader may see them: a contact's value is
-    for the organisation itself; others read contacts through the logged contacts read."""
-    tier = reader.tier(organisation) if organisation is not None else (
-        V.SELF if reader.everything else None)
-    if entry.object_type != Contact.__tablename__ or tier is V.SELF:
-        return entry.changes
-    hidden = "(hidden: read contacts through the organisation's contacts)"
-    return {k: ([hidden if v is not None else None for v in values] if k == "value" else values)
-            for k, values in entry.changes.items()}

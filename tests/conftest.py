@@ -1,6 +1,10 @@
 """Test database: one fresh database per run (SQLite file, or a new PostgreSQL database when
 REGISTRY_TEST_DATABASE names a server), migrated with Alembic, and a rolled-back transaction
-per test, so every test starts from the same empty schema and nothing is left behind."""
+per test, so every test starts from the same empty schema and nothing is left behind.
+
+One contact key file for the run, named in the environment as an operator names it, so that
+the tests' sessions, every app and command they make, and the servers they start seal and
+open contacts with the same keys."""
 
 from __future__ import annotations
 
@@ -14,8 +18,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from api.settings import CONTACT_KEYS_FILE
+from registry.contact_keys import KeyFile
 from registry.db import make_engine, scratch_database
 from registry.migrate import upgrade
+from registry.sealing import use_keys
 
 pytest_plugins = ["tests.factories"]
 
@@ -42,6 +49,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if item not in needs_server]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def contact_keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyFile]:
+    path = tmp_path_factory.mktemp("keys") / "contact-keys.json"
+    before = os.environ.get(CONTACT_KEYS_FILE)
+    os.environ[CONTACT_KEYS_FILE] = str(path)
+    keys = KeyFile(path)
+    keys.load_or_create()
+    yield keys
+    if before is None:
+        del os.environ[CONTACT_KEYS_FILE]
+    else:
+        os.environ[CONTACT_KEYS_FILE] = before
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with fresh_database(tmp_path_factory.mktemp("db")) as url:
@@ -57,12 +78,12 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def session(engine: Engine) -> Iterator[Session]:
+def session(engine: Engine, contact_keys: KeyFile) -> Iterator[Session]:
     """A session inside a transaction that is rolled back after the test; commits become savepoints."""
     with engine.connect() as connection:
         transaction = connection.begin()
-        session = Session(bind=connection, join_transaction_mode="create_savepoint",
-                          expire_on_commit=False)
+        session = use_keys(Session(bind=connection, join_transaction_mode="create_savepoint",
+                                   expire_on_commit=False), contact_keys)
         try:
             yield session
         finally:
@@ -71,7 +92,7 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture(scope="module")
-def seeded(engine: Engine) -> Iterator[Session]:
+def seeded(engine: Engine, contact_keys: KeyFile) -> Iterator[Session]:
     """The seeds and sample network loaded once per test module, rolled back at its end.
 
     Module scope, not session: on SQLite an open write transaction blocks every other test."""
@@ -80,7 +101,7 @@ def seeded(engine: Engine) -> Iterator[Session]:
 
     with engine.connect() as connection:
         transaction = connection.begin()
-        session = Session(bind=connection, join_transaction_mode="create_savepoint")
+        session = use_keys(Session(bind=connection, join_transaction_mode="create_savepoint"), contact_keys)
         session.info["first_report"] = load_all(session, Actor.system("seed test"))
         yield session
         session.close()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import JSON, MetaData, String, Text, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from registry import areas, memberships, organisations
@@ -93,3 +96,16 @@ def editor(organisation: Organisation) -> Actor:
 
 def board(network: Organisation) -> Actor:
     return Actor(Role.BOARD, f"board of {network.acronym}", network_id=network.id)
+
+
+def stored_text(connection: Connection) -> str:
+    """Every text and JSON value of every row of every table, as the schema is now (reflected):
+    what a reader of the database would find."""
+    schema = MetaData()
+    schema.reflect(connection)
+    found = []
+    for table in schema.sorted_tables:
+        columns = [c for c in table.columns if isinstance(c.type, (String, Text, JSON))]
+        for row in connection.execute(select(*columns)) if columns else ():
+            found += [v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in row]
+    return "\n".join(found)

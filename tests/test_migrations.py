@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from registry.all_models import metadata
 from registry.migrate import alembic_config, current_revision
+from sqlalchemy.orm import Session
 
 
 def test_the_migrations_reach_head_and_match_the_models(engine, database_url):
@@ -16,3 +20,94 @@ def test_the_migrations_reach_head_and_match_the_models(engine, database_url):
         assert current_revision(connection) == head
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, metadata) == []
+
+
+# 0007: contacts written in the clear before it are sealed by it.
+PLAIN = [("email", "Desk@Example.org", "secretariat", "office"), ("phone", "+84 24 3999 1234", "public", ""),
+         ("email", "desk@example.org ", "self", "again"),  # the first one again, once normalised
+         ("postal", "12 Ngõ Huế, back door", "self", "")]
+
+
+def write_at_0006(url):
+    """Two organisations with contacts in the clear, and the audit entries add_contact wrote then."""
+    from sqlalchemy import text
+
+    from registry import organisations
+    from registry.db import make_engine
+    from tests.factories import SYSTEM
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        ids = [organisations.register_organisation(session, SYSTEM, network=None, kind="national_network",
+                                                   name=name, country="VN").id for name in ("Old one", "Old two")]
+        for organisation_id in ids:
+            for kind, value, visibility, label in PLAIN:
+                contact_id = session.execute(text(
+                    "INSERT INTO contacts (organisation_id, kind, value, label, visibility) "
+                    "VALUES (:o, :k, :v, :l, :vis) RETURNING id"),
+                    {"o": organisation_id, "k": kind, "v": value, "l": label, "vis": visibility}).scalar_one()
+                session.execute(text(
+                    "INSERT INTO audit_entries (at, actor, actor_role, action, object_type, object_id, "
+                    "organisation_id, changes) VALUES (:at, 'tests', 'system', 'add_contact', 'contacts', :c, :o, "
+                    ":changes)"), {"at": "2025-01-01 00:00:00", "c": contact_id, "o": organisation_id,
+                                   "changes": json.dumps({"kind": [None, kind], "value": [None, value]})})
+        session.commit()
+    engine.dispose()
+    return ids
+
+
+def everything_stored(url):
+    from registry.db import make_engine
+    from tests.factories import stored_text
+
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        found = stored_text(connection)
+    engine.dispose()
+    return found
+
+
+def test_0007_seals_the_contacts_a_database_held_in_the_clear(tmp_path):
+    from sqlalchemy import select
+
+    from registry.audit import AuditEntry
+    from registry.db import make_engine
+    from registry.errors import Conflict
+    from registry.migrate import downgrade, upgrade
+    from registry.organisations import Contact, Organisation, add_contact, open_contacts
+    from registry.sealing import KeyRing, KeysUnavailable, use_keys
+    from tests.conftest import fresh_database
+    from tests.factories import SYSTEM
+
+    ring = KeyRing.generate()
+    with fresh_database(tmp_path) as url:
+        upgrade(url, "0006")
+        ids = write_at_0006(url)
+        with pytest.raises(KeysUnavailable, match="8 contact\\(s\\) to seal and no contact key ring"):
+            upgrade(url)
+        assert "Desk@Example.org" in everything_stored(url)  # refused before changing anything
+
+        upgrade(url, keys=lambda: ring)
+        stored = everything_stored(url)
+        for _, value, _, _ in PLAIN:
+            assert value.strip() not in stored and value.strip().lower() not in stored
+        engine = make_engine(url)
+        with use_keys(Session(engine), ring) as session:
+            for organisation_id in ids:
+                organisation = session.get(Organisation, organisation_id)
+                opened = open_contacts(session, organisation.contacts)
+                assert [(c.kind, c.value, c.visibility, c.label) for c in opened] == [
+                    (k, v, vis, label) for k, v, vis, label in PLAIN if label != "again"]
+                with pytest.raises(Conflict):  # the blind index works on what the migration sealed
+                    add_contact(session, SYSTEM, organisation, kind="phone", value="+84 (24) 3999-1234")
+            removed = session.scalars(select(AuditEntry).where(AuditEntry.actor.like("migration 0007%"))).all()
+            assert [e.organisation_id for e in removed] == ids and all(
+                "the same contact as contact" in e.changes["reason"][1] for e in removed)
+            logged = session.scalars(select(AuditEntry).where(AuditEntry.object_type == "contacts")).all()
+            assert all(e.changes["value"][1] in (None, "(not logged: contact values are kept sealed, in the "
+                                                        "contact only)") for e in logged)
+            assert session.scalar(select(Contact.id).where(Contact.organisation_id == ids[0])) is not None
+        engine.dispose()
+
+        downgrade(url, "0006", keys=lambda: ring)
+        assert "+84 24 3999 1234" in everything_stored(url)

@@ -2,7 +2,8 @@
 
 Contacts reach only the organisation itself and the secretariats above it; every read here
 is logged (registry.contact_reads). Contacts belong to their organisation's version: they
-carry its ETag, and changing one needs it in If-Match.
+carry its ETag, and changing one needs it in If-Match. A change is not a read: what it returns
+holds a value only as the caller gave it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from api.extensions import Blueprint, PageQuery, Schema, Text, page_of
 from api.resources.organisations import CONTACT_VISIBILITIES, EDITORS, ORGANISATION, ContactSchema
 from registry import contact_reads, directory, organisations
 from registry.db import Page
-from registry.organisations import Contact, ContactKind
+from registry.organisations import ContactKind, ContactView
 from registry.permissions import Permission
 
 blp = Blueprint("contacts", __name__, url_prefix="/api/v1",
@@ -34,6 +35,12 @@ class ContactChangeSchema(Schema):
     visibility = fields.String(validate=validate.OneOf(CONTACT_VISIBILITIES))
 
 
+class WrittenContactSchema(ContactSchema):
+    value = fields.String(allow_none=True, metadata={
+        "description": "The value as this change set it; null when the change left it alone (a change "
+                       "opens no contact: read them through the logged contacts read)."})
+
+
 class ContactReadSchema(Schema):
     id = fields.Integer()
     at = fields.DateTime()
@@ -47,7 +54,7 @@ class ContactReadSchema(Schema):
 @database.logged_read
 @blp.etag
 @blp.response(200, ContactSchema(many=True))
-def list_contacts(organisation_id: int) -> list[Contact]:
+def list_contacts(organisation_id: int) -> list[ContactView]:
     """Read an organisation's contacts (logged)"""
     session, actor = database.session(), current_actor()
     organisation = directory.find_organisation(session, actor, organisation_id)
@@ -61,28 +68,28 @@ def list_contacts(organisation_id: int) -> list[Contact]:
 @blp.etag
 @blp.arguments(ContactSchema)
 @blp.response(201, ContactSchema)
-def add_contact(body: dict[str, Any], organisation_id: int) -> Contact:
+def add_contact(body: dict[str, Any], organisation_id: int) -> ContactView:
     """Add a contact"""
     session, actor = database.session(), current_actor()
     organisation = directory.find_organisation(session, actor, organisation_id)
     contact = organisations.add_contact(session, actor, organisation, **body)
     blp.set_etag(organisation)
-    return contact
+    return organisations.written(contact, body["value"])
 
 
 @blp.route(CONTACT, methods=["PATCH"])
 @blp.access(Permission.EDIT_PROFILE, EDITORS)
 @blp.etag
 @blp.arguments(ContactChangeSchema)
-@blp.response(200, ContactSchema)
-def update_contact(changes: dict[str, Any], organisation_id: int, contact_id: int) -> Contact:
+@blp.response(200, WrittenContactSchema)
+def update_contact(changes: dict[str, Any], organisation_id: int, contact_id: int) -> ContactView:
     """Change a contact (If-Match: the organisation's ETag)"""
     session, actor = database.session(), current_actor()
     contact = contact_reads.find_contact(session, actor, organisation_id, contact_id)
     blp.check_etag(contact.organisation)
     organisations.update_contact(session, actor, contact, changes)
     blp.set_etag(contact.organisation)
-    return contact
+    return organisations.written(contact, changes.get("value"))
 
 
 @blp.route(CONTACT, methods=["DELETE"])

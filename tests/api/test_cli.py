@@ -170,3 +170,58 @@ class TestMemberSpreadsheets:
         assert "Sample new group A" not in exported.read_text()
         dry = run("members", "import", "VNSW", str(path))
         assert dry.exit_code == 1
+
+
+@pytest.fixture(scope="module")
+def own(tmp_path_factory):
+    """A registry of its own with a key file of its own, so that rotating and dropping keys
+    leaves the run's keys alone."""
+    folder = tmp_path_factory.mktemp("keys-cli")
+    keys = folder / "instance" / "contact-keys.json"
+    with fresh_database(folder) as url:
+        def invoke(*args: str) -> Result:
+            env = {"DATABASE_URL": url, "REGISTRY_CONTACT_KEYS_FILE": str(keys)}
+            return CliRunner(env=env).invoke(main, list(args), catch_exceptions=False)
+
+        assert invoke("db", "upgrade").exit_code == 0 and not keys.exists()  # no contact yet, no key
+        assert invoke("seed").exit_code == 0
+        yield invoke, keys, url
+
+
+class TestContactKeys:
+    def test_rotation_reseals_every_contact_and_the_old_keys_can_be_dropped(self, own):
+        run, keys, url = own
+        upgraded = run("db", "upgrade")
+        assert f"contacts are sealed with the keys in {keys}: back that file up" in upgraded.output
+        before = run("contacts", "keys")
+        assert before.exit_code == 0 and before.output.count("current") == 2 and "46 contact value(s)" in before.output
+        old = [line.split()[1] for line in before.output.splitlines()[1:]]
+
+        rotated = run("contacts", "rotate-key", "--index-key")
+        assert rotated.exit_code == 0, rotated.output
+        assert "resealed 46 contact value(s) under key" in rotated.output and "blind index" in rotated.output
+        for key_id in old:
+            assert f"registry contacts drop-key {key_id}" in rotated.output
+            assert run("contacts", "drop-key", key_id).exit_code == 0
+        after = run("contacts", "keys").output
+        assert not any(key_id in after for key_id in old) and after.count("46 contact value(s)") == 2
+
+        secret = run("token", "create", "--role", "secretariat", "--for", "VNSW", "--label", "x").output.split()[-1]
+        with api_client(url, CONTACT_KEYS_FILE=str(keys)) as client:
+            members = client.get("/api/v1/organisations", query_string={"q": "Sample", "page_size": 1},
+                                 headers={"Authorization": f"Bearer {secret}"}).get_json()["items"]
+            read = client.get(f"/api/v1/organisations/{members[0]['id']}/contacts",
+                              headers={"Authorization": f"Bearer {secret}"})
+            assert read.status_code == 200 and read.get_json()[0]["value"].endswith("@example.org")
+
+    def test_a_key_in_use_is_not_dropped_and_a_lost_key_file_is_said_plainly(self, own):
+        run, keys, _ = own
+        current = run("contacts", "keys").output.splitlines()[1].split()[1]
+        refused = run("contacts", "drop-key", current)
+        assert refused.exit_code == 1 and "is the current key" in refused.output
+        keys.rename(keys.with_suffix(".away"))
+        try:
+            lost = run("contacts", "keys")
+            assert lost.exit_code == 1 and "restore the key file from its backup" in lost.output
+        finally:
+            keys.with_suffix(".away").rename(keys)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from registry.contact_reads import ContactRead
 from tests.api.conftest import ROLES, etag_of
+from tests.factories import stored_text
 
 API = "/api/v1"
 
@@ -115,3 +116,74 @@ def test_who_read_the_contacts(client, world, role, status):
     if status == 200:
         assert response.json["total"] == 1
         assert "secretariat of TVN" in response.json["items"][-1]["actor"]
+
+
+# Contacts sealed at rest: what a seized server or a leaked backup would hand over.
+SECRETS = ("Hidden-Desk@Example.org", "+84 24 3999 1234", "12 Ngõ Huế, back door", "tg-dic-hanoi")
+
+
+def test_no_table_holds_a_contact_value_in_the_clear(client, world, session):
+    where = f"{API}/organisations/{world.cbo.id}"
+    editor = world.roles["own_editor"]
+    ids = []
+    for kind, value, visibility in zip(("email", "phone", "postal", "messenger"), SECRETS,
+                                       ("secretariat", "public", "self", "secretariat"), strict=True):
+        added = client.post(f"{where}/contacts", headers=editor, json={"kind": kind, "value": value,
+                                                                        "visibility": visibility})
+        assert added.status_code == 201, added.json
+        ids.append(added.json["id"])
+    changed = client.patch(f"{where}/contacts/{ids[3]}", json={"value": "tg-dic-hanoi-2", "visibility": "self"},
+                           headers={**editor, "If-Match": etag_of(client, where, editor)})
+    assert changed.status_code == 200, changed.json
+    removed = client.delete(f"{where}/contacts/{ids[2]}", headers={**editor, "If-Match": etag_of(client, where, editor)})
+    assert removed.status_code == 204
+    read = client.get(f"{where}/contacts", headers=world.roles["secretariat"])
+    assert {"Hidden-Desk@Example.org", "+84 24 3999 1234"} <= {c["value"] for c in read.json}
+    assert client.get(f"{API}/networks/{world.vnsw.id}/members.csv",
+                      headers=world.roles["secretariat"]).status_code == 200
+    stored = stored_text(session.connection())
+    for secret in (*SECRETS, "tg-dic-hanoi-2", "public@example.org", "self-only-handle", "+84 1 secretariat"):
+        digits = "".join(ch for ch in secret if ch.isdigit())
+        for form in {secret, secret.lower(), digits if len(digits) >= 8 else secret}:
+            assert form not in stored, form
+
+
+def test_the_same_contact_twice_is_a_conflict(client, world):
+    where = f"{API}/organisations/{world.cbo.id}/contacts"
+    editor = world.roles["own_editor"]
+    first = client.post(where, headers=editor, json={"kind": "email", "value": "desk@example.org"})
+    assert first.status_code == 201
+    again = client.post(where, headers=editor, json={"kind": "email", "value": " DESK@example.org "})
+    assert again.status_code == 409, again.json
+    assert again.json["error"] == "conflict" and "value" in again.json["fields"]
+    other_kind = client.post(where, headers=editor, json={"kind": "other", "value": "desk@example.org"})
+    assert other_kind.status_code == 201
+
+
+def test_a_change_opens_no_contact_the_caller_did_not_write(client, world):
+    where = f"{API}/organisations/{world.cbo.id}"
+    own = next(c for c in world.cbo.contacts if c.visibility == "self")
+    secretariat = world.roles["secretariat"]
+    changed = client.patch(f"{where}/contacts/{own.id}", json={"label": "shared phone"},
+                           headers={**secretariat, "If-Match": etag_of(client, where, secretariat)})
+    assert changed.status_code == 200, changed.json
+    assert changed.json["label"] == "shared phone" and changed.json["value"] is None
+    rewritten = client.patch(f"{where}/contacts/{own.id}", json={"value": " new-handle "},
+                             headers={**secretariat, "If-Match": etag_of(client, where, secretariat)})
+    assert rewritten.json["value"] == "new-handle"  # what the caller wrote, not a read
+
+
+def test_a_value_moved_from_another_organisation_is_refused_plainly(client, world, session, caplog):
+    from sqlalchemy import update
+
+    from registry.organisations import Contact
+
+    secret = next(c for c in world.cbo.contacts if c.visibility == "secretariat")
+    fellow = client.post(f"{API}/organisations/{world.fellow.id}/contacts", headers=world.roles["secretariat"],
+                         json={"kind": "phone", "value": "+84 9 fellow"})
+    session.execute(update(Contact).where(Contact.id == fellow.json["id"]).values(sealed_value=secret.sealed_value))
+    response = client.get(f"{API}/organisations/{world.fellow.id}/contacts", headers=world.roles["secretariat"])
+    assert response.status_code == 500 and response.json["error"] == "internal_error"
+    assert "contacts cannot be sealed or opened" in response.json["message"]
+    assert f"contact {fellow.json['id']} of organisation {world.fellow.id} does not open" in caplog.text
+    assert "+84 1 secretariat" not in caplog.text + response.get_data(as_text=True)

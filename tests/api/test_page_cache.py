@@ -69,7 +69,7 @@ def test_a_contact_made_private_leaves_the_public_pages_with_the_request_that_hi
         return [c["value"] for c in next(o for o in listed if o["id"] == world.cbo.id)["contacts"]]
 
     assert public_contacts() == ["public@example.org"]
-    contact = next(c for c in world.cbo.contacts if c.value == "public@example.org")
+    contact = next(c for c in world.cbo.contacts if c.visibility == "public")
     hidden = client.patch(f"{API}/organisations/{world.cbo.id}/contacts/{contact.id}", json={"visibility": "self"},
                           headers={**world.roles["own_editor"],
                                    "If-Match": etag_of(client, f"{API}/organisations/{world.cbo.id}",

@@ -13,17 +13,18 @@ from registry.db import make_engine
 from registry.memberships import LIFECYCLE, REASON_REQUIRED, Membership
 from registry.names import fold
 from registry.organisation_rules import PROFILE_FIELDS
-from registry.organisations import Organisation, OrganisationKind
+from registry.organisations import Organisation, OrganisationKind, open_contacts
 from registry.permissions import Actor
+from registry.sealing import use_keys
 from tests.conftest import fresh_database
 
 
 @pytest.fixture(scope="module")
-def bench_session(tmp_path_factory: pytest.TempPathFactory):
+def bench_session(tmp_path_factory: pytest.TempPathFactory, contact_keys):
     with fresh_database(tmp_path_factory.mktemp("bench")) as url:
-        built = dataset.build(url, organisations=80, events=600)
+        built = dataset.build(url, keys=contact_keys, organisations=80, events=600)
         engine = make_engine(url)
-        with Session(engine) as session:
+        with use_keys(Session(engine), contact_keys) as session:
             session.info["built"] = built
             yield session
             session.rollback()
@@ -41,7 +42,10 @@ def test_it_holds_the_organisations_and_events_asked_for_every_one_labelled_samp
     assert (built.organisations, built.events) == (80, 600)
     assert len(found) == 80
     assert all(o.is_sample for o in found)
-    assert all(c.value.endswith("@example.org") for o in found for c in o.contacts)
+    for o in found:
+        opened = open_contacts(bench_session, o.contacts)  # sealed in their place, as add_contact seals
+        assert all(c.value.endswith("@example.org") for c in opened)
+        assert all(organisations.has_contact(bench_session, o, c.kind, c.value) for c in opened)  # blind index
 
 
 def test_an_organisation_reads_as_if_registered_through_the_service_functions(bench_session):

@@ -29,11 +29,14 @@ from typing import Any, TypeVar
 import pytest
 from sqlalchemy import select
 
+from api.settings import CONTACT_KEYS_FILE
 from registry import tokens
+from registry.contact_keys import KeyFile
 from registry.db import make_engine, make_sessionmaker
 from registry.migrate import upgrade
 from registry.organisations import Organisation
 from registry.permissions import Actor, Role
+from registry.sealing import use_keys
 from seeds.load import load_all
 from tests.conftest import fresh_database
 
@@ -108,11 +111,12 @@ def free_port() -> int:
 
 
 def prepare_database(database_url: str) -> tuple[dict[str, dict[str, str]], dict[str, int]]:
-    """Migrate, load the seeds and sample network, and issue one token per role."""
+    """Migrate, load the seeds and sample network, and issue one token per role. The sample
+    contacts are sealed with the key file the environment names, which the server reads too."""
     upgrade(database_url)
     engine = make_engine(database_url)
     try:
-        with make_sessionmaker(engine)() as session:
+        with use_keys(make_sessionmaker(engine)(), KeyFile(os.environ[CONTACT_KEYS_FILE])) as session:
             system = Actor.system("live test setup")
             load_all(session, system)
             by_acronym = {o.acronym: o for o in session.scalars(

@@ -26,3 +26,25 @@ def test_importing_the_whole_domain_loads_no_flask():
             "bad = [m for m in sys.modules if m.split('.')[0] in ('flask', 'api', 'geo')]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REGISTRY.parent)
+
+
+# Who may open a sealed contact (registry/sealing.py): the function, and the modules that may call it.
+OPENERS = {
+    "open_contacts": {"contact_reads.py", "visibility.py"},  # the logged read; published contacts
+    "open_contact": {"organisations.py"},  # inside open_contacts
+    "_unseal": {"sealing.py"},  # inside the functions above, and resealing that returns no value
+}
+
+
+def test_only_the_permitted_reads_open_contacts():
+    from registry.organisations import Contact
+
+    offenders = []
+    for path in [*REGISTRY.rglob("*.py"), *(REGISTRY.parent / "api").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
+                if name in OPENERS and path.name not in OPENERS[name]:
+                    offenders.append(f"{path.relative_to(REGISTRY.parent)}:{node.lineno} calls {name}")
+    assert offenders == []
+    assert not hasattr(Contact, "value")  # the model holds no value in the clear
