@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from registry.db import LOCK_TIMEOUT_SECONDS
+
+
+SECRET_KEY_FILE = "secret_key"
 
 
 def from_environment(instance_path: str) -> dict[str, Any]:
@@ -18,6 +23,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "DATABASE_LOCK_TIMEOUT": float(os.environ.get("REGISTRY_DATABASE_LOCK_TIMEOUT", str(LOCK_TIMEOUT_SECONDS))),
         # Failed bearer-token attempts per client address per minute before 429.
         "AUTH_FAILURES_PER_MINUTE": int(os.environ.get("REGISTRY_AUTH_FAILURES_PER_MINUTE", "10")),
+        # Signs the session cookie that holds the forms' CSRF token; when it is not given, one is
+        # made in the instance folder on first start (see `instance_secret_key`).
+        "SECRET_KEY": os.environ.get("REGISTRY_SECRET_KEY") or None,
         # Uploads (spreadsheet import) are refused above this many bytes.
         "MAX_CONTENT_LENGTH": int(os.environ.get("REGISTRY_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024))),
         # Counts below this are shown as "fewer than N" in public output.
@@ -32,3 +40,30 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAP_TILES_URL": os.environ.get("REGISTRY_MAP_TILES_URL") or None,
         "MAP_TILES_ATTRIBUTION": os.environ.get("REGISTRY_MAP_TILES_ATTRIBUTION") or None,
     }
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """The key in the instance folder, made on first start, readable by its owner only.
+
+    Several workers may start at once and must all sign with the same key: each writes a
+    complete key to a file of its own and links it into place, which only the first does;
+    every one then reads back the key that is there."""
+    folder = Path(instance_path)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = folder / SECRET_KEY_FILE
+    if not path.exists():
+        descriptor, draft = tempfile.mkstemp(dir=folder, prefix=".secret_key.")  # mode 0600
+        try:
+            with os.fdopen(descriptor, "w") as written:
+                written.write(secrets.token_hex(32))
+                written.flush()
+                os.fsync(written.fileno())
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another worker's key is in place
+        finally:
+            os.unlink(draft)
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty: delete it, or set REGISTRY_SECRET_KEY")
+    return key
