@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, render_template
 from sqlalchemy.orm import Session
 
-from api import auth, csrf, dashboard, database, docs, errors, page_cache
+from api import auth, csrf, dashboard, database, docs, errors, headers, page_cache
 from api.extensions import Api
 from api.resources import (
     contacts,
@@ -47,6 +47,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, sessions: Callable[[]
     app.config.update(overrides or {})
     app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or instance_secret_key(app.instance_path)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented field order
+    headers.init_app(app)  # before the database's commit: its after_request runs last, on every answer
     csrf.init_app(app, exempt=[resource.blp for resource in RESOURCES])  # before a token is checked
     database.init_app(app, sessions)
     auth.init_app(app)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (Blueprint, Flask, Response, abort, current_app, g, make_response, redirect,
                    render_template, request, send_from_directory, url_for)
@@ -23,6 +22,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from api import database
 from api.auth import COOKIE, WINDOW_SECONDS, TooManyFailures, current_actor, identify
 from api.coverage import MapRequest, configured_tiles, network_coverage, network_map_html
+from api.headers import shown_in_frame
 from geo.coverage import AreaStatus
 from geo.errors import GeoError
 from geo.offline import install_assets
@@ -42,9 +42,6 @@ LEVELS = (("0", "countries"), ("1", "provinces"), ("2", "districts"))
 # files are the same for everyone.
 _WITHOUT_COOKIE = frozenset({"dashboard.sign_in", "dashboard.sign_out", "dashboard.vendor"})
 TOO_MANY = "Too many failed sign-ins from your address; wait a minute and try again."
-_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data:; connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; "
-        "form-action 'self'")
 
 
 def init_app(app: Flask) -> None:
@@ -74,14 +71,7 @@ def _cookie_actor() -> Response | None:
 
 
 @blp.after_request
-def _headers(response: Response) -> Response:
-    tiles = _tiles()
-    # A configured basemap is the one outside host a page may load images from.
-    tile_origin = " " + urlsplit(tiles[0])._replace(path="", query="", fragment="").geturl() if tiles else ""
-    response.headers["Content-Security-Policy"] = _CSP.replace("img-src 'self' data:",
-                                                               "img-src 'self' data:" + tile_origin)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
+def _forget_stale_cookie(response: Response) -> Response:
     if g.get("clear_cookie"):
         response.delete_cookie(COOKIE, path="/")
     return response
@@ -121,6 +111,7 @@ def network_map(network_id: int) -> str:
 
 
 @blp.get("/maps/networks/<int(max=2147483647):network_id>.html")
+@shown_in_frame
 def map_document(network_id: int) -> Response:
     internal = request.args.get("view") == "internal"
     network = _network(network_id, internal=internal)

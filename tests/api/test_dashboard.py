@@ -1,6 +1,7 @@
 """The dashboard: public list and maps, the board's signed-in view, its sign-in and sign-out
 forms (which only this site can post), and the same pages in real headless Chromium (no failed
-request, no console error, map layers drawn, hostile names inert)."""
+request, no console error, no Content-Security-Policy violation, map layers drawn, hostile
+names inert)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from registry.db import make_engine, make_sessionmaker
 from registry.organisations import Organisation
 from registry.permissions import Actor
 from tests.api.conftest import form_token
+from tests.api.test_docs_browser import REPORT_VIOLATIONS
 from tests.conftest import fresh_database
 
 HOSTILE = ("<img src=x onerror=alert(1)>", "Sample `${alert(2)}`", "${alert(3)}")
@@ -117,9 +119,11 @@ class TestPublicPages:
         assert client.get("/maps/networks/2147483647.html").status_code == 404
         assert client.get("/maps/networks/99999999999999999999.html").status_code == 404
 
-    def test_pages_carry_a_content_security_policy(self, client):
+    def test_pages_carry_a_content_security_policy(self, client, site):
         policy = client.get("/dashboard/").headers["Content-Security-Policy"]
-        assert "default-src 'self'" in policy and "frame-ancestors 'self'" in policy
+        assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+        framed = client.get(f"/maps/networks/{site['ids']['VNSW']}.html").headers["Content-Security-Policy"]
+        assert "frame-ancestors 'self'" in framed  # the dashboard frames its maps
 
 
 class TestBoardPages:
@@ -256,6 +260,7 @@ class Watched:
 
     def __init__(self, browser):
         self.context = browser.new_context()
+        self.context.add_init_script(REPORT_VIOLATIONS)
         self.page = self.context.new_page()
         self.failed: list[str] = []
         self.errors: list[str] = []
