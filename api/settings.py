@@ -11,6 +11,8 @@ from typing import Any
 from registry.db import LOCK_TIMEOUT_SECONDS
 
 
+# What `make serve` serves on.
+DEFAULT_HOSTS = ("127.0.0.1", "localhost")
 SECRET_KEY_FILE = "secret_key"
 
 
@@ -26,6 +28,12 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # Signs the session cookie that holds the forms' CSRF token; when it is not given, one is
         # made in the instance folder on first start (see `instance_secret_key`).
         "SECRET_KEY": os.environ.get("REGISTRY_SECRET_KEY") or None,
+        # The host names the app answers to (comma-separated); any other Host header gets 400.
+        "TRUSTED_HOSTS": [host.strip() for host in os.environ.get("REGISTRY_TRUSTED_HOSTS", "").split(",")
+                          if host.strip()] or list(DEFAULT_HOSTS),
+        # How many proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: none, and
+        # those headers are ignored).
+        "PROXY_HOPS": int(os.environ.get("REGISTRY_PROXY_HOPS", "0")),
         # Uploads (spreadsheet import) are refused above this many bytes.
         "MAX_CONTENT_LENGTH": int(os.environ.get("REGISTRY_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024))),
         # Counts below this are shown as "fewer than N" in public output.

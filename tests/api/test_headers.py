@@ -1,10 +1,13 @@
-"""The headers every answer carries: what a browser or a cache would notice."""
+"""The headers every answer carries, the host names the app answers to, and the proxy it
+believes: what a browser, a cache or someone forging headers would notice."""
 
 from __future__ import annotations
 
 import pytest
 
 from api.auth import COOKIE
+from api.settings import from_environment
+from tests.api.conftest import form_token
 
 PAGE_DIRECTIVES = ("default-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'")
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -92,3 +95,90 @@ def test_anonymous_public_answers_are_left_to_caches(client, world, path):
     response = client.get(path.format(cbo=world.cbo.id))
     assert response.status_code == 200
     assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize("path", ["/dashboard", "/dashboard/", "/api/v1/health"])
+def test_a_forged_host_is_refused_and_never_redirected_to(client, world, path):
+    response = client.get(path, base_url="http://evil.example", headers=BROWSER)
+    assert response.status_code == 400
+    assert "Location" not in response.headers
+    assert "evil.example" not in response.get_data(as_text=True)
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_forged_host_gets_the_one_error_shape(client, world):
+    api = client.get("/api/v1/me", base_url="http://evil.example", headers={"Authorization": "Bearer swr_x"})
+    assert (api.status_code, api.json["error"]) == (400, "bad_request")
+    page = client.get("/dashboard/", base_url="http://evil.example", headers=BROWSER)
+    assert page.mimetype == "text/html" and 'data-error="bad_request"' in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("base_url", ["http://localhost", "http://127.0.0.1:5000", "http://LOCALHOST:8080"])
+def test_the_hosts_make_serve_serves_on_are_answered(client, world, base_url):
+    assert client.get("/dashboard", base_url=base_url).status_code == 308  # to /dashboard/, on that host
+    assert client.get("/api/v1/health", base_url=base_url).status_code == 200
+
+
+def test_trusted_hosts_come_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("REGISTRY_TRUSTED_HOSTS", " registry.example.org, .nswp.example ,")
+    assert from_environment(str(tmp_path))["TRUSTED_HOSTS"] == ["registry.example.org", ".nswp.example"]
+    monkeypatch.setenv("REGISTRY_TRUSTED_HOSTS", "")
+    assert from_environment(str(tmp_path))["TRUSTED_HOSTS"] == ["127.0.0.1", "localhost"]  # never "any host"
+
+
+def test_a_configured_host_is_answered_and_the_defaults_are_not(make_app, world):
+    client = make_app(TRUSTED_HOSTS=["registry.example.org"]).test_client()
+    assert client.get("/api/v1/health", base_url="https://registry.example.org").status_code == 200
+    assert client.get("/api/v1/health", base_url="http://localhost").status_code == 400
+
+
+def sign_in(client, secret, **headers):
+    return client.post("/dashboard/sign-in", data={"token": secret, "csrf_token": form_token(client)},
+                       headers=headers)
+
+
+def cookies_of(response) -> dict[str, str]:
+    return {value.split("=", 1)[0]: value for value in response.headers.getlist("Set-Cookie")}
+
+
+def test_forwarded_headers_are_ignored_without_a_configured_proxy(client, world):
+    secret = world.roles["board"]["Authorization"].removeprefix("Bearer ")
+    response = sign_in(client, secret, **{"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"})
+    assert response.status_code == 302
+    assert "Secure" not in cookies_of(response)[COOKIE]
+
+
+@pytest.fixture
+def proxied(make_app):
+    """The app behind one proxy that terminates TLS (REGISTRY_PROXY_HOPS=1)."""
+    return make_app(PROXY_HOPS=1)
+
+
+def test_behind_a_configured_proxy_a_tls_request_gets_secure_cookies(proxied, world):
+    client = proxied.test_client()
+    over_tls = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
+    page = client.get("/dashboard/sign-in", headers=over_tls)
+    assert "Secure" in cookies_of(page)["registry_session"]
+    secret = world.roles["board"]["Authorization"].removeprefix("Bearer ")
+    response = sign_in(client, secret, **over_tls)
+    assert response.status_code == 302  # no Referer needed: the pages send none
+    assert "Secure" in cookies_of(response)[COOKIE]
+    plain = proxied.test_client()
+    assert "Secure" not in cookies_of(sign_in(plain, secret, **{"X-Forwarded-Proto": "http"}))[COOKIE]
+
+
+def test_behind_a_configured_proxy_the_limit_counts_each_forwarded_address(proxied, world):
+    proxied.config["AUTH_FAILURES_PER_MINUTE"] = 2
+    client = proxied.test_client()
+
+    def guess(address):
+        return client.get("/api/v1/me", headers={"Authorization": "Bearer swr_x",
+                                                 "X-Forwarded-For": address}).status_code
+
+    assert [guess("203.0.113.7") for _ in range(3)] == [401, 401, 429]
+    assert guess("198.51.100.2") == 401  # another person behind the same proxy
+
+
+def test_a_forwarded_host_is_checked_like_a_host(proxied, world):
+    response = proxied.test_client().get("/dashboard", headers={"X-Forwarded-Host": "evil.example"})
+    assert response.status_code == 400 and "Location" not in response.headers
