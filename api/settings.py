@@ -23,7 +23,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "DATABASE_URL": os.environ.get("DATABASE_URL", default_db),
         # Seconds a request waits for a lock another request holds before it is answered 503.
         "DATABASE_LOCK_TIMEOUT": float(os.environ.get("REGISTRY_DATABASE_LOCK_TIMEOUT", str(LOCK_TIMEOUT_SECONDS))),
-        # Failed bearer-token attempts per client address per minute before 429.
+        # Failed sign-ins (bearer header, sign-in cookie or form) per client address per minute
+        # before 429 (api/auth.py).
         "AUTH_FAILURES_PER_MINUTE": int(os.environ.get("REGISTRY_AUTH_FAILURES_PER_MINUTE", "10")),
         # Signs the session cookie that holds the forms' CSRF token; when it is not given, one is
         # made in the instance folder on first start (see `instance_secret_key`).
