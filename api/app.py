@@ -1,4 +1,5 @@
-"""The application factory: settings, database, authentication, errors and resources."""
+"""The application factory: settings, hosts, headers, database, authentication, errors,
+resources and pages."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from flask import Flask, render_template
 from sqlalchemy.orm import Session
 
-from api import auth, dashboard, database, docs, errors, page_cache
+from api import auth, csrf, dashboard, database, docs, errors, headers, hosts, page_cache
 from api.extensions import Api
 from api.resources import (
     contacts,
@@ -24,7 +25,7 @@ from api.resources import (
     tokens,
     vocabularies,
 )
-from api.settings import from_environment
+from api.settings import from_environment, instance_secret_key
 
 RESOURCES = (service, organisations, contacts, networks, coverage, vocabularies, history, tokens, spreadsheets,
              governance, elections, popolo)
@@ -42,9 +43,14 @@ def create_app(overrides: dict[str, Any] | None = None, *, sessions: Callable[[]
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
         **docs.settings(),
+        **csrf.settings(),
     )
     app.config.update(overrides or {})
+    app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or instance_secret_key(app.instance_path)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented field order
+    hosts.init_app(app)  # first: a forged host is refused before anything else runs
+    headers.init_app(app)  # before the database's commit: its after_request runs last, on every answer
+    csrf.init_app(app, exempt=[resource.blp for resource in RESOURCES])  # before a token is checked
     database.init_app(app, sessions)
     auth.init_app(app)
     page_cache.init_app(app)

@@ -1,70 +1,117 @@
-"""Bearer-token authentication: turns the Authorization header into `g.actor`.
+"""Who is asking: turns a presented access token into `g.actor`, and limits failed attempts.
 
-No header: the anonymous actor. A bad token: 401, never silently anonymous, so a client with
-an expired token learns it at once. Failed attempts are counted per client address and
-refused with 429 past the configured rate (per worker process; a shared limiter belongs in
-front of the app when it runs with several workers).
+A token comes by one of three paths: the Authorization header (the JSON API, bearer tokens
+only), the sign-in cookie (the dashboard's pages) and the dashboard's sign-in form. Each path
+calls `identify`, so one count of failures per client address covers all three. The presented
+token is checked first: a valid one is always accepted, whatever others failed from the same
+address (a NAT or a proxy shared with someone guessing). An unknown, expired or revoked one
+counts one failure; once an address has AUTH_FAILURES_PER_MINUTE failures in the last minute,
+its further failures are refused with 429 and Retry-After. Tokens carry 256 random bits, so
+the limit is not what stops guessing: it makes a scan loud and tells a misconfigured client
+at once.
+
+No header: the anonymous actor. A bad header: 401, never silently anonymous, so a client with
+an expired token learns it at once.
+
+Failures are counted per worker process (LocalFailures); a store shared by the workers can
+replace it behind the one-method FailureCount interface.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict, deque
+from collections import deque
+from typing import Protocol
 
 from flask import Flask, Response, current_app, g, request
+from werkzeug.exceptions import TooManyRequests
 
 from api import database
 from api.errors import error_response
 from registry.permissions import Actor
 from registry.tokens import authenticate
 
-_WINDOW_SECONDS = 60.0
+WINDOW_SECONDS = 60
+# The dashboard's sign-in cookie; the JSON API never reads it.
+COOKIE = "registry_token"
+_KEY = "registry.auth_failures"
 
 
-class FailureLimiter:
-    """Sliding one-minute window of failed authentications per client address."""
+class FailureCount(Protocol):
+    """Where failed attempts are counted, per client address, over the last WINDOW_SECONDS."""
+
+    def admit_failure(self, client: str, limit: int) -> bool:
+        """Count one failed attempt from `client` and answer True; or, when `limit` failures
+        from it already fall in the window, count nothing and answer False (refuse it).
+        One call, so a shared store can do both at once."""
+        ...
+
+
+class LocalFailures:
+    """A sliding window per address, in this process's memory."""
+
+    # Addresses whose failures are all older than the window are dropped once this many are held.
+    _SWEEP_AT = 10_000
 
     def __init__(self) -> None:
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def blocked(self, client: str, limit: int, now: float) -> bool:
+    def admit_failure(self, client: str, limit: int) -> bool:
+        now = time.monotonic()
         with self._lock:
-            window = self._failures[client]
-            while window and window[0] <= now - _WINDOW_SECONDS:
+            if len(self._failures) >= self._SWEEP_AT:
+                self._sweep(now)
+            window = self._failures.setdefault(client, deque())
+            while window and window[0] <= now - WINDOW_SECONDS:
                 window.popleft()
-            return len(window) >= limit
+            if len(window) >= limit:
+                return False
+            window.append(now)
+            return True
 
-    def fail(self, client: str, now: float) -> None:
-        with self._lock:
-            self._failures[client].append(now)
+    def _sweep(self, now: float) -> None:
+        for client in [c for c, window in self._failures.items() if not window or window[-1] <= now - WINDOW_SECONDS]:
+            del self._failures[client]
 
 
-def init_app(app: Flask) -> None:
-    app.extensions["registry.auth_limiter"] = FailureLimiter()
-    app.before_request(_identify)
+class TooManyFailures(TooManyRequests):
+    description = "too many failed sign-in attempts from your address; wait a minute and try again"
+
+    def __init__(self) -> None:
+        super().__init__(retry_after=WINDOW_SECONDS)
+
+
+def init_app(app: Flask, failures: FailureCount | None = None) -> None:
+    app.extensions[_KEY] = failures or LocalFailures()
+    app.before_request(_identify_by_header)
 
 
 def current_actor() -> Actor:
     return g.get("actor") or Actor.anonymous()
 
 
-def _identify() -> Response | None:
+def identify(secret: str) -> Actor | None:
+    """The actor a presented token belongs to, or None for an unknown, expired or revoked one,
+    counted as a failure against the caller's address. Raises TooManyFailures instead when the
+    address has used up its failures."""
+    actor = authenticate(database.session(), secret)
+    if actor is None:
+        failures: FailureCount = current_app.extensions[_KEY]
+        if not failures.admit_failure(request.remote_addr or "unknown", current_app.config["AUTH_FAILURES_PER_MINUTE"]):
+            raise TooManyFailures()
+    return actor
+
+
+def _identify_by_header() -> Response | None:
     header = request.headers.get("Authorization", "")
     if not header:
         g.actor = Actor.anonymous()
         return None
-    limiter: FailureLimiter = current_app.extensions["registry.auth_limiter"]
-    client = request.remote_addr or "unknown"
-    now = time.monotonic()
-    if limiter.blocked(client, current_app.config["AUTH_FAILURES_PER_MINUTE"], now):
-        return error_response(429, "too many failed sign-in attempts; wait a minute",
-                              headers={"Retry-After": str(int(_WINDOW_SECONDS))})
     scheme, _, secret = header.partition(" ")
-    actor = authenticate(database.session(), secret.strip()) if scheme.lower() == "bearer" else None
+    actor = identify(secret.strip() if scheme.lower() == "bearer" else "")
     if actor is None:
-        limiter.fail(client, now)
         return error_response(401, "the access token is missing, unknown, expired or revoked",
                               headers={"WWW-Authenticate": 'Bearer realm="registry"'})
     g.actor = actor

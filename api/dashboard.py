@@ -2,7 +2,9 @@
 
 Server-rendered pages. A board member or secretariat signs in with an access token, kept in an
 HttpOnly, SameSite=Strict cookie (Secure over HTTPS) that only these pages read; the JSON API
-accepts bearer tokens only, so the cookie cannot be used against it. Maps are separate
+accepts bearer tokens only, so the cookie cannot be used against it. The token in the cookie
+is checked like a bearer token (api.auth): an unknown one counts as a failed sign-in, is
+forgotten, and the person is asked to sign in again. Maps are separate
 documents shown in sandboxed frames; their Leaflet files are served from this app, copied from
 the installed PyPI package, never from a CDN.
 """
@@ -10,18 +12,17 @@ the installed PyPI package, never from a CDN.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (Blueprint, Flask, Response, abort, current_app, g, make_response, redirect,
                    render_template, request, send_from_directory, url_for)
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from api import database
-from api.auth import FailureLimiter, current_actor
+from api.auth import COOKIE, WINDOW_SECONDS, TooManyFailures, current_actor, identify
 from api.coverage import MapRequest, configured_tiles, network_coverage, network_map_html
+from api.headers import shown_in_frame
 from geo.coverage import AreaStatus
 from geo.errors import GeoError
 from geo.offline import install_assets
@@ -31,17 +32,16 @@ from registry.errors import NotFound, RegistryError
 from registry.organisations import Organisation
 from registry.permissions import Permission, Role, can
 from registry.summaries import growth, network_summary, public_networks
-from registry.tokens import authenticate
 from registry.vocabularies import LANGUAGES, Vocabulary
 
 blp = Blueprint("dashboard", __name__)
-COOKIE = "registry_token"
 COOKIE_SECONDS = 8 * 3600
 VENDOR_PREFIX = "/static/vendor/"
 LEVELS = (("0", "countries"), ("1", "provinces"), ("2", "districts"))
-_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data:; connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; "
-        "form-action 'self'")
+# Endpoints that read no sign-in cookie: the form and sign-out set and clear it, and Leaflet's
+# files are the same for everyone.
+_WITHOUT_COOKIE = frozenset({"dashboard.sign_in", "dashboard.sign_out", "dashboard.vendor"})
+TOO_MANY = "Too many failed sign-ins from your address; wait a minute and try again."
 
 
 def init_app(app: Flask) -> None:
@@ -53,26 +53,25 @@ def init_app(app: Flask) -> None:
 
 
 @blp.before_request
-def _cookie_actor() -> None:
+def _cookie_actor() -> Response | None:
     secret = request.cookies.get(COOKIE)
     g.signed_in = False
-    if secret and current_actor().role is Role.ANONYMOUS:
-        actor = authenticate(database.session(), secret)
-        if actor is not None:
-            g.actor, g.signed_in = actor, True
-        else:
-            g.clear_cookie = True
+    if not secret or request.endpoint in _WITHOUT_COOKIE or current_actor().role is not Role.ANONYMOUS:
+        return None
+    try:
+        actor = identify(secret)
+    except TooManyFailures:
+        g.clear_cookie = True
+        return _sign_in_page(TOO_MANY, 429)
+    if actor is None:
+        g.clear_cookie = True
+        return _sign_in_page("Your sign-in has ended: the token expired or was revoked. Please sign in again.", 401)
+    g.actor, g.signed_in = actor, True
+    return None
 
 
 @blp.after_request
-def _headers(response: Response) -> Response:
-    tiles = _tiles()
-    # A configured basemap is the one outside host a page may load images from.
-    tile_origin = " " + urlsplit(tiles[0])._replace(path="", query="", fragment="").geturl() if tiles else ""
-    response.headers["Content-Security-Policy"] = _CSP.replace("img-src 'self' data:",
-                                                               "img-src 'self' data:" + tile_origin)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
+def _forget_stale_cookie(response: Response) -> Response:
     if g.get("clear_cookie"):
         response.delete_cookie(COOKIE, path="/")
     return response
@@ -112,6 +111,7 @@ def network_map(network_id: int) -> str:
 
 
 @blp.get("/maps/networks/<int(max=2147483647):network_id>.html")
+@shown_in_frame
 def map_document(network_id: int) -> Response:
     internal = request.args.get("view") == "internal"
     network = _network(network_id, internal=internal)
@@ -126,20 +126,19 @@ def map_document(network_id: int) -> Response:
 
 
 @blp.route("/dashboard/sign-in", methods=["GET", "POST"])
-def sign_in() -> str | WerkzeugResponse | tuple[str, int]:
+def sign_in() -> Response | WerkzeugResponse:
     if request.method == "GET":
-        return render_template("dashboard/sign_in.html", message=None)
-    limiter: FailureLimiter = current_app.extensions["registry.auth_limiter"]
-    client, now = request.remote_addr or "unknown", time.monotonic()
-    if limiter.blocked(client, current_app.config["AUTH_FAILURES_PER_MINUTE"], now):
-        return render_template("dashboard/sign_in.html", message="Too many attempts; wait a minute."), 429
+        return _sign_in_page(None, 200)
     secret = (request.form.get("token") or "").strip()
-    actor = authenticate(database.session(), secret)
+    try:
+        actor = identify(secret)
+    except TooManyFailures:
+        return _sign_in_page(TOO_MANY, 429)
     if actor is None or actor.role not in (Role.BOARD, Role.SECRETARIAT):
-        limiter.fail(client, now)
+        # An editor's token is valid, so it is no failed guess; it just opens no board view.
         message = ("This token is for an organisation's editor; the board view needs a board or "
                    "secretariat token." if actor else "That token is unknown, expired or revoked.")
-        return render_template("dashboard/sign_in.html", message=message), 401
+        return _sign_in_page(message, 401)
     response = redirect(url_for("dashboard.board", network_id=actor.network_id))
     response.set_cookie(COOKIE, secret, max_age=COOKIE_SECONDS, httponly=True, samesite="Strict",
                         secure=request.is_secure, path="/")
@@ -178,6 +177,11 @@ def board(network_id: int) -> str | WerkzeugResponse:
                 for body in governance.bodies_of(session, network.id)],
         result=(result := latest_certified_result(session, current_actor(), network)),
         result_text=format_result(result) if result else None)
+
+
+def _sign_in_page(message: str | None, status: int) -> Response:
+    headers = {"Retry-After": str(WINDOW_SECONDS)} if status == 429 else {}
+    return make_response(render_template("dashboard/sign_in.html", message=message), status, headers)
 
 
 _FILTERS = {"priority_area": Vocabulary.PRIORITY_AREA, "population": Vocabulary.POPULATION,

@@ -7,13 +7,17 @@ Domain errors, HTTP errors (including flask-smorest's 422 from marshmallow), int
 that cannot serve at the moment (503, with Retry-After) all pass through `error_response`;
 ErrorSchema documents the shape in the OpenAPI description. Any other database error is a
 bug, and a 500 like every other.
+
+Outside the API (/api/...), a browser gets the same shape as an HTML page: it asked for the
+dashboard, not for JSON.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, current_app, g, jsonify
+from flask import Flask, Response, current_app, g, jsonify, make_response, render_template, request
+from flask_wtf.csrf import CSRFError
 from marshmallow import Schema, fields
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
@@ -55,8 +59,11 @@ def error_response(
     body: dict[str, Any] = {"status": status, "error": error or error_code(status), "message": message}
     if fields:
         body["fields"] = fields
-    response = jsonify(body)
-    response.status_code = status
+    if _wants_page():
+        response = make_response(render_template("error.html", **body), status)
+    else:
+        response = jsonify(body)
+        response.status_code = status
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response
@@ -113,9 +120,14 @@ def register(app: Flask) -> None:
             return unavailable_response(exc)
         return _unexpected(exc)
 
+    @app.errorhandler(CSRFError)
+    def _forged(exc: CSRFError) -> Response:
+        return error_response(400, "this form was sent without its security code or from another site, "
+                                   "so nothing was done; reload the page and try again")
+
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
-        headers = {}
+        headers = dict(header for header in exc.get_headers() if header[0] == "Retry-After")
         if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             headers["Allow"] = ", ".join(sorted(exc.valid_methods))
         fields = _marshmallow_fields(getattr(exc, "data", None))
@@ -131,6 +143,12 @@ def register(app: Flask) -> None:
     def _unexpected(exc: Exception) -> Response:
         app.logger.exception("unhandled error")
         return error_response(500, InternalServerError.description, error="internal_error")
+
+
+def _wants_page() -> bool:
+    """A browser asking for a page, not a client of the JSON API."""
+    return (not request.path.startswith("/api/")
+            and request.accept_mimetypes.best_match(("application/json", "text/html")) == "text/html")
 
 
 def _marshmallow_fields(data: Any) -> dict[str, list[str]] | None:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
+import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from registry.db import LOCK_TIMEOUT_SECONDS
 
 CONTACT_KEYS_FILE = "REGISTRY_CONTACT_KEYS_FILE"
+
+
+# What `make serve` serves on.
+DEFAULT_HOSTS = ("127.0.0.1", "localhost")
+SECRET_KEY_FILE = "secret_key"
 
 
 def from_environment(instance_path: str) -> dict[str, Any]:
@@ -21,8 +28,18 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "CONTACT_KEYS_FILE": os.environ.get(CONTACT_KEYS_FILE, str(Path(instance_path) / "contact-keys.json")),
         # Seconds a request waits for a lock another request holds before it is answered 503.
         "DATABASE_LOCK_TIMEOUT": float(os.environ.get("REGISTRY_DATABASE_LOCK_TIMEOUT", str(LOCK_TIMEOUT_SECONDS))),
-        # Failed bearer-token attempts per client address per minute before 429.
+        # Failed sign-ins (bearer header, sign-in cookie or form) per client address per minute
+        # before 429 (api/auth.py).
         "AUTH_FAILURES_PER_MINUTE": int(os.environ.get("REGISTRY_AUTH_FAILURES_PER_MINUTE", "10")),
+        # Signs the session cookie that holds the forms' CSRF token; when it is not given, one is
+        # made in the instance folder on first start (see `instance_secret_key`).
+        "SECRET_KEY": os.environ.get("REGISTRY_SECRET_KEY") or None,
+        # The host names the app answers to (comma-separated); any other Host header gets 400.
+        "TRUSTED_HOSTS": [host.strip() for host in os.environ.get("REGISTRY_TRUSTED_HOSTS", "").split(",")
+                          if host.strip()] or list(DEFAULT_HOSTS),
+        # How many proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: none, and
+        # those headers are ignored).
+        "PROXY_HOPS": int(os.environ.get("REGISTRY_PROXY_HOPS", "0")),
         # Uploads (spreadsheet import) are refused above this many bytes.
         "MAX_CONTENT_LENGTH": int(os.environ.get("REGISTRY_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024))),
         # Counts below this are shown as "fewer than N" in public output.
@@ -37,3 +54,30 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAP_TILES_URL": os.environ.get("REGISTRY_MAP_TILES_URL") or None,
         "MAP_TILES_ATTRIBUTION": os.environ.get("REGISTRY_MAP_TILES_ATTRIBUTION") or None,
     }
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """The key in the instance folder, made on first start, readable by its owner only.
+
+    Several workers may start at once and must all sign with the same key: each writes a
+    complete key to a file of its own and links it into place, which only the first does;
+    every one then reads back the key that is there."""
+    folder = Path(instance_path)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = folder / SECRET_KEY_FILE
+    if not path.exists():
+        descriptor, draft = tempfile.mkstemp(dir=folder, prefix=".secret_key.")  # mode 0600
+        try:
+            with os.fdopen(descriptor, "w") as written:
+                written.write(secrets.token_hex(32))
+                written.flush()
+                os.fsync(written.fileno())
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another worker's key is in place
+        finally:
+            os.unlink(draft)
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty: delete it, or set REGISTRY_SECRET_KEY")
+    return key

@@ -20,7 +20,7 @@ def write_error(sock: socket.socket, status_int: int, reason: str, mesg: str) ->
     """gunicorn's util.write_error, in the API's error shape."""
     body = json.dumps({"status": status_int, "error": error_code(status_int), "message": mesg or reason}).encode()
     head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n")
+            f"X-Content-Type-Options: nosniff\r\nContent-Length: {len(body)}\r\n\r\n")
     util.write_nonblock(sock, head.encode("latin-1") + body)
 
 

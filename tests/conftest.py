@@ -38,6 +38,12 @@ def fresh_database(directory: Path) -> Iterator[str]:
         yield url
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Apps made by tests, live servers included, sign with a fixed key instead of making one
+    in the instance folder."""
+    os.environ.setdefault("REGISTRY_SECRET_KEY", "a fixed key for tests only")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked `postgresql` need a database server: in the SQLite leg they are deselected
     (and counted as such), as the PostgreSQL leg runs them."""

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import re
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -25,13 +27,22 @@ from tests.factories import SYSTEM
 
 
 @pytest.fixture
-def app(session: Session) -> Iterator[Flask]:
+def make_app(session: Session) -> Callable[..., Flask]:
+    """make_app(**config): an app with those settings whose requests join the test's transaction."""
     connection = session.bind
 
     def request_session() -> Session:
         return Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
 
-    yield create_app({"TESTING": True}, sessions=request_session)
+    def make(**config: Any) -> Flask:
+        return create_app({"TESTING": True, **config}, sessions=request_session)
+
+    return make
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
 
 
 @pytest.fixture
@@ -96,3 +107,11 @@ def etag_of(client: FlaskClient, url: str, headers: dict[str, str] | None = None
     response = client.get(url, headers=headers or {})
     assert response.status_code == 200, response.json
     return response.headers["ETag"]
+
+
+def form_token(client: FlaskClient, url: str = "/dashboard/sign-in") -> str:
+    """The CSRF token of the form on a page, as a browser sends it back."""
+    page = client.get(url).get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, f"no form token on {url}"
+    return found.group(1)

@@ -1,5 +1,7 @@
-"""The dashboard: public list and maps, the board's signed-in view, and the same pages in real
-headless Chromium (no failed request, no console error, map layers drawn, hostile names inert)."""
+"""The dashboard: public list and maps, the board's signed-in view, its sign-in and sign-out
+forms (which only this site can post), and the same pages in real headless Chromium (no failed
+request, no console error, no Content-Security-Policy violation, map layers drawn, hostile
+names inert)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ from registry import memberships, organisations
 from registry.db import make_engine, make_sessionmaker
 from registry.organisations import Organisation
 from registry.permissions import Actor
+from tests.api.conftest import form_token
+from tests.api.test_docs_browser import REPORT_VIOLATIONS
 from tests.conftest import fresh_database
 
 HOSTILE = ("<img src=x onerror=alert(1)>", "Sample `${alert(2)}`", "${alert(3)}")
@@ -94,7 +98,7 @@ def client(site):
 
 
 def sign_in(client, token):
-    return client.post("/dashboard/sign-in", data={"token": token})
+    return client.post("/dashboard/sign-in", data={"token": token, "csrf_token": form_token(client)})
 
 
 class TestPublicPages:
@@ -115,9 +119,11 @@ class TestPublicPages:
         assert client.get("/maps/networks/2147483647.html").status_code == 404
         assert client.get("/maps/networks/99999999999999999999.html").status_code == 404
 
-    def test_pages_carry_a_content_security_policy(self, client):
+    def test_pages_carry_a_content_security_policy(self, client, site):
         policy = client.get("/dashboard/").headers["Content-Security-Policy"]
-        assert "default-src 'self'" in policy and "frame-ancestors 'self'" in policy
+        assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+        framed = client.get(f"/maps/networks/{site['ids']['VNSW']}.html").headers["Content-Security-Policy"]
+        assert "frame-ancestors 'self'" in framed  # the dashboard frames its maps
 
 
 class TestBoardPages:
@@ -168,8 +174,65 @@ class TestBoardPages:
 
     def test_signing_out_forgets_the_token(self, client, site):
         sign_in(client, site["tokens"]["board VNSW"])
-        response = client.post("/dashboard/sign-out")
+        board = f"/dashboard/board/{site['ids']['VNSW']}"
+        response = client.post("/dashboard/sign-out", data={"csrf_token": form_token(client, board)})
         assert "registry_token=;" in response.headers["Set-Cookie"]
+        assert client.get(board).status_code == 302  # to the sign-in page
+
+
+class TestForms:
+    """Only this site's own forms sign a person in or out: another site can neither sign them
+    in with its token (login CSRF) nor sign them out."""
+
+    @pytest.fixture
+    def board(self, site):
+        return f"/dashboard/board/{site['ids']['VNSW']}"
+
+    def test_a_sign_in_without_the_form_token_is_refused_and_sets_no_cookie(self, client, site):
+        for form in ({"token": site["tokens"]["board VNSW"]},
+                     {"token": site["tokens"]["board VNSW"], "csrf_token": "forged"}):
+            response = client.post("/dashboard/sign-in", data=form, headers=BROWSER)
+            assert response.status_code == 400 and response.mimetype == "text/html"
+            assert "registry_token" not in response.headers.get("Set-Cookie", "")
+            assert "reload the page" in response.get_data(as_text=True)
+
+    def test_a_sign_in_with_another_browser_s_form_token_is_refused(self, site):
+        attacker, person = site["app"].test_client(), site["app"].test_client()
+        stolen = form_token(attacker)  # what a hostile page could embed: its own session's token
+        response = person.post("/dashboard/sign-in", data={"token": site["tokens"]["board WNU"],
+                                                           "csrf_token": stolen})
+        assert response.status_code == 400 and "registry_token" not in response.headers.get("Set-Cookie", "")
+
+    def test_a_post_the_browser_says_came_from_another_site_is_refused(self, client, site, board):
+        token = form_token(client)
+        response = client.post("/dashboard/sign-in", data={"token": site["tokens"]["board VNSW"], "csrf_token": token},
+                               headers={"Sec-Fetch-Site": "cross-site"})
+        assert response.status_code == 400 and "registry_token" not in response.headers.get("Set-Cookie", "")
+        same = client.post("/dashboard/sign-in", data={"token": site["tokens"]["board VNSW"], "csrf_token": token},
+                           headers={"Sec-Fetch-Site": "same-origin"})
+        assert same.status_code == 302
+
+    def test_a_sign_out_without_the_form_token_or_from_elsewhere_changes_nothing(self, client, site, board):
+        sign_in(client, site["tokens"]["board VNSW"])
+        token = form_token(client, board)
+        for data, headers in (({}, {}), ({"csrf_token": "forged"}, {}),
+                              ({"csrf_token": token}, {"Sec-Fetch-Site": "cross-site"})):
+            response = client.post("/dashboard/sign-out", data=data, headers=headers)
+            assert response.status_code == 400
+            assert "Set-Cookie" not in response.headers  # the sign-in cookie is not cleared
+            assert client.get(board).status_code == 200  # still signed in
+
+    def test_the_session_cookie_is_http_only_and_strict(self, client):
+        cookie = client.get("/dashboard/sign-in").headers["Set-Cookie"]
+        assert cookie.startswith("registry_session=") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+
+    def test_the_json_api_needs_no_form_token(self, client, site):
+        bearer = {"Authorization": f"Bearer {site['tokens']['board VNSW']}"}
+        response = client.post("/api/v1/organisations", json={}, headers=bearer)
+        assert response.status_code in (403, 422), response.get_json()  # refused for what it is, not as forged
+
+
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
 
 @pytest.fixture(scope="module")
@@ -197,6 +260,7 @@ class Watched:
 
     def __init__(self, browser):
         self.context = browser.new_context()
+        self.context.add_init_script(REPORT_VIOLATIONS)
         self.page = self.context.new_page()
         self.failed: list[str] = []
         self.errors: list[str] = []

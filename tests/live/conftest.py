@@ -142,7 +142,9 @@ def prepare_database(database_url: str) -> tuple[dict[str, dict[str, str]], dict
 def start(live: Live, *, workers: int = 2) -> None:
     """Start (or restart) gunicorn for `live` and wait until it answers."""
     port = int(live.base_url.rsplit(":", 1)[1])
-    env = {**os.environ, "DATABASE_URL": live.database_url, **live.extra_env}
+    # The address it serves on is the host it answers to; the workers sign with one fixed key.
+    env = {**os.environ, "DATABASE_URL": live.database_url, "REGISTRY_TRUSTED_HOSTS": "127.0.0.1",
+           "REGISTRY_SECRET_KEY": "a fixed key for the live tests", **live.extra_env}
     assert live.log is not None
     with live.log.open("ab") as log:
         live.process = subprocess.Popen(

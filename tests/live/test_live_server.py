@@ -20,6 +20,7 @@ def test_what_gunicorn_refuses_itself_comes_in_the_api_s_error_shape(live: Live)
     # A request line past gunicorn's limit never reaches the app; the worker still answers JSON.
     answer = live.call("GET", "/api/v1/organisations?q=" + "a" * 9000)
     assert answer.status == 414 and answer.headers["Content-Type"] == "application/json"
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"  # like every answer the app gives
     assert answer.json()["status"] == 414 and set(answer.json()) == {"status", "error", "message"}
     assert answer.json()["error"] == "uri_too_long"  # the app's own vocabulary (api.errors)
 
