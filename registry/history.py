@@ -1,7 +1,8 @@
 """The change history readers may query: the audit log narrowed to the caller's reach.
 
-A secretariat reads the history of its whole subtree, an organisation its own; a contact's
-value in the history is shown only to the organisation itself (others use the logged read).
+A secretariat reads the history of its whole active subtree (not its applicants'), an
+organisation its own; a contact's value in the history is shown only to the organisation
+itself (others use the logged read).
 """
 
 from __future__ import annotations

@@ -27,11 +27,15 @@ class Known:
     """What checks look up, remembered across a run of them: vocabulary terms, area codes, the
     networks above each organisation and the names used in a network. A service call makes its
     own; an import keeps one for all its rows (it changes no term or area, and whoever moves a
-    membership says so: `moved`). With a batch, organisations checked but not yet written count."""
+    membership says so: `moved`). With a batch, organisations checked but not yet written count.
+
+    `lineage` is the networks whose active subtree holds an organisation (who administers it);
+    `structure` also follows applications, for the one check that needs the tree's shape."""
 
     def __init__(self, session: Session, batch: Batch | None = None) -> None:
         self.session, self.batch = session, batch
         self.lineage = Lineage(session)
+        self.structure = Lineage(session, attached=True)
         self._terms: dict[tuple[Vocabulary, frozenset[int]], dict[str, Term]] = {}
         self._areas: dict[str, bool] = {}
         self._names: dict[frozenset[int], dict[str, list[tuple[int, str]]]] = {}
@@ -79,6 +83,7 @@ class Known:
     def assume(self, organisation_id: int, name: str, *, registered_by: int) -> None:
         """An organisation checked but not yet written: registered by that network, so inside it."""
         self.lineage.assume(organisation_id, registered_by=registered_by)
+        self.structure.assume(organisation_id, registered_by=registered_by)
         if self.batch is not None:
             self.batch.drafts[("name", registered_by, fold(name))] = (organisation_id, name)
 
@@ -86,11 +91,13 @@ class Known:
         """A membership moved: the member's lineage (a network's: and everything below it) and
         the names in the network may have changed."""
         self.lineage.forget(None if member.is_network else member.id)
+        self.structure.forget(None if member.is_network else member.id)
         self._names = {ids: index for ids, index in self._names.items() if network.id not in ids}
 
 
 def in_networks(network_ids: Iterable[int]) -> Any:
-    """Organisations in these networks: attached members, and those the networks registered."""
+    """Organisations in these networks: attached members (applicants too: two applicants of one
+    name would be confused), and those the networks registered."""
     from registry.memberships import ATTACHED_STATUSES, Membership
     from registry.organisations import Organisation
 

@@ -32,12 +32,12 @@ from registry import memberships, organisations
 from registry.areas import AREA_CODE, Area
 from registry.batch import Batch
 from registry.db import in_chunks
-from registry.errors import RegistryError, ValidationFailed
-from registry.memberships import Membership, MembershipStatus
+from registry.errors import NotPermitted, RegistryError, ValidationFailed
+from registry.memberships import ENDED_STATUSES, Membership, MembershipStatus
 from registry.names import fold
 from registry.known import Known
 from registry.organisations import Organisation
-from registry.permissions import Actor, Permission, require
+from registry.permissions import Actor, Permission, can, require
 from registry.vocabularies import Vocabulary, terms
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -216,6 +216,12 @@ def _update_member(session: Session, actor: Actor, known: Known, network: Organi
                    profile: dict[str, Any], since: dt.date | None, email: str | None,
                    membership: Membership | None) -> bool:
     profile.pop("kind", None)
+    if membership is not None and membership.status in ENDED_STATUSES and not can(
+            session, actor, Permission.APPLY_FOR_MEMBERSHIP, member.id, lineage=known.lineage):
+        # It left (or was turned away): the network no longer speaks for it, and only the
+        # organisation itself brings it back, by applying again.
+        raise NotPermitted(f"{member.name}'s membership is {membership.status.value}; the organisation "
+                           "applies again itself before a spreadsheet can change it")
     before = member.version
     organisations.update_profile(session, actor, member, profile, known=known)
     session.flush()

@@ -5,11 +5,13 @@ Tiers widen in this order: public < network < board < secretariat < self. A call
 organisation at exactly one tier and sees every field whose tier is at or below it:
 
 - self         the organisation itself (its editor; for a network, its own secretariat)
-- secretariat  the secretariat of a network above it (its subtree, see permissions.py)
+- secretariat  the secretariat of a network above it (its active subtree, see permissions.py)
 - board        a board member of a network above it (the network's internal view)
 - network      fellow members: organisations in a network it actively belongs to, and the
                networks above it
-- public       anyone, and only when the organisation opted in (public_listing) and is active
+- public       anyone, and only when the organisation opted in (public_listing) and is active;
+               and the secretariat and board of a network it applied to, while the application
+               is pending, whether it is listed or not, so that they can review it
 - none         the caller may not know the organisation exists (the API answers 404)
 
 Every serialisation of an organisation goes through `profile_view` (or `profile_views`, for a
@@ -28,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from registry.areas import Area
 from registry.audit import AuditEntry
-from registry.memberships import Membership, MembershipStatus
+from registry.memberships import PENDING_STATUSES, Membership, MembershipStatus
 from registry.organisations import (
     Contact,
     Organisation,
@@ -93,6 +95,7 @@ class Reader:
     administered: frozenset[int]
     boarded: frozenset[int]
     fellows: frozenset[int]
+    reviewing: frozenset[int] = frozenset()  # applicants of the networks in the reader's care
 
     def tier(self, organisation: Organisation) -> Visibility | None:
         oid = organisation.id
@@ -104,6 +107,8 @@ class Reader:
             return V.BOARD
         if oid in self.fellows:
             return V.NETWORK
+        if oid in self.reviewing:
+            return V.PUBLIC
         if organisation.public_listing and organisation.status is OrganisationStatus.ACTIVE:
             return V.PUBLIC
         return None
@@ -111,7 +116,7 @@ class Reader:
     @property
     def known_ids(self) -> frozenset[int]:
         own = {self.own} if self.own is not None else set()
-        return frozenset(own) | self.administered | self.boarded | self.fellows
+        return frozenset(own) | self.administered | self.boarded | self.fellows | self.reviewing
 
     def may_see(self) -> ColumnElement[bool]:
         """The SQL condition for "this reader may know the organisation exists"."""
@@ -141,13 +146,24 @@ def reader_for(session: Session, actor: Actor) -> Reader:
         actor=actor, everything=False, own=own,
         administered=below if actor.role is Role.SECRETARIAT else frozenset(),
         boarded=below if actor.role is Role.BOARD else frozenset(),
-        fellows=fellows,
+        fellows=fellows, reviewing=_applicants(session, below),
     )
 
 
+def _applicants(session: Session, network_ids: frozenset[int]) -> frozenset[int]:
+    """Organisations with an application pending (applied, verified) in one of these networks.
+    Pending applications are few: they are read all at once and matched here."""
+    if not network_ids:
+        return frozenset()
+    pending = session.execute(select(Membership.network_id, Membership.member_id).where(
+        Membership.status.in_(PENDING_STATUSES)))
+    return frozenset(member_id for network_id, member_id in pending if network_id in network_ids)
+
+
 def _fellows(session: Session, organisation_id: int) -> frozenset[int]:
-    """The networks above the organisation, and every active member of a network it (or it as a
-    network) actively belongs to or heads."""
+    """The networks above the organisation (whose active subtree holds it), and every active
+    member of a network it (or it as a network) actively belongs to or heads. An applicant has
+    no fellows in the network it applied to until it is admitted."""
     active = MembershipStatus.ACTIVE
     above = ancestor_network_ids(session, organisation_id)
     networks = set(session.scalars(select(Membership.network_id).where(
