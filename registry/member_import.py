@@ -158,7 +158,7 @@ def import_members(
     fields, warnings = _map_headers(table.headers)
     lookups = _Lookups(session, network, known)
     rows = [(number, {fields[h]: v for h, v in cells.items() if h in fields}) for number, cells in table.rows]
-    registered = _Registered(session, network, {fold(values.get("name", "")) for _, values in rows}, known)
+    registered = _Registered(session, actor, network, {fold(values.get("name", "")) for _, values in rows}, known)
     results: list[RowResult] = []
     seen: dict[str, int] = {}
     outer = session.begin_nested()
@@ -251,7 +251,7 @@ class _Registered:
     """The organisations the file names that the network registered or has as members (any
     state), each with its membership, read at once; under one name, the first registered."""
 
-    def __init__(self, session: Session, network: Organisation, keys: set[str], known: Known) -> None:
+    def __init__(self, session: Session, actor: Actor, network: Organisation, keys: set[str], known: Known) -> None:
         members = select(Membership.member_id).where(Membership.network_id == network.id)
         ours = (Organisation.registered_by_id == network.id) | Organisation.id.in_(members)
         loads = [selectinload(Organisation.terms), selectinload(Organisation.area_links),
@@ -268,7 +268,7 @@ class _Registered:
                      .options(selectinload(Membership.events)))
             self.memberships.update((m.member_id, m) for m in session.scalars(query))
         known.lineage.load(ids)
-        known.load_names([network.id])
+        known.load_names([network.id], actor)
 
 
 def _map_headers(headers: list[str]) -> tuple[dict[str, str], list[str]]:

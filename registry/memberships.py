@@ -350,4 +350,4 @@ def _check_can_join(actor: Actor, known: Known, network: Organisation, member_id
     # Pending applications count: two of them could otherwise be admitted into a loop.
     if network.id == member_id or member_id in known.structure.of(network.id):
         raise ValidationFailed.on("network", f"{member_name} already sits above {network.name}")
-    check_name_free(known.session, member_name, [network.id], exclude_id=member_id, known=known)
+    check_name_free(known.session, actor, member_name, [network.id], exclude_id=member_id, known=known)

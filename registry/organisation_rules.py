@@ -22,6 +22,7 @@ from registry import areas, vocabularies
 from registry.errors import Conflict, ValidationFailed
 from registry.known import Known
 from registry.names import fold
+from registry.permissions import Actor
 from registry.vocabularies import Term, Vocabulary
 
 if TYPE_CHECKING:
@@ -79,13 +80,15 @@ def validate_profile(
 
 
 def check_name_free(
-    session: Session, name: str, network_ids: Iterable[int], *, exclude_id: int | None, known: Known | None = None
+    session: Session, actor: Actor, name: str, network_ids: Iterable[int], *, exclude_id: int | None,
+    known: Known | None = None,
 ) -> None:
-    """Refuse a name that another organisation in any of these networks already uses (folded)."""
+    """Refuse a name that another organisation in any of these networks already uses (folded),
+    of the organisations the actor may see (Known.named)."""
     ids = list(network_ids)
     if not ids:
         return
-    named = (known or Known(session)).named(fold(name), ids)
+    named = (known or Known(session)).named(fold(name), ids, actor)
     clash = next((other for organisation_id, other in named if organisation_id != exclude_id), None)
     if clash is not None:
         raise Conflict(f"an organisation named {clash!r} is already in this network",

@@ -261,7 +261,7 @@ def _check_registration(
     values = validate_profile(session, None, values, lineage, fields=(*PROFILE_FIELDS, *ADMIN_FIELDS),
                               creating=True, known=known)
     if network is not None:
-        check_name_free(session, values["name"], [network.id], exclude_id=None, known=known)
+        check_name_free(session, actor, values["name"], [network.id], exclude_id=None, known=known)
     return values
 
 
@@ -284,7 +284,9 @@ def update_profile(
     lineage |= known.lineage.of(organisation.id)
     values = validate_profile(session, organisation, dict(changes), lineage, fields=allowed, known=known)
     if "name" in values and values["name"] != organisation.name:
-        check_name_free(session, values["name"], sorted(known.lineage.of(organisation.id)),
+        # Every network it is tied to, applications included: names in a network are told apart
+        # among its applicants too (Known.named then keeps to those the actor may see).
+        check_name_free(session, actor, values["name"], sorted(known.structure.of(organisation.id)),
                         exclude_id=organisation.id, known=known)
     before = organisation.profile()
     _apply(organisation, values)

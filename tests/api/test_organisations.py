@@ -259,3 +259,31 @@ def test_a_duplicate_name_in_the_network_is_a_conflict(client, world):
     response = client.post(f"{API}/organisations", json=body, headers=world.roles["secretariat"])
     assert response.status_code == 409
     assert response.json["fields"] == {"name": ["already used in this network"]}
+
+
+RENAME_TO_HIDDEN = {"secretariat": 409, "own_editor": 200, "board": 403, "other_secretariat": 403,
+                    "other_editor": 403, "anonymous": 401}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_name_taken_only_by_an_organisation_the_caller_cannot_see_is_neither_refused_nor_named(
+        client, world, session, make_org, role):
+    from registry import memberships
+
+    hidden = make_org(world.wnu, name="Nhóm Bí Mật", country="KH")  # unlisted, applied to VNSW
+    memberships.apply(session, SYSTEM, world.vnsw, hidden)
+    session.flush()
+    headers = {**world.roles[role], "If-Match": etag_of(client, url(world.cbo))}
+    response = client.patch(url(world.cbo), json={"name": "nhom bi mat"}, headers=headers)
+    assert response.status_code == RENAME_TO_HIDDEN[role], response.json
+    if response.status_code == 200:  # the editor cannot see the applicant: no clash to confirm
+        assert response.json["name"] == "nhom bi mat"
+    if response.status_code == 409:  # VNSW's secretariat reviews the applicant: its check stays complete
+        assert response.json["fields"] == {"name": ["already used in this network"]}
+        assert "Nhóm Bí Mật" in response.json["message"]
+
+
+def test_a_name_taken_by_a_fellow_member_is_still_refused(client, world):
+    headers = {**world.roles["own_editor"], "If-Match": etag_of(client, url(world.cbo))}
+    response = client.patch(url(world.cbo), json={"name": "Nhóm Hải Phòng"}, headers=headers)
+    assert response.status_code == 409 and "Nhóm Hải Phòng" in response.json["message"]
