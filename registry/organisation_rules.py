@@ -32,8 +32,20 @@ if TYPE_CHECKING:
 PROFILE_FIELDS = (
     "name", "name_translations", "acronym", "founding_date", "sex_worker_led",
     "sex_worker_involvement", "populations", "services", "priority_areas", "areas_served",
-    "languages", "drop_in_centres", "website", "public_listing",
+    "languages", "drop_in_centres", "website", "public_listing", "published_fields",
 )
+# The public-tier fields an organisation chooses, one by one, to show the public once it is
+# listed (registry.visibility decides with them). The rest of the public tier is always shown:
+# id, kind, name (with its translations and acronym), country, status and is_sample identify
+# the record; each contact carries its own tier. "networks": the networks it is a member of,
+# which also decides whether it shows in their public member lists and maps.
+PUBLISHABLE_FIELDS = (
+    "founding_date", "sex_worker_led", "populations", "services", "priority_areas", "areas_served",
+    "languages", "website", "networks",
+)
+# What a new listing shows of these until the organisation chooses otherwise: privacy first,
+# as "sex-worker-led", populations or places can say who its staff are where sex work is a crime.
+DEFAULT_PUBLISHED = ("priority_areas",)
 # What only a secretariat (or the system) may change.
 ADMIN_FIELDS = ("kind", "country")
 # The profile fields that hold vocabulary terms.
@@ -104,7 +116,7 @@ def new_columns(
     columns: dict[str, Any] = {
         "registered_by_id": network.id if network else None, "is_sample": is_sample, "name": "",
         "name_translations": {}, "languages": [], "sex_worker_involvement": "", "public_listing": False,
-        "status": OrganisationStatus.ACTIVE,
+        "published_fields": list(DEFAULT_PUBLISHED), "status": OrganisationStatus.ACTIVE,
     }
     terms: list[Term] = []
     area_codes: list[str] = []
@@ -313,6 +325,16 @@ def _website(_known: Known, value: Any, _lineage: list[int]) -> str | None:
     return value.strip()
 
 
+def _published_fields(_known: Known, value: Any, _lineage: list[int]) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(f, str) for f in value):
+        raise ValidationFailed("expected a list of field names")
+    unknown = sorted(set(value) - set(PUBLISHABLE_FIELDS))
+    if unknown:
+        raise ValidationFailed(f"not fields an organisation chooses to publish: {', '.join(unknown)} "
+                               f"(choose from {', '.join(PUBLISHABLE_FIELDS)})")
+    return [f for f in PUBLISHABLE_FIELDS if f in value]  # one order, so the audit log compares sets
+
+
 def _flag(_known: Known, value: Any, _lineage: list[int]) -> bool:
     if not isinstance(value, bool):
         raise ValidationFailed("true or false")
@@ -336,4 +358,5 @@ _VALIDATORS: dict[str, Callable[[Known, Any, list[int]], Any]] = {
     "drop_in_centres": _drop_in_centres,
     "website": _website,
     "public_listing": _flag,
+    "published_fields": _published_fields,
 }

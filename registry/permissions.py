@@ -44,6 +44,7 @@ class Permission(enum.StrEnum):
     READ_INTERNAL = "read_internal"  # obj: the network
     EXTEND_VOCABULARY = "extend_vocabulary"  # obj: the network
     ISSUE_TOKENS = "issue_tokens"  # obj: the organisation or network the token is for
+    PUBLISH_FIELDS = "publish_fields"  # show the public more of a profile; obj: the organisation (itself only)
     MANAGE_GOVERNANCE = "manage_governance"  # obj: the network
     # Who sits on a network's bodies, its elections, candidates and certified results; obj: the network
     READ_GOVERNANCE = "read_governance"
@@ -196,6 +197,17 @@ def _left_its_registrar() -> Any:
         Membership.status.in_(ENDED_STATUSES)).exists()
 
 
+def speaks_for(actor: Actor, organisation_id: int | None) -> bool:
+    """True when `actor` is the organisation itself: its editor, or for a network its own
+    secretariat (and the registry's operators)."""
+    if actor.role is Role.SYSTEM:
+        return True
+    if organisation_id is None:
+        return False
+    return (actor.role is Role.EDITOR and actor.organisation_id == organisation_id) or (
+        actor.role is Role.SECRETARIAT and actor.network_id == organisation_id)
+
+
 def administers(session: Session, actor: Actor, organisation_id: int, *, lineage: Lineage | None = None) -> bool:
     """True when `actor` is the secretariat of `organisation_id` or of a network whose active
     subtree holds it."""
@@ -237,6 +249,10 @@ def can(
             | Permission.MANAGE_GOVERNANCE
         ):
             return obj_id is not None and administers(session, actor, obj_id, lineage=lineage)
+        case Permission.PUBLISH_FIELDS:
+            # What the public learns of an organisation is its own choice: a secretariat above
+            # it may only show less (update_profile), never more.
+            return speaks_for(actor, obj_id)
         case Permission.IMPORT_BOUNDARIES:
             return actor.role is Role.SECRETARIAT
         case Permission.MANAGE_ELECTIONS:

@@ -14,8 +14,12 @@ organisation at exactly one tier and sees every field whose tier is at or below 
                is pending, whether it is listed or not, so that they can review it
 - none         the caller may not know the organisation exists (the API answers 404)
 
+At the public tier an organisation shows the fields it chose to publish (published_fields) and
+those that always identify it; the networks it applied to see every public-tier field.
+
 Every serialisation of an organisation goes through `profile_view` (or `profile_views`, for a
-list), so this module is the one place a field's audience is decided.
+list), and every public filter or list by a field asks `shows`/`sees_field`, so this module is
+the one place a field's audience is decided.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from registry.areas import Area
 from registry.audit import AuditEntry
+from registry.db import json_list_holds
 from registry.memberships import PENDING_STATUSES, Membership, MembershipStatus
 from registry.organisations import (
     Contact,
@@ -40,7 +45,7 @@ from registry.organisations import (
     Visibility,
 )
 from registry.permissions import Actor, Role, ancestor_network_ids, subtree_ids
-from registry.organisation_rules import TERM_FIELDS, term_codes
+from registry.organisation_rules import PUBLISHABLE_FIELDS, TERM_FIELDS, term_codes
 from registry.vocabularies import Term
 
 V = Visibility
@@ -70,6 +75,7 @@ FIELD_TIERS: dict[str, Visibility] = {
     "sex_worker_involvement": V.NETWORK,  # how sex workers run it: candid, for peers
     "drop_in_centres": V.NETWORK,  # that a physical place exists is itself sensitive
     "public_listing": V.NETWORK,
+    "published_fields": V.NETWORK,  # which public-tier fields the public sees
     "registered_by_id": V.NETWORK,
     "created_at": V.NETWORK,
     "updated_at": V.NETWORK,
@@ -79,6 +85,7 @@ FIELD_TIERS: dict[str, Visibility] = {
 PRECISE_AREAS = V.BOARD
 # The finest administrative level any reader below PRECISE_AREAS is shown.
 COARSEST_PUBLIC_LEVEL = 1
+assert all(FIELD_TIERS[f] is V.PUBLIC for f in PUBLISHABLE_FIELDS), "only public-tier fields are chosen"
 
 
 def at_least(tier: Visibility | None, floor: Visibility) -> bool:
@@ -113,6 +120,17 @@ class Reader:
             return V.PUBLIC
         return None
 
+    def unpublished(self, organisation: Organisation) -> frozenset[str]:
+        """The public-tier fields this reader does not see because the organisation chose not
+        to publish them (none above the public tier, nor for a network it applied to)."""
+        if self.tier(organisation) is not V.PUBLIC or organisation.id in self.reviewing:
+            return frozenset()
+        return frozenset(PUBLISHABLE_FIELDS) - set(organisation.published_fields)
+
+    def shows(self, organisation: Organisation, field: str) -> bool:
+        """Whether this reader sees `field` of the organisation (a field of FIELD_TIERS)."""
+        return at_least(self.tier(organisation), FIELD_TIERS[field]) and field not in self.unpublished(organisation)
+
     @property
     def known_ids(self) -> frozenset[int]:
         own = {self.own} if self.own is not None else set()
@@ -124,6 +142,14 @@ class Reader:
             return true()
         public = Organisation.public_listing.is_(True) & (Organisation.status == OrganisationStatus.ACTIVE)
         return Organisation.id.in_(sorted(self.known_ids)) | public
+
+    def sees_field(self, field: str) -> ColumnElement[bool]:
+        """The SQL condition for "this reader sees `field` of the organisation" (with may_see):
+        a public filter on a field the organisation did not publish must not match it, or the
+        filter would tell what the profile does not."""
+        if self.everything or field not in PUBLISHABLE_FIELDS:
+            return true()
+        return Organisation.id.in_(sorted(self.known_ids)) | json_list_holds(Organisation.published_fields, field)
 
     def precise_ids(self) -> ColumnElement[bool]:
         """The SQL condition for "this reader sees the organisation's exact areas"."""
@@ -189,8 +215,8 @@ def profile_views(session: Session, reader: Reader, organisations: Sequence[Orga
     page = _Page.read(session, reader, [o.id for o in organisations])
     coarse = _rollups(session, {c for o, tier in zip(organisations, tiers) if not at_least(tier, PRECISE_AREAS)
                                 for c in page.areas[o.id]})
-    return [_view(organisation, tier, page, coarse) for organisation, tier in zip(organisations, tiers)
-            if tier is not None]
+    return [_view(organisation, tier, page, coarse, reader.unpublished(organisation))
+            for organisation, tier in zip(organisations, tiers) if tier is not None]
 
 
 @dataclass
@@ -239,10 +265,13 @@ _ORGANISATIONS = select(Organisation).where(Organisation.id.in_(_IDS))
 _FIELDS_SHOWN = {tier: tuple(f for f, floor in FIELD_TIERS.items() if at_least(tier, floor)) for tier in Visibility}
 
 
-def _view(organisation: Organisation, tier: Visibility, page: _Page, coarse: dict[str, set[str]]) -> dict[str, Any]:
+def _view(organisation: Organisation, tier: Visibility, page: _Page, coarse: dict[str, set[str]],
+          unpublished: frozenset[str]) -> dict[str, Any]:
     oid = organisation.id
     shown: dict[str, Any] = {}
     for field in _FIELDS_SHOWN[tier]:
+        if field in unpublished:
+            continue
         if field in TERM_FIELDS:
             shown[field] = term_codes(page.terms[oid], TERM_FIELDS[field])
         elif field == "areas_served":

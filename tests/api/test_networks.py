@@ -126,7 +126,8 @@ def test_a_decision_without_if_match_or_reason(client, world):
 
 
 def test_members_as_of_a_date(client, world, session, make_org):
-    old = make_org(world.vnsw, name="Founding member", country="VN", public_listing=True)
+    old = make_org(world.vnsw, name="Founding member", country="VN", public_listing=True,
+                   published_fields=["networks"])
     for action, on in (("apply", dt.date(2011, 5, 1)), ("verify", dt.date(2011, 6, 1)),
                        ("admit", dt.date(2012, 1, 1)), ("suspend", dt.date(2015, 6, 1))):
         memberships.transition(session, SYSTEM, world.vnsw, old, action, on=on, reason="minutes")
