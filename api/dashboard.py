@@ -26,7 +26,7 @@ from api.headers import shown_in_frame
 from geo.coverage import AreaStatus
 from geo.errors import GeoError
 from geo.offline import install_assets
-from registry import areas, governance, memberships, vocabularies
+from registry import areas, directory, governance, vocabularies
 from registry.elections.results import format_result, latest_certified_result
 from registry.errors import NotFound, RegistryError
 from registry.organisations import Organisation
@@ -189,10 +189,11 @@ _FILTERS = {"priority_area": Vocabulary.PRIORITY_AREA, "population": Vocabulary.
 
 
 def _network(network_id: int, *, internal: bool) -> Organisation:
-    """The network if the caller may see it: listed publicly, or (internal) readable by its board."""
+    """The network if the caller may see it: listed publicly, or (internal) readable by its board.
+    One the caller may not know of is not found, exactly as one that does not exist."""
     session = database.session()
     try:
-        network = memberships.get_network(session, network_id)
+        network = directory.find_network(session, current_actor(), network_id)
     except NotFound:
         abort(404)
     if internal:

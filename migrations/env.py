@@ -27,8 +27,28 @@ def run_online() -> None:
         return
     engine = make_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
     with engine.connect() as connection:
-        run_migrations(connection)
+        if connection.dialect.name == "sqlite":
+            _without_sqlite_cascades(connection)
+        else:
+            run_migrations(connection)
     engine.dispose()
+
+
+def _without_sqlite_cascades(connection) -> None:  # type: ignore[no-untyped-def]
+    """Run the migrations with SQLite's foreign keys off. SQLite alters a table by copying it and
+    dropping the original, and with foreign keys on, dropping `organisations` would cascade to
+    every contact, membership and term row that refers to it. The pragma only takes effect
+    outside a transaction, so it is set on the driver's connection before the migration's own
+    transaction begins; the references are checked once the copies are in place."""
+    driver = connection.connection.driver_connection
+    driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        run_migrations(connection)
+        broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migration left rows referring to rows that do not exist: {broken[:5]}")
+    finally:
+        driver.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -15,11 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import JSON, DateTime, Enum, MetaData, Select, String, create_engine, event, func, select, text
+from sqlalchemy import (JSON, Boolean, DateTime, Enum, MetaData, Select, String, create_engine, event, func,
+                        select, text)
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from registry.errors import ValidationFailed
@@ -53,9 +56,31 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value
 
 
-# JSON documents (translations, before/after values): nothing queries inside them, so plain
-# JSON on both databases; JSONB would add an index type we never use.
+# JSON documents (translations, before/after values): plain JSON on both databases; JSONB
+# would add an index type we never use. The one question asked inside them is whether a short
+# list holds a value (json_list_holds), which needs no index.
 JSONDocument = JSON(none_as_null=True)
+
+
+class json_list_holds(FunctionElement[bool]):
+    """SQL: the JSON list of strings in the column (first argument) holds the value (second).
+    Named as the SQL function it stands for, as SQLAlchemy names its own."""
+
+    type = Boolean()
+    name = "json_list_holds"
+    inherit_cache = True
+
+
+@compiles(json_list_holds, "postgresql")
+def _json_list_holds_postgresql(element: json_list_holds, compiler: Any, **kw: Any) -> str:
+    column, value = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(CAST({column} AS JSONB) @> jsonb_build_array(CAST({value} AS VARCHAR)))"
+
+
+@compiles(json_list_holds, "sqlite")
+def _json_list_holds_sqlite(element: json_list_holds, compiler: Any, **kw: Any) -> str:
+    column, value = (compiler.process(c, **kw) for c in element.clauses)
+    return f"EXISTS (SELECT 1 FROM json_each({column}) AS listed WHERE listed.value = {value})"
 Code = String(64)
 Name = String(300)
 

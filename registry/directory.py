@@ -2,8 +2,10 @@
 what the caller may see (visibility.py decides; nothing here widens it).
 
 Search is by folded name ("Ha Noi" finds "Hà Nội"), vocabulary terms, area, country, status,
-kind and network. An area filter finer than a province matches only organisations whose
-exact areas the caller may see, so a district search cannot reveal what public output hides.
+kind and network. A filter on a field matches only organisations whose field the caller sees
+(one that did not publish its populations is not found by population), and an area filter
+finer than a province only organisations whose exact areas the caller may see, so a search
+cannot reveal what public output hides.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from registry.db import Page, page_of_list, page_of_query
 from registry.errors import NotFound, NotPermitted
 from registry.memberships import Membership, MembershipStatus, memberships_of
 from registry.names import fold
+from registry.organisation_rules import TERM_FIELDS
 from registry.organisations import (
     Organisation,
     OrganisationArea,
@@ -123,21 +126,21 @@ def search(session: Session, actor: Actor, query: DirectoryQuery, *, page: int, 
         stmt = stmt.where(Organisation.country == query.country.upper())
     if query.kind is not None:
         stmt = stmt.where(Organisation.kind == query.kind)
-    for vocabulary, code in ((Vocabulary.PRIORITY_AREA, query.priority_area),
-                             (Vocabulary.POPULATION, query.population),
-                             (Vocabulary.SERVICE, query.service)):
+    for field, code in (("priority_areas", query.priority_area), ("populations", query.population),
+                        ("services", query.service)):
         if code:
-            stmt = stmt.where(select(OrganisationTerm.term_id).join(Term, Term.id == OrganisationTerm.term_id)
+            stmt = stmt.where(reader.sees_field(field), select(OrganisationTerm.term_id)
+                              .join(Term, Term.id == OrganisationTerm.term_id)
                               .where(OrganisationTerm.organisation_id == Organisation.id,
-                                     Term.vocabulary == vocabulary, Term.code == code).exists())
+                                     Term.vocabulary == TERM_FIELDS[field], Term.code == code).exists())
     if query.area:
-        stmt = stmt.where(_serving(session, reader, query.area.strip().upper()))
+        stmt = stmt.where(reader.sees_field("areas_served"), _serving(session, reader, query.area.strip().upper()))
     if query.network_id is not None:
         network = session.get(Organisation, query.network_id)
         if network is None or reader.tier(network) is None:
             stmt = stmt.where(false())
         else:
-            stmt = stmt.where(Organisation.id.in_(select(Membership.member_id).where(
+            stmt = stmt.where(reader.sees_field("networks"), Organisation.id.in_(select(Membership.member_id).where(
                 Membership.network_id == network.id, Membership.status == MembershipStatus.ACTIVE)))
     stmt = stmt.order_by(*SORTS[query.sort])
     found = page_of_query(session, stmt, page, page_size)
@@ -166,14 +169,15 @@ def network_members(
     page_size: int,
 ) -> Page[SeenMember]:
     """A network's members on `on` (default today). Only the network's internal view (its
-    board, its secretariat) sees memberships in states other than active."""
+    board, its secretariat) sees memberships in states other than active; the public sees the
+    members that publish which networks they belong to."""
     reader = reader_for(session, actor)
     network = find_network(session, actor, network_id)
     wanted = set(statuses) or {MembershipStatus.ACTIVE}
     if wanted != {MembershipStatus.ACTIVE} and not can(session, actor, Permission.READ_INTERNAL, network.id):
         raise NotPermitted(f"{actor.label} may see only the active members of {network.name}")
     rows = [(m, status) for m in memberships_of(session, network.id)
-            if (status := m.status_on(on)) in wanted and reader.tier(m.member) is not None]
+            if (status := m.status_on(on)) in wanted and reader.shows(m.member, "networks")]
     rows.sort(key=lambda row: (row[0].member.name_key, row[0].member_id))
     chosen = page_of_list(rows, page, page_size)
     seen = _seen_all(session, reader, [m.member for m, _ in chosen.items])

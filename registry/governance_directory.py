@@ -1,5 +1,8 @@
 """Finding a network's governing bodies, elections and nominations for the API, each scoped to
-the network in the address and narrowed to what the caller may see (the services decide)."""
+the network in the address and narrowed to what the caller may see (the services decide).
+
+A network the caller may not know of is not found, exactly as one that does not exist; one it
+sees but whose governance it may not read is refused whatever body or election it names."""
 
 from __future__ import annotations
 
@@ -11,25 +14,25 @@ from registry.elections.nominations import get_nomination
 from registry.elections.phases import elections_of, get_election
 from registry.errors import NotFound
 from registry.governance import GoverningBody, Officeholder, bodies_of
-from registry.memberships import get_network
+from registry.directory import find_network
 from registry.permissions import Actor, Permission, require
 
 
 def network_bodies(session: Session, actor: Actor, network_id: int, *, page: int,
                    page_size: int) -> Page[GoverningBody]:
     """The network's boards and committees, for those who read its governance."""
-    network = get_network(session, network_id)
+    network = find_network(session, actor, network_id)
     require(session, actor, Permission.READ_GOVERNANCE, network.id)
     return page_of_list(bodies_of(session, network.id), page, page_size)
 
 
 def find_body(session: Session, actor: Actor, network_id: int, body_id: int) -> GoverningBody:
     """One of the network's bodies, for those who read its governance."""
-    network = get_network(session, network_id)
+    network = find_network(session, actor, network_id)
+    require(session, actor, Permission.READ_GOVERNANCE, network.id)
     body = session.get(GoverningBody, body_id)
     if body is None or body.network_id != network.id:
         raise NotFound(f"governing body {body_id} not found")
-    require(session, actor, Permission.READ_GOVERNANCE, network.id)
     return body
 
 
@@ -46,11 +49,12 @@ def find_officeholder(session: Session, actor: Actor, network_id: int, body_id: 
 def network_elections(session: Session, actor: Actor, network_id: int, *, page: int,
                       page_size: int) -> Page[Election]:
     """The network's elections the caller may see, newest first."""
-    return page_of_list(elections_of(session, actor, get_network(session, network_id)), page, page_size)
+    return page_of_list(elections_of(session, actor, find_network(session, actor, network_id)), page, page_size)
 
 
 def find_election(session: Session, actor: Actor, network_id: int, election_id: int) -> Election:
     """One of the network's elections, if the caller may see it (a draft only its managers)."""
+    find_network(session, actor, network_id)
     election = get_election(session, actor, election_id)
     if election.network_id != network_id:
         raise NotFound(f"election {election_id} not found")

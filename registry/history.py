@@ -1,8 +1,8 @@
 """The change history readers may query: the audit log narrowed to the caller's reach.
 
-A secretariat reads the history of its whole subtree, an organisation its own. A contact's
-value is never in it (registry.organisation_rules.contact_changes): contacts are read through
-the logged read.
+A secretariat reads the history of its whole active subtree (not its applicants'), an
+organisation its own. A contact's value is never in it (registry.organisation_rules.contact_changes):
+contacts are read through the logged read.
 """
 
 from __future__ import annotations

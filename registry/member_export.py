@@ -46,9 +46,9 @@ def member_rows(session: Session, actor: Actor, network: Organisation, on: dt.da
     template header and holding only the columns the caller may see for that member."""
     network = find_network(session, actor, network.id)
     reader = reader_for(session, actor)
-    shown = [(membership, tier) for membership in memberships_of(session, network.id)
-             if (tier := reader.tier(membership.member)) is not None
-             and membership.status_on(on) is MembershipStatus.ACTIVE]
+    # A member the public sees only if it publishes which networks it belongs to.
+    shown = [(membership, reader.tier(membership.member)) for membership in memberships_of(session, network.id)
+             if membership.status_on(on) is MembershipStatus.ACTIVE and reader.shows(membership.member, "networks")]
     profiles = profile_views(session, reader, [membership.member for membership, _ in shown])
     rows = []
     for (membership, tier), profile in zip(shown, profiles, strict=True):

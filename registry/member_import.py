@@ -32,12 +32,12 @@ from registry import memberships, organisations
 from registry.areas import AREA_CODE, Area
 from registry.batch import Batch
 from registry.db import in_chunks
-from registry.errors import RegistryError, ValidationFailed
-from registry.memberships import Membership, MembershipStatus
+from registry.errors import NotPermitted, RegistryError, ValidationFailed
+from registry.memberships import ENDED_STATUSES, Membership, MembershipStatus
 from registry.names import fold
 from registry.known import Known
 from registry.organisations import Organisation
-from registry.permissions import Actor, Permission, require
+from registry.permissions import Actor, Permission, can, require
 from registry.vocabularies import Vocabulary, terms
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -158,7 +158,7 @@ def import_members(
     fields, warnings = _map_headers(table.headers)
     lookups = _Lookups(session, network, known)
     rows = [(number, {fields[h]: v for h, v in cells.items() if h in fields}) for number, cells in table.rows]
-    registered = _Registered(session, network, {fold(values.get("name", "")) for _, values in rows}, known)
+    registered = _Registered(session, actor, network, {fold(values.get("name", "")) for _, values in rows}, known)
     results: list[RowResult] = []
     seen: dict[str, int] = {}
     outer = session.begin_nested()
@@ -216,6 +216,12 @@ def _update_member(session: Session, actor: Actor, known: Known, network: Organi
                    profile: dict[str, Any], since: dt.date | None, email: str | None,
                    membership: Membership | None) -> bool:
     profile.pop("kind", None)
+    if membership is not None and membership.status in ENDED_STATUSES and not can(
+            session, actor, Permission.APPLY_FOR_MEMBERSHIP, member.id, lineage=known.lineage):
+        # It left (or was turned away): the network no longer speaks for it, and only the
+        # organisation itself brings it back, by applying again.
+        raise NotPermitted(f"{member.name}'s membership is {membership.status.value}; the organisation "
+                           "applies again itself before a spreadsheet can change it")
     before = member.version
     organisations.update_profile(session, actor, member, profile, known=known)
     session.flush()
@@ -245,7 +251,7 @@ class _Registered:
     """The organisations the file names that the network registered or has as members (any
     state), each with its membership, read at once; under one name, the first registered."""
 
-    def __init__(self, session: Session, network: Organisation, keys: set[str], known: Known) -> None:
+    def __init__(self, session: Session, actor: Actor, network: Organisation, keys: set[str], known: Known) -> None:
         members = select(Membership.member_id).where(Membership.network_id == network.id)
         ours = (Organisation.registered_by_id == network.id) | Organisation.id.in_(members)
         loads = [selectinload(Organisation.terms), selectinload(Organisation.area_links),
@@ -262,7 +268,7 @@ class _Registered:
                      .options(selectinload(Membership.events)))
             self.memberships.update((m.member_id, m) for m in session.scalars(query))
         known.lineage.load(ids)
-        known.load_names([network.id])
+        known.load_names([network.id], actor)
 
 
 def _map_headers(headers: list[str]) -> tuple[dict[str, str], list[str]]:

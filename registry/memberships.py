@@ -39,8 +39,16 @@ class MembershipStatus(enum.StrEnum):
 
 
 S = MembershipStatus
-# States in which the organisation still sits inside the network (and its secretariat's reach).
-ATTACHED_STATUSES = (S.APPLIED, S.VERIFIED, S.ACTIVE, S.SUSPENDED, S.LAPSED)
+# States in which the organisation is the network's member, under its secretariat's care (the
+# network's active subtree, permissions.py): a suspended or lapsed member is still a member.
+MEMBER_STATUSES = (S.ACTIVE, S.SUSPENDED, S.LAPSED)
+# States of an application the network has yet to decide: they grant the network nothing.
+PENDING_STATUSES = (S.APPLIED, S.VERIFIED)
+# States in which the organisation is tied to the network, applications included: the names
+# used in a network, and the shape of the tree, which a new membership must not loop in.
+ATTACHED_STATUSES = (*PENDING_STATUSES, *MEMBER_STATUSES)
+# States in which a membership has ended; the organisation consents again to come back.
+ENDED_STATUSES = (S.WITHDRAWN, S.EXPELLED, S.REJECTED)
 
 
 class MembershipAction(enum.StrEnum):
@@ -224,7 +232,7 @@ def _check(
     reason: str,
 ) -> _Move:
     """Everything that may refuse a move, in the order a caller hears of it."""
-    _require(actor, known, network, member_id, action)
+    _require(actor, known, network, member_id, action, current)
     allowed_from, target = LIFECYCLE[action]
     if current not in allowed_from:
         where = f"from {current.value}" if current else "without a membership"
@@ -239,7 +247,7 @@ def _check(
     if len(reason) > 2000:
         raise ValidationFailed.on("reason", "at most 2000 characters")
     if action is A.APPLY:
-        _check_can_join(known, network, member_id, member_name)
+        _check_can_join(actor, known, network, member_id, member_name)
     return _Move(action, current, target, effective_on, reason)
 
 
@@ -304,16 +312,24 @@ def get_network(session: Session, network_id: int) -> Organisation:
     return network
 
 
-def _require(actor: Actor, known: Known, network: Organisation, member_id: int, action: MembershipAction) -> None:
+def _require(actor: Actor, known: Known, network: Organisation, member_id: int, action: MembershipAction,
+             current: MembershipStatus | None) -> None:
+    """Applying is the organisation's own act (or that of a secretariat it is already under):
+    the network it joins administers it once admitted. Reinstating a membership that ended
+    brings it back under the network, so it needs that consent as well as the network's
+    decision. Withdrawing is the member's act, or that of a secretariat it is under (a pending
+    applicant is not: the network rejects it). Every other move is the network's."""
     session, lineage = known.session, known.lineage
-    if action is A.APPLY:
-        ok = can(session, actor, Permission.APPLY_FOR_MEMBERSHIP, member_id, lineage=lineage) or can(
-            session, actor, Permission.MANAGE_MEMBERS, network.id, lineage=lineage)
+    decides = can(session, actor, Permission.MANAGE_MEMBERS, network.id, lineage=lineage)
+    if action is A.APPLY or (action is A.REINSTATE and current in ENDED_STATUSES):
+        if not can(session, actor, Permission.APPLY_FOR_MEMBERSHIP, member_id, lineage=lineage):
+            raise NotPermitted(f"{actor.label} may not {action.value} for organisation {member_id}: only the "
+                               "organisation itself, or the secretariat of a network it is a member of, may")
+        ok = action is A.APPLY or decides
     elif action is A.WITHDRAW:
-        ok = can(session, actor, Permission.WITHDRAW_MEMBERSHIP, member_id, lineage=lineage) or can(
-            session, actor, Permission.MANAGE_MEMBERS, network.id, lineage=lineage)
+        ok = can(session, actor, Permission.WITHDRAW_MEMBERSHIP, member_id, lineage=lineage)
     else:
-        ok = can(session, actor, Permission.MANAGE_MEMBERS, network.id, lineage=lineage)
+        ok = decides
     if not ok:
         raise NotPermitted(f"{actor.label} may not {action.value} memberships of {network.name}")
 
@@ -328,9 +344,10 @@ def _check_date(dates: list[dt.date | None], effective_on: dt.date | None) -> No
         raise ValidationFailed.on("on", f"earlier than the last recorded change ({max(dated).isoformat()})")
 
 
-def _check_can_join(known: Known, network: Organisation, member_id: int, member_name: str) -> None:
+def _check_can_join(actor: Actor, known: Known, network: Organisation, member_id: int, member_name: str) -> None:
     if not network.is_network:
         raise ValidationFailed.on("network", f"{network.name} is not a network and has no members")
-    if network.id == member_id or member_id in known.lineage.of(network.id):
+    # Pending applications count: two of them could otherwise be admitted into a loop.
+    if network.id == member_id or member_id in known.structure.of(network.id):
         raise ValidationFailed.on("network", f"{member_name} already sits above {network.name}")
-    check_name_free(known.session, member_name, [network.id], exclude_id=member_id, known=known)
+    check_name_free(known.session, actor, member_name, [network.id], exclude_id=member_id, known=known)

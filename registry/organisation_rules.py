@@ -22,6 +22,7 @@ from registry import areas, vocabularies
 from registry.errors import Conflict, ValidationFailed
 from registry.known import Known
 from registry.names import fold
+from registry.permissions import Actor
 from registry.vocabularies import Term, Vocabulary
 
 if TYPE_CHECKING:
@@ -31,8 +32,20 @@ if TYPE_CHECKING:
 PROFILE_FIELDS = (
     "name", "name_translations", "acronym", "founding_date", "sex_worker_led",
     "sex_worker_involvement", "populations", "services", "priority_areas", "areas_served",
-    "languages", "drop_in_centres", "website", "public_listing",
+    "languages", "drop_in_centres", "website", "public_listing", "published_fields",
 )
+# The public-tier fields an organisation chooses, one by one, to show the public once it is
+# listed (registry.visibility decides with them). The rest of the public tier is always shown:
+# id, kind, name (with its translations and acronym), country, status and is_sample identify
+# the record; each contact carries its own tier. "networks": the networks it is a member of,
+# which also decides whether it shows in their public member lists and maps.
+PUBLISHABLE_FIELDS = (
+    "founding_date", "sex_worker_led", "populations", "services", "priority_areas", "areas_served",
+    "languages", "website", "networks",
+)
+# What a new listing shows of these until the organisation chooses otherwise: privacy first,
+# as "sex-worker-led", populations or places can say who its staff are where sex work is a crime.
+DEFAULT_PUBLISHED = ("priority_areas",)
 # What only a secretariat (or the system) may change.
 ADMIN_FIELDS = ("kind", "country")
 # The profile fields that hold vocabulary terms.
@@ -79,13 +92,15 @@ def validate_profile(
 
 
 def check_name_free(
-    session: Session, name: str, network_ids: Iterable[int], *, exclude_id: int | None, known: Known | None = None
+    session: Session, actor: Actor, name: str, network_ids: Iterable[int], *, exclude_id: int | None,
+    known: Known | None = None,
 ) -> None:
-    """Refuse a name that another organisation in any of these networks already uses (folded)."""
+    """Refuse a name that another organisation in any of these networks already uses (folded),
+    of the organisations the actor may see (Known.named)."""
     ids = list(network_ids)
     if not ids:
         return
-    named = (known or Known(session)).named(fold(name), ids)
+    named = (known or Known(session)).named(fold(name), ids, actor)
     clash = next((other for organisation_id, other in named if organisation_id != exclude_id), None)
     if clash is not None:
         raise Conflict(f"an organisation named {clash!r} is already in this network",
@@ -101,7 +116,7 @@ def new_columns(
     columns: dict[str, Any] = {
         "registered_by_id": network.id if network else None, "is_sample": is_sample, "name": "",
         "name_translations": {}, "languages": [], "sex_worker_involvement": "", "public_listing": False,
-        "status": OrganisationStatus.ACTIVE,
+        "published_fields": list(DEFAULT_PUBLISHED), "status": OrganisationStatus.ACTIVE,
     }
     terms: list[Term] = []
     area_codes: list[str] = []
@@ -325,6 +340,16 @@ def _website(_known: Known, value: Any, _lineage: list[int]) -> str | None:
     return value.strip()
 
 
+def _published_fields(_known: Known, value: Any, _lineage: list[int]) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(f, str) for f in value):
+        raise ValidationFailed("expected a list of field names")
+    unknown = sorted(set(value) - set(PUBLISHABLE_FIELDS))
+    if unknown:
+        raise ValidationFailed(f"not fields an organisation chooses to publish: {', '.join(unknown)} "
+                               f"(choose from {', '.join(PUBLISHABLE_FIELDS)})")
+    return [f for f in PUBLISHABLE_FIELDS if f in value]  # one order, so the audit log compares sets
+
+
 def _flag(_known: Known, value: Any, _lineage: list[int]) -> bool:
     if not isinstance(value, bool):
         raise ValidationFailed("true or false")
@@ -348,4 +373,5 @@ _VALIDATORS: dict[str, Callable[[Known, Any, list[int]], Any]] = {
     "drop_in_centres": _drop_in_centres,
     "website": _website,
     "public_listing": _flag,
+    "published_fields": _published_fields,
 }

@@ -23,6 +23,7 @@ from registry.errors import Conflict, NotFound, NotPermitted, ValidationFailed
 from registry.known import Known
 from registry.organisation_rules import (
     ADMIN_FIELDS,
+    DEFAULT_PUBLISHED,
     PROFILE_FIELDS,
     TERM_FIELDS,
     check_name_free,
@@ -122,6 +123,8 @@ class Organisation(Base):
     drop_in_centres: Mapped[int | None] = mapped_column(Integer)
     website: Mapped[str | None] = mapped_column(String(300))
     public_listing: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The public-tier fields the organisation shows the public (PUBLISHABLE_FIELDS' order).
+    published_fields: Mapped[list[str]] = mapped_column(default=lambda: list(DEFAULT_PUBLISHED))
     status: Mapped[OrganisationStatus] = mapped_column(
         str_enum(OrganisationStatus), default=OrganisationStatus.ACTIVE
     )
@@ -317,8 +320,10 @@ def _check_registration(
         lineage = {network.id} | known.lineage.of(network.id)
     values = validate_profile(session, None, values, lineage, fields=(*PROFILE_FIELDS, *ADMIN_FIELDS),
                               creating=True, known=known)
+    if "published_fields" in values and not can(session, actor, Permission.PUBLISH_FIELDS, None):
+        _check_not_widened(values["published_fields"], DEFAULT_PUBLISHED)
     if network is not None:
-        check_name_free(session, values["name"], [network.id], exclude_id=None, known=known)
+        check_name_free(session, actor, values["name"], [network.id], exclude_id=None, known=known)
     return values
 
 
@@ -340,8 +345,13 @@ def update_profile(
     lineage = {organisation.id} if organisation.is_network else set()
     lineage |= known.lineage.of(organisation.id)
     values = validate_profile(session, organisation, dict(changes), lineage, fields=allowed, known=known)
+    if "published_fields" in values and not can(session, actor, Permission.PUBLISH_FIELDS, organisation.id,
+                                                lineage=known.lineage):
+        _check_not_widened(values["published_fields"], organisation.published_fields)
     if "name" in values and values["name"] != organisation.name:
-        check_name_free(session, values["name"], sorted(known.lineage.of(organisation.id)),
+        # Every network it is tied to, applications included: names in a network are told apart
+        # among its applicants too (Known.named then keeps to those the actor may see).
+        check_name_free(session, actor, values["name"], sorted(known.structure.of(organisation.id)),
                         exclude_id=organisation.id, known=known)
     before = organisation.profile()
     _apply(organisation, values)
@@ -351,6 +361,15 @@ def update_profile(
         audit.record(session, actor, "update_profile", organisation, changed,
                      organisation_id=organisation.id)
     return organisation
+
+
+def _check_not_widened(chosen: list[str], published: Iterable[str]) -> None:
+    """Only the organisation itself shows the public more of its profile; a secretariat above
+    it (or registering it) may only show less."""
+    added = sorted(set(chosen) - set(published))
+    if added:
+        raise ValidationFailed.on("published_fields", "only the organisation itself may publish more: "
+                                                      f"{', '.join(added)} is not published now")
 
 
 def set_status(

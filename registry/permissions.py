@@ -2,9 +2,12 @@
 
 Every service function asks `require(session, actor, Permission.X, obj)` before it writes, so
 the rule for "VNSW's secretariat cannot touch WNU" lives here and nowhere else. A secretariat
-administers its network's subtree: the network itself, every organisation that holds (or has
-applied for) a membership in it or in one of its member networks, and organisations it
-registered.
+administers its network's active subtree: the network itself, every organisation that is its
+member (active, suspended or lapsed: still under the secretariat's care) or a member of one of
+its member networks, and the organisations it registered, for as long as a registered
+organisation has not ended a membership of the network that registered it (withdrawn, expelled,
+rejected). An application (applied, verified) grants the network nothing over the applicant:
+otherwise filing any organisation's application would hand its contacts and tokens over.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 from sqlalchemy.orm import Session
 
 from registry.db import in_chunks
@@ -40,6 +44,7 @@ class Permission(enum.StrEnum):
     READ_INTERNAL = "read_internal"  # obj: the network
     EXTEND_VOCABULARY = "extend_vocabulary"  # obj: the network
     ISSUE_TOKENS = "issue_tokens"  # obj: the organisation or network the token is for
+    PUBLISH_FIELDS = "publish_fields"  # show the public more of a profile; obj: the organisation (itself only)
     MANAGE_GOVERNANCE = "manage_governance"  # obj: the network
     # Who sits on a network's bodies, its elections, candidates and certified results; obj: the network
     READ_GOVERNANCE = "read_governance"
@@ -69,9 +74,12 @@ class Actor:
         return cls(Role.ANONYMOUS, "anonymous")
 
 
-def ancestor_network_ids(session: Session, organisation_id: int) -> set[int]:
-    """Every network above `organisation_id`, through attached memberships or registration."""
-    return _ancestors_of(session, {organisation_id})[organisation_id]
+def ancestor_network_ids(session: Session, organisation_id: int, *, attached: bool = False) -> set[int]:
+    """Every network whose active subtree holds `organisation_id` (see the module's opening).
+
+    `attached`: through every membership that ties it to a network, applications included, and
+    every registration: the shape of the tree, which a new membership must not turn into a loop."""
+    return _ancestors_of(session, {organisation_id}, attached=attached)[organisation_id]
 
 
 class Lineage:
@@ -81,15 +89,15 @@ class Lineage:
     An organisation the run has checked but not yet written is `assume`d under the network that
     registers it. Whoever moves a membership during the run calls `forget`."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, session: Session, *, attached: bool = False) -> None:
+        self.session, self.attached = session, attached
         self._known: dict[int, set[int]] = {}
         self._assumed: dict[int, int] = {}  # not yet written -> the network registering it
 
     def load(self, organisation_ids: Iterable[int]) -> None:
         wanted = set(organisation_ids) - self._known.keys() - self._assumed.keys()
         for chunk in in_chunks(sorted(wanted)):
-            self._known.update(_ancestors_of(self.session, set(chunk)))
+            self._known.update(_ancestors_of(self.session, set(chunk), attached=self.attached))
 
     def of(self, organisation_id: int) -> set[int]:
         if organisation_id in self._assumed:
@@ -111,27 +119,15 @@ class Lineage:
             self._known.pop(organisation_id, None)
 
 
-def _ancestors_of(session: Session, organisation_ids: set[int]) -> dict[int, set[int]]:
+def _ancestors_of(session: Session, organisation_ids: set[int], *, attached: bool) -> dict[int, set[int]]:
     """ancestor_network_ids for several organisations, walking all their lineages together."""
-    from registry.memberships import ATTACHED_STATUSES, Membership  # local: it imports us
-    from registry.organisations import Organisation
-
     parents: dict[int, set[int]] = {}
     frontier = set(organisation_ids)
     while frontier:
         found: dict[int, set[int]] = {i: set() for i in frontier}
-        for member_id, network_id in session.execute(
-            select(Membership.member_id, Membership.network_id).where(
-                Membership.member_id.in_(frontier), Membership.status.in_(ATTACHED_STATUSES)
-            )
-        ):
-            found[member_id].add(network_id)
-        for organisation_id, registered_by_id in session.execute(
-            select(Organisation.id, Organisation.registered_by_id).where(
-                Organisation.id.in_(frontier), Organisation.registered_by_id.is_not(None)
-            )
-        ):
-            found[organisation_id].add(registered_by_id)
+        for chunk in in_chunks(sorted(frontier)):
+            for member_id, network_id in session.execute(_parents(chunk, attached)):
+                found[member_id].add(network_id)
         parents.update(found)
         frontier = set().union(*found.values()) - parents.keys()
     lineages: dict[int, set[int]] = {}
@@ -148,30 +144,73 @@ def _ancestors_of(session: Session, organisation_ids: set[int]) -> dict[int, set
 
 
 def subtree_ids(session: Session, network_id: int) -> set[int]:
-    """Every organisation below `network_id` (attached members, registered organisations, and
-    theirs): the mirror image of `ancestor_network_ids`, so X is in subtree_ids(N) exactly when
-    N is in ancestor_network_ids(X)."""
-    from registry.memberships import ATTACHED_STATUSES, Membership
-    from registry.organisations import Organisation
-
+    """Every organisation in the network's active subtree but the network itself: the mirror
+    image of `ancestor_network_ids`, so X is in subtree_ids(N) exactly when N is in
+    ancestor_network_ids(X)."""
     found: set[int] = set()
     frontier = {network_id}
     while frontier:
-        children = set(
-            session.scalars(
-                select(Membership.member_id).where(
-                    Membership.network_id.in_(frontier), Membership.status.in_(ATTACHED_STATUSES)
-                )
-            )
-        )
-        children |= set(session.scalars(select(Organisation.id).where(Organisation.registered_by_id.in_(frontier))))
+        children: set[int] = set()
+        for chunk in in_chunks(sorted(frontier)):
+            children.update(member_id for member_id, _ in session.execute(_children(chunk)))
         frontier = children - found - {network_id}
         found |= frontier
     return found
 
 
+def _parents(organisation_ids: list[int], attached: bool) -> Any:
+    """(organisation id, network id) for each network directly above these organisations."""
+    from registry.memberships import ATTACHED_STATUSES, MEMBER_STATUSES, Membership  # local: it imports us
+    from registry.organisations import Organisation
+
+    through_membership = select(Membership.member_id, Membership.network_id).where(
+        Membership.member_id.in_(organisation_ids),
+        Membership.status.in_(ATTACHED_STATUSES if attached else MEMBER_STATUSES))
+    registered = select(Organisation.id, Organisation.registered_by_id).where(
+        Organisation.id.in_(organisation_ids), Organisation.registered_by_id.is_not(None))
+    if not attached:
+        registered = registered.where(~_left_its_registrar())
+    return union_all(through_membership, registered)
+
+
+def _children(network_ids: list[int]) -> Any:
+    """(organisation id, network id) for each organisation directly below these networks in
+    their active subtrees."""
+    from registry.memberships import MEMBER_STATUSES, Membership
+    from registry.organisations import Organisation
+
+    members = select(Membership.member_id, Membership.network_id).where(
+        Membership.network_id.in_(network_ids), Membership.status.in_(MEMBER_STATUSES))
+    registered = select(Organisation.id, Organisation.registered_by_id).where(
+        Organisation.registered_by_id.in_(network_ids), ~_left_its_registrar())
+    return union_all(members, registered)
+
+
+def _left_its_registrar() -> Any:
+    """SQL: the organisation has ended (withdrawn, expelled, rejected) a membership of the
+    network that registered it, which then no longer administers it."""
+    from registry.memberships import ENDED_STATUSES, Membership
+    from registry.organisations import Organisation
+
+    return select(Membership.id).where(
+        Membership.network_id == Organisation.registered_by_id, Membership.member_id == Organisation.id,
+        Membership.status.in_(ENDED_STATUSES)).exists()
+
+
+def speaks_for(actor: Actor, organisation_id: int | None) -> bool:
+    """True when `actor` is the organisation itself: its editor, or for a network its own
+    secretariat (and the registry's operators)."""
+    if actor.role is Role.SYSTEM:
+        return True
+    if organisation_id is None:
+        return False
+    return (actor.role is Role.EDITOR and actor.organisation_id == organisation_id) or (
+        actor.role is Role.SECRETARIAT and actor.network_id == organisation_id)
+
+
 def administers(session: Session, actor: Actor, organisation_id: int, *, lineage: Lineage | None = None) -> bool:
-    """True when `actor` is the secretariat of `organisation_id` or of a network above it."""
+    """True when `actor` is the secretariat of `organisation_id` or of a network whose active
+    subtree holds it."""
     if actor.role is Role.SYSTEM:
         return True
     if actor.role is not Role.SECRETARIAT or actor.network_id is None:
@@ -210,6 +249,10 @@ def can(
             | Permission.MANAGE_GOVERNANCE
         ):
             return obj_id is not None and administers(session, actor, obj_id, lineage=lineage)
+        case Permission.PUBLISH_FIELDS:
+            # What the public learns of an organisation is its own choice: a secretariat above
+            # it may only show less (update_profile), never more.
+            return speaks_for(actor, obj_id)
         case Permission.IMPORT_BOUNDARIES:
             return actor.role is Role.SECRETARIAT
         case Permission.MANAGE_ELECTIONS:
@@ -219,6 +262,7 @@ def can(
             if actor.role is Role.BOARD:
                 return actor.network_id == obj_id
             if actor.role is Role.EDITOR and obj_id is not None and actor.organisation_id is not None:
+                # Admitted members only: an applicant reads what the public reads until then.
                 return own or obj_id in ancestor_network_ids(session, actor.organisation_id)
             return obj_id is not None and administers(session, actor, obj_id, lineage=lineage)
         case Permission.NOMINATE | Permission.CAST_BALLOT:

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from registry.db import today
 from registry.memberships import MembershipStatus, members_as_of, memberships_of
 from registry.organisations import NETWORK_KINDS, Organisation, OrganisationStatus
+from registry.permissions import Actor
+from registry.visibility import reader_for
 
 
 @dataclass(frozen=True)
@@ -68,14 +70,24 @@ def member_presence(
 ) -> list[Presence]:
     """Active members of the network and of its member networks on `on`, with their areas.
 
-    `public_only` keeps only organisations that chose to be listed publicly: a public map must
-    not reveal presence that an organisation did not publish, even as a count.
+    `public_only` gives what the public sees of each (registry.visibility): only organisations
+    listed publicly that publish which networks they belong to, each with the areas and terms it
+    published (none otherwise: it counts, but on no area). A public map must not reveal presence
+    an organisation did not publish, even as a count.
     """
     members = members_as_of(session, network.id, on, recursive=True)
-    if public_only:
-        members = [m for m in members if m.listed_publicly]
-    return [Presence(m.id, m.name, tuple(m.areas_served), tuple(m.priority_areas),
-                     tuple(m.populations), tuple(m.services)) for m in members]
+    if not public_only:
+        return [Presence(m.id, m.name, tuple(m.areas_served), tuple(m.priority_areas),
+                         tuple(m.populations), tuple(m.services)) for m in members]
+    public = reader_for(session, Actor.anonymous())
+
+    def published(member: Organisation, field: str, values: list[str]) -> tuple[str, ...]:
+        return tuple(values) if public.shows(member, field) else ()
+
+    return [Presence(m.id, m.name, published(m, "areas_served", m.areas_served),
+                     published(m, "priority_areas", m.priority_areas), published(m, "populations", m.populations),
+                     published(m, "services", m.services))
+            for m in members if public.shows(m, "networks")]
 
 
 def public_networks(session: Session) -> list[Organisation]:

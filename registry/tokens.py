@@ -82,7 +82,8 @@ def issue_token(
         raise ValidationFailed.on("role", "tokens are for secretariat, editor or board roles")
     if role in (Role.SECRETARIAT, Role.BOARD) and not scope.is_network:
         raise ValidationFailed.on("scope", f"a {role.value} token needs a network, not {scope.name}")
-    # A secretariat issues tokens only within its own subtree; `require` enforces exactly that.
+    # A secretariat issues tokens only within its own active subtree (an applicant is not in it);
+    # `require` enforces exactly that.
     require(session, actor, Permission.ISSUE_TOKENS, scope.id)
     label = label.strip()
     if not label or len(label) > 200:
@@ -127,7 +128,7 @@ def authenticate(session: Session, secret: str) -> Actor | None:
 
 
 def tokens_for(session: Session, actor: Actor, *, page: int, page_size: int) -> Page[AccessToken]:
-    """The tokens the caller manages (a secretariat: those scoped to its subtree), newest first."""
+    """The tokens the caller manages (a secretariat: those scoped to its active subtree), newest first."""
     query = select(AccessToken).order_by(AccessToken.id.desc())
     if actor.role is Role.SECRETARIAT and actor.network_id is not None:
         reach = sorted({actor.network_id} | subtree_ids(session, actor.network_id))

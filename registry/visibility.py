@@ -5,15 +5,21 @@ Tiers widen in this order: public < network < board < secretariat < self. A call
 organisation at exactly one tier and sees every field whose tier is at or below it:
 
 - self         the organisation itself (its editor; for a network, its own secretariat)
-- secretariat  the secretariat of a network above it (its subtree, see permissions.py)
+- secretariat  the secretariat of a network above it (its active subtree, see permissions.py)
 - board        a board member of a network above it (the network's internal view)
 - network      fellow members: organisations in a network it actively belongs to, and the
                networks above it
-- public       anyone, and only when the organisation opted in (public_listing) and is active
+- public       anyone, and only when the organisation opted in (public_listing) and is active;
+               and the secretariat and board of a network it applied to, while the application
+               is pending, whether it is listed or not, so that they can review it
 - none         the caller may not know the organisation exists (the API answers 404)
 
+At the public tier an organisation shows the fields it chose to publish (published_fields) and
+those that always identify it; the networks it applied to see every public-tier field.
+
 Every serialisation of an organisation goes through `profile_view` (or `profile_views`, for a
-list), so this module is the one place a field's audience is decided.
+list), and every public filter or list by a field asks `shows`/`sees_field`, so this module is
+the one place a field's audience is decided.
 """
 
 from __future__ import annotations
@@ -27,7 +33,8 @@ from sqlalchemy import ColumnElement, Row, bindparam, select, true
 from sqlalchemy.orm import Session
 
 from registry.areas import Area
-from registry.memberships import Membership, MembershipStatus
+from registry.db import json_list_holds
+from registry.memberships import PENDING_STATUSES, Membership, MembershipStatus
 from registry.organisations import (
     Contact,
     ContactView,
@@ -39,7 +46,7 @@ from registry.organisations import (
     open_contacts,
 )
 from registry.permissions import Actor, Role, ancestor_network_ids, subtree_ids
-from registry.organisation_rules import TERM_FIELDS, term_codes
+from registry.organisation_rules import PUBLISHABLE_FIELDS, TERM_FIELDS, term_codes
 from registry.vocabularies import Term
 
 V = Visibility
@@ -69,6 +76,7 @@ FIELD_TIERS: dict[str, Visibility] = {
     "sex_worker_involvement": V.NETWORK,  # how sex workers run it: candid, for peers
     "drop_in_centres": V.NETWORK,  # that a physical place exists is itself sensitive
     "public_listing": V.NETWORK,
+    "published_fields": V.NETWORK,  # which public-tier fields the public sees
     "registered_by_id": V.NETWORK,
     "created_at": V.NETWORK,
     "updated_at": V.NETWORK,
@@ -78,6 +86,7 @@ FIELD_TIERS: dict[str, Visibility] = {
 PRECISE_AREAS = V.BOARD
 # The finest administrative level any reader below PRECISE_AREAS is shown.
 COARSEST_PUBLIC_LEVEL = 1
+assert all(FIELD_TIERS[f] is V.PUBLIC for f in PUBLISHABLE_FIELDS), "only public-tier fields are chosen"
 
 
 def at_least(tier: Visibility | None, floor: Visibility) -> bool:
@@ -94,6 +103,7 @@ class Reader:
     administered: frozenset[int]
     boarded: frozenset[int]
     fellows: frozenset[int]
+    reviewing: frozenset[int] = frozenset()  # applicants of the networks in the reader's care
 
     def tier(self, organisation: Organisation) -> Visibility | None:
         oid = organisation.id
@@ -105,14 +115,27 @@ class Reader:
             return V.BOARD
         if oid in self.fellows:
             return V.NETWORK
+        if oid in self.reviewing:
+            return V.PUBLIC
         if organisation.public_listing and organisation.status is OrganisationStatus.ACTIVE:
             return V.PUBLIC
         return None
 
+    def unpublished(self, organisation: Organisation) -> frozenset[str]:
+        """The public-tier fields this reader does not see because the organisation chose not
+        to publish them (none above the public tier, nor for a network it applied to)."""
+        if self.tier(organisation) is not V.PUBLIC or organisation.id in self.reviewing:
+            return frozenset()
+        return frozenset(PUBLISHABLE_FIELDS) - set(organisation.published_fields)
+
+    def shows(self, organisation: Organisation, field: str) -> bool:
+        """Whether this reader sees `field` of the organisation (a field of FIELD_TIERS)."""
+        return at_least(self.tier(organisation), FIELD_TIERS[field]) and field not in self.unpublished(organisation)
+
     @property
     def known_ids(self) -> frozenset[int]:
         own = {self.own} if self.own is not None else set()
-        return frozenset(own) | self.administered | self.boarded | self.fellows
+        return frozenset(own) | self.administered | self.boarded | self.fellows | self.reviewing
 
     def may_see(self) -> ColumnElement[bool]:
         """The SQL condition for "this reader may know the organisation exists"."""
@@ -120,6 +143,14 @@ class Reader:
             return true()
         public = Organisation.public_listing.is_(True) & (Organisation.status == OrganisationStatus.ACTIVE)
         return Organisation.id.in_(sorted(self.known_ids)) | public
+
+    def sees_field(self, field: str) -> ColumnElement[bool]:
+        """The SQL condition for "this reader sees `field` of the organisation" (with may_see):
+        a public filter on a field the organisation did not publish must not match it, or the
+        filter would tell what the profile does not."""
+        if self.everything or field not in PUBLISHABLE_FIELDS:
+            return true()
+        return Organisation.id.in_(sorted(self.known_ids)) | json_list_holds(Organisation.published_fields, field)
 
     def precise_ids(self) -> ColumnElement[bool]:
         """The SQL condition for "this reader sees the organisation's exact areas"."""
@@ -142,13 +173,24 @@ def reader_for(session: Session, actor: Actor) -> Reader:
         actor=actor, everything=False, own=own,
         administered=below if actor.role is Role.SECRETARIAT else frozenset(),
         boarded=below if actor.role is Role.BOARD else frozenset(),
-        fellows=fellows,
+        fellows=fellows, reviewing=_applicants(session, below),
     )
 
 
+def _applicants(session: Session, network_ids: frozenset[int]) -> frozenset[int]:
+    """Organisations with an application pending (applied, verified) in one of these networks.
+    Pending applications are few: they are read all at once and matched here."""
+    if not network_ids:
+        return frozenset()
+    pending = session.execute(select(Membership.network_id, Membership.member_id).where(
+        Membership.status.in_(PENDING_STATUSES)))
+    return frozenset(member_id for network_id, member_id in pending if network_id in network_ids)
+
+
 def _fellows(session: Session, organisation_id: int) -> frozenset[int]:
-    """The networks above the organisation, and every active member of a network it (or it as a
-    network) actively belongs to or heads."""
+    """The networks above the organisation (whose active subtree holds it), and every active
+    member of a network it (or it as a network) actively belongs to or heads. An applicant has
+    no fellows in the network it applied to until it is admitted."""
     active = MembershipStatus.ACTIVE
     above = ancestor_network_ids(session, organisation_id)
     networks = set(session.scalars(select(Membership.network_id).where(
@@ -174,8 +216,8 @@ def profile_views(session: Session, reader: Reader, organisations: Sequence[Orga
     page = _Page.read(session, reader, [o.id for o in organisations])
     coarse = _rollups(session, {c for o, tier in zip(organisations, tiers) if not at_least(tier, PRECISE_AREAS)
                                 for c in page.areas[o.id]})
-    return [_view(organisation, tier, page, coarse) for organisation, tier in zip(organisations, tiers)
-            if tier is not None]
+    return [_view(organisation, tier, page, coarse, reader.unpublished(organisation))
+            for organisation, tier in zip(organisations, tiers) if tier is not None]
 
 
 @dataclass
@@ -228,10 +270,13 @@ _ORGANISATIONS = select(Organisation).where(Organisation.id.in_(_IDS))
 _FIELDS_SHOWN = {tier: tuple(f for f, floor in FIELD_TIERS.items() if at_least(tier, floor)) for tier in Visibility}
 
 
-def _view(organisation: Organisation, tier: Visibility, page: _Page, coarse: dict[str, set[str]]) -> dict[str, Any]:
+def _view(organisation: Organisation, tier: Visibility, page: _Page, coarse: dict[str, set[str]],
+          unpublished: frozenset[str]) -> dict[str, Any]:
     oid = organisation.id
     shown: dict[str, Any] = {}
     for field in _FIELDS_SHOWN[tier]:
+        if field in unpublished:
+            continue
         if field in TERM_FIELDS:
             shown[field] = term_codes(page.terms[oid], TERM_FIELDS[field])
         elif field == "areas_served":

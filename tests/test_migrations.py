@@ -32,14 +32,17 @@ def write_at_0006(url):
     """Two organisations with contacts in the clear, and the audit entries add_contact wrote then."""
     from sqlalchemy import text
 
-    from registry import organisations
     from registry.db import make_engine
-    from tests.factories import SYSTEM
 
     engine = make_engine(url)
     with Session(engine) as session:
-        ids = [organisations.register_organisation(session, SYSTEM, network=None, kind="national_network",
-                                                   name=name, country="VN").id for name in ("Old one", "Old two")]
+        # Raw rows: the models describe the newest schema, not revision 0006's.
+        ids = [session.execute(text(
+            "INSERT INTO organisations (kind, name, name_key, name_translations, search_text, country, "
+            "sex_worker_involvement, languages, public_listing, status, is_sample, created_at, updated_at, version) "
+            "VALUES ('national_network', :n, :k, '{}', :k, 'VN', '', '[]', false, 'active', false, "
+            ":at, :at, 1) RETURNING id"), {"n": name, "k": name.lower(), "at": "2025-01-01 00:00:00"}).scalar_one()
+            for name in ("Old one", "Old two")]
         for organisation_id in ids:
             for kind, value, visibility, label in PLAIN:
                 contact_id = session.execute(text(
@@ -111,3 +114,41 @@ def test_0007_seals_the_contacts_a_database_held_in_the_clear(tmp_path):
 
         downgrade(url, "0006", keys=lambda: ring)
         assert "+84 24 3999 1234" in everything_stored(url)
+
+
+def test_organisations_registered_before_publishing_was_chosen_publish_only_their_priority_areas(tmp_path):
+    """An upgraded registry behaves as a new one: every organisation it held starts with a new
+    listing's choice (privacy first), whatever it showed before."""
+    import datetime as dt
+
+    from sqlalchemy import Column, MetaData, Table, insert, select
+    from sqlalchemy.orm import Session
+
+    from registry.db import make_engine
+    from registry.migrate import upgrade
+    from registry.organisations import Organisation
+    from registry.permissions import Actor
+    from registry.visibility import profile_view, reader_for
+    from tests.conftest import fresh_database
+
+    with fresh_database(tmp_path) as url:
+        upgrade(url, "0006")
+        engine = make_engine(url)
+        now = dt.datetime.now(dt.timezone.utc)
+        with engine.begin() as connection:
+            row = {"kind": "community_organisation", "name": "Nhóm cũ", "name_key": "nhom cu", "name_translations": {},
+                   "search_text": "nhom cu", "country": "VN", "sex_worker_led": "yes", "sex_worker_involvement": "",
+                   "languages": ["vi"], "website": "https://old.example.org", "public_listing": True,
+                   "status": "active", "is_sample": False, "created_at": now, "updated_at": now, "version": 1}
+            # The table as revision 0006 left it: the model's columns but the new one.
+            before = Table("organisations", MetaData(), *(Column(c.key, c.type) for c in Organisation.__table__.columns
+                                                          if c.key in row))
+            connection.execute(insert(before).values(row))
+        upgrade(url, "head")
+        with Session(engine) as session:
+            old = session.scalars(select(Organisation)).one()
+            assert old.published_fields == ["priority_areas"]
+            seen = profile_view(session, reader_for(session, Actor.anonymous()), old)
+            assert "sex_worker_led" not in seen and "website" not in seen and "languages" not in seen
+            assert seen["name"] == "Nhóm cũ" and seen["priority_areas"] == []
+        engine.dispose()

@@ -30,7 +30,8 @@ NETWORK = "/networks/<int(max=2147483647):network_id>"
 BODY = NETWORK + "/bodies/<int(max=2147483647):body_id>"
 OFFICEHOLDER = BODY + "/officeholders/<int(max=2147483647):officeholder_id>"
 MANAGERS = "the secretariat of the network or of a network above it"
-READERS = "the network's board, its secretariat (or one above it) and the organisations inside it"
+READERS = ("the network's board, its secretariat (or one above it) and its admitted member organisations "
+           "(an applicant reads none of it)")
 
 
 class SeatSchema(Schema):

@@ -28,6 +28,8 @@ blp = Blueprint("networks", __name__, url_prefix="/api/v1",
 NETWORK = "/networks/<int(max=2147483647):network_id>"
 MEMBER = NETWORK + "/members/<int(max=2147483647):organisation_id>"
 DECIDERS = "the secretariat of the network or of a network above it"
+APPLICANTS = ("the applying organisation itself (its editor; for a network, its own secretariat), or the "
+              "secretariat of a network it is already a member of or was registered by")
 
 
 class MembershipEventSchema(Schema):
@@ -91,7 +93,7 @@ def list_members(args: dict[str, Any], network_id: int) -> Page[SeenMember]:
 
 
 @blp.route(NETWORK + "/members", methods=["POST"])
-@blp.access(Permission.APPLY_FOR_MEMBERSHIP, "the applying organisation's editor, or " + DECIDERS)
+@blp.access(Permission.APPLY_FOR_MEMBERSHIP, APPLICANTS)
 @blp.etag
 @blp.arguments(ApplicationSchema)
 @blp.response(201, MembershipSchema)
@@ -117,7 +119,9 @@ def read(network_id: int, organisation_id: int) -> Membership:
 
 
 @blp.route(MEMBER, methods=["PATCH"])
-@blp.access(Permission.MANAGE_MEMBERS, DECIDERS + "; the member's own editor may only withdraw or apply again")
+@blp.access(Permission.MANAGE_MEMBERS, DECIDERS + "; the member's own editor may only withdraw or apply again; "
+                                      "reinstating a membership that was withdrawn or expelled also needs "
+                                      "the organisation's consent (" + APPLICANTS + ")")
 @blp.etag
 @blp.arguments(DecisionSchema)
 @blp.response(200, MembershipSchema)

@@ -19,7 +19,13 @@ from api.references import referenced
 from registry import directory, organisations
 from registry.db import Page
 from registry.directory import SORTS, DirectoryQuery, Seen
-from registry.organisation_rules import ADMIN_FIELDS, PARTIAL_DATE_RULE, PROFILE_FIELDS
+from registry.organisation_rules import (
+    ADMIN_FIELDS,
+    DEFAULT_PUBLISHED,
+    PARTIAL_DATE_RULE,
+    PROFILE_FIELDS,
+    PUBLISHABLE_FIELDS,
+)
 from registry.organisations import (
     CONTACT_TIERS,
     ContactKind,
@@ -48,7 +54,25 @@ def shown_to(field: str, note: str = "") -> dict[str, Any]:
     """Field metadata naming its visibility tier, read from registry.visibility's one table."""
     tier = FIELD_TIERS[field]
     audience = "everyone" if tier is Visibility.PUBLIC else f"callers reading at tier '{tier.value}' or above"
+    if field in PUBLISHABLE_FIELDS:
+        audience = ("everyone when the organisation publishes it (published_fields); otherwise "
+                    f"callers reading at tier '{Visibility.NETWORK.value}' or above, and the networks it applies to")
     return {"description": f"Shown to {audience}.{' ' + note if note else ''}"}
+
+
+# What publishing each choosable field shows the public, for the profile's documentation.
+PUBLISHING = {
+    "founding_date": "when it was founded",
+    "sex_worker_led": "whether it is sex-worker-led: where sex work is a crime, this can say who its staff are",
+    "populations": "the populations it serves",
+    "services": "the services it offers",
+    "priority_areas": "NSWP's priority areas it works on",
+    "areas_served": "the provinces it serves (never districts)",
+    "languages": "the languages it works in",
+    "website": "its website",
+    "networks": "the networks it is a member of, and its place in their public member lists and maps",
+}
+assert set(PUBLISHING) == set(PUBLISHABLE_FIELDS)
 
 
 class ContactSchema(Schema):
@@ -94,6 +118,8 @@ class OrganisationSchema(Schema):
     sex_worker_involvement = fields.String(metadata=shown_to("sex_worker_involvement"))
     drop_in_centres = fields.Integer(allow_none=True, metadata=shown_to("drop_in_centres"))
     public_listing = fields.Boolean(metadata=shown_to("public_listing"))
+    published_fields = fields.List(fields.String(), metadata=shown_to(
+        "published_fields", "The fields the public sees besides name, kind, country and status."))
     registered_by_id = fields.Integer(allow_none=True, metadata=shown_to("registered_by_id"))
     created_at = fields.DateTime(metadata=shown_to("created_at"))
     updated_at = fields.DateTime(metadata=shown_to("updated_at"))
@@ -125,6 +151,15 @@ class ProfileSchema(Schema):
     drop_in_centres = WholeNumber(allow_none=True, validate=validate.Range(0, 10_000))
     website = Text(allow_none=True, validate=validate.Length(max=300))
     public_listing = fields.Boolean(metadata={"description": "List the organisation publicly (public fields only)."})
+    published_fields = fields.List(
+        fields.String(validate=validate.OneOf(PUBLISHABLE_FIELDS)), validate=validate.Length(
+            max=len(PUBLISHABLE_FIELDS)), metadata={"description": (
+                "The fields the public sees once the organisation is listed, besides its name (with "
+                "translations and acronym), kind, country, status and the contacts it made public; "
+                "the whole list, replacing the one before. Each is the organisation's own choice: "
+                "only its editor (or, for a network, its own secretariat) may add one, a secretariat "
+                f"above it may only take one away. A new organisation publishes {', '.join(DEFAULT_PUBLISHED)}. "
+                + " ".join(f"{field}: {what}." for field, what in PUBLISHING.items()))})
 
 
 class ProfileChangeSchema(ProfileSchema):

@@ -21,7 +21,8 @@ from registry.permissions import Permission, Role
 blp = Blueprint("tokens", __name__, url_prefix="/api/v1", description="Access tokens")
 
 TOKEN = "/tokens/<int(max=2147483647):token_id>"
-ISSUERS = "the secretariat of the token's network or organisation, or of a network above it"
+ISSUERS = ("the secretariat of the token's network or organisation, or of a network it is a member of "
+           "(not one it has only applied to)")
 ROLES = [r.value for r in (Role.SECRETARIAT, Role.EDITOR, Role.BOARD)]
 
 

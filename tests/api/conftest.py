@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from api.app import create_app
 from registry import organisations, tokens
+from registry.organisation_rules import PUBLISHABLE_FIELDS
 from registry.organisations import Organisation
 from registry.permissions import Role
 from tests.factories import SYSTEM
@@ -82,9 +83,12 @@ def world(session: Session, make_org, member_of, bearer) -> World:
                     public_listing=True)
     wnu = make_org(name="Test national network KH", acronym="TKH", kind="national_network", country="KH",
                    public_listing=True)
+    # The two members are listed and publish every field they may (publishing is tested apart).
     cbo = make_org(vnsw, name="Nhóm Hà Nội", country="VN", public_listing=True, areas_served=["VN-HN"],
-                   priority_areas=["health"], drop_in_centres=2, sex_worker_involvement="run by sex workers")
-    fellow = make_org(vnsw, name="Nhóm Hải Phòng", country="VN", public_listing=True)
+                   priority_areas=["health"], drop_in_centres=2, sex_worker_involvement="run by sex workers",
+                   published_fields=list(PUBLISHABLE_FIELDS))
+    fellow = make_org(vnsw, name="Nhóm Hải Phòng", country="VN", public_listing=True,
+                      published_fields=list(PUBLISHABLE_FIELDS))
     member_of(vnsw, cbo)
     member_of(vnsw, fellow)
     for kind, value, visibility in (("email", "public@example.org", "public"),

@@ -67,16 +67,43 @@ def test_filters_narrow_the_count(seeded):
     assert some.filters == {"priority_area": "economic-empowerment"}
 
 
-def test_public_coverage_counts_only_listed_organisations_and_names_none(seeded):
+def test_public_coverage_counts_only_what_listed_organisations_published_and_names_none(seeded):
     vnsw = org(seeded, "VNSW")
     listed = [m for m in seeded.scalars(select(Organisation).where(
-        Organisation.registered_by_id == vnsw.id)) if m.public_listing]
+        Organisation.registered_by_id == vnsw.id)) if m.public_listing and "networks" in m.published_fields]
+    placed = [m for m in listed if "areas_served" in m.published_fields]
     public = network_coverage(seeded, vnsw, MapRequest(public=True))
     internal = network_coverage(seeded, vnsw, MapRequest())
-    assert public.organisations == len(listed) < internal.organisations
+    assert public.organisations == len(placed) < internal.organisations
+    assert public.not_on_map in (None, len(listed) - len(placed))  # None: fewer than 5, masked
     assert all(a.organisations == () for a in public.areas)
     assert all(a.status is not AreaStatus.COUNTED or a.count >= 5 for a in public.areas)
     assert any(a.status is AreaStatus.MASKED and a.label == "fewer than 5" for a in public.areas)
+
+
+def test_a_public_map_shows_no_presence_an_organisation_did_not_publish(seeded):
+    vnsw = org(seeded, "VNSW")
+    savepoint = seeded.begin_nested()
+    try:
+        members = memberships.members_as_of(seeded, vnsw.id)
+        for member in members:  # listed, publishing its priority areas and nothing more
+            organisations.update_profile(seeded, SYSTEM, member, {"public_listing": True,
+                                                                  "published_fields": ["priority_areas"]})
+        silent = network_coverage(seeded, vnsw, MapRequest(public=True))
+        assert (silent.organisations, silent.areas_in_scope) == (0, 0)  # no data at all
+        for member in members:
+            organisations.update_profile(seeded, SYSTEM, member, {"published_fields": ["networks"]})
+        nowhere = network_coverage(seeded, vnsw, MapRequest(public=True))
+        assert (nowhere.organisations, nowhere.not_on_map, nowhere.areas_covered) == (0, 32, 0)
+        for member in members:
+            organisations.update_profile(seeded, SYSTEM, member, {"published_fields": ["networks", "areas_served"]})
+        placed = network_coverage(seeded, vnsw, MapRequest(public=True))
+        assert (placed.organisations, placed.areas_covered) == (32, 21)
+        filtered = network_coverage(seeded, vnsw, MapRequest(public=True, priority_area="health"))
+        assert filtered.organisations == 0  # priority areas are no longer published
+        assert network_coverage(seeded, vnsw, MapRequest(priority_area="health")).organisations > 0
+    finally:
+        savepoint.rollback()
 
 
 def test_wnu_khans_on_the_district_map(with_khans):
@@ -97,7 +124,8 @@ def test_public_province_map_rolls_khans_up_to_phnom_penh(with_khans):
     sample_groups = with_khans.scalars(select(Organisation).where(
         Organisation.registered_by_id == wnu.id)).all()
     for group in sample_groups:  # publish them all for this test; rolled back at module end
-        organisations.update_profile(with_khans, SYSTEM, group, {"public_listing": True})
+        organisations.update_profile(with_khans, SYSTEM, group, {
+            "public_listing": True, "published_fields": ["areas_served", "networks"]})
     coverage = network_coverage(with_khans, wnu, MapRequest(level=1, public=True))
     phnom_penh = coverage.area("KH-12")
     assert phnom_penh.count == 7 and phnom_penh.organisations == ()

@@ -345,3 +345,38 @@ def test_no_basemap_by_default_and_one_when_configured(site):
         assert "img-src 'self' data: https://tiles.example.org;" in response.headers["Content-Security-Policy"]
     finally:
         database.dispose(configured)
+
+
+class TestNetworksOutOfSight:
+    """A network the caller may not know of answers as one that does not exist: 404 for its
+    internal map, map document and board page, to anonymous callers and signed-in outsiders."""
+
+    MISSING = 2147483000
+
+    @pytest.fixture
+    def hidden(self, world, make_org):
+        return make_org(name="Unlisted test network", acronym="UTN", kind="national_network", country="LA")
+
+    @pytest.fixture
+    def pages(self, app):
+        return app.test_client()
+
+    @staticmethod
+    def paths(network_id: int) -> list[str]:
+        return [f"/dashboard/networks/{network_id}/map?view=internal",
+                f"/maps/networks/{network_id}.html?view=internal", f"/dashboard/board/{network_id}"]
+
+    @pytest.mark.parametrize("role", ["anonymous", "other_secretariat", "board", "other_editor"])
+    def test_a_hidden_network_is_not_found(self, pages, world, hidden, role):
+        for there, nowhere in zip(self.paths(hidden.id), self.paths(self.MISSING), strict=True):
+            found = pages.get(there, headers=world.roles[role])
+            missing = pages.get(nowhere, headers=world.roles[role])
+            assert found.status_code == missing.status_code, there
+            signing_in = role == "anonymous" and there.startswith("/dashboard/board/")
+            assert found.status_code == (302 if signing_in else 404), there
+            assert found.get_data() == missing.get_data(), there
+
+    @pytest.mark.parametrize("role", ["anonymous", "other_secretariat", "other_editor"])
+    def test_a_listed_network_refuses_its_internal_view(self, pages, world, role):
+        for path in self.paths(world.vnsw.id)[:2]:
+            assert pages.get(path, headers=world.roles[role]).status_code == 403, path

@@ -4,6 +4,7 @@ role of every caller."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -100,7 +101,7 @@ def test_record_an_officeholder(client, world, board_body, role):
 
 def test_a_body_of_another_network_is_not_found_here(client, world, board_body):
     response = client.get(f"{API}/networks/{world.wnu.id}/bodies/{board_body.id}",
-                          headers=world.roles["secretariat"])
+                          headers=world.roles["other_secretariat"])
     assert response.status_code == 404
 
 
@@ -177,3 +178,49 @@ def test_a_term_cannot_end_before_it_starts_or_outside_its_body(client, world, s
     assert client.get(f"{API}/networks/{world.vnsw.id}/bodies/{other.id}/officeholders/{mai.id}",
                       headers=headers).status_code == 404
     assert client.get(f"{url}/{mai.id}", headers=world.roles["other_secretariat"]).status_code == 403
+
+
+# --- a network the caller may not know of is not found, exactly as a missing one ----------------
+
+MISSING = 2_000_000_000
+
+
+@pytest.fixture
+def hidden(session, make_org, member_of):
+    """An unlisted network none of the world's callers is part of, with a body, a past
+    officeholder and an election in nominations."""
+    network = make_org(name="Unlisted test network", acronym="UTN", kind="national_network", country="LA")
+    member = make_org(network, country="LA")
+    member_of(network, member)
+    body = governance.define_body(session, SYSTEM, network, kind="board", name="Board", seats=3, term_months=24)
+    holder = governance.record_officeholder(session, SYSTEM, body, name="Khamla", starts_on=dt.date(2020, 1, 1))
+    election = phases.create_election(session, SYSTEM, body, title="Board election", method="scottish_stv",
+                                      roll_cutoff=dt.date.today())
+    phases.open_nominations(session, SYSTEM, election)
+    session.flush()
+    return network, body, holder, election, member
+
+
+def governance_paths(body_id: int, holder_id: int, election_id: int, member_id: int) -> list[str]:
+    return ["bodies", f"bodies/{body_id}", f"bodies/{body_id}/composition", f"bodies/{body_id}/officeholders",
+            f"bodies/{body_id}/officeholders/{holder_id}", "elections", f"elections/{election_id}",
+            f"elections/{election_id}/nominations", f"elections/{election_id}/result",
+            f"elections/{election_id}/ballot-hashes", f"elections/{election_id}/roll",
+            f"elections/{election_id}/roll/{member_id}", f"members/{member_id}"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_hidden_networks_governance_answers_as_a_missing_one(client, world, hidden, role):
+    network, body, holder, election, member = hidden
+    for path in governance_paths(body.id, holder.id, election.id, member.id):
+        there = client.get(f"{API}/networks/{network.id}/{path}", headers=world.roles[role])
+        nowhere = client.get(f"{API}/networks/{MISSING}/{path}", headers=world.roles[role])
+        assert there.status_code == nowhere.status_code == (401 if role == "anonymous" else 404), (path, there.json)
+        assert there.json == json.loads(json.dumps(nowhere.json).replace(str(MISSING), str(network.id))), path
+
+
+def test_a_network_the_caller_sees_refuses_its_governance_whatever_body_is_named(client, world, board_body):
+    headers = world.roles["other_secretariat"]  # VNSW is listed: WNU's secretariat sees it, not its board
+    for body_id in (board_body.id, MISSING):
+        assert client.get(f"{API}/networks/{world.vnsw.id}/bodies/{body_id}", headers=headers).status_code == 403
+    assert client.get(f"{API}/networks/{world.vnsw.id}/bodies", headers=headers).status_code == 403

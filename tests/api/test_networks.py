@@ -29,7 +29,9 @@ OUTCOME = {"verify": "verified", "reject": "rejected", "admit": "active", "suspe
 
 def expected(action: str, role: str) -> int:
     if role == "secretariat":
-        return 200
+        # The member withdrew: its registering network no longer speaks for it, and only the
+        # organisation itself applies again.
+        return 403 if action == "apply" else 200
     if role == "own_editor":
         return 200 if action in ("withdraw", "apply") else 403
     if role == "board":
@@ -60,7 +62,8 @@ def test_membership_decisions(client, world, session, action, role):
         assert response.headers["ETag"] != tag
 
 
-APPLY = {"secretariat": 201, "own_editor": 201, "other_secretariat": 403, "other_editor": 403,
+# The member withdrew before applying again: only the organisation itself may (see expected).
+APPLY = {"secretariat": 403, "own_editor": 201, "other_secretariat": 403, "other_editor": 403,
          "board": 403, "anonymous": 401}
 
 
@@ -123,7 +126,8 @@ def test_a_decision_without_if_match_or_reason(client, world):
 
 
 def test_members_as_of_a_date(client, world, session, make_org):
-    old = make_org(world.vnsw, name="Founding member", country="VN", public_listing=True)
+    old = make_org(world.vnsw, name="Founding member", country="VN", public_listing=True,
+                   published_fields=["networks"])
     for action, on in (("apply", dt.date(2011, 5, 1)), ("verify", dt.date(2011, 6, 1)),
                        ("admit", dt.date(2012, 1, 1)), ("suspend", dt.date(2015, 6, 1))):
         memberships.transition(session, SYSTEM, world.vnsw, old, action, on=on, reason="minutes")
@@ -152,3 +156,51 @@ def test_the_member_list_is_narrowed_for_anonymous_callers(client, world, sessio
     assert names == ["Nhóm Hà Nội", "Nhóm Hải Phòng"]
     internal = client.get(f"{API}/networks/{world.vnsw.id}/members", headers=world.roles["board"]).json
     assert "Unlisted member" in [m["organisation"]["name"] for m in internal["items"]]
+
+
+# --- an application: the network reviews the applicant as the public reads a listed profile ----
+
+APPLICANT_SEEN_AT = {"secretariat": "public", "board": "public", "other_secretariat": "secretariat",
+                     "own_editor": None, "other_editor": None, "anonymous": None}
+
+
+@pytest.fixture
+def applicant(session, world, make_org, member_of):
+    """An unlisted member of the other network (publishing nothing but its priority areas) that
+    has applied to VNSW, with a contact of every tier."""
+    from registry import organisations
+
+    group = make_org(world.wnu, name="Nhóm Phnom Penh", country="KH", areas_served=["KH-1201"],
+                     populations=["female-sex-workers"], sex_worker_led="yes", drop_in_centres=1)
+    member_of(world.wnu, group)
+    for visibility in ("public", "secretariat", "self"):
+        organisations.add_contact(session, SYSTEM, group, kind="email", value=f"{visibility}@example.org",
+                                  visibility=visibility)
+    memberships.apply(session, SYSTEM, world.vnsw, group, reason="wants to join")
+    session.flush()
+    return group
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_network_reviews_an_applicant_as_the_public_reads_a_listed_profile(client, world, applicant, role):
+    headers = world.roles[role]
+    profile = client.get(f"{API}/organisations/{applicant.id}", headers=headers)
+    tier = APPLICANT_SEEN_AT[role]
+    if tier is None:
+        assert profile.status_code == 404
+        return
+    assert profile.status_code == 200 and profile.json["visibility"] == tier
+    if tier == "public":
+        # every public-tier field, whatever it chose to publish: it showed its profile to the network
+        assert profile.json["populations"] == ["female-sex-workers"] and profile.json["sex_worker_led"] == "yes"
+        assert profile.json["areas_served"] == ["KH-12"]
+        assert "drop_in_centres" not in profile.json and "public_listing" not in profile.json
+        assert [c["value"] for c in profile.json["contacts"]] == ["public@example.org"]
+        for path in ("contacts", "history", "contact-reads"):
+            assert client.get(f"{API}/organisations/{applicant.id}/{path}", headers=headers).status_code == 403
+        token = client.post(f"{API}/tokens", json={"role": "editor", "scope_id": applicant.id, "label": "x"},
+                            headers=headers)
+        assert token.status_code == 403
+        pending = client.get(f"{API}/networks/{world.vnsw.id}/members", query_string={"status": "applied"},
+                             headers=headers)
+        assert [m["organisation"]["name"] for m in pending.json["items"]] == ["Nhóm Phnom Penh"]

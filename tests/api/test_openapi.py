@@ -49,6 +49,17 @@ def test_every_operation_has_a_summary_schemas_and_its_error_responses(spec):
     assert set(spec["components"]["schemas"]["Error"]["required"]) == {"status", "error", "message"}
 
 
+def test_the_profile_documents_each_publishing_choice(spec):
+    from registry.organisation_rules import PUBLISHABLE_FIELDS
+
+    change = spec["components"]["schemas"]["ProfileChange"]["properties"]["published_fields"]
+    assert change["items"]["enum"] == list(PUBLISHABLE_FIELDS)
+    assert all(f"{field}: " in change["description"] for field in PUBLISHABLE_FIELDS)
+    shown = spec["components"]["schemas"]["Organisation"]["properties"]
+    assert "when the organisation publishes it" in shown["sex_worker_led"]["description"]
+    assert "when the organisation publishes it" not in shown["name"]["description"]
+
+
 def test_the_docs_page_uses_no_cdn(client):
     page = client.get(f"{API}/docs").get_data(as_text=True)
     assets = re.findall(r'(?:src|href)="([^"]+)"', page)

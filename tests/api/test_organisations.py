@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from registry import organisations
-from registry.organisation_rules import PROFILE_FIELDS
+from registry.organisation_rules import PROFILE_FIELDS, PUBLISHABLE_FIELDS
 from registry.visibility import FIELD_TIERS, RANK, Visibility
 from tests.api.conftest import ROLES, etag_of
 from tests.factories import SYSTEM
@@ -259,3 +259,153 @@ def test_a_duplicate_name_in_the_network_is_a_conflict(client, world):
     response = client.post(f"{API}/organisations", json=body, headers=world.roles["secretariat"])
     assert response.status_code == 409
     assert response.json["fields"] == {"name": ["already used in this network"]}
+
+
+RENAME_TO_HIDDEN = {"secretariat": 409, "own_editor": 200, "board": 403, "other_secretariat": 403,
+                    "other_editor": 403, "anonymous": 401}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_name_taken_only_by_an_organisation_the_caller_cannot_see_is_neither_refused_nor_named(
+        client, world, session, make_org, role):
+    from registry import memberships
+
+    hidden = make_org(world.wnu, name="Nhóm Bí Mật", country="KH")  # unlisted, applied to VNSW
+    memberships.apply(session, SYSTEM, world.vnsw, hidden)
+    session.flush()
+    headers = {**world.roles[role], "If-Match": etag_of(client, url(world.cbo))}
+    response = client.patch(url(world.cbo), json={"name": "nhom bi mat"}, headers=headers)
+    assert response.status_code == RENAME_TO_HIDDEN[role], response.json
+    if response.status_code == 200:  # the editor cannot see the applicant: no clash to confirm
+        assert response.json["name"] == "nhom bi mat"
+    if response.status_code == 409:  # VNSW's secretariat reviews the applicant: its check stays complete
+        assert response.json["fields"] == {"name": ["already used in this network"]}
+        assert "Nhóm Bí Mật" in response.json["message"]
+
+
+def test_a_name_taken_by_a_fellow_member_is_still_refused(client, world):
+    headers = {**world.roles["own_editor"], "If-Match": etag_of(client, url(world.cbo))}
+    response = client.patch(url(world.cbo), json={"name": "Nhóm Hải Phòng"}, headers=headers)
+    assert response.status_code == 409 and "Nhóm Hải Phòng" in response.json["message"]
+
+
+# --- publishing, field by field, by the organisation itself ----------------------------------
+
+ALWAYS_SHOWN = {"id", "kind", "name", "name_translations", "acronym", "country", "status", "is_sample", "contacts",
+                "visibility"}
+
+
+def test_a_new_listing_shows_only_name_country_kind_and_priority_areas(client, world):
+    body = {"network_id": world.vnsw.id, "kind": "community_organisation", "name": "Nhóm mới", "country": "VN",
+            "public_listing": True, "sex_worker_led": "yes", "populations": ["female-sex-workers"],
+            "services": ["outreach"], "priority_areas": ["health"], "areas_served": ["VN-SG"],
+            "languages": ["vi"], "website": "https://example.org", "founding_date": "2010"}
+    created = client.post(f"{API}/organisations", json=body, headers=world.roles["secretariat"])
+    assert created.status_code == 201 and created.json["published_fields"] == ["priority_areas"]
+    shown = client.get(f"{API}/organisations/{created.json['id']}").json
+    assert set(shown) == ALWAYS_SHOWN | {"priority_areas"}
+    assert shown["priority_areas"] == ["health"] and shown["kind"] == "community_organisation"
+
+
+def test_a_secretariat_registers_an_organisation_publishing_no_more_than_a_new_listing(client, world):
+    body = {"network_id": world.vnsw.id, "kind": "community_organisation", "name": "Nhóm mới", "country": "VN",
+            "published_fields": ["priority_areas", "sex_worker_led"]}
+    refused = client.post(f"{API}/organisations", json=body, headers=world.roles["secretariat"])
+    assert refused.status_code == 422 and "published_fields" in refused.json["fields"]
+    less = client.post(f"{API}/organisations", json={**body, "published_fields": []},
+                       headers=world.roles["secretariat"])
+    assert less.status_code == 201 and less.json["published_fields"] == []
+
+
+PUBLISH = {"own_editor": 200, "secretariat": 422, "other_secretariat": 403, "other_editor": 403, "board": 403,
+           "anonymous": 401}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_the_organisation_itself_publishes_more(client, world, session, role):
+    organisations.update_profile(session, SYSTEM, world.cbo, {"published_fields": ["priority_areas"],
+                                                              "sex_worker_led": "yes"})
+    session.flush()
+    assert "sex_worker_led" not in client.get(url(world.cbo)).json
+    headers = {**world.roles[role], "If-Match": etag_of(client, url(world.cbo))}
+    response = client.patch(url(world.cbo), json={"published_fields": ["sex_worker_led", "priority_areas"]},
+                            headers=headers)
+    assert response.status_code == PUBLISH[role], response.json
+    shown = client.get(url(world.cbo)).json
+    assert ("sex_worker_led" in shown) is (PUBLISH[role] == 200)
+    if response.status_code == 422:
+        assert response.json["fields"] == {"published_fields": [
+            "only the organisation itself may publish more: sex_worker_led is not published now"]}
+
+
+NARROW = {"own_editor": 200, "secretariat": 200, "other_secretariat": 403, "other_editor": 403, "board": 403,
+          "anonymous": 401}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_secretariat_above_may_publish_less(client, world, role):
+    headers = {**world.roles[role], "If-Match": etag_of(client, url(world.cbo))}
+    response = client.patch(url(world.cbo), json={"published_fields": ["priority_areas"]}, headers=headers)
+    assert response.status_code == NARROW[role], response.json
+    shown = client.get(url(world.cbo)).json
+    assert ("populations" in shown) is (NARROW[role] != 200)
+
+
+def test_a_network_publishes_through_its_own_secretariat(client, world):
+    vnsw = f"{API}/organisations/{world.vnsw.id}"
+    headers = {**world.roles["secretariat"], "If-Match": etag_of(client, vnsw)}
+    response = client.patch(vnsw, json={"published_fields": ["website", "networks"], "website": "https://vn.example.org"},
+                            headers=headers)
+    assert response.status_code == 200, response.json
+    assert client.get(vnsw).json["website"] == "https://vn.example.org"
+
+
+def test_a_change_of_what_is_published_is_in_the_history(client, world):
+    headers = {**world.roles["own_editor"], "If-Match": etag_of(client, url(world.cbo))}
+    assert client.patch(url(world.cbo), json={"published_fields": ["website"]}, headers=headers).status_code == 200
+    entry = client.get(f"{url(world.cbo)}/history", headers=world.roles["own_editor"]).json["items"][0]
+    assert entry["action"] == "update_profile"
+    assert entry["changes"]["published_fields"] == [list(PUBLISHABLE_FIELDS), ["website"]]
+
+
+def test_an_unknown_field_cannot_be_published(client, world):
+    headers = {**world.roles["own_editor"], "If-Match": etag_of(client, url(world.cbo))}
+    for fields in (["drop_in_centres"], ["contacts"], "website"):
+        response = client.patch(url(world.cbo), json={"published_fields": fields}, headers=headers)
+        assert response.status_code == 422, fields
+        assert [f.split(".")[0] for f in response.json["fields"]] == ["published_fields"], fields
+
+
+@pytest.mark.parametrize(("field", "query", "value"), [
+    ("populations", "population", "transgender-sex-workers"), ("services", "service", "legal-aid"),
+    ("areas_served", "area", "VN-HP"), ("priority_areas", "priority_area", "violence"),
+    ("networks", "network_id", None)])
+def test_a_public_filter_never_matches_a_field_the_organisation_did_not_publish(
+        client, world, session, field, query, value):
+    organisations.update_profile(session, SYSTEM, world.fellow, {
+        "populations": ["transgender-sex-workers"], "services": ["legal-aid"], "areas_served": ["VN-HP"],
+        "priority_areas": ["violence"],
+        "published_fields": [f for f in PUBLISHABLE_FIELDS if f != field]})
+    session.flush()
+    params = {query: value if value is not None else world.vnsw.id}
+    assert "Nhóm Hải Phòng" not in search(client, **params)
+    assert "Nhóm Hải Phòng" in search(client, world.roles["own_editor"], **params)  # a fellow member: network tier
+    assert "Nhóm Hải Phòng" in search(client, world.roles["secretariat"], **params)
+    assert field not in client.get(url(world.fellow)).json
+    headers = {**world.roles["other_editor"], "If-Match": etag_of(client, url(world.fellow))}  # its own editor
+    published = client.patch(url(world.fellow), json={"published_fields": list(PUBLISHABLE_FIELDS)}, headers=headers)
+    assert published.status_code == 200
+    assert "Nhóm Hải Phòng" in search(client, **params)
+
+
+def test_the_public_member_list_holds_only_members_that_publish_their_networks(client, world, session):
+    organisations.update_profile(session, SYSTEM, world.fellow, {"published_fields": ["priority_areas"]})
+    session.flush()
+
+    def members(headers=None):
+        listed = client.get(f"{API}/networks/{world.vnsw.id}/members", headers=headers or {}).json["items"]
+        return [m["organisation"]["name"] for m in listed]
+
+    assert members() == ["Nhóm Hà Nội"]
+    assert client.get(url(world.fellow)).status_code == 200  # still listed, by itself
+    assert members(world.roles["own_editor"]) == ["Nhóm Hà Nội", "Nhóm Hải Phòng"]

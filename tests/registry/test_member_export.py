@@ -21,6 +21,7 @@ from tests.factories import SYSTEM, board, editor, secretariat
 def network(session, make_org, member_of):
     vnsw = make_org(name="Test network VN", acronym="TVN", kind="national_network", public_listing=True)
     listed = make_org(vnsw, name="Listed group", public_listing=True, areas_served=["KH-1201"],
+                      published_fields=["priority_areas", "areas_served", "networks"],
                       drop_in_centres=1, sex_worker_involvement="run by sex workers")
     unlisted = make_org(vnsw, name="Unlisted group", public_listing=False, areas_served=["VN-HN"])
     for member in (listed, unlisted):
@@ -43,6 +44,17 @@ def test_anonymous_callers_get_listed_members_public_fields_and_provinces(sessio
                 "How sex workers are involved"} & set(rows[0])
     header = next(csv.reader(io.StringIO(to_csv(rows).decode())))
     assert "Contact email" not in header and "Drop-in centres" not in header
+
+
+def test_anonymous_callers_get_only_what_each_member_published(session, network, make_org, member_of):
+    vnsw, listed, _ = network
+    quiet = make_org(vnsw, name="Quiet group", public_listing=True, sex_worker_led="yes", areas_served=["VN-HN"])
+    member_of(vnsw, quiet)  # it does not publish that it belongs to VNSW
+    organisations.update_profile(session, SYSTEM, listed, {"published_fields": ["networks"]})
+    rows = member_rows(session, Actor.anonymous(), vnsw)
+    assert rows == [{"Name": "Listed group", "Acronym": "", "Kind": "community_organisation", "Country": "VN"}]
+    assert {r["Name"] for r in member_rows(session, secretariat(vnsw), vnsw)} == {
+        "Listed group", "Quiet group", "Unlisted group"}
 
 
 def test_the_secretariat_gets_every_member_exact_areas_and_the_contacts_it_may_read(session, network):
@@ -86,7 +98,8 @@ def test_an_unlisted_network_does_not_exist_for_the_public(session, vnsw):
 
 def test_formula_cells_are_neutralised_in_every_callers_csv_and_xlsx(session, network, make_org, member_of):
     vnsw, _, _ = network
-    member_of(vnsw, make_org(vnsw, name="@SUM(1+1)", acronym="=1+2", public_listing=True))
+    member_of(vnsw, make_org(vnsw, name="@SUM(1+1)", acronym="=1+2", public_listing=True,
+                             published_fields=["networks"]))
     for actor in (Actor.anonymous(), secretariat(vnsw)):
         rows = member_rows(session, actor, vnsw)
         text = to_csv(rows, hxl=True).decode()

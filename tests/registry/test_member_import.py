@@ -147,7 +147,7 @@ class TestWrittenTogetherAsOneByOne:
         "Founded,Public,Member since,Contact email",
         "Nhóm Hoa Sen,NHS,Hà Nội,health; stigma,Female sex workers,,vi; en,2,2009,yes,2013-04-01,hoasen@example.org",
         "Existing renamed,,VN-SG,violence,,,,,,no,2014-01-01,",
-        "Existing withdrawn,,VN-HN,health,,,,,,no,2015-06-01,again@example.org",
+        "Existing verified,,VN-HN,health,,,,,,no,2015-06-01,again@example.org",
         "Existing applied,,VN-HP,health,,,,,,no,2016-01-01,",
         "Existing unchanged,,VN-HN,health,,,,,,no,,",
         "Registered never joined,,VN-HN,,,,,,,no,2017-01-01,",
@@ -159,9 +159,9 @@ class TestWrittenTogetherAsOneByOne:
     def network(self, session, vnsw, make_org, member_of):
         renamed = make_org(vnsw, name="EXISTING RENAMED", areas_served=["VN-HN"])
         member_of(vnsw, renamed, on=dt.date(2012, 1, 1))
-        withdrawn = make_org(vnsw, name="Existing withdrawn", areas_served=["VN-HN"], priority_areas=["health"])
-        member_of(vnsw, withdrawn, on=dt.date(2012, 1, 1))
-        memberships.withdraw(session, SYSTEM, vnsw, withdrawn, on=dt.date(2013, 1, 1))
+        verified = make_org(vnsw, name="Existing verified", areas_served=["VN-HN"], priority_areas=["health"])
+        memberships.apply(session, SYSTEM, vnsw, verified, on=dt.date(2012, 1, 1))
+        memberships.verify(session, SYSTEM, vnsw, verified, on=dt.date(2012, 2, 1))
         applied = make_org(vnsw, name="Existing applied", areas_served=["VN-HP"], priority_areas=["health"])
         memberships.apply(session, SYSTEM, vnsw, applied, on=dt.date(2012, 1, 1))
         unchanged = make_org(vnsw, name="Existing unchanged", areas_served=["VN-HN"], priority_areas=["health"])
@@ -284,6 +284,22 @@ class TestWrittenTogetherAsOneByOne:
         assert again.counts() == {"created": 0, "updated": 0, "unchanged": 8, "error": 0}
         mai = session.scalars(select(Organisation).where(Organisation.name == "Nhóm Mai")).one()
         assert len(mai.contacts) == 1
+
+    def test_an_organisation_that_withdrew_is_brought_back_only_by_itself_or_the_operators(
+            self, session, network, make_org, member_of):
+        left = make_org(network, name="Existing withdrawn", areas_served=["VN-HN"], priority_areas=["health"])
+        member_of(network, left, on=dt.date(2012, 1, 1))
+        memberships.withdraw(session, SYSTEM, network, left, on=dt.date(2013, 1, 1))
+        table = read_table("x.csv", csv_bytes("Name,Areas served,Member since",
+                                              "Existing withdrawn,VN-SG,2015-06-01"))
+        refused = import_members(session, secretariat(network), network, table, apply=True)
+        assert not refused.applied and [r.outcome for r in refused.rows] == ["error"]
+        assert "applies again itself" in " ".join(refused.rows[0].messages)
+        assert memberships.get_membership(session, network, left).status is memberships.MembershipStatus.WITHDRAWN
+        assert left.areas_served == ["VN-HN"]
+        operators = import_members(session, SYSTEM, network, table, apply=True)  # the `registry` command
+        assert operators.applied and operators.counts()["updated"] == 1
+        assert memberships.get_membership(session, network, left).status is memberships.MembershipStatus.ACTIVE
 
     def test_importing_the_same_file_again_changes_nothing(self, session, network):
         from registry.audit import AuditEntry

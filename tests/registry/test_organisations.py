@@ -254,3 +254,32 @@ def test_get_organisation_raises_not_found(session):
                                       ("TP. Hồ Chí Minh", "tp ho chi minh"), ("  Sample   CBO ", "sample cbo")])
 def test_names_fold_to_the_same_key(a, b):
     assert fold(a) == fold(b)
+
+
+class TestPublishedFields:
+    """Which public-tier fields the public sees is the organisation's own choice."""
+
+    def test_a_new_organisation_publishes_its_priority_areas_only(self, session, vnsw, make_org):
+        assert make_org(vnsw).published_fields == ["priority_areas"]
+
+    def test_the_choice_is_kept_in_one_order_and_only_of_public_tier_fields(self, session, vnsw, make_org):
+        cbo = make_org(vnsw)
+        organisations.update_profile(session, editor(cbo), cbo, {"published_fields": [
+            "networks", "website", "networks", "sex_worker_led"]})
+        assert cbo.published_fields == ["sex_worker_led", "website", "networks"]
+        for chosen in (["drop_in_centres"], ["sex_worker_involvement"], ["contacts"], "website", [1]):
+            with pytest.raises(ValidationFailed) as refused:
+                organisations.update_profile(session, editor(cbo), cbo, {"published_fields": chosen})
+            assert list(refused.value.fields) == ["published_fields"], chosen
+
+    def test_a_network_above_a_member_network_may_only_narrow_its_choice(self, session, vnsw, make_org, member_of):
+        regional = make_org(name="Test regional network", kind="regional_network", country=None)
+        member_of(regional, vnsw)
+        organisations.update_profile(session, secretariat(vnsw), vnsw, {"published_fields": ["website", "networks"]})
+        with pytest.raises(ValidationFailed, match="only the organisation itself may publish more"):
+            organisations.update_profile(session, secretariat(regional), vnsw, {
+                "published_fields": ["website", "networks", "sex_worker_led"]})
+        organisations.update_profile(session, secretariat(regional), vnsw, {"published_fields": ["networks"]})
+        assert vnsw.published_fields == ["networks"]
+        organisations.update_profile(session, SYSTEM, vnsw, {"published_fields": ["founding_date", "networks"]})
+        assert vnsw.published_fields == ["founding_date", "networks"]

@@ -26,6 +26,7 @@ def network(session, make_org, member_of):
     governance.record_officeholder(session, SYSTEM, r.body, name="Hoa", starts_on=dt.date(2014, 1, 1),
                                    ends_on=dt.date(2015, 12, 31), nominated_by=r.members[0])
     listed = make_org(vnsw, name="Listed group", public_listing=True, areas_served=["KH-1201"],
+                      published_fields=["priority_areas", "areas_served", "networks"],
                       drop_in_centres=1)
     member_of(vnsw, listed)
     session.flush()
@@ -47,6 +48,21 @@ def test_anonymous_callers_get_listed_organisations_public_fields_and_no_governa
                                         "member": {"@type": "Organization", "id": organization_id(listed.id)}}]
     assert document["posts"] == document["persons"] == document["vote_events"] == []
     assert "example.org" not in json.dumps(document)
+
+
+def test_the_public_reads_only_what_each_member_published(session, network, make_org, member_of):
+    from registry import organisations
+
+    vnsw, _, listed = network
+    quiet = make_org(vnsw, name="Quiet group", public_listing=True, sex_worker_led="yes", website="https://q.example.org")
+    member_of(vnsw, quiet)  # it publishes only its priority areas, not that it belongs to VNSW
+    organisations.update_profile(session, SYSTEM, listed, {"published_fields": ["networks"]})
+    document = network_popolo(session, Actor.anonymous(), vnsw.id)
+    assert ids(document, "organizations") == {organization_id(vnsw.id), organization_id(listed.id)}
+    group = next(o for o in document["organizations"] if o["name"] == "Listed group")
+    assert "areas_served" not in group and "priority_areas" not in group
+    inside = network_popolo(session, secretariat(vnsw), vnsw.id)
+    assert organization_id(quiet.id) in ids(inside, "organizations")
 
 
 def test_another_networks_secretariat_reads_it_as_the_public(session, network, wnu):

@@ -95,3 +95,27 @@ def test_loading_twice_changes_nothing(seeded):
     again = load_all(seeded, Actor.system("seed test"))
     assert not again.changed, again.lines()
     assert seeded.scalar(select(func.count()).select_from(AuditEntry)) == entries
+
+
+def test_real_organisations_publish_what_their_documents_publish(seeded):
+    from registry.organisation_rules import PUBLISHABLE_FIELDS
+    from registry.visibility import profile_view, reader_for
+
+    public = reader_for(seeded, Actor.anonymous())
+    wnu = org(seeded, "WNU")
+    seen = profile_view(seeded, public, wnu)
+    assert seen["sex_worker_led"].value == "partly" and "legal-aid" in seen["services"]
+    assert seen["areas_served"] == ["KH-1", "KH-12", "KH-17", "KH-18", "KH-4", "KH-5", "KH-7", "KH-8"]  # provinces
+    assert "drop_in_centres" not in seen and "website" not in seen  # not documented: not published
+    assert org(seeded, "VNSW").published_fields == [
+        "founding_date", "sex_worker_led", "services", "priority_areas", "areas_served", "networks"]
+    assert all(set(org(seeded, a).published_fields) <= set(PUBLISHABLE_FIELDS)
+               for a in ("NSWP", "APNSW", "VNSW", "WNU", "WLIC"))
+
+
+def test_sample_organisations_publish_a_varied_mix(seeded):
+    samples = seeded.scalars(select(Organisation).where(Organisation.is_sample.is_(True))).all()
+    choices = {tuple(o.published_fields) for o in samples}
+    assert ("priority_areas",) in choices and len(choices) >= 4
+    listed_on_maps = [o for o in samples if o.public_listing and {"networks", "areas_served"} <= set(o.published_fields)]
+    assert 0 < len(listed_on_maps) < sum(o.public_listing for o in samples)
