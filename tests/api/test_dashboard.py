@@ -4,13 +4,11 @@ headless Chromium (no failed request, no console error, map layers drawn, hostil
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Iterator
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from api import database
 from api.app import create_app
@@ -20,6 +18,7 @@ from registry import memberships, organisations
 from registry.db import make_engine, make_sessionmaker
 from registry.organisations import Organisation
 from registry.permissions import Actor
+from tests.api.conftest import serving
 from tests.conftest import fresh_database
 
 HOSTILE = ("<img src=x onerror=alert(1)>", "Sample `${alert(2)}`", "${alert(3)}")
@@ -174,12 +173,8 @@ class TestBoardPages:
 
 @pytest.fixture(scope="module")
 def server(site) -> Iterator[str]:
-    httpd = make_server("127.0.0.1", 0, site["app"], threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=10)
+    with serving(site["app"]) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
