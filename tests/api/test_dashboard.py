@@ -20,6 +20,7 @@ from registry.organisations import Organisation
 from registry.permissions import Actor
 from tests.api.conftest import serving
 from tests.conftest import fresh_database
+from tests.geo.conftest import map_data
 
 HOSTILE = ("<img src=x onerror=alert(1)>", "Sample `${alert(2)}`", "${alert(3)}")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -272,7 +273,8 @@ def test_no_basemap_by_default_and_one_when_configured(site):
                              "MAP_TILES_ATTRIBUTION": "Tiles: the network's own server"})
     try:
         response = configured.test_client().get(f"/maps/networks/{vnsw}.html")
-        assert "https://tiles.example.org/{z}/{x}/{y}.png" in response.get_data(as_text=True)
+        assert map_data(response.get_data(as_text=True))["tiles"] == {
+            "url": "https://tiles.example.org/{z}/{x}/{y}.png", "attribution": "Tiles: the network's own server"}
         assert "img-src 'self' data: https://tiles.example.org;" in response.headers["Content-Security-Policy"]
     finally:
         database.dispose(configured)

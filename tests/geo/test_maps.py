@@ -1,16 +1,17 @@
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import folium.plugins
 import pytest
 
-from geo.boundaries import ATTRIBUTION_CAMBODIA, load_bundled
+from geo.boundaries import ATTRIBUTION_CAMBODIA, UncodedShape, load_bundled
 from geo.coverage import OrgPresence, compute_coverage
 from geo.errors import OfflineAssetError
 from geo.maps import comparison_map, coverage_map, escape_text, render_map
 from geo.offline import install_assets, localise_assets, remote_assets, required_assets
-from tests.geo.conftest import HOSTILE, make_set
+from tests.geo.conftest import HOSTILE, JINJA, assert_inert, make_set, map_data, square
 
 PREFIX = "/static/vendor/"
 
@@ -28,22 +29,26 @@ def hostile_map(names: tuple[str, ...], *, public: bool = False) -> str:
 
 def test_escape_text_neutralises_html_and_template_literals():
     assert escape_text("<img src=x onerror=alert(1)>") == "&lt;img src=x onerror=alert(1)&gt;"
-    assert escape_text("`${alert(1)}`") == "&#96;&#36;{alert(1)}&#96;"
+    assert escape_text("`${alert(1)}`") == "&#96;&#36;&#123;alert(1)&#125;&#96;"
     assert escape_text("\"a\" & 'b' \\") == "&quot;a&quot; &amp; &#39;b&#39; &#92;"
     assert escape_text("Hồ Chí Minh") == "Hồ Chí Minh"
 
 
-def test_hostile_names_reach_the_page_only_escaped():
+def test_hostile_names_reach_the_page_only_as_data():
     html = hostile_map(HOSTILE)
     benign = hostile_map(("plain one", "plain two", "plain three"))
     assert "<img src=x onerror=alert(1)>" not in html
     assert "${alert(1)}" not in html
     # The only backticks are folium's own: the names added none.
     assert html.count("`") == benign.count("`")
-    assert "<title>&lt;img src=x onerror=alert(1)&gt; &#96; &#36;{alert(1)}</title>" in html
-    # Inside the embedded JSON the escaped name is JSON-encoded once more.
-    assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in html
-    assert "\\u0026#36;{alert(1)}" in html
+    assert "<title>&lt;img src=x onerror=alert(1)&gt; &#96; &#36;&#123;alert(1)&#125;</title>" in html
+    # In the data blob every name is itself, to be put in text nodes by the page's script.
+    pages = html.split("<!DOCTYPE html>")[1:]
+    for page in pages:
+        data = map_data(page)
+        names = [f["properties"]["name"] for f in data["layers"][0]["features"]["features"]]
+        assert names == list(HOSTILE)
+    assert "\\u003cimg src=x onerror=alert(1)\\u003e" in html and "\\u0024\\u007balert(1)\\u007d" in html
 
 
 def test_public_maps_never_name_an_organisation():
@@ -103,7 +108,8 @@ def test_no_basemap_unless_tiles_are_configured():
     tiles = "https://tiles.example.org/{z}/{x}/{y}.png"
     html = render_map(coverage_map(coverage, tiles=tiles, tiles_attribution="© <Tiles> Ltd"),
                       static_prefix=PREFIX)
-    assert "L.tileLayer" in html and tiles in html and "<Tiles>" not in html
+    assert "L.tileLayer" in html and "<Tiles>" not in html
+    assert map_data(html)["tiles"] == {"url": tiles, "attribution": "© <Tiles> Ltd"}
     with pytest.raises(ValueError, match="attribution"):
         coverage_map(coverage, tiles=tiles)
 
@@ -124,7 +130,8 @@ def test_two_dates_compare_as_switchable_layers():
     html = render_map(comparison_map([("2012", before), ("2025", after)], title="VNSW"),
                       static_prefix=PREFIX)
     assert "L.control.layers" in html
-    assert '"2012" : area_layer_' in html and '"2025" : area_layer_' in html
+    assert [layer["label"] for layer in map_data(html)["layers"]] == ["2012", "2025"]
+    assert len(re.findall(r"\.addBaseLayer\(area_layer_\w+,", html)) == 2
     assert "2012: 2 organisations in 2 of 63 provinces" in html
     assert "2025: 2 organisations in 2 of 34 provinces" in html
     # Only the first date is drawn on opening.
@@ -143,3 +150,38 @@ def test_map_sizes_stay_within_target():
     coverage = compute_coverage([OrgPresence(1, "A", ["VN-HN"])], world, public=True)
     html = render_map(coverage_map(coverage), static_prefix=PREFIX)
     assert len(html.encode()) <= 5_000_000
+
+
+def jinja_coverage(*, public: bool):
+    """Coverage where every string a person or a file sets is a Jinja or script payload: area
+    names, an uncoded shape's name, the set's title and attribution, organisation names."""
+    bset = make_set([(f"VN-0{i}", p) for i, p in enumerate(JINJA)], attribution=" ".join(JINJA))
+    bset = dataclasses.replace(bset, title=" ".join(JINJA),
+                               uncoded=(UncodedShape(" ".join(JINJA), None, square(0, 0)),))
+    records = [OrgPresence(i, p, [f"VN-0{i % len(JINJA)}"]) for i, p in enumerate(JINJA * 5)]
+    return compute_coverage(records, bset, public=public)
+
+
+@pytest.mark.parametrize("public", [False, True], ids=["internal", "public"])
+def test_jinja_in_any_string_is_never_evaluated_and_stays_data(public):
+    coverage = jinja_coverage(public=public)
+    tiles = {"tiles": "https://tiles.example.org/{z}/{x}/{y}.png", "tiles_attribution": " ".join(JINJA)}
+    single = render_map(coverage_map(coverage, title=" ".join(JINJA), **tiles), static_prefix=PREFIX)
+    data = assert_inert(single)
+    assert [f["properties"]["name"] for f in data["layers"][0]["features"]["features"][:len(JINJA)]] \
+        == list(JINJA)
+    assert data["tiles"] == {"url": tiles["tiles"], "attribution": " ".join(JINJA)}
+    assert data["layers"][0]["attribution"] == " ".join(JINJA)
+    assert "<title>&#123;&#123; 7*7 &#125;&#125;|" in single
+    # The layer control's labels (the dates compared) are data too.
+    labels = [(p, coverage) for p in JINJA]
+    both = render_map(comparison_map(labels, title=" ".join(JINJA), **tiles), static_prefix=PREFIX)
+    assert [layer["label"] for layer in assert_inert(both)["layers"]] == list(JINJA)
+    if not public:
+        names = {n for f in data["layers"][0]["features"]["features"]
+                 for n in f["properties"]["lines"]}
+        assert set(JINJA) <= names
+
+
+def test_escape_text_breaks_every_template_opener():
+    assert escape_text("{{ 7*7 }} {% raw %} {# x") == "&#123;&#123; 7*7 &#125;&#125; &#123;% raw %&#125; &#123;# x"
