@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 PROFILE_FIELDS = (
     "name", "name_translations", "acronym", "founding_date", "sex_worker_led",
     "sex_worker_involvement", "populations", "services", "priority_areas", "areas_served",
-    "languages", "drop_in_centres", "website", "public_listing",
+    "languages", "drop_in_centres", "website", "public_listing", "publishes_reach",
 )
 # What only a secretariat (or the system) may change.
 ADMIN_FIELDS = ("kind", "country")
@@ -73,6 +73,9 @@ def validate_profile(
         problems["name"] = ["a name is required"]
     if kind is not None and not _network_above_country(kind) and not country and "country" not in problems:
         problems["country"] = ["community organisations and national networks need a country"]
+    reach = clean.get("publishes_reach", organisation.publishes_reach if organisation else False)
+    if reach and str(kind) == "community_organisation":
+        problems["publishes_reach"] = ["only a network publishes its reach"]
     if problems:
         raise ValidationFailed.of("the profile", problems)
     return clean
@@ -101,7 +104,7 @@ def new_columns(
     columns: dict[str, Any] = {
         "registered_by_id": network.id if network else None, "is_sample": is_sample, "name": "",
         "name_translations": {}, "languages": [], "sex_worker_involvement": "", "public_listing": False,
-        "status": OrganisationStatus.ACTIVE,
+        "publishes_reach": False, "status": OrganisationStatus.ACTIVE,
     }
     terms: list[Term] = []
     area_codes: list[str] = []
@@ -333,4 +336,5 @@ _VALIDATORS: dict[str, Callable[[Known, Any, list[int]], Any]] = {
     "drop_in_centres": _drop_in_centres,
     "website": _website,
     "public_listing": _flag,
+    "publishes_reach": _flag,
 }

@@ -12,7 +12,7 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from registry import audit
@@ -120,6 +120,9 @@ class Organisation(Base):
     drop_in_centres: Mapped[int | None] = mapped_column(Integer)
     website: Mapped[str | None] = mapped_column(String(300))
     public_listing: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A network's choice to publish its reach: how many of its members, listed or not, work in
+    # each province (small counts withheld). Never set for a community organisation.
+    publishes_reach: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[OrganisationStatus] = mapped_column(
         str_enum(OrganisationStatus), default=OrganisationStatus.ACTIVE
     )

@@ -63,6 +63,7 @@ FIELD_TIERS: dict[str, Visibility] = {
     "areas_served": V.PUBLIC,  # below PRECISE_AREAS: rolled up to provinces (admin-1)
     "languages": V.PUBLIC,
     "website": V.PUBLIC,
+    "publishes_reach": V.PUBLIC,  # a network's choice; what its public reach view then shows
     "networks": V.PUBLIC,  # networks it is an active member of (only those the reader may see)
     "contacts": V.PUBLIC,  # each contact carries its own tier; see visible_contacts
     "sex_worker_involvement": V.NETWORK,  # how sex workers run it: candid, for peers

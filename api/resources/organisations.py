@@ -88,6 +88,8 @@ class OrganisationSchema(Schema):
         "areas_served", f"Below tier '{PRECISE_AREAS.value}' rolled up to provinces (admin-1)."))
     languages = fields.List(fields.String(), metadata=shown_to("languages"))
     website = fields.String(allow_none=True, metadata=shown_to("website"))
+    publishes_reach = fields.Boolean(metadata=shown_to(
+        "publishes_reach", "A network that publishes its reach has a public reach view of its coverage."))
     networks = fields.List(fields.Integer(), metadata=shown_to("networks", "Networks it is an active member of."))
     contacts = fields.List(fields.Nested(ContactSchema), metadata=shown_to(
         "contacts", "Only contacts made public; the others through the logged contacts read."))
@@ -125,6 +127,9 @@ class ProfileSchema(Schema):
     drop_in_centres = WholeNumber(allow_none=True, validate=validate.Range(0, 10_000))
     website = Text(allow_none=True, validate=validate.Length(max=300))
     public_listing = fields.Boolean(metadata={"description": "List the organisation publicly (public fields only)."})
+    publishes_reach = fields.Boolean(metadata={"description": (
+        "Networks only: publish the network's reach, the number of its active members (listed "
+        "or not) in each province or country, with small counts withheld.")})
 
 
 class ProfileChangeSchema(ProfileSchema):

@@ -121,6 +121,38 @@ def test_the_secretariat_may_change_admin_fields(client, world):
     assert response.json["country"] == "LA"
 
 
+PUBLISH_REACH = {"secretariat": 200, "other_secretariat": 403, "own_editor": 403, "other_editor": 403,
+                 "board": 403, "anonymous": 401}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_network_chooses_to_publish_its_reach(client, world, role):
+    headers = {**world.roles[role], "If-Match": etag_of(client, url(world.vnsw))}
+    response = client.patch(url(world.vnsw), json={"publishes_reach": True}, headers=headers)
+    assert response.status_code == PUBLISH_REACH[role], response.json
+    shown = client.get(url(world.vnsw)).json  # a public choice, read by anyone
+    assert shown["publishes_reach"] is (PUBLISH_REACH[role] == 200)
+
+
+def test_only_a_network_publishes_its_reach(client, world):
+    for role in ("secretariat", "own_editor"):
+        headers = {**world.roles[role], "If-Match": etag_of(client, url(world.cbo))}
+        response = client.patch(url(world.cbo), json={"publishes_reach": True}, headers=headers)
+        assert response.status_code == 422 and response.json["fields"]["publishes_reach"] == [
+            "only a network publishes its reach"]
+    headers = {**world.roles["secretariat"], "If-Match": etag_of(client, url(world.cbo))}
+    assert client.patch(url(world.cbo), json={"publishes_reach": False}, headers=headers).status_code == 200
+    assert client.get(url(world.cbo)).json["publishes_reach"] is False
+
+
+def test_a_network_that_publishes_its_reach_stays_a_network(client, world, session):
+    organisations.update_profile(session, SYSTEM, world.vnsw, {"publishes_reach": True})
+    session.flush()
+    headers = {**world.roles["secretariat"], "If-Match": etag_of(client, url(world.vnsw))}
+    response = client.patch(url(world.vnsw), json={"kind": "community_organisation"}, headers=headers)
+    assert response.status_code == 422 and "publishes_reach" in response.json["fields"]
+
+
 # --- visibility -------------------------------------------------------------------------------
 
 def test_anonymous_callers_see_only_public_fields_and_public_contacts(client, world):
