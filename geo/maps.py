@@ -169,35 +169,44 @@ def _tooltip(cov: AreaCoverage, public: bool) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class _RawJSON:
-    """JSON text serialised elsewhere (a geometry, cached per boundary set)."""
+    """JSON text already made safe (a feature, its geometry cached per boundary set)."""
 
     text: str
 
 
-def _features(coverage: Coverage) -> list[dict[str, Any]]:
+def _features(coverage: Coverage) -> list[_RawJSON]:
+    # Written feature by feature, as maps of 4,000 areas would otherwise spend their time here.
     bset = coverage.boundary_set
     geometry = bset.geometry_json
-    features = [{"type": "Feature", "properties": {"fill": _fill(cov), **_tooltip(cov, coverage.public)},
-                 "geometry": _RawJSON(geometry[cov.code])} for cov in coverage.areas]
-    features += [{"type": "Feature", "properties": {"fill": UNCODED, "name": shape.name or "", "lines": []},
-                  "geometry": _RawJSON(json.dumps(shape.geometry, separators=(",", ":")))}
-                 for shape in bset.uncoded]
-    return features
+    features = [(dict(fill=_fill(cov), **_tooltip(cov, coverage.public)), geometry[cov.code])
+                for cov in coverage.areas]
+    features += [({"fill": UNCODED, "name": shape.name or "", "lines": []},
+                  json.dumps(shape.geometry, separators=(",", ":"))) for shape in bset.uncoded]
+    return [_RawJSON(f'{{"type":"Feature","properties":{_js_json(props)},"geometry":{shape}}}')
+            for props, shape in features]
 
 
 def _js_json(value: Any) -> str:
     """JSON text safe inside <script>: no "</script>", no HTML entities, no line separators JS
     dislikes, and no "{{", "{%" or "{#" (braces inside strings are written as \\u007b/\\u007d;
     JSON's own braces are always followed by a quote or another brace)."""
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False).translate(_JSON_STRING_ESCAPES)
     if isinstance(value, _RawJSON):
         return value.text
+    if isinstance(value, dict) and not any(isinstance(v, (dict, _RawJSON)) or _nested(v) for v in value.values()):
+        # A flat object: its only structural braces are the outer two, so everything between
+        # them may be escaped as string content (JSON's other structure has none of these).
+        text = json.dumps({str(k): v for k, v in value.items()}, ensure_ascii=False, separators=(",", ":"))
+        return "{" + text[1:-1].translate(_JSON_STRING_ESCAPES) + "}"
     if isinstance(value, dict):
         return "{" + ",".join(f"{_js_json(str(k))}:{_js_json(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
+    if _nested(value):
         return "[" + ",".join(_js_json(v) for v in value) + "]"
-    return json.dumps(value)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).translate(_JSON_STRING_ESCAPES)
+
+
+def _nested(value: Any) -> bool:
+    """A list holding an object (or raw JSON), which has structural braces of its own."""
+    return isinstance(value, (list, tuple)) and any(isinstance(v, (dict, _RawJSON)) or _nested(v) for v in value)
 
 
 class _MapData(folium.MacroElement):

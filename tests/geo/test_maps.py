@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import random
 import re
 
 import folium.plugins
@@ -9,7 +11,7 @@ import pytest
 from geo.boundaries import ATTRIBUTION_CAMBODIA, UncodedShape, load_bundled
 from geo.coverage import OrgPresence, compute_coverage
 from geo.errors import OfflineAssetError
-from geo.maps import comparison_map, coverage_map, escape_text, render_map
+from geo.maps import _js_json, comparison_map, coverage_map, escape_text, render_map
 from geo.offline import install_assets, localise_assets, remote_assets, required_assets
 from tests.geo.conftest import HOSTILE, JINJA, assert_inert, make_set, map_data, square
 
@@ -181,6 +183,31 @@ def test_jinja_in_any_string_is_never_evaluated_and_stays_data(public):
         names = {n for f in data["layers"][0]["features"]["features"]
                  for n in f["properties"]["lines"]}
         assert set(JINJA) <= names
+
+
+def test_the_data_blob_is_json_that_no_template_or_script_can_read_as_code():
+    rng = random.Random(7)
+    alphabet = "{}%#<>&'\"\\`$ab\u2028\u2029\né"
+
+    def text() -> str:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+
+    def value(depth: int = 0):
+        pick = rng.random()
+        if depth > 3 or pick < 0.4:
+            return text()
+        if pick < 0.5:
+            return rng.randint(-5, 5)
+        if pick < 0.75:
+            return {text(): value(depth + 1) for _ in range(rng.randint(0, 4))}
+        return [value(depth + 1) for _ in range(rng.randint(0, 4))]
+
+    for _ in range(5000):
+        original = value()
+        written = _js_json(original)
+        assert json.loads(written) == original
+        for unsafe in ("{{", "{%", "{#", "<", ">", "&", "`", "$", "\u2028", "\u2029"):
+            assert unsafe not in written
 
 
 def test_escape_text_breaks_every_template_opener():
