@@ -18,7 +18,8 @@ import folium
 from folium.map import Layer
 from folium.template import Template
 
-from geo.coverage import AreaCoverage, AreaStatus, Coverage
+from geo import disclosure
+from geo.coverage import AreaCoverage, AreaStatus, Coverage, View
 from geo.offline import LEAFLET_CSS_URL, LEAFLET_JS_URL, localise_assets
 
 __all__ = ["comparison_map", "coverage_map", "escape_text", "render_map"]
@@ -28,6 +29,7 @@ BREAKS = (1, 5, 10, 20, 50)
 PALETTE = ("#dadaeb", "#bcbddc", "#9e9ac8", "#756bb1", "#54278f")
 NO_MEMBER = "#ffffff"
 NO_DATA = "#bdbdbd"
+NOT_SHOWN = "#d9d9d9"
 UNCODED = "#ececec"
 OUTLINE = "#636363"
 MAX_NAMES_IN_TOOLTIP = 15
@@ -92,9 +94,10 @@ def comparison_map(
     that a layer control switches between; the first is shown."""
     if len(layers) < 2:
         raise ValueError("a comparison needs at least two layers")
-    if len({c.public for _, c in layers}) > 1:
-        # One page is either public or not; a mixed one would publish the internal layer's names.
-        raise ValueError("cannot mix public and internal coverage on one map")
+    if len({c.view for _, c in layers}) > 1:
+        # One page shows one view; a mixed one would publish the internal layer's names, or
+        # put exact listed counts beside withheld reach counts.
+        raise ValueError("cannot mix views (public and internal, listed and reach) on one map")
     data = _MapData(title, tiles, tiles_attribution, list(layers))
     m = _base_map(data)
     shown = [_AreaLayer(i, show=i == 0).add_to(m) for i in range(len(layers))]
@@ -153,7 +156,7 @@ def _fill(cov: AreaCoverage) -> str:
     if cov.status is AreaStatus.NONE:
         return NO_MEMBER
     if cov.status is AreaStatus.MASKED:
-        return PALETTE[0]
+        return NOT_SHOWN
     return PALETTE[sum(cov.count >= b for b in BREAKS) - 1]
 
 
@@ -359,18 +362,16 @@ class _Legend(folium.MacroElement):
 
 
 def _legend(title: str | None, layers: Sequence[tuple[str, Coverage]]) -> dict[str, Any]:
-    public = layers[0][1].public
-    threshold = min(c.threshold for _, c in layers)
-    rows = [(NO_DATA, "no data"), (NO_MEMBER, "no member organisation")]
+    first = layers[0][1]
     bands = [f"{lo}–{hi - 1}" for lo, hi in zip(BREAKS, BREAKS[1:])] + [f"{BREAKS[-1]} or more"]
-    if public:
-        bands[0] = f"fewer than {threshold}"
-    rows += list(zip(PALETTE, bands))
+    rows = [(NO_DATA, disclosure.NO_DATA), (NO_MEMBER, disclosure.nobody(first.view)), *zip(PALETTE, bands)]
+    if first.view is View.REACH:
+        rows.append((NOT_SHOWN, disclosure.NOT_SHOWN))
     return {
         "title": title or "",
         "lines": [f"{label + ': ' if label else ''}{cov.summary()}" for label, cov in layers],
         "rows": rows,
-        "notes": [f"Counts below {threshold} are not shown."] if public else [],
+        "notes": [] if first.view is View.INTERNAL else [first.note],
     }
 
 

@@ -61,21 +61,15 @@ class Presence:
     priority_areas: tuple[str, ...]
     populations: tuple[str, ...]
     services: tuple[str, ...]
+    listed: bool  # it chose to be listed publicly (and is active): anyone may know it is there
 
 
-def member_presence(
-    session: Session, network: Organisation, on: dt.date | None = None, *, public_only: bool = False
-) -> list[Presence]:
-    """Active members of the network and of its member networks on `on`, with their areas.
-
-    `public_only` keeps only organisations that chose to be listed publicly: a public map must
-    not reveal presence that an organisation did not publish, even as a count.
-    """
+def member_presence(session: Session, network: Organisation, on: dt.date | None = None) -> list[Presence]:
+    """Active members of the network and of its member networks on `on`, with their areas and
+    whether each is listed publicly; which of them a view may count is geo.disclosure's to say."""
     members = members_as_of(session, network.id, on, recursive=True)
-    if public_only:
-        members = [m for m in members if m.listed_publicly]
-    return [Presence(m.id, m.name, tuple(m.areas_served), tuple(m.priority_areas),
-                     tuple(m.populations), tuple(m.services)) for m in members]
+    return [Presence(m.id, m.name, tuple(m.areas_served), tuple(m.priority_areas), tuple(m.populations),
+                     tuple(m.services), m.listed_publicly) for m in members]
 
 
 def public_networks(session: Session) -> list[Organisation]:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from api.coverage import MapRequest, network_coverage, network_map_html
 from geo.boundaries import ATTRIBUTION_CAMBODIA
 from geo.bundle import shared_geo_dir
-from geo.coverage import AreaStatus
+from geo.coverage import AreaStatus, View
 from geo.errors import CoverageError
 from registry import areas, memberships, organisations
 from registry.organisations import Organisation
@@ -68,16 +68,26 @@ def test_filters_narrow_the_count(seeded):
     assert some.filters == {"priority_area": "economic-empowerment"}
 
 
-def test_public_coverage_counts_only_listed_organisations_and_names_none(seeded):
+@pytest.mark.parametrize("set_key", ["vn-63-2008", "vn-34-2025"])
+def test_the_listed_view_counts_only_listed_organisations_and_says_so(seeded, set_key):
     vnsw = org(seeded, "VNSW")
-    listed = [m for m in seeded.scalars(select(Organisation).where(
-        Organisation.registered_by_id == vnsw.id)) if m.public_listing]
-    public = network_coverage(seeded, vnsw, MapRequest(public=True))
-    internal = network_coverage(seeded, vnsw, MapRequest())
-    assert public.organisations == len(listed) < internal.organisations
+    members = seeded.scalars(select(Organisation).where(Organisation.registered_by_id == vnsw.id)).all()
+    listed = [m for m in members if m.public_listing]
+    public = network_coverage(seeded, vnsw, MapRequest(view=View.LISTED, set_key=set_key))
+    internal = network_coverage(seeded, vnsw, MapRequest(set_key=set_key))
+    assert public.organisations == len(listed) == 22 < internal.organisations == 32
     assert all(a.organisations == () for a in public.areas)
-    assert all(a.status is not AreaStatus.COUNTED or a.count >= 5 for a in public.areas)
-    assert any(a.status is AreaStatus.MASKED and a.label == "fewer than 5" for a in public.areas)
+    # Exact, as the directory gives them one by one: nothing is masked.
+    assert {a.status for a in public.areas} == {AreaStatus.COUNTED, AreaStatus.NONE}
+    assert all(a.label.endswith(("listed member organisation", "listed member organisations"))
+               for a in public.areas if a.status is AreaStatus.COUNTED)
+    # The six provinces where only unlisted members work: the listed view cannot claim absence.
+    only_unlisted = [a for a in internal.areas if a.status is AreaStatus.COUNTED
+                     and public.area(a.code).status is AreaStatus.NONE]
+    assert len(only_unlisted) == 6
+    assert {public.area(a.code).label for a in only_unlisted} == {"no listed member organisation"}
+    assert all(a.label != "no member organisation" for a in public.areas)
+    assert public.summary() == f"22 listed member organisations in 15 of {public.areas_in_scope} provinces"
 
 
 def test_wnu_khans_on_the_district_map(with_khans):
@@ -90,7 +100,7 @@ def test_wnu_khans_on_the_district_map(with_khans):
     assert "Chamkar Mon" in html and "Sample WNU group" in html  # internal maps may name members
     assert ATTRIBUTION_CAMBODIA.split(",")[0] in html
     with pytest.raises(CoverageError, match="province level"):
-        network_coverage(with_khans, wnu, MapRequest(level=2, set_key="kh-admin2-2014", public=True))
+        network_coverage(with_khans, wnu, MapRequest(level=2, set_key="kh-admin2-2014", view=View.LISTED))
 
 
 def test_public_province_map_rolls_khans_up_to_phnom_penh(with_khans):
@@ -99,10 +109,10 @@ def test_public_province_map_rolls_khans_up_to_phnom_penh(with_khans):
         Organisation.registered_by_id == wnu.id)).all()
     for group in sample_groups:  # publish them all for this test; rolled back at module end
         organisations.update_profile(with_khans, SYSTEM, group, {"public_listing": True})
-    coverage = network_coverage(with_khans, wnu, MapRequest(level=1, public=True))
+    coverage = network_coverage(with_khans, wnu, MapRequest(level=1, view=View.LISTED))
     phnom_penh = coverage.area("KH-12")
     assert phnom_penh.count == 7 and phnom_penh.organisations == ()
-    html = network_map_html(with_khans, wnu, MapRequest(level=1, public=True), static_prefix="/v/")
+    html = network_map_html(with_khans, wnu, MapRequest(level=1, view=View.LISTED), static_prefix="/v/")
     assert "Sample WNU group" not in html and "Chamkar Mon" not in html
 
 
@@ -142,3 +152,16 @@ def test_the_map_command_writes_an_offline_page(tmp_path):
         refused = runner.invoke(main, ["map", "WNU", "--set", "no-such-set", "--out", str(tmp_path / "x.html")])
         assert refused.exit_code == 1 and "no boundary set 'no-such-set'" in refused.output
         assert not (tmp_path / "x.html").exists()
+        # --public: only listed organisations, said so; --reach: VNSW publishes its reach (seeds).
+        assert runner.invoke(main, ["map", "VNSW", "--out", str(out), "--public"]).exit_code == 0
+        listed = map_data(out.read_text())
+        assert listed["legend"]["lines"] == ["22 listed member organisations in 15 of 34 provinces"]
+        assert "no member organisation" not in out.read_text()
+        assert runner.invoke(main, ["map", "VNSW", "--out", str(out), "--reach"]).exit_code == 0
+        assert map_data(out.read_text())["legend"]["lines"] == ["32 member organisations in 21 of 34 provinces"]
+        for args, message in ((["WNU", "--reach"], "does not publish its reach"),
+                              (["VNSW", "--reach", "--on", "2012-12-31"], "the reach view is for today only"),
+                              (["VNSW", "--reach", "--public"], "not both")):
+            refused = runner.invoke(main, ["map", *args, "--out", str(tmp_path / "x.html")])
+            assert refused.exit_code != 0 and message in refused.output, refused.output
+            assert not (tmp_path / "x.html").exists()

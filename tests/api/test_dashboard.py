@@ -110,6 +110,33 @@ class TestPublicPages:
         refused = client.get(f"/maps/networks/{site['ids']['WNU']}.html?level=2")  # khans exist
         assert refused.status_code == 422 and "province level" in refused.get_data(as_text=True)
 
+    def test_public_maps_say_what_they_count(self, client, site):
+        vnsw, wnu = site["ids"]["VNSW"], site["ids"]["WNU"]
+        listed = client.get(f"/maps/networks/{vnsw}.html").get_data(as_text=True)
+        legend = map_data(listed)["legend"]
+        assert legend["lines"] == ["25 listed member organisations in 15 of 34 provinces"]  # + 3 hostile
+        assert ["#ffffff", "no listed member organisation"] in legend["rows"]
+        assert "chose not to be listed are not counted" in legend["notes"][0]
+        assert "no member organisation" not in listed
+        reach = client.get(f"/maps/networks/{vnsw}.html?view=reach").get_data(as_text=True)
+        assert map_data(reach)["legend"]["lines"] == ["35 member organisations in 21 of 34 provinces"]
+        assert ["#d9d9d9", "not shown"] in map_data(reach)["legend"]["rows"]
+        for refused in (f"{vnsw}.html?view=reach&compare=2012-12-31", f"{vnsw}.html?view=reach&level=2",
+                        f"{wnu}.html?view=reach"):
+            response = client.get(f"/maps/networks/{refused}")
+            assert response.status_code == 422 and "reach" in response.get_data(as_text=True)
+
+    def test_the_reach_page_offers_one_table(self, client, site):
+        vnsw = site["ids"]["VNSW"]
+        page = client.get(f"/dashboard/networks/{vnsw}/map?view=reach").get_data(as_text=True)
+        assert 'name="on"' not in page and 'name="priority_area"' not in page
+        assert "Counts below 5, and some others, are not shown" in page
+        assert f"/maps/networks/{vnsw}.html?view=reach" in page
+        listed = client.get(f"/dashboard/networks/{vnsw}/map").get_data(as_text=True)
+        assert 'name="on"' in listed and "chose not to be listed are not counted" in listed
+        listing = client.get("/dashboard/").get_data(as_text=True)
+        assert listing.count(">reach map</a>") == 1  # VNSW publishes its reach; WNU does not
+
     def test_an_unlisted_network_does_not_exist_publicly(self, client, site):
         assert client.get(f"/maps/networks/{site['ids']['WLIC']}.html").status_code == 404  # not a network
         assert client.get("/maps/networks/2147483647.html").status_code == 404

@@ -61,7 +61,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]
                    for i, (code, payload) in enumerate(zip(codes, JINJA))])
         network = organisations.register_organisation(
             session, SYSTEM, network=None, kind="national_network", country="LA", name=JINJA[0],
-            acronym=SHORT[0], name_translations={"lo": EVERY, "fr": JINJA[1]}, public_listing=True)
+            acronym=SHORT[0], name_translations={"lo": EVERY, "fr": JINJA[1]}, public_listing=True,
+            publishes_reach=True)
         vocabularies.define_term(session, secretariat(network), Vocabulary.SERVICE, "payload-service",
                                  {"en": EVERY, "fr": JINJA[1]}, network_id=network.id)
         members = []
@@ -129,7 +130,7 @@ def check_map(html: str, *, internal: bool, dates: int = 1) -> None:
 
 
 @pytest.mark.parametrize(("query", "internal", "dates"), [
-    ("", False, 1), ("?compare=2015-06-30", False, 2),
+    ("", False, 1), ("?compare=2015-06-30", False, 2), ("?view=reach", False, 1),
     ("?view=internal", True, 1), ("?view=internal&compare=2015-06-30", True, 2),
     ("?view=internal&service=payload-service", True, 1),
 ])
@@ -146,6 +147,7 @@ def test_every_map_keeps_payloads_as_data(client, site, query, internal, dates):
     ("/dashboard/", False, (JINJA[0], SHORT[0])),
     ("/dashboard/networks/{id}/map", False, (JINJA[0], EVERY)),  # the network, its service's label
     ("/dashboard/networks/{id}/map?view=internal", True, (JINJA[0], EVERY)),
+    ("/dashboard/networks/{id}/map?view=reach", False, (JINJA[0],)),
     # Areas, the body and its notes, the reserved seat, holders and candidates, the election.
     ("/dashboard/board/{id}", True, JINJA + (EVERY,)),
     ("/dashboard/sign-in", False, ()),
@@ -167,15 +169,15 @@ def test_the_map_document_title_is_escaped_text(client, site):
     assert "<title>&#123;&#123; 7*7 &#125;&#125;|&#123;&#123; cycler" in html
 
 
-@pytest.mark.parametrize("public", [False, True], ids=["internal", "public"])
-def test_the_map_command_keeps_payloads_as_data(site, tmp_path: Path, public):
+@pytest.mark.parametrize("view", [[], ["--public"], ["--reach"]], ids=["internal", "public", "reach"])
+def test_the_map_command_keeps_payloads_as_data(site, tmp_path: Path, view):
     out = tmp_path / "map.html"
     runner = CliRunner(env={"DATABASE_URL": site["url"], "REGISTRY_MAP_TILES_URL": TILES,
                             "REGISTRY_MAP_TILES_ATTRIBUTION": EVERY})
-    args = ["map", str(site["network"]), "--out", str(out), "--compare", "2015-06-30"]
-    result = runner.invoke(main, args + (["--public"] if public else []))
+    compare = [] if view == ["--reach"] else ["--compare", "2015-06-30"]
+    result = runner.invoke(main, ["map", str(site["network"]), "--out", str(out), *compare, *view])
     assert result.exit_code == 0, result.output
-    check_map(out.read_text(encoding="utf-8"), internal=not public, dates=2)
+    check_map(out.read_text(encoding="utf-8"), internal=not view, dates=1 if view == ["--reach"] else 2)
 
 
 BLANK_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="

@@ -132,6 +132,8 @@ def test_a_network_chooses_to_publish_its_reach(client, world, role):
     assert response.status_code == PUBLISH_REACH[role], response.json
     shown = client.get(url(world.vnsw)).json  # a public choice, read by anyone
     assert shown["publishes_reach"] is (PUBLISH_REACH[role] == 200)
+    reach = client.get(f"{API}/networks/{world.vnsw.id}/coverage?view=reach")
+    assert reach.status_code == (200 if PUBLISH_REACH[role] == 200 else 422)
 
 
 def test_only_a_network_publishes_its_reach(client, world):

@@ -9,7 +9,7 @@ import folium.plugins
 import pytest
 
 from geo.boundaries import ATTRIBUTION_CAMBODIA, UncodedShape, load_bundled
-from geo.coverage import OrgPresence, compute_coverage
+from geo.coverage import OrgPresence, View, compute_coverage
 from geo.errors import OfflineAssetError
 from geo.maps import _js_json, comparison_map, coverage_map, escape_text, render_map
 from geo.offline import install_assets, localise_assets, remote_assets, required_assets
@@ -18,11 +18,11 @@ from tests.geo.conftest import HOSTILE, JINJA, assert_inert, make_set, map_data,
 PREFIX = "/static/vendor/"
 
 
-def hostile_map(names: tuple[str, ...], *, public: bool = False) -> str:
+def hostile_map(names: tuple[str, ...]) -> str:
     """A map where every user-controlled string is one of `names`."""
     bset = make_set([(f"VN-0{i}", n) for i, n in enumerate(names)], attribution=" ".join(names))
     records = [OrgPresence(i, n, [f"VN-0{i}"]) for i, n in enumerate(names)]
-    coverage = compute_coverage(records, bset, public=public)
+    coverage = compute_coverage(records, bset)
     single = render_map(coverage_map(coverage, title=" ".join(names)), static_prefix=PREFIX)
     both = render_map(comparison_map([(names[0], coverage), (names[-1], coverage)],
                                      title=names[0]), static_prefix=PREFIX)
@@ -54,14 +54,38 @@ def test_hostile_names_reach_the_page_only_as_data():
 
 
 def test_public_maps_never_name_an_organisation():
-    bset = make_set([("VN-01", "Hà Nội"), ("VN-02", "Huế")])
-    records = [OrgPresence(i, f"Secret Collective {i}", ["VN-01"]) for i in range(7)]
-    records.append(OrgPresence(99, "Lone Group", ["VN-02"]))
-    public = render_map(coverage_map(compute_coverage(records, bset, public=True)), static_prefix=PREFIX)
+    bset = make_set([("VN-01", "Hà Nội"), ("VN-02", "Huế"), ("VN-03", "Huế 2")])
+    records = [OrgPresence(i, f"Secret Collective {i}", ["VN-01"], listed=True) for i in range(7)]
+    records.append(OrgPresence(99, "Lone Group", ["VN-02"], listed=True))
+    records.append(OrgPresence(98, "Unlisted Group", ["VN-03"]))
+    public = render_map(coverage_map(compute_coverage(records, bset, view=View.LISTED)), static_prefix=PREFIX)
     internal = render_map(coverage_map(compute_coverage(records, bset)), static_prefix=PREFIX)
-    assert "Secret Collective" not in public and "Lone Group" not in public
-    assert "fewer than 5" in public and "7 organisations" in public
+    assert "Secret Collective" not in public and "Lone Group" not in public and "Unlisted" not in public
+    lines = {f["properties"]["name"]: f["properties"]["lines"]
+             for f in map_data(public)["layers"][0]["features"]["features"]}
+    assert lines == {"Hà Nội": ["7 listed member organisations"], "Huế": ["1 listed member organisation"],
+                     "Huế 2": ["no listed member organisation"]}
+    legend = map_data(public)["legend"]
+    assert ["#ffffff", "no listed member organisation"] in legend["rows"]
+    assert legend["notes"] == ["Counts only member organisations that chose to be listed publicly; "
+                               "organisations that chose not to be listed are not counted."]
+    assert "no member organisation" not in public
     assert "Secret Collective 0" in internal and "Lone Group" in internal
+
+
+def test_a_reach_map_withholds_alike_and_says_why():
+    bset = make_set([("VN-01", "Hà Nội"), ("VN-02", "Huế"), ("VN-03", "Huế 2")])
+    records = ([OrgPresence(i, f"Listed {i}", ["VN-01"], listed=True) for i in range(7)]
+               + [OrgPresence(10 + i, f"Unlisted {i}", ["VN-02"]) for i in range(2)]
+               + [OrgPresence(20 + i, f"Unlisted crowd {i}", ["VN-03"]) for i in range(6)])
+    html = render_map(coverage_map(compute_coverage(records, bset, view=View.REACH)), static_prefix=PREFIX)
+    features = {f["properties"]["name"]: f["properties"] for f in map_data(html)["layers"][0]["features"]["features"]}
+    assert features["Huế"]["lines"] == features["Huế 2"]["lines"] == ["not shown"]  # 2; and its partner
+    assert features["Huế"]["fill"] == features["Huế 2"]["fill"] == "#d9d9d9"
+    assert features["Hà Nội"]["lines"] == ["7 member organisations"]
+    legend = map_data(html)["legend"]
+    assert ["#d9d9d9", "not shown"] in legend["rows"] and "cannot be worked out" in legend["notes"][0]
+    assert "Unlisted" not in html and "Listed" not in html
 
 
 def test_localised_page_loads_no_script_or_stylesheet_from_outside():
@@ -138,8 +162,8 @@ def test_two_dates_compare_as_switchable_layers():
     assert "2025: 2 organisations in 2 of 34 provinces" in html
     # Only the first date is drawn on opening.
     assert len(re.findall(r"area_layer_\w+\.addTo\(", html)) == 1
-    public = compute_coverage(records, load_bundled("vn-34-2025"), public=True)
-    with pytest.raises(ValueError, match="cannot mix public and internal"):
+    public = compute_coverage(records, load_bundled("vn-34-2025"), view=View.LISTED)
+    with pytest.raises(ValueError, match="cannot mix views"):
         comparison_map([("2012", before), ("2025", public)])
 
 
@@ -149,24 +173,24 @@ def test_map_sizes_stay_within_target():
     html = render_map(coverage_map(compute_coverage(records, vn), title="VNSW"), static_prefix=PREFIX)
     assert len(html.encode()) <= 150_000
     world = load_bundled("ne-admin1")
-    coverage = compute_coverage([OrgPresence(1, "A", ["VN-HN"])], world, public=True)
+    coverage = compute_coverage([OrgPresence(1, "A", ["VN-HN"], listed=True)], world, view=View.LISTED)
     html = render_map(coverage_map(coverage), static_prefix=PREFIX)
     assert len(html.encode()) <= 5_000_000
 
 
-def jinja_coverage(*, public: bool):
+def jinja_coverage(*, view: View):
     """Coverage where every string a person or a file sets is a Jinja or script payload: area
     names, an uncoded shape's name, the set's title and attribution, organisation names."""
     bset = make_set([(f"VN-0{i}", p) for i, p in enumerate(JINJA)], attribution=" ".join(JINJA))
     bset = dataclasses.replace(bset, title=" ".join(JINJA),
                                uncoded=(UncodedShape(" ".join(JINJA), None, square(0, 0)),))
-    records = [OrgPresence(i, p, [f"VN-0{i % len(JINJA)}"]) for i, p in enumerate(JINJA * 5)]
-    return compute_coverage(records, bset, public=public)
+    records = [OrgPresence(i, p, [f"VN-0{i % len(JINJA)}"], listed=i % 2 == 0) for i, p in enumerate(JINJA * 5)]
+    return compute_coverage(records, bset, view=view)
 
 
-@pytest.mark.parametrize("public", [False, True], ids=["internal", "public"])
-def test_jinja_in_any_string_is_never_evaluated_and_stays_data(public):
-    coverage = jinja_coverage(public=public)
+@pytest.mark.parametrize("view", list(View))
+def test_jinja_in_any_string_is_never_evaluated_and_stays_data(view):
+    coverage = jinja_coverage(view=view)
     tiles = {"tiles": "https://tiles.example.org/{z}/{x}/{y}.png", "tiles_attribution": " ".join(JINJA)}
     single = render_map(coverage_map(coverage, title=" ".join(JINJA), **tiles), static_prefix=PREFIX)
     data = assert_inert(single)
@@ -179,7 +203,7 @@ def test_jinja_in_any_string_is_never_evaluated_and_stays_data(public):
     labels = [(p, coverage) for p in JINJA]
     both = render_map(comparison_map(labels, title=" ".join(JINJA), **tiles), static_prefix=PREFIX)
     assert [layer["label"] for layer in assert_inert(both)["layers"]] == list(JINJA)
-    if not public:
+    if view is View.INTERNAL:
         names = {n for f in data["layers"][0]["features"]["features"]
                  for n in f["properties"]["lines"]}
         assert set(JINJA) <= names
