@@ -135,8 +135,8 @@ def compute_coverage(
     34-province map), or by walking `parents` upwards (district → province; pass the district
     set's .parents()). On a country map every code counts for its two-letter prefix.
     `scope` names the countries or areas the network covers: areas outside it are "no data",
-    not zero; so is everything when there are no records at all (in the listed view: no listed
-    ones, and an area in scope then has no listed member organisation).
+    not zero; so is everything when there are no records at all (in the listed view with a
+    scope, an area in it then has no listed member organisation).
     """
     if threshold < 1:
         raise CoverageError(f"the masking threshold must be at least 1, not {threshold}")
@@ -166,7 +166,9 @@ def compute_coverage(
                 members[target].add(i)
                 placed.add(i)
 
-    no_data = not records and view is not View.LISTED
+    # With nothing counted, the map says so, except where the listed view knows its scope:
+    # there, an area has no listed member organisation, whatever the others are.
+    no_data = not records and (view is not View.LISTED or scope is None)
     cells = [Cell(a.code, len(members[a.code]), sum(chosen[i].listed for i in members[a.code]))
              for a in boundary_set.areas if not no_data and in_scope(a)]
     shown = disclosure.disclose(view, cells, placed=len(placed), placed_listed=sum(chosen[i].listed for i in placed),

@@ -77,6 +77,8 @@ def test_listed_totals_are_exact_and_unlisted_ones_leave_no_trace():
     nobody_listed = compute_coverage([org(1, "VN-01", listed=False)], bset, view=View.LISTED, scope=["VN"])
     assert nobody_listed.summary() == "0 listed member organisations in 0 of 2 provinces"
     assert {a.label for a in nobody_listed.areas} == {"no listed member organisation"}
+    unscoped = compute_coverage([org(1, "VN-01", listed=False)], bset, view=View.LISTED)
+    assert unscoped.summary() == "no data" and unscoped.organisations == 0
     assert compute_coverage([org(1, "VN-01")], bset).summary() == "1 organisation in 1 of 2 provinces"
 
 
