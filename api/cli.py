@@ -270,26 +270,32 @@ def boundaries_list() -> None:
 @click.argument("ref")
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True,
               help="The HTML file to write; Leaflet is copied beside it into vendor/.")
-@click.option("--level", type=click.IntRange(0, 2), default=1, show_default=True,
-              help="0 countries, 1 provinces, 2 districts.")
+@click.option("--level", type=click.IntRange(0, 2), default=None,
+              help="0 countries, 1 provinces (the default), 2 districts.")
 @click.option("--set", "set_key", default=None, help="A boundary set key (default: the one valid on the date).")
 @click.option("--on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Default: today.")
 @click.option("--compare", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Also draw this earlier date, as a layer to switch to (growth since then).")
-@click.option("--public", is_flag=True, help="The public map: no names, province level at most, small counts masked.")
+@click.option("--public", is_flag=True, help="The public map: only listed organisations, no names, province level at most.")
+@click.option("--reach", is_flag=True,
+              help="The public reach map of a network that publishes it: every member, today, small counts withheld.")
 @click.option("--priority-area", default=None)
 @click.option("--population", default=None)
 @click.option("--service", default=None)
-def map_command(ref: str, out: str, level: int, set_key: str | None, on: dt.datetime | None,
-                compare: dt.datetime | None, public: bool, priority_area: str | None,
+def map_command(ref: str, out: str, level: int | None, set_key: str | None, on: dt.datetime | None,
+                compare: dt.datetime | None, public: bool, reach: bool, priority_area: str | None,
                 population: str | None, service: str | None) -> None:
     """Render a network's coverage map to an HTML file that works offline."""
     from api.coverage import MapRequest, configured_tiles, network_map_html
+    from geo.coverage import View
     from geo.errors import GeoError
     from geo.offline import install_assets, required_assets
 
+    if public and reach:
+        raise click.UsageError("choose --public (listed organisations) or --reach, not both")
+    view = View.REACH if reach else View.LISTED if public else View.INTERNAL
     request = MapRequest(level=level, set_key=set_key, on=on.date() if on else None,
-                         compare_on=compare.date() if compare else None, public=public,
+                         compare_on=compare.date() if compare else None, view=view,
                          threshold=current_app.config["PUBLIC_COUNT_THRESHOLD"],
                          priority_area=priority_area, population=population, service=service)
     with unit_of_work(reads_only=True) as session:

@@ -1,6 +1,6 @@
 """Puts the registry's data and geo/ together: which boundary set to draw, whose presence to
-count, and the rendered map. Used by the `registry map` command and by the dashboard, so both
-make the same public/internal decision in one place."""
+count, and the rendered map. Used by the `registry map` command, the API and the dashboard, so
+all of them answer each view (internal, listed, reach; geo.disclosure) in one place."""
 
 from __future__ import annotations
 
@@ -12,54 +12,72 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from geo import disclosure
 from geo.boundaries import BoundaryArea, BoundarySet
-from geo.coverage import Coverage, OrgPresence, compute_coverage
+from geo.coverage import Coverage, OrgPresence, View, compute_coverage, country_total
+from geo.errors import CoverageError
 from geo.maps import comparison_map, coverage_map, render_map
 from registry import areas, directory
 from registry.db import today
-from registry.errors import NotFound, ValidationFailed
-from registry.organisations import Organisation
+from registry.errors import NotFound, NotPermitted, ValidationFailed
+from registry.organisations import Organisation, OrganisationKind
 from registry.permissions import Actor, Permission, can
 from registry.summaries import member_presence
+
+TITLES = {View.INTERNAL: "member organisations by area", View.LISTED: "listed member organisations by area",
+          View.REACH: "reach, all member organisations by area"}
 
 
 @dataclass(frozen=True)
 class MapRequest:
-    level: int = 1
+    level: int | None = None  # default: provinces (1); in the reach view, the network's reach level
     set_key: str | None = None  # default: the set of that level valid on the date
     on: dt.date | None = None
     compare_on: dt.date | None = None  # e.g. 2012-12-31, drawn as a second layer
-    public: bool = False
-    threshold: int = 5
+    view: View = View.INTERNAL
+    threshold: int = disclosure.DEFAULT_THRESHOLD
     priority_area: str | None = None
     population: str | None = None
     service: str | None = None
 
+    @property
+    def filters(self) -> dict[str, str]:
+        return {k: v for k in ("priority_area", "population", "service") if (v := getattr(self, k))}
+
 
 def network_coverage(session: Session, network: Organisation, request: MapRequest,
                      on: dt.date | None = None) -> Coverage:
-    """Coverage of `network` (and its member networks) on `on` (default: request.on)."""
+    """Coverage of `network` (and its member networks) on `on` (default: request.on), as
+    request.view shows it."""
+    if request.view is View.REACH:
+        return _reach(session, network, request)
     when = on or request.on
-    presence = member_presence(session, network, when, public_only=request.public)
-    countries = sorted({c[:2] for p in presence for c in p.area_codes} | ({network.country} - {None}))
-    boundary_set = _boundary_set(session, request, countries, when or today())
-    records = [OrgPresence(p.organisation_id, p.name, p.area_codes, p.priority_areas,
-                           p.populations, p.services) for p in presence]
+    records = disclosure.counted(request.view, _records(session, network, when, request.view))
+    # Scope and boundary set follow what the view counts: a listed map shows no country that
+    # only unlisted members work in.
+    countries = sorted({c[:2] for r in records for c in r.area_codes} | ({network.country} - {None}))
+    level = 1 if request.level is None else request.level
+    row = _set_row(session, level, request.set_key, countries, when or today())
     return compute_coverage(
-        records, boundary_set, public=request.public, threshold=request.threshold,
-        scope=countries or None, priority_area=request.priority_area,
+        records, _as_geo(session, row, countries), view=request.view,
+        threshold=request.threshold, scope=countries or None, priority_area=request.priority_area,
         population=request.population, service=request.service,
-        parents=areas.parents_of(session, [c for p in presence for c in p.area_codes]),
+        parents=areas.parents_of(session, [c for r in records for c in r.area_codes]),
     )
 
 
-def coverage_for(session: Session, actor: Actor, network_id: int, request: MapRequest) -> Coverage:
-    """Coverage as this caller may see it: the internal view (names, districts) for the
-    network's board and secretariat, otherwise the public one; a network the caller may not
-    know of is not found."""
+def coverage_for(session: Session, actor: Actor, network_id: int, request: MapRequest,
+                 asked: View | None = None) -> Coverage:
+    """Coverage as this caller may see it: by default the internal view (names, districts) for
+    the network's board and secretariat and the listed view for everyone else; anyone may ask
+    for the listed view, or for the reach view of a network that publishes it. A network the
+    caller may not know of is not found."""
     network = directory.find_network(session, actor, network_id)
     internal = can(session, actor, Permission.READ_INTERNAL, network.id)
-    return network_coverage(session, network, replace(request, public=not internal))
+    view = asked or (View.INTERNAL if internal else View.LISTED)
+    if view is View.INTERNAL and not internal:
+        raise NotPermitted(f"{actor.label} may not read {network.name}'s internal view")
+    return network_coverage(session, network, replace(request, view=view))
 
 
 def network_map_html(session: Session, network: Organisation, request: MapRequest, *,
@@ -68,7 +86,7 @@ def network_map_html(session: Session, network: Organisation, request: MapReques
 
     `tiles` is (URL template, attribution) when an operator switched a basemap on; by default
     there is none, because a tile server learns who looks at which place."""
-    title = f"{network.name}: member organisations by area"
+    title = f"{network.name}: {TITLES[request.view]}"
     basemap = {"tiles": tiles[0], "tiles_attribution": tiles[1]} if tiles else {}
     current = network_coverage(session, network, request)
     if request.compare_on is None:
@@ -80,6 +98,50 @@ def network_map_html(session: Session, network: Organisation, request: MapReques
     return render_map(comparison_map(layers, title=title, **basemap), static_prefix=static_prefix)
 
 
+def _records(session: Session, network: Organisation, on: dt.date | None, view: View) -> list[OrgPresence]:
+    """The members as `view` counts them: the listed view only what the public sees of each
+    (its published areas and terms), the others everything, with where the public places it."""
+    presence = member_presence(session, network, on)
+    if view is View.LISTED:
+        return [OrgPresence(p.organisation_id, p.name, p.public.area_codes, p.public.priority_areas,
+                            p.public.populations, p.public.services, listed=True)
+                for p in presence if p.public is not None]
+    return [OrgPresence(p.organisation_id, p.name, p.area_codes, p.priority_areas, p.populations,
+                        p.services, listed=p.public is not None,
+                        public_area_codes=p.public.area_codes if p.public is not None else ())
+            for p in presence]
+
+
+def _reach(session: Session, network: Organisation, request: MapRequest) -> Coverage:
+    """The reach view: one table, today, in the set in force today, without filters; a
+    national network's by province (its country's total at level 0), a regional or global
+    network's by country."""
+    if not network.publishes_reach:
+        raise ValidationFailed.on("view", f"{network.name} does not publish its reach; the listed view "
+                                          "shows its listed member organisations")
+    now = today()
+    national = network.kind is OrganisationKind.NATIONAL_NETWORK and network.country is not None
+    reach_level = 1 if national else 0
+    level = reach_level if request.level is None else request.level
+    records = _records(session, network, None, View.REACH)
+    countries = [network.country] if national else sorted({c[:2] for r in records for c in r.area_codes})
+    asked_set = _set_row(session, min(level, reach_level), None, countries, now)
+    refused = disclosure.reach_refusals(
+        level=level, reach_level=reach_level, on_other_day=request.on not in (None, now),
+        other_set=request.set_key not in (None, asked_set.key), compare=request.compare_on is not None,
+        filters=request.filters)
+    if refused:
+        raise CoverageError(refused)
+    table_set = asked_set if level == reach_level else _set_row(session, reach_level, None, countries, now)
+    table = compute_coverage(
+        records, _as_geo(session, table_set, countries), view=View.REACH,
+        threshold=request.threshold, scope=countries,
+        parents=areas.parents_of(session, [c for r in records for c in r.area_codes]))
+    if level == reach_level:
+        return table
+    return country_total(table, _as_geo(session, asked_set, countries), network.country)
+
+
 def configured_tiles(config: Mapping[str, Any]) -> tuple[str, str] | None:
     """The operator's basemap as (URL template, attribution), or None (the default)."""
     url, attribution = config.get("MAP_TILES_URL"), config.get("MAP_TILES_ATTRIBUTION")
@@ -88,24 +150,30 @@ def configured_tiles(config: Mapping[str, Any]) -> tuple[str, str] | None:
     return (url, attribution) if url else None
 
 
-def _boundary_set(session: Session, request: MapRequest, countries: list[str], on: dt.date) -> BoundarySet:
-    if request.set_key:
-        row = areas.boundary_set(session, request.set_key)
+def _set_row(session: Session, level: int, set_key: str | None, countries: list[str],
+             on: dt.date) -> areas.BoundarySet:
+    """The boundary set asked for, or the one of `level` valid on `on`: the country's own set
+    when there is one country, otherwise the world's."""
+    if set_key:
+        row = areas.boundary_set(session, set_key)
         if row is None:
-            raise NotFound(f"no boundary set {request.set_key!r}")
-    else:
-        candidates = areas.sets_for(session, request.level, on)
-        national = [s for s in candidates if s.country and s.country in countries]
-        world = [s for s in candidates if s.country is None]
-        if len(countries) == 1 and national:
-            row = national[0]
-        elif world:
-            row = world[0]
-        else:
-            raise ValidationFailed.on("level", f"no level-{request.level} boundary set covers "
-                                               f"{', '.join(countries) or 'these areas'} on {on}")
-    restrict = countries if row.country is None and request.level > 0 and countries else None
-    return _as_geo(session, row.key, row.imported_at, tuple(restrict) if restrict else None)
+            raise NotFound(f"no boundary set {set_key!r}")
+        return row
+    candidates = areas.sets_for(session, level, on)
+    national = [s for s in candidates if s.country and s.country in countries]
+    world = [s for s in candidates if s.country is None]
+    if len(countries) == 1 and national:
+        return national[0]
+    if world:
+        return world[0]
+    raise ValidationFailed.on("level", f"no level-{level} boundary set covers "
+                                       f"{', '.join(countries) or 'these areas'} on {on}")
+
+
+def _as_geo(session: Session, row: areas.BoundarySet, countries: list[str]) -> BoundarySet:
+    """The set as geo/ takes it; a world set of provinces is cut to the countries shown."""
+    restrict = countries if row.country is None and row.level > 0 and countries else None
+    return _read_set(session, row.key, row.imported_at, tuple(restrict) if restrict else None)
 
 
 # Boundary sets rebuilt from the database, keyed by (set, import time, countries): a set is
@@ -114,8 +182,8 @@ _CACHE: OrderedDict[tuple[str, dt.datetime, tuple[str, ...] | None], BoundarySet
 _CACHE_SIZE = 16
 
 
-def _as_geo(session: Session, key: str, imported_at: dt.datetime,
-            countries: tuple[str, ...] | None) -> BoundarySet:
+def _read_set(session: Session, key: str, imported_at: dt.datetime,
+              countries: tuple[str, ...] | None) -> BoundarySet:
     cache_key = (key, imported_at, countries)
     if cache_key in _CACHE:
         _CACHE.move_to_end(cache_key)

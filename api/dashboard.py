@@ -23,7 +23,8 @@ from api import database
 from api.auth import COOKIE, WINDOW_SECONDS, TooManyFailures, current_actor, identify
 from api.coverage import MapRequest, configured_tiles, network_coverage, network_map_html
 from api.headers import shown_in_frame
-from geo.coverage import AreaStatus
+from geo import disclosure
+from geo.coverage import AreaStatus, View
 from geo.errors import GeoError
 from geo.offline import install_assets
 from registry import areas, directory, governance, vocabularies
@@ -96,27 +97,34 @@ def public() -> str:
 @blp.get("/dashboard/networks/<int(max=2147483647):network_id>/map")
 def network_map(network_id: int) -> str:
     session = database.session()
-    internal = request.args.get("view") == "internal"
-    network = _network(network_id, internal=internal)
+    view = _view()
+    network = _network(network_id, internal=view is View.INTERNAL)
     form = {key: request.args.get(key, "") for key in ("on", "compare", "level", *_FILTERS)}
     form["level"] = form["level"] or "1"
-    hidden = [("view", "internal")] if internal else []
+    if view is View.REACH:
+        form = {}  # one table: today, the set in force, no filters
+    hidden = [("view", "internal")] if view is View.INTERNAL else []
+    views = [] if view is View.INTERNAL or not network.publishes_reach else [
+        (View.LISTED.value, "listed member organisations"), (View.REACH.value, "reach: every member, by province")]
     lineage = [network.id]
     vocab = [(name, [(t.code, t.label(_language())) for t in vocabularies.terms(session, v, network_ids=lineage)])
              for name, v in _FILTERS.items()]
-    return render_template("dashboard/map.html", network=network, form=form, hidden=hidden,
-                           levels=LEVELS, vocabularies=vocab, refusal=None,
-                           map_url=url_for("dashboard.map_document", network_id=network.id,
-                                           **{k: v for k, v in form.items() if v}, **dict(hidden)))
+    query = {**{k: v for k, v in form.items() if v}, **dict(hidden)}
+    if view is View.REACH:
+        query["view"] = View.REACH.value
+    note = disclosure.note(view, current_app.config["PUBLIC_COUNT_THRESHOLD"])
+    return render_template("dashboard/map.html", network=network, form=form, hidden=hidden, view=view.value,
+                           views=views, note=note, levels=LEVELS, vocabularies=vocab, refusal=None,
+                           map_url=url_for("dashboard.map_document", network_id=network.id, **query))
 
 
 @blp.get("/maps/networks/<int(max=2147483647):network_id>.html")
 @shown_in_frame
 def map_document(network_id: int) -> Response:
-    internal = request.args.get("view") == "internal"
-    network = _network(network_id, internal=internal)
+    view = _view()
+    network = _network(network_id, internal=view is View.INTERNAL)
     try:
-        map_request = _map_request(public=not internal)
+        map_request = _map_request(view)
         html = network_map_html(database.session(), network, map_request, static_prefix=VENDOR_PREFIX,
                                 tiles=_tiles())
     except (GeoError, RegistryError, ValueError) as refused:
@@ -204,14 +212,21 @@ def _network(network_id: int, *, internal: bool) -> Organisation:
     return network
 
 
-def _map_request(*, public: bool) -> MapRequest:
+def _view() -> View:
+    """The view a page asks for: internal (the board's, checked by _network), reach, or by
+    default the listed view."""
+    asked = request.args.get("view")
+    return View(asked) if asked in (View.INTERNAL, View.REACH) else View.LISTED
+
+
+def _map_request(view: View) -> MapRequest:
     args = request.args
-    level = int(args.get("level") or 1)
-    if level not in (0, 1, 2):
+    level = int(args["level"]) if args.get("level") else None
+    if level not in (None, 0, 1, 2):
         raise ValueError("level is 0, 1 or 2")
     on = dt.date.fromisoformat(args["on"]) if args.get("on") else None
     compare = dt.date.fromisoformat(args["compare"]) if args.get("compare") else None
-    return MapRequest(level=level, on=on, compare_on=compare, public=public,
+    return MapRequest(level=level, on=on, compare_on=compare, view=view,
                       threshold=current_app.config["PUBLIC_COUNT_THRESHOLD"],
                       **{k: args.get(k) or None for k in _FILTERS})
 

@@ -19,7 +19,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from geo.boundaries import BoundarySet, load_bundled  # noqa: E402
-from geo.coverage import Coverage, OrgPresence, compute_coverage  # noqa: E402
+from geo.coverage import Coverage, OrgPresence, View, compute_coverage  # noqa: E402
 from geo.maps import coverage_map, render_map  # noqa: E402
 
 PREFIX = "/static/vendor/"
@@ -37,7 +37,7 @@ def records(bset: BoundarySet, n: int, rng: random.Random) -> list[OrgPresence]:
     weights = [rng.random() ** 4 for _ in codes]
     return [
         OrgPresence(i, f"Organisation {i}", rng.choices(codes, weights=weights, k=rng.randint(1, 3)),
-                    services=["outreach"])
+                    services=["outreach"], listed=i % 5 != 0)
         for i in range(n)
     ]
 
@@ -54,7 +54,7 @@ def timed(build: Callable[[], str], runs: int) -> tuple[float, int]:
 
 def ours(bset: BoundarySet, recs: list[OrgPresence], public: bool) -> Callable[[], str]:
     def build() -> str:
-        coverage = compute_coverage(recs, bset, public=public)
+        coverage = compute_coverage(recs, bset, view=View.LISTED if public else View.INTERNAL)
         return render_map(coverage_map(coverage, title=bset.title), static_prefix=PREFIX)
     return build
 

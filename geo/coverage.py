@@ -1,37 +1,33 @@
 """Coverage: how many member organisations work in each area of one boundary set.
 
-Takes plain records (what each organisation chose to publish; the caller narrows them to what
-the viewer may see), rolls their area codes onto the set's level, and gives counts, gaps, totals
-and GeoJSON. Public output never names an organisation, masks small counts and stops at admin-1.
+Takes plain records (each organisation's areas and terms, and whether it chose to be listed
+publicly), rolls their area codes onto the set's level and counts them per area; what each view
+may show of those counts, and in which words, is decided by geo.disclosure. Public views never
+name an organisation and stop at admin-1.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from geo import disclosure
 from geo.boundaries import BoundarySet
 from geo.crosswalk import merges
+from geo.disclosure import DEFAULT_THRESHOLD, AreaStatus, Cell, View
 from geo.errors import CoverageError
 
-__all__ = ["AreaCoverage", "AreaStatus", "Coverage", "OrgPresence", "compute_coverage"]
+__all__ = ["AreaCoverage", "AreaStatus", "Coverage", "OrgPresence", "View", "compute_coverage",
+           "country_total"]
 
 PUBLIC_FINEST_LEVEL = 1
-DEFAULT_THRESHOLD = 5
-
-
-class AreaStatus(enum.StrEnum):
-    NO_DATA = "no_data"  # outside the network's scope, or nothing recorded at all
-    NONE = "none"  # in scope and no member organisation there: a gap
-    MASKED = "masked"  # public output: between 1 and threshold - 1 organisations
-    COUNTED = "counted"
 
 
 @dataclass(frozen=True)
 class OrgPresence:
-    """One organisation as coverage sees it: where it works and what it does."""
+    """One organisation as coverage sees it: where it works, what it does, and whether it chose
+    to be listed publicly (unlisted unless said otherwise)."""
 
     org_id: str | int
     name: str
@@ -39,6 +35,11 @@ class OrgPresence:
     priority_areas: Collection[str] = ()
     populations: Collection[str] = ()
     services: Collection[str] = ()
+    listed: bool = False
+    # Where the public directory places it (the areas it published); None: all its areas.
+    # A listed organisation that keeps its areas to itself adds to no area's listed count,
+    # since nobody outside can count it there.
+    public_area_codes: Sequence[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -46,39 +47,48 @@ class AreaCoverage:
     code: str
     name: str
     status: AreaStatus
-    count: int | None  # None for no data, and for a masked count in public output
-    label: str  # what a reader sees: "12 organisations", "fewer than 5", "none", "no data"
-    organisations: tuple[str, ...] = ()  # names, sorted; always empty in public output
+    count: int | None  # None for no data, and for a withheld count
+    label: str  # what a reader sees: "12 organisations", "no listed member organisation", "not shown"
+    organisations: tuple[str, ...] = ()  # names, sorted; internal view only
 
 
 @dataclass(frozen=True)
 class Coverage:
     boundary_set: BoundarySet
     areas: tuple[AreaCoverage, ...]
-    public: bool
+    view: View
     threshold: int
-    organisations: int | None  # distinct organisations shown on the map; None when masked
+    organisations: int | None  # distinct organisations shown on the map; None when withheld
     organisations_label: str
     areas_covered: int
     areas_in_scope: int
     # Organisations with none of their codes on this map (a country-wide record on a province
-    # map, a code of another country or set, only areas outside the scope); None when masked.
+    # map, a code of another country or set, only areas outside the scope); None when not published.
     not_on_map: int | None
     filters: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def public(self) -> bool:
+        return self.view is not View.INTERNAL
+
+    @property
+    def note(self) -> str:
+        """What this coverage counts, in one sentence."""
+        return disclosure.note(self.view, self.threshold)
 
     def area(self, code: str) -> AreaCoverage | None:
         return next((a for a in self.areas if a.code == code), None)
 
     def gaps(self) -> list[AreaCoverage]:
-        """Areas in scope with no member organisation."""
+        """Areas in scope where the view counts nobody."""
         return [a for a in self.areas if a.status is AreaStatus.NONE]
 
     def summary(self) -> str:
         """E.g. "32 organisations in 21 of 63 provinces"."""
         if self.areas_in_scope == 0 or all(a.status is AreaStatus.NO_DATA for a in self.areas):
-            return "no data"
-        noun = self.boundary_set.area_noun
-        return f"{self.organisations_label} in {self.areas_covered} of {self.areas_in_scope} {noun}"
+            return disclosure.NO_DATA
+        return disclosure.summary(self.view, self.organisations, self.areas_covered, self.areas_in_scope,
+                                  self.boundary_set.area_noun)
 
     def to_geojson(self, *, geometry: bool = True) -> dict[str, Any]:
         """A FeatureCollection, one feature per area, with the set and totals as foreign members."""
@@ -95,8 +105,10 @@ class Coverage:
             "type": "FeatureCollection",
             "boundary_set": self.boundary_set.id,
             "attribution": self.boundary_set.attribution,
+            "view": self.view.value,
             "public": self.public,
-            "threshold": self.threshold if self.public else None,
+            "note": self.note,
+            "threshold": self.threshold if self.view is View.REACH else None,
             "filters": dict(self.filters),
             "summary": self.summary(),
             "organisations": self.organisations,
@@ -111,7 +123,7 @@ def compute_coverage(
     records: Iterable[OrgPresence],
     boundary_set: BoundarySet,
     *,
-    public: bool = False,
+    view: View = View.INTERNAL,
     threshold: int = DEFAULT_THRESHOLD,
     scope: Iterable[str] | None = None,
     priority_area: str | None = None,
@@ -120,25 +132,28 @@ def compute_coverage(
     parents: Mapping[str, str] | None = None,
     aliases: Mapping[str, str] | None = None,
 ) -> Coverage:
-    """Count member organisations per area of `boundary_set`.
+    """Count member organisations per area of `boundary_set`, as `view` may show them.
 
     A code is placed on the set directly, through `aliases` (old code → code in this set; the
     set's own merged_from_iso crosswalk is always applied, so VN 63-province records show on the
     34-province map), or by walking `parents` upwards (district → province; pass the district
     set's .parents()). On a country map every code counts for its two-letter prefix.
     `scope` names the countries or areas the network covers: areas outside it are "no data",
-    not zero; so is everything when there are no records at all.
+    not zero; so is everything when there are no records at all (in the listed view with a
+    scope, an area in it then has no listed member organisation).
     """
     if threshold < 1:
         raise CoverageError(f"the masking threshold must be at least 1, not {threshold}")
-    if public and boundary_set.level > PUBLIC_FINEST_LEVEL:
+    if view is not View.INTERNAL and boundary_set.level > PUBLIC_FINEST_LEVEL:
         raise CoverageError(
             f"{boundary_set.id} is a level-{boundary_set.level} set; public maps stop at "
             "province level so that no organisation can be located more precisely"
         )
-    records = list(records)
     filters = {k: v for k, v in (("priority_area", priority_area), ("population", population),
                                  ("service", service)) if v}
+    if view is View.REACH and filters:
+        raise CoverageError(disclosure.reach_refusals(filters=filters))
+    records = disclosure.counted(view, records)
     chosen = [r for r in records
               if (not priority_area or priority_area in r.priority_areas)
               and (not population or population in r.populations)
@@ -146,35 +161,69 @@ def compute_coverage(
     place = _placer(boundary_set, {**merges(boundary_set), **(aliases or {})}, parents or {})
     in_scope = _scope_test(scope)
 
-    members: dict[str, set[int]] = {a.code: set() for a in boundary_set.areas}
-    placed: set[int] = set()
-    for i, record in enumerate(chosen):
-        for code in record.area_codes:
-            target = place(code)
-            if target and in_scope(boundary_set.area(target)):
-                members[target].add(i)
-                placed.add(i)
+    def targets(codes: Iterable[str]) -> set[str]:
+        return {t for t in map(place, codes) if t and in_scope(boundary_set.area(t))}
 
-    no_records = not records
+    members: dict[str, set[int]] = {a.code: set() for a in boundary_set.areas}
+    known_to_public: dict[str, set[int]] = {a.code: set() for a in boundary_set.areas}
+    placed: set[int] = set()
+    placed_publicly: set[int] = set()
+    for i, record in enumerate(chosen):
+        for target in targets(record.area_codes):
+            members[target].add(i)
+            placed.add(i)
+        if record.listed:
+            public = record.area_codes if record.public_area_codes is None else record.public_area_codes
+            for target in targets(public) & targets(record.area_codes):
+                known_to_public[target].add(i)
+                placed_publicly.add(i)
+
+    # With nothing counted, the map says so, except where the listed view knows its scope:
+    # there, an area has no listed member organisation, whatever the others are.
+    no_data = not records and (view is not View.LISTED or scope is None)
+    cells = [Cell(a.code, len(members[a.code]), len(known_to_public[a.code]))
+             for a in boundary_set.areas if not no_data and in_scope(a)]
+    shown = disclosure.disclose(view, cells, placed=len(placed), placed_listed=len(placed_publicly),
+                                unplaced=len(chosen) - len(placed), threshold=threshold)
     areas = []
     for area in boundary_set.areas:
-        if no_records or not in_scope(area):
-            areas.append(AreaCoverage(area.code, area.name, AreaStatus.NO_DATA, None, "no data"))
+        cell = shown.cells.get(area.code)
+        if cell is None:
+            areas.append(AreaCoverage(area.code, area.name, AreaStatus.NO_DATA, None, disclosure.NO_DATA))
             continue
-        found = members[area.code]
-        names = () if public else tuple(sorted(chosen[i].name for i in found))
-        status, count, label = _shown(len(found), public, threshold)
-        areas.append(AreaCoverage(area.code, area.name, status, count, label, names))
+        names = tuple(sorted(chosen[i].name for i in members[area.code])) if view is View.INTERNAL else ()
+        areas.append(AreaCoverage(area.code, area.name, cell.status, cell.count, cell.label, names))
 
-    total, total_label = _total(len(placed), public, threshold)
-    missing = len(chosen) - len(placed)
     return Coverage(
-        boundary_set=boundary_set, areas=tuple(areas), public=public, threshold=threshold,
-        organisations=total, organisations_label=total_label,
+        boundary_set=boundary_set, areas=tuple(areas), view=view, threshold=threshold,
+        organisations=shown.total, organisations_label=shown.total_label,
         areas_covered=sum(a.status in (AreaStatus.COUNTED, AreaStatus.MASKED) for a in areas),
         areas_in_scope=sum(a.status is not AreaStatus.NO_DATA for a in areas),
-        not_on_map=_total(missing, public, threshold)[0],
-        filters=filters,
+        not_on_map=shown.not_on_map, filters=filters,
+    )
+
+
+def country_total(coverage: Coverage, countries: BoundarySet, country: str) -> Coverage:
+    """A national network's reach at country level: its one country, holding the total that its
+    province table publishes (or withholds), so that the two answers always agree."""
+    if coverage.view is not View.REACH or countries.level != 0:
+        raise CoverageError("a country total is drawn from a reach table on a country set")
+    total = coverage.organisations
+    if total is None:
+        cell = (AreaStatus.MASKED, None, disclosure.NOT_SHOWN)
+    elif total == 0:
+        cell = (AreaStatus.NONE, 0, disclosure.nobody(View.REACH))
+    else:
+        cell = (AreaStatus.COUNTED, total, disclosure.organisations(View.REACH, total))
+    areas = tuple(AreaCoverage(a.code, a.name, *cell) if a.code == country
+                  else AreaCoverage(a.code, a.name, AreaStatus.NO_DATA, None, disclosure.NO_DATA)
+                  for a in countries.areas)
+    in_scope = [a for a in areas if a.status is not AreaStatus.NO_DATA]
+    return Coverage(
+        boundary_set=countries, areas=areas, view=View.REACH, threshold=coverage.threshold,
+        organisations=total, organisations_label=coverage.organisations_label,
+        areas_covered=sum(a.status is not AreaStatus.NONE for a in in_scope), areas_in_scope=len(in_scope),
+        not_on_map=None,
     )
 
 
@@ -202,22 +251,3 @@ def _scope_test(scope: Iterable[str] | None):
     return lambda area: area is not None and bool(
         {area.code, area.country, area.parent_code} & codes
     )
-
-
-def _shown(n: int, public: bool, threshold: int) -> tuple[AreaStatus, int | None, str]:
-    if n == 0:
-        return AreaStatus.NONE, 0, "no member organisation"
-    if public and n < threshold:
-        return AreaStatus.MASKED, None, f"fewer than {threshold}"
-    return AreaStatus.COUNTED, n, _organisations(n)
-
-
-def _total(n: int, public: bool, threshold: int) -> tuple[int | None, str]:
-    if public and 0 < n < threshold:
-        return None, f"fewer than {threshold} organisations"
-    return n, _organisations(n)
-
-
-def _organisations(n: int) -> str:
-    return "1 organisation" if n == 1 else f"{n} organisations"
-

@@ -1,20 +1,25 @@
 """Coverage maps: a folium choropleth of one coverage result, or of two dates to compare.
 
-folium escapes nothing, so every string a person typed (area and organisation names, titles,
-layer labels, attributions) passes through escape_text before it reaches the page.
+folium and branca compile every element's rendered output again as a Jinja template, so no text
+a person or a file wrote (area and organisation names, titles, labels, attributions) may ever
+reach them. Their templates see only code-owned strings (element names, colours, numbers); all
+other text travels as data, in one JSON blob written into the page after folium has rendered it,
+which the page's own script reads and hands to Leaflet as text, never as markup.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import folium
 from folium.map import Layer
 from folium.template import Template
 
-from geo.coverage import AreaCoverage, AreaStatus, Coverage
+from geo import disclosure
+from geo.coverage import AreaCoverage, AreaStatus, Coverage, View
 from geo.offline import LEAFLET_CSS_URL, LEAFLET_JS_URL, localise_assets
 
 __all__ = ["comparison_map", "coverage_map", "escape_text", "render_map"]
@@ -24,24 +29,37 @@ BREAKS = (1, 5, 10, 20, 50)
 PALETTE = ("#dadaeb", "#bcbddc", "#9e9ac8", "#756bb1", "#54278f")
 NO_MEMBER = "#ffffff"
 NO_DATA = "#bdbdbd"
+NOT_SHOWN = "#d9d9d9"
 UNCODED = "#ececec"
 OUTLINE = "#636363"
 MAX_NAMES_IN_TOOLTIP = 15
 WORLD = (-180.0, -58.0, 180.0, 84.0)
+DATA_ID = "coverage-map-data"
+# Where the title and the data go once folium has rendered the page; folium never sees them.
+_DATA_MARKER = "<!-- coverage map data -->"
 
 _ESCAPES = str.maketrans({
     "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
-    # Inside a JS template literal a backtick ends the string and ${ starts code; folium puts
-    # some strings into such literals, and a backslash could escape what follows.
+    # Inside a JS template literal a backtick ends the string and ${ starts code, and a
+    # backslash could escape what follows.
     "`": "&#96;", "$": "&#36;", "\\": "&#92;",
     # Line breaks (and U+2028/2029) end a JS string literal early.
     "\n": "&#10;", "\r": "&#13;", "\u2028": "&#8232;", "\u2029": "&#8233;",
+    # A second line behind keeping people's text out of templates: no {{, {% or {# can form.
+    "{": "&#123;", "}": "&#125;",
+})
+
+# The same characters inside a JSON string: safe in <script>, and no template opener can form.
+_JSON_STRING_ESCAPES = str.maketrans({
+    "<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027", "`": "\\u0060", "$": "\\u0024",
+    "{": "\\u007b", "}": "\\u007d", "\u2028": "\\u2028", "\u2029": "\\u2029",
 })
 
 
 def escape_text(value: object) -> str:
-    """The one escape for user text bound for a map: safe as HTML, in attributes and in JS
-    strings or template literals, and still read correctly once the browser decodes it."""
+    """The one escape for user text bound for HTML: safe as HTML, in attributes and in JS
+    strings or template literals, unable to open a template tag, and still read correctly once
+    the browser decodes it."""
     return str(value).translate(_ESCAPES)
 
 
@@ -57,9 +75,10 @@ def coverage_map(
     No basemap by default: tiles would be fetched from a third party on every view. Pass a
     configured tile URL (and its attribution) to have one.
     """
-    m = _base_map(tiles, tiles_attribution, title)
-    _AreaLayer(coverage, name=escape_text(coverage.boundary_set.title), control=False).add_to(m)
-    _Legend(title, [("", coverage)], coverage.public, coverage.threshold).add_to(m)
+    data = _MapData(title, tiles, tiles_attribution, [("", coverage)])
+    m = _base_map(data)
+    _AreaLayer(0).add_to(m)
+    _Legend().add_to(m)
     _fit(m, [coverage])
     return m
 
@@ -72,17 +91,18 @@ def comparison_map(
     tiles_attribution: str | None = None,
 ) -> folium.Map:
     """Several coverage results (e.g. "2012" on the 63 provinces, "2025" on the 34) as layers
-    that a LayerControl switches between; the first is shown."""
+    that a layer control switches between; the first is shown."""
     if len(layers) < 2:
         raise ValueError("a comparison needs at least two layers")
-    if len({c.public for _, c in layers}) > 1:
-        # One page is either public or not; a mixed one would publish the internal layer's names.
-        raise ValueError("cannot mix public and internal coverage on one map")
-    m = _base_map(tiles, tiles_attribution, title)
-    for i, (label, coverage) in enumerate(layers):
-        _AreaLayer(coverage, name=escape_text(label), show=i == 0).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
-    _Legend(title, list(layers), layers[0][1].public, min(c.threshold for _, c in layers)).add_to(m)
+    if len({c.view for _, c in layers}) > 1:
+        # One page shows one view; a mixed one would publish the internal layer's names, or
+        # put exact listed counts beside withheld reach counts.
+        raise ValueError("cannot mix views (public and internal, listed and reach) on one map")
+    data = _MapData(title, tiles, tiles_attribution, list(layers))
+    m = _base_map(data)
+    shown = [_AreaLayer(i, show=i == 0).add_to(m) for i in range(len(layers))]
+    _LayerSwitch(shown).add_to(m)
+    _Legend().add_to(m)
     _fit(m, [c for _, c in layers])
     return m
 
@@ -92,23 +112,25 @@ def render_map(m: folium.Map, *, static_prefix: str | None) -> str:
     stylesheet points there instead of a CDN, and any left pointing elsewhere is an error;
     None keeps folium's CDN addresses (a notebook, say), so a caller has to choose."""
     html = m.get_root().render()
+    data = next((c for c in m._children.values() if isinstance(c, _MapData)), None)
+    if data is not None:
+        # Only now, with folium's templates done, does anyone's text join the page.
+        if html.count(_DATA_MARKER) != 1:
+            raise RuntimeError("the map page lost its data marker")
+        html = html.replace(_DATA_MARKER, data.html())
     return html if static_prefix is None else localise_assets(html, static_prefix)
 
 
-def _base_map(tiles: str | None, tiles_attribution: str | None, title: str | None) -> folium.Map:
-    if tiles and not tiles_attribution:
-        raise ValueError("a tile layer needs its attribution")
+def _base_map(data: _MapData) -> folium.Map:
     m = folium.Map(location=(0, 0), zoom_start=2, tiles=None, prefer_canvas=True, control_scale=True)
     # A choropleth needs Leaflet alone; dropping jQuery, Bootstrap and the marker fonts keeps
     # the page light and the list of files to serve offline short.
     m.default_js = [("leaflet", LEAFLET_JS_URL)]
     m.default_css = [("leaflet_css", LEAFLET_CSS_URL)]
     m.get_root().header.add_child(folium.Element(_STYLE), name="coverage_style")
-    if tiles:
-        folium.TileLayer(tiles, attr=escape_text(tiles_attribution), name="basemap",
-                         control=False).add_to(m)
-    if title:
-        m.get_root().title = escape_text(title)
+    data.add_to(m)  # first: every later script reads it
+    if data.has_tiles:
+        _Basemap().add_to(m)
     return m
 
 
@@ -134,55 +156,143 @@ def _fill(cov: AreaCoverage) -> str:
     if cov.status is AreaStatus.NONE:
         return NO_MEMBER
     if cov.status is AreaStatus.MASKED:
-        return PALETTE[0]
+        return NOT_SHOWN
     return PALETTE[sum(cov.count >= b for b in BREAKS) - 1]
 
 
-def _tooltip(cov: AreaCoverage, public: bool) -> str:
-    lines = [f"<strong>{escape_text(cov.name)}</strong>", escape_text(cov.label)]
+def _tooltip(cov: AreaCoverage, public: bool) -> dict[str, Any]:
+    """What a hover shows, as plain text the page puts in text nodes."""
+    lines = [cov.label]
     if not public and cov.organisations:
-        names = [escape_text(n) for n in cov.organisations[:MAX_NAMES_IN_TOOLTIP]]
+        names = list(cov.organisations[:MAX_NAMES_IN_TOOLTIP])
         extra = len(cov.organisations) - len(names)
-        lines.append("<br>".join(names + ([f"and {extra} more"] if extra > 0 else [])))
-    return "<br>".join(lines)
+        lines += names + ([f"and {extra} more"] if extra > 0 else [])
+    return {"name": cov.name, "lines": lines}
 
 
-def _features_json(coverage: Coverage) -> str:
+@dataclass(frozen=True)
+class _RawJSON:
+    """JSON text already made safe (a feature, its geometry cached per boundary set)."""
+
+    text: str
+
+
+def _features(coverage: Coverage) -> list[_RawJSON]:
+    # Written feature by feature, as maps of 4,000 areas would otherwise spend their time here.
     bset = coverage.boundary_set
     geometry = bset.geometry_json
-    parts = []
-    for cov in coverage.areas:
-        props = {"fill": _fill(cov), "tip": _tooltip(cov, coverage.public)}
-        parts.append(f'{{"type":"Feature","properties":{_js_json(props)},"geometry":{geometry[cov.code]}}}')
-    for shape in bset.uncoded:
-        props = {"fill": UNCODED, "tip": escape_text(shape.name) if shape.name else ""}
-        parts.append(f'{{"type":"Feature","properties":{_js_json(props)},'
-                     f'"geometry":{json.dumps(shape.geometry, separators=(",", ":"))}}}')
-    return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
+    features = [(dict(fill=_fill(cov), **_tooltip(cov, coverage.public)), geometry[cov.code])
+                for cov in coverage.areas]
+    features += [({"fill": UNCODED, "name": shape.name or "", "lines": []},
+                  json.dumps(shape.geometry, separators=(",", ":"))) for shape in bset.uncoded]
+    return [_RawJSON(f'{{"type":"Feature","properties":{_js_json(props)},"geometry":{shape}}}')
+            for props, shape in features]
 
 
 def _js_json(value: Any) -> str:
-    # Safe inside <script>: no "</script>", no HTML entities, no line separators JS dislikes.
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    for char, code in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027"),
-                       ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(char, code)
-    return text
+    """JSON text safe inside <script>: no "</script>", no HTML entities, no line separators JS
+    dislikes, and no "{{", "{%" or "{#" (braces inside strings are written as \\u007b/\\u007d;
+    JSON's own braces are always followed by a quote or another brace)."""
+    if isinstance(value, _RawJSON):
+        return value.text
+    if isinstance(value, dict) and not any(isinstance(v, (dict, _RawJSON)) or _nested(v) for v in value.values()):
+        # A flat object: its only structural braces are the outer two, so everything between
+        # them may be escaped as string content (JSON's other structure has none of these).
+        text = json.dumps({str(k): v for k, v in value.items()}, ensure_ascii=False, separators=(",", ":"))
+        return "{" + text[1:-1].translate(_JSON_STRING_ESCAPES) + "}"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{_js_json(str(k))}:{_js_json(v)}" for k, v in value.items()) + "}"
+    if _nested(value):
+        return "[" + ",".join(_js_json(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).translate(_JSON_STRING_ESCAPES)
+
+
+def _nested(value: Any) -> bool:
+    """A list holding an object (or raw JSON), which has structural braces of its own."""
+    return isinstance(value, (list, tuple)) and any(isinstance(v, (dict, _RawJSON)) or _nested(v) for v in value)
+
+
+class _MapData(folium.MacroElement):
+    """The page's text and shapes as data; the other elements' scripts read it by index."""
+
+    _template = Template("""
+        {% macro header(this, kwargs) %}""" + _DATA_MARKER + """{% endmacro %}
+        {% macro script(this, kwargs) %}""" + """
+        var coverage_map_data = JSON.parse(document.getElementById(\"""" + DATA_ID + """\").textContent);
+        function coverage_html(text) {
+            var box = document.createElement("div");
+            box.textContent = text;
+            return box.innerHTML;
+        }
+        function coverage_tooltip(p) {
+            if (!p.name && !p.lines.length) { return null; }
+            var box = document.createElement("div");
+            var name = document.createElement("strong");
+            name.textContent = p.name;
+            box.appendChild(name);
+            p.lines.forEach(function (line) {
+                box.appendChild(document.createElement("br"));
+                box.appendChild(document.createTextNode(line));
+            });
+            return box;
+        }
+        {% endmacro %}
+    """)
+
+    def __init__(self, title: str | None, tiles: str | None, tiles_attribution: str | None,
+                 layers: list[tuple[str, Coverage]]):
+        super().__init__()
+        self._name = "MapData"
+        if tiles and not tiles_attribution:
+            raise ValueError("a tile layer needs its attribution")
+        self.title = title
+        self.has_tiles = bool(tiles)
+        self.value = {
+            "tiles": {"url": tiles, "attribution": tiles_attribution} if tiles else None,
+            "layers": [{"label": label, "boundaries": cov.boundary_set.title,
+                        "attribution": cov.boundary_set.attribution,
+                        "features": {"type": "FeatureCollection", "features": _features(cov)}}
+                       for label, cov in layers],
+            "legend": _legend(title, layers),
+        }
+
+    def html(self) -> str:
+        """The title and the data blob, for the page's head."""
+        title = f"<title>{escape_text(self.title)}</title>" if self.title else ""
+        blob = _js_json(self.value)
+        # Geometry came through as raw JSON: make sure it cannot close the script either.
+        blob = blob.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        return f'{title}<script type="application/json" id="{DATA_ID}">{blob}</script>'
+
+
+class _Basemap(folium.MacroElement):
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.tileLayer(coverage_map_data.tiles.url, {
+            attribution: coverage_html(coverage_map_data.tiles.attribution)
+        }).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "Basemap"
 
 
 class _AreaLayer(Layer):
-    """The areas of one coverage result as a Leaflet GeoJSON layer, geometry embedded once."""
+    """The areas of one coverage result (layer `index` of the data) as a Leaflet GeoJSON layer."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.geoJson({{ this.data_js }}, {
-            attribution: {{ this.attribution_js }},
+        var {{ this.get_name() }} = L.geoJson(coverage_map_data.layers[{{ this.index }}].features, {
+            attribution: coverage_html(coverage_map_data.layers[{{ this.index }}].attribution),
             style: function (f) {
                 return {fillColor: f.properties.fill, fillOpacity: 0.85, color: "{{ this.outline }}",
                         weight: 0.5, opacity: 0.8};
             },
             onEachFeature: function (f, layer) {
-                if (f.properties.tip) { layer.bindTooltip(f.properties.tip, {sticky: true}); }
+                var tip = coverage_tooltip(f.properties);
+                if (tip) { layer.bindTooltip(tip, {sticky: true}); }
                 layer.on({
                     mouseover: function (e) { e.target.setStyle({weight: 2}); },
                     mouseout: function (e) { e.target.setStyle({weight: 0.5}); }
@@ -192,12 +302,32 @@ class _AreaLayer(Layer):
         {% endmacro %}
     """)
 
-    def __init__(self, coverage: Coverage, *, name: str, show: bool = True, control: bool = True):
-        super().__init__(name=name, overlay=False, control=control, show=show)
+    def __init__(self, index: int, *, show: bool = True):
+        super().__init__(name=f"layer-{index}", overlay=False, control=False, show=show)
         self._name = "AreaLayer"
-        self.data_js = _features_json(coverage)
-        self.attribution_js = _js_json(escape_text(coverage.boundary_set.attribution))
+        self.index = int(index)
         self.outline = OUTLINE
+
+
+class _LayerSwitch(folium.MacroElement):
+    """Leaflet's layer control, labelled from the data (Leaflet writes labels as HTML, so each
+    is escaped by the browser's own text-to-HTML first)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.control.layers(null, null, {collapsed: false});
+        {%- for layer in this.layers %}
+        {{ this.get_name() }}.addBaseLayer({{ layer.get_name() }},
+            coverage_html(coverage_map_data.layers[{{ layer.index }}].label));
+        {%- endfor %}
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, layers: Sequence[_AreaLayer]):
+        super().__init__()
+        self._name = "LayerSwitch"
+        self.layers = list(layers)
 
 
 class _Legend(folium.MacroElement):
@@ -205,30 +335,44 @@ class _Legend(folium.MacroElement):
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = L.control({position: "bottomright"});
         {{ this.get_name() }}.onAdd = function () {
+            var legend = coverage_map_data.legend;
             var div = L.DomUtil.create("div", "coverage-legend");
-            div.innerHTML = {{ this.html_js }};
+            function line(css, text) {
+                var row = L.DomUtil.create("div", css, div);
+                row.textContent = text;
+                return row;
+            }
+            if (legend.title) { line("coverage-title", legend.title); }
+            legend.lines.forEach(function (text) { line("", text); });
+            legend.rows.forEach(function (row) {
+                var swatch = document.createElement("i");
+                swatch.style.background = row[0];
+                line("", row[1]).prepend(swatch);
+            });
+            legend.notes.forEach(function (text) { line("coverage-note", text); });
             return div;
         };
         {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
         {% endmacro %}
     """)
 
-    def __init__(self, title: str | None, layers: Sequence[tuple[str, Coverage]], public: bool,
-                 threshold: int):
+    def __init__(self) -> None:
         super().__init__()
         self._name = "Legend"
-        rows = [(NO_DATA, "no data"), (NO_MEMBER, "no member organisation")]
-        bands = [f"{lo}–{hi - 1}" for lo, hi in zip(BREAKS, BREAKS[1:])] + [f"{BREAKS[-1]} or more"]
-        if public:
-            bands[0] = f"fewer than {threshold}"
-        rows += list(zip(PALETTE, bands))
-        html = [f"<div class='coverage-title'>{escape_text(title)}</div>"] if title else []
-        html += [f"<div>{escape_text(label + ': ' if label else '')}{escape_text(cov.summary())}</div>"
-                 for label, cov in layers]
-        html += [f"<div><i style='background:{colour}'></i>{escape_text(text)}</div>" for colour, text in rows]
-        if public:
-            html.append(f"<div class='coverage-note'>Counts below {threshold} are not shown.</div>")
-        self.html_js = _js_json("".join(html))
+
+
+def _legend(title: str | None, layers: Sequence[tuple[str, Coverage]]) -> dict[str, Any]:
+    first = layers[0][1]
+    bands = [f"{lo}–{hi - 1}" for lo, hi in zip(BREAKS, BREAKS[1:])] + [f"{BREAKS[-1]} or more"]
+    rows = [(NO_DATA, disclosure.NO_DATA), (NO_MEMBER, disclosure.nobody(first.view)), *zip(PALETTE, bands)]
+    if first.view is View.REACH:
+        rows.append((NOT_SHOWN, disclosure.NOT_SHOWN))
+    return {
+        "title": title or "",
+        "lines": [f"{label + ': ' if label else ''}{cov.summary()}" for label, cov in layers],
+        "rows": rows,
+        "notes": [] if first.view is View.INTERNAL else [first.note],
+    }
 
 
 _STYLE = """<style>

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 PROFILE_FIELDS = (
     "name", "name_translations", "acronym", "founding_date", "sex_worker_led",
     "sex_worker_involvement", "populations", "services", "priority_areas", "areas_served",
-    "languages", "drop_in_centres", "website", "public_listing", "published_fields",
+    "languages", "drop_in_centres", "website", "public_listing", "published_fields", "publishes_reach",
 )
 # The public-tier fields an organisation chooses, one by one, to show the public once it is
 # listed (registry.visibility decides with them). The rest of the public tier is always shown:
@@ -86,6 +86,9 @@ def validate_profile(
         problems["name"] = ["a name is required"]
     if kind is not None and not _network_above_country(kind) and not country and "country" not in problems:
         problems["country"] = ["community organisations and national networks need a country"]
+    reach = clean.get("publishes_reach", organisation.publishes_reach if organisation else False)
+    if reach and str(kind) == "community_organisation":
+        problems["publishes_reach"] = ["only a network publishes its reach"]
     if problems:
         raise ValidationFailed.of("the profile", problems)
     return clean
@@ -116,7 +119,7 @@ def new_columns(
     columns: dict[str, Any] = {
         "registered_by_id": network.id if network else None, "is_sample": is_sample, "name": "",
         "name_translations": {}, "languages": [], "sex_worker_involvement": "", "public_listing": False,
-        "published_fields": list(DEFAULT_PUBLISHED), "status": OrganisationStatus.ACTIVE,
+        "published_fields": list(DEFAULT_PUBLISHED), "publishes_reach": False, "status": OrganisationStatus.ACTIVE,
     }
     terms: list[Term] = []
     area_codes: list[str] = []
@@ -374,4 +377,5 @@ _VALIDATORS: dict[str, Callable[[Known, Any, list[int]], Any]] = {
     "website": _website,
     "public_listing": _flag,
     "published_fields": _published_fields,
+    "publishes_reach": _flag,
 }

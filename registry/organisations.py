@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from registry import audit, sealing
@@ -125,6 +125,9 @@ class Organisation(Base):
     public_listing: Mapped[bool] = mapped_column(Boolean, default=False)
     # The public-tier fields the organisation shows the public (PUBLISHABLE_FIELDS' order).
     published_fields: Mapped[list[str]] = mapped_column(default=lambda: list(DEFAULT_PUBLISHED))
+    # A network's choice to publish its reach: how many of its members, listed or not, work in
+    # each province (small counts withheld). Never set for a community organisation.
+    publishes_reach: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[OrganisationStatus] = mapped_column(
         str_enum(OrganisationStatus), default=OrganisationStatus.ACTIVE
     )
@@ -320,8 +323,8 @@ def _check_registration(
         lineage = {network.id} | known.lineage.of(network.id)
     values = validate_profile(session, None, values, lineage, fields=(*PROFILE_FIELDS, *ADMIN_FIELDS),
                               creating=True, known=known)
-    if "published_fields" in values and not can(session, actor, Permission.PUBLISH_FIELDS, None):
-        _check_not_widened(values["published_fields"], DEFAULT_PUBLISHED)
+    if not can(session, actor, Permission.PUBLISH_FIELDS, None):
+        _check_not_widened(values, DEFAULT_PUBLISHED, publishes_reach=False)
     if network is not None:
         check_name_free(session, actor, values["name"], [network.id], exclude_id=None, known=known)
     return values
@@ -345,9 +348,8 @@ def update_profile(
     lineage = {organisation.id} if organisation.is_network else set()
     lineage |= known.lineage.of(organisation.id)
     values = validate_profile(session, organisation, dict(changes), lineage, fields=allowed, known=known)
-    if "published_fields" in values and not can(session, actor, Permission.PUBLISH_FIELDS, organisation.id,
-                                                lineage=known.lineage):
-        _check_not_widened(values["published_fields"], organisation.published_fields)
+    if not can(session, actor, Permission.PUBLISH_FIELDS, organisation.id, lineage=known.lineage):
+        _check_not_widened(values, organisation.published_fields, publishes_reach=organisation.publishes_reach)
     if "name" in values and values["name"] != organisation.name:
         # Every network it is tied to, applications included: names in a network are told apart
         # among its applicants too (Known.named then keeps to those the actor may see).
@@ -363,13 +365,15 @@ def update_profile(
     return organisation
 
 
-def _check_not_widened(chosen: list[str], published: Iterable[str]) -> None:
-    """Only the organisation itself shows the public more of its profile; a secretariat above
-    it (or registering it) may only show less."""
-    added = sorted(set(chosen) - set(published))
+def _check_not_widened(values: Mapping[str, Any], published: Iterable[str], *, publishes_reach: bool) -> None:
+    """Only the organisation itself shows the public more of its profile (or, a network, its
+    reach); a secretariat above it (or registering it) may only show less."""
+    added = sorted(set(values.get("published_fields", ())) - set(published))
     if added:
         raise ValidationFailed.on("published_fields", "only the organisation itself may publish more: "
                                                       f"{', '.join(added)} is not published now")
+    if values.get("publishes_reach") and not publishes_reach:
+        raise ValidationFailed.on("publishes_reach", "only the network itself may choose to publish its reach")
 
 
 def set_status(

@@ -63,31 +63,32 @@ class Presence:
     priority_areas: tuple[str, ...]
     populations: tuple[str, ...]
     services: tuple[str, ...]
+    # What anyone may know of it (listed publicly, and publishing its networks): its published
+    # areas and terms; None when the public may not know it is a member.
+    public: Presence | None
 
 
-def member_presence(
-    session: Session, network: Organisation, on: dt.date | None = None, *, public_only: bool = False
-) -> list[Presence]:
-    """Active members of the network and of its member networks on `on`, with their areas.
-
-    `public_only` gives what the public sees of each (registry.visibility): only organisations
-    listed publicly that publish which networks they belong to, each with the areas and terms it
-    published (none otherwise: it counts, but on no area). A public map must not reveal presence
-    an organisation did not publish, even as a count.
-    """
+def member_presence(session: Session, network: Organisation, on: dt.date | None = None) -> list[Presence]:
+    """Active members of the network and of its member networks on `on`, with their areas, and
+    each with what the public sees of it (registry.visibility): `public` is None unless it is
+    listed publicly and publishes which networks it belongs to, and then holds only the areas
+    and terms it published. Which of them a view may count is geo.disclosure's to say."""
     members = members_as_of(session, network.id, on, recursive=True)
-    if not public_only:
-        return [Presence(m.id, m.name, tuple(m.areas_served), tuple(m.priority_areas),
-                         tuple(m.populations), tuple(m.services)) for m in members]
-    public = reader_for(session, Actor.anonymous())
+    anyone = reader_for(session, Actor.anonymous())
 
     def published(member: Organisation, field: str, values: list[str]) -> tuple[str, ...]:
-        return tuple(values) if public.shows(member, field) else ()
+        return tuple(values) if anyone.shows(member, field) else ()
 
-    return [Presence(m.id, m.name, published(m, "areas_served", m.areas_served),
-                     published(m, "priority_areas", m.priority_areas), published(m, "populations", m.populations),
-                     published(m, "services", m.services))
-            for m in members if public.shows(m, "networks")]
+    def public(member: Organisation) -> Presence | None:
+        if not anyone.shows(member, "networks"):
+            return None
+        return Presence(member.id, member.name, published(member, "areas_served", member.areas_served),
+                        published(member, "priority_areas", member.priority_areas),
+                        published(member, "populations", member.populations),
+                        published(member, "services", member.services), None)
+
+    return [Presence(m.id, m.name, tuple(m.areas_served), tuple(m.priority_areas), tuple(m.populations),
+                     tuple(m.services), public(m)) for m in members]
 
 
 def public_networks(session: Session) -> list[Organisation]:

@@ -71,6 +71,7 @@ FIELD_TIERS: dict[str, Visibility] = {
     "areas_served": V.PUBLIC,  # below PRECISE_AREAS: rolled up to provinces (admin-1)
     "languages": V.PUBLIC,
     "website": V.PUBLIC,
+    "publishes_reach": V.PUBLIC,  # a network's choice; what its public reach view then shows
     "networks": V.PUBLIC,  # networks it is an active member of (only those the reader may see)
     "contacts": V.PUBLIC,  # each contact carries its own tier; see visible_contacts
     "sex_worker_involvement": V.NETWORK,  # how sex workers run it: candid, for peers
@@ -82,6 +83,8 @@ FIELD_TIERS: dict[str, Visibility] = {
     "updated_at": V.NETWORK,
     "memberships": V.BOARD,  # every membership with its state: suspensions, applications
 }
+# Fields only a network has: a community organisation's profile leaves them out.
+NETWORK_ONLY_FIELDS = frozenset({"publishes_reach"})
 # District-level areas (KH-1201) can point at a drop-in centre: only the internal view sees them.
 PRECISE_AREAS = V.BOARD
 # The finest administrative level any reader below PRECISE_AREAS is shown.
@@ -275,7 +278,7 @@ def _view(organisation: Organisation, tier: Visibility, page: _Page, coarse: dic
     oid = organisation.id
     shown: dict[str, Any] = {}
     for field in _FIELDS_SHOWN[tier]:
-        if field in unpublished:
+        if field in unpublished or (field in NETWORK_ONLY_FIELDS and not organisation.is_network):
             continue
         if field in TERM_FIELDS:
             shown[field] = term_codes(page.terms[oid], TERM_FIELDS[field])

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-
-from registry.all_models import metadata
-from registry.migrate import alembic_config, current_revision
+from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+from registry import organisations
+from registry.all_models import metadata
+from registry.db import make_engine
+from registry.migrate import alembic_config, current_revision, upgrade
+from registry.organisations import Organisation
+from registry.permissions import Actor
+from tests.conftest import fresh_database
 
 
 def test_the_migrations_reach_head_and_match_the_models(engine, database_url):
@@ -151,4 +159,28 @@ def test_organisations_registered_before_publishing_was_chosen_publish_only_thei
             seen = profile_view(session, reader_for(session, Actor.anonymous()), old)
             assert "sex_worker_led" not in seen and "website" not in seen and "languages" not in seen
             assert seen["name"] == "Nhóm cũ" and seen["priority_areas"] == []
+
+
+def test_an_upgraded_database_keeps_its_organisations_and_none_publishes_its_reach(tmp_path):
+    with fresh_database(tmp_path) as url:
+        upgrade(url, "0006")
+        engine = make_engine(url)
+        now = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO organisations (id, kind, name, name_key, name_translations, search_text, country, "
+                "sex_worker_involvement, languages, public_listing, status, is_sample, created_at, "
+                "updated_at, version) VALUES (1, 'national_network', 'Old network', 'old network', '{}', "
+                "'old network', 'VN', '', '[]', true, 'active', false, :now, :now, 1)"), {"now": now})
+        upgrade(url)
+        with Session(engine) as session:
+            network = session.get(Organisation, 1)
+            assert network.publishes_reach is False  # as for a network registered today
+            organisations.update_profile(session, Actor.system("migration test"), network, {"publishes_reach": True})
+            session.commit()
+        engine.dispose()
+        command.downgrade(alembic_config(url), "0006")
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT name FROM organisations")).scalar_one() == "Old network"
         engine.dispose()

@@ -112,6 +112,8 @@ class OrganisationSchema(Schema):
         "areas_served", f"Below tier '{PRECISE_AREAS.value}' rolled up to provinces (admin-1)."))
     languages = fields.List(fields.String(), metadata=shown_to("languages"))
     website = fields.String(allow_none=True, metadata=shown_to("website"))
+    publishes_reach = fields.Boolean(metadata=shown_to(
+        "publishes_reach", "A network that publishes its reach has a public reach view of its coverage."))
     networks = fields.List(fields.Integer(), metadata=shown_to("networks", "Networks it is an active member of."))
     contacts = fields.List(fields.Nested(ContactSchema), metadata=shown_to(
         "contacts", "Only contacts made public; the others through the logged contacts read."))
@@ -160,6 +162,9 @@ class ProfileSchema(Schema):
                 "only its editor (or, for a network, its own secretariat) may add one, a secretariat "
                 f"above it may only take one away. A new organisation publishes {', '.join(DEFAULT_PUBLISHED)}. "
                 + " ".join(f"{field}: {what}." for field, what in PUBLISHING.items()))})
+    publishes_reach = fields.Boolean(metadata={"description": (
+        "Networks only: publish the network's reach, the number of its active members (listed "
+        "or not) in each province or country, with small counts withheld.")})
 
 
 class ProfileChangeSchema(ProfileSchema):

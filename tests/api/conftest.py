@@ -8,16 +8,18 @@ they wrote. Callers are real bearer tokens issued through registry.tokens.
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-
-import re
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
 
 from api.app import create_app
 from registry import organisations, tokens
@@ -119,3 +121,17 @@ def form_token(client: FlaskClient, url: str = "/dashboard/sign-in") -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert found, f"no form token on {url}"
     return found.group(1)
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """`app` behind a threaded server on a free local port, for a real browser; its base URL."""
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        thread.join(timeout=10)
+        httpd.server_close()

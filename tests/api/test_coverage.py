@@ -13,13 +13,14 @@ from sqlalchemy import select
 from api.coverage import MapRequest, network_coverage, network_map_html
 from geo.boundaries import ATTRIBUTION_CAMBODIA
 from geo.bundle import shared_geo_dir
-from geo.coverage import AreaStatus
+from geo.coverage import AreaStatus, View
 from geo.errors import CoverageError
 from registry import areas, memberships, organisations
 from registry.organisations import Organisation
 from registry.permissions import Actor
 from seeds.boundaries import licensed_sets
 from seeds.load import read_yaml
+from tests.geo.conftest import map_data
 
 SYSTEM = Actor.system("coverage test")
 END_OF_2012 = dt.date(2012, 12, 31)
@@ -67,18 +68,29 @@ def test_filters_narrow_the_count(seeded):
     assert some.filters == {"priority_area": "economic-empowerment"}
 
 
-def test_public_coverage_counts_only_what_listed_organisations_published_and_names_none(seeded):
+@pytest.mark.parametrize("set_key", ["vn-63-2008", "vn-34-2025"])
+def test_the_listed_view_counts_only_what_listed_organisations_published_and_says_so(seeded, set_key):
     vnsw = org(seeded, "VNSW")
-    listed = [m for m in seeded.scalars(select(Organisation).where(
-        Organisation.registered_by_id == vnsw.id)) if m.public_listing and "networks" in m.published_fields]
+    members = seeded.scalars(select(Organisation).where(Organisation.registered_by_id == vnsw.id)).all()
+    listed = [m for m in members if m.public_listing and "networks" in m.published_fields]
     placed = [m for m in listed if "areas_served" in m.published_fields]
-    public = network_coverage(seeded, vnsw, MapRequest(public=True))
-    internal = network_coverage(seeded, vnsw, MapRequest())
-    assert public.organisations == len(placed) < internal.organisations
-    assert public.not_on_map in (None, len(listed) - len(placed))  # None: fewer than 5, masked
+    public = network_coverage(seeded, vnsw, MapRequest(view=View.LISTED, set_key=set_key))
+    internal = network_coverage(seeded, vnsw, MapRequest(set_key=set_key))
+    assert public.organisations == len(placed) < internal.organisations == 32
+    assert public.not_on_map == len(listed) - len(placed)  # listed, but keeping its areas to itself
     assert all(a.organisations == () for a in public.areas)
-    assert all(a.status is not AreaStatus.COUNTED or a.count >= 5 for a in public.areas)
-    assert any(a.status is AreaStatus.MASKED and a.label == "fewer than 5" for a in public.areas)
+    # Exact, as the directory gives them one by one: nothing is masked.
+    assert {a.status for a in public.areas} == {AreaStatus.COUNTED, AreaStatus.NONE}
+    assert all(a.label.endswith(("listed member organisation", "listed member organisations"))
+               for a in public.areas if a.status is AreaStatus.COUNTED)
+    # The six provinces where only unlisted members work: the listed view cannot claim absence.
+    only_unlisted = [a for a in internal.areas if a.status is AreaStatus.COUNTED
+                     and public.area(a.code).status is AreaStatus.NONE]
+    assert only_unlisted
+    assert {public.area(a.code).label for a in only_unlisted} == {"no listed member organisation"}
+    assert all(a.label != "no member organisation" for a in public.areas)
+    assert public.summary() == (f"{len(placed)} listed member organisations in {public.areas_covered} of "
+                                f"{public.areas_in_scope} provinces")
 
 
 def test_a_public_map_shows_no_presence_an_organisation_did_not_publish(seeded):
@@ -89,17 +101,17 @@ def test_a_public_map_shows_no_presence_an_organisation_did_not_publish(seeded):
         for member in members:  # listed, publishing its priority areas and nothing more
             organisations.update_profile(seeded, SYSTEM, member, {"public_listing": True,
                                                                   "published_fields": ["priority_areas"]})
-        silent = network_coverage(seeded, vnsw, MapRequest(public=True))
-        assert (silent.organisations, silent.areas_in_scope) == (0, 0)  # no data at all
+        silent = network_coverage(seeded, vnsw, MapRequest(view=View.LISTED))
+        assert (silent.organisations, silent.areas_covered) == (0, 0)  # on no area, not even as a count
         for member in members:
             organisations.update_profile(seeded, SYSTEM, member, {"published_fields": ["networks"]})
-        nowhere = network_coverage(seeded, vnsw, MapRequest(public=True))
+        nowhere = network_coverage(seeded, vnsw, MapRequest(view=View.LISTED))
         assert (nowhere.organisations, nowhere.not_on_map, nowhere.areas_covered) == (0, 32, 0)
         for member in members:
             organisations.update_profile(seeded, SYSTEM, member, {"published_fields": ["networks", "areas_served"]})
-        placed = network_coverage(seeded, vnsw, MapRequest(public=True))
+        placed = network_coverage(seeded, vnsw, MapRequest(view=View.LISTED))
         assert (placed.organisations, placed.areas_covered) == (32, 21)
-        filtered = network_coverage(seeded, vnsw, MapRequest(public=True, priority_area="health"))
+        filtered = network_coverage(seeded, vnsw, MapRequest(view=View.LISTED, priority_area="health"))
         assert filtered.organisations == 0  # priority areas are no longer published
         assert network_coverage(seeded, vnsw, MapRequest(priority_area="health")).organisations > 0
     finally:
@@ -116,7 +128,7 @@ def test_wnu_khans_on_the_district_map(with_khans):
     assert "Chamkar Mon" in html and "Sample WNU group" in html  # internal maps may name members
     assert ATTRIBUTION_CAMBODIA.split(",")[0] in html
     with pytest.raises(CoverageError, match="province level"):
-        network_coverage(with_khans, wnu, MapRequest(level=2, set_key="kh-admin2-2014", public=True))
+        network_coverage(with_khans, wnu, MapRequest(level=2, set_key="kh-admin2-2014", view=View.LISTED))
 
 
 def test_public_province_map_rolls_khans_up_to_phnom_penh(with_khans):
@@ -126,10 +138,10 @@ def test_public_province_map_rolls_khans_up_to_phnom_penh(with_khans):
     for group in sample_groups:  # publish them all for this test; rolled back at module end
         organisations.update_profile(with_khans, SYSTEM, group, {
             "public_listing": True, "published_fields": ["areas_served", "networks"]})
-    coverage = network_coverage(with_khans, wnu, MapRequest(level=1, public=True))
+    coverage = network_coverage(with_khans, wnu, MapRequest(level=1, view=View.LISTED))
     phnom_penh = coverage.area("KH-12")
     assert phnom_penh.count == 7 and phnom_penh.organisations == ()
-    html = network_map_html(with_khans, wnu, MapRequest(level=1, public=True), static_prefix="/v/")
+    html = network_map_html(with_khans, wnu, MapRequest(level=1, view=View.LISTED), static_prefix="/v/")
     assert "Sample WNU group" not in html and "Chamkar Mon" not in html
 
 
@@ -143,8 +155,10 @@ def test_hostile_names_never_reach_the_page_unescaped(seeded):
     html = network_map_html(seeded, vnsw, MapRequest(), static_prefix="/static/vendor/")
     for raw in ("<img src=x", "`backtick`", "${alert(1)}"):
         assert raw not in html
-    # Present, but only escaped (inside the map's script, & itself is written as \u0026).
-    assert re.search(r"(&|\\u0026)lt;img src=x onerror=alert\(1\)(&|\\u0026)gt;", html)
+    # Present only as data, which the page's script puts into text nodes.
+    hanoi = [f["properties"] for f in map_data(html)["layers"][0]["features"]["features"]
+             if f["properties"]["name"] == "Hà Nội"]
+    assert {"<img src=x onerror=alert(1)>", "`backtick`", "${alert(1)}"} <= set(hanoi[0]["lines"])
 
 
 def test_the_map_command_writes_an_offline_page(tmp_path):
@@ -167,3 +181,16 @@ def test_the_map_command_writes_an_offline_page(tmp_path):
         refused = runner.invoke(main, ["map", "WNU", "--set", "no-such-set", "--out", str(tmp_path / "x.html")])
         assert refused.exit_code == 1 and "no boundary set 'no-such-set'" in refused.output
         assert not (tmp_path / "x.html").exists()
+        # --public: only listed organisations, said so; --reach: VNSW publishes its reach (seeds).
+        assert runner.invoke(main, ["map", "VNSW", "--out", str(out), "--public"]).exit_code == 0
+        listed = map_data(out.read_text())
+        assert listed["legend"]["lines"] == ["14 listed member organisations in 11 of 34 provinces"]
+        assert "no member organisation" not in out.read_text()
+        assert runner.invoke(main, ["map", "VNSW", "--out", str(out), "--reach"]).exit_code == 0
+        assert map_data(out.read_text())["legend"]["lines"] == ["32 member organisations in 21 of 34 provinces"]
+        for args, message in ((["WNU", "--reach"], "does not publish its reach"),
+                              (["VNSW", "--reach", "--on", "2012-12-31"], "the reach view is for today only"),
+                              (["VNSW", "--reach", "--public"], "not both")):
+            refused = runner.invoke(main, ["map", *args, "--out", str(tmp_path / "x.html")])
+            assert refused.exit_code != 0 and message in refused.output, refused.output
+            assert not (tmp_path / "x.html").exists()

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.app import create_app
 from registry import tokens
+from registry.db import today
 from registry.organisations import Organisation
 from registry.permissions import Actor
 
@@ -36,20 +37,66 @@ def as_role(seeded, ids):
     return headers
 
 
-def test_anonymous_callers_get_the_public_view(client, ids):
+def test_anonymous_callers_get_the_listed_view(client, ids):
     body = client.get(f"/api/v1/networks/{ids['VNSW']}/coverage").get_json()
-    assert body["public"] is True and body["threshold"] == 5
+    assert (body["view"], body["public"], body["threshold"]) == ("listed", True, None)
+    assert "chose not to be listed are not counted" in body["note"]
     assert body["boundary_set"]["key"] == "vn-34-2025" and body["areas_in_scope"] == 34
     assert all(area["organisations"] == [] for area in body["areas"])
-    assert all(area["status"] != "counted" or area["count"] >= 5 for area in body["areas"])
-    assert {a["label"] for a in body["areas"] if a["status"] == "masked"} == {"fewer than 5"}
-    assert body["organisations"] is not None and body["organisations"] < 32  # only the listed ones
+    assert {area["status"] for area in body["areas"]} == {"counted", "none"}  # exact: nothing masked
+    assert {a["label"] for a in body["areas"] if a["status"] == "none"} == {"no listed member organisation"}
+    assert body["organisations"] == 14 and body["summary"] == "14 listed member organisations in 11 of 34 provinces"
+
+
+def test_the_reach_view_of_a_network_that_publishes_it(client, ids):
+    body = client.get(f"/api/v1/networks/{ids['VNSW']}/coverage?view=reach").get_json()
+    assert (body["view"], body["public"], body["threshold"]) == ("reach", True, 5)
+    # VNSW's own figure: 32 CBOs in 21 provinces; every province holds fewer than 5, so none is shown.
+    assert body["summary"] == "32 member organisations in 21 of 34 provinces"
+    assert {a["label"] for a in body["areas"] if a["status"] == "masked"} == {"not shown"}
+    assert sum(a["status"] == "masked" for a in body["areas"]) == 21
+    assert all(area["organisations"] == [] for area in body["areas"])
+    same = client.get(f"/api/v1/networks/{ids['VNSW']}/coverage?view=reach&set=vn-34-2025"
+                      f"&on={today()}&level=1").get_json()
+    assert same["areas"] == body["areas"]
+    country = client.get(f"/api/v1/networks/{ids['VNSW']}/coverage.geojson?view=reach&level=0").get_json()
+    assert [(f["id"], f["properties"]["count"]) for f in country["features"]
+            if f["properties"]["status"] != "no_data"] == [("VN", 32)]
+
+
+@pytest.mark.parametrize(("query", "refused"), [
+    ("&on=2012-12-31", "the reach view is for today only"),
+    ("&set=vn-63-2008", "the reach view uses the boundary set in force today only"),
+    ("&level=2", "the reach view counts by provinces (level 1) or coarser, not level 2"),
+    ("&priority_area=health", "the reach view takes no priority area filter"),
+    ("&population=female-sex-workers", "the reach view takes no population filter"),
+    ("&service=outreach", "the reach view takes no service filter"),
+])
+def test_the_reach_view_is_one_table(client, ids, query, refused):
+    for path in ("coverage", "coverage.geojson"):
+        response = client.get(f"/api/v1/networks/{ids['VNSW']}/{path}?view=reach{query}")
+        assert response.status_code == 422 and refused in response.get_json()["message"]
+
+
+def test_no_reach_view_for_a_network_that_does_not_publish_it(client, ids, as_role):
+    for headers in ({}, as_role("board", "WNU")):
+        response = client.get(f"/api/v1/networks/{ids['WNU']}/coverage?view=reach", headers=headers)
+        assert response.status_code == 422
+        body = response.get_json()
+        assert set(body) == {"status", "error", "message", "fields"} and "view" in body["fields"]
+        assert "does not publish its reach" in body["message"]
+
+
+def test_the_board_may_ask_for_what_the_public_sees(client, ids, as_role):
+    board = as_role("board", "VNSW")
+    body = client.get(f"/api/v1/networks/{ids['VNSW']}/coverage?view=listed", headers=board).get_json()
+    assert body["view"] == "listed" and body["organisations"] == 14
 
 
 def test_the_board_gets_the_internal_view_and_the_documented_figures(client, ids, as_role):
     board = as_role("board", "VNSW")
     now = client.get(f"/api/v1/networks/{ids['VNSW']}/coverage", headers=board).get_json()
-    assert (now["public"], now["organisations"], now["areas_covered"]) == (False, 32, 21)
+    assert (now["view"], now["public"], now["organisations"], now["areas_covered"]) == ("internal", False, 32, 21)
     assert any("Sample CBO 01" in a["organisations"] for a in now["areas"])
     assert len(now["gaps"]) == 34 - 21
     then = client.get(f"/api/v1/networks/{ids['VNSW']}/coverage?on=2012-12-31&set=vn-63-2008",
@@ -78,6 +125,8 @@ def test_geojson(client, ids):
     ("?level=1.5", 422, "validation_failed"),
     ("?set=no-such-set", 404, "not_found"),
     ("?on=2012-13-01", 422, "validation_failed"),
+    ("?view=internal", 422, "validation_failed"),
+    ("?view=everything", 422, "validation_failed"),
 ])
 def test_bad_requests_get_the_one_error_shape(client, ids, query, status, error):
     response = client.get(f"/api/v1/networks/{ids['VNSW']}/coverage{query}")

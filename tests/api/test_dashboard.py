@@ -6,13 +6,11 @@ names inert)."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Iterator
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from api import database
 from api.app import create_app
@@ -22,9 +20,10 @@ from registry import memberships, organisations
 from registry.db import make_engine, make_sessionmaker
 from registry.organisations import Organisation
 from registry.permissions import Actor
-from tests.api.conftest import form_token
+from tests.api.conftest import form_token, serving
 from tests.api.test_docs_browser import REPORT_VIOLATIONS
 from tests.conftest import fresh_database
+from tests.geo.conftest import map_data
 
 HOSTILE = ("<img src=x onerror=alert(1)>", "Sample `${alert(2)}`", "${alert(3)}")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -46,7 +45,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]
             vnsw = session.get(Organisation, ids["VNSW"])
             cbo = organisations.register_organisation(session, system, network=vnsw, country="VN",
                                                       kind="community_organisation", name=name,
-                                                      areas_served=["VN-HN"], public_listing=True)
+                                                      areas_served=["VN-HN"], public_listing=True,
+                                                      published_fields=["areas_served", "networks"])
             for action in ("apply", "verify", "admit"):
                 memberships.transition(session, system, vnsw, cbo, action)
         session.commit()
@@ -113,6 +113,33 @@ class TestPublicPages:
         assert "Made with Natural Earth." in html
         refused = client.get(f"/maps/networks/{site['ids']['WNU']}.html?level=2")  # khans exist
         assert refused.status_code == 422 and "province level" in refused.get_data(as_text=True)
+
+    def test_public_maps_say_what_they_count(self, client, site):
+        vnsw, wnu = site["ids"]["VNSW"], site["ids"]["WNU"]
+        listed = client.get(f"/maps/networks/{vnsw}.html").get_data(as_text=True)
+        legend = map_data(listed)["legend"]
+        assert legend["lines"] == ["17 listed member organisations in 11 of 34 provinces"]  # + 3 hostile
+        assert ["#ffffff", "no listed member organisation"] in legend["rows"]
+        assert "chose not to be listed are not counted" in legend["notes"][0]
+        assert "no member organisation" not in listed
+        reach = client.get(f"/maps/networks/{vnsw}.html?view=reach").get_data(as_text=True)
+        assert map_data(reach)["legend"]["lines"] == ["35 member organisations in 21 of 34 provinces"]
+        assert ["#d9d9d9", "not shown"] in map_data(reach)["legend"]["rows"]
+        for refused in (f"{vnsw}.html?view=reach&compare=2012-12-31", f"{vnsw}.html?view=reach&level=2",
+                        f"{wnu}.html?view=reach"):
+            response = client.get(f"/maps/networks/{refused}")
+            assert response.status_code == 422 and "reach" in response.get_data(as_text=True)
+
+    def test_the_reach_page_offers_one_table(self, client, site):
+        vnsw = site["ids"]["VNSW"]
+        page = client.get(f"/dashboard/networks/{vnsw}/map?view=reach").get_data(as_text=True)
+        assert 'name="on"' not in page and 'name="priority_area"' not in page
+        assert "Counts below 5, and some others, are not shown" in page
+        assert f"/maps/networks/{vnsw}.html?view=reach" in page
+        listed = client.get(f"/dashboard/networks/{vnsw}/map").get_data(as_text=True)
+        assert 'name="on"' in listed and "chose not to be listed are not counted" in listed
+        listing = client.get("/dashboard/").get_data(as_text=True)
+        assert listing.count(">reach map</a>") == 1  # VNSW publishes its reach; WNU does not
 
     def test_an_unlisted_network_does_not_exist_publicly(self, client, site):
         assert client.get(f"/maps/networks/{site['ids']['WLIC']}.html").status_code == 404  # not a network
@@ -237,12 +264,8 @@ BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;
 
 @pytest.fixture(scope="module")
 def server(site) -> Iterator[str]:
-    httpd = make_server("127.0.0.1", 0, site["app"], threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=10)
+    with serving(site["app"]) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -341,7 +364,8 @@ def test_no_basemap_by_default_and_one_when_configured(site):
                              "MAP_TILES_ATTRIBUTION": "Tiles: the network's own server"})
     try:
         response = configured.test_client().get(f"/maps/networks/{vnsw}.html")
-        assert "https://tiles.example.org/{z}/{x}/{y}.png" in response.get_data(as_text=True)
+        assert map_data(response.get_data(as_text=True))["tiles"] == {
+            "url": "https://tiles.example.org/{z}/{x}/{y}.png", "attribution": "Tiles: the network's own server"}
         assert "img-src 'self' data: https://tiles.example.org;" in response.headers["Content-Security-Policy"]
     finally:
         database.dispose(configured)

@@ -4,16 +4,15 @@ no failed request, no console error, no policy violation and no request leaving 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
-from werkzeug.serving import make_server
 
 from api import database
 from api.app import create_app
+from tests.api.conftest import serving
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's chromium package; Playwright never downloads one
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -27,15 +26,10 @@ REPORT_VIOLATIONS = """document.addEventListener("securitypolicyviolation", (eve
 def docs_server() -> Iterator[str]:
     # The docs page and the OpenAPI description need no database.
     app = create_app({"DATABASE_URL": "sqlite://"})
-    server = make_server("127.0.0.1", 0, app)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        with serving(app) as url:
+            yield url
     finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
         database.dispose(app)
 
 

@@ -8,12 +8,12 @@ from sqlalchemy import text
 
 from registry import organisations
 from registry.organisation_rules import PROFILE_FIELDS, PUBLISHABLE_FIELDS
-from registry.visibility import FIELD_TIERS, RANK, Visibility
+from registry.visibility import FIELD_TIERS, NETWORK_ONLY_FIELDS, RANK, Visibility
 from tests.api.conftest import ROLES, etag_of
 from tests.factories import SYSTEM
 
 API = "/api/v1"
-PUBLIC_FIELDS = {f for f, tier in FIELD_TIERS.items() if tier is Visibility.PUBLIC} | {"visibility"}
+PUBLIC_FIELDS = ({f for f, tier in FIELD_TIERS.items() if tier is Visibility.PUBLIC} | {"visibility"}) - NETWORK_ONLY_FIELDS
 
 
 def url(organisation) -> str:
@@ -92,7 +92,7 @@ def test_read_an_unlisted_organisation(client, world, session, role):
         assert response.json["visibility"] == READ_PRIVATE[role]
         shown = set(response.json) - {"visibility"}
         tier = Visibility(READ_PRIVATE[role])
-        assert shown == {f for f, floor in FIELD_TIERS.items() if RANK[floor] <= RANK[tier]}
+        assert shown == {f for f, floor in FIELD_TIERS.items() if RANK[floor] <= RANK[tier]} - NETWORK_ONLY_FIELDS
 
 
 # --- property level: an editor changes only the profile allow-list ----------------------------
@@ -119,6 +119,40 @@ def test_the_secretariat_may_change_admin_fields(client, world):
     response = client.patch(url(world.cbo), json={"country": "LA"}, headers=headers)
     assert response.status_code == 200
     assert response.json["country"] == "LA"
+
+
+PUBLISH_REACH = {"secretariat": 200, "other_secretariat": 403, "own_editor": 403, "other_editor": 403,
+                 "board": 403, "anonymous": 401}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_network_chooses_to_publish_its_reach(client, world, role):
+    headers = {**world.roles[role], "If-Match": etag_of(client, url(world.vnsw))}
+    response = client.patch(url(world.vnsw), json={"publishes_reach": True}, headers=headers)
+    assert response.status_code == PUBLISH_REACH[role], response.json
+    shown = client.get(url(world.vnsw)).json  # a public choice, read by anyone
+    assert shown["publishes_reach"] is (PUBLISH_REACH[role] == 200)
+    reach = client.get(f"{API}/networks/{world.vnsw.id}/coverage?view=reach")
+    assert reach.status_code == (200 if PUBLISH_REACH[role] == 200 else 422)
+
+
+def test_only_a_network_publishes_its_reach(client, world):
+    for role in ("secretariat", "own_editor"):
+        headers = {**world.roles[role], "If-Match": etag_of(client, url(world.cbo))}
+        response = client.patch(url(world.cbo), json={"publishes_reach": True}, headers=headers)
+        assert response.status_code == 422 and response.json["fields"]["publishes_reach"] == [
+            "only a network publishes its reach"]
+    headers = {**world.roles["secretariat"], "If-Match": etag_of(client, url(world.cbo))}
+    assert client.patch(url(world.cbo), json={"publishes_reach": False}, headers=headers).status_code == 200
+    assert "publishes_reach" not in client.get(url(world.cbo)).json  # a network's field only
+
+
+def test_a_network_that_publishes_its_reach_stays_a_network(client, world, session):
+    organisations.update_profile(session, SYSTEM, world.vnsw, {"publishes_reach": True})
+    session.flush()
+    headers = {**world.roles["secretariat"], "If-Match": etag_of(client, url(world.vnsw))}
+    response = client.patch(url(world.vnsw), json={"kind": "community_organisation"}, headers=headers)
+    assert response.status_code == 422 and "publishes_reach" in response.json["fields"]
 
 
 # --- visibility -------------------------------------------------------------------------------

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
 from pathlib import Path
 
 import pytest
@@ -41,3 +44,48 @@ def make_set(areas: list[tuple[str, str]], *, level: int = 1, country: str | Non
         id=set_id, title=set_id, level=level, country=country, valid_from=None, valid_to=None,
         key_field="code", attribution=attribution, licence="", source="hand-made", areas=built,
     )
+
+
+# Jinja and script payloads for every string a person or a file can set. Evaluated by Jinja, the
+# first reads "49|<pid>" and the fourth "x"; the others fail to compile (a 500) or break out.
+JINJA = (
+    "{{ 7*7 }}|{{ cycler.__init__.__globals__.os.getpid() }}",
+    "{% raw %}",
+    "{# x",
+    "{%- if true %}x{% endif %}",
+    "${alert(1)}",
+    "`",
+    "</script><script>alert(1)</script>",
+)
+MAP_DATA = re.compile(r'<script type="application/json" id="coverage-map-data">(.*?)</script>', re.S)
+
+
+def map_data(html: str) -> dict:
+    """The one JSON blob a map page carries its people's and files' text in."""
+    found = MAP_DATA.findall(html)
+    assert len(found) == 1, f"expected one map data blob, found {len(found)}"
+    return json.loads(found[0])
+
+
+def strings_in(value: object) -> list[str]:
+    """Every string anywhere in a decoded JSON value."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings_in(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in strings_in(v)]
+    return []
+
+
+def assert_inert(html: str, payloads: tuple[str, ...] = JINJA) -> dict:
+    """No payload was evaluated or reached the page as markup; each survives as data."""
+    assert f"49|{os.getpid()}" not in html and "49|" not in html
+    for opener in ("{{", "{%", "{#"):
+        assert opener not in html, f"{opener} reached the page"
+    assert "<script>alert(1)" not in html and "${alert(1)}" not in html
+    data = map_data(html)
+    found = "\n".join(strings_in(data))
+    for payload in payloads:
+        assert payload in found, f"{payload!r} did not survive as data"
+    return data

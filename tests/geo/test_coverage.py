@@ -5,14 +5,14 @@ import json
 import pytest
 
 from geo.boundaries import ATTRIBUTION_CAMBODIA, load_bundled, read_boundary_file
-from geo.coverage import AreaStatus, OrgPresence, compute_coverage
+from geo.coverage import AreaStatus, OrgPresence, View, compute_coverage
 from geo.errors import CoverageError
 from tests.geo.conftest import make_set
 
 
-def org(i: int, *codes: str, services=(), populations=(), priority_areas=()) -> OrgPresence:
+def org(i: int, *codes: str, services=(), populations=(), priority_areas=(), listed=True) -> OrgPresence:
     return OrgPresence(i, f"Organisation {i}", list(codes), priority_areas=priority_areas,
-                       populations=populations, services=services)
+                       populations=populations, services=services, listed=listed)
 
 
 def test_counts_gaps_and_totals_on_the_63_provinces():
@@ -46,44 +46,78 @@ def test_coverage_recorded_on_old_provinces_shows_on_the_new_map():
     assert sum(a.count for a in coverage.areas) == 63
 
 
-def test_public_output_masks_small_counts_and_names_nobody():
+def test_the_listed_view_counts_listed_organisations_exactly_and_names_nobody():
     bset = make_set([("VN-01", "One"), ("VN-02", "Two"), ("VN-03", "Three")])
-    records = [org(i, "VN-01") for i in range(5)] + [org(i, "VN-02") for i in range(5, 9)]
-    coverage = compute_coverage(records, bset, public=True)
+    records = ([org(i, "VN-01") for i in range(5)] + [org(i, "VN-02") for i in range(5, 9)]
+               + [org(i, "VN-02", "VN-03", listed=False) for i in range(9, 11)])
+    coverage = compute_coverage(records, bset, view=View.LISTED)
     one, two, three = coverage.areas
-    assert (one.status, one.count, one.label) == (AreaStatus.COUNTED, 5, "5 organisations")
-    assert (two.status, two.count, two.label) == (AreaStatus.MASKED, None, "fewer than 5")
-    assert (three.status, three.count, three.label) == (AreaStatus.NONE, 0, "no member organisation")
+    assert (one.status, one.count, one.label) == (AreaStatus.COUNTED, 5, "5 listed member organisations")
+    # Anyone can count them in the directory, so nothing is masked.
+    assert (two.status, two.count, two.label) == (AreaStatus.COUNTED, 4, "4 listed member organisations")
+    # Only unlisted members work here: the listed view cannot say that nobody does.
+    assert (three.status, three.count, three.label) == (AreaStatus.NONE, 0, "no listed member organisation")
+    assert coverage.summary() == "9 listed member organisations in 2 of 3 provinces"
+    assert "chose not to be listed are not counted" in coverage.note
     assert all(a.organisations == () for a in coverage.areas)
     published = json.dumps(coverage.to_geojson())
-    assert "Organisation" not in published
+    assert "Organisation" not in published and "no member organisation" not in published
     assert json.loads(published)["features"][1]["properties"] == {
-        "code": "VN-02", "name": "Two", "status": "masked", "count": None, "label": "fewer than 5",
+        "code": "VN-02", "name": "Two", "status": "counted", "count": 4, "label": "4 listed member organisations",
     }
+    assert json.loads(published)["view"] == "listed" and json.loads(published)["threshold"] is None
 
 
-def test_public_totals_below_the_threshold_are_masked_too():
+def test_listed_totals_are_exact_and_unlisted_ones_leave_no_trace():
     bset = make_set([("VN-01", "One"), ("VN-02", "Two")])
-    coverage = compute_coverage([org(1, "VN-01"), org(2, "VN-02"), org(3, "VN")], bset, public=True)
-    assert coverage.organisations is None and coverage.not_on_map is None
-    assert coverage.summary() == "fewer than 5 organisations in 2 of 2 provinces"
+    coverage = compute_coverage([org(1, "VN-01"), org(2, "VN-02"), org(3, "VN"), org(4, "VN-01", listed=False)],
+                                bset, view=View.LISTED)
+    assert (coverage.organisations, coverage.not_on_map) == (2, 1)
+    assert coverage.summary() == "2 listed member organisations in 2 of 2 provinces"
+    nobody_listed = compute_coverage([org(1, "VN-01", listed=False)], bset, view=View.LISTED, scope=["VN"])
+    assert nobody_listed.summary() == "0 listed member organisations in 0 of 2 provinces"
+    assert {a.label for a in nobody_listed.areas} == {"no listed member organisation"}
+    unscoped = compute_coverage([org(1, "VN-01", listed=False)], bset, view=View.LISTED)
+    assert unscoped.summary() == "no data" and unscoped.organisations == 0
     assert compute_coverage([org(1, "VN-01")], bset).summary() == "1 organisation in 1 of 2 provinces"
 
 
+def test_the_reach_view_counts_everyone_and_withholds_small_counts():
+    bset = make_set([(f"VN-0{i}", f"Area {i}") for i in range(1, 6)])
+    records = ([org(i, "VN-01") for i in range(6)]  # 6 listed: shown
+               + [org(i, "VN-02", listed=False) for i in range(10, 16)]  # 6 unlisted: shown
+               + [org(i, "VN-03") for i in range(20, 26)] + [org(26, "VN-03", listed=False)]  # 1 hidden
+               + [org(i, "VN-04", listed=False) for i in range(30, 32)])  # 2: below the threshold
+    coverage = compute_coverage(records, bset, view=View.REACH)
+    shown = {a.code: (a.status, a.count, a.label) for a in coverage.areas}
+    assert shown["VN-01"] == (AreaStatus.COUNTED, 6, "6 member organisations")
+    assert shown["VN-03"] == shown["VN-04"] == (AreaStatus.MASKED, None, "not shown")
+    assert shown["VN-05"] == (AreaStatus.NONE, 0, "no member organisation")
+    assert coverage.organisations == 21 and coverage.summary() == "21 member organisations in 4 of 5 provinces"
+    assert coverage.to_geojson()["threshold"] == 5 and coverage.not_on_map is None
+
+
 def test_threshold_can_be_set():
-    bset = make_set([("VN-01", "One")])
-    records = [org(i, "VN-01") for i in range(3)]
-    assert compute_coverage(records, bset, public=True, threshold=3).area("VN-01").count == 3
-    assert compute_coverage(records, bset, public=True, threshold=4).area("VN-01").label == "fewer than 4"
+    bset = make_set([("VN-01", "One"), ("VN-02", "Two")])
+    records = [org(i, "VN-01", listed=False) for i in range(3)] + [org(i, "VN-02", listed=False) for i in range(3, 9)]
+    assert compute_coverage(records, bset, view=View.REACH, threshold=3).area("VN-01").count == 3
+    assert compute_coverage(records, bset, view=View.REACH, threshold=4).area("VN-01").label == "not shown"
     with pytest.raises(CoverageError, match="at least 1"):
         compute_coverage(records, bset, threshold=0)
 
 
-def test_public_maps_finer_than_provinces_are_refused():
+@pytest.mark.parametrize("view", [View.LISTED, View.REACH])
+def test_public_maps_finer_than_provinces_are_refused(view):
     districts = make_set([("KH-1201", "Chamkar Mon")], level=2, country="KH")
     with pytest.raises(CoverageError, match="public maps stop at province level"):
-        compute_coverage([org(1, "KH-1201")], districts, public=True)
+        compute_coverage([org(1, "KH-1201")], districts, view=view)
     assert compute_coverage([org(1, "KH-1201")], districts).area("KH-1201").count == 1
+
+
+def test_the_reach_view_takes_no_filter():
+    bset = make_set([("VN-01", "One")])
+    with pytest.raises(CoverageError, match="the reach view takes no priority area filter"):
+        compute_coverage([org(1, "VN-01")], bset, view=View.REACH, priority_area="health")
 
 
 def test_districts_roll_up_to_their_province(shared_geo):
