@@ -48,8 +48,9 @@ def write_at_0006(url):
         ids = [session.execute(text(
             "INSERT INTO organisations (kind, name, name_key, name_translations, search_text, country, "
             "sex_worker_involvement, languages, public_listing, status, is_sample, created_at, updated_at, version) "
-            "VALUES ('national_network', :n, :k, '{}', :k, 'VN', '', '[]', false, 'active', false, "
-            ":at, :at, 1) RETURNING id"), {"n": name, "k": name.lower(), "at": "2025-01-01 00:00:00"}).scalar_one()
+            "VALUES ('national_network', :n, :k, '{}', :s, 'VN', '', '[]', false, 'active', false, "
+            ":at, :at, 1) RETURNING id"), {"n": name, "k": name.lower(), "s": name.lower(),
+                                           "at": "2025-01-01 00:00:00"}).scalar_one()
             for name in ("Old one", "Old two")]
         for organisation_id in ids:
             for kind, value, visibility, label in PLAIN:
@@ -159,6 +160,7 @@ def test_organisations_registered_before_publishing_was_chosen_publish_only_thei
             seen = profile_view(session, reader_for(session, Actor.anonymous()), old)
             assert "sex_worker_led" not in seen and "website" not in seen and "languages" not in seen
             assert seen["name"] == "Nhóm cũ" and seen["priority_areas"] == []
+        engine.dispose()
 
 
 def test_an_upgraded_database_keeps_its_organisations_and_none_publishes_its_reach(tmp_path):
@@ -183,4 +185,5 @@ def test_an_upgraded_database_keeps_its_organisations_and_none_publishes_its_rea
         engine = make_engine(url)
         with engine.connect() as connection:
             assert connection.execute(text("SELECT name FROM organisations")).scalar_one() == "Old network"
+        engine.dispose()
         engine.dispose()
