@@ -9,6 +9,7 @@ from flask import Flask, render_template
 from sqlalchemy.orm import Session
 
 from api import auth, dashboard, database, docs, errors, page_cache
+from api.json_body import JSONProvider
 from api.extensions import Api
 from api.resources import (
     contacts,
@@ -44,6 +45,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, sessions: Callable[[]
         **docs.settings(),
     )
     app.config.update(overrides or {})
+    app.json = JSONProvider(app)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented field order
     database.init_app(app, sessions)
     auth.init_app(app)

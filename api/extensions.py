@@ -18,7 +18,9 @@ from typing import Any
 import flask_smorest
 import marshmallow as ma
 from flask.views import MethodView
+from flask_smorest.utils import prepare_response
 
+from api import json_body
 from api.auth import current_actor
 from api.errors import ErrorSchema
 from registry.db import PAGE_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
@@ -28,6 +30,8 @@ from registry.permissions import Permission, Role
 
 ANYONE = "anyone, including anonymous callers; the answer is narrowed to what the caller may see"
 _WRITES = {"post", "put", "patch", "delete"}
+BAD_REQUEST = (f"The request is malformed: a body that is not JSON, or past the parser's bounds "
+               f"({json_body.RULES}).")
 # RFC 9110's If-Match: "*", or entity tags ("..." or W/"...") separated by commas.
 IF_MATCH = {**flask_smorest.etag.IF_MATCH_HEADER, "description": "The ETag of the version you read, or *.",
             "schema": {"type": "string", "pattern": r'^(\*|(W/)?"[!#-~]*"( *, *(W/)?"[!#-~]*")*)$'}}
@@ -46,6 +50,14 @@ class Api(flask_smorest.Api):
 
     def _register_error_handlers(self) -> None:
         """api.errors registers the one HTTPException handler; smorest's would replace it."""
+
+    def _register_responses(self) -> None:
+        super()._register_responses()
+        # Registered again (lazily, as smorest registers each status), in words saying what makes
+        # a request malformed rather than "Bad Request".
+        response = {"description": BAD_REQUEST, "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+        self.spec.components.response("BAD_REQUEST", response, lazy=True)
 
 
 def _dict_keys(converter: Any, field: ma.fields.Field, **_kwargs: Any) -> dict[str, Any]:
@@ -117,6 +129,8 @@ class WholeNumber(ma.fields.Integer):
 
 class Blueprint(flask_smorest.Blueprint):
     """The base for every resource module."""
+
+    ARGUMENTS_PARSER = json_body.ArgumentsParser()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
