@@ -18,6 +18,7 @@ from registry.organisations import Organisation
 from registry.summaries import network_summary
 from seeds.load import LoadReport, load_all, load_sample
 from tests.factories import SYSTEM
+from tests.hostile import HOSTILE_SPREADSHEETS, billion_laughs, row_counts
 
 API = "/api/v1"
 
@@ -193,6 +194,23 @@ class TestBadInput:
     def test_a_file_that_is_not_a_workbook(self, client, world):
         body = self.refused(upload(client, world, b"PK\x03\x04 not a workbook", "members.xlsx"))
         assert "not an XLSX" in body["message"]
+
+    @pytest.mark.parametrize("dry_run", [True, False])
+    @pytest.mark.parametrize("attack", HOSTILE_SPREADSHEETS)
+    def test_a_hostile_file_is_refused_as_a_whole_and_writes_nothing(self, client, world, session, attack,
+                                                                     dry_run):
+        filename, make, words = HOSTILE_SPREADSHEETS[attack]
+        before = row_counts(session)
+        body = self.refused(upload(client, world, make(), filename, dry_run=dry_run))
+        assert words in body["fields"]["file"][0] and words in body["message"]
+        assert row_counts(session) == before
+
+    @pytest.mark.parametrize("role", ["own_editor", "board", "other_secretariat"])
+    def test_a_file_is_not_read_for_a_caller_who_may_not_import(self, client, world, session, role):
+        # A file nobody could read is refused for not being the caller's to import, as a good one is.
+        before = row_counts(session)
+        body = self.refused(upload(client, world, billion_laughs(), "members.xlsx", role=role), status=403)
+        assert "file" not in body.get("fields", {}) and row_counts(session) == before
 
     def test_no_file(self, client, world):
         response = client.post(f"{API}/networks/{world.vnsw.id}/members/import", data={},
