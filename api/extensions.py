@@ -74,15 +74,18 @@ class Schema(ma.Schema):
 
 
 class Text(ma.fields.String):
-    """Every string the API accepts: no control characters (PostgreSQL refuses NUL) and no
-    lone surrogates (no database can store them); `multiline` allows newlines and tabs, and
+    """Every string the API accepts, as registry.organisation_rules.storable has it: no control
+    characters, noncharacters or lone surrogates; `multiline` allows line breaks and tabs, and
     `blank=False` refuses text that is only spaces. The description says so as a pattern
-    (surrogates cannot be sent as UTF-8 at all)."""
+    (surrogates cannot be sent as UTF-8 at all; the noncharacters past the first plane are in it
+    as themselves, which JSON writes as surrogate pairs)."""
 
     default_error_messages = {"control": "contains control characters or invalid code points",
                               "blank": "must not be blank"}
-    _ONE_LINE = r"[^\u0000-\u001f\u007f-\u009f]"
-    _MULTILINE = r"[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]"
+    _NONCHARACTERS = r"\ufdd0-\ufdef\ufffe\uffff" + "".join(chr(plane << 16 | last)
+                                                             for plane in range(1, 17) for last in (0xFFFE, 0xFFFF))
+    _ONE_LINE = rf"[^\u0000-\u001f\u007f-\u009f{_NONCHARACTERS}]"
+    _MULTILINE = rf"[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f{_NONCHARACTERS}]"
     # Neither a control character nor a space as str.strip() sees one.
     _SEEN = r"[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 

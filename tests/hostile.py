@@ -165,6 +165,8 @@ HOSTILE_SPREADSHEETS: dict[str, tuple[str, Callable[[], bytes], str]] = {
                      "row 2, column B (How sex workers are involved) holds 20,000 characters"),
     "a NUL in a name": ("members.csv", nul_in_name_csv, "row 2, column A (Name) holds a control character "
                                                         "or an invalid code point (U+0000)"),
+    "a noncharacter in a name": ("members.csv", lambda: csv_file("Name", "Group\ufffeA"),
+                                 "row 2, column A (Name) holds a control character or an invalid code point (U+FFFE)"),
     "a row past the row bound": ("members.csv", lambda: many_rows_csv(MAX_ROWS + 1),
                                  f"more than {MAX_ROWS:,} member rows"),
     "too many columns": ("members.csv", lambda: csv_file(",".join(f"Column {n}" for n in range(MAX_COLUMNS + 1)),
