@@ -6,10 +6,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
+import zipfile
+from xml.etree import ElementTree
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
@@ -106,6 +109,38 @@ class TestExportsAsEachCallerSeesThem:
         member_of(world.vnsw, make_org(world.vnsw, name="=cmd|' /C calc'!A0", acronym="+1", public_listing=True))
         text = client.get(f"{API}/networks/{world.vnsw.id}/members.csv").get_data(as_text=True)
         assert "'=cmd" in text and ",'+1," in text and "\n=cmd" not in text
+
+
+# What names stored before the registry refused these characters may hold: noncharacters and
+# controls XML 1.0 forbids (PostgreSQL never stored a NUL).
+OLD_NAME = "Nhóm \ufffe\uffff\x01\x0b\x1f\ufdd0\U0001fffe\x85 Sen"
+
+
+def open_strictly(workbook: bytes) -> list[list[object]]:
+    """The first sheet's cells, once every XML part has passed a strict XML parser too."""
+    with zipfile.ZipFile(io.BytesIO(workbook)) as parts:
+        for name in parts.namelist():
+            if name.endswith((".xml", ".rels")):
+                ElementTree.fromstring(parts.read(name))  # raises on a character XML forbids
+    sheet = load_workbook(io.BytesIO(workbook), read_only=True).worksheets[0]
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+@pytest.mark.parametrize("role", ["anonymous", "secretariat"])
+def test_exports_of_names_stored_before_the_rule_open_in_any_reader(client, world, session, role):
+    session.execute(update(Organisation).where(Organisation.id == world.cbo.id)
+                    .values(name=OLD_NAME, acronym="\ufffe\x01"))
+    session.flush()
+    base = f"{API}/networks/{world.vnsw.id}/members"
+    workbook = client.get(f"{base}.xlsx", headers=world.roles[role])
+    assert workbook.status_code == 200, workbook.get_data(as_text=True)
+    cells = [cell for row in open_strictly(workbook.data) for cell in row]
+    assert "Nhóm \ufffd\ufffd\ufffd\ufffd\ufffd\ufdd0\U0001fffe\x85 Sen" in cells and "\ufffd\ufffd" in cells
+    names = [row["Name"] for row in csv.DictReader(io.StringIO(
+        client.get(f"{base}.csv", headers=world.roles[role]).get_data(as_text=True)))]
+    assert OLD_NAME in names
+    popolo = client.get(f"{API}/networks/{world.vnsw.id}/popolo.json", headers=world.roles[role])
+    assert OLD_NAME in {o["name"] for o in json.loads(popolo.get_data(as_text=True))["organizations"]}
 
 
 class TestTemplate:
