@@ -461,17 +461,25 @@ def _csv_grid(data: bytes) -> list[tuple[int, list[str]]]:
     except UnicodeDecodeError as wrong:
         raise ValidationFailed.on("file", f"the file is not UTF-8 text (byte {wrong.start}); "
                                           "save the spreadsheet as 'CSV UTF-8'") from None
-    reader = csv.reader(io.StringIO(text), csv.excel, delimiter=_delimiter(text))
-    try:
-        return _grid(reader)
-    except csv.Error as unreadable:
-        # The csv module's own bound on a cell (128 kB) is process-wide: it is left as it is,
-        # and met only by cells far past MAX_CELL.
-        if "field larger than field limit" in str(unreadable):
-            raise ValidationFailed.on("file", f"row {reader.line_num} holds a cell of more than {MAX_CELL:,} "
-                                              "characters") from None
-        raise ValidationFailed.on("file", f"row {reader.line_num} is not CSV the import can read "
-                                          f"({unreadable})") from None
+    return _grid(_csv_rows(csv.reader(io.StringIO(text), csv.excel, delimiter=_delimiter(text))))
+
+
+def _csv_rows(reader: Iterator[list[str]]) -> Iterator[list[str]]:
+    """The csv module finds what it cannot read (a cell past its own bound of 128 kB, which is
+    process-wide and left as it is) as it reads each row."""
+    number = 0
+    while True:
+        number += 1
+        try:
+            row = next(reader, None)
+        except csv.Error as unreadable:
+            if "field larger than field limit" in str(unreadable):
+                raise ValidationFailed.on("file", f"row {number} holds a cell of more than {MAX_CELL:,} "
+                                                  "characters") from None
+            raise ValidationFailed.on("file", f"row {number} is not CSV the import can read ({unreadable})") from None
+        if row is None:
+            return
+        yield row
 
 
 def _delimiter(text: str) -> str:

@@ -319,6 +319,20 @@ class TestHostileFiles:
                                ("x.xlsx", workbook_of([["Name"], [""], ["Group A"], [""], ["Group B"]]))):
             assert [n for n, _ in read_table(filename, data).rows] == [3, 5], filename
 
+    def test_a_cell_past_the_csv_module_s_bound_is_placed_by_its_row_not_its_line(self):
+        data = csv_bytes("Name,How sex workers are involved", 'Group A,"run by\nsex workers"',
+                         f'Group B,"{"x" * 140_000}"')
+        with pytest.raises(ValidationFailed, match="row 3 holds a cell of more than"):
+            read_table("x.csv", data)
+
+    def test_workbooks_are_refused_if_openpyxl_would_expand_their_entities(self, monkeypatch):
+        import openpyxl
+
+        monkeypatch.setattr(openpyxl, "DEFUSEDXML", False)  # OPENPYXL_DEFUSEDXML=False, or defusedxml missing
+        with pytest.raises(ValidationFailed, match="cannot read XLSX files safely"):
+            read_table("x.xlsx", workbook_of([["Name"], ["Group A"]]))
+        assert read_table("x.csv", csv_bytes("Name", "Group A")).rows == [(2, {"Name": "Group A"})]
+
     def test_quotes_in_a_cell_survive_export_and_import(self, session, vnsw, make_org, member_of):
         member_of(vnsw, make_org(vnsw, name='Nhóm "Hoa Sen"', acronym="NHS"))
         exported = to_csv(member_rows(session, secretariat(vnsw), vnsw))
