@@ -10,6 +10,7 @@ from flask import Flask, render_template
 from sqlalchemy.orm import Session
 
 from api import auth, csrf, dashboard, database, docs, errors, headers, hosts, page_cache
+from api.json_body import JSONProvider
 from api.extensions import Api
 from api.resources import (
     contacts,
@@ -47,6 +48,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, sessions: Callable[[]
     )
     app.config.update(overrides or {})
     app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or instance_secret_key(app.instance_path)
+    app.json = JSONProvider(app)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented field order
     hosts.init_app(app)  # first: a forged host is refused before anything else runs
     headers.init_app(app)  # before the database's commit: its after_request runs last, on every answer

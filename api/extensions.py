@@ -18,7 +18,9 @@ from typing import Any
 import flask_smorest
 import marshmallow as ma
 from flask.views import MethodView
+from flask_smorest.utils import prepare_response
 
+from api import json_body
 from api.auth import current_actor
 from api.errors import ErrorSchema
 from registry.db import PAGE_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
@@ -28,6 +30,8 @@ from registry.permissions import Permission, Role
 
 ANYONE = "anyone, including anonymous callers; the answer is narrowed to what the caller may see"
 _WRITES = {"post", "put", "patch", "delete"}
+BAD_REQUEST = (f"The request is malformed: a body that is not JSON, or past the parser's bounds "
+               f"({json_body.RULES}).")
 # RFC 9110's If-Match: "*", or entity tags ("..." or W/"...") separated by commas.
 IF_MATCH = {**flask_smorest.etag.IF_MATCH_HEADER, "description": "The ETag of the version you read, or *.",
             "schema": {"type": "string", "pattern": r'^(\*|(W/)?"[!#-~]*"( *, *(W/)?"[!#-~]*")*)$'}}
@@ -47,6 +51,14 @@ class Api(flask_smorest.Api):
     def _register_error_handlers(self) -> None:
         """api.errors registers the one HTTPException handler; smorest's would replace it."""
 
+    def _register_responses(self) -> None:
+        super()._register_responses()
+        # Registered again (lazily, as smorest registers each status), in words saying what makes
+        # a request malformed rather than "Bad Request".
+        response = {"description": BAD_REQUEST, "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+        self.spec.components.response("BAD_REQUEST", response, lazy=True)
+
 
 def _dict_keys(converter: Any, field: ma.fields.Field, **_kwargs: Any) -> dict[str, Any]:
     """apispec documents what a Dict's values may be; this says what its keys may be too."""
@@ -62,15 +74,18 @@ class Schema(ma.Schema):
 
 
 class Text(ma.fields.String):
-    """Every string the API accepts: no control characters (PostgreSQL refuses NUL) and no
-    lone surrogates (no database can store them); `multiline` allows newlines and tabs, and
+    """Every string the API accepts, as registry.organisation_rules.storable has it: no control
+    characters, noncharacters or lone surrogates; `multiline` allows line breaks and tabs, and
     `blank=False` refuses text that is only spaces. The description says so as a pattern
-    (surrogates cannot be sent as UTF-8 at all)."""
+    (surrogates cannot be sent as UTF-8 at all; the noncharacters past the first plane are in it
+    as themselves, which JSON writes as surrogate pairs)."""
 
     default_error_messages = {"control": "contains control characters or invalid code points",
                               "blank": "must not be blank"}
-    _ONE_LINE = r"[^\u0000-\u001f\u007f-\u009f]"
-    _MULTILINE = r"[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]"
+    _NONCHARACTERS = r"\ufdd0-\ufdef\ufffe\uffff" + "".join(chr(plane << 16 | last)
+                                                             for plane in range(1, 17) for last in (0xFFFE, 0xFFFF))
+    _ONE_LINE = rf"[^\u0000-\u001f\u007f-\u009f{_NONCHARACTERS}]"
+    _MULTILINE = rf"[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f{_NONCHARACTERS}]"
     # Neither a control character nor a space as str.strip() sees one.
     _SEEN = r"[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 
@@ -117,6 +132,8 @@ class WholeNumber(ma.fields.Integer):
 
 class Blueprint(flask_smorest.Blueprint):
     """The base for every resource module."""
+
+    ARGUMENTS_PARSER = json_body.ArgumentsParser()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -5,7 +5,7 @@ Every caller gets rows, each narrowed by registry.visibility: a row holds only t
 caller reads that member at (anonymous callers: members listed publicly, public fields, areas
 rolled up to provinces). Contact emails go only to those who may read contacts, and reading
 them is logged like any other contact read. Every cell a spreadsheet would run as a formula is
-neutralised.
+neutralised, and in a workbook every character XML cannot carry is replaced.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -36,6 +37,7 @@ HXL = {
     "contact_email": "#contact+email",
 }
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # The template's two columns that are not profile fields, and the visibility entry that decides
 # them: when a membership started is part of its history (the "memberships" tier).
 _MEMBERSHIP_DATE = "memberships"
@@ -92,10 +94,17 @@ def to_xlsx(rows: list[dict[str, str]]) -> bytes:
     sheet = workbook.create_sheet("members")
     sheet.append([c.header for c in columns])
     for row in rows:
-        sheet.append([neutralise(row.get(c.header, "")) for c in columns])
+        sheet.append([xml_text(neutralise(row.get(c.header, ""))) for c in columns])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def xml_text(value: str) -> str:
+    """A cell as XML 1.0 can carry it: a character it forbids (most C0 controls, U+FFFE, U+FFFF,
+    a lone surrogate) becomes U+FFFD. Text stored before the registry refused them may hold
+    them; openpyxl refuses some and writes the others into a workbook no reader opens."""
+    return _NOT_XML.sub("\ufffd", value)
 
 
 def neutralise(value: str) -> str:

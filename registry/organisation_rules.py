@@ -206,13 +206,26 @@ def contact_changes(before: Mapping[str, Any] | None, after: Mapping[str, Any] |
 
 
 def storable(text: str, *, multiline: bool = False) -> bool:
-    """No control characters (PostgreSQL refuses NUL) and no lone surrogates (no database can
-    store them); `multiline` text may hold newlines and tabs."""
-    if text.isprintable():  # no control character, no surrogate: most text, checked by the thousand on import
+    """Text the registry keeps: no control characters (PostgreSQL refuses NUL, XML, which the
+    XLSX export is, most of the others), no lone surrogates (no database can store them) and no
+    noncharacters (U+FFFE, U+FFFF and their kin, which XML forbids or discourages and no text
+    means); `multiline` text may hold line breaks and tabs."""
+    if text.isprintable():  # no control character, surrogate or noncharacter: most text, checked by the thousand on import
         return True
-    return not any(
-        unicodedata.category(c) == "Cs" or (unicodedata.category(c) == "Cc" and not (multiline and c in "\n\t\r"))
-        for c in text)
+    return not any(_unstorable(c, multiline) for c in text)
+
+
+def _unstorable(character: str, multiline: bool) -> bool:
+    category = unicodedata.category(character)
+    if category == "Cc":
+        return not (multiline and character in "\n\t\r")
+    return category == "Cs" or noncharacter(character)
+
+
+def noncharacter(character: str) -> bool:
+    """U+FDD0 to U+FDEF, and the last two code points of every plane (U+FFFE, U+1FFFF, ...)."""
+    code = ord(character)
+    return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
 
 
 def _network_above_country(kind: Any) -> bool:

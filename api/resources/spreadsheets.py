@@ -18,7 +18,16 @@ from api.extensions import Blueprint, Schema
 from registry import directory
 from registry.errors import ValidationFailed
 from registry.member_export import member_rows, template_csv, template_xlsx, to_csv, to_xlsx
-from registry.member_import import MAX_BYTES, ImportReport, import_members, read_table
+from registry.member_import import (
+    MAX_BYTES,
+    MAX_CELL,
+    MAX_COLUMNS,
+    MAX_REGISTERED_ROWS,
+    MAX_ROWS,
+    MAX_TAGS,
+    ImportReport,
+    import_file,
+)
 from registry.permissions import Permission
 
 blp = Blueprint("spreadsheets", __name__, url_prefix="/api/v1",
@@ -44,7 +53,11 @@ def _download(data: bytes, media_type: str, filename: str) -> Response:
 class UploadSchema(Schema):
     file = Upload(required=True, metadata={
         "description": f"A CSV (UTF-8) or XLSX file in the template's columns, at most "
-                       f"{MAX_BYTES // 1048576} MB; the file name's ending (.csv, .xlsx) says which."})
+                       f"{MAX_BYTES // 1048576} MB; the file name's ending (.csv, .xlsx) says which. A file "
+                       f"is refused as a whole (422, naming the row and column) past {MAX_ROWS:,} member rows, "
+                       f"{MAX_COLUMNS} columns, {MAX_CELL:,} characters in a cell or a control character in "
+                       f"one, or {MAX_REGISTERED_ROWS:,} rows naming organisations the network already has; "
+                       f"a workbook also past {MAX_TAGS:,} XML tags, or if it declares XML entities."})
 
 
 class ImportQuery(Schema):
@@ -99,8 +112,8 @@ def import_spreadsheet(args: dict[str, Any], upload: dict[str, Any], network_id:
     session, actor = database.session(), current_actor()
     network = directory.find_network(session, actor, network_id)
     file = upload["file"]
-    table = read_table(file.filename or "", file.read(MAX_BYTES + 1))
-    report = import_members(session, actor, network, table, apply=not args["dry_run"])
+    report = import_file(session, actor, network, file.filename or "", file.read(MAX_BYTES + 1),
+                         apply=not args["dry_run"])
     if not args["dry_run"] and not report.applied:
         raise ValidationFailed.of(f"the import ({len(report.errors)} of {len(report.rows)} rows have errors; "
                                   "nothing was kept)",

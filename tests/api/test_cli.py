@@ -10,12 +10,14 @@ import pytest
 from click.testing import CliRunner, Result
 from flask.testing import FlaskClient
 from sqlalchemy import inspect
+from sqlalchemy.orm import Session
 
 from api import database
 from api.app import create_app
 from api.cli import main
 from registry.db import make_engine
 from tests.conftest import fresh_database
+from tests.hostile import HOSTILE_SPREADSHEETS, row_counts
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +40,15 @@ def api_client(url: str, **config: object) -> Iterator[FlaskClient]:
         yield app.test_client()
     finally:
         database.dispose(app)
+
+
+def counts_in(url: str) -> dict[str, int]:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            return row_counts(session)
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +169,17 @@ class TestMemberSpreadsheets:
         again = run("members", "import", "VNSW", str(out), "--apply")
         assert again.exit_code == 0, again.output
         assert "imported: 0 created, 0 updated, 32 unchanged, 0 error" in again.output
+
+    @pytest.mark.parametrize("attack", HOSTILE_SPREADSHEETS)
+    def test_a_hostile_file_is_refused_as_a_whole_and_writes_nothing(self, run, cli_db, seeded, tmp_path, attack):
+        filename, make, words = HOSTILE_SPREADSHEETS[attack]
+        path = tmp_path / filename
+        path.write_bytes(make())
+        before = counts_in(cli_db)
+        for apply in ([], ["--apply"]):
+            refused = run("members", "import", "VNSW", str(path), *apply)
+            assert refused.exit_code == 1 and words in refused.output, refused.output
+        assert counts_in(cli_db) == before
 
     def test_a_bad_row_stops_the_whole_import(self, run, seeded, tmp_path):
         path = tmp_path / "new.csv"

@@ -7,7 +7,7 @@ from contextlib import closing
 
 import psycopg
 import pytest
-from flask import Flask
+from flask import Flask, request
 from sqlalchemy.exc import (
     DataError,
     DBAPIError,
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from api.app import create_app
 from api.errors import register
 from api.extensions import Blueprint
+from tests.hostile import row_counts
 
 API = "/api/v1"
 SHAPE = {"status", "error", "message"}
@@ -224,3 +225,78 @@ def test_a_route_without_an_access_rule_is_refused():
         @blp.route("/careless")
         def careless():
             return "anyone?"
+
+
+def _nested(opening: str, closing: str, depth: int, inner: str = "1") -> str:
+    return opening * depth + inner + closing * depth
+
+
+def _registration(world, **fields: str) -> str:
+    """A registration body, as JSON text, with `fields` spliced in raw."""
+    values = {"network_id": str(world.vnsw.id), "kind": '"community_organisation"', "name": '"Nhóm mới"',
+              "country": '"VN"', **fields}
+    return "{" + ", ".join(f'"{key}": {value}' for key, value in values.items()) + "}"
+
+
+# Each body as the attack sent it, and the words the refusal says it in.
+HOSTILE_JSON = {
+    "an id of 4,300 digits": (lambda world: _registration(world, network_id="9" * 4300),
+                              "an integer longer than 20 digits"),
+    "an integer past Python's own limit": (lambda world: _registration(world, drop_in_centres="9" * 4301),
+                                           "an integer longer than 20 digits"),
+    "arrays nested 100,000 deep": (lambda world: _nested("[", "]", 100_000), "nests deeper than 32 levels"),
+    "objects nested 50,000 deep": (lambda world: _nested('{"a": ', "}", 50_000), "nests deeper than 32 levels"),
+    "nesting inside a field": (lambda world: _registration(world, languages=_nested("[", "]", 100_000, '"vi"')),
+                               "nests deeper than 32 levels"),
+    "NaN": (lambda world: _registration(world, drop_in_centres="NaN"), "NaN or Infinity"),
+    "Infinity": (lambda world: _registration(world, drop_in_centres="-Infinity"), "NaN or Infinity"),
+    "a number past any float": (lambda world: _registration(world, drop_in_centres="1e400"), "too large"),
+}
+
+
+@pytest.mark.parametrize("attack", HOSTILE_JSON)
+@pytest.mark.parametrize("endpoint", ["register", "change a profile"])
+def test_a_json_body_past_the_parser_s_bounds_is_a_400_that_writes_nothing(client, world, session, attack,
+                                                                          endpoint):
+    body, words = HOSTILE_JSON[attack]
+    headers = {**world.roles["secretariat"], "Content-Type": "application/json"}
+    if endpoint == "register":
+        url = f"{API}/organisations"
+    else:
+        url = f"{API}/organisations/{world.cbo.id}"
+        headers["If-Match"] = client.get(url, headers=headers).headers["ETag"]
+    before = row_counts(session)
+    response = (client.post if endpoint == "register" else client.patch)(url, data=body(world), headers=headers)
+    assert_shape(response, 400)
+    assert words in response.json["message"], response.json
+    assert row_counts(session) == before
+
+
+def test_a_json_body_within_the_bounds_is_read_as_before(client, world):
+    headers = {**world.roles["secretariat"], "Content-Type": "application/json"}
+    response = client.post(f"{API}/organisations", headers=headers,
+                           data=_registration(world, drop_in_centres="12345678901234567890",
+                                              name_translations=_nested('{"vi": ', "}", 1, '"Nhóm"')))
+    # Twenty digits and an object inside the body are read (and the number is then refused as a value).
+    assert_shape(response, 422)
+    assert set(response.json["fields"]) == {"drop_in_centres"}
+
+
+def test_flask_s_own_json_parser_is_bounded_too(session):
+    # A bare route of a test's own: the web pages' form protection (where there is one) is off.
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False},
+                     sessions=lambda: Session(bind=session.bind, join_transaction_mode="create_savepoint"))
+
+    @app.post("/echo")
+    def echo():
+        return {"depth": len(str(request.get_json()))}
+
+    client = app.test_client()
+    assert client.post("/echo", json=[[["three levels"]]]).status_code == 200
+    assert_shape(client.post("/echo", data=_nested("[", "]", 100_000), content_type="application/json"), 400)
+
+
+def test_the_description_says_what_makes_a_body_a_bad_request(client):
+    spec = client.get(f"{API}/openapi.json").json
+    words = spec["components"]["responses"]["BAD_REQUEST"]["description"]
+    assert "32 levels" in words and "20 digits" in words

@@ -443,3 +443,34 @@ def test_the_public_member_list_holds_only_members_that_publish_their_networks(c
     assert members() == ["Nhóm Hà Nội"]
     assert client.get(url(world.fellow)).status_code == 200  # still listed, by itself
     assert members(world.roles["own_editor"]) == ["Nhóm Hà Nội", "Nhóm Hải Phòng"]
+
+
+# Characters no name (or any text) makes sense with, and that XML, which the XLSX export is,
+# cannot carry or only discourages: noncharacters, C0 and C1 controls, a lone surrogate.
+NOT_TEXT = {"U+FFFE": "\ufffe", "U+FFFF": "\uffff", "U+FDD0": "\ufdd0", "U+FDEF": "\ufdef",
+            "U+1FFFE": "\U0001fffe", "U+10FFFF": "\U0010ffff", "U+0001": "\x01", "U+000B": "\x0b",
+            "U+001F": "\x1f", "U+007F": "\x7f", "U+0085": "\x85", "U+009F": "\x9f", "a tab": "\t",
+            "a lone surrogate": "\ud800"}
+
+
+@pytest.mark.parametrize("character", NOT_TEXT)
+def test_a_name_holding_a_character_no_text_makes_sense_with_is_refused(client, world, session, character):
+    name = f"Nhóm {NOT_TEXT[character]} Sen"
+    registered = client.post(f"{API}/organisations", headers=world.roles["secretariat"], json={
+        "network_id": world.vnsw.id, "kind": "community_organisation", "name": name, "country": "VN"})
+    assert registered.status_code == 422 and "name" in registered.json["fields"], registered.json
+    headers = {**world.roles["own_editor"], "If-Match": etag_of(client, url(world.cbo))}
+    renamed = client.patch(url(world.cbo), json={"name": name}, headers=headers)
+    assert renamed.status_code == 422 and "name" in renamed.json["fields"], renamed.json
+    session.expire_all()
+    assert session.get(organisations.Organisation, world.cbo.id).name == "Nhóm Hà Nội"
+
+
+def test_multiline_text_keeps_tabs_and_line_breaks_but_not_noncharacters(client, world):
+    headers = {**world.roles["own_editor"], "If-Match": etag_of(client, url(world.cbo))}
+    refused = client.patch(url(world.cbo), json={"sex_worker_involvement": "run by\tsex workers \ufffe"},
+                           headers=headers)
+    assert refused.status_code == 422 and "sex_worker_involvement" in refused.json["fields"]
+    kept = client.patch(url(world.cbo), json={"sex_worker_involvement": "run by\tsex workers\r\nsince 2009"},
+                        headers=headers)
+    assert kept.status_code == 200 and kept.json["sex_worker_involvement"] == "run by\tsex workers\r\nsince 2009"

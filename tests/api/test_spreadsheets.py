@@ -6,10 +6,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
+import zipfile
+from xml.etree import ElementTree
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
@@ -18,6 +21,7 @@ from registry.organisations import Organisation
 from registry.summaries import network_summary
 from seeds.load import LoadReport, load_all, load_sample
 from tests.factories import SYSTEM
+from tests.hostile import HOSTILE_SPREADSHEETS, billion_laughs, row_counts
 
 API = "/api/v1"
 
@@ -108,6 +112,38 @@ class TestExportsAsEachCallerSeesThem:
         assert "'=cmd" in text and ",'+1," in text and "\n=cmd" not in text
 
 
+# What names stored before the registry refused these characters may hold: noncharacters and
+# controls XML 1.0 forbids (PostgreSQL never stored a NUL).
+OLD_NAME = "Nhóm \ufffe\uffff\x01\x0b\x1f\ufdd0\U0001fffe\x85 Sen"
+
+
+def open_strictly(workbook: bytes) -> list[list[object]]:
+    """The first sheet's cells, once every XML part has passed a strict XML parser too."""
+    with zipfile.ZipFile(io.BytesIO(workbook)) as parts:
+        for name in parts.namelist():
+            if name.endswith((".xml", ".rels")):
+                ElementTree.fromstring(parts.read(name))  # raises on a character XML forbids
+    sheet = load_workbook(io.BytesIO(workbook), read_only=True).worksheets[0]
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+@pytest.mark.parametrize("role", ["anonymous", "secretariat"])
+def test_exports_of_names_stored_before_the_rule_open_in_any_reader(client, world, session, role):
+    session.execute(update(Organisation).where(Organisation.id == world.cbo.id)
+                    .values(name=OLD_NAME, acronym="\ufffe\x01"))
+    session.flush()
+    base = f"{API}/networks/{world.vnsw.id}/members"
+    workbook = client.get(f"{base}.xlsx", headers=world.roles[role])
+    assert workbook.status_code == 200, workbook.get_data(as_text=True)
+    cells = [cell for row in open_strictly(workbook.data) for cell in row]
+    assert "Nhóm \ufffd\ufffd\ufffd\ufffd\ufffd\ufdd0\U0001fffe\x85 Sen" in cells and "\ufffd\ufffd" in cells
+    names = [row["Name"] for row in csv.DictReader(io.StringIO(
+        client.get(f"{base}.csv", headers=world.roles[role]).get_data(as_text=True)))]
+    assert OLD_NAME in names
+    popolo = client.get(f"{API}/networks/{world.vnsw.id}/popolo.json", headers=world.roles[role])
+    assert OLD_NAME in {o["name"] for o in json.loads(popolo.get_data(as_text=True))["organizations"]}
+
+
 class TestTemplate:
     def test_the_template_documents_every_column_and_imports_as_nothing(self, client, world):
         rows = csv_rows(client.get(f"{API}/member-template.csv"))
@@ -194,6 +230,23 @@ class TestBadInput:
     def test_a_file_that_is_not_a_workbook(self, client, world):
         body = self.refused(upload(client, world, b"PK\x03\x04 not a workbook", "members.xlsx"))
         assert "not an XLSX" in body["message"]
+
+    @pytest.mark.parametrize("dry_run", [True, False])
+    @pytest.mark.parametrize("attack", HOSTILE_SPREADSHEETS)
+    def test_a_hostile_file_is_refused_as_a_whole_and_writes_nothing(self, client, world, session, attack,
+                                                                     dry_run):
+        filename, make, words = HOSTILE_SPREADSHEETS[attack]
+        before = row_counts(session)
+        body = self.refused(upload(client, world, make(), filename, dry_run=dry_run))
+        assert words in body["fields"]["file"][0] and words in body["message"]
+        assert row_counts(session) == before
+
+    @pytest.mark.parametrize("role", ["own_editor", "board", "other_secretariat"])
+    def test_a_file_is_not_read_for_a_caller_who_may_not_import(self, client, world, session, role):
+        # A file nobody could read is refused for not being the caller's to import, as a good one is.
+        before = row_counts(session)
+        body = self.refused(upload(client, world, billion_laughs(), "members.xlsx", role=role), status=403)
+        assert "file" not in body.get("fields", {}) and row_counts(session) == before
 
     def test_no_file(self, client, world):
         response = client.post(f"{API}/networks/{world.vnsw.id}/members/import", data={},

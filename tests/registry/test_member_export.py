@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
+from xml.etree import ElementTree
 
 import pytest
 from openpyxl import load_workbook
@@ -107,3 +109,13 @@ def test_formula_cells_are_neutralised_in_every_callers_csv_and_xlsx(session, ne
         sheet = load_workbook(io.BytesIO(to_xlsx(rows)), read_only=True).worksheets[0]
         cells = {c for row in sheet.iter_rows(values_only=True) for c in row if c}
         assert "'@SUM(1+1)" in cells and "'=1+2" in cells and "=1+2" not in cells
+
+
+@pytest.mark.parametrize("name", ["Nhóm \ufffe Sen", "Nhóm \uffff Sen", "Nhóm \x0b Sen", "Nhóm \x00 Sen"])
+def test_a_workbook_replaces_what_xml_cannot_carry_and_keeps_the_rest(name):
+    # openpyxl refuses some of these and writes others into XML no reader opens.
+    workbook = to_xlsx([{"Name": name, "Acronym": "\ufdd0\x85\U0001fffe"}])
+    with zipfile.ZipFile(io.BytesIO(workbook)) as parts:
+        ElementTree.fromstring(parts.read("xl/worksheets/sheet1.xml"))
+    sheet = load_workbook(io.BytesIO(workbook), read_only=True).worksheets[0]
+    assert list(sheet.iter_rows(min_row=2, values_only=True))[0][:2] == ("Nhóm \ufffd Sen", "\ufdd0\x85\U0001fffe")

@@ -12,12 +12,20 @@ from sqlalchemy import func, select
 from registry import memberships
 from registry.errors import NotPermitted, ValidationFailed
 from registry.member_export import member_rows, neutralise, to_csv, to_xlsx
-from registry.member_import import MAX_BYTES, import_members, read_table
+from registry.member_import import (
+    MAX_BYTES,
+    MAX_REGISTERED_ROWS,
+    MAX_ROWS,
+    import_file,
+    import_members,
+    read_table,
+)
 from registry.organisations import Organisation, open_contacts
 from registry.permissions import Actor
 from registry.summaries import network_summary
 from seeds.load import LoadReport, load_all, load_sample
 from tests.factories import SYSTEM, board, editor, secretariat
+from tests.hostile import HOSTILE_SPREADSHEETS, billion_laughs, row_counts, workbook_of
 
 
 def count(session):
@@ -314,3 +322,67 @@ class TestWrittenTogetherAsOneByOne:
         assert [(o.version, o.updated_at) for o in session.scalars(select(Organisation).order_by(Organisation.id))] \
             == before
         assert session.scalar(select(func.count()).select_from(AuditEntry)) == entries
+
+
+class TestHostileFiles:
+    """Each refused as a whole, saying where, before any row is looked at or anything written."""
+
+    @pytest.mark.parametrize("attack", HOSTILE_SPREADSHEETS)
+    def test_a_hostile_file_is_refused_by_its_first_bound(self, session, vnsw, attack):
+        filename, make, words = HOSTILE_SPREADSHEETS[attack]
+        before = row_counts(session)
+        with pytest.raises(ValidationFailed) as refused:
+            import_members(session, secretariat(vnsw), vnsw, read_table(filename, make()), apply=False)
+        assert list(refused.value.fields) == ["file"] and words in refused.value.fields["file"][0]
+        assert row_counts(session) == before
+
+    def test_a_file_at_the_row_bound_is_read_with_its_hashtag_row(self):
+        data = csv_bytes("Name", "#org+name", *(f"Group {n}" for n in range(MAX_ROWS)))
+        table = read_table("x.csv", data)
+        assert len(table.rows) == MAX_ROWS and table.rows[-1] == (MAX_ROWS + 2, {"Name": f"Group {MAX_ROWS - 1}"})
+
+    def test_rows_keep_their_spreadsheet_numbers_across_empty_rows(self):
+        for filename, data in (("x.csv", csv_bytes("Name", "", "Group A", ",", "Group B")),
+                               ("x.xlsx", workbook_of([["Name"], [""], ["Group A"], [""], ["Group B"]]))):
+            assert [n for n, _ in read_table(filename, data).rows] == [3, 5], filename
+
+    def test_a_cell_past_the_csv_module_s_bound_is_placed_by_its_row_not_its_line(self):
+        data = csv_bytes("Name,How sex workers are involved", 'Group A,"run by\nsex workers"',
+                         f'Group B,"{"x" * 140_000}"')
+        with pytest.raises(ValidationFailed, match="row 3 holds a cell of more than"):
+            read_table("x.csv", data)
+
+    def test_workbooks_are_refused_if_openpyxl_would_expand_their_entities(self, monkeypatch):
+        import openpyxl
+
+        monkeypatch.setattr(openpyxl, "DEFUSEDXML", False)  # OPENPYXL_DEFUSEDXML=False, or defusedxml missing
+        with pytest.raises(ValidationFailed, match="cannot read XLSX files safely"):
+            read_table("x.xlsx", workbook_of([["Name"], ["Group A"]]))
+        assert read_table("x.csv", csv_bytes("Name", "Group A")).rows == [(2, {"Name": "Group A"})]
+
+    def test_quotes_in_a_cell_survive_export_and_import(self, session, vnsw, make_org, member_of):
+        member_of(vnsw, make_org(vnsw, name='Nhóm "Hoa Sen"', acronym="NHS"))
+        exported = to_csv(member_rows(session, secretariat(vnsw), vnsw))
+        assert [cells["Name"] for _, cells in read_table("x.csv", exported).rows] == ['Nhóm "Hoa Sen"']
+
+    def test_a_semicolon_separated_file_is_read_by_its_header(self):
+        table = read_table("x.csv", csv_bytes("Name;Areas served", "Group A;VN-HN"))
+        assert table.rows == [(2, {"Name": "Group A", "Areas served": "VN-HN"})]
+
+    def test_a_file_changing_more_registered_members_than_the_bound_is_refused_before_any_row(self, session,
+                                                                                             vnsw):
+        names = [f"Group {n}" for n in range(MAX_REGISTERED_ROWS + 1)]
+        assert import_members(session, secretariat(vnsw), vnsw, read_table("x.csv", csv_bytes("Name", *names)),
+                              apply=True).applied
+        before = row_counts(session)
+        changed = read_table("x.csv", csv_bytes("Name,Acronym", *(f"{name},G" for name in names)))
+        with pytest.raises(ValidationFailed, match=f"at most {MAX_REGISTERED_ROWS:,} of them"):
+            import_members(session, secretariat(vnsw), vnsw, changed, apply=False)
+        assert row_counts(session) == before
+        within = read_table("x.csv", csv_bytes("Name,Acronym", *(f"{name},G" for name in names[1:])))
+        assert import_members(session, secretariat(vnsw), vnsw, within, apply=False).counts()["updated"] == \
+            MAX_REGISTERED_ROWS
+
+    def test_a_non_importer_cannot_make_the_registry_read_a_file(self, session, vnsw, make_org):
+        with pytest.raises(NotPermitted):
+            import_file(session, editor(make_org(vnsw)), vnsw, "members.xlsx", billion_laughs(), apply=False)
