@@ -97,6 +97,17 @@ def test_the_reach_view_counts_everyone_and_withholds_small_counts():
     assert coverage.to_geojson()["threshold"] == 5 and coverage.not_on_map is None
 
 
+def test_a_listed_organisation_that_keeps_its_areas_to_itself_counts_as_hidden_in_the_reach_view():
+    # Listed, but not publishing its areas: the directory cannot place it, so reach minus the
+    # directory would give it away just as it would an unlisted one.
+    bset = make_set([(f"VN-0{i}", f"Area {i}") for i in range(1, 4)])
+    placed = [org(i, "VN-01") for i in range(6)] + [org(i, "VN-02") for i in range(10, 16)]
+    quiet = [OrgPresence(i, f"Organisation {i}", ["VN-01"], listed=True, public_area_codes=()) for i in (6, 7)]
+    coverage = compute_coverage(placed + quiet, bset, view=View.REACH)
+    assert coverage.area("VN-01").status is AreaStatus.MASKED  # 8 there, 2 the directory cannot place
+    assert compute_coverage(placed, bset, view=View.REACH).area("VN-01").count == 6
+
+
 def test_threshold_can_be_set():
     bset = make_set([("VN-01", "One"), ("VN-02", "Two")])
     records = [org(i, "VN-01", listed=False) for i in range(3)] + [org(i, "VN-02", listed=False) for i in range(3, 9)]

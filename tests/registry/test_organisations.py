@@ -283,3 +283,19 @@ class TestPublishedFields:
         assert vnsw.published_fields == ["networks"]
         organisations.update_profile(session, SYSTEM, vnsw, {"published_fields": ["founding_date", "networks"]})
         assert vnsw.published_fields == ["founding_date", "networks"]
+
+
+def test_only_the_network_itself_chooses_to_publish_its_reach(session, vnsw, make_org, member_of):
+    apnsw = make_org(name="Test regional network", acronym="TRN", kind="regional_network", country=None)
+    member_of(apnsw, vnsw)
+    with pytest.raises(ValidationFailed) as refused:  # a secretariat above it may only publish less
+        organisations.update_profile(session, secretariat(apnsw), vnsw, {"publishes_reach": True})
+    assert "publishes_reach" in refused.value.fields
+    assert vnsw.publishes_reach is False
+    organisations.update_profile(session, secretariat(vnsw), vnsw, {"publishes_reach": True})
+    assert vnsw.publishes_reach is True
+    organisations.update_profile(session, secretariat(apnsw), vnsw, {"publishes_reach": False})
+    assert vnsw.publishes_reach is False
+    with pytest.raises(ValidationFailed):  # nor may a registering network choose it for a new one
+        make_org(apnsw, actor=secretariat(apnsw), name="Test national network LA", kind="national_network",
+                 country="LA", publishes_reach=True)
