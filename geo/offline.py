@@ -114,7 +114,9 @@ def install_assets(target_dir: str | Path, assets: Iterable[VendorAsset] = ASSET
 def _copy_atomically(origin: Path, copy: Path) -> None:
     """Several workers (or apps) may install while another serves the file: write a temporary
     file and rename it into place, so a reader sees the old file or the new one, never half of
-    one; and leave a file that is already the same alone."""
+    one; and leave a file that is already the same alone. The copy is readable by all (0644),
+    as the file it replaces would have been: mkstemp makes it 0600, and a folder shared with
+    others or served by a web server would then show a blank map."""
     if copy.exists() and copy.stat().st_size == origin.stat().st_size \
             and copy.read_bytes() == origin.read_bytes():
         return
@@ -123,6 +125,7 @@ def _copy_atomically(origin: Path, copy: Path) -> None:
     os.close(handle)
     try:
         shutil.copyfile(origin, temporary)
+        os.chmod(temporary, 0o644)
         os.replace(temporary, copy)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

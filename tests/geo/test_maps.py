@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import random
 import re
+import stat
 
 import folium.plugins
 import pytest
@@ -126,6 +128,22 @@ def test_install_assets_copies_every_file_the_page_needs(tmp_path):
     for url in re.findall(r'(?:src|href)="/static/vendor/([^"]+)"', html):
         assert (tmp_path / url).is_file()
     assert (tmp_path / "leaflet/images/layers.png").is_file()  # the layer control's icon
+
+
+def test_installed_assets_are_readable_by_others(tmp_path):
+    """A folder of offline maps is opened by other people or served by a web server: the
+    copies carry the usual permissions, not a temporary file's 0600 (which shows a blank map)."""
+    previous = os.umask(0o022)
+    try:
+        written = install_assets(tmp_path / "vendor")
+    finally:
+        os.umask(previous)
+    files = [f for path in written for f in ([path] if path.is_file() else path.rglob("*"))]
+    assert files
+    for path in files:
+        expected = 0o755 if path.is_dir() else 0o644
+        assert stat.S_IMODE(path.stat().st_mode) == expected, path
+    assert stat.S_IMODE((tmp_path / "vendor").stat().st_mode) == 0o755
 
 
 def test_no_basemap_unless_tiles_are_configured():
