@@ -45,6 +45,7 @@ from registry.known import Known
 from registry.organisation_rules import storable
 from registry.organisations import Organisation
 from registry.permissions import Actor, Permission, can, require
+from registry.place_names import PlaceNames
 from registry.vocabularies import Vocabulary, terms
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -106,8 +107,6 @@ _BY_HEADER = {fold(text): c.field for c in COLUMNS for text in (c.header, c.fiel
 _MULTI = {"populations", "services", "priority_areas", "areas_served", "languages"}
 _VOCABULARY = {"populations": Vocabulary.POPULATION, "services": Vocabulary.SERVICE,
                "priority_areas": Vocabulary.PRIORITY_AREA}
-_AFFIXES = re.compile(r"^(tp|thanh pho|tinh|thu do|khan|srok|khett|province of|city of) |"
-                      r" (city|province|municipality|capital|khan|district)$")
 _YES, _NO = {"yes", "y", "true", "1", "x", "co"}, {"no", "n", "false", "0", "", "khong"}
 
 
@@ -376,21 +375,17 @@ class _Lookups:
                 for text in (term.code, *term.labels.values()):
                     table[fold(text)] = term.code
             self.terms[key] = table
-        self._area_rows = session.execute(select(Area.code, Area.name, Area.names)).all()
-        self.area_codes = {code for code, _, _ in self._area_rows}
-        self._areas: dict[str, set[str]] | None = None
+        self.session = session
+        self.area_codes = set(session.scalars(select(Area.code).distinct()))
+        self._places: PlaceNames | None = None
 
     @property
-    def areas(self) -> dict[str, set[str]]:
-        """Folded area codes and names (also without "province", "city", ...) -> codes; made on
-        first use, as a file that gives codes only never needs it."""
-        if self._areas is None:
-            self._areas = {}
-            for code, name, names in self._area_rows:
-                for text in (code, name, *(names or {}).values()):
-                    for variant in {fold(text), _AFFIXES.sub("", fold(text)).strip()}:
-                        self._areas.setdefault(variant, set()).add(code)
-        return self._areas
+    def places(self) -> PlaceNames:
+        """Every area by every name it goes by, in any script; made on first use, as a file
+        that gives codes only never needs it."""
+        if self._places is None:
+            self._places = PlaceNames.load(self.session)
+        return self._places
 
     def convert(self, values: dict[str, str]) -> tuple[dict[str, Any], dt.date | None, str | None]:
         problems: dict[str, list[str]] = {}
@@ -447,12 +442,7 @@ class _Lookups:
         if key == "areas_served":
             if AREA_CODE.match(text.upper()) and text.upper() in self.area_codes:
                 return text.upper()
-            found = self.areas.get(fold(text)) or self.areas.get(_AFFIXES.sub("", fold(text)).strip())
-            if not found:
-                raise ValueError(f"no area called {text!r}")
-            if len(found) > 1:
-                raise ValueError(f"{text!r} could be {', '.join(sorted(found))}: write the code")
-            return next(iter(found))
+            return self.places.resolve(text, country=self.network.country)
         code = self.terms[key].get(fold(text))
         if code is None:
             raise ValueError(f"unknown {key.replace('_', ' ')[:-1]} {text!r}")

@@ -85,6 +85,26 @@ def test_header_variants_labels_in_any_language_and_area_names(session, vnsw):
     assert memberships.get_membership(session, vnsw, cbo).status_since == dt.date(2013, 4, 1)
 
 
+def test_khmer_place_names_as_written_and_ambiguous_names_named(session):
+    """WNU's secretariat writes its khans in Khmer with "ខណ្ឌ" (khan) and no space, or in a
+    romanisation the data does not use; a name that fits two places says which they are."""
+    load_all(session, SYSTEM, sample=False)
+    wnu = by_acronym(session, "WNU")
+    data = csv_bytes("Name,Areas served",
+                     "Sample khan group A,ខណ្ឌចំការមន",
+                     "Sample khan group B,Khan Daun Penh")
+    report = import_members(session, secretariat(wnu), wnu, read_table("x.csv", data), apply=True)
+    assert report.counts()["created"] == 2, report.rows
+    served = {o.name: o.areas_served for o in session.scalars(
+        select(Organisation).where(Organisation.name.like("Sample khan group %")))}
+    assert served == {"Sample khan group A": ["KH-1201"], "Sample khan group B": ["KH-1202"]}
+
+    unknown = import_members(session, secretariat(wnu), wnu,
+                             read_table("x.csv", csv_bytes("Name,Areas served", "Sample khan group C,Nowhere")),
+                             apply=False)
+    assert unknown.rows[0].messages == ["areas_served: no place called 'Nowhere' is known"]
+
+
 def test_unknown_columns_are_reported_not_silently_used(session, vnsw):
     report = import_members(session, secretariat(vnsw), vnsw,
                             read_table("x.csv", csv_bytes("Name,Notes", "Group A,met in May")), apply=True)
