@@ -13,6 +13,7 @@ from api import auth, csrf, dashboard, database, docs, errors, headers, hosts, p
 from api.json_body import JSONProvider
 from api.extensions import Api
 from api.resources import (
+    areas,
     contacts,
     coverage,
     elections,
@@ -28,7 +29,7 @@ from api.resources import (
 )
 from api.settings import from_environment, instance_secret_key
 
-RESOURCES = (service, organisations, contacts, networks, coverage, vocabularies, history, tokens, spreadsheets,
+RESOURCES = (service, organisations, contacts, networks, coverage, vocabularies, areas, history, tokens, spreadsheets,
              governance, elections, popolo)
 
 

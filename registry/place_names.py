@@ -15,12 +15,13 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from registry.areas import AREA_CODE, Area, BoundarySet
+from registry.db import Page, check_page
 from registry.names import fold
 
 Kind = Literal["capital", "province", "district"]
@@ -193,3 +194,48 @@ def _key(text: str) -> str:
     for pattern, replacement in _VARIANTS:
         key = pattern.sub(replacement, key)
     return key.replace(" ", "")
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One area in the gazetteer's list: the area, and the boundary set it was taken from."""
+
+    area: Area
+    boundary_set: BoundarySet
+
+
+def list_places(session: Session, *, country: str | None = None, level: int | None = None,
+                on: dt.date | None = None, name: str | None = None, page: int = 1,
+                page_size: int = 50) -> Page[Listed]:
+    """The areas of the boundary sets in force on `on` (today by default), one per code (a
+    country's own set instead of the world's), filtered by country, level and a name in any script.
+    The gazetteer is public knowledge: no caller sees more or less of it than another."""
+    check_page(page, page_size)
+    on = on or dt.date.today()
+    other, other_set, own_set = aliased(Area), aliased(BoundarySet), aliased(BoundarySet)
+    query = (select(Area, BoundarySet).join(BoundarySet)
+             .where(_in_force(BoundarySet, on))
+             # A country's own set replaces the world's for that country, at its level...
+             .where(~and_(BoundarySet.country.is_(None), exists().where(
+                 own_set.country == Area.country, own_set.level == BoundarySet.level, _in_force(own_set, on))))
+             # ... and of two sets of the same standing that both know a code, the older one speaks.
+             .where(~exists().where(
+                 other.code == Area.code, other.boundary_set_id == other_set.id, _in_force(other_set, on),
+                 other_set.country.is_(None) == BoundarySet.country.is_(None), other_set.id < BoundarySet.id)))
+    if country is not None:
+        query = query.where(Area.country == country.upper())
+    if level is not None:
+        query = query.where(Area.level == level)
+    if name is not None:
+        codes = [p.code for p in PlaceNames.load(session, countries=[country.upper()] if country else None,
+                                                 on=on).candidates(name)]
+        query = query.where(Area.code.in_(codes))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(query.order_by(Area.country, Area.level, Area.code)
+                           .limit(page_size).offset((page - 1) * page_size)).all()
+    return Page([Listed(area, boundary_set) for area, boundary_set in rows], total, page, page_size)
+
+
+def _in_force(boundary_set: Any, on: dt.date) -> ColumnElement[bool]:
+    return and_(or_(boundary_set.valid_from.is_(None), boundary_set.valid_from <= on),
+                or_(boundary_set.valid_to.is_(None), on <= boundary_set.valid_to))
