@@ -348,14 +348,15 @@ def members_import(ref: str, path: str, apply_: bool) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True,
               help="A .csv or .xlsx file.")
 @click.option("--hxl", is_flag=True, help="Add an HXL hashtag row under the headers (CSV).")
+@click.option("--plain", is_flag=True, help="No byte-order mark (CSV); Excel then misreads non-Latin text.")
 @click.option("--on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Members on this date.")
-def members_export(ref: str, out: str, hxl: bool, on: dt.datetime | None) -> None:
+def members_export(ref: str, out: str, hxl: bool, plain: bool, on: dt.datetime | None) -> None:
     """Export network REF's active members in the import template's columns."""
     from registry.member_export import member_rows, to_csv, to_xlsx
 
     with unit_of_work() as session:
         rows = member_rows(session, CLI_ACTOR, find_organisation(session, ref), on.date() if on else None)
-    data = to_xlsx(rows) if out.lower().endswith(".xlsx") else to_csv(rows, hxl=hxl)
+    data = to_xlsx(rows) if out.lower().endswith(".xlsx") else to_csv(rows, hxl=hxl, bom=not plain)
     Path(out).write_bytes(data)
     click.echo(f"wrote {len(rows)} members to {out}")
 

@@ -74,7 +74,12 @@ def columns_of(rows: list[dict[str, str]]) -> list[Column]:
     return [c for c in COLUMNS if any(c.header in row for row in rows)]
 
 
-def to_csv(rows: list[dict[str, str]], *, hxl: bool = False) -> bytes:
+# Excel reads a CSV file without a byte-order mark in the machine's legacy code page, and
+# Vietnamese, Khmer and Lao come out garbled; with one it reads UTF-8. Other tools may want none.
+BOM = "\ufeff"
+
+
+def to_csv(rows: list[dict[str, str]], *, hxl: bool = False, bom: bool = True) -> bytes:
     columns = columns_of(rows)
     out = io.StringIO()
     writer = csv.writer(out)
@@ -83,7 +88,7 @@ def to_csv(rows: list[dict[str, str]], *, hxl: bool = False) -> bytes:
         writer.writerow([HXL[c.field] for c in columns])
     for row in rows:
         writer.writerow([neutralise(row.get(c.header, "")) for c in columns])
-    return out.getvalue().encode("utf-8")
+    return ((BOM if bom else "") + out.getvalue()).encode("utf-8")
 
 
 def to_xlsx(rows: list[dict[str, str]]) -> bytes:
@@ -131,13 +136,13 @@ def _values(profile: dict[str, Any]) -> dict[str, str]:
 TEMPLATE_NOTE = "# "
 
 
-def template_csv() -> bytes:
+def template_csv(*, bom: bool = True) -> bytes:
     """The empty import template: the headers, then a row of help (skipped on import)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([c.header for c in COLUMNS])
     writer.writerow([TEMPLATE_NOTE + COLUMNS[0].help, *(c.help for c in COLUMNS[1:])])
-    return out.getvalue().encode("utf-8")
+    return ((BOM if bom else "") + out.getvalue()).encode("utf-8")
 
 
 def template_xlsx() -> bytes:

@@ -80,17 +80,24 @@ class ImportReportSchema(Schema):
     rows = fields.List(fields.Nested(RowResultSchema))
 
 
-class ExportQuery(Schema):
+class CsvQuery(Schema):
+    bom = fields.Boolean(load_default=True, metadata={
+        "description": "Start with a byte-order mark, so that Excel reads the file as UTF-8 "
+                       "(false: plain UTF-8, for other tools)."})
+
+
+class ExportQuery(CsvQuery):
     hxl = fields.Boolean(load_default=False, metadata={
         "description": "Add a row of HXL hashtags (hxlstandard.org) under the headers."})
 
 
 @blp.route("/member-template.csv")
 @blp.access(None, "anyone")
+@blp.arguments(CsvQuery, location="query")
 @blp.doc(**_file_response(CSV, "The import template: headers, then a row of help starting with #."))
-def template_as_csv() -> Response:
+def template_as_csv(args: dict[str, Any]) -> Response:
     """Download the import template as CSV"""
-    return _download(template_csv(), CSV, "member-template.csv")
+    return _download(template_csv(bom=args["bom"]), CSV, "member-template.csv")
 
 
 @blp.route("/member-template.xlsx")
@@ -136,7 +143,7 @@ def export_csv(args: dict[str, Any], network_id: int) -> Response:
     """Export a network's members as CSV"""
     session, actor = database.session(), current_actor()
     rows = member_rows(session, actor, directory.find_network(session, actor, network_id))
-    return _download(to_csv(rows, hxl=args["hxl"]), CSV, f"network-{network_id}-members.csv")
+    return _download(to_csv(rows, hxl=args["hxl"], bom=args["bom"]), CSV, f"network-{network_id}-members.csv")
 
 
 @blp.route(NETWORK + "/members.xlsx")

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from registry.member_export import BOM
 from registry.member_import import COLUMNS
 from registry.organisations import Organisation
 from registry.summaries import network_summary
@@ -29,7 +30,8 @@ API = "/api/v1"
 def csv_rows(response) -> list[list[str]]:
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.mimetype == "text/csv"
-    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert response.data.startswith(BOM.encode()), "Excel would read the file in a legacy code page"
+    return list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
 
 
 def export(client, world, role, **query):
@@ -138,10 +140,23 @@ def test_exports_of_names_stored_before_the_rule_open_in_any_reader(client, worl
     cells = [cell for row in open_strictly(workbook.data) for cell in row]
     assert "Nhóm \ufffd\ufffd\ufffd\ufffd\ufffd\ufdd0\U0001fffe\x85 Sen" in cells and "\ufffd\ufffd" in cells
     names = [row["Name"] for row in csv.DictReader(io.StringIO(
-        client.get(f"{base}.csv", headers=world.roles[role]).get_data(as_text=True)))]
+        client.get(f"{base}.csv", headers=world.roles[role]).data.decode("utf-8-sig")))]
     assert OLD_NAME in names
     popolo = client.get(f"{API}/networks/{world.vnsw.id}/popolo.json", headers=world.roles[role])
     assert OLD_NAME in {o["name"] for o in json.loads(popolo.get_data(as_text=True))["organizations"]}
+
+
+def test_csv_without_a_byte_order_mark_for_other_tools(client, world):
+    """Both files start with a byte-order mark unless asked for plain UTF-8; the import reads both."""
+    for url in (f"{API}/networks/{world.vnsw.id}/members.csv", f"{API}/member-template.csv"):
+        plain = client.get(url, query_string={"bom": "false"}, headers=world.roles["secretariat"])
+        assert plain.status_code == 200 and not plain.data.startswith(BOM.encode())
+        marked = client.get(url, headers=world.roles["secretariat"])
+        assert marked.data == BOM.encode() + plain.data
+    exported = client.get(f"{API}/networks/{world.vnsw.id}/members.csv", headers=world.roles["secretariat"]).data
+    again = upload(client, world, exported, dry_run=True)
+    assert again.status_code == 200 and set(again.json["counts"]) >= {"unchanged"}
+    assert again.json["counts"]["unchanged"] == 2 and again.json["counts"]["error"] == 0, again.json
 
 
 class TestTemplate:

@@ -44,7 +44,7 @@ def test_anonymous_callers_get_listed_members_public_fields_and_provinces(sessio
     assert rows[0]["Areas served"] == "KH-12"  # the khan rolled up to its province
     assert not {"Contact email", "Drop-in centres", "Member since", "Public listing",
                 "How sex workers are involved"} & set(rows[0])
-    header = next(csv.reader(io.StringIO(to_csv(rows).decode())))
+    header = next(csv.reader(io.StringIO(to_csv(rows).decode("utf-8-sig"))))
     assert "Contact email" not in header and "Drop-in centres" not in header
 
 
