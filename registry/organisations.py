@@ -16,9 +16,9 @@ from typing import Any, Protocol
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from registry import audit, sealing
+from registry import audit, network_tree, sealing
 from registry.batch import Batch
-from registry.db import Base, Code, Name, str_enum, utcnow
+from registry.db import Base, Code, Name, str_enum, today, utcnow
 from registry.errors import Conflict, NotFound, NotPermitted, ValidationFailed
 from registry.known import Known
 from registry.organisation_rules import (
@@ -284,6 +284,7 @@ def register_organisation(
     organisation.area_links = [OrganisationArea(area_code=c) for c in area_codes]
     session.add(organisation)
     session.flush()
+    network_tree.relink(session, [organisation.id], on=today())
     audit.record(session, actor, "register_organisation", organisation,
                  audit.diff({}, organisation.profile()), organisation_id=organisation.id)
     return organisation
