@@ -31,6 +31,9 @@ from registry.db import Base, in_chunks
 MEMBER_STATUSES = ("active", "suspended", "lapsed")
 PENDING_STATUSES = ("applied", "verified")
 ENDED_STATUSES = ("withdrawn", "expelled", "rejected")
+# Where a session keeps what its readers remember of the tree (visibility.reader_for): relink
+# forgets it, since who may see whom moves with the tree.
+REMEMBERED = "registry.readers"
 # Networks nest a few levels deep (NSWP → APNSW → VNSW → CBO); a walk stops here whatever the data.
 MAX_DEPTH = 16
 
@@ -96,6 +99,7 @@ def relink(session: Session, organisation_ids: Iterable[int], *, on: dt.date | N
     ids = sorted(set(organisation_ids))
     if not ids:
         return
+    session.info.get(REMEMBERED, {}).clear()
     session.flush()
     for chunk in in_chunks(ids):
         _relink(session, chunk, on)
@@ -188,5 +192,6 @@ def attached_ancestor_ids(session: Session, organisation_ids: Iterable[int]) -> 
 def rebuild(session: Session) -> None:
     """Every link worked out again from the memberships and registrations (a bulk load that
     wrote behind the services, or a repair): links that hold now stay as they are."""
+    session.info.get(REMEMBERED, {}).clear()
     session.flush()
     _settle(session, select(_organisations.c.id), true(), on=None)
