@@ -36,7 +36,7 @@ from registry.organisation_rules import (
     term_codes,
     validate_profile,
 )
-from registry.permissions import Actor, Permission, Role, can, require
+from registry.permissions import Actor, Permission, can, require
 from registry.vocabularies import Term, Vocabulary
 
 
@@ -314,7 +314,8 @@ def _check_registration(
     session: Session, actor: Actor, network: Organisation | None, values: dict[str, Any], known: Known
 ) -> dict[str, Any]:
     if network is None:
-        if actor.role is not Role.SYSTEM:
+        # Registering under no network: a top-level one, the operators' alone.
+        if not can(session, actor, Permission.REGISTER_ORGANISATION, None):
             raise NotPermitted("only the registry's operators register top-level networks")
         lineage: set[int] = set()
     else:

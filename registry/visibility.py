@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, aliased
 from registry.areas import Area
 from registry import network_tree
 from registry.db import in_chunks, json_list_holds
+from registry.errors import NotPermitted
 from registry.memberships import PENDING_STATUSES, Membership, MembershipStatus
 from registry.organisations import (
     Contact,
@@ -245,6 +246,28 @@ class Reader:
         if self.everything:
             return true()
         return self._is_own(Organisation.id) | self._is_below(Organisation.id)
+
+
+    def history_reach(self, organisation_id: Any) -> ColumnElement[bool]:
+        """SQL, on an audit entry's organisation column: the caller reads that history. A
+        secretariat reads its whole active subtree's (not its applicants'), an editor its own
+        organisation's; anyone else is refused."""
+        if self.everything:
+            return true()
+        if self.actor.role is Role.SECRETARIAT and self.network is not None:
+            return self._is_below(organisation_id)
+        if self.actor.role is Role.EDITOR and self.own is not None:
+            return self._is_own(organisation_id)
+        raise NotPermitted(f"{self.actor.label} may not read the change history")
+
+    def token_reach(self, network_id: Any, organisation_id: Any) -> ColumnElement[bool]:
+        """SQL, on a token's scope columns: the caller manages that token (a secretariat: those
+        scoped to its active subtree); anyone else is refused."""
+        if self.everything:
+            return true()
+        if self.actor.role is Role.SECRETARIAT and self.network is not None:
+            return self._is_below(network_id) | self._is_below(organisation_id)
+        raise NotPermitted(f"{self.actor.label} may not manage access tokens")
 
 
 def reader_for(session: Session, actor: Actor) -> Reader:
