@@ -268,6 +268,16 @@ def _verb(action: MembershipAction) -> Callable[..., Membership]:
 apply, verify, admit, reject, suspend, lapse, reinstate, withdraw, expel = (_verb(a) for a in MembershipAction)
 
 
+def status_on(on: dt.date | None) -> Any:
+    """SQL: a membership's status on `on` (None or today: its current one): that of its last
+    change dated up to then (undated changes count only for now), as Membership.status_on."""
+    if on is None or on >= today():
+        return Membership.status
+    return (select(MembershipEvent.to_status).where(
+        MembershipEvent.membership_id == Membership.id, MembershipEvent.effective_on.is_not(None),
+        MembershipEvent.effective_on <= on).order_by(MembershipEvent.id.desc()).limit(1).scalar_subquery())
+
+
 def memberships_of(session: Session, network_id: int) -> list[Membership]:
     """Every membership of a network (any state), with events and members loaded."""
     return list(session.scalars(
