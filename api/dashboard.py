@@ -142,7 +142,8 @@ def sign_in() -> Response | WerkzeugResponse:
         actor = identify(secret)
     except TooManyFailures:
         return _sign_in_page(TOO_MANY, 429)
-    if actor is None or actor.role not in (Role.BOARD, Role.SECRETARIAT):
+    if actor is None or actor.network_id is None or not can(
+            database.session(), actor, Permission.READ_INTERNAL, actor.network_id):
         # An editor's token is valid, so it is no failed guess; it just opens no board view.
         message = ("This token is for an organisation's editor; the board view needs a board or "
                    "secretariat token." if actor else "That token is unknown, expired or revoked.")

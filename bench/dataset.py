@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from registry import network_tree
 from registry.areas import Area
 from registry.db import make_engine, make_sessionmaker, today, utcnow
 from registry.memberships import LIFECYCLE, REASON_REQUIRED, Membership, MembershipAction, MembershipEvent
@@ -143,6 +144,7 @@ def _populate(session: Session, rng: random.Random, organisations: int, events: 
         plans += [(nid, oid, _walk(rng, None, rng.choice((3, 3, 3, 4, 5, 5, 6, 7)))) for nid in joined]
     _fit(rng, plans, events, keep=len(network_ids))
     membership_count, event_count = _insert_memberships(session, rng, plans, now)
+    network_tree.rebuild(session)  # written behind the services: the tree's table, all at once
     return len(network_ids) + len(ids), len(network_ids), membership_count, event_count
 
 

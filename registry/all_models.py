@@ -7,6 +7,7 @@ from registry import (  # noqa: F401  (imported for their tables)
     contact_reads,
     governance,
     memberships,
+    network_tree,
     organisations,
     tokens,
     vocabularies,

@@ -15,12 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import false, select
-from sqlalchemy.orm import Session
+from sqlalchemy import false, func, select
+from sqlalchemy.orm import Session, contains_eager
 
-from registry.db import Page, page_of_list, page_of_query
+from registry.db import Page, check_page, page_of_query
 from registry.errors import NotFound, NotPermitted
-from registry.memberships import Membership, MembershipStatus, memberships_of
+from registry.memberships import Membership, MembershipStatus, status_on
 from registry.names import fold
 from registry.organisation_rules import TERM_FIELDS
 from registry.organisations import (
@@ -176,13 +176,21 @@ def network_members(
     wanted = set(statuses) or {MembershipStatus.ACTIVE}
     if wanted != {MembershipStatus.ACTIVE} and not can(session, actor, Permission.READ_INTERNAL, network.id):
         raise NotPermitted(f"{actor.label} may see only the active members of {network.name}")
-    rows = [(m, status) for m in memberships_of(session, network.id)
-            if (status := m.status_on(on)) in wanted and reader.shows(m.member, "networks")]
-    rows.sort(key=lambda row: (row[0].member.name_key, row[0].member_id))
-    chosen = page_of_list(rows, page, page_size)
-    seen = _seen_all(session, reader, [m.member for m, _ in chosen.items])
-    return Page([SeenMember(m.network_id, status, s) for (m, status), s in zip(chosen.items, seen, strict=True)],
-                chosen.total, chosen.page, chosen.page_size)
+    status = status_on(on)
+    # Narrowed, sorted, counted and paged in the query: a member the public sees only if it
+    # publishes which networks it belongs to.
+    query = (select(Membership, status.label("status_on"))
+             .join(Organisation, Organisation.id == Membership.member_id)
+             .options(contains_eager(Membership.member))
+             .where(Membership.network_id == network.id, status.in_(sorted(wanted)), reader.may_see(),
+                    reader.sees_field("networks"))
+             .order_by(Organisation.name_key, Membership.member_id))
+    check_page(page, page_size)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    chosen = session.execute(query.limit(page_size).offset((page - 1) * page_size)).all()
+    seen = _seen_all(session, reader, [m.member for m, _ in chosen])
+    return Page([SeenMember(m.network_id, status, s) for (m, status), s in zip(chosen, seen, strict=True)],
+                total, page, page_size)
 
 
 def find_membership(session: Session, actor: Actor, network_id: int, member_id: int) -> Membership:

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from registry.audit import AuditEntry
 from registry.db import Page, page_of_query
-from registry.errors import NotPermitted
-from registry.permissions import Actor, Permission, Role, require, subtree_ids
+from registry.permissions import Actor, Permission, require
+from registry.visibility import reader_for
 
 
 @dataclass(frozen=True)
@@ -41,13 +41,8 @@ def history_for(
     if organisation_id is not None:
         require(session, actor, Permission.READ_AUDIT, organisation_id)
         query = query.where(AuditEntry.organisation_id == organisation_id)
-    elif actor.role is Role.SECRETARIAT and actor.network_id is not None:
-        reach = {actor.network_id} | subtree_ids(session, actor.network_id)
-        query = query.where(AuditEntry.organisation_id.in_(sorted(reach)))
-    elif actor.role is Role.EDITOR and actor.organisation_id is not None:
-        query = query.where(AuditEntry.organisation_id == actor.organisation_id)
-    elif actor.role is not Role.SYSTEM:
-        raise NotPermitted(f"{actor.label} may not read the change history")
+    else:
+        query = query.where(reader_for(session, actor).history_reach(AuditEntry.organisation_id))
     found = page_of_query(session, query, page, page_size)
     entries = [HistoryEntry(id=entry.id, at=entry.at, actor=entry.actor, actor_role=entry.actor_role,
                             action=entry.action, object_type=entry.object_type, object_id=entry.object_id,

@@ -40,7 +40,6 @@ class Known:
         self._terms: dict[tuple[Vocabulary, frozenset[int]], dict[str, Term]] = {}
         self._areas: dict[str, bool] = {}
         self._names: dict[tuple[frozenset[int], Actor], dict[str, list[tuple[int, str]]]] = {}
-        self._readers: dict[Actor, Reader] = {}
 
     def terms(self, vocabulary: Vocabulary, network_ids: Iterable[int]) -> dict[str, Term]:
         """The terms the networks may use, by code."""
@@ -59,14 +58,13 @@ class Known:
         return [c for c in codes if not self._areas[c]]
 
     def reader(self, actor: Actor) -> Reader:
-        """The actor's Reader, made once for the run (and again after a membership moved)."""
+        """The actor's Reader: the session's one (visibility.reader_for), which forgets what it
+        remembered when a membership moves."""
         # Local: visibility reads the models these checks guard; a name check is the one rule
-        # below it that needs to know what the caller may see.
+        # below it that needs to know what the caller may see. (The package split removes it.)
         from registry.visibility import reader_for
 
-        if actor not in self._readers:
-            self._readers[actor] = reader_for(self.session, actor)
-        return self._readers[actor]
+        return reader_for(self.session, actor)
 
     def load_names(self, network_ids: Iterable[int], actor: Actor) -> None:
         """Read every name used in these networks that the actor may see at once, for many
@@ -110,7 +108,6 @@ class Known:
         self.lineage.forget(None if member.is_network else member.id)
         self.structure.forget(None if member.is_network else member.id)
         self._names = {key: index for key, index in self._names.items() if network.id not in key[0]}
-        self._readers.clear()
 
 
 def in_networks(network_ids: Iterable[int]) -> Any:

@@ -48,8 +48,10 @@ def member_rows(session: Session, actor: Actor, network: Organisation, on: dt.da
     template header and holding only the columns the caller may see for that member."""
     network = find_network(session, actor, network.id)
     reader = reader_for(session, actor)
+    everyone_in = memberships_of(session, network.id)
+    reader.remember(membership.member_id for membership in everyone_in)
     # A member the public sees only if it publishes which networks it belongs to.
-    shown = [(membership, reader.tier(membership.member)) for membership in memberships_of(session, network.id)
+    shown = [(membership, reader.tier(membership.member)) for membership in everyone_in
              if membership.status_on(on) is MembershipStatus.ACTIVE and reader.shows(membership.member, "networks")]
     profiles = profile_views(session, reader, [membership.member for membership, _ in shown])
     rows = []

@@ -34,10 +34,10 @@ from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from registry import memberships, organisations
+from registry import memberships, network_tree, organisations
 from registry.areas import AREA_CODE, Area
 from registry.batch import Batch
-from registry.db import in_chunks
+from registry.db import in_chunks, today
 from registry.errors import NotPermitted, RegistryError, ValidationFailed
 from registry.memberships import ENDED_STATUSES, Membership, MembershipStatus
 from registry.names import fold
@@ -257,6 +257,8 @@ def import_members(
         keep = apply and not any(r.outcome == "error" for r in results)
         if keep:
             batch.write()
+            # The new members are below the network now: their links, all at once.
+            network_tree.relink(session, [network.id], on=today())
     outer.commit() if keep else outer.rollback()
     return ImportReport(results, warnings, applied=keep)
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
-from registry import audit
+from registry import audit, network_tree
 from registry.batch import Batch
 from registry.db import Base, Code, str_enum, today, utcnow
 from registry.errors import InvalidTransition, NotFound, NotPermitted, ValidationFailed
@@ -41,14 +41,14 @@ class MembershipStatus(enum.StrEnum):
 S = MembershipStatus
 # States in which the organisation is the network's member, under its secretariat's care (the
 # network's active subtree, permissions.py): a suspended or lapsed member is still a member.
-MEMBER_STATUSES = (S.ACTIVE, S.SUSPENDED, S.LAPSED)
+MEMBER_STATUSES = tuple(S(s) for s in network_tree.MEMBER_STATUSES)
 # States of an application the network has yet to decide: they grant the network nothing.
-PENDING_STATUSES = (S.APPLIED, S.VERIFIED)
+PENDING_STATUSES = tuple(S(s) for s in network_tree.PENDING_STATUSES)
 # States in which the organisation is tied to the network, applications included: the names
 # used in a network, and the shape of the tree, which a new membership must not loop in.
 ATTACHED_STATUSES = (*PENDING_STATUSES, *MEMBER_STATUSES)
 # States in which a membership has ended; the organisation consents again to come back.
-ENDED_STATUSES = (S.WITHDRAWN, S.EXPELLED, S.REJECTED)
+ENDED_STATUSES = tuple(S(s) for s in network_tree.ENDED_STATUSES)
 
 
 class MembershipAction(enum.StrEnum):
@@ -164,6 +164,7 @@ def transition(
     membership.events.append(MembershipEvent(**move.event(actor)))
     audit.record(session, actor, f"membership_{action.value}", membership, move.changes(network),
                  organisation_id=member.id)
+    network_tree.relink(session, [member.id], on=move.effective_on)
     known.moved(network, member)
     return membership
 
@@ -265,6 +266,16 @@ def _verb(action: MembershipAction) -> Callable[..., Membership]:
 
 
 apply, verify, admit, reject, suspend, lapse, reinstate, withdraw, expel = (_verb(a) for a in MembershipAction)
+
+
+def status_on(on: dt.date | None) -> Any:
+    """SQL: a membership's status on `on` (None or today: its current one): that of its last
+    change dated up to then (undated changes count only for now), as Membership.status_on."""
+    if on is None or on >= today():
+        return Membership.status
+    return (select(MembershipEvent.to_status).where(
+        MembershipEvent.membership_id == Membership.id, MembershipEvent.effective_on.is_not(None),
+        MembershipEvent.effective_on <= on).order_by(MembershipEvent.id.desc()).limit(1).scalar_subquery())
 
 
 def memberships_of(session: Session, network_id: int) -> list[Membership]:

@@ -16,9 +16,9 @@ from typing import Any, Protocol
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from registry import audit, sealing
+from registry import audit, network_tree, sealing
 from registry.batch import Batch
-from registry.db import Base, Code, Name, str_enum, utcnow
+from registry.db import Base, Code, Name, str_enum, today, utcnow
 from registry.errors import Conflict, NotFound, NotPermitted, ValidationFailed
 from registry.known import Known
 from registry.organisation_rules import (
@@ -36,7 +36,7 @@ from registry.organisation_rules import (
     term_codes,
     validate_profile,
 )
-from registry.permissions import Actor, Permission, Role, can, require
+from registry.permissions import Actor, Permission, can, require
 from registry.vocabularies import Term, Vocabulary
 
 
@@ -284,6 +284,7 @@ def register_organisation(
     organisation.area_links = [OrganisationArea(area_code=c) for c in area_codes]
     session.add(organisation)
     session.flush()
+    network_tree.relink(session, [organisation.id], on=today())
     audit.record(session, actor, "register_organisation", organisation,
                  audit.diff({}, organisation.profile()), organisation_id=organisation.id)
     return organisation
@@ -313,7 +314,8 @@ def _check_registration(
     session: Session, actor: Actor, network: Organisation | None, values: dict[str, Any], known: Known
 ) -> dict[str, Any]:
     if network is None:
-        if actor.role is not Role.SYSTEM:
+        # Registering under no network: a top-level one, the operators' alone.
+        if not can(session, actor, Permission.REGISTER_ORGANISATION, None):
             raise NotPermitted("only the registry's operators register top-level networks")
         lineage: set[int] = set()
     else:

@@ -15,11 +15,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import select, union_all
 from sqlalchemy.orm import Session
 
+from registry import network_tree
 from registry.db import in_chunks
 from registry.errors import NotPermitted
 
@@ -79,7 +78,9 @@ def ancestor_network_ids(session: Session, organisation_id: int, *, attached: bo
 
     `attached`: through every membership that ties it to a network, applications included, and
     every registration: the shape of the tree, which a new membership must not turn into a loop."""
-    return _ancestors_of(session, {organisation_id}, attached=attached)[organisation_id]
+    if attached:
+        return network_tree.attached_ancestor_ids(session, [organisation_id])[organisation_id]
+    return network_tree.ancestor_ids(session, organisation_id)
 
 
 class Lineage:
@@ -95,9 +96,14 @@ class Lineage:
         self._assumed: dict[int, int] = {}  # not yet written -> the network registering it
 
     def load(self, organisation_ids: Iterable[int]) -> None:
-        wanted = set(organisation_ids) - self._known.keys() - self._assumed.keys()
-        for chunk in in_chunks(sorted(wanted)):
-            self._known.update(_ancestors_of(self.session, set(chunk), attached=self.attached))
+        wanted = sorted(set(organisation_ids) - self._known.keys() - self._assumed.keys())
+        if self.attached:
+            self._known.update(network_tree.attached_ancestor_ids(self.session, wanted))
+            return
+        self._known.update((i, set()) for i in wanted)
+        for chunk in in_chunks(wanted):
+            for descendant_id, ancestor_id in self.session.execute(network_tree.above_each(chunk)):
+                self._known[descendant_id].add(ancestor_id)
 
     def of(self, organisation_id: int) -> set[int]:
         if organisation_id in self._assumed:
@@ -119,82 +125,11 @@ class Lineage:
             self._known.pop(organisation_id, None)
 
 
-def _ancestors_of(session: Session, organisation_ids: set[int], *, attached: bool) -> dict[int, set[int]]:
-    """ancestor_network_ids for several organisations, walking all their lineages together."""
-    parents: dict[int, set[int]] = {}
-    frontier = set(organisation_ids)
-    while frontier:
-        found: dict[int, set[int]] = {i: set() for i in frontier}
-        for chunk in in_chunks(sorted(frontier)):
-            for member_id, network_id in session.execute(_parents(chunk, attached)):
-                found[member_id].add(network_id)
-        parents.update(found)
-        frontier = set().union(*found.values()) - parents.keys()
-    lineages: dict[int, set[int]] = {}
-    for start in organisation_ids:
-        above: set[int] = set()
-        stack = list(parents[start])
-        while stack:
-            network_id = stack.pop()
-            if network_id != start and network_id not in above:
-                above.add(network_id)
-                stack.extend(parents.get(network_id, ()))
-        lineages[start] = above
-    return lineages
-
-
 def subtree_ids(session: Session, network_id: int) -> set[int]:
     """Every organisation in the network's active subtree but the network itself: the mirror
     image of `ancestor_network_ids`, so X is in subtree_ids(N) exactly when N is in
     ancestor_network_ids(X)."""
-    found: set[int] = set()
-    frontier = {network_id}
-    while frontier:
-        children: set[int] = set()
-        for chunk in in_chunks(sorted(frontier)):
-            children.update(member_id for member_id, _ in session.execute(_children(chunk)))
-        frontier = children - found - {network_id}
-        found |= frontier
-    return found
-
-
-def _parents(organisation_ids: list[int], attached: bool) -> Any:
-    """(organisation id, network id) for each network directly above these organisations."""
-    from registry.memberships import ATTACHED_STATUSES, MEMBER_STATUSES, Membership  # local: it imports us
-    from registry.organisations import Organisation
-
-    through_membership = select(Membership.member_id, Membership.network_id).where(
-        Membership.member_id.in_(organisation_ids),
-        Membership.status.in_(ATTACHED_STATUSES if attached else MEMBER_STATUSES))
-    registered = select(Organisation.id, Organisation.registered_by_id).where(
-        Organisation.id.in_(organisation_ids), Organisation.registered_by_id.is_not(None))
-    if not attached:
-        registered = registered.where(~_left_its_registrar())
-    return union_all(through_membership, registered)
-
-
-def _children(network_ids: list[int]) -> Any:
-    """(organisation id, network id) for each organisation directly below these networks in
-    their active subtrees."""
-    from registry.memberships import MEMBER_STATUSES, Membership
-    from registry.organisations import Organisation
-
-    members = select(Membership.member_id, Membership.network_id).where(
-        Membership.network_id.in_(network_ids), Membership.status.in_(MEMBER_STATUSES))
-    registered = select(Organisation.id, Organisation.registered_by_id).where(
-        Organisation.registered_by_id.in_(network_ids), ~_left_its_registrar())
-    return union_all(members, registered)
-
-
-def _left_its_registrar() -> Any:
-    """SQL: the organisation has ended (withdrawn, expelled, rejected) a membership of the
-    network that registered it, which then no longer administers it."""
-    from registry.memberships import ENDED_STATUSES, Membership
-    from registry.organisations import Organisation
-
-    return select(Membership.id).where(
-        Membership.network_id == Organisation.registered_by_id, Membership.member_id == Organisation.id,
-        Membership.status.in_(ENDED_STATUSES)).exists()
+    return network_tree.descendant_ids(session, network_id)
 
 
 def speaks_for(actor: Actor, organisation_id: int | None) -> bool:

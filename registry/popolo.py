@@ -40,8 +40,10 @@ def network_popolo(session: Session, actor: Actor, network_id: int, on: dt.date 
     """The network and its active members on `on` (default: today), as the caller may see them."""
     network = find_network(session, actor, network_id)
     reader = reader_for(session, actor)
+    everyone_in = memberships_of(session, network.id)
+    reader.remember(membership.member_id for membership in everyone_in)
     # A member the public sees only if it publishes which networks it belongs to.
-    shown = [(membership, reader.tier(membership.member)) for membership in memberships_of(session, network.id)
+    shown = [(membership, reader.tier(membership.member)) for membership in everyone_in
              if membership.status_on(on) is MembershipStatus.ACTIVE and reader.shows(membership.member, "networks")]
     everyone = [network, *(membership.member for membership, _ in shown)]
     organizations = [_organization(o, profile)

@@ -11,14 +11,15 @@ import hashlib
 import hmac
 import secrets
 
-from sqlalchemy import ForeignKey, String, or_, select
+from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from registry import audit
 from registry.db import Base, Code, Page, page_of_query, str_enum, utcnow
-from registry.errors import NotFound, NotPermitted, ValidationFailed
+from registry.errors import NotFound, ValidationFailed
 from registry.organisations import Organisation
-from registry.permissions import Actor, Permission, Role, can, require, subtree_ids
+from registry.permissions import Actor, Permission, Role, can, require
+from registry.visibility import reader_for
 
 PREFIX = "swr_"  # lets secret scanners and people recognise a registry token
 
@@ -130,11 +131,7 @@ def authenticate(session: Session, secret: str) -> Actor | None:
 def tokens_for(session: Session, actor: Actor, *, page: int, page_size: int) -> Page[AccessToken]:
     """The tokens the caller manages (a secretariat: those scoped to its active subtree), newest first."""
     query = select(AccessToken).order_by(AccessToken.id.desc())
-    if actor.role is Role.SECRETARIAT and actor.network_id is not None:
-        reach = sorted({actor.network_id} | subtree_ids(session, actor.network_id))
-        query = query.where(or_(AccessToken.network_id.in_(reach), AccessToken.organisation_id.in_(reach)))
-    elif actor.role is not Role.SYSTEM:
-        raise NotPermitted(f"{actor.label} may not manage access tokens")
+    query = query.where(reader_for(session, actor).token_reach(AccessToken.network_id, AccessToken.organisation_id))
     return page_of_query(session, query, page, page_size)
 
 

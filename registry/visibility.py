@@ -29,11 +29,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Row, bindparam, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, event, Row, bindparam, case, exists, false, literal, null, or_, select, true, union
+from sqlalchemy.orm import Session, aliased
 
 from registry.areas import Area
-from registry.db import json_list_holds
+from registry import network_tree
+from registry.db import in_chunks, json_list_holds
+from registry.errors import NotPermitted
 from registry.memberships import PENDING_STATUSES, Membership, MembershipStatus
 from registry.organisations import (
     Contact,
@@ -45,7 +47,7 @@ from registry.organisations import (
     Visibility,
     open_contacts,
 )
-from registry.permissions import Actor, Role, ancestor_network_ids, subtree_ids
+from registry.permissions import Actor, Role
 from registry.organisation_rules import PUBLISHABLE_FIELDS, TERM_FIELDS, term_codes
 from registry.vocabularies import Term
 
@@ -96,29 +98,118 @@ def at_least(tier: Visibility | None, floor: Visibility) -> bool:
     return tier is not None and RANK[tier] >= RANK[floor]
 
 
-@dataclass(frozen=True)
 class Reader:
-    """A caller, with the organisations it reads above the public tier worked out once."""
+    """A caller, and what it reads of which organisation, decided in SQL: the tier is a CASE over
+    EXISTS against the network tree's table (network_tree.py), so a list narrows itself in the
+    one query that reads it, whatever the size of the caller's subtree. Built once for a
+    request or a command; it remembers the tiers it has looked up for single organisations."""
 
-    actor: Actor
-    everything: bool
-    own: int | None
-    administered: frozenset[int]
-    boarded: frozenset[int]
-    fellows: frozenset[int]
-    reviewing: frozenset[int] = frozenset()  # applicants of the networks in the reader's care
+    def __init__(self, session: Session, actor: Actor) -> None:
+        self.session, self.actor = session, actor
+        self.everything = actor.role is Role.SYSTEM
+        self.own = actor.organisation_id if actor.role is Role.EDITOR else (
+            actor.network_id if actor.role is Role.SECRETARIAT else None)
+        # The network whose subtree the caller reads at its secretariat's or board's tier.
+        self.network = actor.network_id if actor.role in (Role.SECRETARIAT, Role.BOARD) else None
+        # Where the caller stands among fellows: its own organisation, or its network.
+        self.home = None if actor.role is Role.ANONYMOUS else (
+            actor.organisation_id if actor.role is Role.EDITOR else actor.network_id)
+        self._known: dict[int, tuple[Visibility | None, bool]] = {}
+
+    # The SQL conditions, each on an organisation's id column.
+
+    def _is_own(self, oid: Any) -> ColumnElement[bool]:
+        return oid == self.own if self.own is not None else false()
+
+    def _is_below(self, oid: Any) -> ColumnElement[bool]:
+        if self.network is None:
+            return false()
+        return (oid == self.network) | network_tree.holds(self.network, oid)
+
+    def _is_fellow(self, oid: Any) -> ColumnElement[bool]:
+        """The networks above the caller's organisation, the networks it actively belongs to (and
+        itself), and every active member of those. An applicant has no fellows in the network it
+        applied to until it is admitted."""
+        if self.home is None:
+            return false()
+        active = MembershipStatus.ACTIVE
+        joined = select(Membership.network_id).where(Membership.member_id == self.home, Membership.status == active)
+        fellow = aliased(Membership)
+        return or_(
+            oid == self.home,
+            network_tree.holds(oid, self.home),
+            oid.in_(joined),
+            exists().where(fellow.member_id == oid, fellow.status == active,
+                           or_(fellow.network_id == self.home, fellow.network_id.in_(joined))),
+        )
+
+    def _is_reviewed(self, oid: Any) -> ColumnElement[bool]:
+        """An application pending in the caller's network or a network below it."""
+        if self.network is None:
+            return false()
+        pending = aliased(Membership)
+        return exists().where(pending.member_id == oid, pending.status.in_(PENDING_STATUSES),
+                              (pending.network_id == self.network) | network_tree.holds(self.network,
+                                                                                        pending.network_id))
+
+    def _above_public(self, oid: Any) -> ColumnElement[bool]:
+        """SQL: the caller reads the organisation above the public tier, or reviews its
+        application. For a whole list: one uncorrelated set of ids, which the database reads
+        once, rather than the conditions asked again for every row."""
+        ids: list[Any] = []
+        if self.own is not None:
+            ids.append(select(literal(self.own)))
+        if self.network is not None:
+            ids += [select(literal(self.network)), network_tree.below(self.network)]
+            pending = select(Membership.member_id).where(Membership.status.in_(PENDING_STATUSES))
+            ids += [pending.where(Membership.network_id == self.network),
+                    pending.where(Membership.network_id.in_(network_tree.below(self.network)))]
+        if self.home is not None:
+            active = MembershipStatus.ACTIVE
+            joined = select(Membership.network_id).where(Membership.member_id == self.home,
+                                                         Membership.status == active)
+            members = select(Membership.member_id).where(Membership.status == active)
+            ids += [select(literal(self.home)), network_tree.above(self.home), joined,
+                    members.where(Membership.network_id == self.home),
+                    members.where(Membership.network_id.in_(joined))]
+        return oid.in_(union(*ids)) if ids else false()
+
+    def _tier_above_public(self, oid: Any) -> Any:
+        """SQL: the tier the caller reads the organisation at for who it is, not for what the
+        organisation published (NULL: the public tier at most)."""
+        secretariat = self.actor.role is Role.SECRETARIAT
+        return case(
+            (self._is_own(oid), V.SELF.value),
+            (self._is_below(oid), (V.SECRETARIAT if secretariat else V.BOARD).value),
+            (self._is_fellow(oid), V.NETWORK.value),
+            else_=null())
+
+    def remember(self, organisation_ids: Iterable[int]) -> None:
+        """Look up the tiers of these organisations in one query, for a list about to ask each."""
+        wanted = sorted(set(organisation_ids) - self._known.keys())
+        if self.everything or self.home is None or not wanted:
+            return
+        for chunk in in_chunks(wanted):
+            rows = self.session.execute(select(
+                Organisation.id, self._tier_above_public(Organisation.id), self._is_reviewed(Organisation.id))
+                .where(Organisation.id.in_(chunk)))
+            for oid, tier, reviewed in rows:
+                self._known[oid] = (Visibility(tier) if tier else None, bool(reviewed))
+
+    def _standing(self, oid: int) -> tuple[Visibility | None, bool]:
+        if self.everything or oid == self.own:
+            return V.SELF, False
+        if self.home is None:
+            return None, False
+        if oid not in self._known:
+            self.remember([oid])
+        return self._known.get(oid, (None, False))
 
     def tier(self, organisation: Organisation) -> Visibility | None:
-        oid = organisation.id
-        if self.everything or oid == self.own:
-            return V.SELF
-        if oid in self.administered:
-            return V.SECRETARIAT
-        if oid in self.boarded:
-            return V.BOARD
-        if oid in self.fellows:
-            return V.NETWORK
-        if oid in self.reviewing:
+        above_public, reviewed = self._standing(organisation.id)
+        if above_public is not None:
+            return above_public
+        if reviewed:
             return V.PUBLIC
         if organisation.public_listing and organisation.status is OrganisationStatus.ACTIVE:
             return V.PUBLIC
@@ -127,7 +218,7 @@ class Reader:
     def unpublished(self, organisation: Organisation) -> frozenset[str]:
         """The public-tier fields this reader does not see because the organisation chose not
         to publish them (none above the public tier, nor for a network it applied to)."""
-        if self.tier(organisation) is not V.PUBLIC or organisation.id in self.reviewing:
+        if self.tier(organisation) is not V.PUBLIC or self._standing(organisation.id)[1]:
             return frozenset()
         return frozenset(PUBLISHABLE_FIELDS) - set(organisation.published_fields)
 
@@ -135,17 +226,12 @@ class Reader:
         """Whether this reader sees `field` of the organisation (a field of FIELD_TIERS)."""
         return at_least(self.tier(organisation), FIELD_TIERS[field]) and field not in self.unpublished(organisation)
 
-    @property
-    def known_ids(self) -> frozenset[int]:
-        own = {self.own} if self.own is not None else set()
-        return frozenset(own) | self.administered | self.boarded | self.fellows | self.reviewing
-
     def may_see(self) -> ColumnElement[bool]:
         """The SQL condition for "this reader may know the organisation exists"."""
         if self.everything:
             return true()
         public = Organisation.public_listing.is_(True) & (Organisation.status == OrganisationStatus.ACTIVE)
-        return Organisation.id.in_(sorted(self.known_ids)) | public
+        return public | self._above_public(Organisation.id)
 
     def sees_field(self, field: str) -> ColumnElement[bool]:
         """The SQL condition for "this reader sees `field` of the organisation" (with may_see):
@@ -153,55 +239,52 @@ class Reader:
         filter would tell what the profile does not."""
         if self.everything or field not in PUBLISHABLE_FIELDS:
             return true()
-        return Organisation.id.in_(sorted(self.known_ids)) | json_list_holds(Organisation.published_fields, field)
+        return json_list_holds(Organisation.published_fields, field) | self._above_public(Organisation.id)
 
     def precise_ids(self) -> ColumnElement[bool]:
         """The SQL condition for "this reader sees the organisation's exact areas"."""
         if self.everything:
             return true()
-        ids = self.administered | self.boarded | ({self.own} if self.own is not None else set())
-        return Organisation.id.in_(sorted(ids))
+        return self._is_own(Organisation.id) | self._is_below(Organisation.id)
+
+
+    def history_reach(self, organisation_id: Any) -> ColumnElement[bool]:
+        """SQL, on an audit entry's organisation column: the caller reads that history. A
+        secretariat reads its whole active subtree's (not its applicants'), an editor its own
+        organisation's; anyone else is refused."""
+        if self.everything:
+            return true()
+        if self.actor.role is Role.SECRETARIAT and self.network is not None:
+            return self._is_below(organisation_id)
+        if self.actor.role is Role.EDITOR and self.own is not None:
+            return self._is_own(organisation_id)
+        raise NotPermitted(f"{self.actor.label} may not read the change history")
+
+    def token_reach(self, network_id: Any, organisation_id: Any) -> ColumnElement[bool]:
+        """SQL, on a token's scope columns: the caller manages that token (a secretariat: those
+        scoped to its active subtree); anyone else is refused."""
+        if self.everything:
+            return true()
+        if self.actor.role is Role.SECRETARIAT and self.network is not None:
+            return self._is_below(network_id) | self._is_below(organisation_id)
+        raise NotPermitted(f"{self.actor.label} may not manage access tokens")
 
 
 def reader_for(session: Session, actor: Actor) -> Reader:
-    if actor.role is Role.SYSTEM:
-        return Reader(actor, True, None, frozenset(), frozenset(), frozenset())
-    own = actor.organisation_id if actor.role is Role.EDITOR else (
-        actor.network_id if actor.role is Role.SECRETARIAT else None)
-    below = frozenset({actor.network_id} | subtree_ids(session, actor.network_id)) \
-        if actor.network_id is not None and actor.role in (Role.SECRETARIAT, Role.BOARD) else frozenset()
-    home = actor.organisation_id if actor.role is Role.EDITOR else actor.network_id
-    fellows = _fellows(session, home) if home is not None and actor.role is not Role.ANONYMOUS else frozenset()
-    return Reader(
-        actor=actor, everything=False, own=own,
-        administered=below if actor.role is Role.SECRETARIAT else frozenset(),
-        boarded=below if actor.role is Role.BOARD else frozenset(),
-        fellows=fellows, reviewing=_applicants(session, below),
-    )
+    """The actor's Reader for this session: one per request (its session) and per CLI command,
+    however many reads ask for it. What it remembers of the tree is forgotten when the tree
+    moves (network_tree.relink) or the session rolls back."""
+    readers = session.info.get(network_tree.REMEMBERED)
+    if readers is None:
+        readers = session.info[network_tree.REMEMBERED] = {}
+        event.listen(session, "after_soft_rollback", _forget)
+    if actor not in readers:
+        readers[actor] = Reader(session, actor)
+    return readers[actor]
 
 
-def _applicants(session: Session, network_ids: frozenset[int]) -> frozenset[int]:
-    """Organisations with an application pending (applied, verified) in one of these networks.
-    Pending applications are few: they are read all at once and matched here."""
-    if not network_ids:
-        return frozenset()
-    pending = session.execute(select(Membership.network_id, Membership.member_id).where(
-        Membership.status.in_(PENDING_STATUSES)))
-    return frozenset(member_id for network_id, member_id in pending if network_id in network_ids)
-
-
-def _fellows(session: Session, organisation_id: int) -> frozenset[int]:
-    """The networks above the organisation (whose active subtree holds it), and every active
-    member of a network it (or it as a network) actively belongs to or heads. An applicant has
-    no fellows in the network it applied to until it is admitted."""
-    active = MembershipStatus.ACTIVE
-    above = ancestor_network_ids(session, organisation_id)
-    networks = set(session.scalars(select(Membership.network_id).where(
-        Membership.member_id == organisation_id, Membership.status == active)))
-    networks.add(organisation_id)
-    members = set(session.scalars(select(Membership.member_id).where(
-        Membership.network_id.in_(networks), Membership.status == active)))
-    return frozenset(above | networks | members)
+def _forget(session: Session, _previous: Any) -> None:
+    session.info.get(network_tree.REMEMBERED, {}).clear()
 
 
 def profile_view(session: Session, reader: Reader, organisation: Organisation) -> dict[str, Any]:
@@ -213,6 +296,7 @@ def profile_views(session: Session, reader: Reader, organisations: Sequence[Orga
     """`profile_view` of each organisation. A list's page reads what the profiles show besides
     the organisations' own columns (terms, areas, contacts, memberships, area roll-ups) in one
     query each for the whole page, as plain rows: no query and no ORM object per organisation."""
+    reader.remember(o.id for o in organisations)
     tiers = [reader.tier(o) for o in organisations]
     if None in tiers:
         raise ValueError("profile_view called for an organisation the reader may not see")
@@ -250,6 +334,7 @@ class _Page:
         rows = session.execute(_MEMBERSHIPS, wanted).all()
         networks = {n.id: n for n in session.scalars(_ORGANISATIONS, {"ids": sorted({m.network_id for m in rows})})}
         memberships: dict[int, list[Row[Any]]] = defaultdict(list)
+        reader.remember(networks)
         for m in rows:
             if reader.tier(networks[m.network_id]) is not None:
                 memberships[m.member_id].append(m)

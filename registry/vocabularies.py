@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from registry import audit
 from registry.db import Base, Code, str_enum
 from registry.errors import Conflict, NotFound, NotPermitted, ValidationFailed
-from registry.permissions import Actor, Permission, Role, require
+from registry.permissions import Actor, Permission, can, require
 
 # NSWP's five working languages, then the languages of the networks in the seeds.
 LANGUAGES = ("en", "fr", "es", "ru", "zh", "vi", "km", "lo")
@@ -62,7 +62,8 @@ def define_term(
 ) -> Term:
     """Add a term: core terms by the system only, extensions by a network's secretariat."""
     if network_id is None:
-        if actor.role is not Role.SYSTEM:
+        # Extending the vocabulary of no network: defining the core, the operators' alone.
+        if not can(session, actor, Permission.EXTEND_VOCABULARY, None):
             raise NotPermitted("only the registry's operators define core vocabulary terms")
     else:
         if vocabulary not in EXTENSIBLE:
@@ -86,7 +87,7 @@ def define_term(
 def relabel_term(session: Session, actor: Actor, term: Term, labels: Mapping[str, str]) -> Term:
     """Replace a term's labels (e.g. a reviewed translation)."""
     if term.network_id is None:
-        if actor.role is not Role.SYSTEM:
+        if not can(session, actor, Permission.EXTEND_VOCABULARY, None):
             raise NotPermitted("only the registry's operators relabel core vocabulary terms")
     else:
         require(session, actor, Permission.EXTEND_VOCABULARY, term.network_id)

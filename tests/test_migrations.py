@@ -187,3 +187,42 @@ def test_an_upgraded_database_keeps_its_organisations_and_none_publishes_its_rea
             assert connection.execute(text("SELECT name FROM organisations")).scalar_one() == "Old network"
         engine.dispose()
         engine.dispose()
+
+
+def test_0011_finds_the_network_tree_the_memberships_and_registrations_make(tmp_path):
+    """Global network → national network (active) → its members; a suspended member stays below,
+    a pending applicant and one that left its registrar do not."""
+    from registry.network_tree import NetworkLink
+
+    with fresh_database(tmp_path) as url:
+        upgrade(url, "0009")
+        engine = make_engine(url)
+        now = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+        names = ["Global", "National", "Member", "Suspended", "Applicant", "Left"]
+        registered_by = [None, 1, 2, 2, None, 2]
+        with engine.begin() as connection:
+            for number, (name, registrar) in enumerate(zip(names, registered_by), start=1):
+                connection.execute(text(
+                    "INSERT INTO organisations (id, kind, name, name_key, name_translations, search_text, "
+                    "country, sex_worker_involvement, languages, public_listing, status, is_sample, "
+                    "registered_by_id, created_at, updated_at, version) VALUES (:id, 'national_network', :n, :k, "
+                    "'{}', :s, 'VN', '', '[]', false, 'active', false, :r, :c, :u, 1)"),
+                    {"id": number, "n": name, "k": name.lower(), "s": name.lower(), "r": registrar, "c": now,
+                     "u": now})
+            for network, member, status in [(1, 2, "active"), (2, 3, "active"), (2, 4, "suspended"),
+                                            (2, 5, "applied"), (2, 6, "withdrawn")]:
+                connection.execute(text(
+                    "INSERT INTO memberships (network_id, member_id, status, created_at, updated_at, version) "
+                    "VALUES (:n, :m, :s, :c, :u, 1)"), {"n": network, "m": member, "s": status, "c": now, "u": now})
+        upgrade(url, "0011")
+        with Session(engine) as session:
+            found = sorted((link.ancestor_id, link.descendant_id, link.depth, link.current, link.held_from)
+                           for link in session.query(NetworkLink))
+        assert found == [(1, 2, 1, True, None), (1, 3, 2, True, None), (1, 4, 2, True, None),
+                         (2, 3, 1, True, None), (2, 4, 1, True, None)]
+        engine.dispose()
+        command.downgrade(alembic_config(url), "0009")
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT COUNT(*) FROM organisations")).scalar_one() == 6
+        engine.dispose()

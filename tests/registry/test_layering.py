@@ -48,3 +48,17 @@ def test_only_the_permitted_reads_open_contacts():
                     offenders.append(f"{path.relative_to(REGISTRY.parent)}:{node.lineno} calls {name}")
     assert offenders == []
     assert not hasattr(Contact, "value")  # the model holds no value in the clear
+
+
+def test_only_permissions_and_visibility_compare_an_actors_role():
+    """Who may do and see what is decided in permissions.py (can) and visibility.py (the
+    Reader); a role test anywhere else in the domain would be a second, unreviewed rule."""
+    offenders = []
+    for path in [*REGISTRY.rglob("*.py"), *(REGISTRY.parent / "geo").rglob("*.py")]:
+        if path.name in ("permissions.py", "visibility.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Compare) and any(
+                    isinstance(side, ast.Attribute) and side.attr == "role" for side in [node.left, *node.comparators]):
+                offenders.append(f"{path.relative_to(REGISTRY.parent)}:{node.lineno}")
+    assert offenders == []

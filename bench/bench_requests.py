@@ -1,0 +1,113 @@
+"""SQL statements and CPU per request, in process, for the pages whose cost should not grow with
+the registry: the organisations list (anonymous, a national secretariat, APNSW's secretariat),
+one organisation, a network's members (today and as of a date) and one PATCH.
+
+Run against a database bench/dataset.py built (a copy is used: the PATCH writes):
+
+    REGISTRY_CONTACT_KEYS_FILE=KEYS .venv/bin/python -m bench.bench_requests DATABASE_FILE
+
+Each request runs `repeats` times after a warm-up; the figures are the median CPU time and the
+statements of the last run. The page cache is off: this is what building a page costs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, select
+
+from api.app import create_app
+from registry.db import make_engine, make_sessionmaker
+from registry.organisations import Organisation
+from registry.permissions import Actor
+from registry.sealing import use_keys
+from registry.contact_keys import KeyFile
+from registry.tokens import issue_token
+
+OPERATOR = Actor.system("bench")
+
+
+def run(database_file: Path, keys: Path, repeats: int = 5, *, show: bool = False) -> dict[str, dict[str, float]]:
+    """`show`: print each request's statements as they run."""
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / "bench.sqlite"
+        shutil.copy(database_file, copy)
+        url = f"sqlite:///{copy}"
+        engine = make_engine(url)
+        with use_keys(make_sessionmaker(engine)(), KeyFile(keys)) as session:
+            apnsw = session.scalar(select(Organisation).where(Organisation.acronym == "APNSW",
+                                                              Organisation.is_sample.is_(False)))
+            national = session.scalar(select(Organisation).where(Organisation.name.like("Sample bench network%"))
+                                      .order_by(Organisation.id))
+            member = session.scalar(select(Organisation).where(Organisation.registered_by_id == national.id)
+                                    .order_by(Organisation.id))
+            tokens = {who: issue_token(session, OPERATOR, "secretariat", network, label=f"bench {who}")[1]
+                      for who, network in (("national", national), ("apnsw", apnsw))}
+            ids = {"apnsw": apnsw.id, "national": national.id, "member": member.id}
+            session.commit()
+        counted = [0]
+
+        def count(connection: Any, cursor: Any, statement: str, *_: Any) -> None:
+            counted[0] += 1
+            if show:
+                print("   ", " ".join(statement.split())[:200])
+
+        event.listen(engine, "before_cursor_execute", count)
+        os.environ.update(DATABASE_URL=url, REGISTRY_CONTACT_KEYS_FILE=str(keys), REGISTRY_PAGE_CACHE_MB="0",
+                          REGISTRY_SECRET_KEY="bench")
+        app = create_app({"DATABASE_URL": url, "PAGE_CACHE_BYTES": 0},
+                         sessions=lambda: make_sessionmaker(engine)())
+        client = app.test_client()
+        bearer = {who: {"Authorization": f"Bearer {secret}"} for who, secret in tokens.items()}
+        lists = "/api/v1/organisations?page_size=50"
+        cases: dict[str, tuple[str, str, dict[str, str], Any]] = {
+            "list, anonymous": ("GET", lists, {}, None),
+            "list, national secretariat": ("GET", lists, bearer["national"], None),
+            "list, APNSW secretariat": ("GET", lists, bearer["apnsw"], None),
+            "one organisation, APNSW secretariat": ("GET", f"/api/v1/organisations/{ids['member']}",
+                                                    bearer["apnsw"], None),
+            "network's members, anonymous": ("GET", f"/api/v1/networks/{ids['national']}/members?page_size=50",
+                                             {}, None),
+            "network's members on 2015-12-31, secretariat": (
+                "GET", f"/api/v1/networks/{ids['national']}/members?page_size=50&on=2015-12-31",
+                bearer["national"], None),
+            "one PATCH, national secretariat": ("PATCH", f"/api/v1/organisations/{ids['member']}",
+                                                bearer["national"], "acronym"),
+        }
+        results: dict[str, dict[str, float]] = {}
+        for label, (method, path, headers, patching) in cases.items():
+            times: list[float] = []
+            for n in range(repeats + 1):
+                sent = dict(headers)
+                body = None
+                if patching:
+                    etag = client.get(path, headers=headers).headers["ETag"]
+                    sent["If-Match"] = etag
+                    body = {patching: f"B{n:03d}"}
+                counted[0] = 0
+                if show:
+                    print(label)
+                started = time.process_time()
+                response = client.open(path, method=method, headers=sent, json=body)
+                spent = time.process_time() - started
+                if response.status_code != 200:
+                    raise RuntimeError(f"{label}: {response.status_code} {response.get_data(as_text=True)[:300]}")
+                if n:
+                    times.append(spent)
+            results[label] = {"statements": counted[0], "cpu_ms": round(statistics.median(times) * 1000, 1)}
+        engine.dispose()
+        return results
+
+
+if __name__ == "__main__":
+    found = run(Path(sys.argv[1]), Path(os.environ["REGISTRY_CONTACT_KEYS_FILE"]), show="--show" in sys.argv)
+    width = max(map(len, found))
+    for label, figures in found.items():
+        print(f"{label:<{width}}  {figures['statements']:>6} statements  {figures['cpu_ms']:>8} ms CPU")

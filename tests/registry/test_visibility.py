@@ -1,0 +1,76 @@
+"""The Reader answers alike in SQL and for one organisation at a time: the organisations a list
+may hold are exactly those whose tier is not None, for every role, in a tree with a global
+network, national networks, members in every state, unlisted and delisted organisations."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from registry import memberships, organisations
+from registry.organisations import Organisation
+from registry.permissions import Actor
+from registry.visibility import reader_for
+from tests.factories import SYSTEM, board, editor, secretariat
+
+
+@pytest.fixture
+def tree(session, make_org, member_of):
+    top = make_org(name="Global test network", kind="global_network", country=None)
+    vn = make_org(top, name="National VN", kind="national_network", public_listing=True)
+    kh = make_org(top, name="National KH", kind="national_network", country="KH")
+    member_of(top, vn)
+    member_of(top, kh)
+    listed = make_org(vn, name="Listed", public_listing=True)
+    unlisted = make_org(vn, name="Unlisted")
+    suspended = make_org(vn, name="Suspended")
+    applicant = make_org(kh, name="Applicant of VN")
+    left = make_org(vn, name="Left", public_listing=True)
+    delisted = make_org(kh, name="Delisted")
+    for member in (listed, unlisted, suspended, left):
+        member_of(vn, member)
+    member_of(kh, delisted)
+    memberships.suspend(session, SYSTEM, vn, suspended, reason="dues")
+    memberships.withdraw(session, SYSTEM, vn, left)
+    memberships.apply(session, SYSTEM, vn, applicant)
+    organisations.set_status(session, SYSTEM, delisted, "delisted", reason="closed")
+    session.flush()
+    return {"top": top, "vn": vn, "kh": kh, "listed": listed, "unlisted": unlisted, "suspended": suspended,
+            "applicant": applicant, "left": left, "delisted": delisted}
+
+
+def actors(tree):
+    yield Actor.anonymous()
+    yield SYSTEM
+    for name in ("top", "vn", "kh"):
+        yield secretariat(tree[name])
+        yield board(tree[name])
+    for name in ("listed", "unlisted", "suspended", "applicant", "left", "delisted"):
+        yield editor(tree[name])
+
+
+def test_a_list_holds_exactly_what_the_reader_sees_of_each(session, tree):
+    everyone = session.scalars(select(Organisation)).all()
+    for actor in actors(tree):
+        reader = reader_for(session, actor)
+        listed = set(session.scalars(select(Organisation.id).where(reader.may_see())))
+        assert listed == {o.id for o in everyone if reader.tier(o) is not None}, actor.label
+        for field in ("priority_areas", "networks", "areas_served"):
+            matching = set(session.scalars(select(Organisation.id).where(reader.may_see(), reader.sees_field(field))))
+            assert matching == {o.id for o in everyone if reader.shows(o, field)}, (actor.label, field)
+
+
+def test_what_each_reader_sees_of_the_tree(session, tree):
+    def seen(actor):
+        reader = reader_for(session, actor)
+        return {name for name, o in tree.items() if reader.tier(o) is not None}
+
+    assert seen(Actor.anonymous()) == {"vn", "listed", "left"}
+    # VNSW's secretariat: its subtree (a suspended member too), and the applicant it reviews.
+    assert seen(secretariat(tree["vn"])) >= {"vn", "listed", "unlisted", "suspended", "applicant", "top"}
+    assert "delisted" not in seen(secretariat(tree["vn"]))
+    # The global network's secretariat reads everything below it, not what left its subtree.
+    assert seen(secretariat(tree["top"])) >= {"vn", "kh", "listed", "unlisted", "suspended", "delisted"}
+    # An applicant has no fellows in the network it applied to until admitted.
+    assert "unlisted" not in seen(editor(tree["applicant"]))
+    assert "unlisted" in seen(editor(tree["listed"]))
