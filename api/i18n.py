@@ -1,0 +1,74 @@
+"""The language a person reads the registry in (Flask-Babel).
+
+A page's locale is the person's own choice (the switcher on every page, kept in a cookie),
+then their browser's Accept-Language, then English; the JSON API follows Accept-Language only.
+The locales are the registry's data languages (registry.vocabularies.LANGUAGES), so a chosen
+locale also picks vocabulary labels and area names. Chinese is `zh`, written in simplified
+characters: it is the code the data's labels use, and a browser's zh-CN, zh-TW or zh-Hans all
+fall back to it.
+
+The switcher is a plain link (GET /language/<locale>), not a form: it works without script,
+needs no session cookie (so public pages stay cacheable and set no cookie), and changing a
+display language is no state worth forging. It only ever redirects to a path on this site.
+Catalogs live in api/translations and are compiled at install time (`make install`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from babel import Locale
+from flask import Blueprint, Flask, redirect, request
+from flask_babel import Babel, get_locale
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from registry.vocabularies import FALLBACK_LANGUAGE, LANGUAGES
+
+COOKIE = "registry_locale"
+COOKIE_SECONDS = 365 * 24 * 3600
+LOCALES = LANGUAGES
+
+blp = Blueprint("language", __name__)
+
+
+def select_locale() -> str:
+    """The cookie's choice (pages only), then Accept-Language, then English."""
+    chosen = request.cookies.get(COOKIE)
+    if chosen in LOCALES and not request.path.startswith("/api/"):
+        return chosen
+    return request.accept_languages.best_match(LOCALES, default=FALLBACK_LANGUAGE)
+
+
+def locale_code() -> str:
+    """The request's locale as the data's language code (e.g. "vi"), for labels and names."""
+    return str(get_locale() or FALLBACK_LANGUAGE)
+
+
+def choices() -> list[tuple[str, str]]:
+    """Each locale with its name in its own language, for the switcher."""
+    return [(code, Locale.parse(code).get_display_name(code)) for code in LOCALES]
+
+
+@blp.get("/language/<code>")
+def choose(code: str) -> WerkzeugResponse:
+    back = request.args.get("next", "/")
+    # Only a path on this site: never "//elsewhere" or "/\elsewhere", which browsers follow off-site.
+    if not back.startswith("/") or back.startswith(("//", "/\\")):
+        back = "/"
+    response = redirect(back)
+    if code in LOCALES:
+        response.set_cookie(COOKIE, code, max_age=COOKIE_SECONDS, httponly=True, samesite="Lax",
+                            secure=request.is_secure, path="/")
+    return response
+
+
+def _context() -> dict[str, Any]:
+    return {"languages": choices(), "locale": locale_code()}
+
+
+def init_app(app: Flask) -> None:
+    Babel(app, locale_selector=select_locale)
+    # Whitespace in {% trans %} blocks is folded, as `pybabel extract` (babel.cfg) folds it.
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.context_processor(_context)
+    app.register_blueprint(blp)
