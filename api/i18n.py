@@ -36,7 +36,17 @@ def select_locale() -> str:
     chosen = request.cookies.get(COOKIE)
     if chosen in LOCALES and not request.path.startswith("/api/"):
         return chosen
-    return request.accept_languages.best_match(LOCALES, default=FALLBACK_LANGUAGE)
+    return from_accept_language()
+
+
+def from_accept_language() -> str:
+    """The first language the browser accepts (by quality) that the registry speaks, "fr-CA"
+    counting as "fr": werkzeug's best_match would prefer an exact "vi;q=0.5" to it."""
+    for tag, _quality in request.accept_languages:  # highest quality first
+        for candidate in (tag.lower(), tag.lower().replace("_", "-").split("-")[0]):
+            if candidate in LOCALES:
+                return candidate
+    return FALLBACK_LANGUAGE
 
 
 def locale_code() -> str:
