@@ -179,11 +179,9 @@ def board(network_id: int) -> str | WerkzeugResponse:
     summary = network_summary(session, network)
     language = locale_code()
     labels = {t.code: t.label(language) for t in vocabularies.terms(session, Vocabulary.PRIORITY_AREA)}
-    area_names = {a.code: a.names.get(language) or a.name for a in coverage.boundary_set.areas}
     return render_template(
         "dashboard/board.html", network=network, summary=summary, maps=maps, headline=_headline(summary),
-        by_area=sorted(((area_names.get(a.code, a.name), a.code, a.count)
-                        for a in coverage.areas if a.status is AreaStatus.COUNTED),
+        by_area=sorted(((a.name, a.code, a.count) for a in coverage.areas if a.status is AreaStatus.COUNTED),
                        key=lambda a: (-(a[2] or 0), a[0])),
         by_priority_area=[(labels.get(code, code), n) for code, n in summary.priority_areas.items()],
         growth=growth(session, network),
@@ -241,11 +239,14 @@ def _view() -> View:
 
 def _map_request(view: View) -> MapRequest:
     args = request.args
-    level = int(args["level"]) if args.get("level") else None
+    try:
+        level = int(args["level"]) if args.get("level") else None
+        on = dt.date.fromisoformat(args["on"]) if args.get("on") else None
+        compare = dt.date.fromisoformat(args["compare"]) if args.get("compare") else None
+    except ValueError:
+        raise ValueError(_("the level is 0, 1 or 2, and dates are written YYYY-MM-DD")) from None
     if level not in (None, 0, 1, 2):
-        raise ValueError("level is 0, 1 or 2")
-    on = dt.date.fromisoformat(args["on"]) if args.get("on") else None
-    compare = dt.date.fromisoformat(args["compare"]) if args.get("compare") else None
+        raise ValueError(_("the level is 0, 1 or 2, and dates are written YYYY-MM-DD"))
     return MapRequest(level=level, on=on, compare_on=compare, view=view,
                       threshold=current_app.config["PUBLIC_COUNT_THRESHOLD"],
                       **{k: args.get(k) or None for k in _FILTERS})

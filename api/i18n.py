@@ -17,11 +17,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from contextvars import Token
+
 from babel import Locale
-from flask import Blueprint, Flask, redirect, request
-from flask_babel import Babel, get_locale
+from flask import Blueprint, Flask, g, has_request_context, redirect, request
+from flask_babel import Babel, format_number, get_locale, get_translations
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from geo import words
 from registry.vocabularies import FALLBACK_LANGUAGE, LANGUAGES
 
 COOKIE = "registry_locale"
@@ -32,7 +35,10 @@ blp = Blueprint("language", __name__)
 
 
 def select_locale() -> str:
-    """The cookie's choice (pages only), then Accept-Language, then English."""
+    """The cookie's choice (pages only), then Accept-Language, then English (and English for a
+    command, which has no request)."""
+    if not has_request_context():
+        return FALLBACK_LANGUAGE
     chosen = request.cookies.get(COOKIE)
     if chosen in LOCALES and not request.path.startswith("/api/"):
         return chosen
@@ -72,6 +78,19 @@ def choose(code: str) -> WerkzeugResponse:
     return response
 
 
+def _speak_to_the_reader() -> None:
+    """geo/ writes its legends, tooltips and counts in the request's language (geo.words)."""
+    translations = get_translations()
+    g.geo_speaker = words.use(words.Speaker(translations.gettext, translations.ngettext, format_number,
+                                            locale_code()))
+
+
+def _stop_speaking(_error: BaseException | None) -> None:
+    token: Token[words.Speaker] | None = g.pop("geo_speaker", None)
+    if token is not None:
+        words.stop(token)
+
+
 def _context() -> dict[str, Any]:
     return {"languages": choices(), "locale": locale_code()}
 
@@ -81,4 +100,6 @@ def init_app(app: Flask) -> None:
     # Whitespace in {% trans %} blocks is folded, as `pybabel extract` (babel.cfg) folds it.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.context_processor(_context)
+    app.before_request(_speak_to_the_reader)
+    app.teardown_request(_stop_speaking)
     app.register_blueprint(blp)

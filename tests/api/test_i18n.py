@@ -5,6 +5,7 @@ errors and the pages speak it."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,11 +15,16 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.support import Translations
 from flask import Flask
 from flask.testing import FlaskClient
 from jinja2 import Environment, nodes
 
 from api import i18n
+from geo import words
+from geo.coverage import OrgPresence, View, compute_coverage
+from geo.maps import coverage_map, render_map
+from tests.geo.conftest import make_set, map_data
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "api" / "translations"
@@ -234,3 +240,26 @@ def test_numbers_are_written_for_the_locale(client: FlaskClient, app: Flask) -> 
     assert "12\u202f345" in client.get("/dashboard/").get_data(as_text=True)
     client.set_cookie(i18n.COOKIE, "en")
     assert "12,345" in client.get("/dashboard/").get_data(as_text=True)
+
+
+def test_a_map_speaks_the_reader_s_language_and_names_areas_in_it() -> None:
+    _compile_catalogs()
+    vietnamese = Translations.load(str(TRANSLATIONS), ["vi"])
+    bset = make_set([("VN-HN", "Ha Noi"), ("VN-SG", "Ho Chi Minh City")])
+    bset = dataclasses.replace(bset, areas=(dataclasses.replace(bset.areas[0], names={"vi": "Hà Nội"}), bset.areas[1]))
+    records = [OrgPresence(1, "Sample CBO 01", ["VN-HN"], listed=True)]
+    with words.speaking(words.Speaker(vietnamese.gettext, vietnamese.ngettext, str, "vi")):
+        coverage = compute_coverage(records, bset, view=View.LISTED, scope=["VN"])
+        data = map_data(render_map(coverage_map(coverage), static_prefix="/static/vendor/"))
+    features = data["layers"][0]["features"]["features"]
+    assert [f["properties"]["name"] for f in features] == ["Hà Nội", "Ho Chi Minh City"]  # the set's own name where none
+    assert features[0]["properties"]["lines"] == ["1 tổ chức thành viên công khai"]
+    assert features[1]["properties"]["lines"] == ["không có tổ chức thành viên công khai"]
+    assert data["legend"]["lines"] == ["1 tổ chức thành viên công khai tại 1 trên 2 tỉnh/thành"]
+    assert data["legend"]["notes"] == [_translation("vi", "Counts only member organisations that chose to be listed "
+                                                          "publicly; organisations that chose not to be listed are "
+                                                          "not counted.")]
+    # Outside a reader's request, geo/ writes English and the set's own names.
+    english = compute_coverage(records, bset, view=View.LISTED, scope=["VN"])
+    assert english.area("VN-HN").name == "Ha Noi" and english.summary() == "1 listed member organisation in 1 of 2 provinces"
+
