@@ -128,7 +128,8 @@ def register(app: Flask) -> None:
             # Nobody signed in: the answer is "authenticate", not "you may not".
             return error_response(401, _("sign in with an access token to do this"), error="unauthorized",
                                   headers={"WWW-Authenticate": 'Bearer realm="registry"'})
-        return error_response(status, exc.message, error=code, fields=exc.fields or None)
+        message, fields = _in_reader_language(exc)
+        return error_response(status, message, error=code, fields=fields or None)
 
     @app.errorhandler(GeoError)
     def _geo(exc: GeoError) -> Response:
@@ -182,6 +183,16 @@ def register(app: Flask) -> None:
     def _unexpected(exc: Exception) -> Response:
         app.logger.exception("unhandled error")
         return error_response(500, str(HTTP_MESSAGES[500]), error="internal_error")
+
+
+def _in_reader_language(exc: domain.RegistryError) -> tuple[str, dict[str, list[str]]]:
+    """The refusal's message (and its field's) from the catalog: a message id the registry
+    marked with N_ is translated, its parameters filled in after; any other message is
+    said as the registry wrote it."""
+    text = _(exc.template, **exc.params)
+    if exc.field is None:
+        return text, exc.fields
+    return f"{exc.field}: {text}", {**exc.fields, exc.field: [text]}
 
 
 def _wants_page() -> bool:

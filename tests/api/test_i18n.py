@@ -24,6 +24,8 @@ from api import i18n
 from geo import words
 from geo.coverage import OrgPresence, View, compute_coverage
 from geo.maps import coverage_map, render_map
+from registry.errors import N_, ValidationFailed
+from tests.api.conftest import World, etag_of
 from tests.geo.conftest import make_set, map_data
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -263,3 +265,23 @@ def test_a_map_speaks_the_reader_s_language_and_names_areas_in_it() -> None:
     english = compute_coverage(records, bset, view=View.LISTED, scope=["VN"])
     assert english.area("VN-HN").name == "Ha Noi" and english.summary() == "1 listed member organisation in 1 of 2 provinces"
 
+
+
+def test_a_domain_refusal_in_khmer_keeps_its_field_and_its_english_elsewhere(client: FlaskClient, world: World) -> None:
+    where = f"/api/v1/networks/{world.vnsw.id}/members/{world.cbo.id}"
+    secretariat = world.roles["secretariat"]
+    headers = {**secretariat, "If-Match": etag_of(client, where, secretariat), "Accept-Language": "km"}
+    answer = client.patch(where, json={"action": "suspend", "reason": "minutes", "on": "2999-01-01"}, headers=headers)
+    assert answer.status_code == 422
+    khmer = _translation("km", "a membership change cannot take effect in the future")
+    assert answer.get_json()["message"] == f"on: {khmer}" and answer.get_json()["fields"] == {"on": [khmer]}
+    english = client.patch(where, json={"action": "suspend", "reason": "minutes", "on": "2999-01-01"},
+                           headers={**headers, "Accept-Language": "en"})
+    assert english.get_json()["fields"] == {"on": ["a membership change cannot take effect in the future"]}
+
+
+def test_what_a_person_typed_is_never_read_as_a_message_id() -> None:
+    refused = ValidationFailed.on("network", N_("%(member)s already sits above %(network)s"),
+                                  member="%(network)s", network="Sample network")
+    assert refused.message == "network: %(network)s already sits above Sample network"
+    assert (refused.template, refused.params["member"]) == ("%(member)s already sits above %(network)s", "%(network)s")
