@@ -20,7 +20,7 @@ from typing import Any
 from contextvars import Token
 
 from babel import Locale
-from flask import Blueprint, Flask, g, has_request_context, redirect, request
+from flask import Blueprint, Flask, Response, g, has_request_context, redirect, request
 from flask_babel import Babel, format_number, get_locale, get_translations
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -91,6 +91,16 @@ def _stop_speaking(_error: BaseException | None) -> None:
         words.stop(token)
 
 
+def _say_which_language(response: Response) -> Response:
+    """A cache keeps one copy per language: the answer depends on Accept-Language, and a
+    page's on the language cookie too."""
+    response.vary.add("Accept-Language")
+    if not request.path.startswith("/api/"):
+        response.vary.add("Cookie")
+    response.headers.setdefault("Content-Language", locale_code())
+    return response
+
+
 def _context() -> dict[str, Any]:
     return {"languages": choices(), "locale": locale_code()}
 
@@ -101,5 +111,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.context_processor(_context)
     app.before_request(_speak_to_the_reader)
+    app.after_request(_say_which_language)
     app.teardown_request(_stop_speaking)
     app.register_blueprint(blp)

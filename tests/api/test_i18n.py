@@ -285,3 +285,11 @@ def test_what_a_person_typed_is_never_read_as_a_message_id() -> None:
                                   member="%(network)s", network="Sample network")
     assert refused.message == "network: %(network)s already sits above Sample network"
     assert (refused.template, refused.params["member"]) == ("%(member)s already sits above %(network)s", "%(network)s")
+
+
+def test_a_cache_keeps_one_copy_per_language(client: FlaskClient) -> None:
+    page = client.get("/dashboard/", headers={"Accept-Language": "vi"})
+    assert {"Accept-Language", "Cookie"} <= set(page.headers["Vary"].replace(" ", "").split(","))
+    assert page.headers["Content-Language"] == "vi"
+    api = client.get("/api/v1/vocabularies", headers={"Accept-Language": "fr-CA,vi;q=0.5"})
+    assert "Accept-Language" in api.headers["Vary"] and api.get_json()["language"] == "fr"
