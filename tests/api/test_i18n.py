@@ -293,3 +293,18 @@ def test_a_cache_keeps_one_copy_per_language(client: FlaskClient) -> None:
     assert page.headers["Content-Language"] == "vi"
     api = client.get("/api/v1/vocabularies", headers={"Accept-Language": "fr-CA,vi;q=0.5"})
     assert "Accept-Language" in api.headers["Vary"] and api.get_json()["language"] == "fr"
+
+
+@pytest.mark.parametrize("locale", i18n.LOCALES)
+def test_every_page_renders_in_every_language(client: FlaskClient, world: World, locale: str) -> None:
+    client.set_cookie(i18n.COOKIE, locale)
+    board = {**world.roles["board"], "Accept": "text/html"}
+    for path, headers in (("/", {}), ("/dashboard/", {}), ("/dashboard/sign-in", {}),
+                          (f"/dashboard/board/{world.vnsw.id}", board),
+                          (f"/dashboard/networks/{world.vnsw.id}/map?view=internal", board),
+                          (f"/maps/networks/{world.vnsw.id}.html?view=internal&level=7", board),
+                          ("/dashboard/networks/2147483647/map", {"Accept": "text/html"})):
+        answer = client.get(path, headers=headers)
+        assert answer.status_code == (404 if "2147483647" in path else 422 if "level=7" in path else 200), path
+        page = answer.get_data(as_text=True)
+        assert f'lang="{locale}"' in page, path
