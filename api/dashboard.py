@@ -107,7 +107,8 @@ def network_map(network_id: int) -> str:
         form = {}  # one table: today, the set in force, no filters
     hidden = [("view", "internal")] if view is View.INTERNAL else []
     views = [] if view is View.INTERNAL or not network.publishes_reach else [
-        (View.LISTED.value, _("listed member organisations")), (View.REACH.value, _("reach: every member, by province"))]
+        (View.LISTED.value, _("listed member organisations")),
+        (View.REACH.value, _("reach: every member, by province"))]
     lineage = [network.id]
     vocab = [(name, VOCABULARY_NAMES[v], [(t.code, t.label(locale_code()))
                                           for t in vocabularies.terms(session, v, network_ids=lineage)])

@@ -17,16 +17,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import functools
 from contextvars import Token
+from pathlib import Path
 
 from babel import Locale
+from babel.support import Translations
 from flask import Blueprint, Flask, Response, g, has_request_context, redirect, request
 from flask_babel import Babel, format_number, get_locale, get_translations
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from geo import words
+from registry.member_import import COLUMNS
+from registry.names import fold
 from registry.vocabularies import FALLBACK_LANGUAGE, LANGUAGES
 
+TRANSLATIONS = Path(__file__).parent / "translations"
 COOKIE = "registry_locale"
 COOKIE_SECONDS = 365 * 24 * 3600
 LOCALES = LANGUAGES
@@ -58,6 +64,24 @@ def from_accept_language() -> str:
 def locale_code() -> str:
     """The request's locale as the data's language code (e.g. "vi"), for labels and names."""
     return str(get_locale() or FALLBACK_LANGUAGE)
+
+
+@functools.cache
+def _catalog(code: str) -> Translations:
+    return Translations.load(str(TRANSLATIONS), [code])
+
+
+def in_every_language(message: str) -> frozenset[str]:
+    """`message` as every catalog says it (English included), for input that may come in any
+    of them: a spreadsheet's headers, written from the template in its reader's language."""
+    return frozenset({message, *(_catalog(code).gettext(message) for code in LOCALES)})
+
+
+@functools.cache
+def template_headers() -> dict[str, str]:
+    """The import template's headers in every language (folded header -> field), so that a
+    template downloaded in Khmer imports, whoever uploads it."""
+    return {fold(text): column.field for column in COLUMNS for text in in_every_language(column.header)}
 
 
 def choices() -> list[tuple[str, str]]:

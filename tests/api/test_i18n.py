@@ -5,7 +5,9 @@ errors and the pages speak it."""
 from __future__ import annotations
 
 import ast
+import csv
 import dataclasses
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +27,10 @@ from geo import words
 from geo.coverage import OrgPresence, View, compute_coverage
 from geo.maps import coverage_map, render_map
 from registry.errors import N_, ValidationFailed
+from registry.member_import import COLUMNS
+from registry.names import fold
 from tests.api.conftest import World, etag_of
+from tests.api.test_spreadsheets import post_file
 from tests.geo.conftest import make_set, map_data
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -308,3 +313,28 @@ def test_every_page_renders_in_every_language(client: FlaskClient, world: World,
         assert answer.status_code == (404 if "2147483647" in path else 422 if "level=7" in path else 200), path
         page = answer.get_data(as_text=True)
         assert f'lang="{locale}"' in page, path
+
+
+# -- the import template in the reader's language ----------------------------------------------
+
+@pytest.mark.parametrize("locale", i18n.LOCALES)
+def test_the_template_s_headers_in_each_language_name_each_column_once(locale: str) -> None:
+    _compile_catalogs()
+    i18n.template_headers.cache_clear()
+    i18n._catalog.cache_clear()
+    said = [fold(_translation(locale, c.header) if locale != "en" else c.header) for c in COLUMNS]
+    assert len(set(said)) == len(COLUMNS)
+    assert [i18n.template_headers()[header] for header in said] == [c.field for c in COLUMNS]
+
+
+def test_a_template_downloaded_in_khmer_imports_whoever_uploads_it(client: FlaskClient, world: World) -> None:
+    i18n.template_headers.cache_clear()
+    i18n._catalog.cache_clear()
+    template = client.get("/api/v1/member-template.csv", headers={"Accept-Language": "km"}).get_data(as_text=True)
+    headers, help_row = list(csv.reader(io.StringIO(template)))[:2]
+    assert headers[0] == _translation("km", "Name") and help_row[0].startswith("# ")
+    filled = template + "Sample CBO 07,S7,,VN\n"
+    answer = post_file(client, f"/api/v1/networks/{world.vnsw.id}/members/import", filled.encode(), "members.csv",
+                       query={"dry_run": "true"}, headers={**world.roles["secretariat"], "Accept-Language": "en"})
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["warnings"] == [] and answer.get_json()["counts"]["error"] == 0
