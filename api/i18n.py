@@ -15,11 +15,10 @@ Catalogs live in api/translations and are compiled at install time (`make instal
 
 from __future__ import annotations
 
-from typing import Any
-
 import functools
 from contextvars import Token
 from pathlib import Path
+from typing import Any
 
 from babel import Locale
 from babel.support import Translations
@@ -92,8 +91,10 @@ def choices() -> list[tuple[str, str]]:
 @blp.get("/language/<code>")
 def choose(code: str) -> WerkzeugResponse:
     back = request.args.get("next", "/")
-    # Only a path on this site: never "//elsewhere" or "/\elsewhere", which browsers follow off-site.
-    if not back.startswith("/") or back.startswith(("//", "/\\")):
+    # Only a path on this site: never "//elsewhere", nor a backslash, space or control character,
+    # which browsers drop or read as "/" ("/<tab>/elsewhere" is followed off-site).
+    if (not back.startswith("/") or back.startswith("//")
+            or any(c == "\\" or ord(c) <= 0x20 or ord(c) == 0x7F for c in back)):
         back = "/"
     response = redirect(back)
     if code in LOCALES:

@@ -198,6 +198,12 @@ def test_the_switcher_never_sends_anyone_off_the_site(client: FlaskClient, elsew
     assert answer.headers["Location"] == "/"
 
 
+def test_a_control_character_cannot_turn_the_way_back_into_another_site(client: FlaskClient) -> None:
+    # Browsers drop tabs and line breaks from an address: "/<tab>/evil" would become "//evil".
+    location = client.get("/language/vi", query_string={"next": "/\t/evil.example"}).headers["Location"]
+    assert location.startswith("/") and not location.startswith("//") and "\t" not in location
+
+
 def test_an_unknown_language_sets_nothing(client: FlaskClient) -> None:
     answer = client.get("/language/xx")
     assert answer.status_code == 302 and "Set-Cookie" not in answer.headers
