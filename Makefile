@@ -13,7 +13,7 @@ PG_TEST_SERVER ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 # The STV cross-check's independent implementation lives in its own virtualenv, never in .venv.
 STV_VENV := .venv-stv
 
-.PHONY: serve test install test-deps postgres bench
+.PHONY: serve test install test-deps postgres bench messages
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,21 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	touch $@
 
-install: $(BIN)/.installed
+# Catalogs are compiled here, never committed (api/translations; see README.md, "Languages").
+CATALOGS := $(wildcard api/translations/*/LC_MESSAGES/messages.po)
+
+%.mo: %.po $(BIN)/.installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+install: $(BIN)/.installed $(CATALOGS:.po=.mo)
+
+# After marking or changing words: refresh the template and every catalog, then translate what
+# `pybabel update` left empty (tests/api/test_i18n.py fails until every catalog is complete).
+messages: $(BIN)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ --no-location --sort-output --width 100 \
+		--project sw-registry --copyright-holder "" -o api/translations/messages.pot .
+	$(BIN)/pybabel update -i api/translations/messages.pot -d api/translations --no-fuzzy-matching \
+		--ignore-obsolete --width 100
 
 # geoBoundaries files (CC BY / ODbL) are never shipped: imported at run time when present.
 SHARED_GEO ?= ../shared/geo

@@ -25,6 +25,7 @@ from collections import deque
 from typing import Protocol
 
 from flask import Flask, Response, current_app, g, request
+from flask_babel import gettext, lazy_gettext
 from werkzeug.exceptions import TooManyRequests
 
 from api import database
@@ -77,7 +78,7 @@ class LocalFailures:
 
 
 class TooManyFailures(TooManyRequests):
-    description = "too many failed sign-in attempts from your address; wait a minute and try again"
+    description = lazy_gettext("too many failed sign-in attempts from your address; wait a minute and try again")
 
     def __init__(self) -> None:
         super().__init__(retry_after=WINDOW_SECONDS)
@@ -112,7 +113,7 @@ def _identify_by_header() -> Response | None:
     scheme, _, secret = header.partition(" ")
     actor = identify(secret.strip() if scheme.lower() == "bearer" else "")
     if actor is None:
-        return error_response(401, "the access token is missing, unknown, expired or revoked",
+        return error_response(401, gettext("the access token is missing, unknown, expired or revoked"),
                               headers={"WWW-Authenticate": 'Bearer realm="registry"'})
     g.actor = actor
     return None

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from api import database
 from api.app import create_app
+from api.i18n import template_headers
 from registry import areas, contact_keys, errors, migrate, tokens
 from registry.db import for_writing, make_engine, make_sessionmaker
 from registry.sealing import ContactKeysError, use_keys
@@ -330,7 +331,7 @@ def members_import(ref: str, path: str, apply_: bool) -> None:
         table = read_table(Path(path).name, data)
         with click.progressbar(length=len(table.rows), label="rows") as bar:
             report = import_members(session, CLI_ACTOR, network_row, table, apply=apply_,
-                                    progress=lambda _row: bar.update(1))
+                                    progress=lambda _row: bar.update(1), headers=template_headers())
         for warning in report.warnings:
             click.echo(f"warning: {warning}")
         for row in report.rows:

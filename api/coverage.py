@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from geo import disclosure
@@ -24,8 +25,8 @@ from registry.organisations import Organisation, OrganisationKind
 from registry.permissions import Actor, Permission, can
 from registry.summaries import member_presence
 
-TITLES = {View.INTERNAL: "member organisations by area", View.LISTED: "listed member organisations by area",
-          View.REACH: "reach, all member organisations by area"}
+TITLES = {View.INTERNAL: _l("member organisations by area"), View.LISTED: _l("listed member organisations by area"),
+          View.REACH: _l("reach, all member organisations by area")}
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,14 @@ from typing import Any
 
 from flask import (Blueprint, Flask, Response, abort, current_app, g, make_response, redirect,
                    render_template, request, send_from_directory, url_for)
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from api import database
 from api.auth import COOKIE, WINDOW_SECONDS, TooManyFailures, current_actor, identify
 from api.coverage import MapRequest, configured_tiles, network_coverage, network_map_html
 from api.headers import shown_in_frame
+from api.i18n import locale_code
 from geo import disclosure
 from geo.coverage import AreaStatus, View
 from geo.errors import GeoError
@@ -30,19 +32,19 @@ from geo.offline import install_assets
 from registry import areas, directory, governance, vocabularies
 from registry.elections.results import format_result, latest_certified_result
 from registry.errors import NotFound, RegistryError
-from registry.organisations import Organisation
+from registry.organisations import Organisation, OrganisationKind
 from registry.permissions import Permission, Role, can
 from registry.summaries import growth, network_summary, public_networks
-from registry.vocabularies import LANGUAGES, Vocabulary
+from registry.vocabularies import Vocabulary
 
 blp = Blueprint("dashboard", __name__)
 COOKIE_SECONDS = 8 * 3600
 VENDOR_PREFIX = "/static/vendor/"
-LEVELS = (("0", "countries"), ("1", "provinces"), ("2", "districts"))
+LEVELS = (("0", _l("countries")), ("1", _l("provinces")), ("2", _l("districts")))
 # Endpoints that read no sign-in cookie: the form and sign-out set and clear it, and Leaflet's
 # files are the same for everyone.
 _WITHOUT_COOKIE = frozenset({"dashboard.sign_in", "dashboard.sign_out", "dashboard.vendor"})
-TOO_MANY = "Too many failed sign-ins from your address; wait a minute and try again."
+TOO_MANY = _l("Too many failed sign-ins from your address; wait a minute and try again.")
 
 
 def init_app(app: Flask) -> None:
@@ -66,7 +68,7 @@ def _cookie_actor() -> Response | None:
         return _sign_in_page(TOO_MANY, 429)
     if actor is None:
         g.clear_cookie = True
-        return _sign_in_page("Your sign-in has ended: the token expired or was revoked. Please sign in again.", 401)
+        return _sign_in_page(_("Your sign-in has ended: the token expired or was revoked. Please sign in again."), 401)
     g.actor, g.signed_in = actor, True
     return None
 
@@ -91,7 +93,7 @@ def vendor(filename: str) -> Response:
 @blp.get("/dashboard/")
 def public() -> str:
     return render_template("dashboard/public.html", networks=public_networks(database.session()),
-                           threshold=current_app.config["PUBLIC_COUNT_THRESHOLD"])
+                           threshold=current_app.config["PUBLIC_COUNT_THRESHOLD"], kinds=KINDS)
 
 
 @blp.get("/dashboard/networks/<int(max=2147483647):network_id>/map")
@@ -105,9 +107,11 @@ def network_map(network_id: int) -> str:
         form = {}  # one table: today, the set in force, no filters
     hidden = [("view", "internal")] if view is View.INTERNAL else []
     views = [] if view is View.INTERNAL or not network.publishes_reach else [
-        (View.LISTED.value, "listed member organisations"), (View.REACH.value, "reach: every member, by province")]
+        (View.LISTED.value, _("listed member organisations")),
+        (View.REACH.value, _("reach: every member, by province"))]
     lineage = [network.id]
-    vocab = [(name, [(t.code, t.label(_language())) for t in vocabularies.terms(session, v, network_ids=lineage)])
+    vocab = [(name, VOCABULARY_NAMES[v], [(t.code, t.label(locale_code()))
+                                          for t in vocabularies.terms(session, v, network_ids=lineage)])
              for name, v in _FILTERS.items()]
     query = {**{k: v for k, v in form.items() if v}, **dict(hidden)}
     if view is View.REACH:
@@ -145,8 +149,8 @@ def sign_in() -> Response | WerkzeugResponse:
     if actor is None or actor.network_id is None or not can(
             database.session(), actor, Permission.READ_INTERNAL, actor.network_id):
         # An editor's token is valid, so it is no failed guess; it just opens no board view.
-        message = ("This token is for an organisation's editor; the board view needs a board or "
-                   "secretariat token." if actor else "That token is unknown, expired or revoked.")
+        message = (_("This token is for an organisation's editor; the board view needs a board or "
+                     "secretariat token.") if actor else _("That token is unknown, expired or revoked."))
         return _sign_in_page(message, 401)
     response = redirect(url_for("dashboard.board", network_id=actor.network_id))
     response.set_cookie(COOKIE, secret, max_age=COOKIE_SECONDS, httponly=True, samesite="Strict",
@@ -168,18 +172,19 @@ def board(network_id: int) -> str | WerkzeugResponse:
         return redirect(url_for("dashboard.sign_in"))
     network = _network(network_id, internal=True)
     coverage = network_coverage(session, network, MapRequest(level=1))
-    maps = [("Provinces, today and at the end of the first year",
+    maps = [(_("Provinces, today and at the end of the first year"),
              url_for("dashboard.map_document", network_id=network.id, view="internal",
                      compare=_first_year_end(session, network)))]
     if network.country and any(s.country == network.country for s in areas.sets_for(session, 2, dt.date.today())):
-        maps.append(("Districts", url_for("dashboard.map_document", network_id=network.id,
+        maps.append((_("Districts"), url_for("dashboard.map_document", network_id=network.id,
                                           view="internal", level=2)))
     summary = network_summary(session, network)
-    labels = {t.code: t.label(_language()) for t in vocabularies.terms(session, Vocabulary.PRIORITY_AREA)}
+    language = locale_code()
+    labels = {t.code: t.label(language) for t in vocabularies.terms(session, Vocabulary.PRIORITY_AREA)}
     return render_template(
-        "dashboard/board.html", network=network, summary=summary, maps=maps,
-        by_area=sorted((a for a in coverage.areas if a.status is AreaStatus.COUNTED),
-                       key=lambda a: (-(a.count or 0), a.name)),
+        "dashboard/board.html", network=network, summary=summary, maps=maps, headline=_headline(summary),
+        by_area=sorted(((a.name, a.code, a.count) for a in coverage.areas if a.status is AreaStatus.COUNTED),
+                       key=lambda a: (-(a[2] or 0), a[0])),
         by_priority_area=[(labels.get(code, code), n) for code, n in summary.priority_areas.items()],
         growth=growth(session, network),
         bodies=[(body, governance.composition(session, current_actor(), body))
@@ -188,11 +193,25 @@ def board(network_id: int) -> str | WerkzeugResponse:
         result_text=format_result(result) if result else None)
 
 
+def _headline(summary: Any) -> str:
+    """e.g. "32 member organisations in 21 areas (1 country) today.", in the reader's language."""
+    return _("%(members)s in %(areas)s (%(countries)s) today.",
+             members=ngettext("%(num)s member organisation", "%(num)s member organisations", summary.members),
+             areas=ngettext("%(num)s area", "%(num)s areas", len(summary.areas)),
+             countries=ngettext("%(num)s country", "%(num)s countries", len(summary.countries)))
+
+
 def _sign_in_page(message: str | None, status: int) -> Response:
     headers = {"Retry-After": str(WINDOW_SECONDS)} if status == 429 else {}
     return make_response(render_template("dashboard/sign_in.html", message=message), status, headers)
 
 
+VOCABULARY_NAMES = {Vocabulary.PRIORITY_AREA: _l("priority area"), Vocabulary.POPULATION: _l("population"),
+                    Vocabulary.SERVICE: _l("service")}
+KINDS = {OrganisationKind.COMMUNITY_ORGANISATION: _l("community organisation"),
+         OrganisationKind.NATIONAL_NETWORK: _l("national network"),
+         OrganisationKind.REGIONAL_NETWORK: _l("regional network"),
+         OrganisationKind.GLOBAL_NETWORK: _l("global network")}
 _FILTERS = {"priority_area": Vocabulary.PRIORITY_AREA, "population": Vocabulary.POPULATION,
             "service": Vocabulary.SERVICE}
 
@@ -222,11 +241,14 @@ def _view() -> View:
 
 def _map_request(view: View) -> MapRequest:
     args = request.args
-    level = int(args["level"]) if args.get("level") else None
+    try:
+        level = int(args["level"]) if args.get("level") else None
+        on = dt.date.fromisoformat(args["on"]) if args.get("on") else None
+        compare = dt.date.fromisoformat(args["compare"]) if args.get("compare") else None
+    except ValueError:
+        raise ValueError(_("the level is 0, 1 or 2, and dates are written YYYY-MM-DD")) from None
     if level not in (None, 0, 1, 2):
-        raise ValueError("level is 0, 1 or 2")
-    on = dt.date.fromisoformat(args["on"]) if args.get("on") else None
-    compare = dt.date.fromisoformat(args["compare"]) if args.get("compare") else None
+        raise ValueError(_("the level is 0, 1 or 2, and dates are written YYYY-MM-DD"))
     return MapRequest(level=level, on=on, compare_on=compare, view=view,
                       threshold=current_app.config["PUBLIC_COUNT_THRESHOLD"],
                       **{k: args.get(k) or None for k in _FILTERS})
@@ -240,6 +262,3 @@ def _first_year_end(session: Any, network: Organisation) -> str:
     points = growth(session, network)
     return points[0].on.isoformat() if points else dt.date.today().isoformat()
 
-
-def _language() -> str:
-    return request.accept_languages.best_match(LANGUAGES) or "en"

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from api.errors import STALE_MESSAGE, error_response, unavailable_response
+from api.errors import CONFLICT_MESSAGE, STALE_MESSAGE, error_response, unavailable_response
 from registry import changes
 from registry.contact_keys import KeyFile
 from registry.db import for_writing, make_engine, make_sessionmaker, unavailable
@@ -93,7 +93,7 @@ def _commit(response: Response) -> Response:
         db.commit()
     except IntegrityError:
         db.rollback()
-        return error_response(409, "the change conflicts with existing data", error="conflict")
+        return error_response(409, CONFLICT_MESSAGE, error="conflict")
     except StaleDataError:
         db.rollback()
         return error_response(412, STALE_MESSAGE, error="precondition_failed")

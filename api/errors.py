@@ -17,11 +17,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, make_response, render_template, request
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from marshmallow import Schema, fields
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, default_exceptions
 
 from geo.errors import GeoError
 from registry import errors as domain
@@ -29,7 +30,8 @@ from registry.db import unavailable
 from registry.sealing import ContactKeysError
 from registry.permissions import Role
 
-STALE_MESSAGE = "someone else changed this since you read it; read it again and retry"
+CONFLICT_MESSAGE = _l("the change conflicts with existing data")
+STALE_MESSAGE = _l("someone else changed this since you read it; read it again and retry")
 RETRY_AFTER_SECONDS = 5
 
 _DOMAIN_STATUS: dict[type[domain.RegistryError], tuple[int, str]] = {
@@ -52,15 +54,50 @@ class ErrorSchema(Schema):
         metadata={"description": "A message per offending field (422 and some 409s)."})
 
 
+# The `error` words as a person reads them, for the error page's heading.
+TITLES = {
+    "bad_request": _l("bad request"), "unauthorized": _l("sign-in needed"), "forbidden": _l("not allowed"),
+    "not_found": _l("not found"), "method_not_allowed": _l("method not allowed"), "conflict": _l("conflict"),
+    "invalid_transition": _l("not possible now"), "validation_failed": _l("refused"), "refused": _l("refused"),
+    "precondition_failed": _l("changed meanwhile"), "payload_too_large": _l("too large"),
+    "uri_too_long": _l("address too long"), "unsupported_media_type": _l("unsupported file type"),
+    "precondition_required": _l("version needed"), "too_many_requests": _l("too many requests"),
+    "request_header_fields_too_large": _l("headers too large"), "service_unavailable": _l("unavailable"),
+    "internal_error": _l("server error"), "error": _l("error"),
+}
+
+# What a refusal says when the code that raised it gave no message of its own (werkzeug's
+# English descriptions), by status.
+HTTP_MESSAGES = {
+    400: _l("the server could not understand this request"),
+    401: _l("sign in to do this"),
+    403: _l("you may not do this"),
+    404: _l("nothing was found at this address"),
+    405: _l("this address does not accept this method"),
+    409: _l("the change conflicts with existing data"),
+    412: _l("the version you sent is not the current one; read it again and retry"),
+    413: _l("what was sent is too large"),
+    414: _l("the address is too long"),
+    415: _l("this kind of file or content is not accepted"),
+    422: _l("the request was refused"),
+    428: _l("send the version you read (If-Match) with this change"),
+    429: _l("too many requests; wait a moment and try again"),
+    431: _l("the request's headers are too large"),
+    500: _l("something went wrong on the server; it has been logged"),
+    503: _l("the service cannot answer at the moment; try again shortly"),
+}
+
+
 def error_response(
     status: int, message: str, *, error: str | None = None, fields: dict[str, list[str]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    body: dict[str, Any] = {"status": status, "error": error or error_code(status), "message": message}
+    body: dict[str, Any] = {"status": status, "error": error or error_code(status), "message": str(message)}
     if fields:
         body["fields"] = fields
     if _wants_page():
-        response = make_response(render_template("error.html", **body), status)
+        title = TITLES.get(body["error"]) or body["error"].replace("_", " ")
+        response = make_response(render_template("error.html", title=title, **body), status)
     else:
         response = jsonify(body)
         response.status_code = status
@@ -76,7 +113,7 @@ def unavailable_response(cause: BaseException) -> Response:
     orig = getattr(cause, "orig", None) or cause
     current_app.logger.warning("database unavailable: %s: %s", type(orig).__name__,
                                (str(orig).strip().splitlines() or [""])[0])
-    return error_response(503, "the database cannot serve this request at the moment; try again shortly",
+    return error_response(503, _("the database cannot serve this request at the moment; try again shortly"),
                           error="service_unavailable", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
@@ -89,9 +126,10 @@ def register(app: Flask) -> None:
         actor = g.get("actor")
         if isinstance(exc, domain.NotPermitted) and (actor is None or actor.role is Role.ANONYMOUS):
             # Nobody signed in: the answer is "authenticate", not "you may not".
-            return error_response(401, "sign in with an access token to do this", error="unauthorized",
+            return error_response(401, _("sign in with an access token to do this"), error="unauthorized",
                                   headers={"WWW-Authenticate": 'Bearer realm="registry"'})
-        return error_response(status, exc.message, error=code, fields=exc.fields or None)
+        message, fields = _in_reader_language(exc)
+        return error_response(status, message, error=code, fields=fields or None)
 
     @app.errorhandler(GeoError)
     def _geo(exc: GeoError) -> Response:
@@ -103,8 +141,8 @@ def register(app: Flask) -> None:
         # The installation's fault (a key file lost, a value altered in the database), never the
         # caller's: the operator reads why in the log (no contact's value is in the message).
         app.logger.error("contacts cannot be sealed or opened: %s", exc)
-        return error_response(500, "contacts cannot be sealed or opened on this server; its operator has "
-                                   "been told", error="internal_error")
+        return error_response(500, _("contacts cannot be sealed or opened on this server; its operator "
+                                     "has been told"), error="internal_error")
 
     @app.errorhandler(StaleDataError)
     def _stale(exc: StaleDataError) -> Response:
@@ -112,7 +150,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(IntegrityError)
     def _integrity(exc: IntegrityError) -> Response:
-        return error_response(409, "the change conflicts with existing data", error="conflict")
+        return error_response(409, CONFLICT_MESSAGE, error="conflict")
 
     @app.errorhandler(SQLAlchemyError)
     def _database(exc: SQLAlchemyError) -> Response:
@@ -122,8 +160,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _forged(exc: CSRFError) -> Response:
-        return error_response(400, "this form was sent without its security code or from another site, "
-                                   "so nothing was done; reload the page and try again")
+        return error_response(400, _("this form was sent without its security code or from another "
+                                     "site, so nothing was done; reload the page and try again"))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
@@ -132,9 +170,11 @@ def register(app: Flask) -> None:
             headers["Allow"] = ", ".join(sorted(exc.valid_methods))
         fields = _marshmallow_fields(getattr(exc, "data", None))
         message = exc.description or exc.name
+        if exc.code in HTTP_MESSAGES and message == getattr(default_exceptions.get(exc.code), "description", None):
+            message = str(HTTP_MESSAGES[exc.code])  # werkzeug's own words: say them in the reader's language
         if fields:
-            message = "the request was refused: " + "; ".join(
-                f"{k}: {' '.join(v)}" for k, v in sorted(fields.items()))
+            message = _("the request was refused: %(reasons)s", reasons="; ".join(
+                f"{k}: {' '.join(v)}" for k, v in sorted(fields.items())))
         for key, value in ((getattr(exc, "data", None) or {}).get("headers") or {}).items():
             headers[key] = value
         return error_response(exc.code or 500, message, fields=fields, headers=headers)
@@ -142,7 +182,17 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         app.logger.exception("unhandled error")
-        return error_response(500, InternalServerError.description, error="internal_error")
+        return error_response(500, str(HTTP_MESSAGES[500]), error="internal_error")
+
+
+def _in_reader_language(exc: domain.RegistryError) -> tuple[str, dict[str, list[str]]]:
+    """The refusal's message (and its field's) from the catalog: a message id the registry
+    marked with N_ is translated, its parameters filled in after; any other message is
+    said as the registry wrote it."""
+    text = _(exc.template, **exc.params)
+    if exc.field is None:
+        return text, exc.fields
+    return f"{exc.field}: {text}", {**exc.fields, exc.field: [text]}
 
 
 def _wants_page() -> bool:

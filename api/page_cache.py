@@ -2,7 +2,7 @@
 
 The public directory is what anyone may ask for, as often as they like, and every answer is
 the same until something is written: so an anonymous caller's page is kept, keyed by what it
-depends on (the endpoint, host, path and query string, today's date and the change counter
+depends on (the endpoint, host, path and query string, the reader's language, today's date and the change counter
 read before the page is) and served from memory while the counter stands still. A write made
 through the registry, by any worker or command, moves the counter, so the next request builds
 the page afresh: a field an organisation stops publishing leaves the public pages with the
@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, current_app, request
+from flask_babel import get_locale
 
 from api import database
 from api.auth import current_actor
@@ -95,7 +96,7 @@ def kept_for_anonymous(view: Callable[..., Any]) -> Callable[..., Any]:
         if (not cache.max_bytes or request.method not in ("GET", "HEAD") or current_actor().role is not Role.ANONYMOUS
                 or any(header in request.headers for header in _CONDITIONAL)):
             return view(*args, **kwargs)
-        key = (request.endpoint, request.host, request.path, request.query_string, today(),
+        key = (request.endpoint, request.host, request.path, request.query_string, str(get_locale()), today(),
                database.change_counter())
         now = time.monotonic()
         if (page := cache.get(key, now)) is not None:

@@ -17,6 +17,7 @@ from geo.boundaries import BoundarySet
 from geo.crosswalk import merges
 from geo.disclosure import DEFAULT_THRESHOLD, AreaStatus, Cell, View
 from geo.errors import CoverageError
+from geo.words import area_name
 
 __all__ = ["AreaCoverage", "AreaStatus", "Coverage", "OrgPresence", "View", "compute_coverage",
            "country_total"]
@@ -86,9 +87,9 @@ class Coverage:
     def summary(self) -> str:
         """E.g. "32 organisations in 21 of 63 provinces"."""
         if self.areas_in_scope == 0 or all(a.status is AreaStatus.NO_DATA for a in self.areas):
-            return disclosure.NO_DATA
+            return disclosure.no_data()
         return disclosure.summary(self.view, self.organisations, self.areas_covered, self.areas_in_scope,
-                                  self.boundary_set.area_noun)
+                                  self.boundary_set.level)
 
     def to_geojson(self, *, geometry: bool = True) -> dict[str, Any]:
         """A FeatureCollection, one feature per area, with the set and totals as foreign members."""
@@ -189,10 +190,12 @@ def compute_coverage(
     for area in boundary_set.areas:
         cell = shown.cells.get(area.code)
         if cell is None:
-            areas.append(AreaCoverage(area.code, area.name, AreaStatus.NO_DATA, None, disclosure.NO_DATA))
+            areas.append(AreaCoverage(area.code, area_name(area.name, area.names), AreaStatus.NO_DATA, None,
+                                      disclosure.no_data()))
             continue
         names = tuple(sorted(chosen[i].name for i in members[area.code])) if view is View.INTERNAL else ()
-        areas.append(AreaCoverage(area.code, area.name, cell.status, cell.count, cell.label, names))
+        areas.append(AreaCoverage(area.code, area_name(area.name, area.names), cell.status, cell.count, cell.label,
+                                  names))
 
     return Coverage(
         boundary_set=boundary_set, areas=tuple(areas), view=view, threshold=threshold,
@@ -210,13 +213,13 @@ def country_total(coverage: Coverage, countries: BoundarySet, country: str) -> C
         raise CoverageError("a country total is drawn from a reach table on a country set")
     total = coverage.organisations
     if total is None:
-        cell = (AreaStatus.MASKED, None, disclosure.NOT_SHOWN)
+        cell = (AreaStatus.MASKED, None, disclosure.not_shown())
     elif total == 0:
         cell = (AreaStatus.NONE, 0, disclosure.nobody(View.REACH))
     else:
         cell = (AreaStatus.COUNTED, total, disclosure.organisations(View.REACH, total))
-    areas = tuple(AreaCoverage(a.code, a.name, *cell) if a.code == country
-                  else AreaCoverage(a.code, a.name, AreaStatus.NO_DATA, None, disclosure.NO_DATA)
+    areas = tuple(AreaCoverage(a.code, area_name(a.name, a.names), *cell) if a.code == country
+                  else AreaCoverage(a.code, area_name(a.name, a.names), AreaStatus.NO_DATA, None, disclosure.no_data())
                   for a in countries.areas)
     in_scope = [a for a in areas if a.status is not AreaStatus.NO_DATA]
     return Coverage(

@@ -24,12 +24,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-__all__ = ["AreaStatus", "Cell", "Disclosed", "Shown", "View", "counted", "disclose", "nobody", "note",
-           "organisations", "reach_refusals", "summary"]
+from geo.words import N_, gettext as _, ngettext
+
+__all__ = ["AreaStatus", "Cell", "Disclosed", "Shown", "View", "counted", "disclose", "no_data", "nobody", "not_shown",
+           "note", "organisations", "reach_refusals", "summary"]
 
 DEFAULT_THRESHOLD = 5
-NOT_SHOWN = "not shown"
-NO_DATA = "no data"
 
 
 class View(enum.StrEnum):
@@ -93,41 +93,68 @@ def disclose(view: View, cells: Sequence[Cell], *, placed: int, placed_listed: i
     # The reach view publishes the total of its one table and nothing beside it: the
     # organisations in no cell would be one more number to difference.
     withheld, total_withheld = _suppress(cells, placed, placed_listed, threshold)
-    shown = {c.code: Shown(AreaStatus.MASKED, None, NOT_SHOWN) if c.code in withheld else _exact(view, c.members)
+    shown = {c.code: Shown(AreaStatus.MASKED, None, not_shown()) if c.code in withheld else _exact(view, c.members)
              for c in cells}
     if total_withheld:
-        return Disclosed(shown, None, f"member organisations (the total is {NOT_SHOWN})", None)
+        return Disclosed(shown, None, _("member organisations (the total is not shown)"), None)
     return Disclosed(shown, placed, organisations(view, placed), None)
 
 
-def summary(view: View, total: int | None, covered: int, in_scope: int, noun: str) -> str:
-    """E.g. "32 organisations in 21 of 63 provinces"."""
+def summary(view: View, total: int | None, covered: int, in_scope: int, level: int) -> str:
+    """E.g. "32 organisations in 21 of 63 provinces"; `level` is the boundary set's."""
+    areas = _areas(covered, in_scope, level)
     if total is None:
-        return f"member organisations in {covered} of {in_scope} {noun} (the total is {NOT_SHOWN})"
-    return f"{organisations(view, total)} in {covered} of {in_scope} {noun}"
+        return _("member organisations in %(areas)s (the total is not shown)", areas=areas)
+    return _("%(organisations)s in %(areas)s", organisations=organisations(view, total), areas=areas)
+
+
+def _areas(covered: int, in_scope: int, level: int) -> str:
+    """E.g. "21 of 63 provinces"."""
+    if level == 0:
+        return ngettext("%(covered)s of %(num)s country", "%(covered)s of %(num)s countries", in_scope, covered=covered)
+    if level == 1:
+        return ngettext("%(covered)s of %(num)s province", "%(covered)s of %(num)s provinces", in_scope,
+                        covered=covered)
+    if level == 2:
+        return ngettext("%(covered)s of %(num)s district", "%(covered)s of %(num)s districts", in_scope,
+                        covered=covered)
+    return ngettext("%(covered)s of %(num)s area", "%(covered)s of %(num)s areas", in_scope, covered=covered)
 
 
 def organisations(view: View, n: int) -> str:
     """E.g. "12 organisations", "1 listed member organisation", "32 member organisations"."""
-    noun = {View.INTERNAL: "organisation", View.LISTED: "listed member organisation",
-            View.REACH: "member organisation"}[view]
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+    if view is View.INTERNAL:
+        return ngettext("%(num)s organisation", "%(num)s organisations", n)
+    if view is View.LISTED:
+        return ngettext("%(num)s listed member organisation", "%(num)s listed member organisations", n)
+    return ngettext("%(num)s member organisation", "%(num)s member organisations", n)
 
 
 def nobody(view: View) -> str:
     """What an area in scope with no counted organisation says."""
-    return "no listed member organisation" if view is View.LISTED else "no member organisation"
+    return _("no listed member organisation") if view is View.LISTED else _("no member organisation")
+
+
+def not_shown() -> str:
+    """What a withheld count says."""
+    return _("not shown")
+
+
+def no_data() -> str:
+    """What an area outside the network's scope, or a map with nothing recorded, says."""
+    return _("no data")
 
 
 def note(view: View, threshold: int) -> str:
     """One sentence on what the view counts, for every answer and legend."""
     if view is View.LISTED:
-        return ("Counts only member organisations that chose to be listed publicly; organisations "
-                "that chose not to be listed are not counted.")
+        return _("Counts only member organisations that chose to be listed publicly; organisations "
+                 "that chose not to be listed are not counted.")
     if view is View.REACH:
-        return (f"Counts every active member organisation, listed or not, today. Counts below "
-                f"{threshold}, and some others, are not shown, so that they cannot be worked out.")
-    return "Every active member organisation, with names: for the network's board and secretariat."
+        return _("Counts every active member organisation, listed or not, today. Counts below "
+                 "%(threshold)s, and some others, are not shown, so that they cannot be worked out.",
+                 threshold=threshold)
+    return _("Every active member organisation, with names: for the network's board and secretariat.")
 
 
 def reach_refusals(*, level: int = 1, reach_level: int = 1, on_other_day: bool = False,
@@ -137,14 +164,25 @@ def reach_refusals(*, level: int = 1, reach_level: int = 1, on_other_day: bool =
     what it withholds."""
     reasons = []
     if level > reach_level:
-        unit = "provinces" if reach_level == 1 else "countries"
-        reasons.append(f"the reach view counts by {unit} (level {reach_level}) or coarser, not level {level}")
+        reasons.append(
+            _("the reach view counts by provinces (level %(reach_level)s) or coarser, not level %(level)s",
+              reach_level=reach_level, level=level) if reach_level == 1 else
+            _("the reach view counts by countries (level %(reach_level)s) or coarser, not level %(level)s",
+              reach_level=reach_level, level=level))
     if on_other_day or compare:
-        reasons.append("the reach view is for today only")
+        reasons.append(_("the reach view is for today only"))
     if other_set:
-        reasons.append("the reach view uses the boundary set in force today only")
-    reasons += [f"the reach view takes no {name.replace('_', ' ')} filter" for name in filters]
+        reasons.append(_("the reach view uses the boundary set in force today only"))
+    reasons += [_(_NO_FILTER.get(name, _NO_OTHER_FILTER), filter=name.replace("_", " "))
+                for name in filters]
     return reasons
+
+
+# The filters a request can name, each its own sentence (word order differs between languages).
+_NO_FILTER = {"priority_area": N_("the reach view takes no priority area filter"),
+              "population": N_("the reach view takes no population filter"),
+              "service": N_("the reach view takes no service filter")}
+_NO_OTHER_FILTER = N_("the reach view takes no %(filter)s filter")
 
 
 def _exact(view: View, n: int) -> Shown:

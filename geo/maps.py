@@ -21,6 +21,7 @@ from folium.template import Template
 from geo import disclosure
 from geo.coverage import AreaCoverage, AreaStatus, Coverage, View
 from geo.offline import LEAFLET_CSS_URL, LEAFLET_JS_URL, localise_assets
+from geo.words import ngettext
 
 __all__ = ["comparison_map", "coverage_map", "escape_text", "render_map"]
 
@@ -166,7 +167,7 @@ def _tooltip(cov: AreaCoverage, public: bool) -> dict[str, Any]:
     if not public and cov.organisations:
         names = list(cov.organisations[:MAX_NAMES_IN_TOOLTIP])
         extra = len(cov.organisations) - len(names)
-        lines += names + ([f"and {extra} more"] if extra > 0 else [])
+        lines += names + ([ngettext("and %(num)s more", "and %(num)s more", extra)] if extra > 0 else [])
     return {"name": cov.name, "lines": lines}
 
 
@@ -363,10 +364,11 @@ class _Legend(folium.MacroElement):
 
 def _legend(title: str | None, layers: Sequence[tuple[str, Coverage]]) -> dict[str, Any]:
     first = layers[0][1]
-    bands = [f"{lo}–{hi - 1}" for lo, hi in zip(BREAKS, BREAKS[1:])] + [f"{BREAKS[-1]} or more"]
-    rows = [(NO_DATA, disclosure.NO_DATA), (NO_MEMBER, disclosure.nobody(first.view)), *zip(PALETTE, bands)]
+    bands = [f"{lo}–{hi - 1}" for lo, hi in zip(BREAKS, BREAKS[1:])] + [
+        ngettext("%(num)s or more", "%(num)s or more", BREAKS[-1])]
+    rows = [(NO_DATA, disclosure.no_data()), (NO_MEMBER, disclosure.nobody(first.view)), *zip(PALETTE, bands)]
     if first.view is View.REACH:
-        rows.append((NOT_SHOWN, disclosure.NOT_SHOWN))
+        rows.append((NOT_SHOWN, disclosure.not_shown()))
     return {
         "title": title or "",
         "lines": [f"{label + ': ' if label else ''}{cov.summary()}" for label, cov in layers],

@@ -7,13 +7,25 @@ message per offending field so a form or a spreadsheet row can point at the exac
 from __future__ import annotations
 
 
-class RegistryError(Exception):
-    """Base of every refusal by the registry. `message` is meant for the person acting."""
+def N_(message: str) -> str:
+    """Marks a message id for the catalogs (api/translations): registry/ speaks English, and
+    api/errors.py says the message in the reader's language."""
+    return message
 
-    def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+
+class RegistryError(Exception):
+    """Base of every refusal by the registry. `message` is meant for the person acting, in
+    English; a refusal raised with a message id (N_) and its `params` keeps both, so that the
+    API can say it in the reader's language. What a person typed (a name) goes in `params`,
+    never into the id."""
+
+    def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None,
+                 params: dict[str, object] | None = None) -> None:
+        self.template, self.params = message, dict(params or {})
+        self.message = message % self.params if self.params else message
+        super().__init__(self.message)
         self.fields = fields or {}
+        self.field: str | None = None  # set by ValidationFailed.on
 
 
 class NotFound(RegistryError):
@@ -36,8 +48,11 @@ class ValidationFailed(RegistryError):
     """One or more values are invalid; `fields` says which and why."""
 
     @classmethod
-    def on(cls, field: str, message: str) -> ValidationFailed:
-        return cls(f"{field}: {message}", fields={field: [message]})
+    def on(cls, field: str, message: str, **params: object) -> ValidationFailed:
+        text = message % params if params else message
+        refused = cls(f"{field}: {text}", fields={field: [text]})
+        refused.template, refused.params, refused.field = message, dict(params), field
+        return refused
 
     @classmethod
     def of(cls, what: str, fields: dict[str, list[str]]) -> ValidationFailed:

@@ -14,12 +14,14 @@ import csv
 import datetime as dt
 import io
 import re
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from registry.contact_reads import read_contacts
 from registry.directory import find_network
+from registry.errors import N_
 from registry.member_import import COLUMNS, Column
 from registry.memberships import MembershipStatus, memberships_of
 from registry.organisations import Organisation, Visibility
@@ -138,31 +140,33 @@ def _values(profile: dict[str, Any]) -> dict[str, str]:
 TEMPLATE_NOTE = "# "
 
 
-def template_csv(*, bom: bool = True) -> bytes:
-    """The empty import template: the headers, then a row of help (skipped on import)."""
+def template_csv(say: Callable[[str], str] = str, *, bom: bool = True) -> bytes:
+    """The empty import template: the headers, then a row of help (skipped on import). `say`
+    puts the template's words (N_) in the reader's language; the import knows its headers in
+    every language the caller names (import_members' `headers`)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([c.header for c in COLUMNS])
-    writer.writerow([TEMPLATE_NOTE + COLUMNS[0].help, *(c.help for c in COLUMNS[1:])])
+    writer.writerow([say(c.header) for c in COLUMNS])
+    writer.writerow([TEMPLATE_NOTE + say(COLUMNS[0].help), *(say(c.help) for c in COLUMNS[1:])])
     return ((BOM if bom else "") + out.getvalue()).encode("utf-8")
 
 
-def template_xlsx() -> bytes:
+def template_xlsx(say: Callable[[str], str] = str) -> bytes:
     """The empty import template as a workbook: the members sheet (headers and the help row)
     first, as the import reads only the first sheet, then a sheet explaining each column."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     members = workbook.create_sheet("members")
-    members.append([c.header for c in COLUMNS])
-    members.append([TEMPLATE_NOTE + COLUMNS[0].help, *(c.help for c in COLUMNS[1:])])
+    members.append([say(c.header) for c in COLUMNS])
+    members.append([TEMPLATE_NOTE + say(COLUMNS[0].help), *(say(c.help) for c in COLUMNS[1:])])
     guide = workbook.create_sheet("help")
-    guide.append(["Column", "What to write", "Also recognised as"])
+    guide.append([say(N_("Column")), say(N_("What to write")), say(N_("Also recognised as"))])
     for column in COLUMNS:
-        guide.append([column.header, column.help, "; ".join(column.aliases)])
+        guide.append([say(column.header), say(column.help), "; ".join(column.aliases)])
     guide.append([])
-    guide.append(["Separate several values in one cell with ; (or a line break). The row starting "
-                  "with # is skipped on import; write members from the row after it."])
+    guide.append([say(N_("Separate several values in one cell with ; (or a line break). The row starting "
+                         "with # is skipped on import; write members from the row after it."))])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -21,7 +21,7 @@ import warnings
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,7 +38,7 @@ from registry import memberships, network_tree, organisations
 from registry.areas import AREA_CODE, Area
 from registry.batch import Batch
 from registry.db import in_chunks, today
-from registry.errors import NotPermitted, RegistryError, ValidationFailed
+from registry.errors import N_, NotPermitted, RegistryError, ValidationFailed
 from registry.memberships import ENDED_STATUSES, Membership, MembershipStatus
 from registry.names import fold
 from registry.known import Known
@@ -73,34 +73,34 @@ class Column:
 
 # The template, in order. Multi-valued cells separate values with ";" (or a line break).
 COLUMNS = (
-    Column("name", "Name", "The organisation's name (required).", ("organisation", "organization",
+    Column("name", N_("Name"), N_("The organisation's name (required)."), ("organisation", "organization",
            "organisation name", "organization name", "cbo", "cbo name")),
-    Column("acronym", "Acronym", "Short name, if any.", ("short name", "abbreviation")),
-    Column("kind", "Kind", "community_organisation (default), national_network, regional_network "
-           "or global_network.", ("type", "organisation type")),
-    Column("country", "Country", "ISO 3166-1 code, e.g. VN (default: the network's country).",
+    Column("acronym", N_("Acronym"), N_("Short name, if any."), ("short name", "abbreviation")),
+    Column("kind", N_("Kind"), N_("community_organisation (default), national_network, regional_network "
+           "or global_network."), ("type", "organisation type")),
+    Column("country", N_("Country"), N_("ISO 3166-1 code, e.g. VN (default: the network's country)."),
            ("country code",)),
-    Column("founding_date", "Founded", "YYYY, YYYY-MM or YYYY-MM-DD.", ("founding date", "founded in",
+    Column("founding_date", N_("Founded"), N_("YYYY, YYYY-MM or YYYY-MM-DD."), ("founding date", "founded in",
            "year founded", "established")),
-    Column("sex_worker_led", "Sex-worker-led", "yes, partly or no.", ("sex worker led", "sw led")),
-    Column("sex_worker_involvement", "How sex workers are involved", "Free text.",
+    Column("sex_worker_led", N_("Sex-worker-led"), N_("yes, partly or no."), ("sex worker led", "sw led")),
+    Column("sex_worker_involvement", N_("How sex workers are involved"), N_("Free text."),
            ("sex worker involvement", "involvement")),
-    Column("populations", "Populations", "Codes or labels, separated by ;.",
+    Column("populations", N_("Populations"), N_("Codes or labels, separated by ;."),
            ("populations served", "population", "who do you work with")),
-    Column("services", "Services", "Codes or labels, separated by ;.", ("service",)),
-    Column("priority_areas", "Priority areas", "NSWP priority areas: codes or labels, separated by ;.",
+    Column("services", N_("Services"), N_("Codes or labels, separated by ;."), ("service",)),
+    Column("priority_areas", N_("Priority areas"), N_("NSWP priority areas: codes or labels, separated by ;."),
            ("nswp priority areas", "priority area")),
-    Column("areas_served", "Areas served", "Area codes or names (e.g. VN-HN or Hà Nội), separated by ;.",
+    Column("areas_served", N_("Areas served"), N_("Area codes or names (e.g. VN-HN or Hà Nội), separated by ;."),
            ("areas", "area", "provinces", "province", "province city", "location", "khan", "district")),
-    Column("languages", "Languages", "ISO 639 codes, separated by ;.", ("language",)),
-    Column("drop_in_centres", "Drop-in centres", "A whole number.", ("drop in centres", "dics",
+    Column("languages", N_("Languages"), N_("ISO 639 codes, separated by ;."), ("language",)),
+    Column("drop_in_centres", N_("Drop-in centres"), N_("A whole number."), ("drop in centres", "dics",
            "number of drop in centres", "drop in centers")),
-    Column("website", "Website", "https://…", ("web", "url", "web site")),
-    Column("public_listing", "Public listing", "yes to list the organisation publicly (default no).",
+    Column("website", N_("Website"), "https://…", ("web", "url", "web site")),
+    Column("public_listing", N_("Public listing"), N_("yes to list the organisation publicly (default no)."),
            ("public", "list publicly")),
-    Column("member_since", "Member since", "YYYY-MM-DD, the date the membership became active "
-           "(default: today).", ("joined", "date joined", "membership date", "admitted")),
-    Column("contact_email", "Contact email", "Seen only by the organisation and its secretariat.",
+    Column("member_since", N_("Member since"), N_("YYYY-MM-DD, the date the membership became active "
+           "(default: today)."), ("joined", "date joined", "membership date", "admitted")),
+    Column("contact_email", N_("Contact email"), N_("Seen only by the organisation and its secretariat."),
            ("email", "e mail", "contact")),
 )
 _BY_HEADER = {fold(text): c.field for c in COLUMNS for text in (c.header, c.field, *c.aliases)}
@@ -209,23 +209,24 @@ def _restore(cell: str) -> str:
 
 
 def import_file(session: Session, actor: Actor, network: Organisation, filename: str, data: bytes, *,
-                apply: bool) -> ImportReport:
+                apply: bool, headers: Mapping[str, str] | None = None) -> ImportReport:
     """A file as it was uploaded: the caller's permission is checked before the file is read, so
     only a network's secretariat can make the server parse one."""
     require(session, actor, Permission.REGISTER_ORGANISATION, network.id)
-    return import_members(session, actor, network, read_table(filename, data), apply=apply)
+    return import_members(session, actor, network, read_table(filename, data), apply=apply, headers=headers)
 
 
 def import_members(
     session: Session, actor: Actor, network: Organisation, table: Table, *, apply: bool,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None, headers: Mapping[str, str] | None = None,
 ) -> ImportReport:
     """Check (and with `apply`, keep) every row; nothing is kept unless every row is clean.
-    `progress` is called with the number of each row done."""
+    `progress` is called with the number of each row done. `headers` names the template's
+    columns in other languages (folded header -> field), as the API's catalogs translate them."""
     batch = Batch(session, actor)
     known = Known(session, batch)
     require(session, actor, Permission.REGISTER_ORGANISATION, network.id, lineage=known.lineage)
-    fields, warnings = _map_headers(table.headers)
+    fields, warnings = _map_headers(table.headers, headers)
     lookups = _Lookups(session, network, known)
     rows = [(number, {fields[h]: v for h, v in cells.items() if h in fields}) for number, cells in table.rows]
     registered = _Registered(session, actor, network, {fold(values.get("name", "")) for _, values in rows}, known)
@@ -348,11 +349,11 @@ class _Registered:
         known.load_names([network.id], actor)
 
 
-def _map_headers(headers: list[str]) -> tuple[dict[str, str], list[str]]:
+def _map_headers(headers: list[str], translated: Mapping[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
     fields: dict[str, str] = {}
     warnings: list[str] = []
     for header in headers:
-        target = _BY_HEADER.get(fold(header))
+        target = _BY_HEADER.get(fold(header)) or (translated or {}).get(fold(header))
         if target is None:
             warnings.append(f"column {header!r} is not one the registry knows; it was ignored")
         elif target in fields.values():

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selecti
 from registry import audit, network_tree
 from registry.batch import Batch
 from registry.db import Base, Code, str_enum, today, utcnow
-from registry.errors import InvalidTransition, NotFound, NotPermitted, ValidationFailed
+from registry.errors import N_, InvalidTransition, NotFound, NotPermitted, ValidationFailed
 from registry.known import Known
 from registry.organisation_rules import check_name_free
 from registry.organisations import Organisation
@@ -246,7 +246,7 @@ def _check(
     if action in REASON_REQUIRED and not reason:
         raise ValidationFailed.on("reason", f"say why you {action.value} this membership")
     if len(reason) > 2000:
-        raise ValidationFailed.on("reason", "at most 2000 characters")
+        raise ValidationFailed.on("reason", N_("at most 2000 characters"))
     if action is A.APPLY:
         _check_can_join(actor, known, network, member_id, member_name)
     return _Move(action, current, target, effective_on, reason)
@@ -319,7 +319,7 @@ def members_as_of(
 def get_network(session: Session, network_id: int) -> Organisation:
     network = session.get(Organisation, network_id)
     if network is None or not network.is_network:
-        raise NotFound(f"network {network_id} not found")
+        raise NotFound(N_("network %(network_id)s not found"), params={"network_id": network_id})
     return network
 
 
@@ -349,16 +349,17 @@ def _check_date(dates: list[dt.date | None], effective_on: dt.date | None) -> No
     if effective_on is None:
         return
     if effective_on > today():
-        raise ValidationFailed.on("on", "a membership change cannot take effect in the future")
+        raise ValidationFailed.on("on", N_("a membership change cannot take effect in the future"))
     dated = [d for d in dates if d]
     if dated and effective_on < max(dated):
-        raise ValidationFailed.on("on", f"earlier than the last recorded change ({max(dated).isoformat()})")
+        raise ValidationFailed.on("on", N_("earlier than the last recorded change (%(date)s)"), date=max(dated).isoformat())
 
 
 def _check_can_join(actor: Actor, known: Known, network: Organisation, member_id: int, member_name: str) -> None:
     if not network.is_network:
-        raise ValidationFailed.on("network", f"{network.name} is not a network and has no members")
+        raise ValidationFailed.on("network", N_("%(network)s is not a network and has no members"), network=network.name)
     # Pending applications count: two of them could otherwise be admitted into a loop.
     if network.id == member_id or member_id in known.structure.of(network.id):
-        raise ValidationFailed.on("network", f"{member_name} already sits above {network.name}")
+        raise ValidationFailed.on("network", N_("%(member)s already sits above %(network)s"), member=member_name,
+                                  network=network.name)
     check_name_free(known.session, actor, member_name, [network.id], exclude_id=member_id, known=known)

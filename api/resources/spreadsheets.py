@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
+from flask_babel import gettext
 from flask_smorest.fields import Upload
 from marshmallow import fields
 
@@ -15,6 +16,7 @@ from api import database
 from api.auth import current_actor
 from api.errors import ErrorSchema
 from api.extensions import Blueprint, Schema
+from api.i18n import template_headers
 from registry import directory
 from registry.errors import ValidationFailed
 from registry.member_export import member_rows, template_csv, template_xlsx, to_csv, to_xlsx
@@ -97,7 +99,7 @@ class ExportQuery(CsvQuery):
 @blp.doc(**_file_response(CSV, "The import template: headers, then a row of help starting with #."))
 def template_as_csv(args: dict[str, Any]) -> Response:
     """Download the import template as CSV"""
-    return _download(template_csv(bom=args["bom"]), CSV, "member-template.csv")
+    return _download(template_csv(say=gettext, bom=args["bom"]), CSV, "member-template.csv")
 
 
 @blp.route("/member-template.xlsx")
@@ -105,7 +107,7 @@ def template_as_csv(args: dict[str, Any]) -> Response:
 @blp.doc(**_file_response(XLSX, "The import template as a workbook, with a sheet explaining each column."))
 def template_as_xlsx() -> Response:
     """Download the import template as XLSX"""
-    return _download(template_xlsx(), XLSX, "member-template.xlsx")
+    return _download(template_xlsx(say=gettext), XLSX, "member-template.xlsx")
 
 
 @blp.route(NETWORK + "/members/import", methods=["POST"])
@@ -120,7 +122,7 @@ def import_spreadsheet(args: dict[str, Any], upload: dict[str, Any], network_id:
     network = directory.find_network(session, actor, network_id)
     file = upload["file"]
     report = import_file(session, actor, network, file.filename or "", file.read(MAX_BYTES + 1),
-                         apply=not args["dry_run"])
+                         apply=not args["dry_run"], headers=template_headers())
     if not args["dry_run"] and not report.applied:
         raise ValidationFailed.of(f"the import ({len(report.errors)} of {len(report.rows)} rows have errors; "
                                   "nothing was kept)",

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
 from marshmallow import fields, validate
 
 from api import database
 from api.auth import current_actor
 from api.extensions import Blueprint, Schema, Text
+from api.i18n import from_accept_language
 from api.resources.organisations import MAX_ID
 from registry import directory
 from registry.permissions import Permission
@@ -47,7 +47,7 @@ class VocabularyQuery(Schema):
     "Content-Language": {"description": "The labels' language", "schema": {"type": "string"}}})
 def vocabularies(args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """List priority areas, populations and services"""
-    language = request.accept_languages.best_match(LANGUAGES, default=FALLBACK_LANGUAGE)
+    language = from_accept_language()
     found = directory.vocabulary_for(database.session(), current_actor(), args.get("network_id"))
     keys = {Vocabulary.PRIORITY_AREA: "priority_areas", Vocabulary.POPULATION: "populations",
             Vocabulary.SERVICE: "services"}

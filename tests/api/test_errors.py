@@ -21,6 +21,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from api.app import create_app
+from api import i18n
 from api.errors import register
 from api.extensions import Blueprint
 from tests.hostile import row_counts
@@ -114,6 +115,7 @@ def test_domain_refusals_after_validation_name_fields_too(client, world):
 
 def _bare_app() -> Flask:
     app = Flask(__name__)
+    i18n.init_app(app)  # the messages are in the caller's language
     register(app)
 
     @app.get("/integrity")

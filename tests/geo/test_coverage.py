@@ -198,5 +198,5 @@ def test_internal_geojson_lists_organisations_and_carries_geometry():
     feature = collection["features"][0]
     assert feature["properties"]["organisations"] == ["Organisation 1"]
     assert feature["geometry"]["type"] == "Polygon"
-    assert collection["summary"] == "1 organisation in 1 of 1 provinces"
+    assert collection["summary"] == "1 organisation in 1 of 1 province"
     assert compute_coverage([org(1, "VN-01")], bset).to_geojson(geometry=False)["features"][0]["geometry"] is None
