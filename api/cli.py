@@ -22,7 +22,11 @@ from sqlalchemy.orm import Session
 from api import database
 from api.app import create_app
 from registry import areas, contact_keys, errors, migrate, tokens
-from registry.db import for_writing, make_engine, make_sessionmaker
+from registry.db import for_writing, make_engine, make_sessionmaker, run_committed
+from registry.elections import phases
+from registry.elections.models import ElectionPhase
+from registry.elections.phases import elections_of, get_election
+from registry.elections.results import format_result, published_result
 from registry.sealing import ContactKeysError, use_keys
 from registry.organisations import Organisation
 from registry.permissions import Actor, Role
@@ -47,6 +51,7 @@ def unit_of_work(*, reads_only: bool = False) -> Iterator[Session]:
     try:
         yield session
         session.commit()
+        run_committed(session, engine)
     except (errors.RegistryError, ContactKeysError) as refused:
         session.rollback()
         raise click.ClickException(getattr(refused, "message", str(refused))) from None
@@ -409,15 +414,13 @@ def contacts_drop_key(key_id: str) -> None:
 
 @main.group()
 def election() -> None:
-    """Look at a network's elections."""
+    """Look at a network's elections and move them through their phases."""
 
 
 @election.command("list")
 @click.argument("ref")
 def election_list(ref: str) -> None:
     """A network's elections, newest first."""
-    from registry.elections.phases import elections_of
-
     with unit_of_work(reads_only=True) as session:
         for row in elections_of(session, CLI_ACTOR, find_organisation(session, ref)):
             click.echo(f"{row.id:>5}  {row.phase.value:<18} {row.title}")
@@ -427,9 +430,20 @@ def election_list(ref: str) -> None:
 @click.argument("election_id", type=click.IntRange(1, 2**31 - 1))
 def election_result(election_id: int) -> None:
     """Print an election's result with every round of the count."""
-    from registry.elections.phases import get_election
-    from registry.elections.results import format_result, published_result
-
     with unit_of_work(reads_only=True) as session:
         click.echo(format_result(published_result(session, CLI_ACTOR, get_election(session, CLI_ACTOR, election_id))),
                    nl=False)
+
+
+@election.command("move")
+@click.argument("election_id", type=click.IntRange(1, 2**31 - 1))
+@click.argument("phase", type=click.Choice([p.value for p in ElectionPhase]))
+@click.option("--reason", default="", help="Why (required to cancel).")
+@click.option("--on", type=click.DateTime(["%Y-%m-%d"]), help="The date of the change (default: today).")
+@click.option("--seed", help="Fixes the lot for the count (moving to tallied only).")
+def election_move(election_id: int, phase: str, reason: str, on: dt.datetime | None, seed: str | None) -> None:
+    """Move an election to its next phase, or cancel it, as the API's PUT .../phase does."""
+    with unit_of_work() as session:
+        moved = phases.transition(session, CLI_ACTOR, get_election(session, CLI_ACTOR, election_id), phase,
+                                  on=on.date() if on else None, reason=reason, seed=seed)
+        click.echo(f"{moved.id:>5}  {moved.phase.value:<18} {moved.title}")
