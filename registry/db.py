@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, object_session, sessionmaker
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
@@ -247,6 +247,16 @@ def run_committed(session: Session, engine: Engine | None) -> None:
             action(engine)
         except Exception:
             _log.exception("%s failed after a commit", getattr(action, "__qualname__", action))
+
+
+def settled(row: T) -> T:
+    """`row` as its transaction will store it: its pending changes flushed, so that its version
+    counter (and a new row's id) are those the commit keeps. Services flush only where they need
+    to; whoever shows a version (an ETag) asks for it here."""
+    session = object_session(row)
+    if session is not None and (row in session.new or row in session.dirty):
+        session.flush()
+    return row
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -115,8 +115,10 @@ class Lineage:
         it), or all (None)."""
         if organisation_id is None:
             self._known.clear()
+            self._assumed.clear()
         else:
             self._known.pop(organisation_id, None)
+            self._assumed.pop(organisation_id, None)
 
 
 def _ancestors_of(session: Session, organisation_ids: set[int], *, attached: bool) -> dict[int, set[int]]:

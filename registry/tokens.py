@@ -103,6 +103,7 @@ def issue_token(
     audit.record(session, actor, "issue_token", token,
                  {"role": [None, role], "scope": [None, scope.id], "label": [None, label],
                   "expires_at": [None, expires_at]}, organisation_id=scope.id)
+    session.flush()  # the caller is given the token with its id
     return token, secret
 
 

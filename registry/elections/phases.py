@@ -110,6 +110,7 @@ def create_election(
                   "sex_worker_led_only": [None, election.sex_worker_led_only],
                   "roll_cutoff": [None, roll_cutoff], "term_starts": [None, term_starts]},
                  organisation_id=body.network_id)
+    session.flush()  # the caller is given the election with its id
     return election
 
 
