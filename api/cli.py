@@ -15,13 +15,12 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import FlaskGroup
-from sqlalchemy import or_, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from api import database
 from api.app import create_app
-from registry import areas, contact_keys, errors, migrate, tokens
+from registry import areas, contact_keys, errors, migrate, organisations, tokens
 from registry.db import for_writing, make_engine, make_sessionmaker, run_committed
 from registry.elections import phases
 from registry.elections.models import ElectionPhase
@@ -62,10 +61,7 @@ def unit_of_work(*, reads_only: bool = False) -> Iterator[Session]:
 
 def find_organisation(session: Session, ref: str) -> Organisation:
     """An organisation by id, acronym or exact name (real organisations before samples)."""
-    query = select(Organisation).where(or_(Organisation.acronym == ref, Organisation.name == ref))
-    if ref.isdigit():
-        query = select(Organisation).where(Organisation.id == int(ref))
-    found = session.scalars(query.order_by(Organisation.is_sample, Organisation.id)).first()
+    found = organisations.find_by_reference(session, ref)
     if found is None:
         raise click.ClickException(f"no organisation {ref!r}")
     return found
@@ -135,7 +131,6 @@ def token_create(role: str, scope: str, label: str, expires_in_days: int | None)
     with unit_of_work() as session:
         row, secret = tokens.issue_token(session, CLI_ACTOR, role, find_organisation(session, scope),
                                          label=label, expires_at=expires)
-        session.flush()
         click.echo(f"token {row.id} for {row.actor().label}")
     click.echo(secret)
 
@@ -145,7 +140,7 @@ def token_list() -> None:
     """Tokens with their scope and state (never their secrets)."""
     with unit_of_work(reads_only=True) as session:
         now = dt.datetime.now(dt.timezone.utc)
-        for row in session.scalars(select(tokens.AccessToken).order_by(tokens.AccessToken.id)):
+        for row in tokens.every_token(session, CLI_ACTOR):
             state = "revoked" if row.revoked_at else "expired" if not row.usable(now) else "active"
             click.echo(f"{row.id:>4}  {row.hint}…  {state:<8} {row.actor().label}")
 
@@ -155,10 +150,7 @@ def token_list() -> None:
 def token_revoke(token_id: int) -> None:
     """Revoke a token by its id."""
     with unit_of_work() as session:
-        row = session.get(tokens.AccessToken, token_id)
-        if row is None:
-            raise click.ClickException(f"no token {token_id}")
-        tokens.revoke_token(session, CLI_ACTOR, row)
+        tokens.revoke_token(session, CLI_ACTOR, tokens.find_token(session, CLI_ACTOR, token_id))
         click.echo(f"revoked token {token_id}")
 
 
@@ -266,7 +258,7 @@ def _import_file(session: Session, path: Path, spec: dict[str, Any], reader: dic
 def boundaries_list() -> None:
     """The boundary sets the registry knows."""
     with unit_of_work(reads_only=True) as session:
-        for row in session.scalars(select(areas.BoundarySet).order_by(areas.BoundarySet.key)):
+        for row in areas.boundary_sets(session):
             span = f"{row.valid_from or '…'} to {row.valid_to or '…'}"
             click.echo(f"{row.key:<28} level {row.level}  {row.country or '--'}  {span:<26} {row.title}")
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from registry import audit, sealing
@@ -263,6 +263,15 @@ def get_organisation(session: Session, organisation_id: int) -> Organisation:
     if organisation is None:
         raise NotFound(f"organisation {organisation_id} not found")
     return organisation
+
+
+def find_by_reference(session: Session, ref: str) -> Organisation | None:
+    """An organisation by id, acronym or exact name, for the registry's operators (real
+    organisations before samples)."""
+    query = select(Organisation).where(or_(Organisation.acronym == ref, Organisation.name == ref))
+    if ref.isdigit():
+        query = select(Organisation).where(Organisation.id == int(ref))
+    return session.scalars(query.order_by(Organisation.is_sample, Organisation.id)).first()
 
 
 def register_organisation(

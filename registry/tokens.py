@@ -139,6 +139,13 @@ def tokens_for(session: Session, actor: Actor, *, page: int, page_size: int) -> 
     return page_of_query(session, query, page, page_size)
 
 
+def every_token(session: Session, actor: Actor) -> list[AccessToken]:
+    """Every token, oldest first: the registry's operators' view."""
+    if actor.role is not Role.SYSTEM:
+        raise NotPermitted(f"{actor.label} may not list every access token")
+    return list(session.scalars(select(AccessToken).order_by(AccessToken.id)))
+
+
 def find_token(session: Session, actor: Actor, token_id: int) -> AccessToken:
     """A token the caller manages; NotFound for any other, so ids reveal nothing."""
     token = session.get(AccessToken, token_id)

@@ -203,7 +203,6 @@ def create_election(body: dict[str, Any], network_id: int) -> tuple[Election, di
     body_id = body.pop("body_id")
     governing_body = referenced("body_id", lambda: governance_directory.find_body(session, actor, network_id, body_id))
     election = phases.create_election(session, actor, governing_body, **body)
-    session.flush()
     blp.set_etag(election)
     return election, {"Location": url_for(".read_election", network_id=network_id, election_id=election.id)}
 
@@ -231,7 +230,6 @@ def move_election(move: dict[str, Any], network_id: int, election_id: int) -> El
     blp.check_etag(election)
     phases.transition(session, actor, election, move["phase"], on=move.get("on"), reason=move["reason"],
                       seed=move.get("seed"))
-    session.flush()
     blp.set_etag(election)
     return election
 
@@ -259,7 +257,6 @@ def nominate(body: dict[str, Any], network_id: int, election_id: int) -> Nominat
     organisation_id = body.pop("organisation_id")
     organisation = referenced("organisation_id", lambda: directory.find_organisation(session, actor, organisation_id))
     nomination = nominations.nominate(session, actor, election, organisation, **body)
-    session.flush()
     return nomination
 
 
