@@ -15,15 +15,18 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import FlaskGroup
-from sqlalchemy import or_, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from api import database
 from api.app import create_app
 from api.i18n import template_headers
-from registry import areas, contact_keys, errors, migrate, tokens
-from registry.db import for_writing, make_engine, make_sessionmaker
+from registry import areas, contact_keys, errors, migrate, organisations, tokens
+from registry.db import for_writing, make_engine, make_sessionmaker, run_committed
+from registry.elections import phases
+from registry.elections.models import ElectionPhase
+from registry.elections.phases import elections_of, get_election
+from registry.elections.results import format_result, published_result
 from registry.sealing import ContactKeysError, use_keys
 from registry.organisations import Organisation
 from registry.permissions import Actor, Role
@@ -48,6 +51,7 @@ def unit_of_work(*, reads_only: bool = False) -> Iterator[Session]:
     try:
         yield session
         session.commit()
+        run_committed(session, engine)
     except (errors.RegistryError, ContactKeysError) as refused:
         session.rollback()
         raise click.ClickException(getattr(refused, "message", str(refused))) from None
@@ -58,10 +62,7 @@ def unit_of_work(*, reads_only: bool = False) -> Iterator[Session]:
 
 def find_organisation(session: Session, ref: str) -> Organisation:
     """An organisation by id, acronym or exact name (real organisations before samples)."""
-    query = select(Organisation).where(or_(Organisation.acronym == ref, Organisation.name == ref))
-    if ref.isdigit():
-        query = select(Organisation).where(Organisation.id == int(ref))
-    found = session.scalars(query.order_by(Organisation.is_sample, Organisation.id)).first()
+    found = organisations.find_by_reference(session, ref)
     if found is None:
         raise click.ClickException(f"no organisation {ref!r}")
     return found
@@ -131,7 +132,6 @@ def token_create(role: str, scope: str, label: str, expires_in_days: int | None)
     with unit_of_work() as session:
         row, secret = tokens.issue_token(session, CLI_ACTOR, role, find_organisation(session, scope),
                                          label=label, expires_at=expires)
-        session.flush()
         click.echo(f"token {row.id} for {row.actor().label}")
     click.echo(secret)
 
@@ -141,7 +141,7 @@ def token_list() -> None:
     """Tokens with their scope and state (never their secrets)."""
     with unit_of_work(reads_only=True) as session:
         now = dt.datetime.now(dt.timezone.utc)
-        for row in session.scalars(select(tokens.AccessToken).order_by(tokens.AccessToken.id)):
+        for row in tokens.every_token(session, CLI_ACTOR):
             state = "revoked" if row.revoked_at else "expired" if not row.usable(now) else "active"
             click.echo(f"{row.id:>4}  {row.hint}…  {state:<8} {row.actor().label}")
 
@@ -151,10 +151,7 @@ def token_list() -> None:
 def token_revoke(token_id: int) -> None:
     """Revoke a token by its id."""
     with unit_of_work() as session:
-        row = session.get(tokens.AccessToken, token_id)
-        if row is None:
-            raise click.ClickException(f"no token {token_id}")
-        tokens.revoke_token(session, CLI_ACTOR, row)
+        tokens.revoke_token(session, CLI_ACTOR, tokens.find_token(session, CLI_ACTOR, token_id))
         click.echo(f"revoked token {token_id}")
 
 
@@ -262,7 +259,7 @@ def _import_file(session: Session, path: Path, spec: dict[str, Any], reader: dic
 def boundaries_list() -> None:
     """The boundary sets the registry knows."""
     with unit_of_work(reads_only=True) as session:
-        for row in session.scalars(select(areas.BoundarySet).order_by(areas.BoundarySet.key)):
+        for row in areas.boundary_sets(session):
             span = f"{row.valid_from or '…'} to {row.valid_to or '…'}"
             click.echo(f"{row.key:<28} level {row.level}  {row.country or '--'}  {span:<26} {row.title}")
 
@@ -411,15 +408,13 @@ def contacts_drop_key(key_id: str) -> None:
 
 @main.group()
 def election() -> None:
-    """Look at a network's elections."""
+    """Look at a network's elections and move them through their phases."""
 
 
 @election.command("list")
 @click.argument("ref")
 def election_list(ref: str) -> None:
     """A network's elections, newest first."""
-    from registry.elections.phases import elections_of
-
     with unit_of_work(reads_only=True) as session:
         for row in elections_of(session, CLI_ACTOR, find_organisation(session, ref)):
             click.echo(f"{row.id:>5}  {row.phase.value:<18} {row.title}")
@@ -429,9 +424,20 @@ def election_list(ref: str) -> None:
 @click.argument("election_id", type=click.IntRange(1, 2**31 - 1))
 def election_result(election_id: int) -> None:
     """Print an election's result with every round of the count."""
-    from registry.elections.phases import get_election
-    from registry.elections.results import format_result, published_result
-
     with unit_of_work(reads_only=True) as session:
         click.echo(format_result(published_result(session, CLI_ACTOR, get_election(session, CLI_ACTOR, election_id))),
                    nl=False)
+
+
+@election.command("move")
+@click.argument("election_id", type=click.IntRange(1, 2**31 - 1))
+@click.argument("phase", type=click.Choice([p.value for p in ElectionPhase]))
+@click.option("--reason", default="", help="Why (required to cancel).")
+@click.option("--on", type=click.DateTime(["%Y-%m-%d"]), help="The date of the change (default: today).")
+@click.option("--seed", help="Fixes the lot for the count (moving to tallied only).")
+def election_move(election_id: int, phase: str, reason: str, on: dt.datetime | None, seed: str | None) -> None:
+    """Move an election to its next phase, or cancel it, as the API's PUT .../phase does."""
+    with unit_of_work() as session:
+        moved = phases.transition(session, CLI_ACTOR, get_election(session, CLI_ACTOR, election_id), phase,
+                                  on=on.date() if on else None, reason=reason, seed=seed)
+        click.echo(f"{moved.id:>5}  {moved.phase.value:<18} {moved.title}")

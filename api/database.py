@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from api.errors import CONFLICT_MESSAGE, STALE_MESSAGE, error_response, unavailable_response
 from registry import changes
 from registry.contact_keys import KeyFile
-from registry.db import for_writing, make_engine, make_sessionmaker, unavailable
+from registry.db import for_writing, make_engine, make_sessionmaker, run_committed, unavailable
 from registry.sealing import use_keys
 
 _KEY = "registry.sessionmaker"
@@ -106,7 +106,10 @@ def _commit(response: Response) -> Response:
 
 
 def _close(_exc: BaseException | None) -> None:
+    # After the one commit (_commit): what the domain asked to follow it (registry.db.after_commit)
+    # runs here, with the app's own engine (none when the caller supplies the sessions).
     db: Session | None = g.pop("db_session", None)
     if db is not None:
+        run_committed(db, current_app.extensions.get("registry.engine"))
         db.rollback()
         db.close()

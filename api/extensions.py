@@ -23,7 +23,7 @@ from flask_smorest.utils import prepare_response
 from api import json_body
 from api.auth import current_actor
 from api.errors import ErrorSchema
-from registry.db import PAGE_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
+from registry.db import PAGE_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, settled
 from registry.errors import NotPermitted
 from registry.organisation_rules import storable
 from registry.permissions import Permission, Role
@@ -199,6 +199,8 @@ class Blueprint(flask_smorest.Blueprint):
     @staticmethod
     def _generate_etag(etag_data: Any, extra_data: Any = None) -> str:
         """A row with a version counter is tagged by it; `set_etag(row)` / `check_etag(row)`."""
+        if hasattr(etag_data, "__tablename__"):
+            settled(etag_data)  # the version the change is stored under, not the one it was read at
         version = getattr(etag_data, "version", None)
         if isinstance(version, int) and hasattr(etag_data, "__tablename__"):
             return f"{etag_data.__tablename__}-{etag_data.id}-v{version}"

@@ -119,6 +119,11 @@ def boundary_set(session: Session, key: str) -> BoundarySet | None:
     return session.scalar(select(BoundarySet).where(BoundarySet.key == key))
 
 
+def boundary_sets(session: Session) -> list[BoundarySet]:
+    """Every boundary set the registry knows, by key."""
+    return list(session.scalars(select(BoundarySet).order_by(BoundarySet.key)))
+
+
 def unknown_codes(session: Session, codes: Iterable[str]) -> list[str]:
     """The codes no boundary set knows, in the order given."""
     wanted = list(dict.fromkeys(codes))

@@ -11,10 +11,11 @@ import datetime as dt
 import enum
 from typing import Any, Protocol
 
-from sqlalchemy import ForeignKey, Index, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import ForeignKey, Index, String, event, insert, inspect, select
+from sqlalchemy.orm.attributes import flag_dirty
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, UOWTransaction, mapped_column
 
-from registry import changes  # noqa: F401  (every session that writes moves the change counter)
+from registry import changes as change_counter  # every session that writes moves the counter
 from registry.db import Base, Code, utcnow
 from registry.permissions import Actor
 
@@ -57,50 +58,83 @@ def record(
     obj: Audited,
     changes: Changes | None = None,
     *,
-    organisation_id: int | None = None,
+    organisation_id: int | Audited | None = None,
 ) -> None:
-    """Write one audit entry for `action` on `obj`. Flushes so `obj.id` is known; while a batch
-    collects entries on this session (see `collect`), queues it there instead."""
+    """Queue one audit entry for `action` on `obj`, written with the session's next flush (one
+    executemany for all the entries queued since the last), when `obj` (and the organisation, given
+    as an object while it has no id yet) have their ids. Nothing flushes here."""
     values = entry(actor, action, type(obj).__tablename__, obj, changes,  # type: ignore[attr-defined]
                    organisation_id=organisation_id)
-    queue = session.info.get(_QUEUE)
-    if queue is not None:
-        queue.append(values)  # object_id: the object itself, until the batch has flushed it
-        return
-    session.flush()
-    values["object_id"] = obj.id
-    session.add(AuditEntry(**stored(values)))
-    session.flush()
+    queued = session.info.setdefault(_QUEUE, [])
+    queued.append((session.get_nested_transaction() or session.get_transaction(), values))
+    if inspect(obj).persistent:
+        flag_dirty(obj)  # so that the next flush runs (and writes the entry) though obj itself may not change
 
 
 def entry(
     actor: Actor, action: str, object_type: str, object_id: Any, changes: Changes | None, *,
     organisation_id: Any,
 ) -> dict[str, Any]:
-    """The values of one audit entry, taken now: for `record`, and for a batch that writes many
-    (which converts them with `stored` only if it writes them)."""
+    """The values of one audit entry, taken now; the object and the organisation may still be
+    objects, whose ids `stored` reads once they are written."""
     return {"at": utcnow(), "actor": actor.label, "actor_role": actor.role.value, "token_id": actor.token_id,
             "action": action, "object_type": object_type, "object_id": object_id,
             "organisation_id": organisation_id, "changes": changes or {}}
 
 
 def stored(values: dict[str, Any]) -> dict[str, Any]:
-    """An entry's values as the log stores them: each before and after as a plain JSON value."""
-    return {**values, "changes": _jsonable(values["changes"])}
+    """An entry's values as the log stores them: ids for objects, each before and after as a plain
+    JSON value."""
+    obj, organisation = values["object_id"], values["organisation_id"]
+    return {**values, "object_id": obj if obj is None or type(obj) is int else obj.id,
+            "organisation_id": organisation if organisation is None or type(organisation) is int else organisation.id,
+            "changes": _jsonable(values["changes"])}
 
 
-def collect(session: Session, queue: list[dict[str, Any]] | None) -> None:
-    """Queue the entries `record` makes on this session in `queue` (None: write them again)."""
-    if queue is None:
-        session.info.pop(_QUEUE, None)
-    else:
-        session.info[_QUEUE] = queue
+def write_queued(session: Session) -> None:
+    """Write the entries queued on the session, in the order they were made, in one statement
+    (an executemany). The flush hook calls it; so do readers of the log, which must see entries
+    of a session that has nothing else to flush."""
+    queued = session.info.pop(_QUEUE, None)
+    if not queued:
+        return
+    session.connection().execute(insert(AuditEntry.__table__), [stored(values) for _, values in queued])
+    change_counter.wrote(session)
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _flush: UOWTransaction) -> None:
+    write_queued(session)
+
+
+# Before the change counter's own hook (registry.changes), which must see that entries were written.
+@event.listens_for(Session, "before_commit", insert=True)
+def _committing(session: Session) -> None:
+    session.flush()  # (a savepoint's too) the entries' objects get their ids, and the hook above writes them
+    write_queued(session)  # entries about objects that nothing else flushed
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(session: Session, rolled_back: SessionTransaction) -> None:
+    """Forget the entries queued inside the transaction (or savepoint) rolled back: its writes are gone."""
+    queued = session.info.get(_QUEUE)
+    if not queued:
+        return
+    kept = []
+    for transaction, values in queued:
+        inside = transaction
+        while inside is not None and inside is not rolled_back:
+            inside = inside.parent
+        if inside is None:
+            kept.append((transaction, values))
+    session.info[_QUEUE] = kept
 
 
 def history(
     session: Session, *, organisation_id: int | None = None, limit: int | None = None
 ) -> list[AuditEntry]:
     """Audit entries, newest first, optionally for one organisation."""
+    write_queued(session)
     query = select(AuditEntry).order_by(AuditEntry.id.desc())
     if organisation_id is not None:
         query = query.where(AuditEntry.organisation_id == organisation_id)

@@ -109,6 +109,8 @@ def _executed(state: ORMExecuteState) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _bump(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint: the transaction's own commit moves the counter, once
     # Flush first: the counter is locked after every row the transaction writes, so a writer
     # holding the counter waits for nothing but its own commit, and no two writers can each
     # hold what the other waits for.

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, object_session, sessionmaker
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
@@ -205,6 +206,57 @@ _SQLITE_UNAVAILABLE = {5, 6, 14}  # SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CANTOPEN
 # 55P03 lock_timeout, 57014 statement_timeout, 40001/40P01 serialisation failure and deadlock.
 _POSTGRESQL_UNAVAILABLE_CLASSES = {"08", "53"}
 _POSTGRESQL_UNAVAILABLE = {"57P01", "57P02", "57P03", "55P03", "57014", "40001", "40P01"}
+
+
+_PENDING = "registry.after_commit.pending"
+_DUE = "registry.after_commit.due"
+_log = logging.getLogger(__name__)
+
+
+def after_commit(session: Session, action: Callable[[Engine], None]) -> None:
+    """Have `action` run with the registry's engine once this session's transaction has committed,
+    never if it rolls back: for what must happen outside any transaction once a change stands
+    (the ballot scrub after a close). Both commit points, the request and the command, run it
+    (`run_committed`)."""
+    session.info.setdefault(_PENDING, []).append(action)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint: the transaction around it may still roll back
+    if pending := session.info.pop(_PENDING, None):
+        session.info.setdefault(_DUE, []).extend(pending)
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def run_committed(session: Session, engine: Engine | None) -> None:
+    """Run, once each and in order, the actions asked for (`after_commit`) by the session's
+    committed transactions, with `engine`: the registry's own, as the actions work outside the
+    session's transaction. Without one (a session bound to a caller's transaction, as in
+    tests) they are dropped. One that fails is logged; the change it followed stands."""
+    due = session.info.pop(_DUE, None) or []
+    if engine is None:
+        return
+    for action in due:
+        try:
+            action(engine)
+        except Exception:
+            _log.exception("%s failed after a commit", getattr(action, "__qualname__", action))
+
+
+def settled(row: T) -> T:
+    """`row` as its transaction will store it: its pending changes flushed, so that its version
+    counter (and a new row's id) are those the commit keeps. Services flush only where they need
+    to; whoever shows a version (an ETag) asks for it here."""
+    session = object_session(row)
+    if session is not None and (row in session.new or row in session.dirty):
+        session.flush()
+    return row
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

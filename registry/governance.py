@@ -213,6 +213,7 @@ def define_body(
                   "term_limit": [None, term_limit], "reserved_seats": [None, reserved or None],
                   "established": [None, established]},
                  organisation_id=network.id)
+    session.flush()  # the caller is given the body with its id
     return body
 
 
@@ -280,8 +281,10 @@ def record_officeholder(
     if not free:
         which = f"seat {seat_number}" if seat_number is not None else "every seat"
         raise Conflict(f"{which} of {body.name} is held by someone else during that term")
-    return seat_officeholder(session, actor, body, free[0], name=name, starts_on=starts_on,
-                             ends_on=ends_on, nominated_by_id=nominated_by.id if nominated_by else None)
+    holder = seat_officeholder(session, actor, body, free[0], name=name, starts_on=starts_on,
+                               ends_on=ends_on, nominated_by_id=nominated_by.id if nominated_by else None)
+    session.flush()  # the caller is given the term with its id
+    return holder
 
 
 def seat_officeholder(

@@ -1,8 +1,10 @@
-"""What checks look up, read once for a run of many: vocabulary terms, area codes, the networks
-above each organisation and the names used in a network (as far as the caller may see them).
+"""What checks look up, remembered on the session for as long as its transaction lasts:
+vocabulary terms, area codes, the networks above each organisation and the names used in a
+network (as far as the caller may see them).
 
-A single service call reads what it needs as it goes; a spreadsheet import checks thousands of
-rows against the same terms, areas and networks, and keeps one Known for all of them.
+A service call asks `lookups(session)` and reads what it needs as it goes; a spreadsheet import
+calls the same services for thousands of rows, which then find what the rows before them read.
+Whoever changes what is remembered says so (`moved`, `registered`, `forget`).
 """
 
 from __future__ import annotations
@@ -10,36 +12,69 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from registry import areas, vocabularies
-from registry.names import fold
 from registry.permissions import Actor, Lineage
 from registry.vocabularies import Term, Vocabulary
 
 if TYPE_CHECKING:
-    from registry.batch import Batch
     from registry.organisations import Organisation
     from registry.visibility import Reader
 
 
+_KEY = "registry.known"
+_LOOKED_UP = (Term, areas.Area, areas.BoundarySet)
+
+
+def lookups(session: Session) -> Known:
+    """The session's lookups: made on first use, dropped when its transaction ends."""
+    found = session.info.get(_KEY)
+    if found is None:
+        found = session.info[_KEY] = Known(session)
+    return found
+
+
+def forget(session: Session) -> None:
+    """Drop what the session remembers (terms or areas were defined: read them again)."""
+    session.info.pop(_KEY, None)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    if session.get_nested_transaction() is None:  # the transaction, not a savepoint, committed
+        forget(session)  # other transactions may change anything before this session's next
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _flush: Any) -> None:
+    if _KEY in session.info and any(isinstance(o, _LOOKED_UP) for o in (*session.new, *session.dirty, *session.deleted)):
+        forget(session)  # a term or an area was defined or changed
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(session: Session, _transaction: Any) -> None:
+    forget(session)  # what was read may have been this transaction's own writes, now undone
+
+
 class Known:
-    """What checks look up, remembered across a run of them: vocabulary terms, area codes, the
-    networks above each organisation and the names used in a network. A service call makes its
-    own; an import keeps one for all its rows (it changes no term or area, and whoever moves a
-    membership says so: `moved`). With a batch, organisations checked but not yet written count.
+    """What checks look up, remembered across the calls of one transaction (`lookups`): vocabulary
+    terms, area codes, the networks above each organisation and the names used in a network.
 
     `lineage` is the networks whose active subtree holds an organisation (who administers it);
     `structure` also follows applications, for the one check that needs the tree's shape."""
 
-    def __init__(self, session: Session, batch: Batch | None = None) -> None:
-        self.session, self.batch = session, batch
+    def __init__(self, session: Session) -> None:
+        self.session = session
         self.lineage = Lineage(session)
         self.structure = Lineage(session, attached=True)
         self._terms: dict[tuple[Vocabulary, frozenset[int]], dict[str, Term]] = {}
         self._areas: dict[str, bool] = {}
         self._names: dict[tuple[frozenset[int], Actor], dict[str, list[tuple[int, str]]]] = {}
+        # (network id, member id) -> its Membership, once found or made (registry.memberships).
+        self.memberships: dict[tuple[int, int], Any] = {}
+        self.new: set[int] = set()  # organisations registered in this transaction: no membership yet
 
     def terms(self, vocabulary: Vocabulary, network_ids: Iterable[int]) -> dict[str, Term]:
         """The terms the networks may use, by code."""
@@ -92,22 +127,38 @@ class Known:
             query = select(Organisation.id, Organisation.name).where(
                 Organisation.name_key == key, in_networks(ids), self.reader(actor).may_see())
             found = [(organisation_id, name) for organisation_id, name in self.session.execute(query)]
-        drafts = self.batch.drafts if self.batch else {}
-        return found + [drafts[("name", n, key)] for n in ids if ("name", n, key) in drafts]
+        return found
 
-    def assume(self, organisation_id: int, name: str, *, registered_by: int) -> None:
-        """An organisation checked but not yet written: registered by that network, so inside it."""
-        self.lineage.assume(organisation_id, registered_by=registered_by)
-        self.structure.assume(organisation_id, registered_by=registered_by)
-        if self.batch is not None:
-            self.batch.drafts[("name", registered_by, fold(name))] = (organisation_id, name)
+    def registered(self, organisation: Organisation, actor: Actor) -> None:
+        """A new organisation, registered by a network (by `actor`): inside it, and its name used
+        there, as the actor sees it; who else sees it is read again."""
+        self.new.add(organisation.id)
+        network_id = organisation.registered_by_id
+        if network_id is None:
+            return
+        self.lineage.assume(organisation.id, registered_by=network_id)
+        self.structure.assume(organisation.id, registered_by=network_id)
+        for ids, seen_by in list(self._names):
+            if network_id not in ids:
+                continue
+            if seen_by == actor:
+                self._names[ids, seen_by].setdefault(organisation.name_key, []).append(
+                    (organisation.id, organisation.name))
+            else:
+                del self._names[ids, seen_by]
+
+    def renamed(self) -> None:
+        """An organisation changed its name: the names used in networks are read again."""
+        self._names.clear()
 
     def moved(self, network: Organisation, member: Organisation) -> None:
         """A membership moved: the member's lineage (a network's: and everything below it) and
-        the names in the network, and who may see whom, may have changed."""
+        who may see whom may have changed; so may the names in the network, unless the member
+        was already counted there."""
         self.lineage.forget(None if member.is_network else member.id)
         self.structure.forget(None if member.is_network else member.id)
-        self._names = {key: index for key, index in self._names.items() if network.id not in key[0]}
+        self._names = {key: index for key, index in self._names.items()
+                       if network.id not in key[0] or (member.id, member.name) in index.get(member.name_key, ())}
 
 
 def in_networks(network_ids: Iterable[int]) -> Any:

@@ -5,10 +5,11 @@ supported language; area names matched ignoring diacritics) and then checked by 
 service functions as any other change. A dry run reports what every row would do and writes
 nothing; applying is all-or-nothing: one bad row and nothing is kept.
 
-A file may hold thousands of rows, so what the checks look up is read once for all of them
-(Known), and new organisations with their memberships, contacts and audit entries are written
-together at the end (Batch); a row that changes an organisation already registered is written
-as it goes, inside its own savepoint.
+Every row goes through the ordinary service functions (register_organisation, transition,
+update_profile, add_contact), inside a savepoint of its own so that a refused row leaves nothing
+for the rows after it. A file may hold thousands of rows: what the checks look up is read once
+for all of them and remembered on the session (registry.known), and what the rows write goes out
+at each flush in one statement per table (the ORM's insertmanyvalues; audit entries together).
 """
 
 from __future__ import annotations
@@ -34,14 +35,12 @@ from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from registry import memberships, network_tree, organisations
+from registry import known, memberships, organisations
 from registry.areas import AREA_CODE, Area
-from registry.batch import Batch
-from registry.db import in_chunks, today
+from registry.db import in_chunks
 from registry.errors import N_, NotPermitted, RegistryError, ValidationFailed
 from registry.memberships import ENDED_STATUSES, Membership, MembershipStatus
 from registry.names import fold
-from registry.known import Known
 from registry.organisation_rules import storable
 from registry.organisations import Organisation
 from registry.permissions import Actor, Permission, can, require
@@ -223,13 +222,11 @@ def import_members(
     """Check (and with `apply`, keep) every row; nothing is kept unless every row is clean.
     `progress` is called with the number of each row done. `headers` names the template's
     columns in other languages (folded header -> field), as the API's catalogs translate them."""
-    batch = Batch(session, actor)
-    known = Known(session, batch)
-    require(session, actor, Permission.REGISTER_ORGANISATION, network.id, lineage=known.lineage)
+    require(session, actor, Permission.REGISTER_ORGANISATION, network.id, lineage=known.lookups(session).lineage)
     fields, warnings = _map_headers(table.headers, headers)
-    lookups = _Lookups(session, network, known)
+    lookups = _Lookups(session, network)
     rows = [(number, {fields[h]: v for h, v in cells.items() if h in fields}) for number, cells in table.rows]
-    registered = _Registered(session, actor, network, {fold(values.get("name", "")) for _, values in rows}, known)
+    registered = _Registered(session, actor, network, {fold(values.get("name", "")) for _, values in rows})
     naming_registered = sum(fold(values.get("name", "")) in registered.members for _, values in rows)
     if naming_registered > MAX_REGISTERED_ROWS:
         raise ValidationFailed.on("file", f"{naming_registered:,} rows name organisations the network already has; "
@@ -238,7 +235,8 @@ def import_members(
     results: list[RowResult] = []
     seen: dict[str, int] = {}
     outer = session.begin_nested()
-    with batch.running():
+    keep = False
+    try:
         for number, values in rows:
             result = RowResult(number, values.get("name", ""), "error")
             results.append(result)
@@ -247,71 +245,61 @@ def import_members(
                 result.messages.append(f"the same organisation as row {seen[key]}")
             else:
                 seen[key] = number
-                mark = batch.mark()
                 try:
-                    result.outcome = _write_row(session, batch, known, network, values, lookups, registered)
+                    with session.begin_nested():
+                        result.outcome = _write_row(session, actor, network, values, lookups, registered)
                 except RegistryError as refused:
-                    batch.discard(mark)
                     result.messages = [f"{k}: {' '.join(v)}" for k, v in refused.fields.items()] or [refused.message]
             if progress is not None:
                 progress(number)
         keep = apply and not any(r.outcome == "error" for r in results)
-        if keep:
-            batch.write()
-            # The new members are below the network now: their links, all at once.
-            network_tree.relink(session, [network.id], on=today())
-    outer.commit() if keep else outer.rollback()
+    finally:
+        outer.commit() if keep else outer.rollback()
     return ImportReport(results, warnings, applied=keep)
 
 
 _REASON = "imported from the network's spreadsheet"
 
 
-def _write_row(session: Session, batch: Batch, known: Known, network: Organisation, values: dict[str, str],
-               lookups: _Lookups, registered: _Registered) -> str:
+def _write_row(session: Session, actor: Actor, network: Organisation, values: dict[str, str], lookups: _Lookups,
+               registered: _Registered) -> str:
     profile, since, email = lookups.convert(values)
-    existing = registered.members.get(fold(profile["name"]))
-    if existing is None:
-        kind = profile.pop("kind", "community_organisation")
-        member_id = organisations.register_in_batch(batch, known, network=network, kind=kind, **profile)
-        for action in _path_to_active(None):
-            memberships.transition_in_batch(batch, known, network, member_id, action, on=since, reason=_REASON)
+    kind = profile.pop("kind", "community_organisation")
+    member = registered.members.get(fold(profile["name"]))
+    if member is None:
+        member = organisations.register_organisation(session, actor, network=network, kind=kind, **profile)
+        _activate(session, actor, network, member, None, since)
         if email:
-            organisations.add_contact_in_batch(batch, known, member_id, kind="email", value=email)
+            organisations.add_contact(session, actor, member, kind="email", value=email)
         return "created"
-    savepoint = session.begin_nested()
-    try:
-        changed = _update_member(session, batch.actor, known, network, existing, profile, since, email,
-                                 registered.memberships.get(existing.id))
-    except RegistryError:
-        savepoint.rollback()
-        raise
-    savepoint.commit()
-    return "updated" if changed else "unchanged"
+    return "updated" if _update_member(session, actor, network, member, profile, since, email) else "unchanged"
 
 
-def _update_member(session: Session, actor: Actor, known: Known, network: Organisation, member: Organisation,
-                   profile: dict[str, Any], since: dt.date | None, email: str | None,
-                   membership: Membership | None) -> bool:
-    profile.pop("kind", None)
+def _update_member(session: Session, actor: Actor, network: Organisation, member: Organisation,
+                   profile: dict[str, Any], since: dt.date | None, email: str | None) -> bool:
+    membership = memberships.get_membership(session, network, member)
     if membership is not None and membership.status in ENDED_STATUSES and not can(
-            session, actor, Permission.APPLY_FOR_MEMBERSHIP, member.id, lineage=known.lineage):
+            session, actor, Permission.APPLY_FOR_MEMBERSHIP, member.id, lineage=known.lookups(session).lineage):
         # It left (or was turned away): the network no longer speaks for it, and only the
         # organisation itself brings it back, by applying again.
         raise NotPermitted(f"{member.name}'s membership is {membership.status.value}; the organisation "
                            "applies again itself before a spreadsheet can change it")
-    before = member.version
-    organisations.update_profile(session, actor, member, profile, known=known)
-    session.flush()
-    changed = member.version != before
+    before = member.profile()
+    organisations.update_profile(session, actor, member, profile)
+    changed = member.profile() != before
     if membership is None or membership.status is not MembershipStatus.ACTIVE:
-        for action in _path_to_active(membership.status if membership else None):
-            memberships.transition(session, actor, network, member, action, on=since, reason=_REASON, known=known)
+        _activate(session, actor, network, member, membership.status if membership else None, since)
         changed = True
     if email and not organisations.has_contact(session, member, "email", email):  # by blind index
-        organisations.add_contact(session, actor, member, kind="email", value=email, known=known)
+        organisations.add_contact(session, actor, member, kind="email", value=email)
         changed = True
     return changed
+
+
+def _activate(session: Session, actor: Actor, network: Organisation, member: Organisation,
+              status: MembershipStatus | None, since: dt.date | None) -> None:
+    for action in _path_to_active(status):
+        memberships.transition(session, actor, network, member, action, on=since, reason=_REASON)
 
 
 def _path_to_active(status: MembershipStatus | None) -> list[str]:
@@ -327,9 +315,11 @@ def _path_to_active(status: MembershipStatus | None) -> list[str]:
 
 class _Registered:
     """The organisations the file names that the network registered or has as members (any
-    state), each with its membership, read at once; under one name, the first registered."""
+    state), each with its membership, read at once; under one name, the first registered. Their
+    memberships, lineages and the names in the network are remembered on the session for the
+    service functions that check the rows."""
 
-    def __init__(self, session: Session, actor: Actor, network: Organisation, keys: set[str], known: Known) -> None:
+    def __init__(self, session: Session, actor: Actor, network: Organisation, keys: set[str]) -> None:
         members = select(Membership.member_id).where(Membership.network_id == network.id)
         ours = (Organisation.registered_by_id == network.id) | Organisation.id.in_(members)
         loads = [selectinload(Organisation.terms), selectinload(Organisation.area_links),
@@ -340,13 +330,13 @@ class _Registered:
             for organisation in session.scalars(query.order_by(Organisation.id)):
                 self.members.setdefault(organisation.name_key, organisation)
         ids = sorted(o.id for o in self.members.values())
-        self.memberships: dict[int, Membership] = {}
+        remembered = known.lookups(session)
         for chunk in in_chunks(ids):
             query = (select(Membership).where(Membership.network_id == network.id, Membership.member_id.in_(chunk))
                      .options(selectinload(Membership.events)))
-            self.memberships.update((m.member_id, m) for m in session.scalars(query))
-        known.lineage.load(ids)
-        known.load_names([network.id], actor)
+            remembered.memberships.update(((network.id, m.member_id), m) for m in session.scalars(query))
+        remembered.lineage.load(ids)
+        remembered.load_names([network.id], actor)
 
 
 def _map_headers(headers: list[str], translated: Mapping[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
@@ -368,9 +358,9 @@ def _map_headers(headers: list[str], translated: Mapping[str, str] | None = None
 class _Lookups:
     """Cell text → values: codes or labels for vocabularies, codes or names for areas."""
 
-    def __init__(self, session: Session, network: Organisation, known: Known) -> None:
+    def __init__(self, session: Session, network: Organisation) -> None:
         self.network = network
-        lineage = [network.id, *known.lineage.of(network.id)]
+        lineage = [network.id, *known.lookups(session).lineage.of(network.id)]
         self.terms: dict[str, dict[str, str]] = {}
         for key, vocabulary in _VOCABULARY.items():
             table: dict[str, str] = {}

@@ -11,17 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from registry import audit, network_tree
-from registry.batch import Batch
 from registry.db import Base, Code, str_enum, today, utcnow
 from registry.errors import N_, InvalidTransition, NotFound, NotPermitted, ValidationFailed
-from registry.known import Known
+from registry.known import Known, lookups
 from registry.organisation_rules import check_name_free
 from registry.organisations import Organisation
 from registry.permissions import Actor, Permission, can
@@ -130,9 +129,15 @@ class MembershipEvent(Base):
 
 
 def get_membership(session: Session, network: Organisation, member: Organisation) -> Membership | None:
-    return session.scalar(
-        select(Membership).where(Membership.network_id == network.id, Membership.member_id == member.id)
-    )
+    known = lookups(session)
+    remembered = known.memberships
+    found = remembered.get((network.id, member.id))
+    if found is None and member.id not in known.new:  # one registered since has none but those remembered
+        found = session.scalar(
+            select(Membership).where(Membership.network_id == network.id, Membership.member_id == member.id))
+        if found is not None:
+            remembered[network.id, member.id] = found
+    return found
 
 
 def transition(
@@ -145,11 +150,10 @@ def transition(
     on: dt.date | None = None,
     undated: bool = False,
     reason: str = "",
-    known: Known | None = None,
 ) -> Membership:
     """The one way a membership changes state. `on` defaults to today; `undated` records that
     the date is not documented (seed facts), and such a change counts only for "now"."""
-    known = known or Known(session)
+    known = lookups(session)
     action = MembershipAction(action)
     membership = get_membership(session, network, member)
     move = _check(actor, known, network, member.id, member.name, action, membership.status if membership else None,
@@ -158,6 +162,7 @@ def transition(
     if membership is None:
         membership = Membership(network=network, member=member, status=move.target)
         session.add(membership)
+        known.memberships[network.id, member.id] = membership
     membership.status = move.target
     membership.status_since = move.effective_on
     membership.updated_at = utcnow()
@@ -167,44 +172,6 @@ def transition(
     network_tree.relink(session, [member.id], on=move.effective_on)
     known.moved(network, member)
     return membership
-
-
-def transition_in_batch(
-    batch: Batch, known: Known, network: Organisation, member_id: int, action: MembershipAction | str, *,
-    on: dt.date | None = None, reason: str = "",
-) -> int:
-    """transition for an organisation of the same batch, not yet written, whose membership is
-    also new; the membership's provisional id. Its lineage stays as it was: the network that
-    registered it is above it already."""
-    action = MembershipAction(action)
-    key = ("membership", network.id, member_id)
-    draft: _Draft | None = batch.drafts.get(key)
-    move = _check(batch.actor, known, network, member_id, batch.row(member_id)["name"], action,
-                  draft.status if draft else None, draft.dates if draft else [], on=on, undated=False, reason=reason)
-    if draft is None:
-        draft = batch.drafts[key] = _Draft(batch.insert(Membership, network_id=network.id,
-                                                        member_id=member_id))
-    # Written one at a time, the row is inserted at its first move and updated at each later
-    # one, each counting a version.
-    draft.version += 1
-    batch.row(draft.id).update(status=move.target, status_since=move.effective_on, updated_at=utcnow(),
-                               version=draft.version)
-    draft.status = move.target
-    draft.dates.append(move.effective_on)
-    batch.add(MembershipEvent, membership_id=draft.id, **move.event(batch.actor))
-    batch.record(f"membership_{action.value}", Membership, draft.id, move.changes(network),
-                 organisation_id=member_id)
-    return draft.id
-
-
-@dataclass
-class _Draft:
-    """A membership a batch will write: where its moves have brought it so far."""
-
-    id: int
-    status: MembershipStatus | None = None
-    dates: list[dt.date | None] = field(default_factory=list)
-    version: int = 0
 
 
 @dataclass(frozen=True)
@@ -362,4 +329,4 @@ def _check_can_join(actor: Actor, known: Known, network: Organisation, member_id
     if network.id == member_id or member_id in known.structure.of(network.id):
         raise ValidationFailed.on("network", N_("%(member)s already sits above %(network)s"), member=member_name,
                                   network=network.name)
-    check_name_free(known.session, actor, member_name, [network.id], exclude_id=member_id, known=known)
+    check_name_free(known.session, actor, member_name, [network.id], exclude_id=member_id)

@@ -3,7 +3,7 @@ validated values become a row, a contact and what the audit log compares.
 
 Kept apart from the model so that the API's schemas, the spreadsheet import and the service
 functions all refuse the same values with the same messages, and write the same rows whether
-one at a time or in a batch.
+one at a time or a spreadsheet of them.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from registry import areas, vocabularies
 from registry.errors import Conflict, ValidationFailed
-from registry.known import Known
+from registry.known import Known, lookups
 from registry.names import fold
 from registry.permissions import Actor
 from registry.vocabularies import Term, Vocabulary
@@ -64,10 +64,9 @@ def validate_profile(
     *,
     fields: Iterable[str],
     creating: bool = False,
-    known: Known | None = None,
 ) -> dict[str, Any]:
     """Check every value; return them normalised or raise one ValidationFailed naming each field."""
-    known = known or Known(session)
+    known = lookups(session)
     allowed = set(fields)
     problems: dict[str, list[str]] = {}
     clean: dict[str, Any] = {}
@@ -95,15 +94,14 @@ def validate_profile(
 
 
 def check_name_free(
-    session: Session, actor: Actor, name: str, network_ids: Iterable[int], *, exclude_id: int | None,
-    known: Known | None = None,
+    session: Session, actor: Actor, name: str, network_ids: Iterable[int], *, exclude_id: int | None
 ) -> None:
     """Refuse a name that another organisation in any of these networks already uses (folded),
     of the organisations the actor may see (Known.named)."""
     ids = list(network_ids)
     if not ids:
         return
-    named = (known or Known(session)).named(fold(name), ids, actor)
+    named = lookups(session).named(fold(name), ids, actor)
     clash = next((other for organisation_id, other in named if organisation_id != exclude_id), None)
     if clash is not None:
         raise Conflict(f"an organisation named {clash!r} is already in this network",

@@ -13,14 +13,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from registry import audit, network_tree, sealing
-from registry.batch import Batch
 from registry.db import Base, Code, Name, str_enum, today, utcnow
 from registry.errors import Conflict, NotFound, NotPermitted, ValidationFailed
-from registry.known import Known
+from registry.known import lookups
 from registry.organisation_rules import (
     ADMIN_FIELDS,
     DEFAULT_PUBLISHED,
@@ -266,6 +265,15 @@ def get_organisation(session: Session, organisation_id: int) -> Organisation:
     return organisation
 
 
+def find_by_reference(session: Session, ref: str) -> Organisation | None:
+    """An organisation by id, acronym or exact name, for the registry's operators (real
+    organisations before samples)."""
+    query = select(Organisation).where(or_(Organisation.acronym == ref, Organisation.name == ref))
+    if ref.isdigit():
+        query = select(Organisation).where(Organisation.id == int(ref))
+    return session.scalars(query.order_by(Organisation.is_sample, Organisation.id)).first()
+
+
 def register_organisation(
     session: Session,
     actor: Actor,
@@ -277,42 +285,24 @@ def register_organisation(
     **profile: Any,
 ) -> Organisation:
     """Register an organisation, on behalf of `network` (None: a top-level network, system only)."""
-    values = _check_registration(session, actor, network, {"kind": kind, "name": name, **profile}, Known(session))
+    values = _check_registration(session, actor, network, {"kind": kind, "name": name, **profile})
     columns, terms, area_codes = new_columns(values, network, is_sample)
     organisation = Organisation(**columns)
     organisation.terms = terms
     organisation.area_links = [OrganisationArea(area_code=c) for c in area_codes]
     session.add(organisation)
-    session.flush()
+    session.flush()  # the caller is given the organisation with its id; its contacts are sealed with it
     network_tree.relink(session, [organisation.id], on=today())
+    lookups(session).registered(organisation, actor)
     audit.record(session, actor, "register_organisation", organisation,
                  audit.diff({}, organisation.profile()), organisation_id=organisation.id)
     return organisation
 
 
-def register_in_batch(
-    batch: Batch, known: Known, *, network: Organisation, kind: OrganisationKind | str, name: str,
-    is_sample: bool = False, **profile: Any,
-) -> int:
-    """register_organisation for an import: checked alike, written with the batch; its
-    provisional id."""
-    values = _check_registration(batch.session, batch.actor, network, {"kind": kind, "name": name, **profile},
-                                 known)
-    columns, terms, area_codes = new_columns(values, network, is_sample)
-    organisation_id = batch.insert(Organisation, **columns)
-    for term in terms:
-        batch.add(OrganisationTerm, organisation_id=organisation_id, term_id=term.id)
-    for code in area_codes:
-        batch.add(OrganisationArea, organisation_id=organisation_id, area_code=code)
-    known.assume(organisation_id, columns["name"], registered_by=network.id)
-    batch.record("register_organisation", Organisation, organisation_id,
-                 audit.diff({}, profile_of(columns.get, terms, area_codes)), organisation_id=organisation_id)
-    return organisation_id
-
-
 def _check_registration(
-    session: Session, actor: Actor, network: Organisation | None, values: dict[str, Any], known: Known
+    session: Session, actor: Actor, network: Organisation | None, values: dict[str, Any]
 ) -> dict[str, Any]:
+    known = lookups(session)
     if network is None:
         # Registering under no network: a top-level one, the operators' alone.
         if not can(session, actor, Permission.REGISTER_ORGANISATION, None):
@@ -324,39 +314,39 @@ def _check_registration(
             raise ValidationFailed.on("network", f"{network.name} is not a network")
         lineage = {network.id} | known.lineage.of(network.id)
     values = validate_profile(session, None, values, lineage, fields=(*PROFILE_FIELDS, *ADMIN_FIELDS),
-                              creating=True, known=known)
+                              creating=True)
     if not can(session, actor, Permission.PUBLISH_FIELDS, None):
         _check_not_widened(values, DEFAULT_PUBLISHED, publishes_reach=False)
     if network is not None:
-        check_name_free(session, actor, values["name"], [network.id], exclude_id=None, known=known)
+        check_name_free(session, actor, values["name"], [network.id], exclude_id=None)
     return values
 
 
 def update_profile(
-    session: Session, actor: Actor, organisation: Organisation, changes: Mapping[str, Any], *,
-    known: Known | None = None,
+    session: Session, actor: Actor, organisation: Organisation, changes: Mapping[str, Any]
 ) -> Organisation:
     """Change profile fields. Editors may touch only PROFILE_FIELDS; secretariats also ADMIN_FIELDS."""
-    known = known or Known(session)
+    known = lookups(session)
     require(session, actor, Permission.EDIT_PROFILE, organisation.id, lineage=known.lineage)
     admin = can(session, actor, Permission.ADMINISTER_ORGANISATION, organisation.id, lineage=known.lineage)
     allowed = (*PROFILE_FIELDS, *ADMIN_FIELDS) if admin else PROFILE_FIELDS
     forbidden = sorted(set(changes) - set(allowed))
     if forbidden:
-        known = set(PROFILE_FIELDS) | set(ADMIN_FIELDS)
-        fields = {f: ["not a field an organisation's editor may change" if f in known
+        named = set(PROFILE_FIELDS) | set(ADMIN_FIELDS)
+        fields = {f: ["not a field an organisation's editor may change" if f in named
                       else "unknown field"] for f in forbidden}
         raise ValidationFailed(f"cannot change: {', '.join(forbidden)}", fields=fields)
     lineage = {organisation.id} if organisation.is_network else set()
     lineage |= known.lineage.of(organisation.id)
-    values = validate_profile(session, organisation, dict(changes), lineage, fields=allowed, known=known)
+    values = validate_profile(session, organisation, dict(changes), lineage, fields=allowed)
     if not can(session, actor, Permission.PUBLISH_FIELDS, organisation.id, lineage=known.lineage):
         _check_not_widened(values, organisation.published_fields, publishes_reach=organisation.publishes_reach)
     if "name" in values and values["name"] != organisation.name:
         # Every network it is tied to, applications included: names in a network are told apart
         # among its applicants too (Known.named then keeps to those the actor may see).
         check_name_free(session, actor, values["name"], sorted(known.structure.of(organisation.id)),
-                        exclude_id=organisation.id, known=known)
+                        exclude_id=organisation.id)
+        known.renamed()
     before = organisation.profile()
     _apply(organisation, values)
     changed = audit.diff(before, organisation.profile())
@@ -407,11 +397,10 @@ def add_contact(
     value: str,
     label: str = "",
     visibility: Visibility | str = Visibility.SECRETARIAT,
-    known: Known | None = None,
 ) -> Contact:
     """Add a contact; it reaches only the organisation and its secretariats unless made public.
     Its value is sealed; the organisation has each contact once."""
-    require(session, actor, Permission.EDIT_PROFILE, organisation.id, lineage=known.lineage if known else None)
+    require(session, actor, Permission.EDIT_PROFILE, organisation.id, lineage=lookups(session).lineage)
     values = contact_values(kind, value, label, visibility)
     if has_contact(session, organisation, values["kind"], values["value"]):
         raise _duplicate(values["kind"])
@@ -422,31 +411,8 @@ def add_contact(
     organisation.updated_at = utcnow()
     audit.record(session, actor, "add_contact", contact, contact_changes(None, values, value_changed=True),
                  organisation_id=organisation.id)
+    session.flush()  # the caller is given the contact with its id
     return contact
-
-
-def add_contact_in_batch(
-    batch: Batch, known: Known, organisation_id: int, *, kind: ContactKind | str, value: str, label: str = "",
-    visibility: Visibility | str = Visibility.SECRETARIAT,
-) -> int:
-    """add_contact for an organisation of the same batch, not yet written; its provisional id.
-    The value is sealed as the batch writes it, once the organisation's id (which the seal
-    names) is the database's."""
-    require(batch.session, batch.actor, Permission.EDIT_PROFILE, organisation_id, lineage=known.lineage)
-    values = contact_values(kind, value, label, visibility)
-    plain, ring = values.pop("value"), sealing.ring_of(batch.session)
-
-    def seal(row: dict[str, Any]) -> dict[str, Any]:
-        sealed = sealing.seal_contact(ring, row["organisation_id"], row["kind"], row["visibility"], plain)
-        return {"sealed_value": sealed.value, "value_index": sealed.index}
-
-    contact_id = batch.insert(Contact, later=seal, organisation_id=organisation_id, **values)
-    organisation = batch.row(organisation_id)
-    # Written one at a time, the organisation would be written again for this, counting a version.
-    organisation.update(updated_at=utcnow(), version=organisation.get("version", 1) + 1)
-    batch.record("add_contact", Contact, contact_id, contact_changes(None, values, value_changed=True),
-                 organisation_id=organisation_id)
-    return contact_id
 
 
 def update_contact(

@@ -121,8 +121,10 @@ class Lineage:
         it), or all (None)."""
         if organisation_id is None:
             self._known.clear()
+            self._assumed.clear()
         else:
             self._known.pop(organisation_id, None)
+            self._assumed.pop(organisation_id, None)
 
 
 def subtree_ids(session: Session, network_id: int) -> set[int]:

@@ -104,6 +104,7 @@ def issue_token(
     audit.record(session, actor, "issue_token", token,
                  {"role": [None, role], "scope": [None, scope.id], "label": [None, label],
                   "expires_at": [None, expires_at]}, organisation_id=scope.id)
+    session.flush()  # the caller is given the token with its id
     return token, secret
 
 
@@ -133,6 +134,12 @@ def tokens_for(session: Session, actor: Actor, *, page: int, page_size: int) -> 
     query = select(AccessToken).order_by(AccessToken.id.desc())
     query = query.where(reader_for(session, actor).token_reach(AccessToken.network_id, AccessToken.organisation_id))
     return page_of_query(session, query, page, page_size)
+
+
+def every_token(session: Session, actor: Actor) -> list[AccessToken]:
+    """Every token the caller manages, oldest first: for the registry's operators, every one."""
+    reach = reader_for(session, actor).token_reach(AccessToken.network_id, AccessToken.organisation_id)
+    return list(session.scalars(select(AccessToken).where(reach).order_by(AccessToken.id)))
 
 
 def find_token(session: Session, actor: Actor, token_id: int) -> AccessToken:

@@ -81,6 +81,7 @@ def define_term(
     audit.record(session, actor, "define_term", term,
                  {"vocabulary": [None, vocabulary.value], "code": [None, code],
                   "labels": [None, dict(labels)]}, organisation_id=network_id)
+    session.flush()  # the caller is given the term with its id
     return term
 
 

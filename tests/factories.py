@@ -81,6 +81,7 @@ def member_of(session: Session) -> Callable[..., memberships.Membership]:
     def make(network: Organisation, organisation: Organisation, **kw: Any) -> memberships.Membership:
         for action in ("apply", "verify", "admit"):
             membership = memberships.transition(session, SYSTEM, network, organisation, action, **kw)
+        session.flush()  # for the app's sessions on the same connection to read
         return membership
 
     return make

@@ -5,17 +5,15 @@ network reads the candidates, the published ballot hashes and the certified resu
 A ballot leaves the API once, in the answer to the organisation that cast it, with its
 receipt; nothing else the API answers says how any organisation voted (see
 registry/elections/ballots.py). Closing the vote mixes the sealed ballots; once that close is
-committed, the dead rows it left are scrubbed from the database files.
+committed, the dead rows it left are scrubbed from the database files (registry.db.after_commit).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g, url_for
+from flask import url_for
 from marshmallow import fields, validate
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from api import database
 from api.auth import current_actor
@@ -26,7 +24,7 @@ from api.resources.organisations import MAX_ID
 from registry import directory, governance_directory
 from registry.db import Page, page_of_list
 from registry.elections import ballots, nominations, phases, roll
-from registry.elections.ballots import CastReceipt, scrub_sealed_ballots
+from registry.elections.ballots import CastReceipt
 from registry.elections.models import Election, ElectionPhase, Nomination
 from registry.elections.results import PublishedResult, format_result, published_result
 from registry.elections.roll import RollCheck
@@ -39,7 +37,6 @@ blp = Blueprint("elections", __name__, url_prefix="/api/v1",
 ELECTION = NETWORK + "/elections/<int(max=2147483647):election_id>"
 NOMINATION = ELECTION + "/nominations/<int(max=2147483647):nomination_id>"
 OWN_EDITOR = "the acting organisation's own editor (no secretariat acts in its name)"
-_SCRUB = "registry.scrub_sealed_ballots"
 
 
 class PhaseChangeSchema(Schema):
@@ -206,7 +203,6 @@ def create_election(body: dict[str, Any], network_id: int) -> tuple[Election, di
     body_id = body.pop("body_id")
     governing_body = referenced("body_id", lambda: governance_directory.find_body(session, actor, network_id, body_id))
     election = phases.create_election(session, actor, governing_body, **body)
-    session.flush()
     blp.set_etag(election)
     return election, {"Location": url_for(".read_election", network_id=network_id, election_id=election.id)}
 
@@ -232,12 +228,8 @@ def move_election(move: dict[str, Any], network_id: int, election_id: int) -> El
     session, actor = database.session(), current_actor()
     election = governance_directory.find_election(session, actor, network_id, election_id)
     blp.check_etag(election)
-    closing = election.phase is ElectionPhase.VOTING_OPEN
     phases.transition(session, actor, election, move["phase"], on=move.get("on"), reason=move["reason"],
                       seed=move.get("seed"))
-    session.flush()
-    if closing:
-        _scrub_once_committed(session)
     blp.set_etag(election)
     return election
 
@@ -265,7 +257,6 @@ def nominate(body: dict[str, Any], network_id: int, election_id: int) -> Nominat
     organisation_id = body.pop("organisation_id")
     organisation = referenced("organisation_id", lambda: directory.find_organisation(session, actor, organisation_id))
     nomination = nominations.nominate(session, actor, election, organisation, **body)
-    session.flush()
     return nomination
 
 
@@ -353,24 +344,3 @@ def read_result(network_id: int, election_id: int) -> PublishedResult:
     session, actor = database.session(), current_actor()
     election = governance_directory.find_election(session, actor, network_id, election_id)
     return published_result(session, actor, election)
-
-
-def _scrub_once_committed(session: Session) -> None:
-    """Ask for the sealed ballots' dead rows to be scrubbed after this request's commit: the
-    scrub must run outside any transaction, and only once the close is for real."""
-    event.listen(session, "after_commit", lambda _session: g.setdefault(_SCRUB, True), once=True)
-
-
-@blp.teardown_request
-def _scrub_sealed_ballots(_exc: BaseException | None) -> None:
-    # Teardown runs after the one commit (api.database's after_request), before the session closes.
-    if not g.pop(_SCRUB, False):
-        return
-    engine = current_app.extensions.get("registry.engine")
-    if engine is None:  # sessions supplied by the caller (tests): no engine of ours to scrub
-        return
-    try:
-        scrub_sealed_ballots(engine)
-    except Exception:
-        # The close stands; the dead rows wait for the next scrub or VACUUM.
-        current_app.logger.exception("scrubbing the sealed ballots after a close failed")

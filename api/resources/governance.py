@@ -136,7 +136,6 @@ def define_body(body: dict[str, Any], network_id: int) -> tuple[GoverningBody, d
     session, actor = database.session(), current_actor()
     network = directory.find_network(session, actor, network_id)
     defined = governance.define_body(session, actor, network, **body)
-    session.flush()
     return defined, {"Location": url_for(".read_body", network_id=network.id, body_id=defined.id)}
 
 
@@ -161,7 +160,6 @@ def configure_seat(change: dict[str, Any], network_id: int, body_id: int, number
     body = governance_directory.find_body(session, actor, network_id, body_id)
     blp.check_etag(body, BodySchema)
     governance.configure_seat(session, actor, body, number, **change)
-    session.flush()
     return body
 
 
@@ -201,7 +199,6 @@ def record_officeholder(record: dict[str, Any], network_id: int, body_id: int) -
         record["nominated_by"] = referenced("nominated_by",
                                             lambda: directory.find_organisation(session, actor, nominated_by))
     holder = governance.record_officeholder(session, actor, body, **record)
-    session.flush()
     return holder
 
 

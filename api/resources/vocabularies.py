@@ -105,7 +105,6 @@ def add_term(body: dict[str, Any], network_id: int) -> dict[str, Any]:
     network = directory.find_network(session, actor, network_id)
     term = define_term(session, actor, Vocabulary(body["vocabulary"]), body["code"], body["labels"],
                        network_id=network.id)
-    session.flush()
     blp.set_etag(_etag(term))
     return _term(term)
 

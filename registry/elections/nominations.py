@@ -70,6 +70,7 @@ def nominate(
                  {"election_id": [None, election.id], "name": [None, name],
                   "constituency": [None, constituency]},
                  organisation_id=organisation.id)
+    session.flush()  # the caller is given the nomination with its id
     return nomination
 
 

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry import audit
-from registry.db import today
-from registry.elections import roll
+from registry.db import after_commit, today
+from registry.elections import ballots, roll
 from registry.elections.ballots import mix_sealed_ballots
 from registry.elections.counting import count_election
 from registry.elections.models import (
@@ -110,6 +110,7 @@ def create_election(
                   "sex_worker_led_only": [None, election.sex_worker_led_only],
                   "roll_cutoff": [None, roll_cutoff], "term_starts": [None, term_starts]},
                  organisation_id=body.network_id)
+    session.flush()  # the caller is given the election with its id
     return election
 
 
@@ -150,6 +151,9 @@ def transition(
             changes["roll"] = [None, _open_voting(session, election, on)]
         elif current is P.VOTING_OPEN:  # closing, or cancelling while ballots are sealed
             changes["ballots"] = [None, mix_sealed_ballots(session, election)]
+            # The sealed rows the mix deleted leave dead copies that only a scrub outside any
+            # transaction removes, once the close stands.
+            after_commit(session, ballots.scrub_sealed_ballots)
         elif to is P.TALLIED:
             election.result = count_election(session, election, seed=seed)
             changes["seed"] = [None, election.result["seed"]]

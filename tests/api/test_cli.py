@@ -10,14 +10,18 @@ import pytest
 from click.testing import CliRunner, Result
 from flask.testing import FlaskClient
 from sqlalchemy import inspect
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from api import database
 from api.app import create_app
 from api.cli import main
 from registry.db import make_engine
+from registry.elections import ballots
+from registry.elections.models import Election, ElectionPhase
 from tests.conftest import fresh_database
 from tests.hostile import HOSTILE_SPREADSHEETS, row_counts
+from tests.registry.test_elections_secrecy import committed_election
 
 
 @pytest.fixture(scope="module")
@@ -247,3 +251,24 @@ class TestContactKeys:
             assert lost.exit_code == 1 and "restore the key file from its backup" in lost.output
         finally:
             keys.with_suffix(".away").rename(keys)
+
+
+def test_an_election_closed_from_the_command_line_is_scrubbed_once_the_close_is_committed(
+        run, cli_db, seeded, monkeypatch):
+    engine = make_engine(cli_db)
+    try:
+        election = committed_election(engine)
+        scrubbed = []
+
+        def scrub(given: Engine) -> None:
+            with Session(engine) as session:  # the close stands before the scrub runs
+                scrubbed.append((given.url, session.get_one(Election, election.election_id).phase))
+
+        monkeypatch.setattr(ballots, "scrub_sealed_ballots", scrub)
+        closed = run("election", "move", str(election.election_id), "voting_closed")
+        assert closed.exit_code == 0, closed.output
+        assert scrubbed == [(engine.url, ElectionPhase.VOTING_CLOSED)]
+        assert run("election", "move", str(election.election_id), "tallied", "--seed", "7").exit_code == 0
+        assert len(scrubbed) == 1  # only a close leaves ballots to scrub
+    finally:
+        engine.dispose()

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from api.resources import elections as election_resource
+from registry.elections import ballots as ballot_module
 from registry.db import today
 from tests.api.conftest import etag_of
 
@@ -77,7 +77,7 @@ def run_to_voting(run: Run) -> dict[str, int]:
 
 def test_vnsw_board_election_from_draft_to_certified(run, monkeypatch, app):
     scrubbed = []
-    monkeypatch.setattr(election_resource, "scrub_sealed_ballots", scrubbed.append)
+    monkeypatch.setattr(ballot_module, "scrub_sealed_ballots", scrubbed.append)
     app.extensions["registry.engine"] = engine = object()
     world, secretariat, board = run.world, run.world.roles["secretariat"], run.world.roles["board"]
     ids = run_to_voting(run)
@@ -143,7 +143,7 @@ def test_vnsw_board_election_from_draft_to_certified(run, monkeypatch, app):
 
 def test_a_close_refused_is_not_scrubbed(run, monkeypatch, app):
     scrubbed = []
-    monkeypatch.setattr(election_resource, "scrub_sealed_ballots", scrubbed.append)
+    monkeypatch.setattr(ballot_module, "scrub_sealed_ballots", scrubbed.append)
     app.extensions["registry.engine"] = object()
     run_to_voting(run)
     secretariat = run.world.roles["secretariat"]

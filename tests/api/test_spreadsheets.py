@@ -342,3 +342,45 @@ class TestOpenFormatsAsEachCallerSeesThem:
         # The test gazetteer has no shapes, so the internal view counts every member "not on the map".
         internal = geojson("secretariat")
         assert internal["public"] is False and internal["not_on_map"] == 3
+
+
+def test_an_import_writes_the_audit_entries_the_same_changes_through_the_api_write(client, world, session):
+    from registry.audit import AuditEntry
+
+    secretariat, network = world.roles["secretariat"], world.vnsw
+    since = session.scalar(select(func.max(AuditEntry.id)))
+    reason = "imported from the network's spreadsheet"
+    imported = upload(client, world, "Name,Priority areas,Areas served,Member since,Contact email\n"
+                                     "Nhóm Sen,health,VN-HN,2015-01-01,sen@example.org\n".encode(), dry_run=False)
+    assert imported.json["applied"] is True, imported.json
+    registered = client.post(f"{API}/organisations", headers=secretariat, json={
+        "network_id": network.id, "kind": "community_organisation", "name": "Nhóm Cúc", "country": "VN",
+        "priority_areas": ["health"], "areas_served": ["VN-HN"]})
+    assert registered.status_code == 201, registered.json
+    by_hand = registered.json["id"]
+    members = f"{API}/networks/{network.id}/members"
+    applied = client.post(members, headers=secretariat,
+                          json={"organisation_id": by_hand, "on": "2015-01-01", "reason": reason})
+    assert applied.status_code == 201, applied.json
+    tag = applied.headers["ETag"]
+    for action in ("verify", "admit"):
+        decided = client.patch(f"{members}/{by_hand}", headers={**secretariat, "If-Match": tag},
+                               json={"action": action, "on": "2015-01-01", "reason": reason})
+        assert decided.status_code == 200, decided.json
+        tag = decided.headers["ETag"]
+    contact = client.post(f"{API}/organisations/{by_hand}/contacts", headers=secretariat,
+                          json={"kind": "email", "value": "cuc@example.org"})
+    assert contact.status_code == 201, contact.json
+
+    session.expire_all()
+    entries = session.scalars(select(AuditEntry).where(AuditEntry.id > since).order_by(AuditEntry.id)).all()
+    names = dict(session.execute(select(Organisation.id, Organisation.name).where(
+        Organisation.id.in_({e.organisation_id for e in entries}))).all())
+
+    def written_for(name: str) -> list[tuple]:
+        return [(e.actor, e.actor_role, e.action, e.object_type, {k: v for k, v in e.changes.items() if k != "name"})
+                for e in entries if names.get(e.organisation_id) == name]
+
+    assert [e[2] for e in written_for("Nhóm Sen")] == [
+        "register_organisation", "membership_apply", "membership_verify", "membership_admit", "add_contact"]
+    assert written_for("Nhóm Sen") == written_for("Nhóm Cúc")
