@@ -169,7 +169,8 @@ def transition(
     membership.events.append(MembershipEvent(**move.event(actor)))
     audit.record(session, actor, f"membership_{action.value}", membership, move.changes(network),
                  organisation_id=member.id)
-    network_tree.relink(session, [member.id], on=move.effective_on)
+    if network_tree.moves(move.current, move.target):
+        network_tree.relink(session, [member.id], on=move.effective_on)
     known.moved(network, member)
     return membership
 

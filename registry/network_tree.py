@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import (ForeignKey, Index, Select, and_, column, exists, func, literal, or_, select, table, true,
+from sqlalchemy import (Boolean, Date, ForeignKey, Index, Integer, Select, and_, cast, column, exists, func, literal, or_, select, table, true,
                         union, union_all, update)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -105,6 +105,31 @@ def relink(session: Session, organisation_ids: Iterable[int], *, on: dt.date | N
         _relink(session, chunk, on)
 
 
+def moves(current: str | None, target: str) -> bool:
+    """Whether a membership going from `current` to `target` may move anything in the tree: an
+    application that is filed or verified links nothing and cuts nothing, so an import's
+    apply-verify-admit relinks once, at the admission."""
+    linking = (*MEMBER_STATUSES, *ENDED_STATUSES)
+    return target in linking or current in linking
+
+
+def link_new(session: Session, organisation_id: int, registered_by: int | None, *, on: dt.date | None) -> None:
+    """The links of an organisation just registered: under the network that registered it and
+    every network above that one. It has no membership and nothing below it yet, so there is
+    nothing to walk (what `relink` would find, in two statements)."""
+    if registered_by is None:
+        return
+    session.info.get(REMEMBERED, {}).clear()
+    session.execute(_links.insert().values(descendant_id=organisation_id, ancestor_id=registered_by, depth=1,
+                                           held_from=on, held_until=None, current=True))
+    # Typed casts: PostgreSQL reads an untyped parameter in a SELECT list as text.
+    above_registrar = select(cast(literal(organisation_id), Integer), _links.c.ancestor_id, _links.c.depth + 1,
+                             cast(literal(on, Date), Date), cast(literal(True), Boolean)).where(
+        _links.c.descendant_id == registered_by, _links.c.current.is_(True))
+    session.execute(_links.insert().from_select(
+        ["descendant_id", "ancestor_id", "depth", "held_from", "current"], above_registrar))
+
+
 def _relink(session: Session, ids: list[int], on: dt.date | None) -> None:
     edges = _edges(attached=False)
     below_now = select(_links.c.descendant_id).where(_links.c.ancestor_id.in_(ids), _links.c.current.is_(True))
@@ -113,16 +138,50 @@ def _relink(session: Session, ids: list[int], on: dt.date | None) -> None:
                                                         _links.c.current.is_(True))
     # Everything whose lineage may have moved: these organisations, what is below them now, and
     # what has just come below them (a bulk write's new members, not linked yet).
-    affected = sorted(set(ids) | set(session.scalars(union(below_now, direct, below_direct))))
-    for chunk in in_chunks(affected):
-        _settle(session, select(_organisations.c.id).where(_organisations.c.id.in_(chunk)),
+    below = set(session.scalars(union(below_now, direct, below_direct)))
+    if not below:
+        # Nothing hangs below these organisations (a member organisation, almost always): their
+        # links are their direct parents' and those parents' links, which are settled already.
+        _settle(session, _under_parents(session, ids), _links.c.descendant_id.in_(ids), on)
+        return
+    for chunk in in_chunks(sorted(set(ids) | below)):
+        starts = select(_organisations.c.id).where(_organisations.c.id.in_(chunk))
+        _settle(session, {(d, a): depth for d, a, depth in session.execute(walk(starts))},
                 _links.c.descendant_id.in_(chunk), on)
 
 
-def _settle(session: Session, starts: Any, which: Any, on: dt.date | None) -> None:
-    """Make the current links of the organisations `starts` (held links: those matching
-    `which`) the ones their memberships and registrations call for."""
-    wanted = {(d, a): depth for d, a, depth in session.execute(walk(starts))}
+def _under_parents(session: Session, ids: list[int]) -> dict[tuple[int, int], int]:
+    """{(organisation, network above it): depth} from the organisations' direct parents and the
+    links those parents hold now, without walking the tree."""
+    ended = _memberships.alias("ended")
+    parents = union_all(
+        select(_memberships.c.member_id, _memberships.c.network_id).where(
+            _memberships.c.member_id.in_(ids), _memberships.c.status.in_(MEMBER_STATUSES)),
+        select(_organisations.c.id, _organisations.c.registered_by_id).where(
+            _organisations.c.id.in_(ids), _organisations.c.registered_by_id.is_not(None),
+            ~exists().where(ended.c.network_id == _organisations.c.registered_by_id,
+                            ended.c.member_id == _organisations.c.id, ended.c.status.in_(ENDED_STATUSES))))
+    direct = {(child, parent) for child, parent in session.execute(parents)}
+    wanted: dict[tuple[int, int], int] = {}
+    for child, parent in direct:
+        wanted[child, parent] = 1
+    parent_ids = sorted({parent for _, parent in direct})
+    above_parents: dict[int, list[tuple[int, int]]] = {}
+    for chunk in in_chunks(parent_ids):
+        for descendant, ancestor, depth in session.execute(
+                select(_links.c.descendant_id, _links.c.ancestor_id, _links.c.depth).where(
+                    _links.c.descendant_id.in_(chunk), _links.c.current.is_(True))):
+            above_parents.setdefault(descendant, []).append((ancestor, depth))
+    for child, parent in direct:
+        for ancestor, depth in above_parents.get(parent, ()):
+            if ancestor != child and wanted.get((child, ancestor), depth + 2) > depth + 1:
+                wanted[child, ancestor] = depth + 1
+    return wanted
+
+
+def _settle(session: Session, wanted: dict[tuple[int, int], int], which: Any, on: dt.date | None) -> None:
+    """Make the current links of some organisations (held links: those matching `which`) the
+    `wanted` ones, {(organisation, network above it): depth}."""
     held = {(d, a): (link_id, depth) for link_id, d, a, depth in session.execute(
         select(_links.c.id, _links.c.descendant_id, _links.c.ancestor_id, _links.c.depth).where(
             which, _links.c.current.is_(True)))}
@@ -194,4 +253,5 @@ def rebuild(session: Session) -> None:
     wrote behind the services, or a repair): links that hold now stay as they are."""
     session.info.get(REMEMBERED, {}).clear()
     session.flush()
-    _settle(session, select(_organisations.c.id), true(), on=None)
+    everyone = select(_organisations.c.id)
+    _settle(session, {(d, a): depth for d, a, depth in session.execute(walk(everyone))}, true(), on=None)

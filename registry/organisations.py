@@ -292,7 +292,7 @@ def register_organisation(
     organisation.area_links = [OrganisationArea(area_code=c) for c in area_codes]
     session.add(organisation)
     session.flush()  # the caller is given the organisation with its id; its contacts are sealed with it
-    network_tree.relink(session, [organisation.id], on=today())
+    network_tree.link_new(session, organisation.id, organisation.registered_by_id, on=today())
     lookups(session).registered(organisation, actor)
     audit.record(session, actor, "register_organisation", organisation,
                  audit.diff({}, organisation.profile()), organisation_id=organisation.id)
