@@ -74,7 +74,8 @@ def shared_apps() -> SharedApps:
 
 @pytest.fixture
 def make_app(session: Session, shared_apps: SharedApps) -> Callable[..., Flask]:
-    """make_app(**config): an app with those settings whose requests join the test's transaction."""
+    """make_app(**config): an app with those settings whose requests join the test's transaction.
+    Apps that differ only in settings read per request are one app: the latest call's settings hold."""
     return shared_apps.get
 
 
