@@ -15,9 +15,10 @@ open contacts with the same keys."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -72,6 +73,22 @@ def fresh_database(directory: Path) -> Iterator[str]:
         return
     with scratch_database(server, "registry_test") as url:
         yield url
+
+
+@contextmanager
+def copy_of(engine: Engine, directory: Path) -> Iterator[str]:
+    """A new database holding what `engine`'s database has committed, for as long as the block
+    runs, then dropped."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        copy = directory / f"registry-{uuid.uuid4().hex[:8]}.sqlite"
+        with closing(sqlite3.connect(url.database)) as source, closing(sqlite3.connect(copy)) as target:
+            source.backup(target)
+        yield f"sqlite:///{copy}"
+        return
+    engine.dispose()  # PostgreSQL copies a database only while nobody is connected to it
+    with scratch_database(os.environ["REGISTRY_TEST_DATABASE"], "registry_test", template=url.database) as copied:
+        yield copied
 
 
 def pytest_configure(config: pytest.Config) -> None:
