@@ -264,13 +264,14 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def scratch_database(server: str, prefix: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database on `server` for as long as the block runs, then
-    dropped (test runs and benchmarks: never the registry's own database)."""
+def scratch_database(server: str, prefix: str, *, template: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database on `server` for as long as the block runs, then dropped (test
+    runs and benchmarks: never the registry's own database): empty, or a copy of the database
+    named `template`, which nobody may be connected to meanwhile."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = make_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     try:
         yield make_url(server).set(database=name).render_as_string(hide_password=False)
     finally:

@@ -1,6 +1,12 @@
-"""Test database: one fresh database per run (SQLite file, or a new PostgreSQL database when
+"""Test databases: fresh databases per run (SQLite files, or new PostgreSQL databases when
 REGISTRY_TEST_DATABASE names a server), migrated with Alembic, and a rolled-back transaction
-per test, so every test starts from the same empty schema and nothing is left behind.
+per test, so every test starts from the same data and nothing is left behind.
+
+What many tests stand on is written once per run and committed, each in a database of its own,
+so a test sees it only when it asks for it: the empty schema (`engine`); the small gazetteer and
+the core vocabularies (`groundwork`, for tests that ask for `vocab` or `gazetteer`, as `make_org`
+does); the seeds and the sample network (`seeded`). The apps tests make join the current test's
+transaction through `REQUESTS`, so one app serves every test (tests/api/conftest.py).
 
 One contact key file for the run, named in the environment as an operator names it, so that
 the tests' sessions, every app and command they make, and the servers they start seal and
@@ -9,22 +15,53 @@ open contacts with the same keys."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from api.settings import CONTACT_KEYS_FILE
 from registry.contact_keys import KeyFile
 from registry.db import make_engine, scratch_database
 from registry.migrate import upgrade
+from registry.permissions import Actor
 from registry.sealing import use_keys
+from seeds.load import LoadReport, load_all
 
 pytest_plugins = ["tests.factories"]
+pytest.register_assert_rewrite(*pytest_plugins)  # before this module imports it too
+
+from tests.factories import GROUNDWORK, lay_groundwork  # noqa: E402
+
+
+class RequestBinding:
+    """The connection the running test's transaction is on: the sessions of the apps tests
+    share are opened on it, so their requests' commits become savepoints the test rolls back."""
+
+    def __init__(self) -> None:
+        self.connection: Connection | None = None
+
+    def session(self) -> Session:
+        assert self.connection is not None, "a request outside any test's transaction"
+        return Session(bind=self.connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+
+    @contextmanager
+    def bound(self, connection: Connection) -> Iterator[None]:
+        assert self.connection is None, "a test's requests bound to two transactions at once"
+        self.connection = connection
+        try:
+            yield
+        finally:
+            self.connection = None
+
+
+REQUESTS = RequestBinding()
 
 
 @contextmanager
@@ -36,6 +73,22 @@ def fresh_database(directory: Path) -> Iterator[str]:
         return
     with scratch_database(server, "registry_test") as url:
         yield url
+
+
+@contextmanager
+def copy_of(engine: Engine, directory: Path) -> Iterator[str]:
+    """A new database holding what `engine`'s database has committed, for as long as the block
+    runs, then dropped."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        copy = directory / f"registry-{uuid.uuid4().hex[:8]}.sqlite"
+        with closing(sqlite3.connect(url.database)) as source, closing(sqlite3.connect(copy)) as target:
+            source.backup(target)
+        yield f"sqlite:///{copy}"
+        return
+    engine.dispose()  # PostgreSQL copies a database only while nobody is connected to it
+    with scratch_database(os.environ["REGISTRY_TEST_DATABASE"], "registry_test", template=url.database) as copied:
+        yield copied
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -83,32 +136,67 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+T = TypeVar("T")
+
+
+@contextmanager
+def committed_database(directory: Path, contact_keys: KeyFile,
+                       write: Callable[[Session], T]) -> Iterator[tuple[Engine, T]]:
+    """A fresh migrated database holding what `write` wrote, committed: its engine and what
+    `write` answered."""
+    with fresh_database(directory) as url:
+        upgrade(url)
+        engine = make_engine(url)
+        with use_keys(Session(engine), contact_keys) as session:
+            written = write(session)
+            session.commit()
+        yield engine, written
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def groundwork(tmp_path_factory: pytest.TempPathFactory, contact_keys: KeyFile) -> Iterator[Engine]:
+    """The small gazetteer and the core vocabularies, loaded once per run (tests.factories)."""
+    with committed_database(tmp_path_factory.mktemp("groundwork"), contact_keys, lay_groundwork) as (engine, _):
+        yield engine
+
+
+@pytest.fixture(scope="session")
+def seeds_database(tmp_path_factory: pytest.TempPathFactory,
+                   contact_keys: KeyFile) -> Iterator[tuple[Engine, LoadReport]]:
+    """The seeds and sample network, loaded once per run, and the report of loading them."""
+    with committed_database(tmp_path_factory.mktemp("seeds"), contact_keys,
+                            lambda session: load_all(session, Actor.system("seed test"))) as loaded:
+        yield loaded
+
+
 @pytest.fixture
-def session(engine: Engine, contact_keys: KeyFile) -> Iterator[Session]:
-    """A session inside a transaction that is rolled back after the test; commits become savepoints."""
-    with engine.connect() as connection:
+def session(request: pytest.FixtureRequest, engine: Engine, contact_keys: KeyFile) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test; commits become savepoints.
+
+    On the groundwork database when the test asks for any of GROUNDWORK, else on the empty one."""
+    on = engine if GROUNDWORK.isdisjoint(request.fixturenames) else request.getfixturevalue("groundwork")
+    with on.connect() as connection:
         transaction = connection.begin()
         session = use_keys(Session(bind=connection, join_transaction_mode="create_savepoint",
                                    expire_on_commit=False), contact_keys)
         try:
-            yield session
+            with REQUESTS.bound(connection):
+                yield session
         finally:
             session.close()
             transaction.rollback()
 
 
 @pytest.fixture(scope="module")
-def seeded(engine: Engine, contact_keys: KeyFile) -> Iterator[Session]:
-    """The seeds and sample network loaded once per test module, rolled back at its end.
-
-    Module scope, not session: on SQLite an open write transaction blocks every other test."""
-    from registry.permissions import Actor
-    from seeds.load import load_all
-
+def seeded(seeds_database: tuple[Engine, LoadReport], contact_keys: KeyFile) -> Iterator[Session]:
+    """The seeds and sample network (loaded once per run), in a transaction rolled back at the
+    end of the test module. `info["first_report"]` is what loading them into an empty database did."""
+    engine, first_report = seeds_database
     with engine.connect() as connection:
         transaction = connection.begin()
         session = use_keys(Session(bind=connection, join_transaction_mode="create_savepoint"), contact_keys)
-        session.info["first_report"] = load_all(session, Actor.system("seed test"))
+        session.info["first_report"] = first_report
         yield session
         session.close()
         transaction.rollback()

@@ -36,19 +36,30 @@ def system() -> Actor:
     return SYSTEM
 
 
-@pytest.fixture
-def gazetteer(session: Session) -> None:
+def lay_groundwork(session: Session) -> None:
+    """The small gazetteer and the core vocabularies, as the `gazetteer` and `vocab` fixtures
+    promise them: written once per run into a database of their own (tests/conftest.py)."""
     areas.import_boundary_set(session, SYSTEM, key="test-admin1", title="test provinces", level=1,
                               areas=SMALL_GAZETTEER)
     areas.import_boundary_set(session, SYSTEM, key="test-countries", title="test countries", level=0,
                               areas=[AreaRecord(c, c, 0, c) for c in ("VN", "KH", "LA")])
     areas.import_boundary_set(session, SYSTEM, key="test-khans", title="test khans", level=2,
                               areas=[AreaRecord("KH-1201", "Chamkar Mon", 2, "KH", "KH-12")])
+    load_vocabularies(session, SYSTEM, LoadReport())
+
+
+# A test that asks for one of these gets its `session` on the database lay_groundwork wrote.
+GROUNDWORK = frozenset({"gazetteer", "vocab"})
+
+
+@pytest.fixture
+def gazetteer(session: Session) -> None:
+    """The small gazetteer: already there, in the database `session` chose for this test."""
 
 
 @pytest.fixture
 def vocab(session: Session) -> None:
-    load_vocabularies(session, SYSTEM, LoadReport())
+    """The core vocabularies: already there, in the database `session` chose for this test."""
 
 
 @pytest.fixture

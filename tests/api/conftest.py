@@ -4,43 +4,94 @@ Each request gets a fresh Session on the test's connection in "create_savepoint"
 the request's single commit releases a savepoint and the test's rollback still undoes it all;
 requests behave as in production (their own session, committed once) and the test sees what
 they wrote. Callers are real bearer tokens issued through registry.tokens.
+
+The app is built once per run and serves every test: its requests find the running test's
+connection through tests.conftest.REQUESTS, and each test gets it back as built (settings,
+extensions, and what requests leave in memory: kept pages, counted sign-in failures).
 """
 
 from __future__ import annotations
 
+import copy
 import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
+from api import auth, page_cache
 from api.app import create_app
 from registry import organisations, tokens
 from registry.organisation_rules import PUBLISHABLE_FIELDS
 from registry.organisations import Organisation
 from registry.permissions import Role
+from tests.conftest import REQUESTS
 from tests.factories import SYSTEM
+
+# Settings read on every request (or, for the page cache, when a test gets the app): a test may
+# set them on the shared app. Any other setting is read while the app is built, so an app with
+# it is built, once per run.
+READ_PER_REQUEST = frozenset({"AUTH_FAILURES_PER_MINUTE", "PAGE_CACHE_BYTES", "PAGE_CACHE_SECONDS",
+                              "PROPAGATE_EXCEPTIONS", "TRUSTED_HOSTS", "WTF_CSRF_ENABLED"})
+
+
+class SharedApps:
+    """The apps of a run, one per set of settings read at build time, each handed to a test as built."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, tuple[Flask, dict[str, Any], dict[str, Any]]] = {}
+
+    def get(self, **config: Any) -> Flask:
+        at_build = {k: v for k, v in config.items() if k not in READ_PER_REQUEST}
+        key = repr(sorted(at_build.items()))
+        if key not in self._built:
+            app = create_app({"TESTING": True, **at_build}, sessions=REQUESTS.session)
+            self._built[key] = (app, copy.deepcopy(dict(app.config)), dict(app.extensions))
+        app, settings, extensions = self._built[key]
+        app.config.clear()
+        app.config.update(copy.deepcopy(settings), **{k: v for k, v in config.items() if k in READ_PER_REQUEST})
+        app.extensions.clear()
+        app.extensions.update(extensions)
+        # What requests leave in the app's memory, forgotten.
+        page_cache.init_app(app)
+        app.extensions[auth._KEY] = auth.LocalFailures()
+        return app
+
+
+@pytest.fixture(scope="session")
+def shared_apps() -> SharedApps:
+    return SharedApps()
 
 
 @pytest.fixture
-def make_app(session: Session) -> Callable[..., Flask]:
-    """make_app(**config): an app with those settings whose requests join the test's transaction."""
-    connection = session.bind
+def make_app(session: Session, shared_apps: SharedApps) -> Callable[..., Flask]:
+    """make_app(**config): an app with those settings whose requests join the test's transaction.
+    Apps that differ only in settings read per request are one app: the latest call's settings hold."""
+    return shared_apps.get
 
-    def request_session() -> Session:
-        return Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
 
-    def make(**config: Any) -> Flask:
-        return create_app({"TESTING": True, **config}, sessions=request_session)
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's chromium package; Playwright never downloads one
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
-    return make
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium, launched once per run; each test opens its own context in it."""
+    assert CHROMIUM.exists(), "install Debian's chromium package (apt-get install chromium)"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture

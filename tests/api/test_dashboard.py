@@ -26,8 +26,6 @@ from tests.conftest import fresh_database
 from tests.geo.conftest import map_data
 
 HOSTILE = ("<img src=x onerror=alert(1)>", "Sample `${alert(2)}`", "${alert(3)}")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")
@@ -266,16 +264,6 @@ BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;
 def server(site) -> Iterator[str]:
     with serving(site["app"]) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Watched:

@@ -5,18 +5,13 @@ no failed request, no console error, no policy violation and no request leaving 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from api import database
 from api.app import create_app
 from tests.api.conftest import serving
 
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's chromium package; Playwright never downloads one
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 # Every Content-Security-Policy violation in a page or its frames, as a console error.
 REPORT_VIOLATIONS = """document.addEventListener("securitypolicyviolation", (event) =>
     console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`));"""
@@ -33,36 +28,33 @@ def docs_server() -> Iterator[str]:
         database.dispose(app)
 
 
-def test_the_docs_render_offline_in_headless_chromium(docs_server):
-    assert CHROMIUM.exists(), "install Debian's chromium package (apt-get install chromium)"
+def test_the_docs_render_offline_in_headless_chromium(docs_server, browser):
     failed, errors, outside = [], [], []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.add_init_script(REPORT_VIOLATIONS)
-            policies = []
-            page.on("response", lambda response: response.url.endswith("/api/v1/docs") and policies.append(
-                response.headers.get("content-security-policy", "")))
+    page = browser.new_page()
+    try:
+        page.add_init_script(REPORT_VIOLATIONS)
+        policies = []
+        page.on("response", lambda response: response.url.endswith("/api/v1/docs") and policies.append(
+            response.headers.get("content-security-policy", "")))
 
-            def only_local(route):
-                if route.request.url.startswith(docs_server):
-                    route.continue_()
-                else:
-                    outside.append(route.request.url)
-                    route.abort()
+        def only_local(route):
+            if route.request.url.startswith(docs_server):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
 
-            page.route("**/*", only_local)
-            page.on("requestfailed", lambda request: failed.append(request.url))
-            page.on("response", lambda response: response.status >= 400 and failed.append(response.url))
-            page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(f"{docs_server}/api/v1/docs", wait_until="networkidle")
-            page.wait_for_selector(".swagger-ui .opblock", timeout=15_000)
-            title = page.inner_text(".swagger-ui .info .title")
-            operations = page.locator(".swagger-ui .opblock").count()
-        finally:
-            browser.close()
+        page.route("**/*", only_local)
+        page.on("requestfailed", lambda request: failed.append(request.url))
+        page.on("response", lambda response: response.status >= 400 and failed.append(response.url))
+        page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{docs_server}/api/v1/docs", wait_until="networkidle")
+        page.wait_for_selector(".swagger-ui .opblock", timeout=15_000)
+        title = page.inner_text(".swagger-ui .info .title")
+        operations = page.locator(".swagger-ui .opblock").count()
+    finally:
+        page.close()
     assert "membership registry" in title
     assert operations >= 20
     assert failed == [] and errors == [] and outside == []

@@ -28,7 +28,7 @@ from registry.elections import ballots, nominations, phases
 from registry.permissions import Actor
 from registry.vocabularies import Vocabulary
 from seeds.load import LoadReport, load_vocabularies
-from tests.api.test_dashboard import OPEN_TOOLTIPS_JS, Watched, browser  # noqa: F401 (a fixture)
+from tests.api.test_dashboard import OPEN_TOOLTIPS_JS, Watched
 from tests.api.conftest import form_token, serving
 from tests.conftest import fresh_database
 from tests.factories import editor, secretariat

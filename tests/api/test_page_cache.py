@@ -8,7 +8,6 @@ import datetime as dt
 import pytest
 
 from api import page_cache
-from api.app import create_app
 from api.page_cache import Page, PageCache
 from registry import directory, organisations
 from tests.api.conftest import etag_of
@@ -120,14 +119,8 @@ def test_a_write_made_beside_the_api_is_seen_once_committed(client, world, sessi
     assert "Nhóm Thủ đô" in names(client)
 
 
-def test_the_cache_can_be_turned_off(session, world, builds):
-    connection = session.bind
-
-    def request_session():
-        from sqlalchemy.orm import Session
-        return Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-
-    client = create_app({"TESTING": True, "PAGE_CACHE_BYTES": 0}, sessions=request_session).test_client()
+def test_the_cache_can_be_turned_off(make_app, world, builds):
+    client = make_app(PAGE_CACHE_BYTES=0).test_client()
     names(client)
     names(client)
     assert builds["n"] == 2

@@ -16,10 +16,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.app import create_app
 from registry import memberships, tokens
 from registry.memberships import MembershipStatus
 from registry.organisations import Organisation
+from tests.api.conftest import SharedApps
+from tests.conftest import REQUESTS
 from tests.factories import SYSTEM
 
 API = "/api/v1"
@@ -34,13 +35,9 @@ def seeds(seeded: Session) -> Iterator[Session]:
 
 
 @pytest.fixture
-def client(seeds: Session) -> FlaskClient:
-    connection = seeds.connection()
-
-    def request_session() -> Session:
-        return Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-
-    return create_app({"TESTING": True}, sessions=request_session).test_client()
+def client(seeds: Session, shared_apps: SharedApps) -> Iterator[FlaskClient]:
+    with REQUESTS.bound(seeds.connection()):
+        yield shared_apps.get().test_client()
 
 
 def org(session: Session, name: str) -> Organisation:

@@ -28,17 +28,17 @@ from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 
 from api.settings import CONTACT_KEYS_FILE
 from registry import tokens
 from registry.contact_keys import KeyFile
 from registry.db import make_engine, make_sessionmaker
-from registry.migrate import upgrade
 from registry.organisations import Organisation
 from registry.permissions import Actor, Role
 from registry.sealing import use_keys
-from seeds.load import load_all
-from tests.conftest import fresh_database
+from seeds.load import LoadReport
+from tests.conftest import copy_of
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -111,14 +111,12 @@ def free_port() -> int:
 
 
 def prepare_database(database_url: str) -> tuple[dict[str, dict[str, str]], dict[str, int]]:
-    """Migrate, load the seeds and sample network, and issue one token per role. The sample
-    contacts are sealed with the key file the environment names, which the server reads too."""
-    upgrade(database_url)
+    """Issue one token per role in a copy of the seeds database (tests.conftest.copy_of). The
+    sample contacts are sealed with the key file the environment names, which the server reads too."""
     engine = make_engine(database_url)
     try:
         with use_keys(make_sessionmaker(engine)(), KeyFile(os.environ[CONTACT_KEYS_FILE])) as session:
             system = Actor.system("live test setup")
-            load_all(session, system)
             by_acronym = {o.acronym: o for o in session.scalars(
                 select(Organisation).where(Organisation.acronym.in_(["VNSW", "WNU"])))}
             vnsw, wnu = by_acronym["VNSW"], by_acronym["WNU"]
@@ -187,7 +185,7 @@ def stop(live: Live, *, kill: bool = False) -> None:
 
 @contextmanager
 def live_server(database_url: str, log: Path, **extra_env: str) -> Iterator[Live]:
-    """A prepared database served by gunicorn for as long as the block runs."""
+    """A copy of the seeds database, prepared, served by gunicorn for as long as the block runs."""
     issued, ids = prepare_database(database_url)
     live = Live(f"http://127.0.0.1:{free_port()}", database_url, issued, ids, log=log, extra_env=extra_env)
     start(live)
@@ -198,9 +196,9 @@ def live_server(database_url: str, log: Path, **extra_env: str) -> Iterator[Live
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+def live(tmp_path_factory: pytest.TempPathFactory, seeds_database: tuple[Engine, LoadReport]) -> Iterator[Live]:
     """A server on a database of the leg's kind (SQLite file, or a new PostgreSQL database),
     one per test module, so what a module's tests do to it stays in that module."""
     folder = tmp_path_factory.mktemp("live")
-    with fresh_database(folder) as url, live_server(url, folder / "gunicorn.log") as running:
+    with copy_of(seeds_database[0], folder) as url, live_server(url, folder / "gunicorn.log") as running:
         yield running

@@ -20,7 +20,8 @@ import pytest
 from sqlalchemy.engine import Engine, make_url
 
 from registry.db import make_engine
-from tests.conftest import fresh_database
+from seeds.load import LoadReport
+from tests.conftest import copy_of
 from tests.live.conftest import Answer, Live, free_port, live_server
 from tests.live import imports
 
@@ -103,8 +104,9 @@ def _close(sock: socket.socket) -> None:
 
 
 @pytest.fixture(scope="module")
-def relay_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Relay]]:
-    with fresh_database(tmp_path_factory.mktemp("outage")) as url:
+def relay_database(tmp_path_factory: pytest.TempPathFactory,
+                   seeds_database: tuple[Engine, LoadReport]) -> Iterator[tuple[str, Relay]]:
+    with copy_of(seeds_database[0], tmp_path_factory.mktemp("outage")) as url:
         target = make_url(url)
         yield url, Relay(target.host or "127.0.0.1", target.port or 5432)
 

@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 
 from registry.db import today
-from tests.conftest import fresh_database
+from seeds.load import LoadReport
+from tests.conftest import copy_of
 from tests.live.conftest import ROOT, Live, live_server
 
 pytestmark = pytest.mark.postgresql
@@ -61,11 +63,11 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+def live(tmp_path_factory: pytest.TempPathFactory, seeds_database: tuple[Engine, LoadReport]) -> Iterator[Live]:
     """The module's server, with the failed-sign-in limit lifted: schemathesis sends bad tokens
     on purpose (ignored_auth), and past the limit every later request would only get 429."""
     folder = tmp_path_factory.mktemp("live")
-    with fresh_database(folder) as url, \
+    with copy_of(seeds_database[0], folder) as url, \
             live_server(url, folder / "gunicorn.log", REGISTRY_AUTH_FAILURES_PER_MINUTE="1000000") as running:
         yield running
 
