@@ -25,6 +25,7 @@ from registry.known import Known
 from registry.organisation_rules import check_name_free
 from registry.organisations import Organisation
 from registry.permissions import Actor, Permission, can
+from registry.public_ids import PublicId, new_public_id
 
 
 class MembershipStatus(enum.StrEnum):
@@ -85,6 +86,7 @@ class Membership(Base):
     __table_args__ = (UniqueConstraint("network_id", "member_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(PublicId, default=new_public_id, unique=True, index=True)
     network_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     status: Mapped[MembershipStatus] = mapped_column(str_enum(MembershipStatus))

@@ -37,6 +37,7 @@ from registry.organisation_rules import (
     validate_profile,
 )
 from registry.permissions import Actor, Permission, Role, can, require
+from registry.public_ids import PublicId, new_public_id
 from registry.vocabularies import Term, Vocabulary
 
 
@@ -109,6 +110,7 @@ class Organisation(Base):
     __tablename__ = "organisations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(PublicId, default=new_public_id, unique=True, index=True)
     kind: Mapped[OrganisationKind] = mapped_column(str_enum(OrganisationKind))
     name: Mapped[str] = mapped_column(Name)
     name_key: Mapped[str] = mapped_column(Name, index=True)  # fold(name): duplicate checks
