@@ -56,8 +56,10 @@ def unit_of_work(*, reads_only: bool = False) -> Iterator[Session]:
 
 
 def find_organisation(session: Session, ref: str) -> Organisation:
-    """An organisation by id, acronym or exact name (real organisations before samples)."""
-    query = select(Organisation).where(or_(Organisation.acronym == ref, Organisation.name == ref))
+    """An organisation by public id, integer key (operators see every row), acronym or exact
+    name (real organisations before samples)."""
+    query = select(Organisation).where(or_(Organisation.public_id == ref, Organisation.acronym == ref,
+                                           Organisation.name == ref))
     if ref.isdigit():
         query = select(Organisation).where(Organisation.id == int(ref))
     found = session.scalars(query.order_by(Organisation.is_sample, Organisation.id)).first()
@@ -174,7 +176,7 @@ def network_summary_command(ref: str, on: dt.datetime | None) -> None:
             raise click.ClickException(f"{organisation.name} is not a network")
         summary = network_summary(session, organisation, on.date() if on else None)
         when = on.date().isoformat() if on else "today"
-        click.echo(f"{organisation.name} ({organisation.acronym or organisation.id}), {when}")
+        click.echo(f"{organisation.name} ({organisation.acronym or organisation.public_id}), {when}")
         click.echo(f"  {summary.headline()}")
         if summary.sample_members:
             click.echo(f"  of which SAMPLE (not real) organisations: {summary.sample_members}")

@@ -101,6 +101,10 @@ COLUMNS = (
            "(default: today).", ("joined", "date joined", "membership date", "admitted")),
     Column("contact_email", "Contact email", "Seen only by the organisation and its secretariat.",
            ("email", "e mail", "contact")),
+    Column("id", "Registry id", "Empty for a new organisation. An export fills it in, so that its row "
+           "still finds the organisation when the name was changed; one this network does not have is "
+           "passed over (the row is matched by name, or registers a new organisation).",
+           ("public id", "registry")),
 )
 _BY_HEADER = {fold(text): c.field for c in COLUMNS for text in (c.header, c.field, *c.aliases)}
 _MULTI = {"populations", "services", "priority_areas", "areas_served", "languages"}
@@ -229,8 +233,9 @@ def import_members(
     fields, warnings = _map_headers(table.headers)
     lookups = _Lookups(session, network, known)
     rows = [(number, {fields[h]: v for h, v in cells.items() if h in fields}) for number, cells in table.rows]
-    registered = _Registered(session, actor, network, {fold(values.get("name", "")) for _, values in rows}, known)
-    naming_registered = sum(fold(values.get("name", "")) in registered.members for _, values in rows)
+    registered = _Registered(session, actor, network, {fold(values.get("name", "")) for _, values in rows},
+                             {values["id"].strip() for _, values in rows if values.get("id", "").strip()}, known)
+    naming_registered = sum(registered.named(values) is not None for _, values in rows)
     if naming_registered > MAX_REGISTERED_ROWS:
         raise ValidationFailed.on("file", f"{naming_registered:,} rows name organisations the network already has; "
                                           f"one file may change at most {MAX_REGISTERED_ROWS:,} of them: import "
@@ -242,7 +247,7 @@ def import_members(
         for number, values in rows:
             result = RowResult(number, values.get("name", ""), "error")
             results.append(result)
-            key = fold(result.name)
+            key = values.get("id", "").strip() or fold(result.name)
             if key in seen:
                 result.messages.append(f"the same organisation as row {seen[key]}")
             else:
@@ -268,7 +273,7 @@ _REASON = "imported from the network's spreadsheet"
 def _write_row(session: Session, batch: Batch, known: Known, network: Organisation, values: dict[str, str],
                lookups: _Lookups, registered: _Registered) -> str:
     profile, since, email = lookups.convert(values)
-    existing = registered.members.get(fold(profile["name"]))
+    existing = registered.named(values)
     if existing is None:
         kind = profile.pop("kind", "community_organisation")
         member_id = organisations.register_in_batch(batch, known, network=network, kind=kind, **profile)
@@ -325,9 +330,11 @@ def _path_to_active(status: MembershipStatus | None) -> list[str]:
 
 class _Registered:
     """The organisations the file names that the network registered or has as members (any
-    state), each with its membership, read at once; under one name, the first registered."""
+    state), each with its membership, read at once: by public id (an exported row's), or by
+    name, where under one name the first registered."""
 
-    def __init__(self, session: Session, actor: Actor, network: Organisation, keys: set[str], known: Known) -> None:
+    def __init__(self, session: Session, actor: Actor, network: Organisation, keys: set[str],
+                 public_ids: set[str], known: Known) -> None:
         members = select(Membership.member_id).where(Membership.network_id == network.id)
         ours = (Organisation.registered_by_id == network.id) | Organisation.id.in_(members)
         loads = [selectinload(Organisation.terms), selectinload(Organisation.area_links),
@@ -337,7 +344,11 @@ class _Registered:
             query = select(Organisation).where(Organisation.name_key.in_(chunk), ours).options(*loads)
             for organisation in session.scalars(query.order_by(Organisation.id)):
                 self.members.setdefault(organisation.name_key, organisation)
-        ids = sorted(o.id for o in self.members.values())
+        self.by_public_id: dict[str, Organisation] = {}
+        for chunk in in_chunks(sorted(public_ids)):
+            query = select(Organisation).where(Organisation.public_id.in_(chunk), ours).options(*loads)
+            self.by_public_id.update((o.public_id, o) for o in session.scalars(query))
+        ids = sorted({o.id for o in (*self.members.values(), *self.by_public_id.values())})
         self.memberships: dict[int, Membership] = {}
         for chunk in in_chunks(ids):
             query = (select(Membership).where(Membership.network_id == network.id, Membership.member_id.in_(chunk))
@@ -345,6 +356,12 @@ class _Registered:
             self.memberships.update((m.member_id, m) for m in session.scalars(query))
         known.lineage.load(ids)
         known.load_names([network.id], actor)
+
+    def named(self, values: dict[str, str]) -> Organisation | None:
+        """The organisation a row names: by its id when that is one of the network's (whether an
+        id names anything elsewhere makes no difference), else by its name."""
+        found = self.by_public_id.get(values.get("id", "").strip())
+        return found or self.members.get(fold(values.get("name", "")))
 
 
 def _map_headers(headers: list[str]) -> tuple[dict[str, str], list[str]]:
@@ -396,7 +413,7 @@ class _Lookups:
         problems: dict[str, list[str]] = {}
         profile: dict[str, Any] = {}
         for key, text in values.items():
-            if key in ("member_since", "contact_email"):
+            if key in ("member_since", "contact_email", "id"):
                 continue
             try:
                 profile[key] = self._value(key, text)

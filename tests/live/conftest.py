@@ -132,7 +132,7 @@ def prepare_database(database_url: str) -> tuple[dict[str, dict[str, str]], dict
                 kind = Role(role.removeprefix("other_").removeprefix("wnu_"))
                 _, secret = tokens.issue_token(session, system, kind, scope, label=f"live test {role}")
                 issued[role] = {"Authorization": f"Bearer {secret}"}
-            ids = {"vnsw": vnsw.id, "wnu": wnu.id, "cbo": cbo.id, "other_cbo": other_cbo.id}
+            ids = {"vnsw": vnsw.public_id, "wnu": wnu.public_id, "cbo": cbo.public_id, "other_cbo": other_cbo.public_id}
             session.commit()
     finally:
         engine.dispose()
