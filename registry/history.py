@@ -80,8 +80,8 @@ class _PublicIds:
             entry.object_id for entry in entries if entry.object_type == Organisation.__tablename__} | {
             value for entry in entries for key in _ORGANISATION_KEYS for value in entry.changes.get(key) or ()}
         membership_ids = {entry.object_id for entry in entries if entry.object_type == Membership.__tablename__}
-        return cls(public_ids_of(session, Organisation, organisation_ids),  # type: ignore[arg-type]
-                   public_ids_of(session, Membership, membership_ids))
+        return cls({**public_ids_of(session, Organisation, organisation_ids)},
+                   {**public_ids_of(session, Membership, membership_ids)})
 
     def object_id(self, object_type: str, object_id: int | None) -> str | None:
         if object_id is None:

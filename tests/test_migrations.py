@@ -169,14 +169,10 @@ def test_an_upgraded_database_keeps_its_organisations_and_none_publishes_its_rea
         engine = make_engine(url)
         now = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
         with engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO organisations (id, kind, name, name_key, name_translations, search_text, country, "
-                "sex_worker_involvement, languages, public_listing, status, is_sample, created_at, "
-                "updated_at, version) VALUES (1, 'national_network', 'Old network', 'old network', '{}', "
-                "'old network', 'VN', '', '[]', true, 'active', false, :now, :now, 1)"), {"now": now})
+            network_id = insert_old_organisation(connection, "national_network", "Old network", now)
         upgrade(url)
         with Session(engine) as session:
-            network = session.get(Organisation, 1)
+            network = session.get(Organisation, network_id)
             assert network.publishes_reach is False  # as for a network registered today
             organisations.update_profile(session, Actor.system("migration test"), network, {"publishes_reach": True})
             session.commit()
@@ -189,6 +185,17 @@ def test_an_upgraded_database_keeps_its_organisations_and_none_publishes_its_rea
         engine.dispose()
 
 
+def insert_old_organisation(connection, kind, name, now):
+    """An organisation row as revisions 0006 to 0009 hold it (raw: the models describe the newest
+    schema); its id."""
+    return connection.execute(text(
+        "INSERT INTO organisations (kind, name, name_key, name_translations, search_text, country, "
+        "sex_worker_involvement, languages, public_listing, status, is_sample, created_at, "
+        "updated_at, version) VALUES (:kind, :name, :key, '{}', :search, 'VN', '', '[]', true, "
+        "'active', false, :now, :now, 1) RETURNING id"),
+        {"kind": kind, "name": name, "key": name.lower(), "search": name.lower(), "now": now}).scalar_one()
+
+
 def test_0010_gives_every_organisation_and_membership_a_public_id_of_its_own(tmp_path):
     from registry.memberships import Membership
     from registry.public_ids import is_public_id
@@ -198,14 +205,8 @@ def test_0010_gives_every_organisation_and_membership_a_public_id_of_its_own(tmp
         engine = make_engine(url)
         now = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
         with engine.begin() as connection:
-            ids = [connection.execute(text(
-                "INSERT INTO organisations (kind, name, name_key, name_translations, search_text, country, "
-                "sex_worker_involvement, languages, public_listing, status, is_sample, created_at, "
-                "updated_at, version) VALUES (:kind, :name, :key, '{}', :search, 'VN', '', '[]', true, "
-                "'active', false, :now, :now, 1) RETURNING id"),
-                {"kind": kind, "name": f"Old {number}", "key": f"old {number}", "search": f"old {number}",
-                 "now": now}).scalar_one()
-                for number, kind in enumerate(("national_network", "community_organisation", "community_organisation"))]
+            kinds = ("national_network", "community_organisation", "community_organisation")
+            ids = [insert_old_organisation(connection, kind, f"Old {number}", now) for number, kind in enumerate(kinds)]
             for member in ids[1:]:
                 connection.execute(text(
                     "INSERT INTO memberships (network_id, member_id, status, created_at, updated_at, version) "

@@ -206,7 +206,8 @@ def create_election(body: dict[str, Any], network_id: str) -> tuple[Election, di
     election = phases.create_election(session, actor, governing_body, **body)
     session.flush()
     blp.set_etag(election)
-    return election, {"Location": url_for(".read_election", network_id=election.network.public_id, election_id=election.id)}
+    return election, {"Location": url_for(".read_election", network_id=election.network.public_id,
+                                          election_id=election.id)}
 
 
 @blp.route(ELECTION)

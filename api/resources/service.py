@@ -43,6 +43,7 @@ def health() -> dict[str, Any]:
 def me() -> dict[str, Any]:
     """The caller's own identity and role"""
     actor = current_actor()
-    named = public_ids_of(database.session(), Organisation, (actor.network_id, actor.organisation_id))
-    return {"role": actor.role.value, "label": actor.label, "network_id": named.get(actor.network_id),  # type: ignore[arg-type]
-            "organisation_id": named.get(actor.organisation_id)}  # type: ignore[arg-type]
+    named: dict[int | None, str] = {**public_ids_of(database.session(), Organisation,
+                                                    (actor.network_id, actor.organisation_id))}
+    return {"role": actor.role.value, "label": actor.label, "network_id": named.get(actor.network_id),
+            "organisation_id": named.get(actor.organisation_id)}

@@ -67,7 +67,8 @@ class IssuedTokenSchema(TokenSchema):
 class TokenRequestSchema(Schema):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     scope_id = PublicId(required=True, metadata={
-        "description": "The public id of the network (secretariat, board) or organisation (editor) the token acts for."})
+        "description": "The public id of the network (secretariat, board) or organisation (editor) the "
+                       "token acts for."})
     label = Text(required=True, validate=validate.Length(min=1, max=200),
                  metadata={"description": "Who holds it, e.g. 'VNSW secretariat laptop'."})
     expires_at = fields.AwareDateTime(default_timezone=dt.timezone.utc, validate=_plausible, metadata={
@@ -95,7 +96,8 @@ def issue(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     token, secret = tokens.issue_token(session, actor, body["role"], scope, label=body["label"],
                                        expires_at=body.get("expires_at"))
     blp.set_etag(token)
-    return shown(token) | {"secret": secret}, {"Location": url_for(".read", token_id=token.id), "Cache-Control": "no-store"}
+    return shown(token) | {"secret": secret}, {"Location": url_for(".read", token_id=token.id),
+                                               "Cache-Control": "no-store"}
 
 
 @blp.route(TOKEN)

@@ -26,7 +26,8 @@ blp = Blueprint("vocabularies", __name__, url_prefix="/api/v1",
 class TermSchema(Schema):
     code = fields.String()
     label = fields.String()
-    network_id = PublicId(allow_none=True, metadata={"description": "The network that added it; None: NSWP's core term."})
+    network_id = PublicId(allow_none=True, metadata={
+        "description": "The network that added it; None: NSWP's core term."})
 
 
 class VocabulariesSchema(Schema):
@@ -38,7 +39,8 @@ class VocabulariesSchema(Schema):
 
 class VocabularyQuery(Schema):
     network_id = PublicId(metadata={
-        "description": "A network's public id: include the terms this network (and those above it) added for their members."})
+        "description": "A network's public id: include the terms this network (and those above it) added "
+                       "for their members."})
 
 
 @blp.route("/vocabularies")
