@@ -234,10 +234,11 @@ class Blueprint(flask_smorest.Blueprint):
 
     @staticmethod
     def _generate_etag(etag_data: Any, extra_data: Any = None) -> str:
-        """A row with a version counter is tagged by it; `set_etag(row)` / `check_etag(row)`."""
+        """A row with a version counter is tagged by it; `set_etag(row)` / `check_etag(row)`. A row
+        with a public id is named by it: its integer key would count the rows a caller does not see."""
         version = getattr(etag_data, "version", None)
         if isinstance(version, int) and hasattr(etag_data, "__tablename__"):
-            return f"{etag_data.__tablename__}-{etag_data.id}-v{version}"
+            return f"{etag_data.__tablename__}-{getattr(etag_data, 'public_id', etag_data.id)}-v{version}"
         return flask_smorest.Blueprint._generate_etag(etag_data, extra_data)
 
 

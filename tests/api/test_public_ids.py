@@ -99,6 +99,18 @@ def _without_ids(answers: dict[str, Any], hidden: int) -> Any:
     return strip(answers)
 
 
+def test_no_header_or_refusal_names_an_integer_key(client, world, make_org):
+    profile = client.get(f"{API}/organisations/{world.cbo.public_id}")
+    assert profile.headers["ETag"] == f'"organisations-{world.cbo.public_id}-v{world.cbo.version}"'
+    membership = client.get(f"{API}/networks/{world.vnsw.public_id}/members/{world.cbo.public_id}",
+                            headers=world.roles["secretariat"])
+    assert opaque(membership.json["id"]) in membership.headers["ETag"]
+    stranger = make_org(name="Another network", kind="national_network", country="VN", public_listing=True)
+    refused = client.post(f"{API}/networks/{stranger.public_id}/members", headers=world.roles["secretariat"],
+                          json={"organisation_id": world.wnu.public_id})
+    assert refused.status_code == 403 and f"organisation {world.wnu.id}" not in refused.get_data(as_text=True)
+
+
 def test_a_membership_is_named_by_an_id_of_its_own(client, world):
     response = client.get(f"{API}/networks/{world.vnsw.public_id}/members/{world.cbo.public_id}",
                           headers=world.roles["secretariat"])
