@@ -172,7 +172,7 @@ def network_summary_command(ref: str, on: dt.datetime | None) -> None:
             raise click.ClickException(f"{organisation.name} is not a network")
         summary = network_summary(session, organisation, on.date() if on else None)
         when = on.date().isoformat() if on else "today"
-        click.echo(f"{organisation.name} ({organisation.acronym or organisation.id}), {when}")
+        click.echo(f"{organisation.name} ({organisation.acronym or organisation.public_id}), {when}")
         click.echo(f"  {summary.headline()}")
         if summary.sample_members:
             click.echo(f"  of which SAMPLE (not real) organisations: {summary.sample_members}")

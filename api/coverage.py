@@ -67,7 +67,7 @@ def network_coverage(session: Session, network: Organisation, request: MapReques
     )
 
 
-def coverage_for(session: Session, actor: Actor, network_id: int, request: MapRequest,
+def coverage_for(session: Session, actor: Actor, network_id: str, request: MapRequest,
                  asked: View | None = None) -> Coverage:
     """Coverage as this caller may see it: by default the internal view (names, districts) for
     the network's board and secretariat and the listed view for everyone else; anyone may ask

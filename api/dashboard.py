@@ -33,6 +33,7 @@ from registry import areas, directory, governance, vocabularies
 from registry.elections.results import format_result, latest_certified_result
 from registry.errors import NotFound, RegistryError
 from registry.organisations import Organisation, OrganisationKind
+from registry.public_ids import public_ids_of
 from registry.permissions import Permission, Role, can
 from registry.summaries import growth, network_summary, public_networks
 from registry.vocabularies import Vocabulary
@@ -96,8 +97,8 @@ def public() -> str:
                            threshold=current_app.config["PUBLIC_COUNT_THRESHOLD"], kinds=KINDS)
 
 
-@blp.get("/dashboard/networks/<int(max=2147483647):network_id>/map")
-def network_map(network_id: int) -> str:
+@blp.get("/dashboard/networks/<public_id:network_id>/map")
+def network_map(network_id: str) -> str:
     session = database.session()
     view = _view()
     network = _network(network_id, internal=view is View.INTERNAL)
@@ -119,12 +120,12 @@ def network_map(network_id: int) -> str:
     note = disclosure.note(view, current_app.config["PUBLIC_COUNT_THRESHOLD"])
     return render_template("dashboard/map.html", network=network, form=form, hidden=hidden, view=view.value,
                            views=views, note=note, levels=LEVELS, vocabularies=vocab, refusal=None,
-                           map_url=url_for("dashboard.map_document", network_id=network.id, **query))
+                           map_url=url_for("dashboard.map_document", network_id=network.public_id, **query))
 
 
-@blp.get("/maps/networks/<int(max=2147483647):network_id>.html")
+@blp.get("/maps/networks/<public_id:network_id>.html")
 @shown_in_frame
-def map_document(network_id: int) -> Response:
+def map_document(network_id: str) -> Response:
     view = _view()
     network = _network(network_id, internal=view is View.INTERNAL)
     try:
@@ -152,7 +153,8 @@ def sign_in() -> Response | WerkzeugResponse:
         message = (_("This token is for an organisation's editor; the board view needs a board or "
                      "secretariat token.") if actor else _("That token is unknown, expired or revoked."))
         return _sign_in_page(message, 401)
-    response = redirect(url_for("dashboard.board", network_id=actor.network_id))
+    board_of = public_ids_of(database.session(), Organisation, [actor.network_id])
+    response = redirect(url_for("dashboard.board", network_id=board_of[actor.network_id]))  # type: ignore[index]
     response.set_cookie(COOKIE, secret, max_age=COOKIE_SECONDS, httponly=True, samesite="Strict",
                         secure=request.is_secure, path="/")
     return response
@@ -165,18 +167,18 @@ def sign_out() -> WerkzeugResponse:
     return response
 
 
-@blp.get("/dashboard/board/<int(max=2147483647):network_id>")
-def board(network_id: int) -> str | WerkzeugResponse:
+@blp.get("/dashboard/board/<public_id:network_id>")
+def board(network_id: str) -> str | WerkzeugResponse:
     session = database.session()
     if current_actor().role is Role.ANONYMOUS:
         return redirect(url_for("dashboard.sign_in"))
     network = _network(network_id, internal=True)
     coverage = network_coverage(session, network, MapRequest(level=1))
     maps = [(_("Provinces, today and at the end of the first year"),
-             url_for("dashboard.map_document", network_id=network.id, view="internal",
+             url_for("dashboard.map_document", network_id=network.public_id, view="internal",
                      compare=_first_year_end(session, network)))]
     if network.country and any(s.country == network.country for s in areas.sets_for(session, 2, dt.date.today())):
-        maps.append((_("Districts"), url_for("dashboard.map_document", network_id=network.id,
+        maps.append((_("Districts"), url_for("dashboard.map_document", network_id=network.public_id,
                                           view="internal", level=2)))
     summary = network_summary(session, network)
     language = locale_code()
@@ -216,7 +218,7 @@ _FILTERS = {"priority_area": Vocabulary.PRIORITY_AREA, "population": Vocabulary.
             "service": Vocabulary.SERVICE}
 
 
-def _network(network_id: int, *, internal: bool) -> Organisation:
+def _network(network_id: str, *, internal: bool) -> Organisation:
     """The network if the caller may see it: listed publicly, or (internal) readable by its board.
     One the caller may not know of is not found, exactly as one that does not exist."""
     session = database.session()

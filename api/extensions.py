@@ -19,10 +19,12 @@ import flask_smorest
 import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest.utils import prepare_response
+from werkzeug.routing import BaseConverter
 
 from api import json_body
 from api.auth import current_actor
 from api.errors import ErrorSchema
+from registry import public_ids
 from registry.db import PAGE_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, settled
 from registry.errors import NotPermitted
 from registry.organisation_rules import storable
@@ -37,16 +39,32 @@ IF_MATCH = {**flask_smorest.etag.IF_MATCH_HEADER, "description": "The ETag of th
             "schema": {"type": "string", "pattern": r'^(\*|(W/)?"[!#-~]*"( *, *(W/)?"[!#-~]*")*)$'}}
 
 
+class PublicIdConverter(BaseConverter):
+    """An organisation's, network's or membership's public id in a path. Any segment matches,
+    so that a malformed id meets the same 404 as a missing or hidden one (the lookup decides;
+    the description gives the shape), except the one word a sibling path uses in its place
+    (`members/import`, which only takes POST: a PATCH there is refused as a method, not taken
+    as a membership's address)."""
+
+    regex = r"(?!import$)[^/]+"
+
+
+PUBLIC_ID_DOC = {"type": "string", "pattern": public_ids.PATTERN, "minLength": public_ids.LENGTH,
+                 "maxLength": public_ids.LENGTH, "example": "7Q2MZK4W9XHB"}
+
+
 class Api(flask_smorest.Api):
     ERROR_SCHEMA = ErrorSchema
 
     def init_app(self, app: Any, *, spec_kwargs: dict[str, Any] | None = None) -> None:
+        app.url_map.converters["public_id"] = PublicIdConverter
         # A bearer token is optional everywhere: without one the caller is anonymous.
         super().init_app(app, spec_kwargs={"security": [{}, {"bearer": []}], **(spec_kwargs or {})})
         self.spec.components.security_scheme("bearer", {
             "type": "http", "scheme": "bearer",
             "description": "An access token (swr_...) issued by a secretariat or the registry's operators."})
         self.ma_plugin.converter.add_attribute_function(_dict_keys)
+        self.register_converter(PublicIdConverter, lambda _converter: dict(PUBLIC_ID_DOC))
 
     def _register_error_handlers(self) -> None:
         """api.errors registers the one HTTPException handler; smorest's would replace it."""
@@ -103,6 +121,24 @@ class Text(ma.fields.String):
         if not self.blank and not text.strip():
             raise self.make_error("blank")
         return text
+
+
+class PublicId(ma.fields.String):
+    """An organisation's, network's or membership's public id (registry.public_ids), never its
+    integer key. In a body or a query, one of another shape is refused as the description says;
+    a well-formed one that names nothing the caller may see is refused alike whether it is hidden
+    or missing (the lookup decides). Dumped, the attribute may be the id or the row itself
+    (`attribute="network"`)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["metadata"] = {key: value for key, value in PUBLIC_ID_DOC.items() if key != "type"} | kwargs.get(
+            "metadata", {})
+        super().__init__(validate=ma.validate.Regexp(public_ids.PATTERN, error="not a public id"), **kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is not None and not isinstance(value, str):
+            value = value.public_id
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class PlausibleDate(ma.fields.Date):
@@ -198,12 +234,13 @@ class Blueprint(flask_smorest.Blueprint):
 
     @staticmethod
     def _generate_etag(etag_data: Any, extra_data: Any = None) -> str:
-        """A row with a version counter is tagged by it; `set_etag(row)` / `check_etag(row)`."""
+        """A row with a version counter is tagged by it; `set_etag(row)` / `check_etag(row)`. A row
+        with a public id is named by it: its integer key would count the rows a caller does not see."""
         if hasattr(etag_data, "__tablename__"):
             settled(etag_data)  # the version the change is stored under, not the one it was read at
         version = getattr(etag_data, "version", None)
         if isinstance(version, int) and hasattr(etag_data, "__tablename__"):
-            return f"{etag_data.__tablename__}-{etag_data.id}-v{version}"
+            return f"{etag_data.__tablename__}-{getattr(etag_data, 'public_id', etag_data.id)}-v{version}"
         return flask_smorest.Blueprint._generate_etag(etag_data, extra_data)
 
 

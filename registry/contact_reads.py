@@ -54,7 +54,7 @@ def reads_of(session: Session, actor: Actor, organisation: Organisation, *, page
     return page_of_query(session, query, page, page_size)
 
 
-def find_contact(session: Session, actor: Actor, organisation_id: int, contact_id: int) -> Contact:
+def find_contact(session: Session, actor: Actor, organisation_id: str, contact_id: int) -> Contact:
     """One contact of a visible organisation, to change or remove (its value stays sealed);
     NotFound unless the caller may read it."""
     organisation = find_organisation(session, actor, organisation_id)

@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import false, func, select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session, aliased, contains_eager
 
 from registry.db import Page, check_page, page_of_query
 from registry.errors import NotFound, NotPermitted
@@ -31,6 +31,7 @@ from registry.organisations import (
     OrganisationTerm,
 )
 from registry.permissions import Actor, Permission, ancestor_network_ids, can
+from registry.public_ids import is_public_id
 from registry.visibility import (
     COARSEST_PUBLIC_LEVEL,
     Reader,
@@ -66,7 +67,7 @@ class Seen:
 class SeenMember:
     """A network's member, with its membership's status on the date asked about."""
 
-    network_id: int
+    network_id: str  # the network's public id
     status: MembershipStatus
     organisation: Seen
 
@@ -81,23 +82,38 @@ class DirectoryQuery:
     country: str | None = None
     status: OrganisationStatus | None = None
     kind: OrganisationKind | None = None
-    network_id: int | None = None
+    network_id: str | None = None  # a public id
     sort: str = "name"
 
 
-def find_organisation(session: Session, actor: Actor, organisation_id: int) -> Organisation:
-    """The organisation, if the caller may know it exists; NotFound otherwise."""
-    organisation = session.get(Organisation, organisation_id)
+def find_organisation(session: Session, actor: Actor, organisation_id: str) -> Organisation:
+    """The organisation named by its public id, if the caller may know it exists; NotFound
+    otherwise, the same for a hidden one, a missing one and a malformed id."""
+    organisation = by_public_id(session, Organisation, organisation_id)
     if organisation is None or reader_for(session, actor).tier(organisation) is None:
-        raise NotFound(f"organisation {organisation_id} not found")
+        raise NotFound("no such organisation")
     return organisation
 
 
-def find_network(session: Session, actor: Actor, network_id: int) -> Organisation:
-    organisation = find_organisation(session, actor, network_id)
-    if not organisation.is_network:
-        raise NotFound(f"network {network_id} not found")
+def find_network(session: Session, actor: Actor, network_id: str) -> Organisation:
+    """The network named by its public id, as find_organisation finds an organisation."""
+    try:
+        organisation = find_organisation(session, actor, network_id)
+    except NotFound:
+        organisation = None
+    if organisation is None or not organisation.is_network:
+        raise NotFound("no such network")
     return organisation
+
+
+Named = TypeVar("Named", Organisation, Membership)
+
+
+def by_public_id(session: Session, model: type[Named], public_id: str) -> Named | None:
+    """The row with this public id, whoever may see it; None for a malformed one too."""
+    if not is_public_id(public_id):
+        return None
+    return session.scalar(select(model).where(model.public_id == public_id))
 
 
 def show(session: Session, actor: Actor, organisation: Organisation) -> Seen:
@@ -136,7 +152,7 @@ def search(session: Session, actor: Actor, query: DirectoryQuery, *, page: int, 
     if query.area:
         stmt = stmt.where(reader.sees_field("areas_served"), _serving(session, reader, query.area.strip().upper()))
     if query.network_id is not None:
-        network = session.get(Organisation, query.network_id)
+        network = by_public_id(session, Organisation, query.network_id)
         if network is None or reader.tier(network) is None:
             stmt = stmt.where(false())
         else:
@@ -161,7 +177,7 @@ def _serving(session: Session, reader: Reader, code: str) -> Any:
 def network_members(
     session: Session,
     actor: Actor,
-    network_id: int,
+    network_id: str,
     *,
     on: dt.date | None,
     statuses: Iterable[MembershipStatus] = (),
@@ -189,24 +205,29 @@ def network_members(
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     chosen = session.execute(query.limit(page_size).offset((page - 1) * page_size)).all()
     seen = _seen_all(session, reader, [m.member for m, _ in chosen])
-    return Page([SeenMember(m.network_id, status, s) for (m, status), s in zip(chosen, seen, strict=True)],
+    return Page([SeenMember(network.public_id, status, s) for (m, status), s in zip(chosen, seen, strict=True)],
                 total, page, page_size)
 
 
-def find_membership(session: Session, actor: Actor, network_id: int, member_id: int) -> Membership:
-    """A membership with its history, for the network's internal view and for the member itself
-    (and the secretariats above it); NotFound for everyone else."""
-    membership = session.scalar(select(Membership).where(
-        Membership.network_id == network_id, Membership.member_id == member_id))
+_network, _member = aliased(Organisation), aliased(Organisation)
+
+
+def find_membership(session: Session, actor: Actor, network_id: str, member_id: str) -> Membership:
+    """A membership with its history, named by its network's and its member's public ids, for
+    the network's internal view and for the member itself (and the secretariats above it);
+    NotFound for everyone else."""
+    membership = session.scalar(select(Membership).join(Membership.network.of_type(_network)).join(
+        Membership.member.of_type(_member)).where(_network.public_id == network_id, _member.public_id == member_id)) \
+        if is_public_id(network_id) and is_public_id(member_id) else None
     if membership is not None and (
-        can(session, actor, Permission.READ_INTERNAL, network_id)
+        can(session, actor, Permission.READ_INTERNAL, membership.network_id)
         or at_least(reader_for(session, actor).tier(membership.member), Visibility.SECRETARIAT)
     ):
         return membership
-    raise NotFound(f"no membership of organisation {member_id} in network {network_id}")
+    raise NotFound("no such membership")
 
 
-def vocabulary_for(session: Session, actor: Actor, network_id: int | None) -> dict[Vocabulary, list[Term]]:
+def vocabulary_for(session: Session, actor: Actor, network_id: str | None) -> dict[Vocabulary, list[Term]]:
     """Every vocabulary's terms: the core, plus the extensions of `network_id` and the networks
     above it (what that network's members may choose from)."""
     lineage: set[int] = set()

@@ -57,6 +57,7 @@ class GoverningBody(Base):
     established: Mapped[str | None] = mapped_column(String(10))  # YYYY, YYYY-MM or YYYY-MM-DD
     notes: Mapped[str] = mapped_column(Text, default="")
 
+    network: Mapped[Organisation] = relationship()
     seat_plan: Mapped[list[Seat]] = relationship(
         back_populates="body", cascade="all, delete-orphan", order_by="Seat.number"
     )

@@ -1,5 +1,5 @@
 """Finding a network's governing bodies, elections and nominations for the API, each scoped to
-the network in the address and narrowed to what the caller may see (the services decide).
+the network in the address (named by its public id) and narrowed to what the caller may see (the services decide).
 
 A network the caller may not know of is not found, exactly as one that does not exist; one it
 sees but whose governance it may not read is refused whatever body or election it names."""
@@ -18,7 +18,7 @@ from registry.directory import find_network
 from registry.permissions import Actor, Permission, require
 
 
-def network_bodies(session: Session, actor: Actor, network_id: int, *, page: int,
+def network_bodies(session: Session, actor: Actor, network_id: str, *, page: int,
                    page_size: int) -> Page[GoverningBody]:
     """The network's boards and committees, for those who read its governance."""
     network = find_network(session, actor, network_id)
@@ -26,7 +26,7 @@ def network_bodies(session: Session, actor: Actor, network_id: int, *, page: int
     return page_of_list(bodies_of(session, network.id), page, page_size)
 
 
-def find_body(session: Session, actor: Actor, network_id: int, body_id: int) -> GoverningBody:
+def find_body(session: Session, actor: Actor, network_id: str, body_id: int) -> GoverningBody:
     """One of the network's bodies, for those who read its governance."""
     network = find_network(session, actor, network_id)
     require(session, actor, Permission.READ_GOVERNANCE, network.id)
@@ -36,7 +36,7 @@ def find_body(session: Session, actor: Actor, network_id: int, body_id: int) -> 
     return body
 
 
-def find_officeholder(session: Session, actor: Actor, network_id: int, body_id: int,
+def find_officeholder(session: Session, actor: Actor, network_id: str, body_id: int,
                       officeholder_id: int) -> Officeholder:
     """One term recorded on one of the network's bodies, for those who read its governance."""
     body = find_body(session, actor, network_id, body_id)
@@ -46,22 +46,22 @@ def find_officeholder(session: Session, actor: Actor, network_id: int, body_id: 
     return holder
 
 
-def network_elections(session: Session, actor: Actor, network_id: int, *, page: int,
+def network_elections(session: Session, actor: Actor, network_id: str, *, page: int,
                       page_size: int) -> Page[Election]:
     """The network's elections the caller may see, newest first."""
     return page_of_list(elections_of(session, actor, find_network(session, actor, network_id)), page, page_size)
 
 
-def find_election(session: Session, actor: Actor, network_id: int, election_id: int) -> Election:
+def find_election(session: Session, actor: Actor, network_id: str, election_id: int) -> Election:
     """One of the network's elections, if the caller may see it (a draft only its managers)."""
-    find_network(session, actor, network_id)
+    network = find_network(session, actor, network_id)
     election = get_election(session, actor, election_id)
-    if election.network_id != network_id:
+    if election.network_id != network.id:
         raise NotFound(f"election {election_id} not found")
     return election
 
 
-def find_nomination(session: Session, actor: Actor, network_id: int, election_id: int,
+def find_nomination(session: Session, actor: Actor, network_id: str, election_id: int,
                     nomination_id: int) -> Nomination:
     """One nomination in one of the network's elections the caller may see."""
     election = find_election(session, actor, network_id, election_id)

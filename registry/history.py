@@ -2,7 +2,8 @@
 
 A secretariat reads the history of its whole active subtree (not its applicants'), an
 organisation its own. A contact's value is never in it (registry.organisation_rules.contact_changes):
-contacts are read through the logged read.
+contacts are read through the logged read. Organisations and memberships are named in it by
+their public ids, in the entry and in its changes, as everywhere outside the database.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from sqlalchemy.orm import Session
 
 from registry.audit import AuditEntry
 from registry.db import Page, page_of_query
+from registry.memberships import Membership
+from registry.organisations import Organisation
 from registry.permissions import Actor, Permission, require
+from registry.public_ids import public_ids_of
 from registry.visibility import reader_for
 
 
@@ -28,8 +32,8 @@ class HistoryEntry:
     actor_role: str
     action: str
     object_type: str
-    object_id: int | None
-    organisation_id: int | None
+    object_id: str | None  # a public id for an organisation or a membership, else the row's number
+    organisation_id: str | None
     changes: dict[str, Any]
 
 
@@ -44,8 +48,47 @@ def history_for(
     else:
         query = query.where(reader_for(session, actor).history_reach(AuditEntry.organisation_id))
     found = page_of_query(session, query, page, page_size)
+    named = _PublicIds.read(session, found.items)
     entries = [HistoryEntry(id=entry.id, at=entry.at, actor=entry.actor, actor_role=entry.actor_role,
-                            action=entry.action, object_type=entry.object_type, object_id=entry.object_id,
-                            organisation_id=entry.organisation_id, changes=entry.changes)
+                            action=entry.action, object_type=entry.object_type,
+                            object_id=named.object_id(entry.object_type, entry.object_id),
+                            organisation_id=named.organisations.get(entry.organisation_id),
+                            changes=named.changes(entry.changes))
                for entry in found.items]
     return Page(entries, found.total, found.page, found.page_size)
+
+
+# Keys of a change set whose values are organisations' integer keys.
+_ORGANISATION_KEYS = ("network_id", "registered_by_id")
+
+
+@dataclass(frozen=True)
+class _PublicIds:
+    """The public ids of the organisations and memberships a page of entries names: one query each."""
+
+    organisations: dict[int | None, str]
+    memberships: dict[int | None, str]
+
+    @classmethod
+    def read(cls, session: Session, entries: list[AuditEntry]) -> _PublicIds:
+        organisation_ids = {entry.organisation_id for entry in entries} | {
+            entry.object_id for entry in entries if entry.object_type == Organisation.__tablename__} | {
+            value for entry in entries for key in _ORGANISATION_KEYS for value in entry.changes.get(key) or ()}
+        membership_ids = {entry.object_id for entry in entries if entry.object_type == Membership.__tablename__}
+        return cls({**public_ids_of(session, Organisation, organisation_ids)},
+                   {**public_ids_of(session, Membership, membership_ids)})
+
+    def object_id(self, object_type: str, object_id: int | None) -> str | None:
+        if object_id is None:
+            return None
+        if object_type == Organisation.__tablename__:
+            return self.organisations.get(object_id)
+        if object_type == Membership.__tablename__:
+            return self.memberships.get(object_id)
+        return str(object_id)
+
+    def changes(self, changes: dict[str, Any]) -> dict[str, Any]:
+        return {key: [self.organisations.get(v) if v is not None else None for v in values]
+                if key in _ORGANISATION_KEYS and isinstance(values, list) else values
+                for key, values in changes.items()}
+

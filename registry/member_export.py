@@ -36,7 +36,7 @@ HXL = {
     "services": "#activity+list", "priority_areas": "#sector+nswp+list", "areas_served": "#adm1+code+list",
     "languages": "#meta+languages+list", "drop_in_centres": "#indicator+num+drop_in_centres",
     "website": "#contact+url", "public_listing": "#status+public", "member_since": "#date+joined",
-    "contact_email": "#contact+email",
+    "contact_email": "#contact+email", "id": "#org+code",
 }
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -48,7 +48,7 @@ _MEMBERSHIP_DATE = "memberships"
 def member_rows(session: Session, actor: Actor, network: Organisation, on: dt.date | None = None) -> list[dict[str, str]]:
     """Active members on `on` (default: now) that the caller may see, one dict per row keyed by
     template header and holding only the columns the caller may see for that member."""
-    network = find_network(session, actor, network.id)
+    network = find_network(session, actor, network.public_id)
     reader = reader_for(session, actor)
     everyone_in = memberships_of(session, network.id)
     reader.remember(membership.member_id for membership in everyone_in)

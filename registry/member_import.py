@@ -101,6 +101,10 @@ COLUMNS = (
            "(default: today)."), ("joined", "date joined", "membership date", "admitted")),
     Column("contact_email", N_("Contact email"), N_("Seen only by the organisation and its secretariat."),
            ("email", "e mail", "contact")),
+    Column("id", "Registry id", "Empty for a new organisation. An export fills it in, so that its row "
+           "still finds the organisation when the name was changed; one this network does not have is "
+           "passed over (the row is matched by name, or registers a new organisation).",
+           ("public id", "registry")),
 )
 _BY_HEADER = {fold(text): c.field for c in COLUMNS for text in (c.header, c.field, *c.aliases)}
 _MULTI = {"populations", "services", "priority_areas", "areas_served", "languages"}
@@ -226,8 +230,9 @@ def import_members(
     fields, warnings = _map_headers(table.headers, headers)
     lookups = _Lookups(session, network)
     rows = [(number, {fields[h]: v for h, v in cells.items() if h in fields}) for number, cells in table.rows]
-    registered = _Registered(session, actor, network, {fold(values.get("name", "")) for _, values in rows})
-    naming_registered = sum(fold(values.get("name", "")) in registered.members for _, values in rows)
+    registered = _Registered(session, actor, network, {fold(values.get("name", "")) for _, values in rows},
+                             {values["id"].strip() for _, values in rows if values.get("id", "").strip()})
+    naming_registered = sum(registered.named(values) is not None for _, values in rows)
     if naming_registered > MAX_REGISTERED_ROWS:
         raise ValidationFailed.on("file", f"{naming_registered:,} rows name organisations the network already has; "
                                           f"one file may change at most {MAX_REGISTERED_ROWS:,} of them: import "
@@ -240,7 +245,7 @@ def import_members(
         for number, values in rows:
             result = RowResult(number, values.get("name", ""), "error")
             results.append(result)
-            key = fold(result.name)
+            key = values.get("id", "").strip() or fold(result.name)
             if key in seen:
                 result.messages.append(f"the same organisation as row {seen[key]}")
             else:
@@ -265,7 +270,7 @@ def _write_row(session: Session, actor: Actor, network: Organisation, values: di
                registered: _Registered) -> str:
     profile, since, email = lookups.convert(values)
     kind = profile.pop("kind", "community_organisation")
-    member = registered.members.get(fold(profile["name"]))
+    member = registered.named(values)
     if member is None:
         member = organisations.register_organisation(session, actor, network=network, kind=kind, **profile)
         _activate(session, actor, network, member, None, since)
@@ -315,11 +320,12 @@ def _path_to_active(status: MembershipStatus | None) -> list[str]:
 
 class _Registered:
     """The organisations the file names that the network registered or has as members (any
-    state), each with its membership, read at once; under one name, the first registered. Their
-    memberships, lineages and the names in the network are remembered on the session for the
-    service functions that check the rows."""
+    state), each with its membership, read at once: by public id (an exported row's), or by
+    name, where under one name the first registered. Their memberships, lineages and the names
+    in the network are remembered on the session for the service functions that check the rows."""
 
-    def __init__(self, session: Session, actor: Actor, network: Organisation, keys: set[str]) -> None:
+    def __init__(self, session: Session, actor: Actor, network: Organisation, keys: set[str],
+                 public_ids: set[str]) -> None:
         members = select(Membership.member_id).where(Membership.network_id == network.id)
         ours = (Organisation.registered_by_id == network.id) | Organisation.id.in_(members)
         loads = [selectinload(Organisation.terms), selectinload(Organisation.area_links),
@@ -329,7 +335,11 @@ class _Registered:
             query = select(Organisation).where(Organisation.name_key.in_(chunk), ours).options(*loads)
             for organisation in session.scalars(query.order_by(Organisation.id)):
                 self.members.setdefault(organisation.name_key, organisation)
-        ids = sorted(o.id for o in self.members.values())
+        self.by_public_id: dict[str, Organisation] = {}
+        for chunk in in_chunks(sorted(public_ids)):
+            query = select(Organisation).where(Organisation.public_id.in_(chunk), ours).options(*loads)
+            self.by_public_id.update((o.public_id, o) for o in session.scalars(query))
+        ids = sorted({o.id for o in (*self.members.values(), *self.by_public_id.values())})
         remembered = known.lookups(session)
         for chunk in in_chunks(ids):
             query = (select(Membership).where(Membership.network_id == network.id, Membership.member_id.in_(chunk))
@@ -337,6 +347,12 @@ class _Registered:
             remembered.memberships.update(((network.id, m.member_id), m) for m in session.scalars(query))
         remembered.lineage.load(ids)
         remembered.load_names([network.id], actor)
+
+    def named(self, values: dict[str, str]) -> Organisation | None:
+        """The organisation a row names: by its id when that is one of the network's (whether an
+        id names anything elsewhere makes no difference), else by its name."""
+        found = self.by_public_id.get(values.get("id", "").strip())
+        return found or self.members.get(fold(values.get("name", "")))
 
 
 def _map_headers(headers: list[str], translated: Mapping[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
@@ -384,7 +400,7 @@ class _Lookups:
         problems: dict[str, list[str]] = {}
         profile: dict[str, Any] = {}
         for key, text in values.items():
-            if key in ("member_since", "contact_email"):
+            if key in ("member_since", "contact_email", "id"):
                 continue
             try:
                 profile[key] = self._value(key, text)

@@ -24,6 +24,7 @@ from registry.known import Known, lookups
 from registry.organisation_rules import check_name_free
 from registry.organisations import Organisation
 from registry.permissions import Actor, Permission, can
+from registry.public_ids import PublicId, new_public_id
 
 
 class MembershipStatus(enum.StrEnum):
@@ -84,6 +85,7 @@ class Membership(Base):
     __table_args__ = (UniqueConstraint("network_id", "member_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(PublicId, default=new_public_id, unique=True, index=True)
     network_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     status: Mapped[MembershipStatus] = mapped_column(str_enum(MembershipStatus))
@@ -302,7 +304,7 @@ def _require(actor: Actor, known: Known, network: Organisation, member_id: int, 
     decides = can(session, actor, Permission.MANAGE_MEMBERS, network.id, lineage=lineage)
     if action is A.APPLY or (action is A.REINSTATE and current in ENDED_STATUSES):
         if not can(session, actor, Permission.APPLY_FOR_MEMBERSHIP, member_id, lineage=lineage):
-            raise NotPermitted(f"{actor.label} may not {action.value} for organisation {member_id}: only the "
+            raise NotPermitted(f"{actor.label} may not {action.value} for this organisation: only the "
                                "organisation itself, or the secretariat of a network it is a member of, may")
         ok = action is A.APPLY or decides
     elif action is A.WITHDRAW:

@@ -36,6 +36,7 @@ from registry.organisation_rules import (
     validate_profile,
 )
 from registry.permissions import Actor, Permission, can, require
+from registry.public_ids import PublicId, new_public_id
 from registry.vocabularies import Term, Vocabulary
 
 
@@ -108,6 +109,7 @@ class Organisation(Base):
     __tablename__ = "organisations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(PublicId, default=new_public_id, unique=True, index=True)
     kind: Mapped[OrganisationKind] = mapped_column(str_enum(OrganisationKind))
     name: Mapped[str] = mapped_column(Name)
     name_key: Mapped[str] = mapped_column(Name, index=True)  # fold(name): duplicate checks
@@ -266,9 +268,10 @@ def get_organisation(session: Session, organisation_id: int) -> Organisation:
 
 
 def find_by_reference(session: Session, ref: str) -> Organisation | None:
-    """An organisation by id, acronym or exact name, for the registry's operators (real
-    organisations before samples)."""
-    query = select(Organisation).where(or_(Organisation.acronym == ref, Organisation.name == ref))
+    """An organisation by public id, integer key, acronym or exact name, for the registry's
+    operators, who see every row (real organisations before samples)."""
+    query = select(Organisation).where(or_(Organisation.public_id == ref, Organisation.acronym == ref,
+                                           Organisation.name == ref))
     if ref.isdigit():
         query = select(Organisation).where(Organisation.id == int(ref))
     return session.scalars(query.order_by(Organisation.is_sample, Organisation.id)).first()

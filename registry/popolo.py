@@ -32,11 +32,11 @@ _EXTRA = ("country", "is_sample", "sex_worker_led", "populations", "services", "
           "areas_served", "languages", "drop_in_centres", "sex_worker_involvement")
 
 
-def organization_id(organisation_id: int) -> str:
-    return f"organization-{organisation_id}"
+def organization_id(organisation: Organisation) -> str:
+    return f"organization-{organisation.public_id}"
 
 
-def network_popolo(session: Session, actor: Actor, network_id: int, on: dt.date | None = None) -> dict[str, Any]:
+def network_popolo(session: Session, actor: Actor, network_id: str, on: dt.date | None = None) -> dict[str, Any]:
     """The network and its active members on `on` (default: today), as the caller may see them."""
     network = find_network(session, actor, network_id)
     reader = reader_for(session, actor)
@@ -52,8 +52,8 @@ def network_popolo(session: Session, actor: Actor, network_id: int, on: dt.date 
     for membership, tier in shown:
         member = membership.member
         entry: dict[str, Any] = {
-            "id": f"membership-{membership.id}", "organization_id": organization_id(network.id),
-            "member": {"@type": "Organization", "id": organization_id(member.id)}, "role": "member"}
+            "id": f"membership-{membership.public_id}", "organization_id": organization_id(network),
+            "member": {"@type": "Organization", "id": organization_id(member)}, "role": "member"}
         if at_least(tier, FIELD_TIERS["memberships"]):
             admitted = [e.effective_on for e in membership.events if e.to_status is MembershipStatus.ACTIVE
                         and e.effective_on and (on is None or e.effective_on <= on)]
@@ -70,9 +70,9 @@ def network_popolo(session: Session, actor: Actor, network_id: int, on: dt.date 
 
 def _organization(organisation: Organisation, profile: dict[str, Any]) -> dict[str, Any]:
     found: dict[str, Any] = {
-        "id": organization_id(organisation.id), "name": profile["name"],
+        "id": organization_id(organisation), "name": profile["name"],
         "classification": profile["kind"].value,
-        "identifiers": [{"scheme": "registry", "identifier": str(organisation.id)}],
+        "identifiers": [{"scheme": "registry", "identifier": organisation.public_id}],
     }
     other_names = [{"name": name, "note": f"name in {language}"}
                    for language, name in sorted((profile.get("name_translations") or {}).items())]
@@ -97,7 +97,7 @@ def _governance(session: Session, actor: Actor, reader: Reader, network: Organis
     for body in bodies_of(session, network.id):
         body_id = f"body-{body.id}"
         entry: dict[str, Any] = {"id": body_id, "name": body.name, "classification": body.kind.value,
-                                 "parent_id": organization_id(network.id)}
+                                 "parent_id": organization_id(network)}
         if body.established:
             entry["founding_date"] = body.established
         document["organizations"].append(entry)
@@ -118,7 +118,7 @@ def _governance(session: Session, actor: Actor, reader: Reader, network: Organis
             if holder.ends_on is not None:
                 term["end_date"] = holder.ends_on.isoformat()
             if holder.nominated_by is not None and reader.tier(holder.nominated_by) is not None:
-                term["on_behalf_of_id"] = organization_id(holder.nominated_by.id)
+                term["on_behalf_of_id"] = organization_id(holder.nominated_by)
             document["memberships"].append(term)
     for election in reversed(elections_of(session, actor, network)):  # oldest first
         if election.phase is not ElectionPhase.CERTIFIED or election.result is None:

@@ -300,7 +300,8 @@ def profile_views(session: Session, reader: Reader, organisations: Sequence[Orga
     tiers = [reader.tier(o) for o in organisations]
     if None in tiers:
         raise ValueError("profile_view called for an organisation the reader may not see")
-    page = _Page.read(session, reader, [o.id for o in organisations])
+    page = _Page.read(session, reader, [o.id for o in organisations],
+                      [o.registered_by_id for o in organisations if o.registered_by_id is not None])
     coarse = _rollups(session, {c for o, tier in zip(organisations, tiers) if not at_least(tier, PRECISE_AREAS)
                                 for c in page.areas[o.id]})
     return [_view(organisation, tier, page, coarse, reader.unpublished(organisation))
@@ -317,9 +318,10 @@ class _Page:
     areas: dict[int, list[str]]
     contacts: dict[int, list[ContactView]]
     memberships: dict[int, list[Row[Any]]]
+    public_ids: dict[int, str]  # of the networks in `memberships` and of the registering organisations
 
     @classmethod
-    def read(cls, session: Session, reader: Reader, ids: list[int]) -> _Page:
+    def read(cls, session: Session, reader: Reader, ids: list[int], registered_by: list[int]) -> _Page:
         wanted = {"ids": sorted(set(ids))}
         terms: dict[int, list[Row[Any]]] = defaultdict(list)
         for term in session.execute(_TERMS, wanted):
@@ -338,7 +340,11 @@ class _Page:
         for m in rows:
             if reader.tier(networks[m.network_id]) is not None:
                 memberships[m.member_id].append(m)
-        return cls(terms, areas, contacts, memberships)
+        public_ids = {n.id: n.public_id for n in networks.values()}
+        if registered_by:
+            wanted = {"ids": sorted(set(registered_by))}
+            public_ids.update((row.id, row.public_id) for row in session.execute(_PUBLIC_IDS, wanted))
+        return cls(terms, areas, contacts, memberships, public_ids)
 
 
 # _Page's queries, built once: each takes the organisations' ids.
@@ -354,6 +360,7 @@ _CONTACTS = (select(Contact.organisation_id, Contact.id, Contact.kind, Contact.s
 _MEMBERSHIPS = (select(Membership.member_id, Membership.network_id, Membership.status, Membership.status_since)
                 .where(Membership.member_id.in_(_IDS)).order_by(Membership.member_id, Membership.network_id))
 _ORGANISATIONS = select(Organisation).where(Organisation.id.in_(_IDS))
+_PUBLIC_IDS = select(Organisation.id, Organisation.public_id).where(Organisation.id.in_(_IDS))
 # The fields each tier reads, in FIELD_TIERS' order: worked out once, not per organisation.
 _FIELDS_SHOWN = {tier: tuple(f for f, floor in FIELD_TIERS.items() if at_least(tier, floor)) for tier in Visibility}
 
@@ -371,10 +378,16 @@ def _view(organisation: Organisation, tier: Visibility, page: _Page, coarse: dic
             codes = page.areas[oid]
             shown[field] = list(codes) if at_least(tier, PRECISE_AREAS) else sorted(
                 set().union(*(coarse.get(c, ()) for c in codes)))
+        elif field == "id":  # the public id: integer keys would count the organisations not shown
+            shown[field] = organisation.public_id
+        elif field == "registered_by_id":
+            registered_by = organisation.registered_by_id
+            shown[field] = None if registered_by is None else page.public_ids[registered_by]
         elif field == "networks":
-            shown[field] = [m.network_id for m in page.memberships[oid] if m.status is MembershipStatus.ACTIVE]
+            shown[field] = [page.public_ids[m.network_id] for m in page.memberships[oid]
+                            if m.status is MembershipStatus.ACTIVE]
         elif field == "memberships":
-            shown[field] = [{"network_id": m.network_id, "status": m.status.value,
+            shown[field] = [{"network_id": page.public_ids[m.network_id], "status": m.status.value,
                              "status_since": m.status_since}
                             for m in page.memberships[oid]]
         elif field == "contacts":

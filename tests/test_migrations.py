@@ -10,7 +10,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from registry import organisations
@@ -169,14 +169,10 @@ def test_an_upgraded_database_keeps_its_organisations_and_none_publishes_its_rea
         engine = make_engine(url)
         now = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
         with engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO organisations (id, kind, name, name_key, name_translations, search_text, country, "
-                "sex_worker_involvement, languages, public_listing, status, is_sample, created_at, "
-                "updated_at, version) VALUES (1, 'national_network', 'Old network', 'old network', '{}', "
-                "'old network', 'VN', '', '[]', true, 'active', false, :now, :now, 1)"), {"now": now})
+            network_id = insert_old_organisation(connection, "national_network", "Old network", now)
         upgrade(url)
         with Session(engine) as session:
-            network = session.get(Organisation, 1)
+            network = session.get(Organisation, network_id)
             assert network.publishes_reach is False  # as for a network registered today
             organisations.update_profile(session, Actor.system("migration test"), network, {"publishes_reach": True})
             session.commit()
@@ -186,6 +182,57 @@ def test_an_upgraded_database_keeps_its_organisations_and_none_publishes_its_rea
         with engine.connect() as connection:
             assert connection.execute(text("SELECT name FROM organisations")).scalar_one() == "Old network"
         engine.dispose()
+        engine.dispose()
+
+
+def insert_old_organisation(connection, kind, name, now):
+    """An organisation row as revisions 0006 to 0009 hold it (raw: the models describe the newest
+    schema); its id."""
+    return connection.execute(text(
+        "INSERT INTO organisations (kind, name, name_key, name_translations, search_text, country, "
+        "sex_worker_involvement, languages, public_listing, status, is_sample, created_at, "
+        "updated_at, version) VALUES (:kind, :name, :key, '{}', :search, 'VN', '', '[]', true, "
+        "'active', false, :now, :now, 1) RETURNING id"),
+        {"kind": kind, "name": name, "key": name.lower(), "search": name.lower(), "now": now}).scalar_one()
+
+
+def test_0010_gives_every_organisation_and_membership_a_public_id_of_its_own(tmp_path):
+    from registry.memberships import Membership
+    from registry.public_ids import is_public_id
+
+    with fresh_database(tmp_path) as url:
+        upgrade(url, "0009")
+        engine = make_engine(url)
+        now = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+        with engine.begin() as connection:
+            kinds = ("national_network", "community_organisation", "community_organisation")
+            ids = [insert_old_organisation(connection, kind, f"Old {number}", now) for number, kind in enumerate(kinds)]
+            for member in ids[1:]:
+                connection.execute(text(
+                    "INSERT INTO memberships (network_id, member_id, status, created_at, updated_at, version) "
+                    "VALUES (:network, :member, 'active', :now, :now, 1)"),
+                    {"network": ids[0], "member": member, "now": now})
+        upgrade(url)
+        with Session(engine) as session:
+            given = [*session.scalars(select(Organisation.public_id)), *session.scalars(select(Membership.public_id))]
+            assert len(given) == 5 and len(set(given)) == 5
+            assert all(is_public_id(public_id) for public_id in given)
+            # A row written after the upgrade gets one from the model, unlike the others.
+            network = session.get(Organisation, ids[0])
+            added = organisations.register_organisation(session, Actor.system("migration test"), network=network,
+                                                        kind="community_organisation", name="New one", country="VN")
+            session.flush()
+            assert is_public_id(added.public_id) and added.public_id not in given
+            session.rollback()
+        with engine.begin() as connection, pytest.raises(Exception):  # noqa: B017 (each driver names it its way)
+            connection.execute(text("UPDATE organisations SET public_id = NULL"))
+        with engine.begin() as connection, pytest.raises(Exception):  # noqa: B017
+            connection.execute(text("UPDATE memberships SET public_id = '0123456789AB'"))
+        engine.dispose()
+        command.downgrade(alembic_config(url), "0009")
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM memberships")).scalar_one() == 2
         engine.dispose()
 
 

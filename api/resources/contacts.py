@@ -54,7 +54,7 @@ class ContactReadSchema(Schema):
 @database.logged_read
 @blp.etag
 @blp.response(200, ContactSchema(many=True))
-def list_contacts(organisation_id: int) -> list[ContactView]:
+def list_contacts(organisation_id: str) -> list[ContactView]:
     """Read an organisation's contacts (logged)"""
     session, actor = database.session(), current_actor()
     organisation = directory.find_organisation(session, actor, organisation_id)
@@ -68,7 +68,7 @@ def list_contacts(organisation_id: int) -> list[ContactView]:
 @blp.etag
 @blp.arguments(ContactSchema)
 @blp.response(201, ContactSchema)
-def add_contact(body: dict[str, Any], organisation_id: int) -> ContactView:
+def add_contact(body: dict[str, Any], organisation_id: str) -> ContactView:
     """Add a contact"""
     session, actor = database.session(), current_actor()
     organisation = directory.find_organisation(session, actor, organisation_id)
@@ -82,7 +82,7 @@ def add_contact(body: dict[str, Any], organisation_id: int) -> ContactView:
 @blp.etag
 @blp.arguments(ContactChangeSchema)
 @blp.response(200, WrittenContactSchema)
-def update_contact(changes: dict[str, Any], organisation_id: int, contact_id: int) -> ContactView:
+def update_contact(changes: dict[str, Any], organisation_id: str, contact_id: int) -> ContactView:
     """Change a contact (If-Match: the organisation's ETag)"""
     session, actor = database.session(), current_actor()
     contact = contact_reads.find_contact(session, actor, organisation_id, contact_id)
@@ -96,7 +96,7 @@ def update_contact(changes: dict[str, Any], organisation_id: int, contact_id: in
 @blp.access(Permission.EDIT_PROFILE, EDITORS)
 @blp.etag
 @blp.response(204)
-def remove_contact(organisation_id: int, contact_id: int) -> None:
+def remove_contact(organisation_id: str, contact_id: int) -> None:
     """Remove a contact (If-Match: the organisation's ETag)"""
     session, actor = database.session(), current_actor()
     contact = contact_reads.find_contact(session, actor, organisation_id, contact_id)
@@ -108,7 +108,7 @@ def remove_contact(organisation_id: int, contact_id: int) -> None:
 @blp.access(Permission.READ_CONTACTS, EDITORS)
 @blp.arguments(PageQuery, location="query")
 @blp.response(200, page_of(ContactReadSchema))
-def list_reads(args: dict[str, Any], organisation_id: int) -> Page[Any]:
+def list_reads(args: dict[str, Any], organisation_id: str) -> Page[Any]:
     """Who read an organisation's contacts"""
     session, actor = database.session(), current_actor()
     organisation = directory.find_organisation(session, actor, organisation_id)

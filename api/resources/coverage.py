@@ -23,7 +23,7 @@ from geo.coverage import AreaStatus, Coverage, View
 blp = Blueprint("coverage", __name__, url_prefix="/api/v1",
                 description="Coverage of a network's member organisations per area")
 
-NETWORK = "/networks/<int(max=2147483647):network_id>"
+NETWORK = "/networks/<public_id:network_id>"
 WHO = ("anyone who may see the network; its board and secretariat get names and districts, "
        "everyone else only publicly listed organisations (or, for a network that publishes it, its "
        "reach), without names, at province level at most")
@@ -102,7 +102,7 @@ class GeoJSONSchema(Schema):
                        "(and organisations in the internal view)."})
 
 
-def _coverage(args: dict[str, Any], network_id: int) -> Coverage:
+def _coverage(args: dict[str, Any], network_id: str) -> Coverage:
     from flask import current_app
 
     request = MapRequest(level=args.get("level"), set_key=args.get("set"), on=args.get("on"),
@@ -116,7 +116,7 @@ def _coverage(args: dict[str, Any], network_id: int) -> Coverage:
 @blp.access(None, WHO)
 @blp.arguments(CoverageQuery, location="query")
 @blp.response(200, CoverageSchema)
-def coverage(args: dict[str, Any], network_id: int) -> dict[str, Any]:
+def coverage(args: dict[str, Any], network_id: str) -> dict[str, Any]:
     """Member organisations per area, with totals and gaps"""
     found = _coverage(args, network_id)
     return {"summary": found.summary(), "view": found.view, "note": found.note, "public": found.public,
@@ -130,7 +130,7 @@ def coverage(args: dict[str, Any], network_id: int) -> dict[str, Any]:
 @blp.access(None, WHO)
 @blp.arguments(CoverageQuery, location="query")
 @blp.response(200, GeoJSONSchema, content_type="application/geo+json")
-def coverage_geojson(args: dict[str, Any], network_id: int) -> Response:
+def coverage_geojson(args: dict[str, Any], network_id: str) -> Response:
     """The same coverage as a GeoJSON FeatureCollection of areas"""
     # A Response passes flask-smorest untouched, so it keeps GeoJSON's own media type.
     return Response(json.dumps(_coverage(args, network_id).to_geojson()), mimetype="application/geo+json")

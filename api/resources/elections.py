@@ -17,7 +17,7 @@ from marshmallow import fields, validate
 
 from api import database
 from api.auth import current_actor
-from api.extensions import Blueprint, PageQuery, PlausibleDate, Schema, Text, WholeNumber, page_of
+from api.extensions import Blueprint, PageQuery, PlausibleDate, PublicId, Schema, Text, WholeNumber, page_of
 from api.references import referenced
 from api.resources.governance import MANAGERS, NETWORK, READERS
 from api.resources.organisations import MAX_ID
@@ -50,7 +50,7 @@ class PhaseChangeSchema(Schema):
 
 class ElectionSchema(Schema):
     id = fields.Integer()
-    network_id = fields.Integer()
+    network_id = PublicId(attribute="network")
     body_id = fields.Integer()
     title = fields.String()
     method = fields.Enum(Method, by_value=True)
@@ -93,15 +93,15 @@ class PhaseMoveSchema(Schema):
 class NominationSchema(Schema):
     id = fields.Integer(dump_only=True, metadata={"description": "The candidate's number on the ballot."})
     election_id = fields.Integer(dump_only=True)
-    organisation_id = WholeNumber(required=True, load_only=True, validate=validate.Range(1, MAX_ID),
-                                  metadata={"description": "The nominating organisation."})
+    organisation_id = PublicId(required=True, load_only=True,
+                               metadata={"description": "The nominating organisation's public id."})
     name = Text(required=True, validate=validate.Length(min=1, max=200),
                 metadata={"description": "A name or pseudonym only: never a way to reach the person."})
     statement = Text(load_default="", multiline=True, validate=validate.Length(max=5000))
     constituency = Text(allow_none=True, load_default=None, validate=validate.Length(min=1, max=100),
                         metadata={"description": "The reserved seats stood for; None: the open seats."})
-    nominated_by_id = fields.Integer(dump_only=True)
-    seconded_by_id = fields.Integer(dump_only=True, allow_none=True)
+    nominated_by_id = PublicId(dump_only=True, attribute="nominated_by")
+    seconded_by_id = PublicId(attribute="seconded_by", dump_only=True, allow_none=True)
     nominated_on = fields.Date(dump_only=True)
     withdrawn_on = fields.Date(dump_only=True, allow_none=True)
 
@@ -111,8 +111,7 @@ class NominationQuery(PageQuery):
 
 
 class SecondingSchema(Schema):
-    organisation_id = WholeNumber(required=True, validate=validate.Range(1, MAX_ID),
-                                  metadata={"description": "The seconding organisation."})
+    organisation_id = PublicId(required=True, metadata={"description": "The seconding organisation's public id."})
 
 
 class WithdrawalSchema(Schema):
@@ -127,13 +126,12 @@ class RollCheckSchema(Schema):
 
 
 class RollEntrySchema(Schema):
-    id = fields.Integer()
+    id = PublicId(attribute="public_id")
     name = fields.String()
 
 
 class BallotSchema(Schema):
-    organisation_id = WholeNumber(required=True, validate=validate.Range(1, MAX_ID),
-                                  metadata={"description": "The voting organisation."})
+    organisation_id = PublicId(required=True, metadata={"description": "The voting organisation's public id."})
     choices = fields.Dict(
         required=True, keys=Text(validate=validate.Length(min=1, max=100)),
         values=fields.List(WholeNumber(validate=validate.Range(1, MAX_ID)),
@@ -186,7 +184,7 @@ class ResultSchema(Schema):
 @blp.access(Permission.READ_GOVERNANCE, READERS + "; drafts only for " + MANAGERS)
 @blp.arguments(PageQuery, location="query")
 @blp.response(200, page_of(ElectionSchema))
-def list_elections(args: dict[str, Any], network_id: int) -> Page[Election]:
+def list_elections(args: dict[str, Any], network_id: str) -> Page[Election]:
     """List a network's elections, newest first"""
     return governance_directory.network_elections(database.session(), current_actor(), network_id, **args)
 
@@ -196,7 +194,7 @@ def list_elections(args: dict[str, Any], network_id: int) -> Page[Election]:
 @blp.etag
 @blp.arguments(ElectionCreationSchema)
 @blp.response(201, ElectionSchema)
-def create_election(body: dict[str, Any], network_id: int) -> tuple[Election, dict[str, str]]:
+def create_election(body: dict[str, Any], network_id: str) -> tuple[Election, dict[str, str]]:
     """Create a draft election for a body's seats"""
     session, actor = database.session(), current_actor()
     directory.find_network(session, actor, network_id)  # the network in the URL: 404 if there is none
@@ -204,14 +202,15 @@ def create_election(body: dict[str, Any], network_id: int) -> tuple[Election, di
     governing_body = referenced("body_id", lambda: governance_directory.find_body(session, actor, network_id, body_id))
     election = phases.create_election(session, actor, governing_body, **body)
     blp.set_etag(election)
-    return election, {"Location": url_for(".read_election", network_id=network_id, election_id=election.id)}
+    return election, {"Location": url_for(".read_election", network_id=election.network.public_id,
+                                          election_id=election.id)}
 
 
 @blp.route(ELECTION)
 @blp.access(Permission.READ_GOVERNANCE, READERS + "; drafts only for " + MANAGERS)
 @blp.etag
 @blp.response(200, ElectionSchema)
-def read_election(network_id: int, election_id: int) -> Election:
+def read_election(network_id: str, election_id: int) -> Election:
     """Read an election and its dated phase changes"""
     election = governance_directory.find_election(database.session(), current_actor(), network_id, election_id)
     blp.set_etag(election)
@@ -223,7 +222,7 @@ def read_election(network_id: int, election_id: int) -> Election:
 @blp.etag
 @blp.arguments(PhaseMoveSchema)
 @blp.response(200, ElectionSchema)
-def move_election(move: dict[str, Any], network_id: int, election_id: int) -> Election:
+def move_election(move: dict[str, Any], network_id: str, election_id: int) -> Election:
     """Move an election to its next phase, or cancel it"""
     session, actor = database.session(), current_actor()
     election = governance_directory.find_election(session, actor, network_id, election_id)
@@ -238,7 +237,7 @@ def move_election(move: dict[str, Any], network_id: int, election_id: int) -> El
 @blp.access(Permission.READ_GOVERNANCE, READERS)
 @blp.arguments(NominationQuery, location="query")
 @blp.response(200, page_of(NominationSchema))
-def list_nominations(args: dict[str, Any], network_id: int, election_id: int) -> Page[Nomination]:
+def list_nominations(args: dict[str, Any], network_id: str, election_id: int) -> Page[Nomination]:
     """List the candidates, as the ballot lists them"""
     session, actor = database.session(), current_actor()
     election = governance_directory.find_election(session, actor, network_id, election_id)
@@ -250,7 +249,7 @@ def list_nominations(args: dict[str, Any], network_id: int, election_id: int) ->
 @blp.access(Permission.NOMINATE, OWN_EDITOR + ", while nominations are open")
 @blp.arguments(NominationSchema)
 @blp.response(201, NominationSchema)
-def nominate(body: dict[str, Any], network_id: int, election_id: int) -> Nomination:
+def nominate(body: dict[str, Any], network_id: str, election_id: int) -> Nomination:
     """Nominate a candidate"""
     session, actor = database.session(), current_actor()
     election = governance_directory.find_election(session, actor, network_id, election_id)
@@ -264,7 +263,7 @@ def nominate(body: dict[str, Any], network_id: int, election_id: int) -> Nominat
 @blp.access(Permission.NOMINATE, OWN_EDITOR + ", for another organisation's candidate")
 @blp.arguments(SecondingSchema)
 @blp.response(200, NominationSchema)
-def second(body: dict[str, Any], network_id: int, election_id: int, nomination_id: int) -> Nomination:
+def second(body: dict[str, Any], network_id: str, election_id: int, nomination_id: int) -> Nomination:
     """Second a candidate"""
     session, actor = database.session(), current_actor()
     nomination = governance_directory.find_nomination(session, actor, network_id, election_id, nomination_id)
@@ -277,7 +276,7 @@ def second(body: dict[str, Any], network_id: int, election_id: int, nomination_i
 @blp.access(Permission.NOMINATE, "the nominating organisation's own editor, or " + MANAGERS)
 @blp.arguments(WithdrawalSchema)
 @blp.response(200, NominationSchema)
-def withdraw(body: dict[str, Any], network_id: int, election_id: int, nomination_id: int) -> Nomination:
+def withdraw(body: dict[str, Any], network_id: str, election_id: int, nomination_id: int) -> Nomination:
     """Withdraw a candidate, before voting opens"""
     session, actor = database.session(), current_actor()
     nomination = governance_directory.find_nomination(session, actor, network_id, election_id, nomination_id)
@@ -290,17 +289,17 @@ def withdraw(body: dict[str, Any], network_id: int, election_id: int, nomination
 @blp.response(200, page_of(RollEntrySchema), description=(
     "The organisations on the roll, by name: as frozen when voting opened or, before that, who it "
     "would hold if it froze now."))
-def read_roll(args: dict[str, Any], network_id: int, election_id: int) -> Page[Any]:
+def read_roll(args: dict[str, Any], network_id: str, election_id: int) -> Page[Any]:
     """List the roll"""
     session, actor = database.session(), current_actor()
     election = governance_directory.find_election(session, actor, network_id, election_id)
     return page_of_list(roll.roll_of(session, actor, election), **args)
 
 
-@blp.route(ELECTION + "/roll/<int(max=2147483647):organisation_id>")
+@blp.route(ELECTION + "/roll/<public_id:organisation_id>")
 @blp.access(Permission.CHECK_ROLL, "the organisation's own editor, or " + MANAGERS)
 @blp.response(200, RollCheckSchema)
-def check_roll(network_id: int, election_id: int, organisation_id: int) -> RollCheck:
+def check_roll(network_id: str, election_id: int, organisation_id: str) -> RollCheck:
     """Ask whether an organisation is on the roll"""
     session, actor = database.session(), current_actor()
     election = governance_directory.find_election(session, actor, network_id, election_id)
@@ -312,7 +311,7 @@ def check_roll(network_id: int, election_id: int, organisation_id: int) -> RollC
 @blp.access(Permission.CAST_BALLOT, OWN_EDITOR + ", while voting is open and the organisation is on the roll")
 @blp.arguments(BallotSchema)
 @blp.response(201, ReceiptSchema)
-def cast_ballot(body: dict[str, Any], network_id: int, election_id: int) -> tuple[CastReceipt, dict[str, str]]:
+def cast_ballot(body: dict[str, Any], network_id: str, election_id: int) -> tuple[CastReceipt, dict[str, str]]:
     """Cast (or, with the last receipt, replace) an organisation's ballot; the receipt is shown once"""
     session, actor = database.session(), current_actor()
     election = governance_directory.find_election(session, actor, network_id, election_id)
@@ -328,7 +327,7 @@ def cast_ballot(body: dict[str, Any], network_id: int, election_id: int) -> tupl
 @blp.access(Permission.READ_GOVERNANCE, READERS + ", once voting has closed")
 @blp.arguments(PageQuery, location="query")
 @blp.response(200, page_of(BallotHashSchema))
-def list_ballot_hashes(args: dict[str, Any], network_id: int, election_id: int) -> Page[dict[str, str]]:
+def list_ballot_hashes(args: dict[str, Any], network_id: str, election_id: int) -> Page[dict[str, str]]:
     """List the hash of every ballot counted, in hash order, for voters to find their own"""
     session, actor = database.session(), current_actor()
     election = governance_directory.find_election(session, actor, network_id, election_id)
@@ -339,7 +338,7 @@ def list_ballot_hashes(args: dict[str, Any], network_id: int, election_id: int) 
 @blp.route(ELECTION + "/result")
 @blp.access(Permission.READ_GOVERNANCE, READERS + " once certified; " + MANAGERS + " as soon as it is counted")
 @blp.response(200, ResultSchema)
-def read_result(network_id: int, election_id: int) -> PublishedResult:
+def read_result(network_id: str, election_id: int) -> PublishedResult:
     """Read an election's result with every stage of the count"""
     session, actor = database.session(), current_actor()
     election = governance_directory.find_election(session, actor, network_id, election_id)

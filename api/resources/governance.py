@@ -14,9 +14,8 @@ from marshmallow import fields, validate
 
 from api import database
 from api.auth import current_actor
-from api.extensions import Blueprint, PageQuery, PlausibleDate, Schema, Text, WholeNumber, page_of
+from api.extensions import Blueprint, PageQuery, PlausibleDate, PublicId, Schema, Text, WholeNumber, page_of
 from api.references import referenced
-from api.resources.organisations import MAX_ID
 from registry import directory, governance, governance_directory
 from registry.db import Page, page_of_list, today
 from registry.governance import BodyKind, GoverningBody, Officeholder
@@ -26,7 +25,7 @@ from registry.permissions import Permission
 blp = Blueprint("governance", __name__, url_prefix="/api/v1",
                 description="Networks' boards and coordinating committees: seats and officeholders")
 
-NETWORK = "/networks/<int(max=2147483647):network_id>"
+NETWORK = "/networks/<public_id:network_id>"
 BODY = NETWORK + "/bodies/<int(max=2147483647):body_id>"
 OFFICEHOLDER = BODY + "/officeholders/<int(max=2147483647):officeholder_id>"
 MANAGERS = "the secretariat of the network or of a network above it"
@@ -42,7 +41,7 @@ class SeatSchema(Schema):
 
 class BodySchema(Schema):
     id = fields.Integer(dump_only=True)
-    network_id = fields.Integer(dump_only=True)
+    network_id = PublicId(dump_only=True, attribute="network")
     kind = fields.Enum(BodyKind, by_value=True, required=True)
     name = Text(required=True, validate=validate.Length(min=1, max=300))
     seats = WholeNumber(required=True, validate=validate.Range(1, 100))
@@ -71,7 +70,7 @@ class OfficeholderSchema(Schema):
     seat = fields.Integer(dump_only=True, attribute="seat.number")
     name = Text(required=True, validate=validate.Length(min=1, max=200),
                 metadata={"description": "A name or pseudonym only: never a way to reach the person."})
-    nominated_by_id = fields.Integer(allow_none=True, dump_only=True)
+    nominated_by_id = PublicId(attribute="nominated_by", allow_none=True, dump_only=True)
     starts_on = PlausibleDate(required=True)
     ends_on = PlausibleDate(allow_none=True, load_default=None,
                             metadata={"description": "The last day in office; None: open-ended."})
@@ -83,9 +82,8 @@ class OfficeholderRecordSchema(OfficeholderSchema):
     seat_number = WholeNumber(allow_none=True, load_default=None, load_only=True,
                               validate=validate.Range(1, 100),
                               metadata={"description": "Default: the lowest seat vacant for the whole term."})
-    nominated_by = WholeNumber(allow_none=True, load_default=None, load_only=True,
-                               validate=validate.Range(1, MAX_ID),
-                               metadata={"description": "The id of the organisation that nominated them."})
+    nominated_by = PublicId(allow_none=True, load_default=None, load_only=True,
+                            metadata={"description": "The public id of the organisation that nominated them."})
 
 
 class EndOfTermSchema(Schema):
@@ -122,7 +120,7 @@ class CompositionQuery(Schema):
 @blp.access(Permission.READ_GOVERNANCE, READERS)
 @blp.arguments(PageQuery, location="query")
 @blp.response(200, page_of(BodySchema))
-def list_bodies(args: dict[str, Any], network_id: int) -> Page[GoverningBody]:
+def list_bodies(args: dict[str, Any], network_id: str) -> Page[GoverningBody]:
     """List a network's governing bodies"""
     return governance_directory.network_bodies(database.session(), current_actor(), network_id, **args)
 
@@ -131,19 +129,19 @@ def list_bodies(args: dict[str, Any], network_id: int) -> Page[GoverningBody]:
 @blp.access(Permission.MANAGE_GOVERNANCE, MANAGERS)
 @blp.arguments(BodyDefinitionSchema)
 @blp.response(201, BodySchema)
-def define_body(body: dict[str, Any], network_id: int) -> tuple[GoverningBody, dict[str, str]]:
+def define_body(body: dict[str, Any], network_id: str) -> tuple[GoverningBody, dict[str, str]]:
     """Define a board or coordinating committee and its seats"""
     session, actor = database.session(), current_actor()
     network = directory.find_network(session, actor, network_id)
     defined = governance.define_body(session, actor, network, **body)
-    return defined, {"Location": url_for(".read_body", network_id=network.id, body_id=defined.id)}
+    return defined, {"Location": url_for(".read_body", network_id=network.public_id, body_id=defined.id)}
 
 
 @blp.route(BODY)
 @blp.access(Permission.READ_GOVERNANCE, READERS)
 @blp.etag
 @blp.response(200, BodySchema)
-def read_body(network_id: int, body_id: int) -> GoverningBody:
+def read_body(network_id: str, body_id: int) -> GoverningBody:
     """Read a governing body and its seat plan"""
     # A body has no version counter: its ETag is a hash of what is shown.
     return governance_directory.find_body(database.session(), current_actor(), network_id, body_id)
@@ -154,7 +152,7 @@ def read_body(network_id: int, body_id: int) -> GoverningBody:
 @blp.etag
 @blp.arguments(SeatChangeSchema)
 @blp.response(200, BodySchema)
-def configure_seat(change: dict[str, Any], network_id: int, body_id: int, number: int) -> GoverningBody:
+def configure_seat(change: dict[str, Any], network_id: str, body_id: int, number: int) -> GoverningBody:
     """Move a seat to another term class, reserve it for a constituency, or open it again"""
     session, actor = database.session(), current_actor()
     body = governance_directory.find_body(session, actor, network_id, body_id)
@@ -167,7 +165,7 @@ def configure_seat(change: dict[str, Any], network_id: int, body_id: int, number
 @blp.access(Permission.READ_GOVERNANCE, READERS)
 @blp.arguments(CompositionQuery, location="query")
 @blp.response(200, CompositionSchema)
-def read_composition(args: dict[str, Any], network_id: int, body_id: int) -> dict[str, Any]:
+def read_composition(args: dict[str, Any], network_id: str, body_id: int) -> dict[str, Any]:
     """Who held each seat, today or on a date"""
     session, actor = database.session(), current_actor()
     body = governance_directory.find_body(session, actor, network_id, body_id)
@@ -179,7 +177,7 @@ def read_composition(args: dict[str, Any], network_id: int, body_id: int) -> dic
 @blp.access(Permission.READ_GOVERNANCE, READERS)
 @blp.arguments(PageQuery, location="query")
 @blp.response(200, page_of(OfficeholderSchema))
-def list_officeholders(args: dict[str, Any], network_id: int, body_id: int) -> Page[Officeholder]:
+def list_officeholders(args: dict[str, Any], network_id: str, body_id: int) -> Page[Officeholder]:
     """List every term recorded on a body, earliest first"""
     session, actor = database.session(), current_actor()
     body = governance_directory.find_body(session, actor, network_id, body_id)
@@ -190,7 +188,7 @@ def list_officeholders(args: dict[str, Any], network_id: int, body_id: int) -> P
 @blp.access(Permission.MANAGE_GOVERNANCE, MANAGERS)
 @blp.arguments(OfficeholderRecordSchema)
 @blp.response(201, OfficeholderSchema)
-def record_officeholder(record: dict[str, Any], network_id: int, body_id: int) -> Officeholder:
+def record_officeholder(record: dict[str, Any], network_id: str, body_id: int) -> Officeholder:
     """Record who held a seat, past or present"""
     session, actor = database.session(), current_actor()
     body = governance_directory.find_body(session, actor, network_id, body_id)
@@ -211,7 +209,7 @@ def _term_etag(holder: Officeholder) -> dict[str, Any]:
 @blp.access(Permission.READ_GOVERNANCE, READERS)
 @blp.etag
 @blp.response(200, OfficeholderSchema)
-def read_officeholder(network_id: int, body_id: int, officeholder_id: int) -> Officeholder:
+def read_officeholder(network_id: str, body_id: int, officeholder_id: int) -> Officeholder:
     """Read one term on a body"""
     session, actor = database.session(), current_actor()
     holder = governance_directory.find_officeholder(session, actor, network_id, body_id, officeholder_id)
@@ -224,7 +222,7 @@ def read_officeholder(network_id: int, body_id: int, officeholder_id: int) -> Of
 @blp.etag
 @blp.arguments(EndOfTermSchema)
 @blp.response(200, OfficeholderSchema)
-def end_term(body: dict[str, Any], network_id: int, body_id: int, officeholder_id: int) -> Officeholder:
+def end_term(body: dict[str, Any], network_id: str, body_id: int, officeholder_id: int) -> Officeholder:
     """End a term early, or close an open-ended one"""
     session, actor = database.session(), current_actor()
     holder = governance_directory.find_officeholder(session, actor, network_id, body_id, officeholder_id)

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from api import database
 from api.auth import current_actor
-from api.extensions import Blueprint, PageQuery, Schema, page_of
-from api.resources.organisations import MAX_ID, ORGANISATION
+from api.extensions import Blueprint, PageQuery, PublicId, Schema, page_of
+from api.resources.organisations import ORGANISATION
 from registry import directory, history
 from registry.db import Page
 from registry.history import HistoryEntry
@@ -30,14 +30,15 @@ class HistoryEntrySchema(Schema):
     actor_role = fields.String()
     action = fields.String(metadata={"example": "update_profile"})
     object_type = fields.String(metadata={"example": "organisations"})
-    object_id = fields.Integer(allow_none=True)
-    organisation_id = fields.Integer(allow_none=True)
+    object_id = fields.String(allow_none=True, metadata={
+        "description": "The public id of the organisation or membership changed; for other objects, the row's number."})
+    organisation_id = PublicId(allow_none=True)
     changes = fields.Dict(keys=fields.String(), values=fields.List(fields.Raw(allow_none=True)), metadata={
         "description": "field: [before, after]"})
 
 
 class HistoryQuery(PageQuery):
-    organisation_id = fields.Integer(validate=validate.Range(1, MAX_ID))
+    organisation_id = PublicId()
 
 
 @blp.route("/history")
@@ -46,14 +47,17 @@ class HistoryQuery(PageQuery):
 @blp.response(200, page_of(HistoryEntrySchema))
 def list_history(args: dict[str, Any]) -> Page[HistoryEntry]:
     """Read the change history you may see"""
-    return history.history_for(database.session(), current_actor(), **args)
+    session, actor = database.session(), current_actor()
+    if (organisation_id := args.pop("organisation_id", None)) is not None:
+        args["organisation_id"] = directory.find_organisation(session, actor, organisation_id).id
+    return history.history_for(session, actor, **args)
 
 
 @blp.route(ORGANISATION + "/history")
 @blp.access(Permission.READ_AUDIT, READERS)
 @blp.arguments(PageQuery, location="query")
 @blp.response(200, page_of(HistoryEntrySchema))
-def organisation_history(args: dict[str, Any], organisation_id: int) -> Page[HistoryEntry]:
+def organisation_history(args: dict[str, Any], organisation_id: str) -> Page[HistoryEntry]:
     """Read an organisation's change history"""
     session, actor = database.session(), current_actor()
     organisation = directory.find_organisation(session, actor, organisation_id)

@@ -13,9 +13,9 @@ from marshmallow import fields, validate
 
 from api import database
 from api.auth import current_actor
-from api.extensions import Blueprint, PageQuery, Schema, Text, WholeNumber, page_of
+from api.extensions import Blueprint, PageQuery, PublicId, Schema, Text, page_of
 from api.references import referenced
-from api.resources.organisations import MAX_ID, OrganisationSchema
+from api.resources.organisations import OrganisationSchema
 from registry import directory, memberships
 from registry.db import Page
 from registry.directory import SeenMember
@@ -25,8 +25,8 @@ from registry.permissions import Permission
 blp = Blueprint("networks", __name__, url_prefix="/api/v1",
                 description="Networks' members and the membership lifecycle")
 
-NETWORK = "/networks/<int(max=2147483647):network_id>"
-MEMBER = NETWORK + "/members/<int(max=2147483647):organisation_id>"
+NETWORK = "/networks/<public_id:network_id>"
+MEMBER = NETWORK + "/members/<public_id:organisation_id>"
 DECIDERS = "the secretariat of the network or of a network above it"
 APPLICANTS = ("the applying organisation itself (its editor; for a network, its own secretariat), or the "
               "secretariat of a network it is already a member of or was registered by")
@@ -43,9 +43,9 @@ class MembershipEventSchema(Schema):
 
 
 class MembershipSchema(Schema):
-    id = fields.Integer()
-    network_id = fields.Integer()
-    organisation_id = fields.Integer(attribute="member_id")
+    id = PublicId(attribute="public_id")
+    network_id = PublicId(attribute="network")
+    organisation_id = PublicId(attribute="member")
     status = fields.Enum(MembershipStatus, by_value=True)
     status_since = fields.Date(allow_none=True)
     created_at = fields.DateTime()
@@ -54,7 +54,7 @@ class MembershipSchema(Schema):
 
 
 class MemberSchema(Schema):
-    network_id = fields.Integer()
+    network_id = PublicId()
     status = fields.Enum(MembershipStatus, by_value=True, metadata={"description": "On the date asked about."})
     organisation = fields.Nested(OrganisationSchema)
 
@@ -67,7 +67,7 @@ class MemberQuery(PageQuery):
 
 
 class ApplicationSchema(Schema):
-    organisation_id = WholeNumber(required=True, validate=validate.Range(1, MAX_ID))
+    organisation_id = PublicId(required=True)
     on = fields.Date(metadata={"description": "When it took effect (default: today)."})
     reason = Text(load_default="", multiline=True, validate=validate.Length(max=2000))
 
@@ -85,7 +85,7 @@ class DecisionSchema(Schema):
                   "and members are narrowed to those the caller may see")
 @blp.arguments(MemberQuery, location="query")
 @blp.response(200, page_of(MemberSchema))
-def list_members(args: dict[str, Any], network_id: int) -> Page[SeenMember]:
+def list_members(args: dict[str, Any], network_id: str) -> Page[SeenMember]:
     """List a network's members, now or on a date"""
     return directory.network_members(database.session(), current_actor(), network_id, on=args.get("on"),
                                      statuses=args.get("status") or (), page=args["page"],
@@ -97,21 +97,21 @@ def list_members(args: dict[str, Any], network_id: int) -> Page[SeenMember]:
 @blp.etag
 @blp.arguments(ApplicationSchema)
 @blp.response(201, MembershipSchema)
-def apply(body: dict[str, Any], network_id: int) -> tuple[Membership, dict[str, str]]:
+def apply(body: dict[str, Any], network_id: str) -> tuple[Membership, dict[str, str]]:
     """Apply for membership of a network"""
     session, actor = database.session(), current_actor()
     network = directory.find_network(session, actor, network_id)
     member = referenced("organisation_id", lambda: directory.find_organisation(session, actor, body["organisation_id"]))
     membership = memberships.apply(session, actor, network, member, on=body.get("on"), reason=body["reason"])
     blp.set_etag(membership)
-    return membership, {"Location": url_for(".read", network_id=network.id, organisation_id=member.id)}
+    return membership, {"Location": url_for(".read", network_id=network.public_id, organisation_id=member.public_id)}
 
 
 @blp.route(MEMBER)
 @blp.access(Permission.READ_INTERNAL, "the network's board and secretariat, and the member itself")
 @blp.etag
 @blp.response(200, MembershipSchema)
-def read(network_id: int, organisation_id: int) -> Membership:
+def read(network_id: str, organisation_id: str) -> Membership:
     """Read a membership and its history"""
     membership = directory.find_membership(database.session(), current_actor(), network_id, organisation_id)
     blp.set_etag(membership)
@@ -125,7 +125,7 @@ def read(network_id: int, organisation_id: int) -> Membership:
 @blp.etag
 @blp.arguments(DecisionSchema)
 @blp.response(200, MembershipSchema)
-def decide(body: dict[str, Any], network_id: int, organisation_id: int) -> Membership:
+def decide(body: dict[str, Any], network_id: str, organisation_id: str) -> Membership:
     """Move a membership on: verify, admit, reject, suspend, lapse, reinstate, withdraw, expel"""
     session, actor = database.session(), current_actor()
     membership = directory.find_membership(session, actor, network_id, organisation_id)

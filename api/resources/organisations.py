@@ -13,7 +13,7 @@ from marshmallow import fields, pre_dump, validate
 
 from api import database
 from api.auth import current_actor
-from api.extensions import Blueprint, PageQuery, Schema, Text, WholeNumber, page_of
+from api.extensions import Blueprint, PageQuery, PublicId, Schema, Text, WholeNumber, page_of
 from api.page_cache import kept_for_anonymous
 from api.references import referenced
 from registry import directory, organisations
@@ -41,7 +41,7 @@ blp = Blueprint("organisations", __name__, url_prefix="/api/v1",
                 description="Member organisations and networks: directory, registration and profiles")
 
 MAX_ID = 2**31 - 1
-ORGANISATION = "/organisations/<int(max=2147483647):organisation_id>"
+ORGANISATION = "/organisations/<public_id:organisation_id>"
 SECRETARIAT = "the secretariat of a network above the organisation (or of the organisation itself)"
 EDITORS = "the organisation's own editor, or " + SECRETARIAT
 
@@ -86,7 +86,7 @@ class ContactSchema(Schema):
 
 
 class MembershipBriefSchema(Schema):
-    network_id = fields.Integer()
+    network_id = PublicId()
     status = fields.String()
     status_since = fields.Date(allow_none=True)
 
@@ -94,7 +94,7 @@ class MembershipBriefSchema(Schema):
 class OrganisationSchema(Schema):
     """An organisation as the caller may see it; fields above the caller's tier are absent."""
 
-    id = fields.Integer(metadata=shown_to("id"))
+    id = PublicId(metadata=shown_to("id", "Its public id: the only id the registry gives."))
     kind = fields.Enum(OrganisationKind, by_value=True, metadata=shown_to("kind"))
     name = fields.String(metadata=shown_to("name"))
     name_translations = fields.Dict(keys=fields.String(), values=fields.String(),
@@ -114,7 +114,7 @@ class OrganisationSchema(Schema):
     website = fields.String(allow_none=True, metadata=shown_to("website"))
     publishes_reach = fields.Boolean(metadata=shown_to(
         "publishes_reach", "A network that publishes its reach has a public reach view of its coverage."))
-    networks = fields.List(fields.Integer(), metadata=shown_to("networks", "Networks it is an active member of."))
+    networks = fields.List(PublicId(), metadata=shown_to("networks", "Networks it is an active member of."))
     contacts = fields.List(fields.Nested(ContactSchema), metadata=shown_to(
         "contacts", "Only contacts made public; the others through the logged contacts read."))
     sex_worker_involvement = fields.String(metadata=shown_to("sex_worker_involvement"))
@@ -122,7 +122,7 @@ class OrganisationSchema(Schema):
     public_listing = fields.Boolean(metadata=shown_to("public_listing"))
     published_fields = fields.List(fields.String(), metadata=shown_to(
         "published_fields", "The fields the public sees besides name, kind, country and status."))
-    registered_by_id = fields.Integer(allow_none=True, metadata=shown_to("registered_by_id"))
+    registered_by_id = PublicId(allow_none=True, metadata=shown_to("registered_by_id"))
     created_at = fields.DateTime(metadata=shown_to("created_at"))
     updated_at = fields.DateTime(metadata=shown_to("updated_at"))
     memberships = fields.List(fields.Nested(MembershipBriefSchema), metadata=shown_to("memberships"))
@@ -175,7 +175,7 @@ class ProfileChangeSchema(ProfileSchema):
 
 
 class RegistrationSchema(ProfileChangeSchema):
-    network_id = WholeNumber(required=True, validate=validate.Range(1, MAX_ID), metadata={
+    network_id = PublicId(required=True, metadata={
         "description": "The network registering the organisation; it joins that network's subtree."})
     kind = fields.Enum(OrganisationKind, by_value=True, required=True)
     name = Text(required=True, validate=validate.Length(min=1, max=300))
@@ -199,8 +199,7 @@ class OrganisationQuery(PageQuery):
     status = fields.Enum(OrganisationStatus, by_value=True,
                          metadata={"description": "Default: every status but delisted."})
     kind = fields.Enum(OrganisationKind, by_value=True)
-    network_id = fields.Integer(validate=validate.Range(1, MAX_ID),
-                                metadata={"description": "Active members of this network."})
+    network_id = PublicId(metadata={"description": "Active members of this network (its public id)."})
     sort = fields.String(load_default="name", validate=validate.OneOf(list(SORTS)))
 
 
@@ -232,7 +231,7 @@ def register(body: dict[str, Any]) -> tuple[Seen, dict[str, str]]:
     network = referenced("network_id", lambda: directory.find_network(session, actor, network_id))
     organisation = organisations.register_organisation(session, actor, network=network, **body)
     blp.set_etag(organisation)
-    location = url_for(".read", organisation_id=organisation.id)
+    location = url_for(".read", organisation_id=organisation.public_id)
     return directory.show(session, actor, organisation), {"Location": location}
 
 
@@ -240,7 +239,7 @@ def register(body: dict[str, Any]) -> tuple[Seen, dict[str, str]]:
 @blp.access(None)
 @blp.etag
 @blp.response(200, OrganisationSchema)
-def read(organisation_id: int) -> Seen:
+def read(organisation_id: str) -> Seen:
     """Read an organisation's profile"""
     session, actor = database.session(), current_actor()
     organisation = directory.find_organisation(session, actor, organisation_id)
@@ -253,7 +252,7 @@ def read(organisation_id: int) -> Seen:
 @blp.etag
 @blp.arguments(ProfileChangeSchema)
 @blp.response(200, OrganisationSchema)
-def update(changes: dict[str, Any], organisation_id: int) -> Seen:
+def update(changes: dict[str, Any], organisation_id: str) -> Seen:
     """Update an organisation's profile"""
     session, actor = database.session(), current_actor()
     organisation = directory.find_organisation(session, actor, organisation_id)
@@ -268,7 +267,7 @@ def update(changes: dict[str, Any], organisation_id: int) -> Seen:
 @blp.etag
 @blp.arguments(StatusChangeSchema)
 @blp.response(200, OrganisationSchema)
-def set_status(body: dict[str, Any], organisation_id: int) -> Seen:
+def set_status(body: dict[str, Any], organisation_id: str) -> Seen:
     """Mark an organisation active, dormant or delisted"""
     session, actor = database.session(), current_actor()
     organisation = directory.find_organisation(session, actor, organisation_id)

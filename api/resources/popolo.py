@@ -15,7 +15,7 @@ from registry.popolo import network_popolo
 blp = Blueprint("popolo", __name__, url_prefix="/api/v1",
                 description="Networks as Popolo JSON: organizations, memberships, posts and vote events")
 
-NETWORK = "/networks/<int(max=2147483647):network_id>"
+NETWORK = "/networks/<public_id:network_id>"
 
 
 class PopoloQuery(Schema):
@@ -41,6 +41,6 @@ class PopoloSchema(Schema):
                   "network's governance (its members, board and secretariat)")
 @blp.arguments(PopoloQuery, location="query")
 @blp.response(200, PopoloSchema)
-def popolo(args: dict[str, Any], network_id: int) -> dict[str, Any]:
+def popolo(args: dict[str, Any], network_id: str) -> dict[str, Any]:
     """A network as Popolo JSON"""
     return network_popolo(database.session(), current_actor(), network_id, args.get("on"))

@@ -9,7 +9,9 @@ from sqlalchemy import text
 
 from api import database
 from api.auth import current_actor
-from api.extensions import Blueprint, Schema
+from api.extensions import Blueprint, PublicId, Schema
+from registry.organisations import Organisation
+from registry.public_ids import public_ids_of
 
 blp = Blueprint("service", __name__, url_prefix="/api/v1", description="Service status and identity")
 
@@ -22,8 +24,8 @@ class HealthSchema(Schema):
 class MeSchema(Schema):
     role = fields.String(metadata={"description": "secretariat, editor, board or anonymous"})
     label = fields.String()
-    network_id = fields.Integer(allow_none=True)
-    organisation_id = fields.Integer(allow_none=True)
+    network_id = PublicId(allow_none=True)
+    organisation_id = PublicId(allow_none=True)
 
 
 @blp.route("/health")
@@ -41,5 +43,7 @@ def health() -> dict[str, Any]:
 def me() -> dict[str, Any]:
     """The caller's own identity and role"""
     actor = current_actor()
-    return {"role": actor.role.value, "label": actor.label, "network_id": actor.network_id,
-            "organisation_id": actor.organisation_id}
+    named: dict[int | None, str] = {**public_ids_of(database.session(), Organisation,
+                                                    (actor.network_id, actor.organisation_id))}
+    return {"role": actor.role.value, "label": actor.label, "network_id": named.get(actor.network_id),
+            "organisation_id": named.get(actor.organisation_id)}

@@ -35,7 +35,7 @@ from registry.permissions import Permission
 blp = Blueprint("spreadsheets", __name__, url_prefix="/api/v1",
                 description="Members as spreadsheets: template, import (dry run first) and exports")
 
-NETWORK = "/networks/<int(max=2147483647):network_id>"
+NETWORK = "/networks/<public_id:network_id>"
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORTERS = "the secretariat of the network or of a network above it"
@@ -116,7 +116,7 @@ def template_as_xlsx() -> Response:
 @blp.arguments(UploadSchema, location="files")
 @blp.response(200, ImportReportSchema, description="What every row did (dry run) or did (applied).")
 @blp.alt_response(413, schema=ErrorSchema, description="The upload is larger than the limit (payload_too_large).")
-def import_spreadsheet(args: dict[str, Any], upload: dict[str, Any], network_id: int) -> dict[str, Any]:
+def import_spreadsheet(args: dict[str, Any], upload: dict[str, Any], network_id: str) -> dict[str, Any]:
     """Import a network's members from a spreadsheet"""
     session, actor = database.session(), current_actor()
     network = directory.find_network(session, actor, network_id)
@@ -141,11 +141,12 @@ def _report(report: ImportReport) -> dict[str, Any]:
 @database.logged_read
 @blp.arguments(ExportQuery, location="query")
 @blp.doc(**_file_response(CSV, "The network's active members, in the import template's columns."))
-def export_csv(args: dict[str, Any], network_id: int) -> Response:
+def export_csv(args: dict[str, Any], network_id: str) -> Response:
     """Export a network's members as CSV"""
     session, actor = database.session(), current_actor()
-    rows = member_rows(session, actor, directory.find_network(session, actor, network_id))
-    return _download(to_csv(rows, hxl=args["hxl"], bom=args["bom"]), CSV, f"network-{network_id}-members.csv")
+    network = directory.find_network(session, actor, network_id)
+    rows = member_rows(session, actor, network)
+    return _download(to_csv(rows, hxl=args["hxl"], bom=args["bom"]), CSV, f"network-{network.public_id}-members.csv")
 
 
 @blp.route(NETWORK + "/members.xlsx")
@@ -153,8 +154,9 @@ def export_csv(args: dict[str, Any], network_id: int) -> Response:
                   "emails go only to those who may read contacts (each such read is logged)")
 @database.logged_read
 @blp.doc(**_file_response(XLSX, "The network's active members, in the import template's columns."))
-def export_xlsx(network_id: int) -> Response:
+def export_xlsx(network_id: str) -> Response:
     """Export a network's members as XLSX"""
     session, actor = database.session(), current_actor()
-    rows = member_rows(session, actor, directory.find_network(session, actor, network_id))
-    return _download(to_xlsx(rows), XLSX, f"network-{network_id}-members.xlsx")
+    network = directory.find_network(session, actor, network_id)
+    rows = member_rows(session, actor, network)
+    return _download(to_xlsx(rows), XLSX, f"network-{network.public_id}-members.xlsx")

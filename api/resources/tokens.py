@@ -7,13 +7,12 @@ import datetime as dt
 from typing import Any
 
 from flask import url_for
-from marshmallow import ValidationError, fields, validate
+from marshmallow import ValidationError, fields, pre_dump, validate
 
 from api import database
 from api.auth import current_actor
-from api.extensions import Blueprint, PageQuery, Schema, Text, WholeNumber, page_of
+from api.extensions import Blueprint, PageQuery, PublicId, Schema, Text, page_of
 from api.references import referenced
-from api.resources.organisations import MAX_ID
 from registry import directory, tokens
 from registry.db import Page
 from registry.permissions import Permission, Role
@@ -40,14 +39,25 @@ PLAUSIBLE_TIME = (r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
 class TokenSchema(Schema):
     id = fields.Integer()
     role = fields.String(metadata={"description": "secretariat, editor or board"})
-    network_id = fields.Integer(allow_none=True)
-    organisation_id = fields.Integer(allow_none=True)
+    network_id = PublicId(allow_none=True)
+    organisation_id = PublicId(allow_none=True)
     label = fields.String()
     hint = fields.String(metadata={"description": "The secret's first characters, to tell tokens apart."})
     created_at = fields.DateTime()
     created_by = fields.String()
     expires_at = fields.DateTime(allow_none=True)
     revoked_at = fields.DateTime(allow_none=True)
+
+    @pre_dump
+    def _named(self, token: tokens.AccessToken | dict[str, Any], **_kw: Any) -> dict[str, Any]:
+        return token if isinstance(token, dict) else shown(token)
+
+
+def shown(token: tokens.AccessToken) -> dict[str, Any]:
+    """The token's fields, its network and organisation named by their public ids."""
+    named = {"network_id": token.network, "organisation_id": token.organisation}
+    return {name: getattr(token, name) for name in TokenSchema().fields if name not in named} | {
+        name: None if scope is None else scope.public_id for name, scope in named.items()}
 
 
 class IssuedTokenSchema(TokenSchema):
@@ -56,8 +66,9 @@ class IssuedTokenSchema(TokenSchema):
 
 class TokenRequestSchema(Schema):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    scope_id = WholeNumber(required=True, validate=validate.Range(1, MAX_ID), metadata={
-        "description": "The network (secretariat, board) or organisation (editor) the token acts for."})
+    scope_id = PublicId(required=True, metadata={
+        "description": "The public id of the network (secretariat, board) or organisation (editor) the "
+                       "token acts for."})
     label = Text(required=True, validate=validate.Length(min=1, max=200),
                  metadata={"description": "Who holds it, e.g. 'VNSW secretariat laptop'."})
     expires_at = fields.AwareDateTime(default_timezone=dt.timezone.utc, validate=_plausible, metadata={
@@ -85,8 +96,8 @@ def issue(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     token, secret = tokens.issue_token(session, actor, body["role"], scope, label=body["label"],
                                        expires_at=body.get("expires_at"))
     blp.set_etag(token)
-    shown = {name: getattr(token, name) for name in TokenSchema().fields} | {"secret": secret}
-    return shown, {"Location": url_for(".read", token_id=token.id), "Cache-Control": "no-store"}
+    return shown(token) | {"secret": secret}, {"Location": url_for(".read", token_id=token.id),
+                                               "Cache-Control": "no-store"}
 
 
 @blp.route(TOKEN)

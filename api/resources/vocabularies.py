@@ -9,11 +9,12 @@ from marshmallow import fields, validate
 
 from api import database
 from api.auth import current_actor
-from api.extensions import Blueprint, Schema, Text
+from api.extensions import Blueprint, PublicId, Schema, Text
 from api.i18n import from_accept_language
-from api.resources.organisations import MAX_ID
 from registry import directory
+from registry.organisations import Organisation
 from registry.permissions import Permission
+from registry.public_ids import public_ids_of
 from registry.vocabularies import (
     CODE_RULE, EXTENSIBLE, FALLBACK_LANGUAGE, LANGUAGES, Term, Vocabulary, define_term, find_extension, relabel_term,
 )
@@ -25,7 +26,8 @@ blp = Blueprint("vocabularies", __name__, url_prefix="/api/v1",
 class TermSchema(Schema):
     code = fields.String()
     label = fields.String()
-    network_id = fields.Integer(allow_none=True, metadata={"description": "None: NSWP's core term."})
+    network_id = PublicId(allow_none=True, metadata={
+        "description": "The network that added it; None: NSWP's core term."})
 
 
 class VocabulariesSchema(Schema):
@@ -36,8 +38,9 @@ class VocabulariesSchema(Schema):
 
 
 class VocabularyQuery(Schema):
-    network_id = fields.Integer(validate=validate.Range(1, MAX_ID), metadata={
-        "description": "Include the terms this network (and those above it) added for their members."})
+    network_id = PublicId(metadata={
+        "description": "A network's public id: include the terms this network (and those above it) added "
+                       "for their members."})
 
 
 @blp.route("/vocabularies")
@@ -48,17 +51,19 @@ class VocabularyQuery(Schema):
 def vocabularies(args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """List priority areas, populations and services"""
     language = from_accept_language()
-    found = directory.vocabulary_for(database.session(), current_actor(), args.get("network_id"))
+    session = database.session()
+    found = directory.vocabulary_for(session, current_actor(), args.get("network_id"))
+    networks = public_ids_of(session, Organisation, (t.network_id for terms in found.values() for t in terms))
     keys = {Vocabulary.PRIORITY_AREA: "priority_areas", Vocabulary.POPULATION: "populations",
             Vocabulary.SERVICE: "services"}
     body: dict[str, Any] = {"language": language}
     for vocabulary, key in keys.items():
-        body[key] = [{"code": t.code, "label": t.label(language), "network_id": t.network_id}
+        body[key] = [{"code": t.code, "label": t.label(language), "network_id": networks.get(t.network_id)}
                      for t in found[vocabulary]]
     return body, {"Content-Language": language, "Vary": "Accept-Language"}
 
 
-NETWORK_TERMS = "/networks/<int(max=2147483647):network_id>/terms"
+NETWORK_TERMS = "/networks/<public_id:network_id>/terms"
 NETWORK_TERM = NETWORK_TERMS + "/<any(population,service):vocabulary>/<string(maxlength=64):code>"
 EXTENDERS = "the secretariat of the network or of a network above it"
 _LABELS = fields.Dict(keys=fields.String(validate=validate.OneOf(LANGUAGES)),
@@ -71,7 +76,7 @@ class NetworkTermSchema(Schema):
     vocabulary = fields.String(metadata={"description": "population or service."})
     code = fields.String()
     labels = fields.Dict(keys=fields.String(), values=fields.String())
-    network_id = fields.Integer()
+    network_id = PublicId()
 
 
 class NewTermSchema(Schema):
@@ -85,9 +90,9 @@ class RelabelSchema(Schema):
     labels = _LABELS
 
 
-def _term(term: Term) -> dict[str, Any]:
+def _term(term: Term, network: Organisation) -> dict[str, Any]:
     return {"vocabulary": term.vocabulary.value, "code": term.code, "labels": term.labels,
-            "network_id": term.network_id}
+            "network_id": network.public_id}
 
 
 def _etag(term: Term) -> dict[str, Any]:
@@ -99,27 +104,27 @@ def _etag(term: Term) -> dict[str, Any]:
 @blp.etag
 @blp.arguments(NewTermSchema)
 @blp.response(201, NetworkTermSchema)
-def add_term(body: dict[str, Any], network_id: int) -> dict[str, Any]:
+def add_term(body: dict[str, Any], network_id: str) -> dict[str, Any]:
     """Add a population or service for a network's members"""
     session, actor = database.session(), current_actor()
     network = directory.find_network(session, actor, network_id)
     term = define_term(session, actor, Vocabulary(body["vocabulary"]), body["code"], body["labels"],
                        network_id=network.id)
     blp.set_etag(_etag(term))
-    return _term(term)
+    return _term(term, network)
 
 
 @blp.route(NETWORK_TERM)
 @blp.access(None, "anyone who may see the network")
 @blp.etag
 @blp.response(200, NetworkTermSchema)
-def read_term(network_id: int, vocabulary: str, code: str) -> dict[str, Any]:
+def read_term(network_id: str, vocabulary: str, code: str) -> dict[str, Any]:
     """Read a term a network added, with its labels in every language"""
     session, actor = database.session(), current_actor()
     network = directory.find_network(session, actor, network_id)
     term = find_extension(session, network.id, Vocabulary(vocabulary), code)
     blp.set_etag(_etag(term))
-    return _term(term)
+    return _term(term, network)
 
 
 @blp.route(NETWORK_TERM, methods=["PUT"])
@@ -127,7 +132,7 @@ def read_term(network_id: int, vocabulary: str, code: str) -> dict[str, Any]:
 @blp.etag
 @blp.arguments(RelabelSchema)
 @blp.response(200, NetworkTermSchema)
-def relabel(body: dict[str, Any], network_id: int, vocabulary: str, code: str) -> dict[str, Any]:
+def relabel(body: dict[str, Any], network_id: str, vocabulary: str, code: str) -> dict[str, Any]:
     """Replace the labels of a term a network added (e.g. a reviewed translation)"""
     session, actor = database.session(), current_actor()
     network = directory.find_network(session, actor, network_id)
@@ -135,4 +140,4 @@ def relabel(body: dict[str, Any], network_id: int, vocabulary: str, code: str) -
     blp.check_etag(_etag(term))
     relabel_term(session, actor, term, body["labels"])
     blp.set_etag(_etag(term))
-    return _term(term)
+    return _term(term, network)

@@ -6,7 +6,7 @@ the day each link began is not recorded anywhere before this, so the links found
 from an undocumented day (held_from NULL) and are current.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-06 16:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

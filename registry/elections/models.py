@@ -21,6 +21,7 @@ from registry.db import Base, Code, Name, str_enum, utcnow
 from registry.elections.tally import Method
 from registry.errors import Conflict
 from registry.governance import GoverningBody
+from registry.organisations import Organisation
 
 
 class ElectionPhase(enum.StrEnum):
@@ -75,6 +76,10 @@ class Election(Base):
     def network_id(self) -> int:
         return self.body.network_id
 
+    @property
+    def network(self) -> Organisation:
+        return self.body.network
+
 
 class ElectionPhaseChange(Base):
     __tablename__ = "election_phase_changes"
@@ -107,6 +112,8 @@ class Nomination(Base):
     withdrawn_on: Mapped[dt.date | None] = mapped_column(Date)
 
     election: Mapped[Election] = relationship(back_populates="nominations")
+    nominated_by: Mapped[Organisation] = relationship(foreign_keys=[nominated_by_id])
+    seconded_by: Mapped[Organisation | None] = relationship(foreign_keys=[seconded_by_id])
 
     @property
     def standing(self) -> bool:

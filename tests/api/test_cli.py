@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import pytest
 from click.testing import CliRunner, Result
 from flask.testing import FlaskClient
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from api.cli import main
 from registry.db import make_engine
 from registry.elections import ballots
 from registry.elections.models import Election, ElectionPhase
+from registry.organisations import Organisation
 from tests.conftest import fresh_database
 from tests.hostile import HOSTILE_SPREADSHEETS, row_counts
 from tests.registry.test_elections_secrecy import committed_election
@@ -82,6 +83,16 @@ def test_network_summary_shows_the_documented_figures(run, seeded):
     now = run("network", "summary", "VNSW")
     assert "32 member organisations in 21 areas" in now.output
     assert "SAMPLE (not real) organisations: 32" in now.output
+
+
+def test_an_operator_names_an_organisation_by_public_id_integer_key_or_acronym(run, cli_db, seeded):
+    engine = make_engine(cli_db)
+    with Session(engine) as session:
+        vnsw = session.scalars(select(Organisation).where(Organisation.acronym == "VNSW")).one()
+        refs = (vnsw.public_id, str(vnsw.id), "VNSW")
+    engine.dispose()
+    outputs = {ref: run("network", "summary", ref).output for ref in refs}
+    assert len(set(outputs.values())) == 1 and "32 member organisations in 21 areas" in outputs["VNSW"]
 
 
 def test_summary_and_token_refusals_are_clear(run, seeded):

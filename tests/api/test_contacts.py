@@ -20,7 +20,7 @@ READ_DENIED = {"other_secretariat": 403, "other_editor": 403, "board": 403, "ano
 
 @pytest.mark.parametrize("role", ROLES)
 def test_read_contacts(client, world, session, role):
-    response = client.get(f"{API}/organisations/{world.cbo.id}/contacts", headers=world.roles[role])
+    response = client.get(f"{API}/organisations/{world.cbo.public_id}/contacts", headers=world.roles[role])
     reads = session.scalars(select(ContactRead).where(ContactRead.organisation_id == world.cbo.id)).all()
     if role in READ:
         assert response.status_code == 200
@@ -34,7 +34,7 @@ def test_read_contacts(client, world, session, role):
 
 
 def test_public_contacts_in_the_profile_are_not_logged(client, world, session):
-    client.get(f"{API}/organisations/{world.cbo.id}")
+    client.get(f"{API}/organisations/{world.cbo.public_id}")
     assert session.scalars(select(ContactRead)).all() == []
 
 
@@ -44,7 +44,7 @@ ADD = {"secretariat": 201, "other_secretariat": 403, "own_editor": 201, "other_e
 
 @pytest.mark.parametrize("role", ROLES)
 def test_add_a_contact(client, world, role):
-    response = client.post(f"{API}/organisations/{world.cbo.id}/contacts", headers=world.roles[role],
+    response = client.post(f"{API}/organisations/{world.cbo.public_id}/contacts", headers=world.roles[role],
                            json={"kind": "postal", "value": "12 Street", "visibility": "self"})
     assert response.status_code == ADD[role], response.json
     if response.status_code == 201:
@@ -58,36 +58,36 @@ CHANGE = {"secretariat": 200, "other_secretariat": 404, "own_editor": 200, "othe
 @pytest.mark.parametrize("role", ROLES)
 def test_change_a_private_contact(client, world, role):
     contact = next(c for c in world.cbo.contacts if c.visibility == "secretariat")
-    tag = etag_of(client, f"{API}/organisations/{world.cbo.id}")
-    response = client.patch(f"{API}/organisations/{world.cbo.id}/contacts/{contact.id}",
+    tag = etag_of(client, f"{API}/organisations/{world.cbo.public_id}")
+    response = client.patch(f"{API}/organisations/{world.cbo.public_id}/contacts/{contact.id}",
                             headers={**world.roles[role], "If-Match": tag}, json={"label": "office"})
     assert response.status_code == CHANGE[role], response.json
 
 
 def test_a_public_contact_is_found_but_not_changed_by_others(client, world):
     contact = next(c for c in world.cbo.contacts if c.visibility == "public")
-    tag = etag_of(client, f"{API}/organisations/{world.cbo.id}")
-    response = client.delete(f"{API}/organisations/{world.cbo.id}/contacts/{contact.id}",
+    tag = etag_of(client, f"{API}/organisations/{world.cbo.public_id}")
+    response = client.delete(f"{API}/organisations/{world.cbo.public_id}/contacts/{contact.id}",
                              headers={**world.roles["other_editor"], "If-Match": tag})
     assert response.status_code == 403
 
 
 def test_removing_a_contact_needs_the_current_etag(client, world):
     contact = world.cbo.contacts[0]
-    where = f"{API}/organisations/{world.cbo.id}/contacts/{contact.id}"
+    where = f"{API}/organisations/{world.cbo.public_id}/contacts/{contact.id}"
     editor = world.roles["own_editor"]
     assert client.delete(where, headers=editor).status_code == 428
     assert client.delete(where, headers={**editor, "If-Match": '"old"'}).status_code == 412
-    tag = etag_of(client, f"{API}/organisations/{world.cbo.id}")
+    tag = etag_of(client, f"{API}/organisations/{world.cbo.public_id}")
     assert client.delete(where, headers={**editor, "If-Match": tag}).status_code == 204
-    assert etag_of(client, f"{API}/organisations/{world.cbo.id}") != tag
+    assert etag_of(client, f"{API}/organisations/{world.cbo.public_id}") != tag
 
 
 def test_a_contact_s_visibility_is_described_as_the_tiers_it_may_have(client, world):
     schemas = client.get(f"{API}/openapi.json").json["components"]["schemas"]
     for schema in ("Contact", "ContactChange"):
         assert schemas[schema]["properties"]["visibility"]["enum"] == ["public", "secretariat", "self"], schema
-    response = client.post(f"{API}/organisations/{world.cbo.id}/contacts", headers=world.roles["own_editor"],
+    response = client.post(f"{API}/organisations/{world.cbo.public_id}/contacts", headers=world.roles["own_editor"],
                            json={"kind": "email", "value": "board@example.org", "visibility": "board"})
     assert response.status_code == 422 and "visibility" in response.json["fields"]
 
@@ -95,13 +95,13 @@ def test_a_contact_s_visibility_is_described_as_the_tiers_it_may_have(client, wo
 def test_a_contact_value_of_only_spaces_is_refused_as_described(client, world):
     described = client.get(f"{API}/openapi.json").json["components"]["schemas"]["Contact"]["properties"]["value"]
     assert not jsonschema_rs.validator_for(described).is_valid(" \u00a0")
-    response = client.post(f"{API}/organisations/{world.cbo.id}/contacts", headers=world.roles["own_editor"],
+    response = client.post(f"{API}/organisations/{world.cbo.public_id}/contacts", headers=world.roles["own_editor"],
                            json={"kind": "email", "value": " \u00a0"})
     assert response.status_code == 422 and "value" in response.json["fields"]
 
 
 def test_contact_values_with_control_characters_are_refused(client, world):
-    response = client.post(f"{API}/organisations/{world.cbo.id}/contacts", headers=world.roles["own_editor"],
+    response = client.post(f"{API}/organisations/{world.cbo.public_id}/contacts", headers=world.roles["own_editor"],
                            json={"kind": "email", "value": "a\x00b"})
     assert response.status_code == 422
     assert "value" in response.json["fields"]
@@ -110,8 +110,8 @@ def test_contact_values_with_control_characters_are_refused(client, world):
 @pytest.mark.parametrize("role,status", [("own_editor", 200), ("secretariat", 200), ("other_editor", 403),
                                          ("board", 403), ("other_secretariat", 403), ("anonymous", 401)])
 def test_who_read_the_contacts(client, world, role, status):
-    client.get(f"{API}/organisations/{world.cbo.id}/contacts", headers=world.roles["secretariat"])
-    response = client.get(f"{API}/organisations/{world.cbo.id}/contact-reads", headers=world.roles[role])
+    client.get(f"{API}/organisations/{world.cbo.public_id}/contacts", headers=world.roles["secretariat"])
+    response = client.get(f"{API}/organisations/{world.cbo.public_id}/contact-reads", headers=world.roles[role])
     assert response.status_code == status
     if status == 200:
         assert response.json["total"] == 1
@@ -123,7 +123,7 @@ SECRETS = ("Hidden-Desk@Example.org", "+84 24 3999 1234", "12 Ngõ Huế, back d
 
 
 def test_no_table_holds_a_contact_value_in_the_clear(client, world, session):
-    where = f"{API}/organisations/{world.cbo.id}"
+    where = f"{API}/organisations/{world.cbo.public_id}"
     editor = world.roles["own_editor"]
     ids = []
     for kind, value, visibility in zip(("email", "phone", "postal", "messenger"), SECRETS,
@@ -139,7 +139,7 @@ def test_no_table_holds_a_contact_value_in_the_clear(client, world, session):
     assert removed.status_code == 204
     read = client.get(f"{where}/contacts", headers=world.roles["secretariat"])
     assert {"Hidden-Desk@Example.org", "+84 24 3999 1234"} <= {c["value"] for c in read.json}
-    assert client.get(f"{API}/networks/{world.vnsw.id}/members.csv",
+    assert client.get(f"{API}/networks/{world.vnsw.public_id}/members.csv",
                       headers=world.roles["secretariat"]).status_code == 200
     stored = stored_text(session.connection())
     for secret in (*SECRETS, "tg-dic-hanoi-2", "public@example.org", "self-only-handle", "+84 1 secretariat"):
@@ -149,7 +149,7 @@ def test_no_table_holds_a_contact_value_in_the_clear(client, world, session):
 
 
 def test_the_same_contact_twice_is_a_conflict(client, world):
-    where = f"{API}/organisations/{world.cbo.id}/contacts"
+    where = f"{API}/organisations/{world.cbo.public_id}/contacts"
     editor = world.roles["own_editor"]
     first = client.post(where, headers=editor, json={"kind": "email", "value": "desk@example.org"})
     assert first.status_code == 201
@@ -161,7 +161,7 @@ def test_the_same_contact_twice_is_a_conflict(client, world):
 
 
 def test_a_change_opens_no_contact_the_caller_did_not_write(client, world):
-    where = f"{API}/organisations/{world.cbo.id}"
+    where = f"{API}/organisations/{world.cbo.public_id}"
     own = next(c for c in world.cbo.contacts if c.visibility == "self")
     secretariat = world.roles["secretariat"]
     changed = client.patch(f"{where}/contacts/{own.id}", json={"label": "shared phone"},
@@ -179,10 +179,10 @@ def test_a_value_moved_from_another_organisation_is_refused_plainly(client, worl
     from registry.organisations import Contact
 
     secret = next(c for c in world.cbo.contacts if c.visibility == "secretariat")
-    fellow = client.post(f"{API}/organisations/{world.fellow.id}/contacts", headers=world.roles["secretariat"],
+    fellow = client.post(f"{API}/organisations/{world.fellow.public_id}/contacts", headers=world.roles["secretariat"],
                          json={"kind": "phone", "value": "+84 9 fellow"})
     session.execute(update(Contact).where(Contact.id == fellow.json["id"]).values(sealed_value=secret.sealed_value))
-    response = client.get(f"{API}/organisations/{world.fellow.id}/contacts", headers=world.roles["secretariat"])
+    response = client.get(f"{API}/organisations/{world.fellow.public_id}/contacts", headers=world.roles["secretariat"])
     assert response.status_code == 500 and response.json["error"] == "internal_error"
     assert "contacts cannot be sealed or opened" in response.json["message"]
     assert f"contact {fellow.json['id']} of organisation {world.fellow.id} does not open" in caplog.text

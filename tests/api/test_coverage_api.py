@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from api.app import create_app
 from registry import tokens
 from registry.db import today
+from registry.directory import by_public_id
 from registry.organisations import Organisation
 from registry.permissions import Actor
 
@@ -18,7 +19,8 @@ SYSTEM = Actor.system("coverage api test")
 
 @pytest.fixture(scope="module")
 def ids(seeded):
-    return {o.acronym: o.id for o in seeded.scalars(select(Organisation).where(Organisation.acronym.is_not(None)))}
+    return {o.acronym: o.public_id
+            for o in seeded.scalars(select(Organisation).where(Organisation.acronym.is_not(None)))}
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +33,7 @@ def client(seeded):
 @pytest.fixture(scope="module")
 def as_role(seeded, ids):
     def headers(role, acronym):
-        _, secret = tokens.issue_token(seeded, SYSTEM, role, seeded.get(Organisation, ids[acronym]), label="t")
+        _, secret = tokens.issue_token(seeded, SYSTEM, role, by_public_id(seeded, Organisation, ids[acronym]), label="t")
         seeded.flush()
         return {"Authorization": f"Bearer {secret}"}
     return headers

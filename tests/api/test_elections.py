@@ -19,7 +19,7 @@ class Run:
 
     def __init__(self, client, world, voters):
         self.client, self.world, self.voters = client, world, voters
-        self.network = f"{API}/networks/{world.vnsw.id}"
+        self.network = f"{API}/networks/{world.vnsw.public_id}"
         self.election = ""
 
     def call(self, method, path, who, expected, **kw):
@@ -62,11 +62,11 @@ def run_to_voting(run: Run) -> dict[str, int]:
     for voter, name in (("cbo", "Ana"), ("fellow", "Binh"), ("third", "Chau"), ("fourth", "Dung")):
         organisation, editor = run.voters[voter]
         nominated = run.call("post", "/nominations", editor, 201,
-                             json={"organisation_id": organisation.id, "name": name, "statement": f"{name} will serve"})
+                             json={"organisation_id": organisation.public_id, "name": name, "statement": f"{name} will serve"})
         candidates[name] = nominated.json["id"]
     cbo, cbo_editor = run.voters["cbo"]
     run.call("post", f"/nominations/{candidates['Binh']}/seconding", cbo_editor, 200,
-             json={"organisation_id": cbo.id})
+             json={"organisation_id": cbo.public_id})
     fourth_editor = run.voters["fourth"][1]
     run.call("post", f"/nominations/{candidates.pop('Dung')}/withdrawal", fourth_editor, 200,
              json={"reason": "cannot serve this term"})
@@ -84,19 +84,19 @@ def test_vnsw_board_election_from_draft_to_certified(run, monkeypatch, app):
     ana, binh, chau = ids["Ana"], ids["Binh"], ids["Chau"]
 
     for voter, (organisation, editor) in run.voters.items():
-        check = run.call("get", f"/roll/{organisation.id}", editor, 200).json
+        check = run.call("get", f"/roll/{organisation.public_id}", editor, 200).json
         assert (check["on_roll"], check["frozen"]) == (True, True), voter
     ballots = {"cbo": [ana, binh], "fellow": [binh, ana], "third": [chau, binh], "fourth": []}
     receipts = {}
     for voter, choices in ballots.items():
         organisation, editor = run.voters[voter]
         receipts[voter] = run.call("post", "/ballots", editor, 201,
-                                   json={"organisation_id": organisation.id, "choices": {"open": choices}}).json
+                                   json={"organisation_id": organisation.public_id, "choices": {"open": choices}}).json
     # The third organisation changes its mind, with its receipt; voting twice without one is refused.
     third, third_editor = run.voters["third"]
-    run.call("post", "/ballots", third_editor, 409, json={"organisation_id": third.id, "choices": {"open": [ana]}})
+    run.call("post", "/ballots", third_editor, 409, json={"organisation_id": third.public_id, "choices": {"open": [ana]}})
     receipts["third"] = run.call("post", "/ballots", third_editor, 201, json={
-        "organisation_id": third.id, "choices": {"open": [binh, chau]},
+        "organisation_id": third.public_id, "choices": {"open": [binh, chau]},
         "receipt": receipts["third"]["receipt"]}).json
     assert json.loads(receipts["third"]["content"]) == {"open": [binh, chau]}
     assert scrubbed == []
@@ -118,15 +118,15 @@ def test_vnsw_board_election_from_draft_to_certified(run, monkeypatch, app):
     body_id = run.call("get", "", board, 200).json["body_id"]
     seats = run.call("get", f"{run.network}/bodies/{body_id}/composition", board, 200).json["seats"]
     assert sorted(s["holder"]["name"] for s in seats) == ["Ana", "Binh"]
-    assert {s["holder"]["nominated_by_id"] for s in seats} == {world.cbo.id, world.fellow.id}
+    assert {s["holder"]["nominated_by_id"] for s in seats} == {world.cbo.public_id, world.fellow.public_id}
 
     # What the secretariat can read about this election and every organisation that voted.
     seen = [run.call("get", path, secretariat, 200).get_data(as_text=True) for path in (
         "", "/nominations?withdrawn=true", "/ballot-hashes", "/result",
         f"{run.network}/bodies/{body_id}/officeholders", f"{run.network}/members",
         f"{API}/history?page_size=100",
-        *(f"/roll/{o.id}" for o, _ in run.voters.values()),
-        *(f"{API}/organisations/{o.id}/history?page_size=100" for o, _ in run.voters.values()),
+        *(f"/roll/{o.public_id}" for o, _ in run.voters.values()),
+        *(f"{API}/organisations/{o.public_id}/history?page_size=100" for o, _ in run.voters.values()),
     )]
     everything = "\n".join(seen)
     for voter, receipt in receipts.items():
@@ -167,5 +167,5 @@ def test_a_ballot_for_someone_not_standing_is_refused_without_echoing_other_ball
     ids = run_to_voting(run)
     organisation, editor = run.voters["cbo"]
     refused = run.call("post", "/ballots", editor, 422,
-                       json={"organisation_id": organisation.id, "choices": {"open": [ids["Ana"], 999]}})
+                       json={"organisation_id": organisation.public_id, "choices": {"open": [ids["Ana"], 999]}})
     assert "choices" in refused.json["fields"]

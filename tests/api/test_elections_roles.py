@@ -51,7 +51,7 @@ def election_at(session, world, phase: ElectionPhase):
 
 
 def at(world, election, path: str = "") -> str:
-    return f"{API}/networks/{world.vnsw.id}/elections/{election.id}{path}"
+    return f"{API}/networks/{world.vnsw.public_id}/elections/{election.id}{path}"
 
 
 def nominated_by(election, organisation):
@@ -61,7 +61,7 @@ def nominated_by(election, organisation):
 @pytest.mark.parametrize("role", ROLES)
 def test_list_elections(client, world, session, role):
     election_at(session, world, P.NOMINATIONS_OPEN)
-    response = client.get(f"{API}/networks/{world.vnsw.id}/elections", headers=world.roles[role])
+    response = client.get(f"{API}/networks/{world.vnsw.public_id}/elections", headers=world.roles[role])
     allowed = {**MEMBERS_READ, "other_secretariat": 403, "anonymous": 401}
     assert response.status_code == allowed[role]
     if response.status_code == 200:
@@ -72,7 +72,7 @@ def test_list_elections(client, world, session, role):
 def test_create_an_election(client, world, session, role):
     body = governance.define_body(session, SYSTEM, world.vnsw, kind="board", name="Board", seats=5)
     session.flush()
-    response = client.post(f"{API}/networks/{world.vnsw.id}/elections", headers=world.roles[role], json={
+    response = client.post(f"{API}/networks/{world.vnsw.public_id}/elections", headers=world.roles[role], json={
         "body_id": body.id, "title": "Board election 2026", "method": "block_plurality",
         "roll_cutoff": today().isoformat(), "quorum_percent": 50})
     allowed = {"secretariat": 201, "other_secretariat": 403, "own_editor": 403, "other_editor": 403,
@@ -116,11 +116,11 @@ def test_move_an_election_on(client, world, session, role):
 def test_nominate(client, world, session, role):
     election = election_at(session, world, P.NOMINATIONS_OPEN)
     response = client.post(at(world, election, "/nominations"), headers=world.roles[role],
-                           json={"organisation_id": world.cbo.id, "name": "Chau", "statement": "I will serve"})
+                           json={"organisation_id": world.cbo.public_id, "name": "Chau", "statement": "I will serve"})
     allowed = expect(own_editor=201, secretariat=403, other_editor=403, board=403)
     assert response.status_code == allowed[role], response.json
     if response.status_code == 201:
-        assert (response.json["name"], response.json["nominated_by_id"]) == ("Chau", world.cbo.id)
+        assert (response.json["name"], response.json["nominated_by_id"]) == ("Chau", world.cbo.public_id)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -128,11 +128,11 @@ def test_second_a_nomination(client, world, session, role):
     election = election_at(session, world, P.NOMINATIONS_OPEN)
     binh = nominated_by(election, world.fellow)
     response = client.post(at(world, election, f"/nominations/{binh.id}/seconding"), headers=world.roles[role],
-                           json={"organisation_id": world.cbo.id})
+                           json={"organisation_id": world.cbo.public_id})
     allowed = expect(own_editor=200, secretariat=403, other_editor=403, board=403)
     assert response.status_code == allowed[role], response.json
     if response.status_code == 200:
-        assert response.json["seconded_by_id"] == world.cbo.id
+        assert response.json["seconded_by_id"] == world.cbo.public_id
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -152,7 +152,7 @@ def test_withdraw_a_nomination(client, world, session, role):
 @pytest.mark.parametrize("role", ROLES)
 def test_check_the_roll(client, world, session, role):
     election = election_at(session, world, P.VOTING_OPEN)
-    response = client.get(at(world, election, f"/roll/{world.cbo.id}"), headers=world.roles[role])
+    response = client.get(at(world, election, f"/roll/{world.cbo.public_id}"), headers=world.roles[role])
     allowed = expect(own_editor=200, secretariat=200, other_editor=403, board=403)
     assert response.status_code == allowed[role], response.json
     if response.status_code == 200:
@@ -167,7 +167,7 @@ def test_list_the_roll(client, world, session, role, phase):
     allowed = expect(secretariat=200, own_editor=403, other_editor=403, board=403)
     assert response.status_code == allowed[role], response.json
     if response.status_code == 200:
-        assert sorted(o["id"] for o in response.json["items"]) == sorted([world.cbo.id, world.fellow.id])
+        assert sorted(o["id"] for o in response.json["items"]) == sorted([world.cbo.public_id, world.fellow.public_id])
         assert set(response.json["items"][0]) == {"id", "name"}
 
 
@@ -176,7 +176,7 @@ def test_cast_a_ballot(client, world, session, role):
     election = election_at(session, world, P.VOTING_OPEN)
     ana = nominated_by(election, world.cbo)
     response = client.post(at(world, election, "/ballots"), headers=world.roles[role],
-                           json={"organisation_id": world.cbo.id, "choices": {"open": [ana.id]}})
+                           json={"organisation_id": world.cbo.public_id, "choices": {"open": [ana.id]}})
     allowed = expect(own_editor=201, secretariat=403, other_editor=403, board=403)
     assert response.status_code == allowed[role], response.json
     if response.status_code == 201:

@@ -61,7 +61,7 @@ MISSING = 2147483646  # a valid id that names nothing
 def test_an_id_in_the_body_that_names_nothing_is_unprocessable_not_a_missing_url(client, world, role, path, body,
                                                                                   field):
     # 404 would say the URL was not found: a client that has just created it would think it gone.
-    response = client.post(API + path.format(vnsw=world.vnsw.id), json=body, headers=world.roles[role])
+    response = client.post(API + path.format(vnsw=world.vnsw.public_id), json=body, headers=world.roles[role])
     assert_shape(response, 422)
     assert field in response.json["fields"]
 
@@ -80,7 +80,7 @@ def test_a_network_in_the_url_that_names_nothing_is_still_not_found(client, worl
 ])
 def test_without_a_token_an_operation_that_needs_one_says_sign_in_first(client, world, method, path, body):
     # Not 404, 422 or 428: those would answer what only a signed-in caller may ask.
-    response = getattr(client, method)(API + path.format(cbo=world.cbo.id), json=body)
+    response = getattr(client, method)(API + path.format(cbo=world.cbo.public_id), json=body)
     assert_shape(response, 401)
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
@@ -93,7 +93,7 @@ def test_method_not_allowed_says_what_is(client, world):
 
 def test_validation_names_each_field(client, world):
     response = client.post(f"{API}/organisations", headers=world.roles["secretariat"],
-                           json={"network_id": world.vnsw.id, "kind": "club", "name": "", "drop_in_centres": 2.5})
+                           json={"network_id": world.vnsw.public_id, "kind": "club", "name": "", "drop_in_centres": 2.5})
     assert_shape(response, 422)
     assert set(response.json["fields"]) == {"kind", "name", "drop_in_centres"}
 
@@ -107,7 +107,7 @@ def test_a_body_that_is_not_json_is_refused(client, world):
 
 def test_domain_refusals_after_validation_name_fields_too(client, world):
     response = client.post(f"{API}/organisations", headers=world.roles["secretariat"],
-                           json={"network_id": world.vnsw.id, "kind": "community_organisation", "name": "X",
+                           json={"network_id": world.vnsw.public_id, "kind": "community_organisation", "name": "X",
                                  "country": "VN", "areas_served": ["VN-XX"]})
     assert_shape(response, 422)
     assert "areas_served" in response.json["fields"]
@@ -235,7 +235,7 @@ def _nested(opening: str, closing: str, depth: int, inner: str = "1") -> str:
 
 def _registration(world, **fields: str) -> str:
     """A registration body, as JSON text, with `fields` spliced in raw."""
-    values = {"network_id": str(world.vnsw.id), "kind": '"community_organisation"', "name": '"Nhóm mới"',
+    values = {"network_id": f'"{world.vnsw.public_id}"', "kind": '"community_organisation"', "name": '"Nhóm mới"',
               "country": '"VN"', **fields}
     return "{" + ", ".join(f'"{key}": {value}' for key, value in values.items()) + "}"
 
@@ -265,7 +265,7 @@ def test_a_json_body_past_the_parser_s_bounds_is_a_400_that_writes_nothing(clien
     if endpoint == "register":
         url = f"{API}/organisations"
     else:
-        url = f"{API}/organisations/{world.cbo.id}"
+        url = f"{API}/organisations/{world.cbo.public_id}"
         headers["If-Match"] = client.get(url, headers=headers).headers["ETag"]
     before = row_counts(session)
     response = (client.post if endpoint == "register" else client.patch)(url, data=body(world), headers=headers)

@@ -34,7 +34,7 @@ def board_body(session, world):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_define_a_body(client, world, role):
-    response = client.post(f"{API}/networks/{world.vnsw.id}/bodies", headers=world.roles[role], json={
+    response = client.post(f"{API}/networks/{world.vnsw.public_id}/bodies", headers=world.roles[role], json={
         "kind": "board", "name": "Board", "seats": 5, "term_months": 24, "term_classes": 2,
         "reserved_seats": {"Sex workers living with HIV": 1}})
     assert response.status_code == MANAGE[role], response.json
@@ -46,7 +46,7 @@ def test_define_a_body(client, world, role):
 
 def test_a_whole_number_of_seats_may_be_written_as_a_float(client, world):
     # JSON has one number type: 5.0 is the integer 5 to JSON Schema and to most clients.
-    url, secretariat = f"{API}/networks/{world.vnsw.id}/bodies", world.roles["secretariat"]
+    url, secretariat = f"{API}/networks/{world.vnsw.public_id}/bodies", world.roles["secretariat"]
     response = client.post(url, headers=secretariat, json={"kind": "board", "name": "Board", "seats": 5.0})
     assert response.status_code == 201 and response.json["seats"] == 5
     for seats in (2.5, "5", True):
@@ -55,7 +55,7 @@ def test_a_whole_number_of_seats_may_be_written_as_a_float(client, world):
 
 
 def test_an_establishment_date_is_ascii_digits_and_nothing_after(client, world):
-    url, secretariat = f"{API}/networks/{world.vnsw.id}/bodies", world.roles["secretariat"]
+    url, secretariat = f"{API}/networks/{world.vnsw.public_id}/bodies", world.roles["secretariat"]
     for established in ("２０２０", "2020\n", "2020-01-01\n"):
         refused = client.post(url, headers=secretariat, json={
             "kind": "board", "name": "Board", "seats": 3, "established": established})
@@ -64,7 +64,7 @@ def test_an_establishment_date_is_ascii_digits_and_nothing_after(client, world):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_read_bodies_and_composition(client, world, board_body, role):
-    base = f"{API}/networks/{world.vnsw.id}/bodies"
+    base = f"{API}/networks/{world.vnsw.public_id}/bodies"
     listed = client.get(base, headers=world.roles[role])
     assert listed.status_code == READ[role]
     read = client.get(f"{base}/{board_body.id}", headers=world.roles[role])
@@ -83,7 +83,7 @@ def test_read_bodies_and_composition(client, world, board_body, role):
 
 
 def test_composition_defaults_to_today(client, world, board_body):
-    now = client.get(f"{API}/networks/{world.vnsw.id}/bodies/{board_body.id}/composition",
+    now = client.get(f"{API}/networks/{world.vnsw.public_id}/bodies/{board_body.id}/composition",
                      headers=world.roles["board"]).json
     assert now["on"] == dt.date.today().isoformat()
     assert [s["holder"] and s["holder"]["name"] for s in now["seats"]] == ["Mai", None, None]
@@ -91,22 +91,22 @@ def test_composition_defaults_to_today(client, world, board_body):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_record_an_officeholder(client, world, board_body, role):
-    response = client.post(f"{API}/networks/{world.vnsw.id}/bodies/{board_body.id}/officeholders",
+    response = client.post(f"{API}/networks/{world.vnsw.public_id}/bodies/{board_body.id}/officeholders",
                            headers=world.roles[role],
-                           json={"name": "Ngoc", "starts_on": "2023-01-01", "nominated_by": world.fellow.id})
+                           json={"name": "Ngoc", "starts_on": "2023-01-01", "nominated_by": world.fellow.public_id})
     assert response.status_code == MANAGE[role], response.json
     if response.status_code == 201:
-        assert (response.json["seat"], response.json["nominated_by_id"]) == (2, world.fellow.id)
+        assert (response.json["seat"], response.json["nominated_by_id"]) == (2, world.fellow.public_id)
 
 
 def test_a_body_of_another_network_is_not_found_here(client, world, board_body):
-    response = client.get(f"{API}/networks/{world.wnu.id}/bodies/{board_body.id}",
+    response = client.get(f"{API}/networks/{world.wnu.public_id}/bodies/{board_body.id}",
                           headers=world.roles["other_secretariat"])
     assert response.status_code == 404
 
 
 def test_an_officeholder_is_a_name_not_a_contact(client, world, board_body):
-    response = client.post(f"{API}/networks/{world.vnsw.id}/bodies/{board_body.id}/officeholders",
+    response = client.post(f"{API}/networks/{world.vnsw.public_id}/bodies/{board_body.id}/officeholders",
                            headers=world.roles["secretariat"], json={"name": "lan@example.org",
                                                                      "starts_on": "2023-01-01"})
     assert response.status_code == 422
@@ -119,7 +119,7 @@ SEAT = {"secretariat": 200, "other_secretariat": 403, "own_editor": 403, "other_
 
 @pytest.mark.parametrize("role", ROLES)
 def test_reserve_a_seat(client, world, board_body, role):
-    where = f"{API}/networks/{world.vnsw.id}/bodies/{board_body.id}"
+    where = f"{API}/networks/{world.vnsw.public_id}/bodies/{board_body.id}"
     tag = etag_of(client, where, world.roles["secretariat"])
     response = client.patch(f"{where}/seats/3", json={"constituency": "South"},
                             headers={**world.roles[role], "If-Match": tag})
@@ -130,7 +130,7 @@ def test_reserve_a_seat(client, world, board_body, role):
 
 
 def test_a_seat_changes_only_with_the_current_etag_and_no_election_under_way(client, world, session, board_body):
-    where = f"{API}/networks/{world.vnsw.id}/bodies/{board_body.id}"
+    where = f"{API}/networks/{world.vnsw.public_id}/bodies/{board_body.id}"
     secretariat = world.roles["secretariat"]
     assert client.patch(f"{where}/seats/1", json={"open_seat": True}, headers=secretariat).status_code == 428
     tag = etag_of(client, where, secretariat)
@@ -148,14 +148,14 @@ def test_a_seat_changes_only_with_the_current_etag_and_no_election_under_way(cli
 @pytest.mark.parametrize("role", ROLES)
 def test_end_a_term_early(client, world, session, board_body, role):
     mai = governance.officeholders_of(session, SYSTEM, board_body)[-1]
-    url = f"{API}/networks/{world.vnsw.id}/bodies/{board_body.id}/officeholders/{mai.id}"
+    url = f"{API}/networks/{world.vnsw.public_id}/bodies/{board_body.id}/officeholders/{mai.id}"
     etag = etag_of(client, url, world.roles["board"])
     response = client.patch(url, json={"last_day": "2024-06-30", "reason": "resigned to work abroad"},
                             headers={**world.roles[role], "If-Match": etag})
     assert response.status_code == {**MANAGE, "secretariat": 200}[role], response.json
     if response.status_code == 200:
         assert (response.json["ends_on"], response.json["left_reason"]) == ("2024-06-30", "resigned to work abroad")
-        composition = client.get(f"{API}/networks/{world.vnsw.id}/bodies/{board_body.id}/composition",
+        composition = client.get(f"{API}/networks/{world.vnsw.public_id}/bodies/{board_body.id}/composition",
                                  query_string={"on": "2024-07-01"}, headers=world.roles["board"]).json
         assert all(s["holder"] is None for s in composition["seats"])
         again = client.patch(url, json={"last_day": "2024-05-31"}, headers={**world.roles[role], "If-Match": etag})
@@ -164,7 +164,7 @@ def test_end_a_term_early(client, world, session, board_body, role):
 
 def test_a_term_cannot_end_before_it_starts_or_outside_its_body(client, world, session, board_body):
     lan, mai = governance.officeholders_of(session, SYSTEM, board_body)
-    url = f"{API}/networks/{world.vnsw.id}/bodies/{board_body.id}/officeholders"
+    url = f"{API}/networks/{world.vnsw.public_id}/bodies/{board_body.id}/officeholders"
     headers = world.roles["secretariat"]
     before = client.patch(f"{url}/{mai.id}", json={"last_day": "2021-01-01"},
                           headers={**headers, "If-Match": etag_of(client, f"{url}/{mai.id}", headers)})
@@ -175,14 +175,14 @@ def test_a_term_cannot_end_before_it_starts_or_outside_its_body(client, world, s
     other = governance.define_body(session, SYSTEM, world.vnsw, kind="coordinating_committee", name="Audit committee",
                                   seats=1)
     session.flush()
-    assert client.get(f"{API}/networks/{world.vnsw.id}/bodies/{other.id}/officeholders/{mai.id}",
+    assert client.get(f"{API}/networks/{world.vnsw.public_id}/bodies/{other.id}/officeholders/{mai.id}",
                       headers=headers).status_code == 404
     assert client.get(f"{url}/{mai.id}", headers=world.roles["other_secretariat"]).status_code == 403
 
 
 # --- a network the caller may not know of is not found, exactly as a missing one ----------------
 
-MISSING = 2_000_000_000
+MISSING = "ZZZZZZZZZZZZ"  # a well-formed public id that names nothing
 
 
 @pytest.fixture
@@ -212,15 +212,15 @@ def governance_paths(body_id: int, holder_id: int, election_id: int, member_id: 
 @pytest.mark.parametrize("role", ROLES)
 def test_a_hidden_networks_governance_answers_as_a_missing_one(client, world, hidden, role):
     network, body, holder, election, member = hidden
-    for path in governance_paths(body.id, holder.id, election.id, member.id):
-        there = client.get(f"{API}/networks/{network.id}/{path}", headers=world.roles[role])
+    for path in governance_paths(body.id, holder.id, election.id, member.public_id):
+        there = client.get(f"{API}/networks/{network.public_id}/{path}", headers=world.roles[role])
         nowhere = client.get(f"{API}/networks/{MISSING}/{path}", headers=world.roles[role])
         assert there.status_code == nowhere.status_code == (401 if role == "anonymous" else 404), (path, there.json)
-        assert there.json == json.loads(json.dumps(nowhere.json).replace(str(MISSING), str(network.id))), path
+        assert there.json == json.loads(json.dumps(nowhere.json).replace(str(MISSING), str(network.public_id))), path
 
 
 def test_a_network_the_caller_sees_refuses_its_governance_whatever_body_is_named(client, world, board_body):
     headers = world.roles["other_secretariat"]  # VNSW is listed: WNU's secretariat sees it, not its board
-    for body_id in (board_body.id, MISSING):
-        assert client.get(f"{API}/networks/{world.vnsw.id}/bodies/{body_id}", headers=headers).status_code == 403
-    assert client.get(f"{API}/networks/{world.vnsw.id}/bodies", headers=headers).status_code == 403
+    for body_id in (board_body.id, 2_000_000_000):
+        assert client.get(f"{API}/networks/{world.vnsw.public_id}/bodies/{body_id}", headers=headers).status_code == 403
+    assert client.get(f"{API}/networks/{world.vnsw.public_id}/bodies", headers=headers).status_code == 403

@@ -54,7 +54,7 @@ def test_a_browser_s_error_outside_the_api_is_a_page_in_the_one_shape(client, wo
 
 
 def test_map_documents_may_be_framed_by_the_dashboard_only(client, world):
-    response = client.get(f"/maps/networks/{world.vnsw.id}.html")
+    response = client.get(f"/maps/networks/{world.vnsw.public_id}.html")
     policy = directives(response)
     assert "frame-ancestors 'self'" in policy and set(PAGE_DIRECTIVES) <= policy
     assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -73,7 +73,7 @@ PERSONAL = {
 @pytest.mark.parametrize("name", PERSONAL)
 def test_answers_to_a_token_are_not_stored(client, world, name):
     path, role = PERSONAL[name]
-    response = client.get(path.format(cbo=world.cbo.id), headers=world.roles[role])
+    response = client.get(path.format(cbo=world.cbo.public_id), headers=world.roles[role])
     assert response.status_code == 200, response.json
     assert response.headers["Cache-Control"] == "no-store"
 
@@ -92,7 +92,7 @@ def test_pages_for_a_signed_in_person_and_forms_are_not_stored(client, world):
 @pytest.mark.parametrize("path", ["/", "/dashboard/", "/api/v1/organisations", "/api/v1/organisations/{cbo}",
                                   "/api/v1/docs"])
 def test_anonymous_public_answers_are_left_to_caches(client, world, path):
-    response = client.get(path.format(cbo=world.cbo.id))
+    response = client.get(path.format(cbo=world.cbo.public_id))
     assert response.status_code == 200
     assert "no-store" not in response.headers.get("Cache-Control", "")
 

@@ -97,7 +97,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]
                                        starts_on=SINCE, ends_on=SINCE.replace(year=2016))
         _, board = tokens.issue_token(session, SYSTEM, "board", network, label="board")
         session.commit()
-        network_id = network.id
+        network_id = network.public_id
         session.close()
         engine.dispose()
         app = create_app({"DATABASE_URL": url, "TESTING": True, "MAP_TILES_URL": TILES,

@@ -51,7 +51,7 @@ def prepare(session, world, action):
 @pytest.mark.parametrize("action", [a for a in OUTCOME])
 def test_membership_decisions(client, world, session, action, role):
     prepare(session, world, action)
-    where = f"{API}/networks/{world.vnsw.id}/members/{world.cbo.id}"
+    where = f"{API}/networks/{world.vnsw.public_id}/members/{world.cbo.public_id}"
     tag = etag_of(client, where, world.roles["secretariat"])
     response = client.patch(where, json={"action": action, "reason": "as agreed by the board"},
                             headers={**world.roles[role], "If-Match": tag})
@@ -70,12 +70,12 @@ APPLY = {"secretariat": 403, "own_editor": 201, "other_secretariat": 403, "other
 @pytest.mark.parametrize("role", ROLES)
 def test_apply_to_a_network(client, world, session, role):
     prepare(session, world, "apply")
-    response = client.post(f"{API}/networks/{world.vnsw.id}/members", json={"organisation_id": world.cbo.id},
+    response = client.post(f"{API}/networks/{world.vnsw.public_id}/members", json={"organisation_id": world.cbo.public_id},
                            headers=world.roles[role])
     assert response.status_code == APPLY[role], response.json
     if response.status_code == 201:
         assert response.json["status"] == "applied"
-        assert response.headers["Location"].endswith(f"/networks/{world.vnsw.id}/members/{world.cbo.id}")
+        assert response.headers["Location"].endswith(f"/networks/{world.vnsw.public_id}/members/{world.cbo.public_id}")
 
 
 READ = {"secretariat": 200, "own_editor": 200, "board": 200, "other_secretariat": 404,
@@ -84,7 +84,7 @@ READ = {"secretariat": 200, "own_editor": 200, "board": 200, "other_secretariat"
 
 @pytest.mark.parametrize("role", ROLES)
 def test_read_a_membership(client, world, role):
-    response = client.get(f"{API}/networks/{world.vnsw.id}/members/{world.cbo.id}", headers=world.roles[role])
+    response = client.get(f"{API}/networks/{world.vnsw.public_id}/members/{world.cbo.public_id}", headers=world.roles[role])
     assert response.status_code == READ[role]
     if response.status_code == 200:
         assert [e["action"] for e in response.json["events"]] == ["apply", "verify", "admit"]
@@ -98,7 +98,7 @@ INTERNAL = {"secretariat": 200, "board": 200, "other_secretariat": 403, "own_edi
 def test_only_the_internal_view_lists_suspended_members(client, world, session, role):
     memberships.suspend(session, SYSTEM, world.vnsw, world.fellow, reason="dues")
     session.flush()
-    response = client.get(f"{API}/networks/{world.vnsw.id}/members", query_string={"status": "suspended"},
+    response = client.get(f"{API}/networks/{world.vnsw.public_id}/members", query_string={"status": "suspended"},
                           headers=world.roles[role])
     assert response.status_code == INTERNAL[role]
     if response.status_code == 200:
@@ -107,13 +107,13 @@ def test_only_the_internal_view_lists_suspended_members(client, world, session, 
 
 def test_the_states_asked_for_are_at_most_the_states_there_are(client, world):
     # Bounded so that every query the description allows fits in a request line.
-    response = client.get(f"{API}/networks/{world.vnsw.id}/members", query_string={"status": ["active"] * 9},
+    response = client.get(f"{API}/networks/{world.vnsw.public_id}/members", query_string={"status": ["active"] * 9},
                           headers=world.roles["board"])
     assert response.status_code == 422 and "status" in response.json["fields"]
 
 
 def test_a_decision_without_if_match_or_reason(client, world):
-    where = f"{API}/networks/{world.vnsw.id}/members/{world.cbo.id}"
+    where = f"{API}/networks/{world.vnsw.public_id}/members/{world.cbo.public_id}"
     secretariat = world.roles["secretariat"]
     assert client.patch(where, json={"action": "suspend", "reason": "x"}, headers=secretariat).status_code == 428
     tag = etag_of(client, where, secretariat)
@@ -134,7 +134,7 @@ def test_members_as_of_a_date(client, world, session, make_org):
     session.flush()
 
     def members(on, headers=None, **params):
-        response = client.get(f"{API}/networks/{world.vnsw.id}/members", query_string={"on": on, **params},
+        response = client.get(f"{API}/networks/{world.vnsw.public_id}/members", query_string={"on": on, **params},
                               headers=headers or {})
         assert response.status_code == 200, response.json
         return [(m["organisation"]["name"], m["status"]) for m in response.json["items"]]
@@ -152,9 +152,9 @@ def test_the_member_list_is_narrowed_for_anonymous_callers(client, world, sessio
     unlisted = make_org(world.vnsw, name="Unlisted member", country="VN")
     member_of(world.vnsw, unlisted)
     session.flush()
-    names = [m["organisation"]["name"] for m in client.get(f"{API}/networks/{world.vnsw.id}/members").json["items"]]
+    names = [m["organisation"]["name"] for m in client.get(f"{API}/networks/{world.vnsw.public_id}/members").json["items"]]
     assert names == ["Nhóm Hà Nội", "Nhóm Hải Phòng"]
-    internal = client.get(f"{API}/networks/{world.vnsw.id}/members", headers=world.roles["board"]).json
+    internal = client.get(f"{API}/networks/{world.vnsw.public_id}/members", headers=world.roles["board"]).json
     assert "Unlisted member" in [m["organisation"]["name"] for m in internal["items"]]
 
 
@@ -184,7 +184,7 @@ def applicant(session, world, make_org, member_of):
 @pytest.mark.parametrize("role", ROLES)
 def test_the_network_reviews_an_applicant_as_the_public_reads_a_listed_profile(client, world, applicant, role):
     headers = world.roles[role]
-    profile = client.get(f"{API}/organisations/{applicant.id}", headers=headers)
+    profile = client.get(f"{API}/organisations/{applicant.public_id}", headers=headers)
     tier = APPLICANT_SEEN_AT[role]
     if tier is None:
         assert profile.status_code == 404
@@ -197,10 +197,10 @@ def test_the_network_reviews_an_applicant_as_the_public_reads_a_listed_profile(c
         assert "drop_in_centres" not in profile.json and "public_listing" not in profile.json
         assert [c["value"] for c in profile.json["contacts"]] == ["public@example.org"]
         for path in ("contacts", "history", "contact-reads"):
-            assert client.get(f"{API}/organisations/{applicant.id}/{path}", headers=headers).status_code == 403
-        token = client.post(f"{API}/tokens", json={"role": "editor", "scope_id": applicant.id, "label": "x"},
+            assert client.get(f"{API}/organisations/{applicant.public_id}/{path}", headers=headers).status_code == 403
+        token = client.post(f"{API}/tokens", json={"role": "editor", "scope_id": applicant.public_id, "label": "x"},
                             headers=headers)
         assert token.status_code == 403
-        pending = client.get(f"{API}/networks/{world.vnsw.id}/members", query_string={"status": "applied"},
+        pending = client.get(f"{API}/networks/{world.vnsw.public_id}/members", query_string={"status": "applied"},
                              headers=headers)
         assert [m["organisation"]["name"] for m in pending.json["items"]] == ["Nhóm Phnom Penh"]

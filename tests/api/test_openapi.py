@@ -91,7 +91,7 @@ def test_the_api_conforms_to_its_description(case, app, world):
     # Half the valid generated ids are steered onto organisations that exist, so generated
     # requests also reach past the 404s into the registry's own checks. Ids outside the
     # documented range are left alone: they are what a negative case is testing.
-    real = [world.vnsw.id, world.wnu.id, world.cbo.id, world.fellow.id]
+    real = [world.vnsw.public_id, world.wnu.public_id, world.cbo.public_id, world.fellow.public_id]
     for name, value in list((case.path_parameters or {}).items()):
         if isinstance(value, int) and name != "token_id" and 0 <= value <= MAX_ID and value % 2 == 0:
             case.path_parameters[name] = real[(value // 2) % len(real)]

@@ -17,7 +17,7 @@ PUBLIC_FIELDS = ({f for f, tier in FIELD_TIERS.items() if tier is Visibility.PUB
 
 
 def url(organisation) -> str:
-    return f"{API}/organisations/{organisation.id}"
+    return f"{API}/organisations/{organisation.public_id}"
 
 
 # --- who may do what: one test per role for every permissioned action -------------------------
@@ -28,13 +28,13 @@ REGISTER = {"secretariat": 201, "other_secretariat": 403, "own_editor": 403, "ot
 
 @pytest.mark.parametrize("role", ROLES)
 def test_register_in_a_network(client, world, role):
-    body = {"network_id": world.vnsw.id, "kind": "community_organisation", "name": "Nhóm mới",
+    body = {"network_id": world.vnsw.public_id, "kind": "community_organisation", "name": "Nhóm mới",
             "country": "VN", "areas_served": ["VN-SG"]}
     response = client.post(f"{API}/organisations", json=body, headers=world.roles[role])
     assert response.status_code == REGISTER[role], response.json
     if response.status_code == 201:
         assert response.json["name"] == "Nhóm mới"
-        assert response.json["registered_by_id"] == world.vnsw.id
+        assert response.json["registered_by_id"] == world.vnsw.public_id
         assert response.headers["Location"].endswith(f"/organisations/{response.json['id']}")
         assert response.headers["ETag"]
 
@@ -132,7 +132,7 @@ def test_a_network_chooses_to_publish_its_reach(client, world, role):
     assert response.status_code == PUBLISH_REACH[role], response.json
     shown = client.get(url(world.vnsw)).json  # a public choice, read by anyone
     assert shown["publishes_reach"] is (PUBLISH_REACH[role] == 200)
-    reach = client.get(f"{API}/networks/{world.vnsw.id}/coverage?view=reach")
+    reach = client.get(f"{API}/networks/{world.vnsw.public_id}/coverage?view=reach")
     assert reach.status_code == (200 if PUBLISH_REACH[role] == 200 else 422)
 
 
@@ -172,7 +172,7 @@ def test_public_output_rolls_districts_up_to_provinces(client, world, session):
     fellow = client.get(url(world.cbo), headers=world.roles["other_editor"]).json
     assert fellow["areas_served"] == ["KH-12", "VN-HN"]  # network tier: still provinces
     listed = client.get(f"{API}/organisations").json["items"]
-    assert next(o for o in listed if o["id"] == world.cbo.id)["areas_served"] == ["KH-12", "VN-HN"]
+    assert next(o for o in listed if o["id"] == world.cbo.public_id)["areas_served"] == ["KH-12", "VN-HN"]
     exact = client.get(url(world.cbo), headers=world.roles["secretariat"]).json
     assert exact["areas_served"] == ["KH-1201", "VN-HN"]
 
@@ -215,8 +215,8 @@ def test_filters(client, world, session, make_org, member_of):
     assert search(client, service="legal-aid") == ["Nhóm Hải Phòng"]
     assert search(client, area="VN-HN") == ["Nhóm Hà Nội"]
     assert search(client, country="KH") == ["Test national network KH"]
-    assert search(client, network_id=world.vnsw.id) == ["Nhóm Hà Nội", "Nhóm Hải Phòng"]
-    assert search(client, network_id=world.wnu.id) == []
+    assert search(client, network_id=world.vnsw.public_id) == ["Nhóm Hà Nội", "Nhóm Hải Phòng"]
+    assert search(client, network_id=world.wnu.public_id) == []
     assert search(client, kind="national_network", sort="-name") == [
         "Test national network VN", "Test national network KH"]
     assert search(client, status="dormant") == []
@@ -289,7 +289,7 @@ def test_a_get_with_the_current_etag_is_not_modified(client, world):
 
 
 def test_a_duplicate_name_in_the_network_is_a_conflict(client, world):
-    body = {"network_id": world.vnsw.id, "kind": "community_organisation", "name": "nhom ha noi", "country": "VN"}
+    body = {"network_id": world.vnsw.public_id, "kind": "community_organisation", "name": "nhom ha noi", "country": "VN"}
     response = client.post(f"{API}/organisations", json=body, headers=world.roles["secretariat"])
     assert response.status_code == 409
     assert response.json["fields"] == {"name": ["already used in this network"]}
@@ -330,7 +330,7 @@ ALWAYS_SHOWN = {"id", "kind", "name", "name_translations", "acronym", "country",
 
 
 def test_a_new_listing_shows_only_name_country_kind_and_priority_areas(client, world):
-    body = {"network_id": world.vnsw.id, "kind": "community_organisation", "name": "Nhóm mới", "country": "VN",
+    body = {"network_id": world.vnsw.public_id, "kind": "community_organisation", "name": "Nhóm mới", "country": "VN",
             "public_listing": True, "sex_worker_led": "yes", "populations": ["female-sex-workers"],
             "services": ["outreach"], "priority_areas": ["health"], "areas_served": ["VN-SG"],
             "languages": ["vi"], "website": "https://example.org", "founding_date": "2010"}
@@ -342,7 +342,7 @@ def test_a_new_listing_shows_only_name_country_kind_and_priority_areas(client, w
 
 
 def test_a_secretariat_registers_an_organisation_publishing_no_more_than_a_new_listing(client, world):
-    body = {"network_id": world.vnsw.id, "kind": "community_organisation", "name": "Nhóm mới", "country": "VN",
+    body = {"network_id": world.vnsw.public_id, "kind": "community_organisation", "name": "Nhóm mới", "country": "VN",
             "published_fields": ["priority_areas", "sex_worker_led"]}
     refused = client.post(f"{API}/organisations", json=body, headers=world.roles["secretariat"])
     assert refused.status_code == 422 and "published_fields" in refused.json["fields"]
@@ -386,7 +386,7 @@ def test_a_secretariat_above_may_publish_less(client, world, role):
 
 
 def test_a_network_publishes_through_its_own_secretariat(client, world):
-    vnsw = f"{API}/organisations/{world.vnsw.id}"
+    vnsw = f"{API}/organisations/{world.vnsw.public_id}"
     headers = {**world.roles["secretariat"], "If-Match": etag_of(client, vnsw)}
     response = client.patch(vnsw, json={"published_fields": ["website", "networks"], "website": "https://vn.example.org"},
                             headers=headers)
@@ -421,7 +421,7 @@ def test_a_public_filter_never_matches_a_field_the_organisation_did_not_publish(
         "priority_areas": ["violence"],
         "published_fields": [f for f in PUBLISHABLE_FIELDS if f != field]})
     session.flush()
-    params = {query: value if value is not None else world.vnsw.id}
+    params = {query: value if value is not None else world.vnsw.public_id}
     assert "Nhóm Hải Phòng" not in search(client, **params)
     assert "Nhóm Hải Phòng" in search(client, world.roles["own_editor"], **params)  # a fellow member: network tier
     assert "Nhóm Hải Phòng" in search(client, world.roles["secretariat"], **params)
@@ -437,7 +437,7 @@ def test_the_public_member_list_holds_only_members_that_publish_their_networks(c
     session.flush()
 
     def members(headers=None):
-        listed = client.get(f"{API}/networks/{world.vnsw.id}/members", headers=headers or {}).json["items"]
+        listed = client.get(f"{API}/networks/{world.vnsw.public_id}/members", headers=headers or {}).json["items"]
         return [m["organisation"]["name"] for m in listed]
 
     assert members() == ["Nhóm Hà Nội"]
@@ -457,7 +457,7 @@ NOT_TEXT = {"U+FFFE": "\ufffe", "U+FFFF": "\uffff", "U+FDD0": "\ufdd0", "U+FDEF"
 def test_a_name_holding_a_character_no_text_makes_sense_with_is_refused(client, world, session, character):
     name = f"Nhóm {NOT_TEXT[character]} Sen"
     registered = client.post(f"{API}/organisations", headers=world.roles["secretariat"], json={
-        "network_id": world.vnsw.id, "kind": "community_organisation", "name": name, "country": "VN"})
+        "network_id": world.vnsw.public_id, "kind": "community_organisation", "name": name, "country": "VN"})
     assert registered.status_code == 422 and "name" in registered.json["fields"], registered.json
     headers = {**world.roles["own_editor"], "If-Match": etag_of(client, url(world.cbo))}
     renamed = client.patch(url(world.cbo), json={"name": name}, headers=headers)

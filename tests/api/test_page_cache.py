@@ -53,9 +53,9 @@ def test_each_query_string_is_a_page_of_its_own(client, world, builds):
 
 def test_a_renamed_organisation_shows_in_the_next_public_page(client, world, builds):
     assert "Nhóm Hà Nội" in names(client)
-    changed = client.patch(f"{API}/organisations/{world.cbo.id}", json={"name": "Nhóm Thủ đô"},
+    changed = client.patch(f"{API}/organisations/{world.cbo.public_id}", json={"name": "Nhóm Thủ đô"},
                            headers={**world.roles["secretariat"],
-                                    "If-Match": etag_of(client, f"{API}/organisations/{world.cbo.id}",
+                                    "If-Match": etag_of(client, f"{API}/organisations/{world.cbo.public_id}",
                                                         world.roles["secretariat"])})
     assert changed.status_code == 200, changed.json
     assert "Nhóm Thủ đô" in names(client) and "Nhóm Hà Nội" not in names(client)
@@ -65,13 +65,13 @@ def test_a_renamed_organisation_shows_in_the_next_public_page(client, world, bui
 def test_a_contact_made_private_leaves_the_public_pages_with_the_request_that_hides_it(client, world, session):
     def public_contacts():
         listed = client.get(LIST).json["items"]
-        return [c["value"] for c in next(o for o in listed if o["id"] == world.cbo.id)["contacts"]]
+        return [c["value"] for c in next(o for o in listed if o["id"] == world.cbo.public_id)["contacts"]]
 
     assert public_contacts() == ["public@example.org"]
     contact = next(c for c in world.cbo.contacts if c.visibility == "public")
-    hidden = client.patch(f"{API}/organisations/{world.cbo.id}/contacts/{contact.id}", json={"visibility": "self"},
+    hidden = client.patch(f"{API}/organisations/{world.cbo.public_id}/contacts/{contact.id}", json={"visibility": "self"},
                           headers={**world.roles["own_editor"],
-                                   "If-Match": etag_of(client, f"{API}/organisations/{world.cbo.id}",
+                                   "If-Match": etag_of(client, f"{API}/organisations/{world.cbo.public_id}",
                                                        world.roles["own_editor"])})
     assert hidden.status_code == 200, hidden.json
     assert public_contacts() == []
@@ -79,7 +79,7 @@ def test_a_contact_made_private_leaves_the_public_pages_with_the_request_that_hi
 
 def test_a_write_that_fails_keeps_the_page(client, world, builds):
     names(client)
-    refused = client.patch(f"{API}/organisations/{world.cbo.id}", json={"name": "Nhóm Thủ đô"},
+    refused = client.patch(f"{API}/organisations/{world.cbo.public_id}", json={"name": "Nhóm Thủ đô"},
                            headers={**world.roles["secretariat"], "If-Match": '"stale"'})
     assert refused.status_code == 412
     names(client)

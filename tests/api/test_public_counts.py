@@ -143,14 +143,14 @@ def attack(seeded, vnsw, client, *, total: int, listed_total: int) -> list[str]:
                                                             ("population", Vocabulary.POPULATION),
                                                             ("service", Vocabulary.SERVICE))
                for t in vocabularies.terms(seeded, vocabulary)]
-    reach = reach_answers(client, vnsw.id)
+    reach = reach_answers(client, vnsw.public_id)
     assert reach.pop("total")[1] == total
-    listed = listed_answers(client, vnsw.id, filters)
-    directory = directory_answers(client, vnsw.id)
+    listed = listed_answers(client, vnsw.public_id, filters)
+    directory = directory_answers(client, vnsw.public_id)
 
     # The reach view answers nothing else: another day, set or any filter is refused.
     for query in ("on=2012-12-31", "set=vn-63-2008", "level=2", *(f[1:] for f in filters[:3])):
-        response = client.get(f"/api/v1/networks/{vnsw.id}/coverage?view=reach&{query}")
+        response = client.get(f"/api/v1/networks/{vnsw.public_id}/coverage?view=reach&{query}")
         assert response.status_code == 422, query
 
     # Lower bounds for today's cells: what any listed answer for today shows in that province
@@ -195,8 +195,8 @@ def attack(seeded, vnsw, client, *, total: int, listed_total: int) -> list[str]:
 
 
 def test_the_listed_answers_agree_with_the_directory(seeded, vnsw, client):
-    listed = get(client, f"/api/v1/networks/{vnsw.id}/coverage?set=vn-63-2008").get_json()
+    listed = get(client, f"/api/v1/networks/{vnsw.public_id}/coverage?set=vn-63-2008").get_json()
     for area in listed["areas"]:
-        body = get(client, f"/api/v1/organisations?network_id={vnsw.id}&area={area['code']}").get_json()
+        body = get(client, f"/api/v1/organisations?network_id={vnsw.public_id}&area={area['code']}").get_json()
         assert area["count"] == body["total"], area["code"]
     assert not re.search(r"fewer than|no member organisation", str(listed))

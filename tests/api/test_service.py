@@ -14,7 +14,7 @@ API = "/api/v1"
 def test_me_for_each_kind_of_caller(client, world):
     assert client.get(f"{API}/me").json["role"] == "anonymous"
     me = client.get(f"{API}/me", headers=world.roles["board"]).json
-    assert (me["role"], me["network_id"]) == ("board", world.vnsw.id)
+    assert (me["role"], me["network_id"]) == ("board", world.vnsw.public_id)
     assert "board of TVN" in me["label"]
 
 

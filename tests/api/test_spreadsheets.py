@@ -35,7 +35,7 @@ def csv_rows(response) -> list[list[str]]:
 
 
 def export(client, world, role, **query):
-    return csv_rows(client.get(f"{API}/networks/{world.vnsw.id}/members.csv", query_string=query,
+    return csv_rows(client.get(f"{API}/networks/{world.vnsw.public_id}/members.csv", query_string=query,
                                headers=world.roles[role]))
 
 
@@ -47,7 +47,7 @@ def by_name(rows: list[list[str]]) -> dict[str, dict[str, str]]:
 def upload(client, world, data: bytes, filename: str = "members.csv", *, role: str = "secretariat",
            dry_run: bool | None = None, network=None):
     query = {} if dry_run is None else {"dry_run": str(dry_run).lower()}
-    return post_file(client, f"{API}/networks/{(network or world.vnsw).id}/members/import", data, filename,
+    return post_file(client, f"{API}/networks/{(network or world.vnsw).public_id}/members/import", data, filename,
                      query=query, headers=world.roles[role])
 
 
@@ -95,22 +95,23 @@ class TestExportsAsEachCallerSeesThem:
 
     def test_an_unlisted_network_is_not_found_for_the_public(self, client, world, make_org):
         hidden = make_org(name="Hidden network", kind="national_network", public_listing=False)
-        response = client.get(f"{API}/networks/{hidden.id}/members.csv")
+        response = client.get(f"{API}/networks/{hidden.public_id}/members.csv")
         assert response.status_code == 404 and response.json["error"] == "not_found"
 
     def test_hxl_row_and_xlsx(self, client, world):
         rows = export(client, world, "anonymous", hxl="true")
         assert rows[1][0] == "#org+name" and len(rows) == 4
-        response = client.get(f"{API}/networks/{world.vnsw.id}/members.xlsx", headers=world.roles["secretariat"])
+        response = client.get(f"{API}/networks/{world.vnsw.public_id}/members.xlsx", headers=world.roles["secretariat"])
         assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
         sheet = load_workbook(io.BytesIO(response.data), read_only=True).worksheets[0]
         values = [list(r) for r in sheet.iter_rows(values_only=True)]
-        assert values[0][-1] == "Contact email" and len(values) == 3
+        assert values[0][-2:] == ["Contact email", "Registry id"] and len(values) == 3
+        assert {row[-1] for row in values[1:]} == {world.cbo.public_id, world.fellow.public_id}
 
     def test_formula_cells_are_neutralised(self, client, world, make_org, member_of):
         member_of(world.vnsw, make_org(world.vnsw, name="=cmd|' /C calc'!A0", acronym="+1", public_listing=True,
                                        published_fields=["networks"]))
-        text = client.get(f"{API}/networks/{world.vnsw.id}/members.csv").get_data(as_text=True)
+        text = client.get(f"{API}/networks/{world.vnsw.public_id}/members.csv").get_data(as_text=True)
         assert "'=cmd" in text and ",'+1," in text and "\n=cmd" not in text
 
 
@@ -134,7 +135,7 @@ def test_exports_of_names_stored_before_the_rule_open_in_any_reader(client, worl
     session.execute(update(Organisation).where(Organisation.id == world.cbo.id)
                     .values(name=OLD_NAME, acronym="\ufffe\x01"))
     session.flush()
-    base = f"{API}/networks/{world.vnsw.id}/members"
+    base = f"{API}/networks/{world.vnsw.public_id}/members"
     workbook = client.get(f"{base}.xlsx", headers=world.roles[role])
     assert workbook.status_code == 200, workbook.get_data(as_text=True)
     cells = [cell for row in open_strictly(workbook.data) for cell in row]
@@ -142,7 +143,7 @@ def test_exports_of_names_stored_before_the_rule_open_in_any_reader(client, worl
     names = [row["Name"] for row in csv.DictReader(io.StringIO(
         client.get(f"{base}.csv", headers=world.roles[role]).data.decode("utf-8-sig")))]
     assert OLD_NAME in names
-    popolo = client.get(f"{API}/networks/{world.vnsw.id}/popolo.json", headers=world.roles[role])
+    popolo = client.get(f"{API}/networks/{world.vnsw.public_id}/popolo.json", headers=world.roles[role])
     assert OLD_NAME in {o["name"] for o in json.loads(popolo.get_data(as_text=True))["organizations"]}
 
 
@@ -264,7 +265,7 @@ class TestBadInput:
         assert "file" not in body.get("fields", {}) and row_counts(session) == before
 
     def test_no_file(self, client, world):
-        response = client.post(f"{API}/networks/{world.vnsw.id}/members/import", data={},
+        response = client.post(f"{API}/networks/{world.vnsw.public_id}/members/import", data={},
                                headers=world.roles["secretariat"], content_type="multipart/form-data")
         assert "file" in self.refused(response)["fields"]
 
@@ -276,7 +277,7 @@ def test_the_sample_vnsw_network_survives_export_and_reimport_through_the_api(cl
     sample = session.begin_nested()
     load_sample(session, SYSTEM, LoadReport(), progress=lambda *a: None)
     before = {on: network_summary(session, vnsw, on) for on in (dt.date(2012, 12, 31), None)}
-    exported = {suffix: client.get(f"{API}/networks/{vnsw.id}/members.{suffix}", headers=headers,
+    exported = {suffix: client.get(f"{API}/networks/{vnsw.public_id}/members.{suffix}", headers=headers,
                                    query_string={"hxl": "true"} if suffix == "csv" else {})
                 for suffix in ("csv", "xlsx")}
     assert all(r.status_code == 200 for r in exported.values())
@@ -285,7 +286,7 @@ def test_the_sample_vnsw_network_survives_export_and_reimport_through_the_api(cl
     assert network_summary(session, vnsw).members == 0
 
     def send(suffix, dry_run):
-        return post_file(client, f"{API}/networks/{vnsw.id}/members/import", exported[suffix].data,
+        return post_file(client, f"{API}/networks/{vnsw.public_id}/members/import", exported[suffix].data,
                          f"members.{suffix}", query={"dry_run": str(dry_run).lower()}, headers=headers)
 
     for suffix in ("csv", "xlsx"):
@@ -298,14 +299,20 @@ def test_the_sample_vnsw_network_survives_export_and_reimport_through_the_api(cl
         again = network_summary(session, vnsw, on)
         assert (again.members, again.areas, again.priority_areas) == (summary.members, summary.areas,
                                                                       summary.priority_areas)
-    assert client.get(f"{API}/networks/{vnsw.id}/members.csv", headers=headers,
-                      query_string={"hxl": "true"}).data == exported["csv"].data
+    again = csv_rows(client.get(f"{API}/networks/{vnsw.public_id}/members.csv", headers=headers,
+                                query_string={"hxl": "true"}))
+    before_rows = csv_rows(exported["csv"])
+    id_column = before_rows[0].index("Registry id")
+    # The same rows, each with the public id of the organisation registered anew (never reused).
+    assert [row.pop(id_column) for row in again[:2]] == [row.pop(id_column) for row in before_rows[:2]]
+    assert not {row.pop(id_column) for row in again[2:]} & {row.pop(id_column) for row in before_rows[2:]}
+    assert again == before_rows
     assert send("xlsx", False).json["counts"]["unchanged"] == 32
 
 
 class TestOpenFormatsAsEachCallerSeesThem:
     def popolo(self, client, world, role):
-        response = client.get(f"{API}/networks/{world.vnsw.id}/popolo.json", headers=world.roles[role])
+        response = client.get(f"{API}/networks/{world.vnsw.public_id}/popolo.json", headers=world.roles[role])
         assert response.status_code == 200, response.json
         return response.json
 
@@ -322,14 +329,14 @@ class TestOpenFormatsAsEachCallerSeesThem:
         assert all("start_date" in m for m in internal["memberships"])
         editor_view = self.popolo(client, world, "own_editor")
         dated = [m["member"]["id"] for m in editor_view["memberships"] if "start_date" in m]
-        assert dated == [f"organization-{world.cbo.id}"]
+        assert dated == [f"organization-{world.cbo.public_id}"]
         for document in (public, internal, editor_view):
             assert "example.org" not in str(document) and "self-only-handle" not in str(document)
 
     def test_geojson_public_callers_get_the_public_coverage(self, client, world, make_org, member_of):
         member_of(world.vnsw, make_org(world.vnsw, name="Nhóm kín", public_listing=False, areas_served=["VN-HN"]))
         def geojson(role):
-            response = client.get(f"{API}/networks/{world.vnsw.id}/coverage.geojson", headers=world.roles[role])
+            response = client.get(f"{API}/networks/{world.vnsw.public_id}/coverage.geojson", headers=world.roles[role])
             assert response.status_code == 200, response.json
             return response.json
 

@@ -19,14 +19,14 @@ ISSUE = {"secretariat": 201, "other_secretariat": 403, "own_editor": 403, "other
 
 @pytest.mark.parametrize("role", ROLES)
 def test_issue_an_editor_token(client, world, role):
-    response = client.post(f"{API}/tokens", json={"role": "editor", "scope_id": world.cbo.id, "label": "new laptop"},
+    response = client.post(f"{API}/tokens", json={"role": "editor", "scope_id": world.cbo.public_id, "label": "new laptop"},
                            headers=world.roles[role])
     assert response.status_code == ISSUE[role], response.json
     if response.status_code == 201:
         secret = response.json["secret"]
         assert response.headers["Cache-Control"] == "no-store"
         me = client.get(f"{API}/me", headers={"Authorization": f"Bearer {secret}"}).json
-        assert (me["role"], me["organisation_id"]) == ("editor", world.cbo.id)
+        assert (me["role"], me["organisation_id"]) == ("editor", world.cbo.public_id)
         listed = client.get(f"{API}/tokens", headers=world.roles[role]).json["items"]
         assert "secret" not in listed[0] and listed[0]["label"] == "new laptop"
 
@@ -57,20 +57,20 @@ def test_list_tokens_of_the_subtree_only(client, world, role):
     if response.status_code == 200:
         scopes = {t["network_id"] or t["organisation_id"] for t in response.json["items"]}
         home = world.vnsw if role == "secretariat" else world.wnu
-        assert home.id in scopes
+        assert home.public_id in scopes
         if role == "other_secretariat":
-            assert scopes == {world.wnu.id}
+            assert scopes == {world.wnu.public_id}
 
 
 def test_a_token_for_someone_else_s_network_is_refused(client, world):
-    response = client.post(f"{API}/tokens", json={"role": "board", "scope_id": world.wnu.id, "label": "x"},
+    response = client.post(f"{API}/tokens", json={"role": "board", "scope_id": world.wnu.public_id, "label": "x"},
                            headers=world.roles["secretariat"])
     assert response.status_code == 403
 
 
 def test_expiry_must_be_plausible_and_in_the_future(client, world):
     secretariat = world.roles["secretariat"]
-    body = {"role": "editor", "scope_id": world.cbo.id, "label": "x"}
+    body = {"role": "editor", "scope_id": world.cbo.public_id, "label": "x"}
     far = client.post(f"{API}/tokens", json={**body, "expires_at": "9999-12-31T23:59:59-05:00"}, headers=secretariat)
     assert far.status_code == 422
     past = client.post(f"{API}/tokens", json={**body, "expires_at": "2001-01-01T00:00:00"}, headers=secretariat)
@@ -82,7 +82,7 @@ def test_expiry_must_be_plausible_and_in_the_future(client, world):
 def test_expiry_is_described_by_its_plausible_range(client, world):
     described = client.get(f"{API}/openapi.json").json["components"]["schemas"]["TokenRequest"]
     pattern = jsonschema_rs.validator_for(described["properties"]["expires_at"], validate_formats=True)
-    body, secretariat = {"role": "editor", "scope_id": world.cbo.id, "label": "x"}, world.roles["secretariat"]
+    body, secretariat = {"role": "editor", "scope_id": world.cbo.public_id, "label": "x"}, world.roles["secretariat"]
     for moment in ("2099-12-31T23:59:59Z", "2100-01-01T00:00:00+07:00", "2101-01-01T00:00:00Z",
                    "1999-12-31T23:59:59Z", "2099-12-31T23:59:60Z", "2099-02-30T00:00:00Z"):
         answer = client.post(f"{API}/tokens", json={**body, "expires_at": moment}, headers=secretariat)

@@ -63,7 +63,8 @@ class Live:
     base_url: str
     database_url: str
     tokens: dict[str, dict[str, str]]  # role name -> Authorization header
-    ids: dict[str, int]  # "vnsw", "wnu", "cbo" (a VNSW member), "other_cbo" (another VNSW member)
+    ids: dict[str, str]  # public ids: "vnsw", "wnu", "cbo" (a VNSW member), "other_cbo" (another VNSW member)
+    keys: dict[str, int]  # the same organisations' integer keys, for the database's own rows
     process: subprocess.Popen[bytes] | None = None
     log: Path | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -110,7 +111,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def prepare_database(database_url: str) -> tuple[dict[str, dict[str, str]], dict[str, int]]:
+def prepare_database(database_url: str) -> tuple[dict[str, dict[str, str]], dict[str, tuple[str, int]]]:
     """Issue one token per role in a copy of the seeds database (tests.conftest.copy_of). The
     sample contacts are sealed with the key file the environment names, which the server reads too."""
     engine = make_engine(database_url)
@@ -130,7 +131,8 @@ def prepare_database(database_url: str) -> tuple[dict[str, dict[str, str]], dict
                 kind = Role(role.removeprefix("other_").removeprefix("wnu_"))
                 _, secret = tokens.issue_token(session, system, kind, scope, label=f"live test {role}")
                 issued[role] = {"Authorization": f"Bearer {secret}"}
-            ids = {"vnsw": vnsw.id, "wnu": wnu.id, "cbo": cbo.id, "other_cbo": other_cbo.id}
+            named = {"vnsw": vnsw, "wnu": wnu, "cbo": cbo, "other_cbo": other_cbo}
+            ids = {name: (o.public_id, o.id) for name, o in named.items()}
             session.commit()
     finally:
         engine.dispose()
@@ -187,7 +189,8 @@ def stop(live: Live, *, kill: bool = False) -> None:
 def live_server(database_url: str, log: Path, **extra_env: str) -> Iterator[Live]:
     """A copy of the seeds database, prepared, served by gunicorn for as long as the block runs."""
     issued, ids = prepare_database(database_url)
-    live = Live(f"http://127.0.0.1:{free_port()}", database_url, issued, ids, log=log, extra_env=extra_env)
+    live = Live(f"http://127.0.0.1:{free_port()}", database_url, issued, {name: i[0] for name, i in ids.items()},
+                {name: i[1] for name, i in ids.items()}, log=log, extra_env=extra_env)
     start(live)
     try:
         yield live

@@ -16,7 +16,7 @@ from typing import Any
 import schemathesis
 
 MAX_ID = 2**31 - 1
-_IDS: dict[str, int] = json.loads(os.environ.get("REGISTRY_FUZZ_IDS", "{}"))
+_IDS: dict[str, int | str] = json.loads(os.environ.get("REGISTRY_FUZZ_IDS", "{}"))
 _OWN_TOKEN = int(os.environ.get("REGISTRY_FUZZ_TOKEN_ID") or 0)
 # A path parameter, and what (by its name in REGISTRY_FUZZ_IDS) it may be steered onto.
 _STEERED = {"network_id": ("vnsw", "wnu"), "organisation_id": ("cbo", "other_cbo", "vnsw", "wnu"),
@@ -27,7 +27,9 @@ _STEERED = {"network_id": ("vnsw", "wnu"), "organisation_id": ("cbo", "other_cbo
 def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
     for name, value in list((case.path_parameters or {}).items()):
         choices = _STEERED.get(name)
-        if choices and type(value) is int and 0 <= value <= MAX_ID and value % 2 == 0:
-            case.path_parameters[name] = _IDS[choices[(value // 2) % len(choices)]]
+        # Integer ids (bodies, elections) by their value; public ids (organisations) by their letters.
+        number = value if type(value) is int else sum(map(ord, value)) if isinstance(value, str) else -1
+        if choices and 0 <= number <= MAX_ID and number % 2 == 0:
+            case.path_parameters[name] = _IDS[choices[(number // 2) % len(choices)]]
     if case.method.upper() == "DELETE" and _OWN_TOKEN and (case.path_parameters or {}).get("token_id") == _OWN_TOKEN:
         case.path_parameters["token_id"] = MAX_ID  # no such token: a 404 instead

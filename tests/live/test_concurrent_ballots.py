@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -69,7 +69,7 @@ def election(live: Live) -> Election:
     return Election(path, created.json()["id"], candidates)
 
 
-def cast(live: Live, election: Election, organisation_id: int, headers: dict[str, str], choice: int):
+def cast(live: Live, election: Election, organisation_id: str, headers: dict[str, str], choice: int):
     return live.call("POST", f"{election.path}/ballots", headers=headers, timeout=180, json_body={
         "organisation_id": organisation_id, "choices": {"open": [election.candidates[choice % 2]]}})
 
@@ -87,6 +87,14 @@ def sealed_ballots(database: Engine, election: Election) -> list[str]:
                                        {"e": election.id}))
 
 
+def keys_of(database: Engine, public_ids: list[str]) -> dict[str, int]:
+    """The integer keys the database holds for organisations the API names by public id."""
+    with database.connect() as connection:
+        rows = connection.execute(text("SELECT public_id, id FROM organisations WHERE public_id IN :ids")
+                                  .bindparams(bindparam("ids", expanding=True)), {"ids": public_ids}).all()
+    return {public_id: key for public_id, key in rows}
+
+
 def locator(election: Election, organisation_id: int, receipt: str) -> str:
     """registry.elections.ballots' locator: only the receipt's holder can compute it."""
     return hashlib.sha256(f"locator:{election.id}:{organisation_id}:{receipt}".encode()).hexdigest()
@@ -94,7 +102,7 @@ def locator(election: Election, organisation_id: int, receipt: str) -> str:
 
 def test_of_50_ballots_cast_at_once_by_one_organisation_one_is_kept(live: Live, election: Election,
                                                                     database: Engine):
-    cbo = live.ids["cbo"]
+    cbo, key = live.ids["cbo"], live.keys["cbo"]
 
     answers = together(CASTS, lambda client: cast(live, election, cbo, live.tokens["editor"], client))
 
@@ -102,12 +110,12 @@ def test_of_50_ballots_cast_at_once_by_one_organisation_one_is_kept(live: Live, 
     refusals = [a.json() for a in answers if a.status == 409]
     assert all(r["error"] == "conflict" and "already voted" in r["message"] for r in refusals), refusals
     receipt = next(a.json()["receipt"] for a in answers if a.status == 201)
-    assert voters(database, election) == {cbo: 1}
-    assert sealed_ballots(database, election) == [locator(election, cbo, receipt)]
+    assert voters(database, election) == {key: 1}
+    assert sealed_ballots(database, election) == [locator(election, key, receipt)]
     # The database itself refuses a second voter record, whatever the code before it checked.
     with pytest.raises(IntegrityError), database.begin() as connection:
         connection.execute(text("INSERT INTO voters (election_id, organisation_id) VALUES (:e, :o)"),
-                           {"e": election.id, "o": cbo})
+                           {"e": election.id, "o": key})
 
 
 def test_ten_organisations_casting_five_ballots_each_at_once_keep_one_each(live: Live, election: Election,
@@ -130,8 +138,9 @@ def test_ten_organisations_casting_five_ballots_each_at_once_keep_one_each(live:
     for organisation_id in organisations:
         statuses = sorted(a.status for o, a in answers if o == organisation_id)
         assert statuses == [201] + [409] * 4, (organisation_id, statuses)
-    assert voters(database, election) == dict.fromkeys(organisations, 1)
-    receipts = {o: a.json()["receipt"] for o, a in answers if a.status == 201}
+    keys = keys_of(database, organisations)
+    assert voters(database, election) == dict.fromkeys(keys.values(), 1)
+    receipts = {keys[o]: a.json()["receipt"] for o, a in answers if a.status == 201}
     assert sorted(sealed_ballots(database, election)) == sorted(locator(election, o, r) for o, r in receipts.items())
     move(live, election.path, "voting_closed")
     hashes = live.call("GET", f"{election.path}/ballot-hashes?page_size=100", role="board").json()

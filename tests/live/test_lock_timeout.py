@@ -47,7 +47,7 @@ def test_a_write_kept_waiting_for_a_lock_is_told_to_retry_and_then_goes_through(
 
     with for_writing(database).connect() as holder, holder.begin():
         if database.dialect.name == "postgresql":
-            holder.execute(text("SELECT id FROM organisations WHERE id = :id FOR UPDATE"), {"id": live.ids["cbo"]})
+            holder.execute(text("SELECT id FROM organisations WHERE id = :id FOR UPDATE"), {"id": live.keys["cbo"]})
         refused = update()
         assert refused.status == 503, refused.body
         assert refused.json()["error"] == "service_unavailable" and int(refused.headers["Retry-After"]) > 0

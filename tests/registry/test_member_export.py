@@ -15,6 +15,7 @@ from registry import organisations
 from registry.contact_reads import ContactRead
 from registry.errors import NotFound
 from registry.member_export import member_rows, to_csv, to_xlsx
+from registry.member_import import import_members, read_table
 from registry.permissions import Actor
 from tests.factories import SYSTEM, board, editor, secretariat
 
@@ -54,7 +55,8 @@ def test_anonymous_callers_get_only_what_each_member_published(session, network,
     member_of(vnsw, quiet)  # it does not publish that it belongs to VNSW
     organisations.update_profile(session, SYSTEM, listed, {"published_fields": ["networks"]})
     rows = member_rows(session, Actor.anonymous(), vnsw)
-    assert rows == [{"Name": "Listed group", "Acronym": "", "Kind": "community_organisation", "Country": "VN"}]
+    assert rows == [{"Name": "Listed group", "Acronym": "", "Kind": "community_organisation", "Country": "VN",
+                     "Registry id": listed.public_id}]
     assert {r["Name"] for r in member_rows(session, secretariat(vnsw), vnsw)} == {
         "Listed group", "Quiet group", "Unlisted group"}
 
@@ -119,3 +121,15 @@ def test_a_workbook_replaces_what_xml_cannot_carry_and_keeps_the_rest(name):
         ElementTree.fromstring(parts.read("xl/worksheets/sheet1.xml"))
     sheet = load_workbook(io.BytesIO(workbook), read_only=True).worksheets[0]
     assert list(sheet.iter_rows(min_row=2, values_only=True))[0][:2] == ("Nhóm \ufffd Sen", "\ufdd0\x85\U0001fffe")
+
+
+def test_a_row_of_an_export_finds_its_organisation_by_id_after_a_rename(session, network):
+    vnsw, listed, _ = network
+    exported = member_rows(session, secretariat(vnsw), vnsw)
+    for row in exported:
+        if row["Name"] == "Listed group":
+            row["Name"] = "Listed group, renamed"
+    report = import_members(session, secretariat(vnsw), vnsw, read_table("members.csv", to_csv(exported)),
+                            apply=True)
+    assert report.counts()["created"] == 0 and report.counts()["updated"] == 1, report.rows
+    assert listed.name == "Listed group, renamed"

@@ -1,0 +1,47 @@
+"""Public ids: how an organisation, a network or a membership is named outside the registry.
+
+Integer keys count rows, so a gap between two listed organisations says how many the caller may
+not see. A public id is random (60 bits from `secrets`, Crockford base32), made once at insert
+and never reused; the integer keys stay inside the database.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from sqlalchemy import String, select
+from sqlalchemy.orm import Session
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32: no I, L, O or U
+LENGTH = 12
+PATTERN = f"^[{ALPHABET}]{{{LENGTH}}}$"
+_SHAPE = re.compile(PATTERN)
+
+PublicId = String(LENGTH)
+
+
+def new_public_id() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+
+
+def is_public_id(value: object) -> bool:
+    """Whether `value` has a public id's shape (what a lookup may skip the database for)."""
+    return isinstance(value, str) and _SHAPE.fullmatch(value) is not None
+
+
+class Named(Protocol):
+    id: Any
+    public_id: Any
+
+
+def public_ids_of(session: Session, model: type[Named], ids: Iterable[Any]) -> dict[int, str]:
+    """The public ids of the rows of `model` (organisations, memberships) with these integer keys,
+    in one query: to name what a list refers to by integer key."""
+    wanted = sorted({i for i in ids if isinstance(i, int)})
+    if not wanted:
+        return {}
+    rows = session.execute(select(model.id, model.public_id).where(model.id.in_(wanted)))
+    return {row.id: row.public_id for row in rows}
