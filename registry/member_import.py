@@ -101,9 +101,9 @@ COLUMNS = (
            "(default: today)."), ("joined", "date joined", "membership date", "admitted")),
     Column("contact_email", N_("Contact email"), N_("Seen only by the organisation and its secretariat."),
            ("email", "e mail", "contact")),
-    Column("id", "Registry id", "Empty for a new organisation. An export fills it in, so that its row "
+    Column("id", N_("Registry id"), N_("Empty for a new organisation. An export fills it in, so that its row "
            "still finds the organisation when the name was changed; one this network does not have is "
-           "passed over (the row is matched by name, or registers a new organisation).",
+           "passed over (the row is matched by name, or registers a new organisation)."),
            ("public id", "registry")),
 )
 _BY_HEADER = {fold(text): c.field for c in COLUMNS for text in (c.header, c.field, *c.aliases)}

@@ -279,7 +279,7 @@ def test_a_map_speaks_the_reader_s_language_and_names_areas_in_it() -> None:
 
 
 def test_a_domain_refusal_in_khmer_keeps_its_field_and_its_english_elsewhere(client: FlaskClient, world: World) -> None:
-    where = f"/api/v1/networks/{world.vnsw.id}/members/{world.cbo.id}"
+    where = f"/api/v1/networks/{world.vnsw.public_id}/members/{world.cbo.public_id}"
     secretariat = world.roles["secretariat"]
     headers = {**secretariat, "If-Match": etag_of(client, where, secretariat), "Accept-Language": "km"}
     answer = client.patch(where, json={"action": "suspend", "reason": "minutes", "on": "2999-01-01"}, headers=headers)
@@ -311,9 +311,9 @@ def test_every_page_renders_in_every_language(client: FlaskClient, world: World,
     client.set_cookie(i18n.COOKIE, locale)
     board = {**world.roles["board"], "Accept": "text/html"}
     for path, headers in (("/", {}), ("/dashboard/", {}), ("/dashboard/sign-in", {}),
-                          (f"/dashboard/board/{world.vnsw.id}", board),
-                          (f"/dashboard/networks/{world.vnsw.id}/map?view=internal", board),
-                          (f"/maps/networks/{world.vnsw.id}.html?view=internal&level=7", board),
+                          (f"/dashboard/board/{world.vnsw.public_id}", board),
+                          (f"/dashboard/networks/{world.vnsw.public_id}/map?view=internal", board),
+                          (f"/maps/networks/{world.vnsw.public_id}.html?view=internal&level=7", board),
                           ("/dashboard/networks/2147483647/map", {"Accept": "text/html"})):
         answer = client.get(path, headers=headers)
         assert answer.status_code == (404 if "2147483647" in path else 422 if "level=7" in path else 200), path
@@ -340,7 +340,7 @@ def test_a_template_downloaded_in_khmer_imports_whoever_uploads_it(client: Flask
     headers, help_row = list(csv.reader(io.StringIO(template)))[:2]
     assert headers[0] == _translation("km", "Name") and help_row[0].startswith("# ")
     filled = template + "Sample CBO 07,S7,,VN\n"
-    answer = post_file(client, f"/api/v1/networks/{world.vnsw.id}/members/import", filled.encode(), "members.csv",
+    answer = post_file(client, f"/api/v1/networks/{world.vnsw.public_id}/members/import", filled.encode(), "members.csv",
                        query={"dry_run": "true"}, headers={**world.roles["secretariat"], "Accept-Language": "en"})
     assert answer.status_code == 200, answer.get_json()
     assert answer.get_json()["warnings"] == [] and answer.get_json()["counts"]["error"] == 0

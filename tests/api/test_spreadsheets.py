@@ -149,12 +149,12 @@ def test_exports_of_names_stored_before_the_rule_open_in_any_reader(client, worl
 
 def test_csv_without_a_byte_order_mark_for_other_tools(client, world):
     """Both files start with a byte-order mark unless asked for plain UTF-8; the import reads both."""
-    for url in (f"{API}/networks/{world.vnsw.id}/members.csv", f"{API}/member-template.csv"):
+    for url in (f"{API}/networks/{world.vnsw.public_id}/members.csv", f"{API}/member-template.csv"):
         plain = client.get(url, query_string={"bom": "false"}, headers=world.roles["secretariat"])
         assert plain.status_code == 200 and not plain.data.startswith(BOM.encode())
         marked = client.get(url, headers=world.roles["secretariat"])
         assert marked.data == BOM.encode() + plain.data
-    exported = client.get(f"{API}/networks/{world.vnsw.id}/members.csv", headers=world.roles["secretariat"]).data
+    exported = client.get(f"{API}/networks/{world.vnsw.public_id}/members.csv", headers=world.roles["secretariat"]).data
     again = upload(client, world, exported, dry_run=True)
     assert again.status_code == 200 and set(again.json["counts"]) >= {"unchanged"}
     assert again.json["counts"]["unchanged"] == 2 and again.json["counts"]["error"] == 0, again.json
@@ -361,11 +361,11 @@ def test_an_import_writes_the_audit_entries_the_same_changes_through_the_api_wri
                                      "Nhóm Sen,health,VN-HN,2015-01-01,sen@example.org\n".encode(), dry_run=False)
     assert imported.json["applied"] is True, imported.json
     registered = client.post(f"{API}/organisations", headers=secretariat, json={
-        "network_id": network.id, "kind": "community_organisation", "name": "Nhóm Cúc", "country": "VN",
+        "network_id": network.public_id, "kind": "community_organisation", "name": "Nhóm Cúc", "country": "VN",
         "priority_areas": ["health"], "areas_served": ["VN-HN"]})
     assert registered.status_code == 201, registered.json
     by_hand = registered.json["id"]
-    members = f"{API}/networks/{network.id}/members"
+    members = f"{API}/networks/{network.public_id}/members"
     applied = client.post(members, headers=secretariat,
                           json={"organisation_id": by_hand, "on": "2015-01-01", "reason": reason})
     assert applied.status_code == 201, applied.json

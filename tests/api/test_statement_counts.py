@@ -65,9 +65,9 @@ def test_pages_run_as_many_statements_with_50_members_as_with_5(session, client,
         "editor" if who == "editor" else who, network_member if who == "editor" else network)
     pages = {
         "list": f"/api/v1/organisations?page_size=20",
-        "members": f"/api/v1/networks/{network.id}/members?page_size=20",
-        "members on a date": f"/api/v1/networks/{network.id}/members?page_size=20&on=2021-06-30",
-        "one organisation": f"/api/v1/organisations/{first.id}",
+        "members": f"/api/v1/networks/{network.public_id}/members?page_size=20",
+        "members on a date": f"/api/v1/networks/{network.public_id}/members?page_size=20&on=2021-06-30",
+        "one organisation": f"/api/v1/organisations/{first.public_id}",
     }
     small = {name: statements(session, client, path, headers) for name, path in pages.items()}
     grow(session, make_org, network, 45)
@@ -80,7 +80,7 @@ def test_a_patch_runs_as_many_statements_with_50_members_as_with_5(session, clie
     grow(session, make_org, network, 5)
     member = organisations.get_organisation(session, network.id + 1)
     headers = bearer("secretariat", network)
-    path = f"/api/v1/organisations/{member.id}"
+    path = f"/api/v1/organisations/{member.public_id}"
     small = statements(session, client, path, headers, patch={"acronym": "ONE"})
     grow(session, make_org, network, 45)
     large = statements(session, client, path, headers, patch={"acronym": "TWO"})
