@@ -1,7 +1,10 @@
 # The two commands a fresh machine needs (see README.md):
-#   make serve   install into .venv, migrate, load seeds and the sample network, serve on 127.0.0.1:5000
-#   make test    install what the tests need, then run the suite on SQLite and on PostgreSQL
-#   make bench   every benchmark on a synthetic registry (SQLite and PostgreSQL); see README.md
+#   make serve   install the runtime set into .venv, migrate, load seeds and the sample network,
+#                serve on 127.0.0.1:5000
+#   make test    add what the tests need, then run the suite on SQLite and on PostgreSQL
+#   make bench   add what the benchmarks need, then run every benchmark (SQLite and PostgreSQL)
+#   make lock    pin the dependencies again after setup.cfg changed (requirements/*.txt)
+# Every install is from a lock in requirements/, so two machines get the same versions.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -13,15 +16,34 @@ PG_TEST_SERVER ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 # The STV cross-check's independent implementation lives in its own virtualenv, never in .venv.
 STV_VENV := .venv-stv
 
-.PHONY: serve test install test-deps postgres bench
+.PHONY: serve test install test-deps postgres bench lock
 
-$(BIN)/.installed: setup.cfg pyproject.toml
+# The runtime set only: a server never needs pytest, Playwright or matplotlib.
+$(BIN)/.installed: requirements/runtime.txt setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/pip install --quiet -r requirements/runtime.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 install: $(BIN)/.installed
+
+$(BIN)/.installed-test: requirements/test.txt $(BIN)/.installed
+	$(BIN)/pip install --quiet -r requirements/test.txt
+	touch $@
+
+$(BIN)/.installed-bench: requirements/bench.txt $(BIN)/.installed
+	$(BIN)/pip install --quiet -r requirements/bench.txt
+	touch $@
+
+# uv resolves for the Python the project runs on, whatever the machine's default is.
+LOCK_TOOLS := .venv-lock
+lock:
+	$(PYTHON) -m venv $(LOCK_TOOLS)
+	$(LOCK_TOOLS)/bin/pip install --quiet 'uv ~= 0.13'
+	$(LOCK_TOOLS)/bin/uv pip compile setup.cfg --quiet --python-version 3.11 --custom-compile-command 'make lock' -o requirements/runtime.txt
+	$(LOCK_TOOLS)/bin/uv pip compile setup.cfg --quiet --python-version 3.11 --custom-compile-command 'make lock' --extra test -o requirements/test.txt
+	$(LOCK_TOOLS)/bin/uv pip compile setup.cfg --quiet --python-version 3.11 --custom-compile-command 'make lock' --extra bench -o requirements/bench.txt
 
 # geoBoundaries files (CC BY / ODbL) are never shipped: imported at run time when present.
 SHARED_GEO ?= ../shared/geo
@@ -39,7 +61,7 @@ $(STV_VENV)/.installed: tests/crosscheck/requirements.txt
 	$(STV_VENV)/bin/pip install --quiet -r tests/crosscheck/requirements.txt
 	touch $@
 
-test-deps: install $(STV_VENV)/.installed postgres
+test-deps: $(BIN)/.installed-test $(STV_VENV)/.installed postgres
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
 postgres:
@@ -54,5 +76,5 @@ test: test-deps
 
 # Takes about seven minutes; prints a table and writes bench/results.json. BENCH_ARGS=--quick
 # runs a small case (to check that it runs; its times mean nothing).
-bench: install postgres
+bench: $(BIN)/.installed-bench postgres
 	$(BIN)/python -m bench --postgres $(PG_TEST_SERVER) $(BENCH_ARGS)
