@@ -16,7 +16,7 @@ PG_TEST_SERVER ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 # The STV cross-check's independent implementation lives in its own virtualenv, never in .venv.
 STV_VENV := .venv-stv
 
-.PHONY: serve test install test-deps postgres bench lock
+.PHONY: serve test install test-deps postgres redis bench lock
 
 # The runtime set only: a server never needs pytest, Playwright or matplotlib.
 $(BIN)/.installed: requirements/runtime.txt setup.cfg pyproject.toml
@@ -61,12 +61,17 @@ $(STV_VENV)/.installed: tests/crosscheck/requirements.txt
 	$(STV_VENV)/bin/pip install --quiet -r tests/crosscheck/requirements.txt
 	touch $@
 
-test-deps: $(BIN)/.installed-test $(STV_VENV)/.installed postgres
+test-deps: $(BIN)/.installed-test $(STV_VENV)/.installed postgres redis
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
 postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 	@for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; echo "PostgreSQL did not start" >&2; exit 1
+
+# The shared failed-sign-in count and the two-server test use the Redis on 127.0.0.1:6379.
+redis:
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || redis-server --bind 127.0.0.1 --port 6379 --save '' --daemonize yes
+	@for i in $$(seq 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && exit 0; sleep 1; done; echo "Redis did not start" >&2; exit 1
 
 test: test-deps
 	@echo "== test suite on SQLite"
