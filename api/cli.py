@@ -19,7 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from api import database
+from api import database, operations
 from api.app import create_app
 from registry import areas, contact_keys, errors, migrate, tokens
 from registry.db import for_writing, make_engine, make_sessionmaker
@@ -34,6 +34,10 @@ CLI_ACTOR = Actor.system("command line")
 @click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_default_commands=True)
 def main() -> None:
     """Membership registry for networks of sex-worker-led organisations."""
+
+
+for command in (operations.backup, operations.restore, operations.doctor):
+    main.add_command(command)
 
 
 @contextmanager

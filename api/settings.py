@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,14 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAP_TILES_URL": os.environ.get("REGISTRY_MAP_TILES_URL") or None,
         "MAP_TILES_ATTRIBUTION": os.environ.get("REGISTRY_MAP_TILES_ATTRIBUTION") or None,
     }
+
+
+def default_workers(environ: Mapping[str, str] = os.environ) -> int:
+    """gunicorn's worker processes (gunicorn.conf.py): WEB_CONCURRENCY, else two per core and
+    one more, the usual rule for sync workers that wait on the database."""
+    if environ.get("WEB_CONCURRENCY"):
+        return max(1, int(environ["WEB_CONCURRENCY"]))
+    return 2 * (os.cpu_count() or 1) + 1
 
 
 def instance_secret_key(instance_path: str) -> str:
