@@ -53,7 +53,7 @@ serve: install
 	$(BIN)/registry seed
 	@if [ -d "$(SHARED_GEO)" ]; then $(BIN)/registry boundaries import-known "$(SHARED_GEO)"; fi
 	@echo "Serving on http://$(HOST):$(PORT)/ (create a token with: $(BIN)/registry token create --help)"
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --no-control-socket --access-logfile - wsgi:app
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --no-control-socket wsgi:app
 
 $(STV_VENV)/.installed: tests/crosscheck/requirements.txt
 	$(PYTHON) -m venv $(STV_VENV)
@@ -63,6 +63,8 @@ $(STV_VENV)/.installed: tests/crosscheck/requirements.txt
 
 test-deps: $(BIN)/.installed-test $(STV_VENV)/.installed postgres redis
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@# tests/test_deploy.py runs deploy/nginx/registry.conf in front of a live server.
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null; }
 
 postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start

@@ -3,7 +3,8 @@
 /health says only that the process answers (for a supervisor restarting a hung worker);
 /ready says whether it can serve (database reachable, schema at the code's migration head,
 Redis reachable when configured), for a load balancer. Both are unauthenticated and cheap, so
-they say "ok" or "unavailable" and nothing more: which check failed, and why, goes to the log.
+a failed check is the usual 503 error and nothing more: which check failed, and why, goes to
+the log.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from typing import Any
 
 import logging
 
-from flask import current_app
+from flask import Response, current_app
 from marshmallow import fields
-from sqlalchemy.exc import SQLAlchemyError
 
 from api import database, shared_store
+from api.errors import error_response
 from api.auth import current_actor
 from api.extensions import Blueprint, Schema
 from registry import migrate
@@ -27,7 +28,7 @@ blp = Blueprint("service", __name__, url_prefix="/api/v1", description="Service 
 
 
 class StatusSchema(Schema):
-    status = fields.String(metadata={"description": "ok, or unavailable (with 503)", "example": "ok"})
+    status = fields.String(metadata={"example": "ok"})
 
 
 class MeSchema(Schema):
@@ -48,25 +49,21 @@ def health() -> dict[str, Any]:
 @blp.route("/ready")
 @blp.access(None)
 @blp.response(200, StatusSchema)
-@blp.alt_response(503, schema=StatusSchema, description="a database, schema or Redis check failed")
+@blp.alt_response(503, description="the database does not answer, its schema is not this code's, or Redis does "
+                                   "not answer (the reason goes to the log)")
 def ready() -> Any:
     """Whether the service can serve: database reachable, schema current, Redis reachable if configured"""
-    failed = _failed_check()
-    if failed:
-        log.warning("not ready: %s", failed)
-        return {"status": "unavailable"}, 503, {"Retry-After": "5"}
+    # A database that does not answer raises here, and is answered 503 as every request is.
+    if not migrate.at_head(database.session().connection()):
+        return _not_ready("the database schema is not at this code's migration head (run `registry db upgrade`)")
+    if shared_store.configured(current_app) and not shared_store.reachable(current_app):
+        return _not_ready("Redis does not answer")
     return {"status": "ok"}
 
 
-def _failed_check() -> str | None:
-    try:
-        if not migrate.at_head(database.session().connection()):
-            return "the database schema is not at this code's migration head (run `registry db upgrade`)"
-    except SQLAlchemyError as unreachable:
-        return f"the database does not answer ({type(unreachable).__name__})"
-    if shared_store.configured(current_app) and not shared_store.reachable(current_app):
-        return "Redis does not answer"
-    return None
+def _not_ready(reason: str) -> Response:
+    log.warning("not ready: %s", reason)
+    return error_response(503, "the service is not ready; try again shortly", headers={"Retry-After": "5"})
 
 
 @blp.route("/me")

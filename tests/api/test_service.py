@@ -32,7 +32,8 @@ def test_ready_when_the_database_answers_at_the_migration_head(client, world):
 def test_not_ready_behind_the_code_s_migrations_and_nothing_said_why(client, world, monkeypatch, caplog):
     monkeypatch.setattr(migrate, "head_revision", lambda: "9999")
     answer = client.get(f"{API}/ready")
-    assert (answer.status_code, answer.json) == (503, {"status": "unavailable"})
+    assert (answer.status_code, answer.json["error"]) == (503, "service_unavailable")
+    assert answer.json["message"] == "the service is not ready; try again shortly"
     assert answer.headers["Retry-After"] == "5"
     assert "migration head" in caplog.text  # the reason is for the operator's log only
 
@@ -40,7 +41,7 @@ def test_not_ready_behind_the_code_s_migrations_and_nothing_said_why(client, wor
 def test_not_ready_when_the_configured_redis_does_not_answer(make_app, world, caplog):
     app = make_app(REDIS_URL="redis://127.0.0.1:1/0", REDIS_TIMEOUT=0.5)
     answer = app.test_client().get(f"{API}/ready")
-    assert (answer.status_code, answer.json) == (503, {"status": "unavailable"})
+    assert (answer.status_code, answer.json["message"]) == (503, "the service is not ready; try again shortly")
     assert "Redis does not answer" in caplog.text
     assert app.test_client().get(f"{API}/health").status_code == 200
 
