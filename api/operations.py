@@ -25,7 +25,8 @@ passphrase_file = click.option(
 
 def _passphrase(path: Path | None, *, confirm: bool) -> str:
     if path is not None:
-        return path.read_text(encoding="utf-8").splitlines()[0] if path.read_text(encoding="utf-8") else ""
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return lines[0] if lines else ""
     if os.environ.get(PASSPHRASE_ENV):
         return os.environ[PASSPHRASE_ENV]
     return click.prompt("Backup passphrase", hide_input=True, confirmation_prompt=confirm)
