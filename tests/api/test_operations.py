@@ -81,8 +81,8 @@ def test_doctor_is_quiet_about_a_careful_deployment(tmp_path):
     assert [f.level for f in short] == [UNSAFE]
 
 
-def test_doctor_exits_non_zero_when_anything_is_unsafe(source, folder):
-    checked = run(source, folder, "doctor", "--workers", "3")
+def test_doctor_exits_non_zero_when_anything_is_unsafe(folder):
+    checked = run(f"sqlite:///{folder / 'doctor.sqlite'}", folder, "doctor", "--workers", "3")
     assert checked.exit_code == 1
     assert "UNSAFE  SQLite behind 3 workers" in checked.output
     assert WARNING.upper() in checked.output
