@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, render_template
 from sqlalchemy.orm import Session
 
-from api import auth, csrf, dashboard, database, docs, errors, headers, hosts, i18n, page_cache
+from api import auth, csrf, dashboard, database, docs, errors, headers, hosts, i18n, logs, page_cache
 from api.json_body import JSONProvider
 from api.extensions import Api
 from api.resources import (
@@ -52,6 +52,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, sessions: Callable[[]
     app.json = JSONProvider(app)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented field order
     hosts.init_app(app)  # first: a forged host is refused before anything else runs
+    logs.init_app(app)  # before the rest: every answer is logged, with the status it ends with
     headers.init_app(app)  # before the database's commit: its after_request runs last, on every answer
     csrf.init_app(app, exempt=[resource.blp for resource in RESOURCES])  # before a token is checked
     i18n.init_app(app)  # before anything that answers in words

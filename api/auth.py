@@ -13,8 +13,9 @@ at once.
 No header: the anonymous actor. A bad header: 401, never silently anonymous, so a client with
 an expired token learns it at once.
 
-Failures are counted per worker process (LocalFailures); a store shared by the workers can
-replace it behind the one-method FailureCount interface.
+Failures are counted in Redis when REDIS_URL is set (SharedFailures: every worker and server
+shares one count per address), otherwise per worker process (LocalFailures), behind the
+one-method FailureCount interface.
 """
 
 from __future__ import annotations
@@ -26,9 +27,12 @@ from typing import Protocol
 
 from flask import Flask, Response, current_app, g, request
 from flask_babel import gettext, lazy_gettext
-from werkzeug.exceptions import TooManyRequests
+from limits import RateLimitItemPerMinute
+from limits.errors import StorageError
+from limits.strategies import MovingWindowRateLimiter
+from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 
-from api import database
+from api import database, shared_store
 from api.errors import error_response
 from registry.permissions import Actor
 from registry.tokens import authenticate
@@ -77,6 +81,23 @@ class LocalFailures:
             del self._failures[client]
 
 
+class SharedFailures:
+    """A moving window per address in Redis (the `limits` library's, one atomic script per
+    call), shared by every process that uses the same Redis and key prefix."""
+
+    def __init__(self, app: Flask) -> None:
+        self._app = app
+
+    def admit_failure(self, client: str, limit: int) -> bool:
+        limiter = MovingWindowRateLimiter(shared_store.storage(self._app))
+        try:
+            return limiter.hit(RateLimitItemPerMinute(limit, namespace="signin-failures"), client)
+        except StorageError:
+            # The attempt failed anyway; without the shared count it cannot be let through.
+            raise ServiceUnavailable("the service cannot check sign-in attempts just now; try again shortly") \
+                from None
+
+
 class TooManyFailures(TooManyRequests):
     description = lazy_gettext("too many failed sign-in attempts from your address; wait a minute and try again")
 
@@ -85,7 +106,9 @@ class TooManyFailures(TooManyRequests):
 
 
 def init_app(app: Flask, failures: FailureCount | None = None) -> None:
-    app.extensions[_KEY] = failures or LocalFailures()
+    if failures is None:
+        failures = SharedFailures(app) if shared_store.configured(app) else LocalFailures()
+    app.extensions[_KEY] = failures
     app.before_request(_identify_by_header)
 
 

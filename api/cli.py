@@ -18,7 +18,7 @@ from flask.cli import FlaskGroup
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from api import database
+from api import database, operations
 from api.app import create_app
 from api.i18n import template_headers
 from registry import areas, contact_keys, errors, migrate, organisations, tokens
@@ -38,6 +38,10 @@ CLI_ACTOR = Actor.system("command line")
 @click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_default_commands=True)
 def main() -> None:
     """Membership registry for networks of sex-worker-led organisations."""
+
+
+for command in (operations.backup, operations.restore, operations.doctor):
+    main.add_command(command)
 
 
 @contextmanager

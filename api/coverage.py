@@ -17,7 +17,6 @@ from geo import disclosure
 from geo.boundaries import BoundaryArea, BoundarySet
 from geo.coverage import Coverage, OrgPresence, View, compute_coverage, country_total
 from geo.errors import CoverageError
-from geo.maps import comparison_map, coverage_map, render_map
 from registry import areas, directory
 from registry.db import today
 from registry.errors import NotFound, NotPermitted, ValidationFailed
@@ -87,6 +86,9 @@ def network_map_html(session: Session, network: Organisation, request: MapReques
 
     `tiles` is (URL template, attribution) when an operator switched a basemap on; by default
     there is none, because a tile server learns who looks at which place."""
+    # folium (and pandas under it) is imported by the first map drawn, not by every command.
+    from geo.maps import comparison_map, coverage_map, render_map
+
     title = f"{network.name}: {TITLES[request.view]}"
     basemap = {"tiles": tiles[0], "tiles_attribution": tiles[1]} if tiles else {}
     current = network_coverage(session, network, request)

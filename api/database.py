@@ -54,6 +54,14 @@ def dispose(app: Flask) -> None:
             engine.dispose()
 
 
+def after_fork(app: Flask) -> None:
+    """In a forked worker: forget the pooled connections the parent made, without closing
+    them under the parent (SQLAlchemy's rule for os.fork)."""
+    for key in ("registry.engine", _COUNTER_KEY):
+        if (engine := app.extensions.get(key)) is not None:
+            engine.dispose(close=False)
+
+
 def session() -> Session:
     """The request's session, opened on first use."""
     if "db_session" not in g:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,13 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # Signs the session cookie that holds the forms' CSRF token; when it is not given, one is
         # made in the instance folder on first start (see `instance_secret_key`).
         "SECRET_KEY": os.environ.get("REGISTRY_SECRET_KEY") or None,
+        # Redis, shared by every worker and server (api/shared_store.py): the failed-sign-in
+        # counts live there when it is given; without it each worker process counts its own.
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        # Prefix of every key the registry writes in Redis, so one Redis can serve several registries.
+        "REDIS_PREFIX": os.environ.get("REGISTRY_REDIS_PREFIX", "registry"),
+        # Seconds to wait for Redis before a request is answered 503.
+        "REDIS_TIMEOUT": float(os.environ.get("REGISTRY_REDIS_TIMEOUT", "2")),
         # The host names the app answers to (comma-separated); any other Host header gets 400.
         "TRUSTED_HOSTS": [host.strip() for host in os.environ.get("REGISTRY_TRUSTED_HOSTS", "").split(",")
                           if host.strip()] or list(DEFAULT_HOSTS),
@@ -54,6 +62,14 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAP_TILES_URL": os.environ.get("REGISTRY_MAP_TILES_URL") or None,
         "MAP_TILES_ATTRIBUTION": os.environ.get("REGISTRY_MAP_TILES_ATTRIBUTION") or None,
     }
+
+
+def default_workers(environ: Mapping[str, str] = os.environ) -> int:
+    """gunicorn's worker processes (gunicorn.conf.py): WEB_CONCURRENCY, else two per core and
+    one more, the usual rule for sync workers that wait on the database."""
+    if environ.get("WEB_CONCURRENCY"):
+        return max(1, int(environ["WEB_CONCURRENCY"]))
+    return 2 * (os.cpu_count() or 1) + 1
 
 
 def instance_secret_key(instance_path: str) -> str:

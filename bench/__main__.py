@@ -3,7 +3,8 @@
 Builds the synthetic registry (bench/dataset.py) on SQLite and on a scratch PostgreSQL
 database, then measures the organisations list under gunicorn against bare Flask
 (bench_list), the maps against geopandas' `.explore()` (bench_maps), the STV count
-(bench_stv) and the spreadsheet import (bench_import), and prints one table with every figure
+(bench_stv), the spreadsheet import (bench_import) and how fast `registry --help` answers
+(bench_startup), and prints one table with every figure
 and its target, as Markdown, and the same as JSON (bench/results.json). Targets are reported,
 never asserted. `--quick` runs a small case to check that everything runs; its times mean
 nothing.
@@ -25,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bench import bench_import, bench_list, bench_maps, bench_stv, dataset
+from bench import bench_import, bench_list, bench_maps, bench_startup, bench_stv, dataset
 from registry.contact_keys import KeyFile
 from registry.db import make_engine, scratch_database
 
@@ -47,6 +48,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     organisations, events = (1_000, 10_000) if quick else (dataset.ORGANISATIONS, dataset.EVENTS)
 
     results: dict[str, Any] = {"quick": quick, "machine": machine(None if args.no_postgres else args.postgres)}
+    step("registry --help")
+    results["startup"] = bench_startup.run(repeats=1 if quick else 5)
     with tempfile.TemporaryDirectory() as folder:
         urls = {"SQLite": f"sqlite:///{folder}/bench.sqlite"}
         keys = KeyFile(Path(folder) / "contact-keys.json")  # the datasets' contacts, for their servers too
@@ -103,6 +106,9 @@ def figures(results: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append({"figure": name, "value": value, "unit": unit, "target": target,
                      "target_is_minimum": at_least, "met": met})
 
+    startup = results["startup"]
+    add("registry --help", startup["help_seconds"], "s", startup["target_seconds"])
+    add("registry command: import time (python -X importtime)", startup["import_seconds"], "s")
     servers = results["list"]["servers"]
     for label, server in servers.items():
         # The targets are for the list as it is served; the servers that build every page say

@@ -15,15 +15,15 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import geopandas
-import numpy as np
-import pyogrio
-import shapely
-from shapely.geometry import mapping, shape
+from typing import TYPE_CHECKING, Any
 
 from geo.errors import BoundaryError
+
+# geopandas, pyogrio, shapely and numpy take most of a second to import: they are imported by
+# the functions that read files or measure shapes, so a command or a request that only looks
+# sets up (every `registry` command but the boundary ones) never pays for them.
+if TYPE_CHECKING:
+    import geopandas
 
 __all__ = [
     "ATTRIBUTION_CAMBODIA", "ATTRIBUTION_LAOS", "ATTRIBUTION_NATURAL_EARTH", "BUNDLED_SETS",
@@ -119,6 +119,9 @@ class BoundarySet:
 
     @functools.cached_property
     def _bounds(self) -> dict[str, tuple[float, float, float, float]]:
+        import shapely
+        from shapely.geometry import shape
+
         return {a.code: tuple(shapely.bounds(shape(a.geometry)).tolist()) for a in self.areas}
 
     def bounds(self, codes: Iterable[str] | None = None) -> tuple[float, float, float, float] | None:
@@ -126,6 +129,8 @@ class BoundarySet:
         boxes = [self._bounds[c] for c in (self.codes() if codes is None else codes) if c in self._bounds]
         if not boxes:
             return None
+        import numpy as np
+
         box = np.array(boxes)
         return (float(box[:, 0].min()), float(box[:, 1].min()), float(box[:, 2].max()), float(box[:, 3].max()))
 
@@ -294,6 +299,9 @@ def read_boundary_file(
 
 
 def _read_frame(path: Path, layer: str | None) -> geopandas.GeoDataFrame:
+    import geopandas
+    import pyogrio
+
     if not path.exists():
         raise BoundaryError(f"{path.name}: no such file")
     try:
@@ -309,6 +317,9 @@ def _read_frame(path: Path, layer: str | None) -> geopandas.GeoDataFrame:
 
 
 def _polygonal(geom: Any, label: str, reasons: list[str], repairs: list[str]) -> dict[str, Any] | None:
+    import shapely
+    from shapely.geometry import mapping
+
     if geom is None or shapely.is_empty(geom):
         reasons.append(f"{label}: has no geometry")
         return None
@@ -328,6 +339,8 @@ def _polygonal(geom: Any, label: str, reasons: list[str], repairs: list[str]) ->
 
 
 def _polygons_only(geom: Any) -> Any | None:
+    import shapely
+
     if geom.geom_type in ("Polygon", "MultiPolygon"):
         return None if geom.is_empty else geom
     parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
@@ -354,6 +367,8 @@ def _text(value: Any) -> str | None:
 
 def _plain(value: Any) -> Any:
     """A JSON-ready value from whatever pandas/numpy handed over (NaN and NA become None)."""
+    import numpy as np  # loaded already: only values read by geopandas come here
+
     if isinstance(value, np.ndarray):
         return [_plain(v) for v in value.tolist()]
     if isinstance(value, (list, tuple)):

@@ -128,6 +128,8 @@ LOCK_TIMEOUT_SECONDS = 20.0
 def make_engine(url: str, *, lock_timeout: float = LOCK_TIMEOUT_SECONDS, **kwargs: Any) -> Engine:
     """An engine for `url` whose statements wait at most `lock_timeout` seconds for a lock;
     SQLite gets foreign keys on and its parent folder created."""
+    # An error's text never carries the statement's values (a contact, a ballot) into a log.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

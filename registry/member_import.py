@@ -28,10 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.etree.ElementTree import ParseError
 
-import openpyxl
 from defusedxml import DefusedXmlException
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -192,6 +189,9 @@ def _grid(rows: Iterable[list[str]]) -> list[tuple[int, list[str]]]:
 
 
 def _check_cell(number: int, column: int, header: str, cell: str) -> None:
+    # openpyxl (and numpy under it) is imported by an import, not by every command and worker.
+    from openpyxl.utils import get_column_letter
+
     where = f"row {number}, column {get_column_letter(column + 1)}" + (f" ({header.strip()})" if header.strip() else "")
     if len(cell) > MAX_CELL:
         raise ValidationFailed.on("file", f"{where} holds {len(cell):,} characters; a cell may hold at "
@@ -497,6 +497,8 @@ def _delimiter(text: str) -> str:
 
 
 def _xlsx_grid(data: bytes) -> list[tuple[int, list[str]]]:
+    import openpyxl
+
     if not openpyxl.DEFUSEDXML:
         # Without defusedxml openpyxl would expand the entities a workbook declares.
         raise ValidationFailed.on("file", "this server cannot read XLSX files safely (OPENPYXL_DEFUSEDXML is "
@@ -555,6 +557,8 @@ def _check_unpacked(data: bytes) -> None:
 @contextmanager
 def _unreadable_workbook() -> Iterator[None]:
     """What openpyxl raises on a file it cannot read, as the import's refusal."""
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         yield
     except (DefusedXmlException, ParseError, zipfile.BadZipFile, InvalidFileException, LookupError, OSError,

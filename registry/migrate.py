@@ -7,11 +7,13 @@ empty database creates no key.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from registry.sealing import KeyRing
@@ -47,3 +49,14 @@ def current_revision(connection: Connection) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
     return MigrationContext.configure(connection).get_current_revision()
+
+
+@functools.cache
+def head_revision() -> str | None:
+    """The newest revision among the migrations this code ships (read once per process)."""
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def at_head(connection: Connection) -> bool:
+    """Whether the database's schema is the one this code expects."""
+    return current_revision(connection) == head_revision()

@@ -126,7 +126,8 @@ class TestServiceEndpoints:
             yield client
 
     def test_health_and_anonymous_identity(self, client):
-        assert client.get("/api/v1/health").get_json() == {"status": "ok", "database": "ok"}
+        assert client.get("/api/v1/health").get_json() == {"status": "ok"}
+        assert client.get("/api/v1/ready").get_json() == {"status": "ok"}
         assert client.get("/api/v1/me").get_json()["role"] == "anonymous"
 
     def test_errors_share_one_shape(self, client):

@@ -210,7 +210,7 @@ def test_a_commit_the_database_cannot_take_now_is_a_503_and_a_bug_at_commit_a_50
         return request_session
 
     app = create_app({"PROPAGATE_EXCEPTIONS": False}, sessions=failing_session)
-    assert_shape(app.test_client().get(f"{API}/health"), status)
+    assert_shape(app.test_client().get(f"{API}/ready"), status)
 
 
 def test_an_integrity_error_is_a_conflict_and_a_crash_keeps_the_shape():

@@ -137,7 +137,7 @@ def assert_unavailable(answer: Answer) -> None:
 
 def wait_until_serving(live: Live) -> None:
     for _ in range(300):
-        if live.call("GET", "/api/v1/health", timeout=10).status == 200:
+        if live.call("GET", "/api/v1/ready", timeout=10).status == 200:
             return
         time.sleep(0.2)
     raise AssertionError("the server did not serve again after the database came back")
@@ -155,7 +155,7 @@ def test_while_the_database_is_away_the_api_answers_503_and_recovers_by_itself(
 
     relay.cut()
     for _ in range(REQUESTS):
-        assert_unavailable(relayed.call("GET", "/api/v1/health"))
+        assert_unavailable(relayed.call("GET", "/api/v1/ready"))
         assert_unavailable(relayed.call("GET", path))  # anonymous: the view reads
         assert_unavailable(relayed.call("GET", "/api/v1/organisations"))  # a kept page, unconfirmed
         assert_unavailable(relayed.call("GET", "/api/v1/organisations", role="secretariat"))  # the token is read

@@ -62,7 +62,7 @@ def test_kill_9_during_an_import_leaves_all_or_nothing_and_the_server_recovers(l
             break
     assert attempts[-1][0], f"the import was never caught inside its transaction: {attempts}"
 
-    assert live.call("GET", "/api/v1/health").status == 200
+    assert live.call("GET", "/api/v1/ready").status == 200
     again = post_import(live, spreadsheet(prefix))
     assert again.status == 200, again.body
     assert again.json()["counts"].get("created") == ROWS
