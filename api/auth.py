@@ -94,7 +94,7 @@ class SharedFailures:
             return limiter.hit(RateLimitItemPerMinute(limit, namespace="signin-failures"), client)
         except StorageError:
             # The attempt failed anyway; without the shared count it cannot be let through.
-            raise ServiceUnavailable("the service cannot check sign-in attempts just now; try again shortly") \
+            raise ServiceUnavailable(gettext("the service cannot check sign-in attempts just now; try again shortly")) \
                 from None
 
 

@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import (Boolean, Date, ForeignKey, Index, Integer, Select, and_, cast, column, exists, func, literal, or_, select, table, true,
+from sqlalchemy import (Boolean, Date, ForeignKey, Index, Integer, Select, and_, column, exists, func, literal, or_, select, table, true,
                         union, union_all, update)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -122,12 +122,15 @@ def link_new(session: Session, organisation_id: int, registered_by: int | None, 
     session.info.get(REMEMBERED, {}).clear()
     session.execute(_links.insert().values(descendant_id=organisation_id, ancestor_id=registered_by, depth=1,
                                            held_from=on, held_until=None, current=True))
-    # Typed casts: PostgreSQL reads an untyped parameter in a SELECT list as text.
-    above_registrar = select(cast(literal(organisation_id), Integer), _links.c.ancestor_id, _links.c.depth + 1,
-                             cast(literal(on, Date), Date), cast(literal(True), Boolean)).where(
+    # Typed parameters, no CAST: SQLite would cast a date to a number. An undated link leaves
+    # held_from out, as PostgreSQL reads a NULL parameter in a SELECT list as text.
+    columns = {"descendant_id": literal(organisation_id, Integer), "ancestor_id": _links.c.ancestor_id,
+               "depth": _links.c.depth + 1, "current": literal(True, Boolean)}
+    if on is not None:
+        columns["held_from"] = literal(on, Date)
+    above_registrar = select(*columns.values()).where(
         _links.c.descendant_id == registered_by, _links.c.current.is_(True))
-    session.execute(_links.insert().from_select(
-        ["descendant_id", "ancestor_id", "depth", "held_from", "current"], above_registrar))
+    session.execute(_links.insert().from_select(list(columns), above_registrar))
 
 
 def _relink(session: Session, ids: list[int], on: dt.date | None) -> None:

@@ -24,8 +24,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from sqlalchemy.engine import Engine
 
-from tests.conftest import fresh_database
+from seeds.load import LoadReport
+from tests.conftest import copy_of
 from tests.live.conftest import Live, free_port, live_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,9 +85,11 @@ http {{
 
 
 @pytest.fixture(scope="module")
-def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Live, int]]:
+def proxied(tmp_path_factory: pytest.TempPathFactory, seeds_database: tuple[Engine, LoadReport]
+            ) -> Iterator[tuple[Live, int]]:
     folder = tmp_path_factory.mktemp("deploy")
-    with fresh_database(folder) as url, live_server(url, folder / "gunicorn.log", REGISTRY_PROXY_HOPS="1") as live:
+    with copy_of(seeds_database[0], folder) as url, \
+            live_server(url, folder / "gunicorn.log", REGISTRY_PROXY_HOPS="1") as live:
         port, plain = free_port(), free_port()
         config = site(folder, int(live.base_url.rsplit(":", 1)[1]), port, plain)
         checked = subprocess.run([NGINX, "-t", "-c", str(config)], capture_output=True, text=True)
