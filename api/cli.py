@@ -7,6 +7,7 @@ seals and opens contacts with the app's key file, as a request's does.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ from api import database
 from api.app import create_app
 from registry import areas, contact_keys, errors, migrate, tokens
 from registry.db import for_writing, make_engine, make_sessionmaker
+from registry.elections import publication
 from registry.sealing import ContactKeysError, use_keys
 from registry.organisations import Organisation
 from registry.permissions import Actor, Role
@@ -410,7 +412,7 @@ def contacts_drop_key(key_id: str) -> None:
 
 @main.group()
 def election() -> None:
-    """Look at a network's elections."""
+    """Look at a network's elections, publish them and verify a published one."""
 
 
 @election.command("list")
@@ -434,3 +436,56 @@ def election_result(election_id: int) -> None:
     with unit_of_work(reads_only=True) as session:
         click.echo(format_result(published_result(session, CLI_ACTOR, get_election(session, CLI_ACTOR, election_id))),
                    nl=False)
+
+
+@election.command("publish")
+@click.argument("election_id", type=click.IntRange(1, 2**31 - 1))
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), default="-", show_default=True,
+              help="Write the published election (JSON) here; - is standard output.")
+def election_publish(election_id: int, out: str) -> None:
+    """Write the published election: every counted ballot, the ballot list's root and the result."""
+    from registry.elections.phases import get_election
+
+    with unit_of_work(reads_only=True) as session:
+        data = publication.published_election(session, CLI_ACTOR, get_election(session, CLI_ACTOR, election_id))
+    with click.open_file(out, "w", encoding="utf-8") as target:
+        json.dump(data, target, ensure_ascii=False, indent=1)
+        target.write("\n")
+
+
+@election.command("verify", with_appcontext=False)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def election_verify(path: str) -> None:
+    """Recompute a published election's ballot list root and recount it; exit 1 on any difference.
+
+    Needs only the file (from `registry election publish` or the API's /published)."""
+    _report(publication.verify(_published_file(path)),
+            "verified: the ballot list gives its root and a recount gives the published result")
+
+
+@election.command("check-ballot", with_appcontext=False)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--receipt", required=True, help="The receipt shown when the ballot was cast.")
+@click.option("--content", required=True, help="The ballot's content as shown with the receipt.")
+def election_check_ballot(path: str, receipt: str, content: str) -> None:
+    """A voter's check: its ballot is in the published list with the content it cast; exit 1 if not."""
+    _report(publication.check_ballot(_published_file(path), receipt, content),
+            "your ballot is in the published list as you cast it")
+
+
+def _published_file(path: str) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as unreadable:
+        raise click.ClickException(f"{path} is not a readable JSON file: {unreadable}") from None
+    if not isinstance(data, dict):
+        raise click.ClickException(f"{path} is not a published election")
+    return data
+
+
+def _report(problems: list[str], verified: str) -> None:
+    for problem in problems:
+        click.echo(f"FAILED: {problem}", err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo(verified)

@@ -25,7 +25,7 @@ from api.resources.governance import MANAGERS, NETWORK, READERS
 from api.resources.organisations import MAX_ID
 from registry import directory, governance_directory
 from registry.db import Page, page_of_list
-from registry.elections import ballots, nominations, phases, roll
+from registry.elections import ballots, nominations, phases, publication, roll
 from registry.elections.ballots import CastReceipt, scrub_sealed_ballots
 from registry.elections.models import Election, ElectionPhase, Nomination
 from registry.elections.results import PublishedResult, format_result, published_result
@@ -178,6 +178,8 @@ class ResultSchema(Schema):
     quorum_percent = fields.Integer()
     quorum_met = fields.Boolean()
     seed = fields.Function(lambda r: str(r.seed), metadata={"description": "The seed of any lot drawn."})
+    ballot_list_root = fields.String(allow_none=True, metadata={
+        "description": "The root of the hash chain over every counted ballot, fixed when voting closed."})
     candidates = fields.Dict(keys=fields.String(), values=fields.String(),
                              metadata={"description": "Nomination id -> name, every candidate who stood."})
     counts = fields.List(fields.Dict(), metadata={"description": "Every stage of the count, per seat group."})
@@ -343,6 +345,26 @@ def list_ballot_hashes(args: dict[str, Any], network_id: int, election_id: int) 
     election = governance_directory.find_election(session, actor, network_id, election_id)
     hashes = [{"ballot_hash": h} for h in ballots.published_ballot_hashes(session, actor, election)]
     return page_of_list(hashes, args["page"], args["page_size"])
+
+
+class PublishedElectionSchema(Schema):
+    format = fields.String()
+    election = fields.Dict(metadata={"description": "Method, seats per group and quorum."})
+    candidates = fields.List(fields.Dict(), metadata={"description": "Every candidate, in ballot-paper order."})
+    ballot_list = fields.Dict(metadata={
+        "description": "Every counted ballot's hash and content in hash order, how they chain, and the root."})
+    result = fields.Dict(metadata={"description": "The result as counted: roll, turnout, seed, every stage."})
+
+
+@blp.route(ELECTION + "/published")
+@blp.access(Permission.READ_GOVERNANCE, READERS + " once certified; " + MANAGERS + " as soon as it is counted")
+@blp.response(200, PublishedElectionSchema)
+def read_published_election(network_id: int, election_id: int) -> tuple[dict[str, Any], dict[str, str]]:
+    """Download the published election, for `registry election verify` and each voter's check"""
+    session, actor = database.session(), current_actor()
+    election = governance_directory.find_election(session, actor, network_id, election_id)
+    published = publication.published_election(session, actor, election)
+    return published, {"Content-Disposition": f'attachment; filename="election-{election.id}.json"'}
 
 
 @blp.route(ELECTION + "/result")

@@ -49,23 +49,39 @@ def count_election(session: Session, election: Election, *, seed: Seed | None = 
     if seed is None:
         seed = secrets.randbelow(10**9)  # a number people can read out and re-run
     contents = ballot_contents(session, election)
-    standing = sorted((n for n in election.nominations if n.standing), key=lambda n: (n.name_key, n.id))
-    counts: list[dict[str, Any]] = []
-    elected: list[dict[str, Any]] = []
-    taken: set[int] = set()
-    for group in counting_order(election.seat_groups):
-        candidates = [n.id for n in standing
-                      if (n.id not in taken if group == OPEN_SEATS else n.constituency == group)]
-        papers: list[Sequence[int]] = [[c for c in b.get(group, []) if c not in taken] for b in contents]
-        result = COUNTS[election.method](papers, candidates, election.seat_groups[group], seed=seed)
-        taken.update(result.elected)
-        counts.append({"seats_for": group, **result.to_dict()})
-        elected += [{"nomination_id": c, "seats_for": group} for c in result.elected]
+    counts, elected = count_ballots(election.method, election.seat_groups, ballot_paper_order(election),
+                                    contents, seed)
     roll, voted = roll_size(session, election), turnout(session, election)
     result_data = {
         "roll": roll, "turnout": voted, "quorum_percent": election.quorum_percent,
         "quorum_met": quorum_met(election, roll, voted), "seed": seed, "counts": counts,
-        "elected": elected,
+        "elected": elected, "ballot_list_root": election.ballot_list_root,
     }
     # Stored as JSON, where mapping keys become strings: hand back exactly what a reload gives.
     return json.loads(json.dumps(result_data))
+
+
+def ballot_paper_order(election: Election) -> list[tuple[int, str | None]]:
+    """Every standing candidate's (nomination id, constituency), in ballot-paper order."""
+    standing = sorted((n for n in election.nominations if n.standing), key=lambda n: (n.name_key, n.id))
+    return [(n.id, n.constituency) for n in standing]
+
+
+def count_ballots(method: Method | str, seat_groups: dict[str, int], candidates: Sequence[tuple[int, str | None]],
+                  contents: Sequence[dict[str, list[int]]], seed: Seed) -> tuple[list[dict[str, Any]],
+                                                                                 list[dict[str, Any]]]:
+    """Count ballot contents without the database: what the registry stores and what anyone
+    holding the published election recomputes. `candidates` are (id, constituency) in
+    ballot-paper order. Returns every group's count and who was elected to which group."""
+    counts: list[dict[str, Any]] = []
+    elected: list[dict[str, Any]] = []
+    taken: set[int] = set()
+    for group in counting_order(seat_groups):
+        standing = [c for c, constituency in candidates
+                    if (c not in taken if group == OPEN_SEATS else constituency == group)]
+        papers: list[Sequence[int]] = [[c for c in b.get(group, []) if c not in taken] for b in contents]
+        result = COUNTS[Method(method)](papers, standing, seat_groups[group], seed=seed)
+        taken.update(result.elected)
+        counts.append({"seats_for": group, **result.to_dict()})
+        elected += [{"nomination_id": c, "seats_for": group} for c in result.elected]
+    return counts, elected

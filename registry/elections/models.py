@@ -58,6 +58,8 @@ class Election(Base):
     phase: Mapped[ElectionPhase] = mapped_column(str_enum(ElectionPhase), default=P.DRAFT)
     phase_since: Mapped[dt.date] = mapped_column(Date)
     result: Mapped[dict[str, Any] | None]  # counts, turnout and seed, once tallied
+    # The published ballot list's chain root, fixed when voting closes (elections/publication.py).
+    ballot_list_root: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 

@@ -26,6 +26,7 @@ from registry.elections.models import (
     ElectionPhaseChange,
     one_writer_at_a_time,
 )
+from registry.elections.publication import check_ballot_list, close_ballot_list
 from registry.elections.seating import seat_winners
 from registry.elections.tally import Method, Seed
 from registry.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
@@ -150,7 +151,9 @@ def transition(
             changes["roll"] = [None, _open_voting(session, election, on)]
         elif current is P.VOTING_OPEN:  # closing, or cancelling while ballots are sealed
             changes["ballots"] = [None, mix_sealed_ballots(session, election)]
+            changes["ballot_list_root"] = [None, close_ballot_list(session, election)]
         elif to is P.TALLIED:
+            election.ballot_list_root = check_ballot_list(session, election)
             election.result = count_election(session, election, seed=seed)
             changes["seed"] = [None, election.result["seed"]]
         elif to is P.CERTIFIED:

@@ -46,6 +46,7 @@ class PublishedResult:
     quorum_percent: int
     quorum_met: bool
     seed: int | str
+    ballot_list_root: str | None  # the chain over every counted ballot (elections/publication.py)
     candidates: dict[int, str]  # nomination id -> name, every candidate who stood
     counts: list[dict[str, Any]]  # one TallyResult.to_dict() per seat group, with "seats_for"
     elected: list[ElectedCandidate]
@@ -67,7 +68,8 @@ def published_result(session: Session, actor: Actor, election: Election) -> Publ
         election_id=election.id, title=election.title, body=election.body.name,
         method=election.method.value, seats=election.seats, phase=election.phase, certified_on=certified,
         roll=data["roll"], turnout=data["turnout"], quorum_percent=data["quorum_percent"],
-        quorum_met=data["quorum_met"], seed=data["seed"], candidates=names, counts=data["counts"],
+        quorum_met=data["quorum_met"], seed=data["seed"],
+        ballot_list_root=data.get("ballot_list_root"), candidates=names, counts=data["counts"],
         elected=[ElectedCandidate(e["nomination_id"], names[e["nomination_id"]], e["seats_for"])
                  for e in data["elected"]],
     )
@@ -84,6 +86,8 @@ def format_result(result: PublishedResult) -> str:
         f"quorum {result.quorum_percent}%: {'met' if result.quorum_met else 'NOT met'}",
         f"Seed for any lot: {result.seed}",
     ]
+    if result.ballot_list_root:
+        lines.append(f"Root of the published ballot list: {result.ballot_list_root}")
     for count in result.counts:
         lines += [""] + _count_lines(count, result.candidates)
     lines += ["", "Elected:"]

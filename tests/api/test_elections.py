@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from click.testing import CliRunner
 
+from api.cli import main
 from api.resources import elections as election_resource
 from registry.db import today
 from tests.api.conftest import etag_of
@@ -169,3 +171,42 @@ def test_a_ballot_for_someone_not_standing_is_refused_without_echoing_other_ball
     refused = run.call("post", "/ballots", editor, 422,
                        json={"organisation_id": organisation.id, "choices": {"open": [ids["Ana"], 999]}})
     assert "choices" in refused.json["fields"]
+
+
+def test_the_published_election_downloads_and_verifies_with_the_command_alone(run, tmp_path):
+    ids = run_to_voting(run)
+    secretariat, board = run.world.roles["secretariat"], run.world.roles["board"]
+    receipts = {}
+    for voter, choices in (("cbo", [ids["Ana"]]), ("fellow", [ids["Binh"], ids["Chau"]]), ("third", [])):
+        organisation, editor = run.voters[voter]
+        receipts[voter] = run.call("post", "/ballots", editor, 201,
+                                   json={"organisation_id": organisation.id, "choices": {"open": choices}}).json
+    run.move("voting_closed")
+    run.move("tallied")
+    run.call("get", "/published", board, 403)  # as the result: the secretariat checks it first
+    run.move("certified")
+    downloaded = run.call("get", "/published", board, 200)
+    assert downloaded.headers["Content-Disposition"].startswith("attachment")
+    # Whoever may not read the network's result may not download it either.
+    for role in ("anonymous", "other_secretariat"):
+        who = run.world.roles[role]
+        refused = run.client.get(run.election + "/result", headers=who).status_code
+        assert refused >= 400 and run.client.get(run.election + "/published", headers=who).status_code == refused
+    published = downloaded.json
+    assert published["ballot_list"]["root"] == run.call("get", "/result", board, 200).json["ballot_list_root"]
+    good, bad = tmp_path / "election.json", tmp_path / "tampered.json"
+    good.write_text(json.dumps(published), encoding="utf-8")
+    published["ballot_list"]["ballots"][0]["content"] = json.dumps({"open": [ids["Chau"], ids["Ana"]]},
+                                                                   separators=(",", ":"))  # cast by nobody
+    bad.write_text(json.dumps(published), encoding="utf-8")
+
+    def command(*args):
+        return CliRunner().invoke(main, ["election", *args], catch_exceptions=False)
+
+    assert command("verify", str(good)).exit_code == 0
+    failed = command("verify", str(bad))
+    assert failed.exit_code == 1 and "FAILED" in failed.output
+    mine = receipts["fellow"]
+    assert command("check-ballot", str(good), "--receipt", mine["receipt"], "--content", mine["content"]).exit_code == 0
+    forged = command("check-ballot", str(good), "--receipt", mine["receipt"], "--content", '{"open":[]}')
+    assert forged.exit_code == 1 and "not in the published list" in forged.output

@@ -239,8 +239,8 @@ def test_the_published_result_has_no_voter_level_data(session, ready):
     vote(r, ["Ana"], ["Binh", "Ana"], ["Ana"])
     result = count_and_certify(r)
     assert set(vars(result)) == {"election_id", "title", "body", "method", "seats", "phase", "certified_on",
-                                 "roll", "turnout", "quorum_percent", "quorum_met", "seed", "candidates",
-                                 "counts", "elected"}
+                                 "roll", "turnout", "quorum_percent", "quorum_met", "seed", "ballot_list_root",
+                                 "candidates", "counts", "elected"}
     text = results.format_result(result)
     assert not any(member.name in text or (member.acronym or "~") in text for member in r.members)
 
@@ -259,6 +259,7 @@ def test_the_result_as_text(session, ready):
             f"Phase: certified on {today().isoformat()}\n"
             "Turnout: 3 of 4 organisations on the roll (75.0%); quorum 50%: met\n"
             "Seed for any lot: 7\n"
+            f"Root of the published ballot list: {r.election.ballot_list_root}\n"
             "\n"
             "Open seats: 1 seat, quota 2.00000\n"
             "  valid ballots 3, abstentions 0\n"
