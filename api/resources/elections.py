@@ -89,8 +89,6 @@ class PhaseMoveSchema(Schema):
         "description": "The next phase, or cancelled (with a reason) before certification."})
     on = PlausibleDate(metadata={"description": "When it took effect (default: today)."})
     reason = Text(load_default="", multiline=True, validate=validate.Length(max=2000))
-    seed = Text(validate=validate.Length(min=1, max=64), metadata={
-        "description": "Only when moving to tallied: fixes the lot (default: random, published)."})
 
 
 class NominationSchema(Schema):
@@ -177,7 +175,9 @@ class ResultSchema(Schema):
     turnout = fields.Integer(metadata={"description": "Organisations that voted, abstentions included."})
     quorum_percent = fields.Integer()
     quorum_met = fields.Boolean()
-    seed = fields.Function(lambda r: str(r.seed), metadata={"description": "The seed of any lot drawn."})
+    seed = fields.Function(lambda r: str(r.seed), metadata={
+        "description": "The seed of any lot drawn: the ballot list's root, which nobody chooses."})
+    seed_from = fields.String(metadata={"description": "How the seed was fixed: ballot_list_root."})
     ballot_list_root = fields.String(allow_none=True, metadata={
         "description": "The root of the hash chain over every counted ballot, fixed when voting closed."})
     candidates = fields.Dict(keys=fields.String(), values=fields.String(),
@@ -235,8 +235,7 @@ def move_election(move: dict[str, Any], network_id: int, election_id: int) -> El
     election = governance_directory.find_election(session, actor, network_id, election_id)
     blp.check_etag(election)
     closing = election.phase is ElectionPhase.VOTING_OPEN
-    phases.transition(session, actor, election, move["phase"], on=move.get("on"), reason=move["reason"],
-                      seed=move.get("seed"))
+    phases.transition(session, actor, election, move["phase"], on=move.get("on"), reason=move["reason"])
     session.flush()
     if closing:
         _scrub_once_committed(session)

@@ -9,13 +9,15 @@ passed over as if that candidate had withdrawn. A reserved seat nobody won stays
 is not added to the open seats.
 
 Candidates are counted by nomination id, in ballot-paper order (folded name, then id), which
-matters only when a lot is drawn. Every count uses the election's one seed.
+matters only when a lot is drawn. Every count uses the election's one seed, and nobody
+chooses it: it is the root of the ballot list (registry/elections/publication.py), fixed by
+the ballots themselves once voting has closed, so the lot is known only when nothing can be
+changed any more, and anyone holding the published election replays it.
 """
 
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,6 +27,7 @@ from registry.elections.ballots import ballot_contents, turnout
 from registry.elections.models import Election
 from registry.elections.roll import roll_size
 from registry.elections.tally import Method, Seed, TallyResult, block_plurality, scottish_stv
+from registry.errors import Conflict
 from registry.governance import OPEN_SEATS
 
 COUNTS: dict[Method, Callable[..., TallyResult]] = {
@@ -43,18 +46,25 @@ def quorum_met(election: Election, roll: int, voted: int) -> bool:
     return voted * 100 >= election.quorum_percent * roll
 
 
-def count_election(session: Session, election: Election, *, seed: Seed | None = None) -> dict[str, Any]:
+# How the seed of any lot was fixed, as the result records it.
+SEED_FROM_BALLOT_LIST = "ballot_list_root"
+
+
+def count_election(session: Session, election: Election) -> dict[str, Any]:
     """Count every seat group and return the stored result: each count's TallyResult.to_dict()
-    (with "seats_for"), who was elected to which group, the roll, turnout, quorum and seed."""
-    if seed is None:
-        seed = secrets.randbelow(10**9)  # a number people can read out and re-run
+    (with "seats_for"), who was elected to which group, the roll, turnout, quorum and seed.
+    The ballot list's root must be fixed (voting closed)."""
+    if election.ballot_list_root is None:
+        raise Conflict(f"{election.title} cannot be counted before its ballot list is closed")
+    seed = election.ballot_list_root
     contents = ballot_contents(session, election)
     counts, elected = count_ballots(election.method, election.seat_groups, ballot_paper_order(election),
                                     contents, seed)
     roll, voted = roll_size(session, election), turnout(session, election)
     result_data = {
         "roll": roll, "turnout": voted, "quorum_percent": election.quorum_percent,
-        "quorum_met": quorum_met(election, roll, voted), "seed": seed, "counts": counts,
+        "quorum_met": quorum_met(election, roll, voted), "seed": seed,
+        "seed_from": SEED_FROM_BALLOT_LIST, "counts": counts,
         "elected": elected, "ballot_list_root": election.ballot_list_root,
     }
     # Stored as JSON, where mapping keys become strings: hand back exactly what a reload gives.

@@ -28,7 +28,7 @@ from registry.elections.models import (
 )
 from registry.elections.publication import check_ballot_list, close_ballot_list
 from registry.elections.seating import seat_winners
-from registry.elections.tally import Method, Seed
+from registry.elections.tally import Method
 from registry.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from registry.governance import OPEN_SEATS, GoverningBody
 from registry.memberships import get_network
@@ -122,10 +122,9 @@ def transition(
     *,
     on: dt.date | None = None,
     reason: str = "",
-    seed: Seed | None = None,
 ) -> Election:
-    """The one way an election changes phase. `on` (default today) dates the change; `seed`
-    fixes the lot for the count (default: a random number, recorded with the result)."""
+    """The one way an election changes phase. `on` (default today) dates the change. Nobody
+    gives a seed for the count's lots: it is the closed ballot list's root (see counting.py)."""
     try:
         to = ElectionPhase(to)
     except ValueError:
@@ -144,8 +143,6 @@ def transition(
             raise ValidationFailed.on("reason", "say why the election is cancelled")
         if len(reason) > 2000:
             raise ValidationFailed.on("reason", "at most 2000 characters")
-        if seed is not None and to is not P.TALLIED:
-            raise ValidationFailed.on("seed", "a seed is given only when the ballots are counted")
         changes: dict[str, list[Any]] = {"phase": [current, to], "effective_on": [None, on]}
         if to is P.VOTING_OPEN:
             changes["roll"] = [None, _open_voting(session, election, on)]
@@ -154,8 +151,9 @@ def transition(
             changes["ballot_list_root"] = [None, close_ballot_list(session, election)]
         elif to is P.TALLIED:
             election.ballot_list_root = check_ballot_list(session, election)
-            election.result = count_election(session, election, seed=seed)
+            election.result = count_election(session, election)
             changes["seed"] = [None, election.result["seed"]]
+            changes["seed_from"] = [None, election.result["seed_from"]]
         elif to is P.CERTIFIED:
             changes["officeholders"] = [None, _certify(session, actor, election, on)]
         election.phase, election.phase_since = to, on
@@ -181,9 +179,8 @@ def close_voting(session: Session, actor: Actor, election: Election, *, on: dt.d
     return transition(session, actor, election, P.VOTING_CLOSED, on=on)
 
 
-def count_votes(session: Session, actor: Actor, election: Election, *, seed: Seed | None = None,
-                on: dt.date | None = None) -> Election:
-    return transition(session, actor, election, P.TALLIED, on=on, seed=seed)
+def count_votes(session: Session, actor: Actor, election: Election, *, on: dt.date | None = None) -> Election:
+    return transition(session, actor, election, P.TALLIED, on=on)
 
 
 def certify(session: Session, actor: Actor, election: Election, *, on: dt.date | None = None) -> Election:

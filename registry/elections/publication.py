@@ -10,7 +10,7 @@ a changed, missing, added or moved ballot changes it. The root is fixed when vot
 count, and published with the result.
 
 `verify` needs only the published file: it recomputes the root, recounts with the published
-method and seed, and compares with the result. `check_ballot` is the voter's check: with its
+method and seed (the root itself: nobody chose it), and compares with the result. `check_ballot` is the voter's check: with its
 receipt and the content it cast, it finds its ballot in the list and checks the content there.
 """
 
@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.elections.ballots import ballot_hash
-from registry.elections.counting import ballot_paper_order, count_ballots
+from registry.elections.counting import SEED_FROM_BALLOT_LIST, ballot_paper_order, count_ballots
 from registry.elections.models import Ballot, Election
 from registry.elections.results import published_result
 from registry.errors import Conflict
@@ -108,6 +108,8 @@ def _verify(published: dict[str, Any]) -> list[str]:
         problems.append(f"the ballot list's root is {root}, not the published {listed['root']}")
     if result.get("ballot_list_root") != listed["root"]:
         problems.append("the result was not counted from the published ballot list (roots differ)")
+    if (result.get("seed_from"), result["seed"]) != (SEED_FROM_BALLOT_LIST, listed["root"]):
+        problems.append("the seed of the lots is not the ballot list's root: someone could have chosen it")
     if len(entries) != result["turnout"]:
         problems.append(f"{len(entries)} ballots are listed but the result gives a turnout of {result['turnout']}")
     if result["turnout"] > result["roll"]:

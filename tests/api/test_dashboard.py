@@ -87,7 +87,7 @@ def run_board_election(session, vnsw_id: int) -> None:
         ballots.cast_ballot(session, editor(member), election, member, ranking)
         session.commit()
     phases.close_voting(session, secretariat(vnsw), election)
-    phases.count_votes(session, secretariat(vnsw), election, seed=2012)
+    phases.count_votes(session, secretariat(vnsw), election)
     phases.certify(session, secretariat(vnsw), election)
     session.commit()
 

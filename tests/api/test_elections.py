@@ -108,7 +108,10 @@ def test_vnsw_board_election_from_draft_to_certified(run, monkeypatch, app):
     hashes = [h["ballot_hash"] for h in run.call("get", "/ballot-hashes", board, 200).json["items"]]
     assert sorted(hashes) == hashes == sorted(r["ballot_hash"] for r in receipts.values())
 
-    run.move("tallied", seed="2026")
+    # The secretariat cannot choose the lot's seed: it is the ballot list's root.
+    tag = etag_of(run.client, run.election, secretariat)
+    run.call("put", "/phase", {**secretariat, "If-Match": tag}, 422, json={"phase": "tallied", "seed": "2026"})
+    run.move("tallied")
     run.call("get", "/result", board, 403)  # the secretariat checks it first
     assert run.call("get", "/result", secretariat, 200).json["phase"] == "tallied"
     run.move("certified")

@@ -42,7 +42,7 @@ def election_at(session, world, phase: ElectionPhase):
             ana, binh = (n.id for n in election.nominations)
             ballots.cast_ballot(session, editor(world.cbo), election, world.cbo, [binh, ana])
             ballots.cast_ballot(session, editor(world.fellow), election, world.fellow, [binh])
-        phases.transition(session, SYSTEM, election, step, seed=7 if step is P.TALLIED else None)
+        phases.transition(session, SYSTEM, election, step)
     if phase is P.NOMINATIONS_OPEN:
         for organisation, name in ((world.cbo, "Ana"), (world.fellow, "Binh")):
             nominations.nominate(session, editor(organisation), election, organisation, name=name)

@@ -90,7 +90,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]
                                 [standing[(i + k) % len(standing)].id for k in range(3)])
             session.commit()
         phases.close_voting(session, secretariat(network), election)
-        phases.count_votes(session, secretariat(network), election, seed=7)
+        phases.count_votes(session, secretariat(network), election)
         phases.certify(session, secretariat(network), election)
         governance.configure_seat(session, secretariat(network), body, 3, constituency=JINJA[3])
         governance.record_officeholder(session, secretariat(network), body, name=JINJA[0],

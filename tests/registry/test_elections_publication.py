@@ -148,8 +148,11 @@ def test_a_swapped_seed_fails_verify(session, ready):
     cast(r, (["Ana"], ["Binh"], ["Ana"], ["Binh"]))
     published = certify(r)
     assert publication.verify(published) == []
+    assert published["result"]["seed"] == published["ballot_list"]["root"]
     published["result"]["seed"] = "another seed"
-    assert any("recount" in p for p in publication.verify(published))
+    problems = publication.verify(published)
+    assert "the seed of the lots is not the ballot list's root: someone could have chosen it" in problems
+    assert any("recount" in p for p in problems)
 
 
 def test_a_file_that_is_not_a_published_election_is_refused_plainly():
