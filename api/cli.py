@@ -25,6 +25,7 @@ from api.app import create_app
 from registry import areas, contact_keys, errors, migrate, tokens
 from registry.db import for_writing, make_engine, make_sessionmaker
 from registry.elections import publication
+from registry.elections.ballot_keys import BallotKeyFolder, use_ballot_keys
 from registry.sealing import ContactKeysError, use_keys
 from registry.organisations import Organisation
 from registry.permissions import Actor, Role
@@ -44,8 +45,9 @@ def unit_of_work(*, reads_only: bool = False) -> Iterator[Session]:
     write lock as it begins (registry.db.for_writing), as the server's writing requests do."""
     config = current_app.config
     engine = make_engine(config["DATABASE_URL"], lock_timeout=config["DATABASE_LOCK_TIMEOUT"])
-    session = use_keys(make_sessionmaker(engine if reads_only else for_writing(engine))(),
-                       database.contact_keys(current_app))
+    session = use_ballot_keys(use_keys(make_sessionmaker(engine if reads_only else for_writing(engine))(),
+                                       database.contact_keys(current_app)),
+                              BallotKeyFolder(config["ELECTION_KEYS_DIR"]))
     try:
         yield session
         session.commit()

@@ -4,8 +4,8 @@ network reads the candidates, the published ballot hashes and the certified resu
 
 A ballot leaves the API once, in the answer to the organisation that cast it, with its
 receipt; nothing else the API answers says how any organisation voted (see
-registry/elections/ballots.py). Closing the vote mixes the sealed ballots; once that close is
-committed, the dead rows it left are scrubbed from the database files.
+registry/elections/ballots.py). The count opens the sealed ballots; once it (or a cancel) is
+committed, the dead rows of the sealed ballots are scrubbed from the database files.
 """
 
 from __future__ import annotations
@@ -234,7 +234,8 @@ def move_election(move: dict[str, Any], network_id: int, election_id: int) -> El
     session, actor = database.session(), current_actor()
     election = governance_directory.find_election(session, actor, network_id, election_id)
     blp.check_etag(election)
-    closing = election.phase is ElectionPhase.VOTING_OPEN
+    # Counting or cancelling deletes the sealed boxes; their dead rows are scrubbed once committed.
+    closing = move["phase"] in (ElectionPhase.TALLIED, ElectionPhase.CANCELLED)
     phases.transition(session, actor, election, move["phase"], on=move.get("on"), reason=move["reason"])
     session.flush()
     if closing:

@@ -2,7 +2,8 @@
 closed → tallied → certified, or cancelled from any phase before certified.
 
 `transition` is the one way between phases. It checks the actor and the lifecycle, does what
-the new phase needs (freeze the roll, mix the ballots, count them, seat the winners), and
+the new phase needs (freeze the roll and make the ballot key, fix the sealed ballots, open
+and count them, seat the winners), and
 writes a dated ElectionPhaseChange and an audit entry. The named helpers below only call it.
 """
 
@@ -17,7 +18,8 @@ from sqlalchemy.orm import Session
 from registry import audit
 from registry.db import today
 from registry.elections import roll
-from registry.elections.ballots import mix_sealed_ballots
+from registry.elections.ballot_keys import ballot_keys, destroy_once_committed
+from registry.elections.ballots import discard_sealed_ballots, open_sealed_ballots, sealed_root
 from registry.elections.counting import count_election
 from registry.elections.models import (
     UNDECIDED_PHASES,
@@ -26,7 +28,7 @@ from registry.elections.models import (
     ElectionPhaseChange,
     one_writer_at_a_time,
 )
-from registry.elections.publication import check_ballot_list, close_ballot_list
+from registry.elections.publication import close_ballot_list
 from registry.elections.seating import seat_winners
 from registry.elections.tally import Method
 from registry.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
@@ -146,11 +148,22 @@ def transition(
         changes: dict[str, list[Any]] = {"phase": [current, to], "effective_on": [None, on]}
         if to is P.VOTING_OPEN:
             changes["roll"] = [None, _open_voting(session, election, on)]
-        elif current is P.VOTING_OPEN:  # closing, or cancelling while ballots are sealed
-            changes["ballots"] = [None, mix_sealed_ballots(session, election)]
-            changes["ballot_list_root"] = [None, close_ballot_list(session, election)]
+            election.ballot_public_key = ballot_keys(session).create(election.id)
+            changes["ballot_public_key"] = [None, election.ballot_public_key]
+        elif to is P.VOTING_CLOSED:
+            election.sealed_root = sealed_root(session, election)
+            changes["sealed_root"] = [None, election.sealed_root]
+        elif to is P.CANCELLED and current in (P.VOTING_OPEN, P.VOTING_CLOSED):
+            # Nobody will count them: the boxes go unopened, and the key that could open them.
+            changes["ballots_discarded"] = [None, discard_sealed_ballots(session, election)]
+            if election.ballot_public_key is not None:
+                destroy_once_committed(session, election.id)
         elif to is P.TALLIED:
-            election.ballot_list_root = check_ballot_list(session, election)
+            if election.ballot_public_key is not None:  # None: closed before ballots were sealed
+                changes["ballots"] = [None, open_sealed_ballots(session, election,
+                                                                ballot_keys(session).opener(election.id))]
+                destroy_once_committed(session, election.id)
+            changes["ballot_list_root"] = [None, close_ballot_list(session, election)]
             election.result = count_election(session, election)
             changes["seed"] = [None, election.result["seed"]]
             changes["seed_from"] = [None, election.result["seed_from"]]

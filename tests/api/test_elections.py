@@ -104,14 +104,16 @@ def test_vnsw_board_election_from_draft_to_certified(run, monkeypatch, app):
     assert scrubbed == []
 
     run.move("voting_closed")
-    assert scrubbed == [engine]  # once the close was committed, and only then
-    hashes = [h["ballot_hash"] for h in run.call("get", "/ballot-hashes", board, 200).json["items"]]
-    assert sorted(hashes) == hashes == sorted(r["ballot_hash"] for r in receipts.values())
+    run.call("get", "/ballot-hashes", board, 409)  # nothing is opened before the count
 
     # The secretariat cannot choose the lot's seed: it is the ballot list's root.
     tag = etag_of(run.client, run.election, secretariat)
     run.call("put", "/phase", {**secretariat, "If-Match": tag}, 422, json={"phase": "tallied", "seed": "2026"})
+    assert scrubbed == []
     run.move("tallied")
+    assert scrubbed == [engine]  # once the count was committed, and only then
+    hashes = [h["ballot_hash"] for h in run.call("get", "/ballot-hashes", board, 200).json["items"]]
+    assert sorted(hashes) == hashes == sorted(r["ballot_hash"] for r in receipts.values())
     run.call("get", "/result", board, 403)  # the secretariat checks it first
     assert run.call("get", "/result", secretariat, 200).json["phase"] == "tallied"
     run.move("certified")
@@ -146,7 +148,7 @@ def test_vnsw_board_election_from_draft_to_certified(run, monkeypatch, app):
     assert len(casts) == 5 and all(e["changes"] == {} for e in casts)
 
 
-def test_a_close_refused_is_not_scrubbed(run, monkeypatch, app):
+def test_a_count_or_cancel_refused_is_not_scrubbed(run, monkeypatch, app):
     scrubbed = []
     monkeypatch.setattr(election_resource, "scrub_sealed_ballots", scrubbed.append)
     app.extensions["registry.engine"] = object()
@@ -156,6 +158,8 @@ def test_a_close_refused_is_not_scrubbed(run, monkeypatch, app):
     run.move("voting_closed")
     run.call("put", "/phase", {**secretariat, "If-Match": stale}, 412, json={"phase": "cancelled", "reason": "x"})
     run.call("put", "/phase", secretariat, 428, json={"phase": "tallied"})
+    assert scrubbed == []
+    run.move("tallied")
     assert len(scrubbed) == 1
 
 

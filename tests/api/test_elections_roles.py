@@ -188,7 +188,7 @@ def test_cast_a_ballot(client, world, session, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_read_the_published_ballot_hashes(client, world, session, role):
-    election = election_at(session, world, P.VOTING_CLOSED)
+    election = election_at(session, world, P.TALLIED)
     response = client.get(at(world, election, "/ballot-hashes"), headers=world.roles[role])
     assert response.status_code == expect(**MEMBERS_READ)[role]
     if response.status_code == 200:

@@ -3,7 +3,9 @@ recounts, and each voter finds its own ballot; every tampering the issue names i
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 import json
 
 import pytest
@@ -11,6 +13,7 @@ from sqlalchemy import delete, select, update
 
 from registry import audit
 from registry.elections import ballots, publication
+from registry.elections.ballot_keys import seal
 from registry.elections.models import Ballot, ElectionPhase, SealedBallot, Voter
 from registry.errors import Conflict, NotPermitted
 from tests.factories import board, editor, secretariat
@@ -52,14 +55,17 @@ def test_the_published_election_verifies_and_every_voter_finds_its_ballot(sessio
     assert not any(m.name in text for m in r.members)
 
 
-def test_the_root_is_fixed_and_audited_when_voting_closes(session, ready):
+def test_the_boxes_are_fixed_at_the_close_and_the_root_by_the_count_both_audited(session, ready):
     r = ready(members=3)
     cast(r, PAPERS[:3])
     r.move(P.VOTING_CLOSED)
-    closed = next(c for c in r.election.phase_changes if c.to_phase is P.VOTING_CLOSED)
-    entry = next(e for e in audit.history(session, organisation_id=r.network.id) if e.action == "election_voting_closed")
-    assert entry.changes["ballot_list_root"] == [None, r.election.ballot_list_root]
-    assert closed.effective_on and len(r.election.ballot_list_root) == 64
+    assert r.election.ballot_list_root is None
+    r.move(P.TALLIED)
+    log = {e.action: e.changes for e in audit.history(session, organisation_id=r.network.id)}
+    assert log["election_voting_closed"]["sealed_root"] == [None, r.election.sealed_root]
+    assert log["election_tallied"]["ballot_list_root"] == [None, r.election.ballot_list_root]
+    assert log["election_tallied"]["ballots"] == [None, 3]
+    assert len(r.election.ballot_list_root) == 64
 
 
 def test_a_ballot_changed_in_the_file_fails_verify_and_its_voters_check(session, ready):
@@ -82,28 +88,48 @@ def test_a_ballot_changed_in_the_file_fails_verify_and_its_voters_check(session,
         "your ballot is listed with a content other than the one you cast"]
 
 
-def test_a_ballot_changed_in_the_database_before_the_close_is_caught_by_its_voter(session, ready):
+def forged_box(r: Ready, names: tuple[str, ...]) -> str:
+    """A ballot sealed by someone who can write to the database: the public key is public."""
+    content = json.dumps({"open": r.ids(*names)}, separators=(",", ":"))
+    plain = json.dumps({"ballot_hash": ballots.ballot_hash(r.election.id, "f" * 32, content), "content": content})
+    return base64.b64encode(seal(r.election.ballot_public_key, plain.encode())).decode()
+
+
+def locator_of(r: Ready, member: int, receipt: ballots.CastReceipt) -> str:
+    return hashlib.sha256(f"locator:{r.election.id}:{r.members[member].id}:{receipt.receipt}".encode()).hexdigest()
+
+
+def test_a_ballot_swapped_in_the_database_during_voting_is_caught_by_its_voter(session, ready):
     r = ready(members=5)
     receipts = cast(r)
     mine = receipts[0]
-    session.execute(update(SealedBallot).where(SealedBallot.ballot_hash == mine.ballot_hash)
-                    .values(content=json.dumps({"open": r.ids("Chau")}, separators=(",", ":"))))
+    session.execute(update(SealedBallot).where(SealedBallot.locator == locator_of(r, 0, mine))
+                    .values(content=forged_box(r, ("Chau",))))
     published = certify(r)
-    # The forged content was there before the root was fixed, so the file holds together...
+    # The forged ballot was there before the list was fixed, so the file holds together...
     assert publication.verify(published) == []
-    # ...but the voter sees its ballot listed with something it did not cast.
+    # ...but the voter does not find its ballot.
     assert publication.check_ballot(published, mine.receipt, mine.content) == [
-        "your ballot is listed with a content other than the one you cast"]
+        "your ballot is not in the published list"]
     assert publication.check_ballot(published, receipts[1].receipt, receipts[1].content) == []
 
 
-def test_a_ballot_changed_in_the_database_after_the_close_is_not_counted(session, ready):
+def test_a_ballot_swapped_in_the_database_after_the_close_is_not_counted(session, ready):
     r = ready(members=5)
-    cast(r)
+    receipts = cast(r)
     r.move(P.VOTING_CLOSED)
-    session.execute(update(Ballot).where(Ballot.election_id == r.election.id)
-                    .values(content=json.dumps({"open": r.ids("Chau")}, separators=(",", ":"))))
-    with pytest.raises(Conflict, match="not those fixed when voting closed"):
+    session.execute(update(SealedBallot).where(SealedBallot.locator == locator_of(r, 1, receipts[1]))
+                    .values(content=forged_box(r, ("Chau",))))
+    with pytest.raises(Conflict, match="not those there when voting closed"):
+        r.move(P.TALLIED)
+
+
+def test_a_ballot_added_or_removed_without_its_voter_row_is_not_counted(session, ready):
+    r = ready(members=5)
+    receipts = cast(r)
+    session.execute(delete(SealedBallot).where(SealedBallot.locator == locator_of(r, 1, receipts[1])))
+    r.move(P.VOTING_CLOSED)
+    with pytest.raises(Conflict, match="4 sealed ballots for 5 organisations that voted"):
         r.move(P.TALLIED)
 
 
@@ -124,7 +150,7 @@ def test_a_ballot_deleted_with_its_voter_row_during_voting_is_missed_by_its_vote
     r = ready(members=5)
     receipts = cast(r)
     mine = receipts[2]
-    session.execute(delete(SealedBallot).where(SealedBallot.ballot_hash == mine.ballot_hash))
+    session.execute(delete(SealedBallot).where(SealedBallot.locator == locator_of(r, 2, mine)))
     session.execute(delete(Voter).where(Voter.election_id == r.election.id,
                                         Voter.organisation_id == r.members[2].id))
     published = certify(r)
