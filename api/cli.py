@@ -22,10 +22,14 @@ from sqlalchemy.orm import Session
 
 from api import database
 from api.app import create_app
-from registry import areas, contact_keys, errors, migrate, tokens
+from registry import areas, contact_keys, errors, governance_directory, migrate, tokens
 from registry.db import for_writing, make_engine, make_sessionmaker
-from registry.elections import publication
+from registry.elections import phases, publication, turnout
 from registry.elections.ballot_keys import BallotKeyFolder, use_ballot_keys
+from registry.elections.ballots import scrub_sealed_ballots
+from registry.elections.models import ElectionPhase
+from registry.elections.phases import get_election
+from registry.elections.tally import Method
 from registry.sealing import ContactKeysError, use_keys
 from registry.organisations import Organisation
 from registry.permissions import Actor, Role
@@ -432,12 +436,83 @@ def election_list(ref: str) -> None:
 @click.argument("election_id", type=click.IntRange(1, 2**31 - 1))
 def election_result(election_id: int) -> None:
     """Print an election's result with every round of the count."""
-    from registry.elections.phases import get_election
     from registry.elections.results import format_result, published_result
 
     with unit_of_work(reads_only=True) as session:
         click.echo(format_result(published_result(session, CLI_ACTOR, get_election(session, CLI_ACTOR, election_id))),
                    nl=False)
+
+
+@election.command("create")
+@click.argument("network_ref")
+@click.option("--body", "body_id", required=True, type=click.IntRange(1, 2**31 - 1), help="The governing body's id.")
+@click.option("--title", required=True)
+@click.option("--method", required=True, type=click.Choice([m.value for m in Method]))
+@click.option("--roll-cutoff", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Active members on this day are on the roll.")
+@click.option("--term-class", type=click.IntRange(1, 100), help="The class of seats up for election (default: all).")
+@click.option("--quorum", "quorum_percent", default=0, show_default=True, type=click.IntRange(0, 100),
+              help="Minimum turnout, as a percentage of the roll.")
+@click.option("--sex-worker-led-only", is_flag=True)
+def election_create(network_ref: str, body_id: int, title: str, method: str, roll_cutoff: dt.datetime,
+                    term_class: int | None, quorum_percent: int, sex_worker_led_only: bool) -> None:
+    """Create a draft election for a body's seats."""
+    with unit_of_work() as session:
+        network = find_organisation(session, network_ref)
+        body = governance_directory.find_body(session, CLI_ACTOR, network.id, body_id)
+        election = phases.create_election(session, CLI_ACTOR, body, title=title, method=method,
+                                          roll_cutoff=roll_cutoff.date(), term_class=term_class,
+                                          quorum_percent=quorum_percent, sex_worker_led_only=sex_worker_led_only)
+        session.flush()
+        click.echo(f"created election {election.id}: {election.title} ({election.phase.value})")
+
+
+@election.command("move")
+@click.argument("election_id", type=click.IntRange(1, 2**31 - 1))
+@click.argument("phase", type=click.Choice([p.value for p in ElectionPhase]))
+@click.option("--on", type=click.DateTime(formats=["%Y-%m-%d"]), help="When it took effect (default: today).")
+@click.option("--reason", default="", help="Why (required to cancel).")
+def election_move(election_id: int, phase: str, on: dt.datetime | None, reason: str) -> None:
+    """Move an election to its next phase (nominations_open, ..., voting_closed, tallied,
+    certified), or cancel it. Opening voting makes the ballot key; counting opens the ballots
+    with it and destroys it (run where the key folder is)."""
+    with unit_of_work() as session:
+        election = get_election(session, CLI_ACTOR, election_id)
+        phases.transition(session, CLI_ACTOR, election, phase, on=on.date() if on else None, reason=reason)
+        click.echo(f"{election.title}: {election.phase.value}")
+    if phase in (ElectionPhase.TALLIED, ElectionPhase.CANCELLED):
+        # Once committed, the opened or discarded boxes' dead rows are scrubbed from the files.
+        engine = make_engine(current_app.config["DATABASE_URL"])
+        try:
+            scrub_sealed_ballots(engine)
+        finally:
+            engine.dispose()
+
+
+@election.command("turnout")
+@click.argument("election_id", type=click.IntRange(1, 2**31 - 1))
+def election_turnout(election_id: int) -> None:
+    """Turnout so far against the quorum, and the organisations that have not voted."""
+    with unit_of_work(reads_only=True) as session:
+        live = turnout.live_turnout(session, CLI_ACTOR, get_election(session, CLI_ACTOR, election_id))
+        click.echo(f"{live.voted} of {live.roll} on the roll have voted; quorum {live.quorum_percent}%: "
+                   + ("met" if live.quorum_met else f"NOT met, {live.short_by} more needed")
+                   + (f"; voting closes on {live.voting_closes_on.isoformat()}" if live.voting_closes_on else ""))
+        for organisation in live.not_voted:
+            click.echo(f"  not voted: {organisation.name}")
+
+
+@election.command("extend")
+@click.argument("election_id", type=click.IntRange(1, 2**31 - 1))
+@click.option("--until", "until", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Voting stays open until this day.")
+@click.option("--reason", required=True, help="Why (recorded in the audit log).")
+def election_extend(election_id: int, until: dt.datetime, reason: str) -> None:
+    """Extend voting while it is open."""
+    with unit_of_work() as session:
+        election = turnout.extend_voting(session, CLI_ACTOR, get_election(session, CLI_ACTOR, election_id),
+                                         until=until.date(), reason=reason)
+        click.echo(f"voting in {election.title} now closes on {until.date().isoformat()}")
 
 
 @election.command("publish")
@@ -446,8 +521,6 @@ def election_result(election_id: int) -> None:
               help="Write the published election (JSON) here; - is standard output.")
 def election_publish(election_id: int, out: str) -> None:
     """Write the published election: every counted ballot, the ballot list's root and the result."""
-    from registry.elections.phases import get_election
-
     with unit_of_work(reads_only=True) as session:
         data = publication.published_election(session, CLI_ACTOR, get_election(session, CLI_ACTOR, election_id))
     with click.open_file(out, "w", encoding="utf-8") as target:

@@ -25,7 +25,7 @@ from api.resources.governance import MANAGERS, NETWORK, READERS
 from api.resources.organisations import MAX_ID
 from registry import directory, governance_directory
 from registry.db import Page, page_of_list
-from registry.elections import ballots, nominations, phases, publication, roll
+from registry.elections import ballots, nominations, phases, publication, roll, turnout
 from registry.elections.ballots import CastReceipt, scrub_sealed_ballots
 from registry.elections.models import Election, ElectionPhase, Nomination
 from registry.elections.results import PublishedResult, format_result, published_result
@@ -67,6 +67,8 @@ class ElectionSchema(Schema):
     term_starts = fields.Date(allow_none=True, metadata={"description": "None: the day of certification."})
     phase = fields.Enum(ElectionPhase, by_value=True)
     phase_since = fields.Date()
+    voting_closes_on = fields.Date(allow_none=True, metadata={
+        "description": "When voting is due to close, as announced or extended; None: not announced."})
     created_at = fields.DateTime()
     phase_changes = fields.List(fields.Nested(PhaseChangeSchema))
 
@@ -89,6 +91,27 @@ class PhaseMoveSchema(Schema):
         "description": "The next phase, or cancelled (with a reason) before certification."})
     on = PlausibleDate(metadata={"description": "When it took effect (default: today)."})
     reason = Text(load_default="", multiline=True, validate=validate.Length(max=2000))
+
+
+class ExtensionSchema(Schema):
+    until = PlausibleDate(required=True, metadata={"description": "Voting stays open until this day (after today)."})
+    reason = Text(required=True, multiline=True, validate=validate.Length(min=1, max=2000))
+
+
+class OrganisationNameSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class TurnoutSchema(Schema):
+    roll = fields.Integer(metadata={"description": "Organisations on the roll."})
+    voted = fields.Integer(metadata={"description": "Organisations that voted, abstentions included."})
+    quorum_percent = fields.Integer()
+    quorum_met = fields.Boolean()
+    short_by = fields.Integer(metadata={"description": "More ballots needed to meet the quorum."})
+    voting_closes_on = fields.Date(allow_none=True)
+    not_voted = fields.List(fields.Nested(OrganisationNameSchema), metadata={
+        "description": "The organisations on the roll that have not voted (never how anyone voted)."})
 
 
 class NominationSchema(Schema):
@@ -242,6 +265,32 @@ def move_election(move: dict[str, Any], network_id: int, election_id: int) -> El
         _scrub_once_committed(session)
     blp.set_etag(election)
     return election
+
+
+@blp.route(ELECTION + "/extension", methods=["PUT"])
+@blp.access(Permission.MANAGE_ELECTIONS, MANAGERS + ", while voting is open")
+@blp.etag
+@blp.arguments(ExtensionSchema)
+@blp.response(200, ElectionSchema)
+def extend_voting(body: dict[str, Any], network_id: int, election_id: int) -> Election:
+    """Extend voting to a later day, while it is open (dated and audited)"""
+    session, actor = database.session(), current_actor()
+    election = governance_directory.find_election(session, actor, network_id, election_id)
+    blp.check_etag(election)
+    turnout.extend_voting(session, actor, election, until=body["until"], reason=body["reason"])
+    session.flush()
+    blp.set_etag(election)
+    return election
+
+
+@blp.route(ELECTION + "/turnout")
+@blp.access(Permission.READ_INTERNAL, MANAGERS + " and the network's board, once voting has opened")
+@blp.response(200, TurnoutSchema)
+def read_turnout(network_id: int, election_id: int) -> turnout.LiveTurnout:
+    """Read the turnout so far against the quorum, and which organisations have not voted"""
+    session, actor = database.session(), current_actor()
+    election = governance_directory.find_election(session, actor, network_id, election_id)
+    return turnout.live_turnout(session, actor, election)
 
 
 @blp.route(ELECTION + "/nominations")

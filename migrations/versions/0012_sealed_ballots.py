@@ -2,7 +2,8 @@
 
 Ballots are sealed at casting with the election's public key (registry/elections/ballot_keys.py),
 whose private half is never in the database; the count opens them, and the root of the hash
-chain over the published ballot list (registry/elections/publication.py) is fixed then.
+chain over the published ballot list (registry/elections/publication.py) is fixed then. An
+election also records when voting is due to close, which an extension moves later.
 
 The sealed ballots lose their plain ballot hash (it is inside the sealed box now). A ballot
 cast before this revision is plain JSON that no key opens, so the upgrade refuses while any
@@ -33,6 +34,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('ballot_public_key', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('sealed_root', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('ballot_list_root', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('voting_closes_on', sa.Date(), nullable=True))
     # Empty whenever no election has voting open (a close moved its rows to `ballots`); made
     # anew rather than altered, as SQLite's batch copy would not keep it WITHOUT ROWID.
     _sealed_ballots(with_hash=False)
@@ -41,6 +43,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     _sealed_ballots(with_hash=True)
     with op.batch_alter_table('elections', schema=None) as batch_op:
+        batch_op.drop_column('voting_closes_on')
         batch_op.drop_column('ballot_list_root')
         batch_op.drop_column('sealed_root')
         batch_op.drop_column('ballot_public_key')

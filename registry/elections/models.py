@@ -58,6 +58,8 @@ class Election(Base):
     phase: Mapped[ElectionPhase] = mapped_column(str_enum(ElectionPhase), default=P.DRAFT)
     phase_since: Mapped[dt.date] = mapped_column(Date)
     result: Mapped[dict[str, Any] | None]  # counts, turnout and seed, once tallied
+    # When voting is due to close, as announced and extended while open (elections/turnout.py).
+    voting_closes_on: Mapped[dt.date | None] = mapped_column(Date)
     # The public key that seals ballots, made when voting opens; its private half is never here
     # (elections/ballot_keys.py). None: opened before ballots were sealed.
     ballot_public_key: Mapped[str | None] = mapped_column(String(64))
