@@ -69,7 +69,9 @@ class BallotKeyFolder:
         if not target.exists():
             return
         with open(target, "r+b") as out:
-            out.write(b"\0" * out.seek(0, os.SEEK_END))
+            size = out.seek(0, os.SEEK_END)
+            out.seek(0)
+            out.write(b"\0" * size)
             out.flush()
             os.fsync(out.fileno())
         target.unlink()

@@ -11,7 +11,7 @@ is not added to the open seats.
 Candidates are counted by nomination id, in ballot-paper order (folded name, then id), which
 matters only when a lot is drawn. Every count uses the election's one seed, and nobody
 chooses it: it is the root of the ballot list (registry/elections/publication.py), fixed by
-the ballots themselves once voting has closed, so the lot is known only when nothing can be
+the ballots themselves as the count opens them, so the lot is known only when nothing can be
 changed any more, and anyone holding the published election replays it.
 """
 

@@ -3,8 +3,8 @@ closed → tallied → certified, or cancelled from any phase before certified.
 
 `transition` is the one way between phases. It checks the actor and the lifecycle, does what
 the new phase needs (freeze the roll and make the ballot key, fix the sealed ballots, open
-and count them, seat the winners), and
-writes a dated ElectionPhaseChange and an audit entry. The named helpers below only call it.
+and count them, seat the winners), and writes a dated ElectionPhaseChange and an audit
+entry. The named helpers below only call it.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def transition(
     reason: str = "",
 ) -> Election:
     """The one way an election changes phase. `on` (default today) dates the change. Nobody
-    gives a seed for the count's lots: it is the closed ballot list's root (see counting.py)."""
+    gives a seed for the count's lots: it is the ballot list's root (see counting.py)."""
     try:
         to = ElectionPhase(to)
     except ValueError:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 
 import pytest
 from sqlalchemy import func, select
 
 from registry import audit
 from registry.elections import ballots, nominations
-from registry.elections.ballot_keys import unseal
+from registry.elections.ballot_keys import BallotKeyFolder, seal, unseal
 from registry.elections.models import Ballot, ElectionPhase, SealedBallot, Voter
 from registry.errors import Conflict, NotPermitted, ValidationFailed
 from tests.factories import board, editor, secretariat
@@ -165,6 +166,20 @@ def test_a_ballot_is_sealed_as_cast_and_every_box_has_one_length(session, ready,
     # The public key is in the database; the private key is not, only in the folder.
     assert len(r.election.ballot_public_key) == 64
     assert (ballot_keys.path / f"election-{r.election.id}.key").stat().st_mode & 0o077 == 0
+
+
+def test_a_destroyed_key_is_overwritten_before_it_is_removed(tmp_path):
+    folder = BallotKeyFolder(tmp_path / "keys")
+    public = folder.create(7)
+    box = seal(public, b"a ballot")
+    assert unseal(folder.opener(7), box) == b"a ballot"
+    os.link(folder.path / "election-7.key", tmp_path / "copy")  # another name for the same bytes
+    folder.destroy(7)
+    assert not (folder.path / "election-7.key").exists()
+    assert set((tmp_path / "copy").read_bytes()) == {0}
+    with pytest.raises(Conflict, match="private ballot key of election 7"):
+        folder.opener(7)
+    folder.destroy(7)  # twice is harmless
 
 
 def test_the_count_opens_the_sealed_ballots_under_new_ids(session, ready):
