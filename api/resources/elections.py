@@ -172,7 +172,7 @@ class ReceiptSchema(Schema):
     receipt = fields.String(metadata={"description": "Shown this once and never stored: keep it as secret as a "
                                                      "password. It replaces the ballot while voting is open."})
     ballot_hash = fields.String(metadata={"description": "sha256 of '<election id>:<receipt>:<content>'; find it "
-                                                         "among the published hashes once voting closes."})
+                                                         "among the published hashes once the ballots are counted."})
     content = fields.String(metadata={"description": "The ballot as counted (canonical JSON)."})
 
 
@@ -202,7 +202,7 @@ class ResultSchema(Schema):
         "description": "The seed of any lot drawn: the ballot list's root, which nobody chooses."})
     seed_from = fields.String(metadata={"description": "How the seed was fixed: ballot_list_root."})
     ballot_list_root = fields.String(allow_none=True, metadata={
-        "description": "The root of the hash chain over every counted ballot, fixed when voting closed."})
+        "description": "The root of the hash chain over every counted ballot, fixed by the count."})
     candidates = fields.Dict(keys=fields.String(), values=fields.String(),
                              metadata={"description": "Nomination id -> name, every candidate who stood."})
     counts = fields.List(fields.Dict(), metadata={"description": "Every stage of the count, per seat group."})
@@ -385,7 +385,7 @@ def cast_ballot(body: dict[str, Any], network_id: int, election_id: int) -> tupl
 
 
 @blp.route(ELECTION + "/ballot-hashes")
-@blp.access(Permission.READ_GOVERNANCE, READERS + ", once voting has closed")
+@blp.access(Permission.READ_GOVERNANCE, READERS + ", once the ballots are counted")
 @blp.arguments(PageQuery, location="query")
 @blp.response(200, page_of(BallotHashSchema))
 def list_ballot_hashes(args: dict[str, Any], network_id: int, election_id: int) -> Page[dict[str, str]]:

@@ -37,8 +37,8 @@ What this does not prevent, stated plainly (see also README.md, "Elections"):
   its organisation voted: the design is not coercion-resistant, and organisations should
   keep receipts as secret as passwords.
 * The public key is public: someone who can write to the database can add or swap a box.
-  The count refuses boxes other than those fixed when voting closed, and more boxes than
-  voters, but a box swapped during voting is found only by its voter's check.
+  The count refuses boxes other than those fixed when voting closed, and more or fewer
+  boxes than voters, but a box swapped during voting is found only by its voter's check.
 * With very few voters, the published counts alone may reveal votes (e.g. a unanimous roll).
 """
 

@@ -53,7 +53,7 @@ SEED_FROM_BALLOT_LIST = "ballot_list_root"
 def count_election(session: Session, election: Election) -> dict[str, Any]:
     """Count every seat group and return the stored result: each count's TallyResult.to_dict()
     (with "seats_for"), who was elected to which group, the roll, turnout, quorum and seed.
-    The ballot list's root must be fixed (voting closed)."""
+    The ballot list's root must be fixed (the count opened the ballots)."""
     if election.ballot_list_root is None:
         raise Conflict(f"{election.title} cannot be counted before its ballot list is closed")
     seed = election.ballot_list_root
