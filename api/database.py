@@ -2,7 +2,8 @@
 
 A view never commits: if anything fails, the whole request is rolled back, so a refused
 request leaves nothing half-written. Each session carries the contact key ring (read from the
-key file, registry/contact_keys.py), which the domain seals and opens contacts with. An integrity error at commit becomes a 409, a database
+key file, registry/contact_keys.py), which the domain seals and opens contacts with, and the
+folder of private ballot keys (registry/elections/ballot_keys.py). An integrity error at commit becomes a 409, a database
 that cannot serve at that moment a 503. A request that writes (any but GET, HEAD and OPTIONS,
 and a read that is logged) opens a transaction for writing (registry.db.for_writing).
 """
@@ -21,6 +22,7 @@ from api.errors import CONFLICT_MESSAGE, STALE_MESSAGE, error_response, unavaila
 from registry import changes
 from registry.contact_keys import KeyFile
 from registry.db import for_writing, make_engine, make_sessionmaker, run_committed, unavailable
+from registry.elections.ballot_keys import BallotKeyFolder, use_ballot_keys
 from registry.sealing import use_keys
 
 _KEY = "registry.sessionmaker"
@@ -68,7 +70,8 @@ def session() -> Session:
         writes = request.method not in _SAFE_METHODS or getattr(
             current_app.view_functions.get(request.endpoint or ""), "logged_read", False)
         factory: Callable[[], Session] = current_app.extensions[_WRITING_KEY if writes else _KEY]
-        g.db_session = use_keys(factory(), contact_keys(current_app))
+        g.db_session = use_ballot_keys(use_keys(factory(), contact_keys(current_app)),
+                                       BallotKeyFolder(current_app.config["ELECTION_KEYS_DIR"]))
     return g.db_session
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from registry.db import LOCK_TIMEOUT_SECONDS
 
 CONTACT_KEYS_FILE = "REGISTRY_CONTACT_KEYS_FILE"
+ELECTION_KEYS_DIR = "REGISTRY_ELECTION_KEYS_DIR"
 
 
 # What `make serve` serves on.
@@ -27,6 +28,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # The keys that seal contacts (registry/contact_keys.py): a file, never in the database.
         # Created on first use; keep it, and its backups, apart from the database's.
         "CONTACT_KEYS_FILE": os.environ.get(CONTACT_KEYS_FILE, str(Path(instance_path) / "contact-keys.json")),
+        # The private keys that open sealed ballots (registry/elections/ballot_keys.py): files,
+        # never in the database, each destroyed once its election is counted. Keep this folder
+        # out of backups and snapshots.
+        "ELECTION_KEYS_DIR": os.environ.get(ELECTION_KEYS_DIR, str(Path(instance_path) / "election-keys")),
         # Seconds a request waits for a lock another request holds before it is answered 503.
         "DATABASE_LOCK_TIMEOUT": float(os.environ.get("REGISTRY_DATABASE_LOCK_TIMEOUT", str(LOCK_TIMEOUT_SECONDS))),
         # Failed sign-ins (bearer header, sign-in cookie or form) per client address per minute

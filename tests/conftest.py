@@ -26,8 +26,9 @@ import pytest
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
-from api.settings import CONTACT_KEYS_FILE
+from api.settings import CONTACT_KEYS_FILE, ELECTION_KEYS_DIR
 from registry.contact_keys import KeyFile
+from registry.elections.ballot_keys import BallotKeyFolder, use_ballot_keys
 from registry.db import make_engine, scratch_database
 from registry.migrate import upgrade
 from registry.permissions import Actor
@@ -122,6 +123,19 @@ def contact_keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyFile]:
         os.environ[CONTACT_KEYS_FILE] = before
 
 
+@pytest.fixture(scope="session", autouse=True)
+def ballot_keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BallotKeyFolder]:
+    """The private ballot keys' folder, for the test sessions and every app the tests make."""
+    folder = tmp_path_factory.mktemp("ballot-keys")
+    before = os.environ.get(ELECTION_KEYS_DIR)
+    os.environ[ELECTION_KEYS_DIR] = str(folder)
+    yield BallotKeyFolder(folder)
+    if before is None:
+        del os.environ[ELECTION_KEYS_DIR]
+    else:
+        os.environ[ELECTION_KEYS_DIR] = before
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with fresh_database(tmp_path_factory.mktemp("db")) as url:
@@ -171,15 +185,16 @@ def seeds_database(tmp_path_factory: pytest.TempPathFactory,
 
 
 @pytest.fixture
-def session(request: pytest.FixtureRequest, engine: Engine, contact_keys: KeyFile) -> Iterator[Session]:
+def session(request: pytest.FixtureRequest, engine: Engine, contact_keys: KeyFile,
+            ballot_keys: BallotKeyFolder) -> Iterator[Session]:
     """A session inside a transaction that is rolled back after the test; commits become savepoints.
 
     On the groundwork database when the test asks for any of GROUNDWORK, else on the empty one."""
     on = engine if GROUNDWORK.isdisjoint(request.fixturenames) else request.getfixturevalue("groundwork")
     with on.connect() as connection:
         transaction = connection.begin()
-        session = use_keys(Session(bind=connection, join_transaction_mode="create_savepoint",
-                                   expire_on_commit=False), contact_keys)
+        session = use_ballot_keys(use_keys(Session(bind=connection, join_transaction_mode="create_savepoint",
+                                                   expire_on_commit=False), contact_keys), ballot_keys)
         try:
             with REQUESTS.bound(connection):
                 yield session

@@ -4,8 +4,9 @@ network reads the candidates, the published ballot hashes and the certified resu
 
 A ballot leaves the API once, in the answer to the organisation that cast it, with its
 receipt; nothing else the API answers says how any organisation voted (see
-registry/elections/ballots.py). Closing the vote mixes the sealed ballots; once that close is
-committed, the dead rows it left are scrubbed from the database files (registry.db.after_commit).
+registry/elections/ballots.py). The count opens the sealed ballots; once it (or a cancel) is
+committed, the dead rows of the sealed ballots are scrubbed from the database files
+(registry.db.after_commit, asked for by registry.elections.phases).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from api.resources.governance import MANAGERS, NETWORK, READERS
 from api.resources.organisations import MAX_ID
 from registry import directory, governance_directory
 from registry.db import Page, page_of_list
-from registry.elections import ballots, nominations, phases, roll
+from registry.elections import ballots, nominations, phases, publication, roll, turnout
 from registry.elections.ballots import CastReceipt
 from registry.elections.models import Election, ElectionPhase, Nomination
 from registry.elections.results import PublishedResult, format_result, published_result
@@ -64,6 +65,8 @@ class ElectionSchema(Schema):
     term_starts = fields.Date(allow_none=True, metadata={"description": "None: the day of certification."})
     phase = fields.Enum(ElectionPhase, by_value=True)
     phase_since = fields.Date()
+    voting_closes_on = fields.Date(allow_none=True, metadata={
+        "description": "When voting is due to close, as announced or extended; None: not announced."})
     created_at = fields.DateTime()
     phase_changes = fields.List(fields.Nested(PhaseChangeSchema))
 
@@ -86,8 +89,27 @@ class PhaseMoveSchema(Schema):
         "description": "The next phase, or cancelled (with a reason) before certification."})
     on = PlausibleDate(metadata={"description": "When it took effect (default: today)."})
     reason = Text(load_default="", multiline=True, validate=validate.Length(max=2000))
-    seed = Text(validate=validate.Length(min=1, max=64), metadata={
-        "description": "Only when moving to tallied: fixes the lot (default: random, published)."})
+
+
+class ExtensionSchema(Schema):
+    until = PlausibleDate(required=True, metadata={"description": "Voting stays open until this day (after today)."})
+    reason = Text(required=True, multiline=True, validate=validate.Length(min=1, max=2000))
+
+
+class OrganisationNameSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class TurnoutSchema(Schema):
+    roll = fields.Integer(metadata={"description": "Organisations on the roll."})
+    voted = fields.Integer(metadata={"description": "Organisations that voted, abstentions included."})
+    quorum_percent = fields.Integer()
+    quorum_met = fields.Boolean()
+    short_by = fields.Integer(metadata={"description": "More ballots needed to meet the quorum."})
+    voting_closes_on = fields.Date(allow_none=True)
+    not_voted = fields.List(fields.Nested(OrganisationNameSchema), metadata={
+        "description": "The organisations on the roll that have not voted (never how anyone voted)."})
 
 
 class NominationSchema(Schema):
@@ -146,7 +168,7 @@ class ReceiptSchema(Schema):
     receipt = fields.String(metadata={"description": "Shown this once and never stored: keep it as secret as a "
                                                      "password. It replaces the ballot while voting is open."})
     ballot_hash = fields.String(metadata={"description": "sha256 of '<election id>:<receipt>:<content>'; find it "
-                                                         "among the published hashes once voting closes."})
+                                                         "among the published hashes once the ballots are counted."})
     content = fields.String(metadata={"description": "The ballot as counted (canonical JSON)."})
 
 
@@ -172,7 +194,11 @@ class ResultSchema(Schema):
     turnout = fields.Integer(metadata={"description": "Organisations that voted, abstentions included."})
     quorum_percent = fields.Integer()
     quorum_met = fields.Boolean()
-    seed = fields.Function(lambda r: str(r.seed), metadata={"description": "The seed of any lot drawn."})
+    seed = fields.Function(lambda r: str(r.seed), metadata={
+        "description": "The seed of any lot drawn: the ballot list's root, which nobody chooses."})
+    seed_from = fields.String(metadata={"description": "How the seed was fixed: ballot_list_root."})
+    ballot_list_root = fields.String(allow_none=True, metadata={
+        "description": "The root of the hash chain over every counted ballot, fixed by the count."})
     candidates = fields.Dict(keys=fields.String(), values=fields.String(),
                              metadata={"description": "Nomination id -> name, every candidate who stood."})
     counts = fields.List(fields.Dict(), metadata={"description": "Every stage of the count, per seat group."})
@@ -227,10 +253,35 @@ def move_election(move: dict[str, Any], network_id: str, election_id: int) -> El
     session, actor = database.session(), current_actor()
     election = governance_directory.find_election(session, actor, network_id, election_id)
     blp.check_etag(election)
-    phases.transition(session, actor, election, move["phase"], on=move.get("on"), reason=move["reason"],
-                      seed=move.get("seed"))
+    phases.transition(session, actor, election, move["phase"], on=move.get("on"), reason=move["reason"])
     blp.set_etag(election)
     return election
+
+
+@blp.route(ELECTION + "/extension", methods=["PUT"])
+@blp.access(Permission.MANAGE_ELECTIONS, MANAGERS + ", while voting is open")
+@blp.etag
+@blp.arguments(ExtensionSchema)
+@blp.response(200, ElectionSchema)
+def extend_voting(body: dict[str, Any], network_id: int, election_id: int) -> Election:
+    """Extend voting to a later day, while it is open (dated and audited)"""
+    session, actor = database.session(), current_actor()
+    election = governance_directory.find_election(session, actor, network_id, election_id)
+    blp.check_etag(election)
+    turnout.extend_voting(session, actor, election, until=body["until"], reason=body["reason"])
+    session.flush()
+    blp.set_etag(election)
+    return election
+
+
+@blp.route(ELECTION + "/turnout")
+@blp.access(Permission.READ_INTERNAL, MANAGERS + " and the network's board, once voting has opened")
+@blp.response(200, TurnoutSchema)
+def read_turnout(network_id: int, election_id: int) -> turnout.LiveTurnout:
+    """Read the turnout so far against the quorum, and which organisations have not voted"""
+    session, actor = database.session(), current_actor()
+    election = governance_directory.find_election(session, actor, network_id, election_id)
+    return turnout.live_turnout(session, actor, election)
 
 
 @blp.route(ELECTION + "/nominations")
@@ -324,7 +375,7 @@ def cast_ballot(body: dict[str, Any], network_id: str, election_id: int) -> tupl
 
 
 @blp.route(ELECTION + "/ballot-hashes")
-@blp.access(Permission.READ_GOVERNANCE, READERS + ", once voting has closed")
+@blp.access(Permission.READ_GOVERNANCE, READERS + ", once the ballots are counted")
 @blp.arguments(PageQuery, location="query")
 @blp.response(200, page_of(BallotHashSchema))
 def list_ballot_hashes(args: dict[str, Any], network_id: str, election_id: int) -> Page[dict[str, str]]:
@@ -333,6 +384,26 @@ def list_ballot_hashes(args: dict[str, Any], network_id: str, election_id: int) 
     election = governance_directory.find_election(session, actor, network_id, election_id)
     hashes = [{"ballot_hash": h} for h in ballots.published_ballot_hashes(session, actor, election)]
     return page_of_list(hashes, args["page"], args["page_size"])
+
+
+class PublishedElectionSchema(Schema):
+    format = fields.String()
+    election = fields.Dict(metadata={"description": "Method, seats per group and quorum."})
+    candidates = fields.List(fields.Dict(), metadata={"description": "Every candidate, in ballot-paper order."})
+    ballot_list = fields.Dict(metadata={
+        "description": "Every counted ballot's hash and content in hash order, how they chain, and the root."})
+    result = fields.Dict(metadata={"description": "The result as counted: roll, turnout, seed, every stage."})
+
+
+@blp.route(ELECTION + "/published")
+@blp.access(Permission.READ_GOVERNANCE, READERS + " once certified; " + MANAGERS + " as soon as it is counted")
+@blp.response(200, PublishedElectionSchema)
+def read_published_election(network_id: int, election_id: int) -> tuple[dict[str, Any], dict[str, str]]:
+    """Download the published election, for `registry election verify` and each voter's check"""
+    session, actor = database.session(), current_actor()
+    election = governance_directory.find_election(session, actor, network_id, election_id)
+    published = publication.published_election(session, actor, election)
+    return published, {"Content-Disposition": f'attachment; filename="election-{election.id}.json"'}
 
 
 @blp.route(ELECTION + "/result")

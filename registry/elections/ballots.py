@@ -1,57 +1,64 @@
-"""Casting, replacing and mixing ballots, so that nobody can tell how an organisation voted.
+"""Casting, replacing, sealing and opening ballots, so that nobody can tell how an
+organisation voted.
 
 Where sex work is criminalised, a leaked vote can expose an organisation, so the design
-assumes a reader of every table (the secretariat, a database administrator, a leaked dump):
+assumes a reader of everything the database keeps: every table, its write-ahead log, its
+snapshots and backups (the secretariat, a database administrator, a leaked dump):
 
 * `voters` says only that an organisation voted: (election, organisation), no time, no
   ballot, no receipt. Its primary key makes a second ballot from the same organisation fail.
-* A ballot row holds its content and its hash, never an organisation, a time or a
-  sequential id: ids are random, and both ballot tables are WITHOUT ROWID on SQLite, which
-  would otherwise number rows in the order they were cast.
+* A ballot is sealed as it is cast: its content and its hash, padded to one length for the
+  whole election, go into a sealed box under the election's public key
+  (registry/elections/ballot_keys.py), whose private key is never in the database. The box
+  and the voter record are written in one transaction, so a reader of the database or its
+  WAL can tie a box to its organisation, and the box is all it gets: no content, no hash, no
+  length that differs from any other ballot's.
+* The count (moving to tallied) opens every box with the private key, in memory, and writes
+  the contents and hashes into `ballots` in a random order, under fresh random ids, in its
+  one transaction; it deletes the boxes, and the private key is destroyed once the count is
+  committed. A published ballot row therefore shares its transaction id (PostgreSQL's xmin)
+  with every other ballot and with no voter record or cast's audit entry, is stored in
+  shuffled order, and no box in an old backup or WAL segment can be opened to match it.
+  Both ballot tables are WITHOUT ROWID on SQLite, which would otherwise number rows in order.
 * The audit entry for a cast names the organisation and the election, nothing about the ballot.
-* While voting is open a ballot sits in `sealed_ballots`, written in the same transaction as
-  the voter record. When voting closes (or an election is cancelled while voting is open),
-  `mix_sealed_ballots` copies every sealed ballot, in a random order and under fresh random
-  ids, into `ballots` in one transaction, and deletes the sealed rows. Every mixed ballot is
-  then written by that one transaction (one PostgreSQL xmin for all) and stored in shuffled
-  order, so neither transaction id, physical position (ctid) nor insertion order ties a
-  ballot to a voter record or an audit entry any more.
-* The receipt (128 random bits, returned once) is never stored. What is stored: the ballot
-  hash sha256("<election id>:<receipt>:<content>"), which the voter can recompute and find in
-  the published list; and, until voting closes, a locator sha256("locator:<election id>:
-  <organisation id>:<receipt>") on the sealed row, so that only that organisation holding
-  that receipt can replace its ballot. Neither hash can be reversed or matched without the
-  receipt.
+* The receipt (128 random bits, returned once) is never stored. The ballot hash,
+  sha256("<election id>:<receipt>:<content>"), lets the voter find its ballot in the
+  published list; the locator on a box, sha256("locator:<election id>:<organisation id>:
+  <receipt>"), lets only that organisation holding that receipt replace it. Neither can be
+  reversed or matched without the receipt.
 
-What this does not prevent, stated plainly:
+What this does not prevent, stated plainly (see also README.md, "Elections"):
 
-* While voting is open, someone reading the database (or its WAL, a replica, a backup or a
-  log of statements taken during voting) can link a sealed ballot to its voter record by
-  transaction id or timing; from such a copy, the ballot hash links the mixed ballot too.
-  Dead row versions of deleted sealed ballots stay in PostgreSQL's table file until it is
-  rewritten: run `scrub_sealed_ballots` after the close is committed. On SQLite
-  secure_delete is switched on wherever a sealed ballot is deleted, so its bytes are zeroed;
-  SQLite's rollback journal held them during the transaction.
-* Whoever holds a receipt can find that ballot's content (the hash over the few possible
-  ballots), so a receipt handed over proves how its organisation voted: the design is not
-  coercion-resistant, and organisations should keep receipts as secret as passwords.
+* Whoever holds the private key during voting (the server's operator: the key file is in
+  its instance folder) and reads the database can open each box as it is cast and tie it to
+  its voter; so can whoever watches the server's memory or requests while ballots are cast.
+  After the count the key is gone, and with it that possibility for the copies kept.
+* Whoever holds a receipt can find that ballot's content, so a receipt handed over proves how
+  its organisation voted: the design is not coercion-resistant, and organisations should
+  keep receipts as secret as passwords.
+* The public key is public: someone who can write to the database can add or swap a box.
+  The count refuses boxes other than those fixed when voting closed, and more or fewer
+  boxes than voters, but a box swapped during voting is found only by its voter's check.
 * With very few voters, the published counts alone may reveal votes (e.g. a unanimous roll).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from nacl.public import SealedBox
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from registry import audit
+from registry.elections.ballot_keys import seal, unseal
 from registry.elections.models import (
     Ballot,
     Election,
@@ -68,8 +75,8 @@ from registry.organisations import Organisation
 from registry.permissions import Actor, Permission, require
 
 Choices = Sequence[int] | Mapping[str, Sequence[int]]
-# Once voting has closed, the list of ballot hashes is there for every voter to check.
-PUBLISHED_PHASES = (ElectionPhase.VOTING_CLOSED, ElectionPhase.TALLIED, ElectionPhase.CERTIFIED)
+# Once the ballots are counted, the list of ballot hashes is there for every voter to check.
+PUBLISHED_PHASES = (ElectionPhase.TALLIED, ElectionPhase.CERTIFIED)
 
 
 @dataclass(frozen=True)
@@ -162,36 +169,62 @@ def cast_ballot(
             ).rowcount
             if removed != 1:
                 raise ValidationFailed.on("receipt", "this is not the receipt of your current ballot")
+        if election.ballot_public_key is None:
+            raise Conflict(f"{election.title} has no key to seal ballots with; cancel it and start again")
         fresh = secrets.token_hex(16)
-        sealed = SealedBallot(id=secrets.token_hex(16), election_id=election.id,
-                              locator=_locator(election.id, organisation.id, fresh), content=content,
-                              ballot_hash=ballot_hash(election.id, fresh, content))
-        session.add(sealed)
+        hashed = ballot_hash(election.id, fresh, content)
+        box = seal(election.ballot_public_key, _padded(election, {"ballot_hash": hashed, "content": content}))
+        session.add(SealedBallot(id=secrets.token_hex(16), election_id=election.id,
+                                 locator=_locator(election.id, organisation.id, fresh),
+                                 content=base64.b64encode(box).decode("ascii")))
         audit.record(session, actor, "ballot_replaced" if receipt else "ballot_cast", election, {},
                      organisation_id=organisation.id)
-    return CastReceipt(fresh, sealed.ballot_hash, content)
+    return CastReceipt(fresh, hashed, content)
 
 
-def mix_sealed_ballots(session: Session, election: Election) -> int:
-    """Move the sealed ballots into `ballots`, shuffled and under new ids, in the caller's
-    (closing) transaction; returns how many. See the module docstring for why."""
+def sealed_root(session: Session, election: Election) -> str:
+    """A hash over the election's sealed boxes, in sorted order: fixed as voting closes, so the
+    count opens those boxes and no others."""
+    chained = hashlib.sha256(f"sealed ballots:{election.id}".encode())
+    for box in sorted(session.scalars(select(SealedBallot.content).where(SealedBallot.election_id == election.id))):
+        chained.update(f"\n{box}".encode())
+    return chained.hexdigest()
+
+
+def open_sealed_ballots(session: Session, election: Election, opener: SealedBox) -> int:
+    """Open every sealed box of the election (the count), and write contents and hashes into
+    `ballots`, shuffled and under new ids, in the caller's transaction; the boxes are deleted.
+    Returns how many. See the module docstring for why."""
+    if election.sealed_root is not None and sealed_root(session, election) != election.sealed_root:
+        raise Conflict(f"the sealed ballots of {election.title} are not those there when voting closed: "
+                       "they were changed in the database; do not count them")
+    boxes = session.scalars(select(SealedBallot.content).where(SealedBallot.election_id == election.id)).all()
+    if len(boxes) != turnout(session, election):
+        raise Conflict(f"{election.title} has {len(boxes)} sealed ballots for {turnout(session, election)} "
+                       "organisations that voted: the database was changed; do not count")
+    opened = []
+    for box in boxes:
+        ballot = json.loads(unseal(opener, base64.b64decode(box)))
+        opened.append({"id": secrets.token_hex(16), "election_id": election.id,
+                       "content": ballot["content"], "ballot_hash": ballot["ballot_hash"]})
+    discard_sealed_ballots(session, election)
+    secrets.SystemRandom().shuffle(opened)
+    if opened:
+        session.execute(insert(Ballot), opened)
+    return len(opened)
+
+
+def discard_sealed_ballots(session: Session, election: Election) -> int:
+    """Delete the election's sealed boxes (opened by the count, or never, on a cancel)."""
     _zero_deleted_rows(session)
-    sealed = session.execute(select(SealedBallot.content, SealedBallot.ballot_hash)
-                             .where(SealedBallot.election_id == election.id)).all()
-    session.execute(delete(SealedBallot).where(SealedBallot.election_id == election.id)
-                    .execution_options(synchronize_session=False))
-    mixed = [{"id": secrets.token_hex(16), "election_id": election.id, "content": content,
-              "ballot_hash": hashed} for content, hashed in sealed]
-    secrets.SystemRandom().shuffle(mixed)
-    if mixed:
-        session.execute(insert(Ballot), mixed)
-    return len(mixed)
+    return session.execute(delete(SealedBallot).where(SealedBallot.election_id == election.id)
+                           .execution_options(synchronize_session=False)).rowcount
 
 
 def scrub_sealed_ballots(engine: Engine) -> None:
-    """Rewrite PostgreSQL's sealed_ballots file without the dead rows a close left behind (run
-    outside any transaction, after the close is committed; a moment's exclusive lock on that
-    table only). SQLite needs nothing: its deleted rows were zeroed as they went."""
+    """Rewrite PostgreSQL's sealed_ballots file without the dead rows a count or a cancel left
+    behind (run outside any transaction, after it is committed; a moment's exclusive lock on
+    that table only). SQLite needs nothing: its deleted rows were zeroed as they went."""
     if engine.dialect.name != "postgresql":
         return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
@@ -199,7 +232,7 @@ def scrub_sealed_ballots(engine: Engine) -> None:
 
 
 def ballot_contents(session: Session, election: Election) -> list[dict[str, list[int]]]:
-    """Every mixed ballot's content, for the count."""
+    """Every opened ballot's content, for the count."""
     return [json.loads(content) for content in session.scalars(
         select(Ballot.content).where(Ballot.election_id == election.id).order_by(Ballot.id))]
 
@@ -210,12 +243,12 @@ def turnout(session: Session, election: Election) -> int:
 
 
 def published_ballot_hashes(session: Session, actor: Actor, election: Election) -> list[str]:
-    """The hash of every ballot counted, in hash order, once voting has closed."""
+    """The hash of every ballot counted, in hash order, once the ballots are counted."""
     require(session, actor, Permission.READ_GOVERNANCE, election.network_id)
     if election.phase not in PUBLISHED_PHASES and not (
-        election.phase is ElectionPhase.CANCELLED and turnout(session, election)
+        election.phase is ElectionPhase.CANCELLED and election.ballot_list_root is not None
     ):
-        raise Conflict(f"the ballot hashes of {election.title} are published once voting closes")
+        raise Conflict(f"the ballot hashes of {election.title} are published once the ballots are counted")
     return list(session.scalars(select(Ballot.ballot_hash).where(Ballot.election_id == election.id)
                                 .order_by(Ballot.ballot_hash)))
 
@@ -238,3 +271,13 @@ def _zero_deleted_rows(session: Session) -> None:
 
 def _locator(election_id: int, organisation_id: int, receipt: str) -> str:
     return hashlib.sha256(f"locator:{election_id}:{organisation_id}:{receipt}".encode()).hexdigest()
+
+
+def _padded(election: Election, ballot: dict[str, str]) -> bytes:
+    """The ballot as JSON, padded with spaces to one length for the whole election: the longest
+    ballot it allows (every standing candidate in every group), rounded up to 256 bytes."""
+    everyone = [n.id for n in election.nominations if n.standing]
+    longest = json.dumps({"ballot_hash": "0" * 64, "content": json.dumps(
+        {group: everyone for group in election.seat_groups}, separators=(",", ":"))}, separators=(",", ":"))
+    text = json.dumps(ballot, separators=(",", ":"))
+    return text.ljust(-(-len(longest) // 256) * 256).encode()

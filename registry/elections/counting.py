@@ -9,13 +9,15 @@ passed over as if that candidate had withdrawn. A reserved seat nobody won stays
 is not added to the open seats.
 
 Candidates are counted by nomination id, in ballot-paper order (folded name, then id), which
-matters only when a lot is drawn. Every count uses the election's one seed.
+matters only when a lot is drawn. Every count uses the election's one seed, and nobody
+chooses it: it is the root of the ballot list (registry/elections/publication.py), fixed by
+the ballots themselves as the count opens them, so the lot is known only when nothing can be
+changed any more, and anyone holding the published election replays it.
 """
 
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,6 +27,7 @@ from registry.elections.ballots import ballot_contents, turnout
 from registry.elections.models import Election
 from registry.elections.roll import roll_size
 from registry.elections.tally import Method, Seed, TallyResult, block_plurality, scottish_stv
+from registry.errors import Conflict
 from registry.governance import OPEN_SEATS
 
 COUNTS: dict[Method, Callable[..., TallyResult]] = {
@@ -43,29 +46,52 @@ def quorum_met(election: Election, roll: int, voted: int) -> bool:
     return voted * 100 >= election.quorum_percent * roll
 
 
-def count_election(session: Session, election: Election, *, seed: Seed | None = None) -> dict[str, Any]:
+# How the seed of any lot was fixed, as the result records it.
+SEED_FROM_BALLOT_LIST = "ballot_list_root"
+
+
+def count_election(session: Session, election: Election) -> dict[str, Any]:
     """Count every seat group and return the stored result: each count's TallyResult.to_dict()
-    (with "seats_for"), who was elected to which group, the roll, turnout, quorum and seed."""
-    if seed is None:
-        seed = secrets.randbelow(10**9)  # a number people can read out and re-run
+    (with "seats_for"), who was elected to which group, the roll, turnout, quorum and seed.
+    The ballot list's root must be fixed (the count opened the ballots)."""
+    if election.ballot_list_root is None:
+        raise Conflict(f"{election.title} cannot be counted before its ballot list is closed")
+    seed = election.ballot_list_root
     contents = ballot_contents(session, election)
-    standing = sorted((n for n in election.nominations if n.standing), key=lambda n: (n.name_key, n.id))
-    counts: list[dict[str, Any]] = []
-    elected: list[dict[str, Any]] = []
-    taken: set[int] = set()
-    for group in counting_order(election.seat_groups):
-        candidates = [n.id for n in standing
-                      if (n.id not in taken if group == OPEN_SEATS else n.constituency == group)]
-        papers: list[Sequence[int]] = [[c for c in b.get(group, []) if c not in taken] for b in contents]
-        result = COUNTS[election.method](papers, candidates, election.seat_groups[group], seed=seed)
-        taken.update(result.elected)
-        counts.append({"seats_for": group, **result.to_dict()})
-        elected += [{"nomination_id": c, "seats_for": group} for c in result.elected]
+    counts, elected = count_ballots(election.method, election.seat_groups, ballot_paper_order(election),
+                                    contents, seed)
     roll, voted = roll_size(session, election), turnout(session, election)
     result_data = {
         "roll": roll, "turnout": voted, "quorum_percent": election.quorum_percent,
-        "quorum_met": quorum_met(election, roll, voted), "seed": seed, "counts": counts,
-        "elected": elected,
+        "quorum_met": quorum_met(election, roll, voted), "seed": seed,
+        "seed_from": SEED_FROM_BALLOT_LIST, "counts": counts,
+        "elected": elected, "ballot_list_root": election.ballot_list_root,
     }
     # Stored as JSON, where mapping keys become strings: hand back exactly what a reload gives.
     return json.loads(json.dumps(result_data))
+
+
+def ballot_paper_order(election: Election) -> list[tuple[int, str | None]]:
+    """Every standing candidate's (nomination id, constituency), in ballot-paper order."""
+    standing = sorted((n for n in election.nominations if n.standing), key=lambda n: (n.name_key, n.id))
+    return [(n.id, n.constituency) for n in standing]
+
+
+def count_ballots(method: Method | str, seat_groups: dict[str, int], candidates: Sequence[tuple[int, str | None]],
+                  contents: Sequence[dict[str, list[int]]], seed: Seed) -> tuple[list[dict[str, Any]],
+                                                                                 list[dict[str, Any]]]:
+    """Count ballot contents without the database: what the registry stores and what anyone
+    holding the published election recomputes. `candidates` are (id, constituency) in
+    ballot-paper order. Returns every group's count and who was elected to which group."""
+    counts: list[dict[str, Any]] = []
+    elected: list[dict[str, Any]] = []
+    taken: set[int] = set()
+    for group in counting_order(seat_groups):
+        standing = [c for c, constituency in candidates
+                    if (c not in taken if group == OPEN_SEATS else constituency == group)]
+        papers: list[Sequence[int]] = [[c for c in b.get(group, []) if c not in taken] for b in contents]
+        result = COUNTS[Method(method)](papers, standing, seat_groups[group], seed=seed)
+        taken.update(result.elected)
+        counts.append({"seats_for": group, **result.to_dict()})
+        elected += [{"nomination_id": c, "seats_for": group} for c in result.elected]
+    return counts, elected

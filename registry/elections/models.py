@@ -59,6 +59,15 @@ class Election(Base):
     phase: Mapped[ElectionPhase] = mapped_column(str_enum(ElectionPhase), default=P.DRAFT)
     phase_since: Mapped[dt.date] = mapped_column(Date)
     result: Mapped[dict[str, Any] | None]  # counts, turnout and seed, once tallied
+    # When voting is due to close, as announced and extended while open (elections/turnout.py).
+    voting_closes_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The public key that seals ballots, made when voting opens; its private half is never here
+    # (elections/ballot_keys.py). None: opened before ballots were sealed.
+    ballot_public_key: Mapped[str | None] = mapped_column(String(64))
+    # The chain over the sealed ballots as voting closed: the count opens those and no others.
+    sealed_root: Mapped[str | None] = mapped_column(String(64))
+    # The published ballot list's chain root, fixed by the count (elections/publication.py).
+    ballot_list_root: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
@@ -144,8 +153,9 @@ class Voter(Base):
 
 
 class SealedBallot(Base):
-    """A ballot as cast, while voting is open. `locator` (a hash of the election, the voter and
-    its receipt) lets the voter replace it; the row is deleted when voting closes."""
+    """A ballot as cast, until the count: its content and hash sealed together with the
+    election's public key, padded to one length per election. `locator` (a hash of the
+    election, the voter and its receipt) lets the voter replace it. The count opens and deletes it."""
 
     __tablename__ = "sealed_ballots"
     __table_args__ = {"sqlite_with_rowid": False}  # no rowid: SQLite would number rows in cast order
@@ -153,12 +163,11 @@ class SealedBallot(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, never sequential
     election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"), index=True)
     locator: Mapped[str] = mapped_column(String(64), unique=True)
-    content: Mapped[str] = mapped_column(Text)  # canonical JSON, see ballots.canonical_ballot
-    ballot_hash: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)  # the sealed box, base64 (see ballots.cast_ballot)
 
 
 class Ballot(Base):
-    """A ballot after voting closed: its content and published hash, nothing else."""
+    """A ballot as the count opened it: its content and published hash, nothing else."""
 
     __tablename__ = "ballots"
     __table_args__ = {"sqlite_with_rowid": False}

@@ -2,8 +2,9 @@
 closed → tallied → certified, or cancelled from any phase before certified.
 
 `transition` is the one way between phases. It checks the actor and the lifecycle, does what
-the new phase needs (freeze the roll, mix the ballots, count them, seat the winners), and
-writes a dated ElectionPhaseChange and an audit entry. The named helpers below only call it.
+the new phase needs (freeze the roll and make the ballot key, fix the sealed ballots, open
+and count them, seat the winners), and writes a dated ElectionPhaseChange and an audit
+entry. The named helpers below only call it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from sqlalchemy.orm import Session
 from registry import audit
 from registry.db import after_commit, today
 from registry.elections import ballots, roll
-from registry.elections.ballots import mix_sealed_ballots
+from registry.elections.ballot_keys import ballot_keys, destroy_once_committed
+from registry.elections.ballots import discard_sealed_ballots, open_sealed_ballots, sealed_root
 from registry.elections.counting import count_election
 from registry.elections.models import (
     UNDECIDED_PHASES,
@@ -26,8 +28,9 @@ from registry.elections.models import (
     ElectionPhaseChange,
     one_writer_at_a_time,
 )
+from registry.elections.publication import close_ballot_list
 from registry.elections.seating import seat_winners
-from registry.elections.tally import Method, Seed
+from registry.elections.tally import Method
 from registry.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from registry.governance import OPEN_SEATS, GoverningBody
 from registry.memberships import get_network
@@ -122,10 +125,9 @@ def transition(
     *,
     on: dt.date | None = None,
     reason: str = "",
-    seed: Seed | None = None,
 ) -> Election:
-    """The one way an election changes phase. `on` (default today) dates the change; `seed`
-    fixes the lot for the count (default: a random number, recorded with the result)."""
+    """The one way an election changes phase. `on` (default today) dates the change. Nobody
+    gives a seed for the count's lots: it is the ballot list's root (see counting.py)."""
     try:
         to = ElectionPhase(to)
     except ValueError:
@@ -144,19 +146,32 @@ def transition(
             raise ValidationFailed.on("reason", "say why the election is cancelled")
         if len(reason) > 2000:
             raise ValidationFailed.on("reason", "at most 2000 characters")
-        if seed is not None and to is not P.TALLIED:
-            raise ValidationFailed.on("seed", "a seed is given only when the ballots are counted")
         changes: dict[str, list[Any]] = {"phase": [current, to], "effective_on": [None, on]}
         if to is P.VOTING_OPEN:
             changes["roll"] = [None, _open_voting(session, election, on)]
-        elif current is P.VOTING_OPEN:  # closing, or cancelling while ballots are sealed
-            changes["ballots"] = [None, mix_sealed_ballots(session, election)]
-            # The sealed rows the mix deleted leave dead copies that only a scrub outside any
-            # transaction removes, once the close stands.
+            election.ballot_public_key = ballot_keys(session).create(election.id)
+            changes["ballot_public_key"] = [None, election.ballot_public_key]
+        elif to is P.VOTING_CLOSED:
+            election.sealed_root = sealed_root(session, election)
+            changes["sealed_root"] = [None, election.sealed_root]
+        elif to is P.CANCELLED and current in (P.VOTING_OPEN, P.VOTING_CLOSED):
+            # Nobody will count them: the boxes go unopened, and the key that could open them.
+            changes["ballots_discarded"] = [None, discard_sealed_ballots(session, election)]
+            if election.ballot_public_key is not None:
+                destroy_once_committed(session, election.id)
+            # The deleted boxes leave dead copies that only a scrub outside any transaction
+            # removes, once the change stands.
             after_commit(session, ballots.scrub_sealed_ballots)
         elif to is P.TALLIED:
-            election.result = count_election(session, election, seed=seed)
+            if election.ballot_public_key is not None:  # None: closed before ballots were sealed
+                changes["ballots"] = [None, open_sealed_ballots(session, election,
+                                                                ballot_keys(session).opener(election.id))]
+                destroy_once_committed(session, election.id)
+                after_commit(session, ballots.scrub_sealed_ballots)  # the opened boxes' dead rows
+            changes["ballot_list_root"] = [None, close_ballot_list(session, election)]
+            election.result = count_election(session, election)
             changes["seed"] = [None, election.result["seed"]]
+            changes["seed_from"] = [None, election.result["seed_from"]]
         elif to is P.CERTIFIED:
             changes["officeholders"] = [None, _certify(session, actor, election, on)]
         election.phase, election.phase_since = to, on
@@ -182,9 +197,8 @@ def close_voting(session: Session, actor: Actor, election: Election, *, on: dt.d
     return transition(session, actor, election, P.VOTING_CLOSED, on=on)
 
 
-def count_votes(session: Session, actor: Actor, election: Election, *, seed: Seed | None = None,
-                on: dt.date | None = None) -> Election:
-    return transition(session, actor, election, P.TALLIED, on=on, seed=seed)
+def count_votes(session: Session, actor: Actor, election: Election, *, on: dt.date | None = None) -> Election:
+    return transition(session, actor, election, P.TALLIED, on=on)
 
 
 def certify(session: Session, actor: Actor, election: Election, *, on: dt.date | None = None) -> Election:

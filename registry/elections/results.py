@@ -46,6 +46,8 @@ class PublishedResult:
     quorum_percent: int
     quorum_met: bool
     seed: int | str
+    seed_from: str  # "ballot_list_root": nobody chose it; "chosen": given at the count (before #15)
+    ballot_list_root: str | None  # the chain over every counted ballot (elections/publication.py)
     candidates: dict[int, str]  # nomination id -> name, every candidate who stood
     counts: list[dict[str, Any]]  # one TallyResult.to_dict() per seat group, with "seats_for"
     elected: list[ElectedCandidate]
@@ -67,7 +69,9 @@ def published_result(session: Session, actor: Actor, election: Election) -> Publ
         election_id=election.id, title=election.title, body=election.body.name,
         method=election.method.value, seats=election.seats, phase=election.phase, certified_on=certified,
         roll=data["roll"], turnout=data["turnout"], quorum_percent=data["quorum_percent"],
-        quorum_met=data["quorum_met"], seed=data["seed"], candidates=names, counts=data["counts"],
+        quorum_met=data["quorum_met"], seed=data["seed"],
+        seed_from=data.get("seed_from", "chosen"),
+        ballot_list_root=data.get("ballot_list_root"), candidates=names, counts=data["counts"],
         elected=[ElectedCandidate(e["nomination_id"], names[e["nomination_id"]], e["seats_for"])
                  for e in data["elected"]],
     )
@@ -82,8 +86,11 @@ def format_result(result: PublishedResult) -> str:
         f"Phase: {result.phase.value}" + (f" on {result.certified_on.isoformat()}" if result.certified_on else ""),
         f"Turnout: {result.turnout} of {result.roll} organisations on the roll ({share}); "
         f"quorum {result.quorum_percent}%: {'met' if result.quorum_met else 'NOT met'}",
-        f"Seed for any lot: {result.seed}",
+        f"Seed for any lot: {result.seed}"
+        + (" (the root of the ballot list: chosen by nobody)" if result.seed_from == "ballot_list_root" else ""),
     ]
+    if result.ballot_list_root and result.seed != result.ballot_list_root:
+        lines.append(f"Root of the published ballot list: {result.ballot_list_root}")
     for count in result.counts:
         lines += [""] + _count_lines(count, result.candidates)
     lines += ["", "Elected:"]

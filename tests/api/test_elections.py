@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from click.testing import CliRunner
 
+from api.cli import main
+from api.resources import elections as election_resource
 from registry.elections import ballots as ballot_module
 from registry.db import today
 from tests.api.conftest import etag_of
@@ -102,11 +105,16 @@ def test_vnsw_board_election_from_draft_to_certified(run, monkeypatch, app):
     assert scrubbed == []
 
     run.move("voting_closed")
-    assert scrubbed == [engine]  # once the close was committed, and only then
+    run.call("get", "/ballot-hashes", board, 409)  # nothing is opened before the count
+
+    # The secretariat cannot choose the lot's seed: it is the ballot list's root.
+    tag = etag_of(run.client, run.election, secretariat)
+    run.call("put", "/phase", {**secretariat, "If-Match": tag}, 422, json={"phase": "tallied", "seed": "2026"})
+    assert scrubbed == []
+    run.move("tallied")
+    assert scrubbed == [engine]  # once the count was committed, and only then
     hashes = [h["ballot_hash"] for h in run.call("get", "/ballot-hashes", board, 200).json["items"]]
     assert sorted(hashes) == hashes == sorted(r["ballot_hash"] for r in receipts.values())
-
-    run.move("tallied", seed="2026")
     run.call("get", "/result", board, 403)  # the secretariat checks it first
     assert run.call("get", "/result", secretariat, 200).json["phase"] == "tallied"
     run.move("certified")
@@ -141,7 +149,7 @@ def test_vnsw_board_election_from_draft_to_certified(run, monkeypatch, app):
     assert len(casts) == 5 and all(e["changes"] == {} for e in casts)
 
 
-def test_a_close_refused_is_not_scrubbed(run, monkeypatch, app):
+def test_a_count_or_cancel_refused_is_not_scrubbed(run, monkeypatch, app):
     scrubbed = []
     monkeypatch.setattr(ballot_module, "scrub_sealed_ballots", scrubbed.append)
     app.extensions["registry.engine"] = object()
@@ -151,6 +159,8 @@ def test_a_close_refused_is_not_scrubbed(run, monkeypatch, app):
     run.move("voting_closed")
     run.call("put", "/phase", {**secretariat, "If-Match": stale}, 412, json={"phase": "cancelled", "reason": "x"})
     run.call("put", "/phase", secretariat, 428, json={"phase": "tallied"})
+    assert scrubbed == []
+    run.move("tallied")
     assert len(scrubbed) == 1
 
 
@@ -169,3 +179,42 @@ def test_a_ballot_for_someone_not_standing_is_refused_without_echoing_other_ball
     refused = run.call("post", "/ballots", editor, 422,
                        json={"organisation_id": organisation.public_id, "choices": {"open": [ids["Ana"], 999]}})
     assert "choices" in refused.json["fields"]
+
+
+def test_the_published_election_downloads_and_verifies_with_the_command_alone(run, tmp_path):
+    ids = run_to_voting(run)
+    secretariat, board = run.world.roles["secretariat"], run.world.roles["board"]
+    receipts = {}
+    for voter, choices in (("cbo", [ids["Ana"]]), ("fellow", [ids["Binh"], ids["Chau"]]), ("third", [])):
+        organisation, editor = run.voters[voter]
+        receipts[voter] = run.call("post", "/ballots", editor, 201,
+                                   json={"organisation_id": organisation.id, "choices": {"open": choices}}).json
+    run.move("voting_closed")
+    run.move("tallied")
+    run.call("get", "/published", board, 403)  # as the result: the secretariat checks it first
+    run.move("certified")
+    downloaded = run.call("get", "/published", board, 200)
+    assert downloaded.headers["Content-Disposition"].startswith("attachment")
+    # Whoever may not read the network's result may not download it either.
+    for role in ("anonymous", "other_secretariat"):
+        who = run.world.roles[role]
+        refused = run.client.get(run.election + "/result", headers=who).status_code
+        assert refused >= 400 and run.client.get(run.election + "/published", headers=who).status_code == refused
+    published = downloaded.json
+    assert published["ballot_list"]["root"] == run.call("get", "/result", board, 200).json["ballot_list_root"]
+    good, bad = tmp_path / "election.json", tmp_path / "tampered.json"
+    good.write_text(json.dumps(published), encoding="utf-8")
+    published["ballot_list"]["ballots"][0]["content"] = json.dumps({"open": [ids["Chau"], ids["Ana"]]},
+                                                                   separators=(",", ":"))  # cast by nobody
+    bad.write_text(json.dumps(published), encoding="utf-8")
+
+    def command(*args):
+        return CliRunner().invoke(main, ["election", *args], catch_exceptions=False)
+
+    assert command("verify", str(good)).exit_code == 0
+    failed = command("verify", str(bad))
+    assert failed.exit_code == 1 and "FAILED" in failed.output
+    mine = receipts["fellow"]
+    assert command("check-ballot", str(good), "--receipt", mine["receipt"], "--content", mine["content"]).exit_code == 0
+    forged = command("check-ballot", str(good), "--receipt", mine["receipt"], "--content", '{"open":[]}')
+    assert forged.exit_code == 1 and "not in the published list" in forged.output

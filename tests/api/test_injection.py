@@ -25,6 +25,7 @@ from registry import areas, governance, memberships, organisations, tokens, voca
 from registry.areas import AreaRecord
 from registry.db import make_engine, make_sessionmaker
 from registry.elections import ballots, nominations, phases
+from registry.elections.ballot_keys import BallotKeyFolder, use_ballot_keys
 from registry.permissions import Actor
 from registry.vocabularies import Vocabulary
 from seeds.load import LoadReport, load_vocabularies
@@ -52,7 +53,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]
         run = CliRunner(env={"DATABASE_URL": url}).invoke
         assert run(main, ["db", "upgrade"]).exit_code == 0
         engine = make_engine(url)
-        session = make_sessionmaker(engine)()
+        session = use_ballot_keys(make_sessionmaker(engine)(), BallotKeyFolder(tmp_path_factory.mktemp("ballot-keys")))
         load_vocabularies(session, SYSTEM, LoadReport())
         codes = [f"LA-X{i}" for i in range(len(JINJA))]
         areas.import_boundary_set(
@@ -90,7 +91,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]
                                 [standing[(i + k) % len(standing)].id for k in range(3)])
             session.commit()
         phases.close_voting(session, secretariat(network), election)
-        phases.count_votes(session, secretariat(network), election, seed=7)
+        phases.count_votes(session, secretariat(network), election)
         phases.certify(session, secretariat(network), election)
         governance.configure_seat(session, secretariat(network), body, 3, constituency=JINJA[3])
         governance.record_officeholder(session, secretariat(network), body, name=JINJA[0],

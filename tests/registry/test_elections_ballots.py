@@ -3,13 +3,16 @@ mixed when voting closes, and checkable against the published ballot hashes."""
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 
 import pytest
 from sqlalchemy import func, select
 
 from registry import audit
 from registry.elections import ballots, nominations
+from registry.elections.ballot_keys import BallotKeyFolder, seal, unseal
 from registry.elections.models import Ballot, ElectionPhase, SealedBallot, Voter
 from registry.errors import Conflict, NotPermitted, ValidationFailed
 from tests.factories import board, editor, secretariat
@@ -21,6 +24,13 @@ P = ElectionPhase
 @pytest.fixture
 def ready(session, make_org, member_of, vnsw):
     return lambda **kw: ready_election(session, make_org, member_of, vnsw, **kw)
+
+
+def sealed_contents(session, ballot_keys, election) -> list[str]:
+    """What the sealed boxes hold, opened with the key kept outside the database."""
+    opener = ballot_keys.opener(election.id)
+    return sorted(json.loads(unseal(opener, base64.b64decode(box)))["content"] for box in session.scalars(
+        select(SealedBallot.content).where(SealedBallot.election_id == election.id)))
 
 
 def rows(session, model, election):
@@ -50,7 +60,7 @@ def test_the_audit_log_says_who_voted_and_nothing_about_the_ballot(session, read
         ("ballot_replaced", "elections", r.election.id, {}), ("ballot_cast", "elections", r.election.id, {})]
 
 
-def test_a_ballot_is_replaced_with_its_receipt_and_the_old_one_disappears(session, ready):
+def test_a_ballot_is_replaced_with_its_receipt_and_the_old_one_disappears(session, ready, ballot_keys):
     r = ready()
     voter, other = r.members[:2]
     first = ballots.cast_ballot(session, editor(voter), r.election, voter, r.ids("Ana"))
@@ -61,8 +71,7 @@ def test_a_ballot_is_replaced_with_its_receipt_and_the_old_one_disappears(sessio
     second = ballots.cast_ballot(session, editor(voter), r.election, voter, r.ids("Chau"),
                                  receipt=f"  {first.receipt.upper()} ")
     assert second.receipt != first.receipt
-    assert sorted(session.scalars(select(SealedBallot.content).where(SealedBallot.election_id == r.election.id))) == \
-        sorted([second.content, theirs.content])
+    assert sealed_contents(session, ballot_keys, r.election) == sorted([second.content, theirs.content])
     with pytest.raises(ValidationFailed, match="not the receipt of your current ballot"):
         ballots.cast_ballot(session, editor(voter), r.election, voter, r.ids("Ana"), receipt=first.receipt)
     assert rows(session, Voter, r.election) == 2
@@ -144,19 +153,51 @@ def test_ballots_are_cast_only_while_voting_is_open(session, ready, phase):
         ballots.cast_ballot(session, editor(r.members[0]), r.election, r.members[0], r.ids("Ana"))
 
 
-def test_closing_the_vote_mixes_the_sealed_ballots_under_new_ids(session, ready):
+def test_a_ballot_is_sealed_as_cast_and_every_box_has_one_length(session, ready, ballot_keys):
+    r = ready(members=3, candidates=("Ana", "Binh", "Chau", "Dung"))
+    casts = [ballots.cast_ballot(session, editor(m), r.election, m, r.ids(*names))
+             for m, names in zip(r.members, (("Ana", "Binh", "Chau", "Dung"), ("Dung",), ()))]
+    boxes = list(session.scalars(select(SealedBallot.content).where(SealedBallot.election_id == r.election.id)))
+    # An abstention and a full ranking look alike: nothing in the row gives the content away.
+    assert len({len(b) for b in boxes}) == 1
+    stored = repr(session.execute(select(SealedBallot.__table__)).all())
+    assert not any(c.content in stored or c.ballot_hash in stored for c in casts)
+    assert sealed_contents(session, ballot_keys, r.election) == sorted(c.content for c in casts)
+    # The public key is in the database; the private key is not, only in the folder.
+    assert len(r.election.ballot_public_key) == 64
+    assert (ballot_keys.path / f"election-{r.election.id}.key").stat().st_mode & 0o077 == 0
+
+
+def test_a_destroyed_key_is_overwritten_before_it_is_removed(tmp_path):
+    folder = BallotKeyFolder(tmp_path / "keys")
+    public = folder.create(7)
+    box = seal(public, b"a ballot")
+    assert unseal(folder.opener(7), box) == b"a ballot"
+    os.link(folder.path / "election-7.key", tmp_path / "copy")  # another name for the same bytes
+    folder.destroy(7)
+    assert not (folder.path / "election-7.key").exists()
+    assert set((tmp_path / "copy").read_bytes()) == {0}
+    with pytest.raises(Conflict, match="private ballot key of election 7"):
+        folder.opener(7)
+    folder.destroy(7)  # twice is harmless
+
+
+def test_the_count_opens_the_sealed_ballots_under_new_ids(session, ready):
     r = ready(members=5)
     casts = [ballots.cast_ballot(session, editor(m), r.election, m, r.ids(name))
              for m, name in zip(r.members, ("Ana", "Binh", "Chau", "Ana", "Ana"))]
     sealed_ids = set(session.scalars(select(SealedBallot.id).where(SealedBallot.election_id == r.election.id)))
     r.move(P.VOTING_CLOSED)
+    # Closing fixes the boxes; nothing is opened or published until the count.
+    assert (rows(session, SealedBallot, r.election), rows(session, Ballot, r.election)) == (5, 0)
+    r.move(P.TALLIED)
     assert rows(session, SealedBallot, r.election) == 0
     mixed = session.execute(select(Ballot.id, Ballot.content, Ballot.ballot_hash)
                             .where(Ballot.election_id == r.election.id)).all()
     assert sorted((c, h) for _, c, h in mixed) == sorted((c.content, c.ballot_hash) for c in casts)
     assert not sealed_ids & {i for i, _, _ in mixed}
     assert all(len(i) == 32 and int(i, 16) >= 0 for i, _, _ in mixed)
-    assert r.election.phase_changes[-1].to_phase is P.VOTING_CLOSED
+    assert r.election.phase_changes[-1].to_phase is P.TALLIED
 
 
 def test_each_voter_finds_its_ballot_hash_in_the_published_list(session, ready):
@@ -164,9 +205,10 @@ def test_each_voter_finds_its_ballot_hash_in_the_published_list(session, ready):
     voter = r.members[0]
     cast = ballots.cast_ballot(session, editor(voter), r.election, voter, r.ids("Binh", "Ana"))
     ballots.cast_ballot(session, editor(r.members[1]), r.election, r.members[1], [])
-    with pytest.raises(Conflict, match="once voting closes"):
-        ballots.published_ballot_hashes(session, board(r.network), r.election)
     r.move(P.VOTING_CLOSED)
+    with pytest.raises(Conflict, match="once the ballots are counted"):
+        ballots.published_ballot_hashes(session, board(r.network), r.election)
+    r.move(P.TALLIED)
     published = ballots.published_ballot_hashes(session, editor(r.members[3]), r.election)
     assert published == sorted(published) and len(published) == 2
     # What the voter does with its receipt and the content it chose:
@@ -175,9 +217,10 @@ def test_each_voter_finds_its_ballot_hash_in_the_published_list(session, ready):
     assert ballots.published_ballot_hashes(session, secretariat(r.network), r.election) == published
 
 
-def test_cancelling_while_voting_is_open_still_mixes_the_ballots(session, ready):
+def test_cancelling_before_the_count_discards_the_sealed_ballots_unopened(session, ready):
     r = ready()
     ballots.cast_ballot(session, editor(r.members[0]), r.election, r.members[0], r.ids("Ana"))
     r.move(P.CANCELLED, reason="the venue was raided")
-    assert (rows(session, SealedBallot, r.election), rows(session, Ballot, r.election)) == (0, 1)
-    assert len(ballots.published_ballot_hashes(session, board(r.network), r.election)) == 1
+    assert (rows(session, SealedBallot, r.election), rows(session, Ballot, r.election)) == (0, 0)
+    with pytest.raises(Conflict, match="once the ballots are counted"):
+        ballots.published_ballot_hashes(session, board(r.network), r.election)

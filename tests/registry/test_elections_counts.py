@@ -34,9 +34,9 @@ def vote(r: Ready, *papers) -> None:
         ballots.cast_ballot(r.session, editor(member), r.election, member, choices)
 
 
-def count_and_certify(r: Ready, seed: int = 1) -> results.PublishedResult:
+def count_and_certify(r: Ready) -> results.PublishedResult:
     r.move(P.VOTING_CLOSED)
-    r.move(P.TALLIED, seed=seed)
+    r.move(P.TALLIED)
     r.move(P.CERTIFIED)
     return results.published_result(r.session, board(r.network), r.election)
 
@@ -83,22 +83,24 @@ def test_stv_a_surplus_with_exhausted_papers_then_two_exclusions(session, ready)
 def test_block_plurality_a_tie_for_the_last_seat_goes_to_a_recorded_lot(session, ready):
     r = ready(members=5, seats=2, method="block_plurality")
     vote(r, ["Ana", "Binh"], ["Ana", "Chau"], ["Ana"], ["Binh"], ["Chau"])
-    result = count_and_certify(r, seed=2026)
+    result = count_and_certify(r)
 
     # Ana 3, Binh 2, Chau 2: Ana wins, and Binh and Chau tie for the second seat. The lot is
-    # random.Random(seed).choice over the tied, in ballot-paper order.
+    # random.Random(seed).choice over the tied, in ballot-paper order, and the seed is the
+    # ballot list's root, which nobody chose.
     ana, binh, chau = r.ids("Ana", "Binh", "Chau")
-    drawn = random.Random(2026).choice([binh, chau])
+    seed = r.election.ballot_list_root
+    drawn = random.Random(seed).choice([binh, chau])
     (count,) = result.counts
     assert count["rounds"][0]["votes"] == {str(ana): "3.00000", str(binh): "2.00000", str(chau): "2.00000"}
     assert count["tie_breaks"] == [{
         "stage": 1, "purpose": "last seat", "rule": "block plurality: decided by lot", "method": "lot",
-        "candidates": [binh, chau], "outcome": [drawn], "seed": 2026, "lookback_stage": None, "draw": 1,
+        "candidates": [binh, chau], "outcome": [drawn], "seed": seed, "lookback_stage": None, "draw": 1,
     }]
     assert [e.nomination_id for e in result.elected] == [ana, drawn]
-    assert result.seed == 2026
-    # The same seed replays the same lot.
-    assert count_election(session, r.election, seed=2026)["counts"] == result.counts
+    assert (result.seed, result.seed_from) == (seed, "ballot_list_root")
+    # The same ballots replay the same lot.
+    assert count_election(session, r.election)["counts"] == result.counts
 
 
 def test_fewer_candidates_than_seats_leaves_a_seat_vacant(session, ready):
@@ -239,8 +241,8 @@ def test_the_published_result_has_no_voter_level_data(session, ready):
     vote(r, ["Ana"], ["Binh", "Ana"], ["Ana"])
     result = count_and_certify(r)
     assert set(vars(result)) == {"election_id", "title", "body", "method", "seats", "phase", "certified_on",
-                                 "roll", "turnout", "quorum_percent", "quorum_met", "seed", "candidates",
-                                 "counts", "elected"}
+                                 "roll", "turnout", "quorum_percent", "quorum_met", "seed", "seed_from", "ballot_list_root",
+                                 "candidates", "counts", "elected"}
     text = results.format_result(result)
     assert not any(member.name in text or (member.acronym or "~") in text for member in r.members)
 
@@ -248,9 +250,9 @@ def test_the_published_result_has_no_voter_level_data(session, ready):
 def test_the_result_as_text(session, ready):
     r = ready(members=4, seats=1, candidates=("Ana", "Binh", "Chau"), quorum_percent=50)
     vote(r, ["Ana"], ["Binh", "Ana"], ["Chau", "Binh"])
-    result = count_and_certify(r, seed=7)
+    result = count_and_certify(r)
     # 3 valid for 1 seat, quota 2. Stage 1: 1 each, nobody elected; all three tie for
-    # exclusion and nothing earlier separates them, so a lot picks one (seed 7); the rest
+    # exclusion and nothing earlier separates them, so a lot picks one (the seed is the ballot list's root); the rest
     # follows from whom it picks, which is why this test reads the outcome from the result.
     tie = result.counts[0]["tie_breaks"][0]
     out = {int(c): n for n, c in zip(("Ana", "Binh", "Chau"), r.ids("Ana", "Binh", "Chau"))}[tie["outcome"][0]]
@@ -258,7 +260,7 @@ def test_the_result_as_text(session, ready):
     head = (f"{r.election.title}: {r.body.name}, 1 seat, single transferable vote (Scottish rules)\n"
             f"Phase: certified on {today().isoformat()}\n"
             "Turnout: 3 of 4 organisations on the roll (75.0%); quorum 50%: met\n"
-            "Seed for any lot: 7\n"
+            f"Seed for any lot: {r.election.ballot_list_root} (the root of the ballot list: chosen by nobody)\n"
             "\n"
             "Open seats: 1 seat, quota 2.00000\n"
             "  valid ballots 3, abstentions 0\n"
@@ -269,5 +271,5 @@ def test_the_result_as_text(session, ready):
             f"  Stage 2: exclusion of {out}\n")
     assert text.startswith(head)
     assert (f"  Tie for exclusion at stage 2 among Ana, Binh, Chau: {out} "
-            "(lot no. 1 drawn with seed 7; rule 51(2)(b))\n") in text
+            f"(lot no. 1 drawn with seed {r.election.ballot_list_root}; rule 51(2)(b))\n") in text
     assert text.endswith(f"Elected:\n  {result.elected[0].name} (open seats)\n")

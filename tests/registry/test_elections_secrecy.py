@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,10 +26,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from api.settings import ELECTION_KEYS_DIR
 from registry import governance, memberships, organisations
 from registry.all_models import metadata
 from registry.db import make_engine, today
 from registry.elections import ballots, nominations, phases
+from registry.elections.ballot_keys import BallotKeyFolder, use_ballot_keys
 from registry.elections.models import Ballot, Election, ElectionPhase, SealedBallot, Voter
 from registry.errors import Conflict, RegistryError
 from registry.migrate import upgrade
@@ -57,10 +61,15 @@ class Committed:
     candidates: dict[str, int]
 
 
+def keyed_session(engine: Engine) -> Session:
+    """A session as a request or command makes it: with the folder of private ballot keys."""
+    return use_ballot_keys(Session(engine, expire_on_commit=False), BallotKeyFolder(os.environ[ELECTION_KEYS_DIR]))
+
+
 def committed_election(engine: Engine, members: int = 4) -> Committed:
     """A network, its members and an election open for voting, all committed."""
     run = next(_runs)
-    with Session(engine, expire_on_commit=False) as session:
+    with keyed_session(engine) as session:
         network = organisations.register_organisation(
             session, SYSTEM, network=None, kind="national_network", name=f"Secrecy network {run}", country="VN")
         orgs = [organisations.register_organisation(
@@ -81,10 +90,10 @@ def committed_election(engine: Engine, members: int = 4) -> Committed:
         return Committed(network.id, [o.id for o in orgs], election.id, candidates)
 
 
-def in_transaction(engine: Engine, work: Cast | Close, *, before: Callable[[], None] = lambda: None,
+def in_transaction(engine: Engine, work: Cast | Close | Count, *, before: Callable[[], None] = lambda: None,
                    hold: float = 0.0, wrote: threading.Event | None = None) -> Any:
     """Run `work` in a transaction of its own and commit; a refusal is returned, not raised."""
-    with Session(engine, expire_on_commit=False) as session:
+    with keyed_session(engine) as session:
         election = session.get_one(Election, work.election_id)
         before()
         try:
@@ -119,6 +128,12 @@ class Close:
     def __call__(self, session: Session, election: Election) -> Election:
         network = session.get_one(Organisation, self.network_id)
         return phases.close_voting(session, secretariat(network), election)
+
+
+class Count(Close):
+    def __call__(self, session: Session, election: Election) -> Election:
+        network = session.get_one(Organisation, self.network_id)
+        return phases.count_votes(session, secretariat(network), election)
 
 
 def race(engine: Engine, first: Cast | Close, second: Cast | Close, *, second_waits_for_first: bool) -> tuple[Any, Any]:
@@ -172,7 +187,8 @@ def test_a_ballot_cast_while_voting_closes_is_counted_or_refused_never_lost(engi
     assert isinstance(cast, ballots.CastReceipt)
     if isinstance(closing, Conflict):  # SQLite: one writer at a time, so close again
         close_when_free(engine, c)
-    assert (count(engine, SealedBallot, c.election_id), count(engine, Ballot, c.election_id)) == (0, 1)
+    assert (count(engine, SealedBallot, c.election_id), count(engine, Ballot, c.election_id)) == (1, 0)
+    assert isinstance(in_transaction(engine, Count(c)), Election)
     with Session(engine) as session:
         election = session.get_one(Election, c.election_id)
         assert cast.ballot_hash in ballots.published_ballot_hashes(session, SYSTEM, election)
@@ -184,64 +200,127 @@ def test_a_ballot_cast_once_voting_is_closing_or_closed_is_refused(engine):
     closing, late = race(engine, Close(c), Cast(c, 1, ("Binh",)), second_waits_for_first=True)
     assert isinstance(closing, Election) and isinstance(late, Conflict)
     assert isinstance(in_transaction(engine, Cast(c, 2, ("Chau",))), Conflict)  # and after it closed
-    assert (count(engine, Voter, c.election_id), count(engine, Ballot, c.election_id)) == (1, 1)
+    assert (count(engine, Voter, c.election_id), count(engine, SealedBallot, c.election_id)) == (1, 1)
 
 
 # --- nobody can tell how an organisation voted ---------------------------------------------------
 
 
-def test_after_voting_closes_nobody_can_tell_how_any_organisation_voted(engine):
-    c = committed_election(engine, members=5)
-    rankings = [("Ana",), ("Binh", "Ana"), ("Chau", "Binh", "Ana"), ("Ana", "Chau"), ()]
-    receipts = [in_transaction(engine, Cast(c, i, ranking)) for i, ranking in enumerate(rankings)]
-    # What a database administrator could note down while voting was open:
+def table_dump(engine: Engine) -> dict[str, list[dict[str, Any]]]:
     with engine.connect() as connection:
-        sealed_ids = set(connection.scalars(select(SealedBallot.id).where(SealedBallot.election_id == c.election_id)))
+        return {table.name: [dict(row._mapping) for row in connection.execute(select(table))]
+                for table in metadata.sorted_tables}
+
+
+def wal_position(engine: Engine) -> str | None:
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as connection:
+        return connection.scalar(text("SELECT pg_current_wal_insert_lsn()::text"))
+
+
+def wal_bytes(engine: Engine, start: str, end: str) -> bytes:
+    """The write-ahead log between two positions, read from its files as a superuser can."""
+    with engine.connect() as connection:
+        (first, start_at), (last, end_at) = (connection.execute(text(
+            "SELECT file_name, file_offset FROM pg_walfile_name_offset(CAST(:lsn AS pg_lsn))"), {"lsn": lsn}).one()
+            for lsn in (start, end))
+        names = [n for n in connection.scalars(text("SELECT name FROM pg_ls_waldir() ORDER BY name"))
+                 if first <= n <= last]
+        files = [connection.scalar(text("SELECT pg_read_binary_file('pg_wal/' || :n)"), {"n": n}) for n in names]
+    return b"".join(files)[start_at:sum(len(f) for f in files[:-1]) + end_at]
+
+
+def test_nobody_who_reads_the_database_can_tell_how_any_organisation_voted(engine):
+    c = committed_election(engine, members=5)
+    wal_start = wal_position(engine)
+    rankings = [("Ana",), ("Binh", "Ana"), ("Chau", "Binh", "Ana"), ("Ana", "Chau"), ()]
+    receipts, polled = [], []
+    for i, ranking in enumerate(rankings):
+        receipts.append(in_transaction(engine, Cast(c, i, ranking)))
+        # A reader polling after each cast ties each new box to the organisation that just voted.
+        polled.append([b for b in table_dump(engine)["sealed_ballots"] if b["election_id"] == c.election_id])
     replaced = in_transaction(engine, Cast(c, 0, ("Binh",), receipts[0].receipt))
     spent, receipts[0] = receipts[0], replaced
     close_when_free(engine, c)
 
+    # What a reader of the database holds before the count (a snapshot, a dump, the polls): boxes.
+    before_count = repr(table_dump(engine)) + repr(polled)
+    for receipt in [spent, *receipts]:
+        assert receipt.ballot_hash not in before_count and receipt.content not in before_count
+        assert receipt.receipt not in before_count
+    boxes = {b["content"] for poll in polled for b in poll}
+    wal_before_count = wal_position(engine)
+    assert isinstance(in_transaction(engine, Count(c)), Election)
+    wal_end = wal_position(engine)
+
+    # The private key was destroyed with the count: no box kept anywhere can be opened now.
+    with pytest.raises(Conflict, match="private ballot key"):
+        BallotKeyFolder(os.environ[ELECTION_KEYS_DIR]).opener(c.election_id)
+    assert not list(Path(os.environ[ELECTION_KEYS_DIR]).glob(f"election-{c.election_id}.*"))
+
+    dump = table_dump(engine)
+    everything = repr(dump)
+    # Ballot rows hold content and hash only; the voter record says only who voted.
+    assert set(dump["ballots"][0]) == {"id", "election_id", "content", "ballot_hash"}
+    assert set(dump["voters"][0]) == {"election_id", "organisation_id"}
+    assert [b for b in dump["sealed_ballots"] if b["election_id"] == c.election_id] == []
+    mine = [b for b in dump["ballots"] if b["election_id"] == c.election_id]
+    assert len(mine) == 5 and not {b["id"] for poll in polled for b in poll} & {b["id"] for b in mine}
+    assert not any(box in everything for box in boxes)
+    # No receipt, and no locator derived from one, is stored anywhere.
+    for receipt, org_id in zip([spent, *receipts], [c.member_ids[0], *c.member_ids]):
+        locator = hashlib.sha256(f"locator:{c.election_id}:{org_id}:{receipt.receipt}".encode()).hexdigest()
+        assert receipt.receipt not in everything and locator not in everything
+    # A ballot's hash appears only beside its own content.
+    for ballot in mine:
+        assert everything.count(ballot["ballot_hash"]) == 1
+    # The audit log names who voted and when, and nothing about any ballot.
+    casts = [e for e in dump["audit_entries"] if e["action"] in ("ballot_cast", "ballot_replaced")
+             and e["object_id"] == c.election_id]
+    assert len(casts) == 6 and all(e["changes"] == {} and e["object_type"] == "elections" for e in casts)
+
     with engine.connect() as connection:
-        dump = {table.name: [dict(row._mapping) for row in connection.execute(select(table))]
-                for table in metadata.sorted_tables}
-        everything = repr(dump)
-        # Ballot rows hold content and hash only; the voter record says only who voted.
-        assert set(dump["ballots"][0]) == {"id", "election_id", "content", "ballot_hash"}
-        assert set(dump["voters"][0]) == {"election_id", "organisation_id"}
-        assert [b for b in dump["sealed_ballots"] if b["election_id"] == c.election_id] == []
-        mine = [b for b in dump["ballots"] if b["election_id"] == c.election_id]
-        assert len(mine) == 5 and not sealed_ids & {b["id"] for b in mine}
-        # No receipt, and no locator derived from one, is stored anywhere.
-        for receipt, org_id in zip([spent, *receipts], [c.member_ids[0], *c.member_ids]):
-            locator = hashlib.sha256(f"locator:{c.election_id}:{org_id}:{receipt.receipt}".encode()).hexdigest()
-            assert receipt.receipt not in everything and locator not in everything
-        # A ballot's hash appears only beside its own content.
-        for ballot in mine:
-            assert everything.count(ballot["ballot_hash"]) == 1
-        # The audit log names who voted and when, and nothing about any ballot.
-        casts = [e for e in dump["audit_entries"] if e["action"] in ("ballot_cast", "ballot_replaced")
-                 and e["object_id"] == c.election_id]
-        assert len(casts) == 6 and all(e["changes"] == {} and e["object_type"] == "elections" for e in casts)
         if connection.dialect.name == "postgresql":
-            # Every ballot was written by the closing transaction, which wrote no voter record
+            # Every ballot was written by the count's transaction, which wrote no voter record
             # and no cast's audit entry: transaction ids tie no ballot to a voter.
             def xmins(table: str, where: str) -> set[str]:
                 return set(connection.scalars(text(f"SELECT xmin::text FROM {table} WHERE {where}"),
                                               {"e": c.election_id}))
-            mixed = xmins("ballots", "election_id = :e")
-            closed = xmins("election_phase_changes", "election_id = :e AND to_phase = 'voting_closed'")
-            assert len(mixed) == 1 and mixed == closed
-            assert not mixed & xmins("voters", "election_id = :e")
-            assert not mixed & xmins("audit_entries", "object_type = 'elections' AND object_id = :e "
-                                                      "AND action IN ('ballot_cast', 'ballot_replaced')")
+            opened = xmins("ballots", "election_id = :e")
+            counted = xmins("election_phase_changes", "election_id = :e AND to_phase = 'tallied'")
+            assert len(opened) == 1 and opened == counted
+            assert not opened & xmins("voters", "election_id = :e")
+            assert not opened & xmins("audit_entries", "object_type = 'elections' AND object_id = :e "
+                                                       "AND action IN ('ballot_cast', 'ballot_replaced')")
+            # The write-ahead log of the voting holds boxes, never a hash or a content...
+            wal = wal_bytes(engine, wal_start, wal_before_count)
+            assert boxes
+            for receipt in [spent, *receipts]:
+                assert receipt.ballot_hash.encode() not in wal
+            # ...and, as pg_walinspect reads it, the only transaction that wrote to `ballots`
+            # is the count's, which wrote no voter.
+            connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_walinspect"))
+            ballots_file, voters_file = (connection.scalar(text(f"SELECT pg_relation_filenode('{t}')::text"))
+                                         for t in ("ballots", "voters"))
+            records = connection.execute(text(
+                "SELECT xid::text, block_ref FROM pg_get_wal_records_info(CAST(:s AS pg_lsn), CAST(:e AS pg_lsn))"
+            ), {"s": wal_start, "e": wal_end}).all()
+
+            def writers(filenode: str) -> set[str]:
+                return {xid for xid, ref in records if re.search(rf"rel \d+/\d+/{filenode}\b", ref or "")}
+            assert writers(ballots_file) == opened
+            assert writers(voters_file) and not writers(voters_file) & opened
+            published = {b["ballot_hash"].encode() for b in mine}
+            assert all(h in wal_bytes(engine, wal_before_count, wal_end) for h in published)
         else:
             # No rowid numbers the ballots in the order they were cast...
             with pytest.raises(OperationalError, match="rowid"):
                 connection.execute(text("SELECT rowid FROM ballots"))
-            # ...and the deleted sealed rows left no bytes behind in the database file.
+            # ...and the deleted boxes left no bytes behind in the database file.
             raw = Path(engine.url.database).read_bytes()
-            for gone in sealed_ids:
-                assert gone.encode() not in raw
+            for box in boxes:
+                assert box[:40].encode() not in raw
             assert receipts[0].ballot_hash.encode() in raw  # the search itself works
 
     # Only the receipt, which the organisation alone holds, finds its ballot.
@@ -250,10 +329,11 @@ def test_after_voting_closes_nobody_can_tell_how_any_organisation_voted(engine):
     assert all(r.ballot_hash in published for r in receipts) and spent.ballot_hash not in published
 
 
-def test_scrubbing_rewrites_the_sealed_ballots_left_by_a_close(engine):
+def test_scrubbing_rewrites_the_sealed_ballots_left_by_a_count(engine):
     c = committed_election(engine)
     in_transaction(engine, Cast(c, 0, ("Ana",)))
     close_when_free(engine, c)
+    in_transaction(engine, Count(c))
 
     def table_file() -> str | None:
         with engine.connect() as connection:

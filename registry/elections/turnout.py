@@ -1,0 +1,80 @@
+"""Turnout while voting is open, for those who run the election and the board: how many of
+the roll have voted against the quorum, and which organisations have not (never how anyone
+voted), and the one way to give the rest more time: extending voting, dated and audited,
+before it closes. A quorum missed at the count still blocks certification; the way out is then
+to cancel (registry/elections/phases.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from registry import audit
+from registry.db import today
+from registry.elections.ballots import turnout
+from registry.elections.counting import quorum_met
+from registry.elections.models import Election, ElectionPhase, RollEntry, Voter, one_writer_at_a_time
+from registry.elections.roll import roll_size
+from registry.errors import Conflict, InvalidTransition, ValidationFailed
+from registry.organisations import Organisation
+from registry.permissions import Actor, Permission, require
+
+P = ElectionPhase
+
+
+@dataclass(frozen=True)
+class LiveTurnout:
+    roll: int
+    voted: int  # abstentions included
+    quorum_percent: int
+    quorum_met: bool
+    short_by: int  # more ballots needed to reach the quorum (0 once met)
+    voting_closes_on: dt.date | None
+    not_voted: list[Organisation]  # in name order
+
+
+def live_turnout(session: Session, actor: Actor, election: Election) -> LiveTurnout:
+    """Turnout so far and who has not voted, once the roll is frozen (voting open or after)."""
+    require(session, actor, Permission.READ_INTERNAL, election.network_id)
+    if election.phase not in (P.VOTING_OPEN, P.VOTING_CLOSED, P.TALLIED, P.CERTIFIED):
+        raise Conflict(f"{election.title} has no turnout: voting has not opened ({election.phase.value})")
+    roll, voted = roll_size(session, election), turnout(session, election)
+    needed = -(-election.quorum_percent * roll // 100)  # the fewest ballots that meet the quorum
+    not_voted = list(session.scalars(
+        select(Organisation).join(RollEntry, RollEntry.organisation_id == Organisation.id)
+        .outerjoin(Voter, and_(Voter.election_id == RollEntry.election_id,
+                               Voter.organisation_id == RollEntry.organisation_id))
+        .where(RollEntry.election_id == election.id, Voter.organisation_id.is_(None))
+        .order_by(Organisation.name_key, Organisation.id)))
+    return LiveTurnout(roll=roll, voted=voted, quorum_percent=election.quorum_percent,
+                       quorum_met=quorum_met(election, roll, voted), short_by=max(0, needed - voted),
+                       voting_closes_on=election.voting_closes_on, not_voted=not_voted)
+
+
+def extend_voting(session: Session, actor: Actor, election: Election, *, until: dt.date, reason: str) -> Election:
+    """Keep voting open until `until` (later than today and than any close announced before),
+    while it is open; audited with the reason."""
+    require(session, actor, Permission.MANAGE_ELECTIONS, election.network_id)
+    reason = " ".join((reason or "").split())
+    if not reason or len(reason) > 2000:
+        raise ValidationFailed.on("reason", "say why voting is extended (at most 2000 characters)")
+    if not isinstance(until, dt.date) or until <= today():
+        raise ValidationFailed.on("until", "a date after today")
+    with one_writer_at_a_time(session):
+        session.flush()
+        session.refresh(election, with_for_update=True)  # as a phase change: casts wait, and it waits for them
+        if election.phase is not P.VOTING_OPEN:
+            raise InvalidTransition(f"voting in {election.title} can be extended only while it is open "
+                                    f"({election.phase.value})")
+        before = election.voting_closes_on
+        if before is not None and until <= before:
+            raise ValidationFailed.on("until", f"later than the close already announced ({before.isoformat()})")
+        election.voting_closes_on = until
+        audit.record(session, actor, "election_voting_extended", election,
+                     {"voting_closes_on": [before, until], "reason": [None, reason]},
+                     organisation_id=election.network_id)
+    return election

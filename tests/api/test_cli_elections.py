@@ -1,0 +1,93 @@
+"""`registry election ...`: a secretariat without a browser runs every phase, watches turnout,
+extends voting, counts, publishes; anyone verifies the file and a voter checks its ballot."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterator
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy.orm import Session
+
+from api.cli import main
+from registry import governance, memberships, organisations
+from registry.db import make_engine, today
+from registry.elections import ballots, nominations
+from registry.elections.models import Election
+from tests.conftest import fresh_database
+from tests.factories import SYSTEM, editor
+
+
+@pytest.fixture(scope="module")
+def cli_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with fresh_database(tmp_path_factory.mktemp("cli-elections")) as url:
+        yield url
+
+
+def run(url: str, *args: str) -> Result:
+    return CliRunner(env={"DATABASE_URL": url}).invoke(main, list(args), catch_exceptions=False)
+
+
+def test_a_whole_election_from_the_command_line(cli_db, tmp_path):
+    assert run(cli_db, "db", "upgrade").exit_code == 0
+    engine = make_engine(cli_db)
+    with Session(engine, expire_on_commit=False) as session:
+        network = organisations.register_organisation(
+            session, SYSTEM, network=None, kind="national_network", name="Sample network 01", country="VN")
+        members = [organisations.register_organisation(
+            session, SYSTEM, network=network, kind="community_organisation", name=f"Sample CBO 0{i}",
+            country="VN", sex_worker_led="yes") for i in range(4)]
+        for member in members:
+            for action in ("apply", "verify", "admit"):
+                memberships.transition(session, SYSTEM, network, member, action)
+        body = governance.define_body(session, SYSTEM, network, kind="board", name="Board", seats=1)
+        session.commit()
+
+    created = run(cli_db, "election", "create", str(network.id), "--body", str(body.id), "--title", "Board 2027",
+                  "--method", "scottish_stv", "--roll-cutoff", today().isoformat(), "--quorum", "75")
+    election_id = int(re.search(r"created election (\d+)", created.output).group(1))
+    assert run(cli_db, "election", "move", str(election_id), "nominations_open").exit_code == 0
+    with Session(engine, expire_on_commit=False) as session:
+        election = session.get_one(Election, election_id)
+        ids = [nominations.nominate(session, editor(m), election, m, name=n).id
+               for m, n in zip(members, ("Ana", "Binh"))]
+        session.commit()
+    for phase in ("nominations_closed", "voting_open"):
+        assert run(cli_db, "election", "move", str(election_id), phase).output.endswith(f"{phase}\n")
+    with Session(engine, expire_on_commit=False) as session:
+        election = session.get_one(Election, election_id)
+        receipts = [ballots.cast_ballot(session, editor(m), election, m, choice)
+                    for m, choice in zip(members, ([ids[0]], [ids[1], ids[0]]))]
+        session.commit()
+    engine.dispose()
+
+    live = run(cli_db, "election", "turnout", str(election_id)).output
+    assert "2 of 4 on the roll have voted; quorum 75%: NOT met, 1 more needed" in live
+    assert "not voted: Sample CBO 02" in live and "not voted: Sample CBO 00" not in live
+    until = (today() + dt.timedelta(days=7)).isoformat()
+    assert until in run(cli_db, "election", "extend", str(election_id), "--until", until,
+                        "--reason", "turnout is short").output
+    refused = CliRunner(env={"DATABASE_URL": cli_db}).invoke(main, ["election", "move", str(election_id), "cancelled"])
+    assert refused.exit_code != 0 and "say why" in refused.output
+
+    for phase in ("voting_closed", "tallied"):
+        assert run(cli_db, "election", "move", str(election_id), phase).exit_code == 0
+    # 2 of 4 is below the quorum of 75%: certification stays refused; cancelling is the way out.
+    below = CliRunner(env={"DATABASE_URL": cli_db}).invoke(main, ["election", "move", str(election_id), "certified"])
+    assert below.exit_code != 0 and "below the quorum" in below.output
+
+    published = tmp_path / "election.json"
+    assert run(cli_db, "election", "publish", str(election_id), "--out", str(published)).exit_code == 0
+    assert run(cli_db, "election", "verify", str(published)).exit_code == 0
+    mine = receipts[1]
+    assert run(cli_db, "election", "check-ballot", str(published), "--receipt", mine.receipt,
+               "--content", mine.content).exit_code == 0
+    data = json.loads(published.read_text(encoding="utf-8"))
+    data["result"]["seed"] = "1"
+    published.write_text(json.dumps(data), encoding="utf-8")
+    tampered = run(cli_db, "election", "verify", str(published))
+    assert tampered.exit_code == 1 and "someone could have chosen it" in tampered.output
+    assert run(cli_db, "election", "move", str(election_id), "cancelled", "--reason", "quorum not met").exit_code == 0
