@@ -188,7 +188,7 @@ def test_the_published_election_downloads_and_verifies_with_the_command_alone(ru
     for voter, choices in (("cbo", [ids["Ana"]]), ("fellow", [ids["Binh"], ids["Chau"]]), ("third", [])):
         organisation, editor = run.voters[voter]
         receipts[voter] = run.call("post", "/ballots", editor, 201,
-                                   json={"organisation_id": organisation.id, "choices": {"open": choices}}).json
+                                   json={"organisation_id": organisation.public_id, "choices": {"open": choices}}).json
     run.move("voting_closed")
     run.move("tallied")
     run.call("get", "/published", board, 403)  # as the result: the secretariat checks it first
