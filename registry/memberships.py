@@ -172,7 +172,7 @@ def transition(
     audit.record(session, actor, f"membership_{action.value}", membership, move.changes(network),
                  organisation_id=member.id)
     if network_tree.moves(move.current, move.target):
-        network_tree.relink(session, [member.id], on=move.effective_on)
+        network_tree.relink(session, [member.id], on=move.effective_on, leaves=not member.is_network)
     known.moved(network, member)
     return membership
 

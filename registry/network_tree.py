@@ -90,9 +90,11 @@ def walk(starts: Any, *, attached: bool = False) -> Select[Any]:
             .group_by(path.c.descendant_id, path.c.ancestor_id))
 
 
-def relink(session: Session, organisation_ids: Iterable[int], *, on: dt.date | None) -> None:
+def relink(session: Session, organisation_ids: Iterable[int], *, on: dt.date | None,
+           leaves: bool = False) -> None:
     """Bring the links of these organisations, and of everything below them, in line with their
     memberships and registrations after a change that took effect `on` (None: undocumented).
+    `leaves`: the caller knows none of them is a network, so nothing can hang below them.
 
     Call it after any write that may move an organisation in the tree: a registration, a
     membership's change of state (the member's id), several at once after a bulk write."""
@@ -102,7 +104,10 @@ def relink(session: Session, organisation_ids: Iterable[int], *, on: dt.date | N
     session.info.get(REMEMBERED, {}).clear()
     session.flush()
     for chunk in in_chunks(ids):
-        _relink(session, chunk, on)
+        if leaves:
+            _settle(session, _under_parents(session, chunk), _links.c.descendant_id.in_(chunk), on)
+        else:
+            _relink(session, chunk, on)
 
 
 def moves(current: str | None, target: str) -> bool:
