@@ -75,17 +75,21 @@ HTTP_MESSAGES = {
     404: _l("nothing was found at this address"),
     405: _l("this address does not accept this method"),
     409: _l("the change conflicts with existing data"),
-    412: _l("the version you sent is not the current one; read it again and retry"),
+    412: _l("someone changed this since you read it: GET it again for its new ETag and send that in If-Match"),
     413: _l("what was sent is too large"),
     414: _l("the address is too long"),
     415: _l("this kind of file or content is not accepted"),
     422: _l("the request was refused"),
-    428: _l("send the version you read (If-Match) with this change"),
+    428: _l("send If-Match with the ETag from your last GET of this resource"),
     429: _l("too many requests; wait a moment and try again"),
     431: _l("the request's headers are too large"),
     500: _l("something went wrong on the server; it has been logged"),
     503: _l("the service cannot answer at the moment; try again shortly"),
 }
+
+
+# Only flask-smorest's ETag checks answer these; their English words name no next step.
+_ETAG_STATUSES = (412, 428)
 
 
 def error_response(
@@ -170,8 +174,11 @@ def register(app: Flask) -> None:
             headers["Allow"] = ", ".join(sorted(exc.valid_methods))
         fields = _marshmallow_fields(getattr(exc, "data", None))
         message = exc.description or exc.name
-        if exc.code in HTTP_MESSAGES and message == getattr(default_exceptions.get(exc.code), "description", None):
-            message = str(HTTP_MESSAGES[exc.code])  # werkzeug's own words: say them in the reader's language
+        if exc.code in HTTP_MESSAGES and (message == getattr(default_exceptions.get(exc.code), "description", None)
+                                          or exc.code in _ETAG_STATUSES):
+            # werkzeug's own words, or flask-smorest's about ETags: say what to do next, in the
+            # reader's language.
+            message = str(HTTP_MESSAGES[exc.code])
         if fields:
             message = _("the request was refused: %(reasons)s", reasons="; ".join(
                 f"{k}: {' '.join(v)}" for k, v in sorted(fields.items())))

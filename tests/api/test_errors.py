@@ -85,6 +85,19 @@ def test_without_a_token_an_operation_that_needs_one_says_sign_in_first(client, 
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
+def test_a_stale_or_missing_version_says_where_the_etag_comes_from(client, world):
+    """A person who hits 412 or 428 is told what to do next, not the HTTP wording."""
+    where = f"{API}/organisations/{world.cbo.public_id}"
+    editor = world.roles["own_editor"]
+    missing = client.patch(where, headers=editor, json={"acronym": "NHN"})
+    assert missing.status_code == 428
+    assert "If-Match" in missing.json["message"] and "ETag from your last GET" in missing.json["message"]
+    stale = client.patch(where, headers={**editor, "If-Match": '"organisations-0-v0"'}, json={"acronym": "NHN"})
+    assert stale.status_code == 412
+    assert "GET it again for its new ETag" in stale.json["message"]
+    assert "precondition" not in stale.json["message"].lower()
+
+
 def test_method_not_allowed_says_what_is(client, world):
     response = client.delete(f"{API}/organisations")
     assert_shape(response, 405)
