@@ -454,7 +454,7 @@ def election_create(network_ref: str, body_id: int, title: str, method: str, rol
     """Create a draft election for a body's seats."""
     with unit_of_work() as session:
         network = find_organisation(session, network_ref)
-        body = governance_directory.find_body(session, CLI_ACTOR, network.id, body_id)
+        body = governance_directory.find_body(session, CLI_ACTOR, network.public_id, body_id)
         election = phases.create_election(session, CLI_ACTOR, body, title=title, method=method,
                                           roll_cutoff=roll_cutoff.date(), term_class=term_class,
                                           quorum_percent=quorum_percent, sex_worker_led_only=sex_worker_led_only)

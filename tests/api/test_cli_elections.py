@@ -48,6 +48,7 @@ def test_a_whole_election_from_the_command_line(cli_db, tmp_path):
 
     created = run(cli_db, "election", "create", str(network.id), "--body", str(body.id), "--title", "Board 2027",
                   "--method", "scottish_stv", "--roll-cutoff", today().isoformat(), "--quorum", "75")
+    assert created.exit_code == 0, created.output
     election_id = int(re.search(r"created election (\d+)", created.output).group(1))
     assert run(cli_db, "election", "move", str(election_id), "nominations_open").exit_code == 0
     with Session(engine, expire_on_commit=False) as session:
