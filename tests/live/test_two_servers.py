@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 import redis
+from sqlalchemy.engine import Engine
 
-from tests.conftest import fresh_database
+from seeds.load import LoadReport
+from tests.conftest import copy_of
 from tests.live.conftest import Live, free_port, prepare_database, start, stop
 
 pytestmark = pytest.mark.postgresql
@@ -24,15 +26,17 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Live, Live]]:
+def servers(tmp_path_factory: pytest.TempPathFactory,
+            seeds_database: tuple[Engine, LoadReport]) -> Iterator[tuple[Live, Live]]:
     folder = tmp_path_factory.mktemp("two-servers")
     # Keys of this run only, so parallel runs and earlier runs share no count.
     shared = {"REDIS_URL": REDIS_URL, "REGISTRY_REDIS_PREFIX": f"registry-test-{uuid.uuid4().hex}",
               "REGISTRY_AUTH_FAILURES_PER_MINUTE": str(LIMIT)}
-    with fresh_database(folder) as url:
+    with copy_of(seeds_database[0], folder) as url:
         issued, ids = prepare_database(url)
-        pair = [Live(f"http://127.0.0.1:{free_port()}", url, issued, ids, log=folder / f"gunicorn-{n}.log",
-                     extra_env=shared) for n in (1, 2)]
+        pair = [Live(f"http://127.0.0.1:{free_port()}", url, issued, {name: i[0] for name, i in ids.items()},
+                     {name: i[1] for name, i in ids.items()}, log=folder / f"gunicorn-{n}.log", extra_env=shared)
+                for n in (1, 2)]
         try:
             for live in pair:
                 start(live)
