@@ -16,6 +16,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from registry import areas, vocabularies
+from registry.place_names import PlaceNames
 from registry.permissions import Actor, Lineage
 from registry.vocabularies import Term, Vocabulary
 
@@ -71,6 +72,7 @@ class Known:
         self.structure = Lineage(session, attached=True)
         self._terms: dict[tuple[Vocabulary, frozenset[int]], dict[str, Term]] = {}
         self._areas: dict[str, bool] = {}
+        self._places: PlaceNames | None = None
         self._names: dict[tuple[frozenset[int], Actor], dict[str, list[tuple[int, str]]]] = {}
         # (network id, member id) -> its Membership, once found or made (registry.memberships).
         self.memberships: dict[tuple[int, int], Any] = {}
@@ -83,6 +85,13 @@ class Known:
             found = vocabularies.terms(self.session, vocabulary, network_ids=key[1])
             self._terms[key] = {t.code: t for t in found}
         return self._terms[key]
+
+    def places(self) -> PlaceNames:
+        """Every area by every name it goes by, read once per transaction (only when a name, not a
+        code, is given)."""
+        if self._places is None:
+            self._places = PlaceNames.load(self.session)
+        return self._places
 
     def unknown_areas(self, codes: list[str]) -> list[str]:
         """The codes no boundary set knows, in the order given."""

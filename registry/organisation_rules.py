@@ -323,16 +323,25 @@ def _terms(vocabulary: Vocabulary) -> Callable[..., Any]:
 
 
 def _areas(known: Known, value: Any, _lineage: list[int]) -> list[str]:
+    """Area codes, or places as people write them in any script (registry.place_names): what is
+    stored is always the code."""
     if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
-        raise ValidationFailed("expected a list of area codes")
-    codes = list(dict.fromkeys(c.strip().upper() for c in value))
-    malformed = [c for c in codes if not areas.AREA_CODE.match(c)]
-    if malformed:
-        raise ValidationFailed(f"not area codes: {', '.join(malformed)}")
-    unknown = known.unknown_areas(codes)
-    if unknown:
-        raise ValidationFailed(f"unknown area code(s): {', '.join(unknown)}")
-    return codes
+        raise ValidationFailed("expected a list of area codes or place names")
+    given = list(dict.fromkeys(c.strip() for c in value))
+    shaped = [c.upper() for c in given if areas.AREA_CODE.match(c.upper())]
+    unknown = set(known.unknown_areas(shaped))
+    codes, problems = [], []
+    for text in given:
+        if areas.AREA_CODE.match(text.upper()) and text.upper() not in unknown:
+            codes.append(text.upper())
+            continue
+        try:
+            codes.append(known.places().resolve(text))
+        except ValueError as wrong:  # no such place, or several: the message names them
+            problems.append(str(wrong))
+    if problems:
+        raise ValidationFailed("; ".join(problems))
+    return list(dict.fromkeys(codes))
 
 
 def _drop_in_centres(_known: Known, value: Any, _lineage: list[int]) -> int | None:

@@ -148,7 +148,10 @@ class ProfileSchema(Schema):
     populations = fields.List(Text(validate=validate.Length(max=64)), validate=validate.Length(max=100))
     services = fields.List(Text(validate=validate.Length(max=64)), validate=validate.Length(max=100))
     priority_areas = fields.List(Text(validate=validate.Length(max=64)), validate=validate.Length(max=100))
-    areas_served = fields.List(Text(validate=validate.Length(max=64)), validate=validate.Length(max=500))
+    areas_served = fields.List(Text(validate=validate.Length(max=64)), validate=validate.Length(max=500), metadata={
+        "description": "Area codes (GET /areas lists them) or places as people write them, in any script "
+                       "('ខណ្ឌចំការមន', 'tỉnh Bắc Ninh'); stored and answered as codes. An ambiguous name is "
+                       "refused with the candidates."})
     languages = fields.List(Text(validate=validate.Length(max=3)), validate=validate.Length(max=50))
     drop_in_centres = WholeNumber(allow_none=True, validate=validate.Range(0, 10_000))
     website = Text(allow_none=True, validate=validate.Length(max=300))

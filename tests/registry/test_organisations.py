@@ -41,6 +41,15 @@ def test_register_stores_the_profile_and_audits_it(session, vnsw):
     assert entry.changes["priority_areas"] == [None, ["health", "stigma"]]
 
 
+def test_areas_are_given_by_code_or_by_name_in_any_script_and_stored_as_codes(session, vnsw):
+    """As the import takes them: "TP. Hồ Chí Minh", "ha noi", "Khan Chamkar Mon", a code in
+    lower case; what is stored is the code, once."""
+    organisation = organisations.register_organisation(
+        session, SYSTEM, network=vnsw, kind="community_organisation", name="Sample CBO by place names",
+        country="VN", areas_served=["TP. Hồ Chí Minh", "ha noi", "vn-hn", "Khan Chamkar Mon"])
+    assert organisation.areas_served == ["KH-1201", "VN-HN", "VN-SG"]
+
+
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("country", "XX", "ISO 3166-1"),
     ("founding_date", "2012-13", "calendar"),
@@ -49,8 +58,8 @@ def test_register_stores_the_profile_and_audits_it(session, vnsw):
     ("priority_areas", ["health", "world-peace"], "world-peace"),
     ("populations", ["sailors"], "sailors"),
     ("services", "outreach", "list"),
-    ("areas_served", ["VN-ZZ"], "unknown area"),
-    ("areas_served", ["Hanoi"], "not area codes"),
+    ("areas_served", ["VN-ZZ"], "no place called 'VN-ZZ' is known"),
+    ("areas_served", ["Atlantis"], "no place called 'Atlantis' is known"),
     ("languages", ["xx"], "ISO 639"),
     ("drop_in_centres", -1, "whole number"),
     ("drop_in_centres", 2.5, "whole number"),
