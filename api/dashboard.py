@@ -30,7 +30,8 @@ from geo.coverage import AreaStatus, View
 from geo.errors import GeoError
 from geo.offline import install_assets
 from registry import areas, directory, governance, vocabularies
-from registry.elections.results import format_result, latest_certified_result
+from registry.elections.phases import latest_certified_result
+from registry.elections.results import format_result
 from registry.errors import NotFound, RegistryError
 from registry.organisations import Organisation, OrganisationKind
 from registry.public_ids import public_ids_of

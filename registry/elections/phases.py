@@ -29,6 +29,7 @@ from registry.elections.models import (
     one_writer_at_a_time,
 )
 from registry.elections.publication import close_ballot_list
+from registry.elections.results import PublishedResult, published_result
 from registry.elections.seating import seat_winners
 from registry.elections.tally import Method
 from registry.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
@@ -225,6 +226,14 @@ def elections_of(session: Session, actor: Actor, network: Organisation) -> list[
     found = session.scalars(select(Election).join(GoverningBody, Election.body_id == GoverningBody.id)
                             .where(GoverningBody.network_id == network.id).order_by(Election.id.desc()))
     return [e for e in found if _visible(session, actor, e)]
+
+
+def latest_certified_result(session: Session, actor: Actor, network: Organisation) -> PublishedResult | None:
+    """The most recently certified election of the network, as the board reads it."""
+    for election in elections_of(session, actor, network):  # newest first
+        if election.phase is P.CERTIFIED and election.result is not None:
+            return published_result(session, actor, election)
+    return None
 
 
 def _visible(session: Session, actor: Actor, election: Election) -> bool:

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from registry.elections.models import Election, ElectionPhase
 from registry.errors import Conflict
 from registry.governance import OPEN_SEATS
-from registry.organisations import Organisation
 from registry.permissions import Actor, Permission, require
 
 METHOD_NAMES = {"block_plurality": "block plurality", "scottish_stv": "single transferable vote (Scottish rules)"}
@@ -141,12 +140,3 @@ def _count_lines(count: dict[str, Any], names: dict[int, str]) -> list[str]:
 def _group(seats_for: str) -> str:
     return "open seats" if seats_for == OPEN_SEATS else f"seats reserved for {seats_for}"
 
-
-def latest_certified_result(session: Session, actor: Actor, network: Organisation) -> PublishedResult | None:
-    """The most recently certified election of the network, as the board reads it."""
-    from registry.elections.phases import elections_of
-
-    for election in elections_of(session, actor, network):  # newest first
-        if election.phase is ElectionPhase.CERTIFIED and election.result is not None:
-            return published_result(session, actor, election)
-    return None
