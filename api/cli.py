@@ -458,7 +458,6 @@ def election_create(network_ref: str, body_id: int, title: str, method: str, rol
         election = phases.create_election(session, CLI_ACTOR, body, title=title, method=method,
                                           roll_cutoff=roll_cutoff.date(), term_class=term_class,
                                           quorum_percent=quorum_percent, sex_worker_led_only=sex_worker_led_only)
-        session.flush()
         click.echo(f"created election {election.id}: {election.title} ({election.phase.value})")
 
 

@@ -269,7 +269,6 @@ def extend_voting(body: dict[str, Any], network_id: int, election_id: int) -> El
     election = governance_directory.find_election(session, actor, network_id, election_id)
     blp.check_etag(election)
     turnout.extend_voting(session, actor, election, until=body["until"], reason=body["reason"])
-    session.flush()
     blp.set_etag(election)
     return election
 
