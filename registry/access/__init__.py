@@ -1,0 +1,1 @@
+"""Access: who may do what (permissions), who sees what (visibility), tokens, the audit log, sealed contacts."""

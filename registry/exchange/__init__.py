@@ -1,0 +1,1 @@
+"""Exchange: members in and out of the registry (spreadsheets, CSV, Popolo)."""

@@ -1,0 +1,1 @@
+"""Governance: a network's governing bodies, their seats and officeholders."""

@@ -1,0 +1,1 @@
+"""Networks: the tree of who is below whom, a network's directory and its growth."""

@@ -1,0 +1,1 @@
+"""Organisations: their profiles, contacts, registration and the rules on their fields."""

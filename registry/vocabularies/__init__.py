@@ -1,0 +1,1 @@
+"""Vocabularies: the controlled lists (services, populations, priority areas) and their terms."""
