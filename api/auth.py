@@ -34,8 +34,8 @@ from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 
 from api import database, shared_store
 from api.errors import error_response
-from registry.permissions import Actor
-from registry.tokens import authenticate
+from registry.access.permissions import Actor
+from registry.access.tokens import authenticate
 
 WINDOW_SECONDS = 60
 # The dashboard's sign-in cookie; the JSON API never reads it.

@@ -22,7 +22,11 @@ from sqlalchemy.orm import Session
 from api import database, operations
 from api.app import create_app
 from api.i18n import template_headers
-from registry import areas, contact_keys, errors, governance_directory, migrate, organisations, tokens
+from registry.areas import services as areas
+from registry.access import contact_keys, tokens
+from registry import errors, migrate
+from registry.governance import directory as governance_directory
+from registry.organisations import services as organisations
 from registry.db import for_writing, make_engine, make_sessionmaker, run_committed
 from registry.elections import phases, publication, turnout
 from registry.elections.ballot_keys import BallotKeyFolder, use_ballot_keys
@@ -30,10 +34,10 @@ from registry.elections.models import ElectionPhase
 from registry.elections.phases import elections_of, get_election
 from registry.elections.results import format_result, published_result
 from registry.elections.tally import Method
-from registry.sealing import ContactKeysError, use_keys
-from registry.organisations import Organisation
-from registry.permissions import Actor, Role
-from registry.summaries import network_summary
+from registry.access.sealing import ContactKeysError, use_keys
+from registry.organisations.services import Organisation
+from registry.access.permissions import Actor, Role
+from registry.networks.summaries import network_summary
 
 CLI_ACTOR = Actor.system("command line")
 
@@ -328,7 +332,7 @@ def members() -> None:
 @click.option("--apply", "apply_", is_flag=True, help="Keep the changes (default: a dry run that writes nothing).")
 def members_import(ref: str, path: str, apply_: bool) -> None:
     """Import members of network REF from a CSV (UTF-8) or XLSX file; all rows or none."""
-    from registry.member_import import import_members, read_table
+    from registry.exchange.member_import import import_members, read_table
 
     data = Path(path).read_bytes()
     with unit_of_work() as session:
@@ -358,7 +362,7 @@ def members_import(ref: str, path: str, apply_: bool) -> None:
 @click.option("--on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Members on this date.")
 def members_export(ref: str, out: str, hxl: bool, plain: bool, on: dt.datetime | None) -> None:
     """Export network REF's active members in the import template's columns."""
-    from registry.member_export import member_rows, to_csv, to_xlsx
+    from registry.exchange.member_export import member_rows, to_csv, to_xlsx
 
     with unit_of_work() as session:
         rows = member_rows(session, CLI_ACTOR, find_organisation(session, ref), on.date() if on else None)

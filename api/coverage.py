@@ -17,12 +17,13 @@ from geo import disclosure
 from geo.boundaries import BoundaryArea, BoundarySet
 from geo.coverage import Coverage, OrgPresence, View, compute_coverage, country_total
 from geo.errors import CoverageError
-from registry import areas, directory
+from registry.areas import services as areas
+from registry.networks import directory
 from registry.db import today
 from registry.errors import NotFound, NotPermitted, ValidationFailed
-from registry.organisations import Organisation, OrganisationKind
-from registry.permissions import Actor, Permission, can
-from registry.summaries import member_presence
+from registry.organisations.services import Organisation, OrganisationKind
+from registry.access.permissions import Actor, Permission, can
+from registry.networks.summaries import member_presence
 
 TITLES = {View.INTERNAL: _l("member organisations by area"), View.LISTED: _l("listed member organisations by area"),
           View.REACH: _l("reach, all member organisations by area")}

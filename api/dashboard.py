@@ -29,15 +29,18 @@ from geo import disclosure
 from geo.coverage import AreaStatus, View
 from geo.errors import GeoError
 from geo.offline import install_assets
-from registry import areas, directory, governance, vocabularies
+from registry.areas import services as areas
+from registry.networks import directory
+from registry.governance import services as governance
+from registry.vocabularies import services as vocabularies
 from registry.elections.phases import latest_certified_result
 from registry.elections.results import format_result
 from registry.errors import NotFound, RegistryError
-from registry.organisations import Organisation, OrganisationKind
-from registry.public_ids import public_ids_of
-from registry.permissions import Permission, Role, can
-from registry.summaries import growth, network_summary, public_networks
-from registry.vocabularies import Vocabulary
+from registry.organisations.services import Organisation, OrganisationKind
+from registry.access.public_ids import public_ids_of
+from registry.access.permissions import Permission, Role, can
+from registry.networks.summaries import growth, network_summary, public_networks
+from registry.vocabularies.services import Vocabulary
 
 blp = Blueprint("dashboard", __name__)
 COOKIE_SECONDS = 8 * 3600

@@ -2,7 +2,7 @@
 
 A view never commits: if anything fails, the whole request is rolled back, so a refused
 request leaves nothing half-written. Each session carries the contact key ring (read from the
-key file, registry/contact_keys.py), which the domain seals and opens contacts with, and the
+key file, registry/access/contact_keys.py), which the domain seals and opens contacts with, and the
 folder of private ballot keys (registry/elections/ballot_keys.py). An integrity error at commit becomes a 409, a database
 that cannot serve at that moment a 503. A request that writes (any but GET, HEAD and OPTIONS,
 and a read that is logged) opens a transaction for writing (registry.db.for_writing).
@@ -20,15 +20,15 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from api.errors import CONFLICT_MESSAGE, STALE_MESSAGE, error_response, unavailable_response
 from registry import changes
-from registry.contact_keys import KeyFile
+from registry.access.contact_keys import KeyFile
 from registry.db import for_writing, make_engine, make_sessionmaker, run_committed, unavailable
 from registry.elections.ballot_keys import BallotKeyFolder, use_ballot_keys
-from registry.sealing import use_keys
+from registry.access.sealing import use_keys
 
 _KEY = "registry.sessionmaker"
 _WRITING_KEY = "registry.sessionmaker.writing"
 _COUNTER_KEY = "registry.change_counter"
-_KEYS_KEY = "registry.contact_keys"
+_KEYS_KEY = "registry.access.contact_keys"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 

@@ -27,8 +27,8 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, default_excepti
 from geo.errors import GeoError
 from registry import errors as domain
 from registry.db import unavailable
-from registry.sealing import ContactKeysError
-from registry.permissions import Role
+from registry.access.sealing import ContactKeysError
+from registry.access.permissions import Role
 
 CONFLICT_MESSAGE = _l("the change conflicts with existing data")
 STALE_MESSAGE = _l("someone else changed this since you read it; read it again and retry")

@@ -24,11 +24,11 @@ from werkzeug.routing import BaseConverter
 from api import json_body
 from api.auth import current_actor
 from api.errors import ErrorSchema
-from registry import public_ids
+from registry.access import public_ids
 from registry.db import PAGE_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, settled
 from registry.errors import NotPermitted
-from registry.organisation_rules import storable
-from registry.permissions import Permission, Role
+from registry.organisations.rules import storable
+from registry.access.permissions import Permission, Role
 
 ANYONE = "anyone, including anonymous callers; the answer is narrowed to what the caller may see"
 _WRITES = {"post", "put", "patch", "delete"}

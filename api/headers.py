@@ -21,7 +21,7 @@ from flask import Flask, Response, current_app, request
 from api.auth import COOKIE, current_actor
 from api.csrf import form_token_issued
 from api.coverage import configured_tiles
-from registry.permissions import Role
+from registry.access.permissions import Role
 
 _COMMON = {"object-src": "'none'", "base-uri": "'none'", "form-action": "'self'"}
 PAGE_POLICY = {"default-src": "'self'", "img-src": "'self' data:", **_COMMON, "frame-ancestors": "'none'"}

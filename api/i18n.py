@@ -27,9 +27,9 @@ from flask_babel import Babel, format_number, get_locale, get_translations
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from geo import words
-from registry.member_import import COLUMNS
+from registry.exchange.member_import import COLUMNS
 from registry.names import fold
-from registry.vocabularies import FALLBACK_LANGUAGE, LANGUAGES
+from registry.vocabularies.services import FALLBACK_LANGUAGE, LANGUAGES
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 COOKIE = "registry_locale"

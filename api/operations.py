@@ -15,7 +15,7 @@ from flask.cli import with_appcontext
 from api import database, doctor as checks
 from registry import backups
 from registry.errors import RegistryError
-from registry.sealing import ContactKeysError
+from registry.access.sealing import ContactKeysError
 
 PASSPHRASE_ENV = "REGISTRY_BACKUP_PASSPHRASE"
 passphrase_file = click.option(

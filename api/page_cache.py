@@ -30,7 +30,7 @@ from flask_babel import get_locale
 from api import database
 from api.auth import current_actor
 from registry.db import today
-from registry.permissions import Role
+from registry.access.permissions import Role
 
 _KEY = "registry.page_cache"
 # Requests whose answer depends on more than the address: those are always built.

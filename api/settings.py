@@ -25,7 +25,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     default_db = f"sqlite:///{Path(instance_path) / 'registry.sqlite'}"
     return {
         "DATABASE_URL": os.environ.get("DATABASE_URL", default_db),
-        # The keys that seal contacts (registry/contact_keys.py): a file, never in the database.
+        # The keys that seal contacts (registry/access/contact_keys.py): a file, never in the database.
         # Created on first use; keep it, and its backups, apart from the database's.
         "CONTACT_KEYS_FILE": os.environ.get(CONTACT_KEYS_FILE, str(Path(instance_path) / "contact-keys.json")),
         # The private keys that open sealed ballots (registry/elections/ballot_keys.py): files,

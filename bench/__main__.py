@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import text
 
 from bench import bench_import, bench_list, bench_maps, bench_startup, bench_stv, dataset
-from registry.contact_keys import KeyFile
+from registry.access.contact_keys import KeyFile
 from registry.db import make_engine, scratch_database
 
 RESULTS = Path(__file__).resolve().parent / "results.json"

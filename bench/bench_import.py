@@ -28,11 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from registry.db import make_engine, make_sessionmaker, scratch_database  # noqa: E402
-from registry.member_import import import_members, read_table  # noqa: E402
+from registry.exchange.member_import import import_members, read_table  # noqa: E402
 from registry.migrate import upgrade  # noqa: E402
-from registry.organisations import Organisation  # noqa: E402
-from registry.permissions import Actor  # noqa: E402
-from registry.sealing import KeyRing, use_keys  # noqa: E402
+from registry.organisations.services import Organisation  # noqa: E402
+from registry.access.permissions import Actor  # noqa: E402
+from registry.access.sealing import KeyRing, use_keys  # noqa: E402
 from seeds.load import load_all  # noqa: E402
 
 TARGET_SECONDS, TARGET_ROWS = 5.0, 10_000

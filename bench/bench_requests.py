@@ -25,11 +25,11 @@ from sqlalchemy import event, select
 
 from api.app import create_app
 from registry.db import make_engine, make_sessionmaker
-from registry.organisations import Organisation
-from registry.permissions import Actor
-from registry.sealing import use_keys
-from registry.contact_keys import KeyFile
-from registry.tokens import issue_token
+from registry.organisations.services import Organisation
+from registry.access.permissions import Actor
+from registry.access.sealing import use_keys
+from registry.access.contact_keys import KeyFile
+from registry.access.tokens import issue_token
 
 OPERATOR = Actor.system("bench")
 

@@ -26,26 +26,20 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from registry import network_tree
-from registry.areas import Area
+from registry.networks import tree as network_tree
+from registry.areas.services import Area
 from registry.db import make_engine, make_sessionmaker, today, utcnow
-from registry.memberships import LIFECYCLE, REASON_REQUIRED, Membership, MembershipAction, MembershipEvent
-from registry.memberships import MembershipStatus as S
+from registry.memberships.services import LIFECYCLE, REASON_REQUIRED, Membership, MembershipAction, MembershipEvent
+from registry.memberships.services import MembershipStatus as S
 from registry.migrate import upgrade
 from registry.names import fold
-from registry.organisation_rules import ADMIN_FIELDS, PROFILE_FIELDS, validate_profile
-from registry.organisations import (
-    Contact,
-    ContactKind,
-    Organisation,
-    OrganisationArea,
-    OrganisationKind,
-    OrganisationStatus,
-    OrganisationTerm,
-    Visibility,
+from registry.organisations.rules import ADMIN_FIELDS, PROFILE_FIELDS, validate_profile
+from registry.organisations.services import (
+    Contact, ContactKind, Organisation, OrganisationArea, OrganisationKind, OrganisationStatus, OrganisationTerm,
+    Visibility
 )
-from registry.permissions import Actor
-from registry.sealing import KeySource, ring_of, seal_contact, use_keys
+from registry.access.permissions import Actor
+from registry.access.sealing import KeySource, ring_of, seal_contact, use_keys
 from seeds.load import load_all
 
 ORGANISATIONS = 10_000
@@ -161,7 +155,7 @@ def _areas_by_country(session: Session) -> dict[str, list[str]]:
 def _vocabulary(session: Session, areas: dict[str, list[str]]) -> dict[str, dict[str, int]]:
     """Every term code by vocabulary, resolved (and every area code checked) by the domain's
     own profile validator, so the dataset uses nothing an editor could not."""
-    from registry.vocabularies import Term, Vocabulary
+    from registry.vocabularies.services import Term, Vocabulary
 
     codes = {v: [t.code for t in session.scalars(select(Term).where(Term.vocabulary == v, Term.network_id.is_(None)))]
              for v in Vocabulary}
@@ -299,7 +293,7 @@ if __name__ == "__main__":
     import tempfile
     from pathlib import Path
 
-    from registry.contact_keys import KeyFile
+    from registry.access.contact_keys import KeyFile
 
     folder = Path(tempfile.mkdtemp())
     target = sys.argv[1] if len(sys.argv) > 1 else f"sqlite:///{folder}/bench.sqlite"

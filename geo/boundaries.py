@@ -40,7 +40,7 @@ ATTRIBUTION_CAMBODIA = (
 )
 ATTRIBUTION_LAOS = "Boundaries: geoBoundaries, © OpenStreetMap contributors, ODbL 1.0"
 
-# The same shape registry/areas.py accepts; kept here too because geo/ may not import registry/.
+# The same shape registry/areas/services.py accepts; kept here too because geo/ may not import registry/.
 AREA_CODE = re.compile(r"^[A-Z]{2}(?:-[A-Z0-9]{1,6})?$")
 NAME_LANGUAGES = ("en", "fr", "es", "ru", "zh", "vi", "km", "lo")
 DATA_DIR = Path(__file__).resolve().parent / "data"

@@ -16,7 +16,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
-from registry.sealing import KeyRing
+from registry.access.sealing import KeyRing
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 CONTACT_KEYS = "contact_keys"  # the config attribute a migration finds the key ring's getter under

@@ -18,11 +18,15 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry import areas, governance, memberships, organisations, vocabularies
-from registry.memberships import MembershipAction, MembershipStatus
-from registry.organisations import Organisation
-from registry.permissions import Actor
-from registry.vocabularies import Vocabulary
+from registry.areas import services as areas
+from registry.governance import services as governance
+from registry.memberships import services as memberships
+from registry.organisations import services as organisations
+from registry.vocabularies import services as vocabularies
+from registry.memberships.services import MembershipAction, MembershipStatus
+from registry.organisations.services import Organisation
+from registry.access.permissions import Actor
+from registry.vocabularies.services import Vocabulary
 
 HERE = Path(__file__).resolve().parent
 Progress = Callable[[str, int, int], None]  # step, done, total

@@ -27,12 +27,12 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from api.settings import CONTACT_KEYS_FILE, ELECTION_KEYS_DIR
-from registry.contact_keys import KeyFile
+from registry.access.contact_keys import KeyFile
 from registry.elections.ballot_keys import BallotKeyFolder, use_ballot_keys
 from registry.db import make_engine, scratch_database
 from registry.migrate import upgrade
-from registry.permissions import Actor
-from registry.sealing import use_keys
+from registry.access.permissions import Actor
+from registry.access.sealing import use_keys
 from seeds.load import LoadReport, load_all
 
 pytest_plugins = ["tests.factories"]

@@ -12,10 +12,12 @@ from sqlalchemy import JSON, MetaData, String, Text, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from registry import areas, memberships, organisations
-from registry.areas import AreaRecord
-from registry.organisations import Organisation
-from registry.permissions import Actor, Role
+from registry.areas import services as areas
+from registry.memberships import services as memberships
+from registry.organisations import services as organisations
+from registry.areas.services import AreaRecord
+from registry.organisations.services import Organisation
+from registry.access.permissions import Actor, Role
 from seeds.load import LoadReport, load_vocabularies
 
 SYSTEM = Actor.system("tests")

@@ -12,8 +12,8 @@ from marshmallow import fields, validate
 from api import database
 from api.extensions import Blueprint, PageQuery, Schema, Text, page_of
 from registry.db import Page
-from registry.place_names import Listed, list_places
-from registry.vocabularies import FALLBACK_LANGUAGE, LANGUAGES
+from registry.areas.place_names import Listed, list_places
+from registry.vocabularies.services import FALLBACK_LANGUAGE, LANGUAGES
 
 blp = Blueprint("areas", __name__, url_prefix="/api/v1", description="Areas and their codes")
 

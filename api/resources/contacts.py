@@ -16,10 +16,12 @@ from api import database
 from api.auth import current_actor
 from api.extensions import Blueprint, PageQuery, Schema, Text, page_of
 from api.resources.organisations import CONTACT_VISIBILITIES, EDITORS, ORGANISATION, ContactSchema
-from registry import contact_reads, directory, organisations
+from registry.access import contact_reads
+from registry.networks import directory
+from registry.organisations import services as organisations
 from registry.db import Page
-from registry.organisations import ContactKind, ContactView
-from registry.permissions import Permission
+from registry.organisations.services import ContactKind, ContactView
+from registry.access.permissions import Permission
 
 blp = Blueprint("contacts", __name__, url_prefix="/api/v1",
                 description="Organisations' contacts: read only by the organisation and its secretariats, "

@@ -22,7 +22,8 @@ from api.extensions import Blueprint, PageQuery, PlausibleDate, PublicId, Schema
 from api.references import referenced
 from api.resources.governance import MANAGERS, NETWORK, READERS
 from api.resources.organisations import MAX_ID
-from registry import directory, governance_directory
+from registry.networks import directory
+from registry.governance import directory as governance_directory
 from registry.db import Page, page_of_list
 from registry.elections import ballots, nominations, phases, publication, roll, turnout
 from registry.elections.ballots import CastReceipt
@@ -30,7 +31,7 @@ from registry.elections.models import Election, ElectionPhase, Nomination
 from registry.elections.results import PublishedResult, format_result, published_result
 from registry.elections.roll import RollCheck
 from registry.elections.tally import Method
-from registry.permissions import Permission
+from registry.access.permissions import Permission
 
 blp = Blueprint("elections", __name__, url_prefix="/api/v1",
                 description="Elections to governing bodies: phases, nominations, ballots and results")

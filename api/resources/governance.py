@@ -16,11 +16,12 @@ from api import database
 from api.auth import current_actor
 from api.extensions import Blueprint, PageQuery, PlausibleDate, PublicId, Schema, Text, WholeNumber, page_of
 from api.references import referenced
-from registry import directory, governance, governance_directory
+from registry.networks import directory
+from registry.governance import services as governance, directory as governance_directory
 from registry.db import Page, page_of_list, today
-from registry.governance import BodyKind, GoverningBody, Officeholder
-from registry.organisation_rules import PARTIAL_DATE_RULE
-from registry.permissions import Permission
+from registry.governance.services import BodyKind, GoverningBody, Officeholder
+from registry.organisations.rules import PARTIAL_DATE_RULE
+from registry.access.permissions import Permission
 
 blp = Blueprint("governance", __name__, url_prefix="/api/v1",
                 description="Networks' boards and coordinating committees: seats and officeholders")

@@ -13,10 +13,11 @@ from api import database
 from api.auth import current_actor
 from api.extensions import Blueprint, PageQuery, PublicId, Schema, page_of
 from api.resources.organisations import ORGANISATION
-from registry import directory, history
+from registry.networks import directory
+from registry.access import history
 from registry.db import Page
-from registry.history import HistoryEntry
-from registry.permissions import Permission
+from registry.access.history import HistoryEntry
+from registry.access.permissions import Permission
 
 blp = Blueprint("history", __name__, url_prefix="/api/v1", description="Change history (the audit log)")
 

@@ -16,11 +16,12 @@ from api.auth import current_actor
 from api.extensions import Blueprint, PageQuery, PublicId, Schema, Text, page_of
 from api.references import referenced
 from api.resources.organisations import OrganisationSchema
-from registry import directory, memberships
+from registry.networks import directory
+from registry.memberships import services as memberships
 from registry.db import Page
-from registry.directory import SeenMember
-from registry.memberships import Membership, MembershipAction, MembershipStatus
-from registry.permissions import Permission
+from registry.networks.directory import SeenMember
+from registry.memberships.services import Membership, MembershipAction, MembershipStatus
+from registry.access.permissions import Permission
 
 blp = Blueprint("networks", __name__, url_prefix="/api/v1",
                 description="Networks' members and the membership lifecycle")

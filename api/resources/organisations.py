@@ -16,26 +16,18 @@ from api.auth import current_actor
 from api.extensions import Blueprint, PageQuery, PublicId, Schema, Text, WholeNumber, page_of
 from api.page_cache import kept_for_anonymous
 from api.references import referenced
-from registry import directory, organisations
+from registry.networks import directory
+from registry.organisations import services as organisations
 from registry.db import Page
-from registry.directory import SORTS, DirectoryQuery, Seen
-from registry.organisation_rules import (
-    ADMIN_FIELDS,
-    DEFAULT_PUBLISHED,
-    PARTIAL_DATE_RULE,
-    PROFILE_FIELDS,
-    PUBLISHABLE_FIELDS,
+from registry.networks.directory import SORTS, DirectoryQuery, Seen
+from registry.organisations.rules import (
+    ADMIN_FIELDS, DEFAULT_PUBLISHED, PARTIAL_DATE_RULE, PROFILE_FIELDS, PUBLISHABLE_FIELDS
 )
-from registry.organisations import (
-    CONTACT_TIERS,
-    ContactKind,
-    OrganisationKind,
-    OrganisationStatus,
-    SexWorkerLed,
-    Visibility,
+from registry.organisations.services import (
+    CONTACT_TIERS, ContactKind, OrganisationKind, OrganisationStatus, SexWorkerLed, Visibility
 )
-from registry.permissions import Permission
-from registry.visibility import FIELD_TIERS, PRECISE_AREAS
+from registry.access.permissions import Permission
+from registry.access.visibility import FIELD_TIERS, PRECISE_AREAS
 
 blp = Blueprint("organisations", __name__, url_prefix="/api/v1",
                 description="Member organisations and networks: directory, registration and profiles")

@@ -10,7 +10,7 @@ from marshmallow import fields
 from api import database
 from api.auth import current_actor
 from api.extensions import Blueprint, Schema
-from registry.popolo import network_popolo
+from registry.exchange.popolo import network_popolo
 
 blp = Blueprint("popolo", __name__, url_prefix="/api/v1",
                 description="Networks as Popolo JSON: organizations, memberships, posts and vote events")

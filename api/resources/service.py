@@ -22,8 +22,8 @@ from api.errors import error_response
 from api.auth import current_actor
 from api.extensions import Blueprint, PublicId, Schema
 from registry import migrate
-from registry.organisations import Organisation
-from registry.public_ids import public_ids_of
+from registry.organisations.services import Organisation
+from registry.access.public_ids import public_ids_of
 
 log = logging.getLogger(__name__)
 

@@ -17,20 +17,13 @@ from api.auth import current_actor
 from api.errors import ErrorSchema
 from api.extensions import Blueprint, Schema
 from api.i18n import template_headers
-from registry import directory
+from registry.networks import directory
 from registry.errors import ValidationFailed
-from registry.member_export import member_rows, template_csv, template_xlsx, to_csv, to_xlsx
-from registry.member_import import (
-    MAX_BYTES,
-    MAX_CELL,
-    MAX_COLUMNS,
-    MAX_REGISTERED_ROWS,
-    MAX_ROWS,
-    MAX_TAGS,
-    ImportReport,
-    import_file,
+from registry.exchange.member_export import member_rows, template_csv, template_xlsx, to_csv, to_xlsx
+from registry.exchange.member_import import (
+    MAX_BYTES, MAX_CELL, MAX_COLUMNS, MAX_REGISTERED_ROWS, MAX_ROWS, MAX_TAGS, ImportReport, import_file
 )
-from registry.permissions import Permission
+from registry.access.permissions import Permission
 
 blp = Blueprint("spreadsheets", __name__, url_prefix="/api/v1",
                 description="Members as spreadsheets: template, import (dry run first) and exports")

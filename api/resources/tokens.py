@@ -13,9 +13,10 @@ from api import database
 from api.auth import current_actor
 from api.extensions import Blueprint, PageQuery, PublicId, Schema, Text, page_of
 from api.references import referenced
-from registry import directory, tokens
+from registry.networks import directory
+from registry.access import tokens
 from registry.db import Page
-from registry.permissions import Permission, Role
+from registry.access.permissions import Permission, Role
 
 blp = Blueprint("tokens", __name__, url_prefix="/api/v1", description="Access tokens")
 

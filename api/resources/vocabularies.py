@@ -11,12 +11,12 @@ from api import database
 from api.auth import current_actor
 from api.extensions import Blueprint, PublicId, Schema, Text
 from api.i18n import from_accept_language
-from registry import directory
-from registry.organisations import Organisation
-from registry.permissions import Permission
-from registry.public_ids import public_ids_of
-from registry.vocabularies import (
-    CODE_RULE, EXTENSIBLE, FALLBACK_LANGUAGE, LANGUAGES, Term, Vocabulary, define_term, find_extension, relabel_term,
+from registry.networks import directory
+from registry.organisations.services import Organisation
+from registry.access.permissions import Permission
+from registry.access.public_ids import public_ids_of
+from registry.vocabularies.services import (
+    CODE_RULE, EXTENSIBLE, FALLBACK_LANGUAGE, LANGUAGES, Term, Vocabulary, define_term, find_extension, relabel_term
 )
 
 blp = Blueprint("vocabularies", __name__, url_prefix="/api/v1",

@@ -1,6 +1,6 @@
 """sealed contacts
 
-Contact values are kept sealed (registry/sealing.py) under keys kept outside the database, with
+Contact values are kept sealed (registry/access/sealing.py) under keys kept outside the database, with
 a blind index for equality; the plaintext column goes. Every existing value is sealed, the
 audit log's copies of contact values are replaced by a note, and contacts that the blind index
 finds twice in one organisation (same kind, equal once normalised) are kept once, the first
@@ -21,8 +21,8 @@ from alembic import context, op
 
 from registry.db import UTCDateTime
 from registry.migrate import CONTACT_KEYS
-from registry.organisation_rules import VALUE_NOT_LOGGED
-from registry.sealing import KeysUnavailable, normalised, open_contact, seal_contact
+from registry.organisations.rules import VALUE_NOT_LOGGED
+from registry.access.sealing import KeysUnavailable, normalised, open_contact, seal_contact
 
 revision = '0007'
 down_revision = '0006'

@@ -1,6 +1,6 @@
 """network links
 
-The network tree as a closure table (registry/network_tree.py): one row per network above an
+The network tree as a closure table (registry/networks/tree.py): one row per network above an
 organisation, for as long as the link held. Filled from today's memberships and registrations;
 the day each link began is not recorded anywhere before this, so the links found here hold
 from an undocumented day (held_from NULL) and are current.
@@ -19,7 +19,7 @@ down_revision = '0010'
 branch_labels = None
 depends_on = None
 
-# The active subtree (registry/network_tree.py): members in these states, and what a network
+# The active subtree (registry/networks/tree.py): members in these states, and what a network
 # registered until it ended a membership of it. Spelt out: a migration keeps the rule of its day.
 FILL = """
 WITH RECURSIVE edges(child, parent) AS (

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, Session, SessionTransaction, UOWTransaction, 
 
 from registry import changes as change_counter  # every session that writes moves the counter
 from registry.db import Base, Code, utcnow
-from registry.permissions import Actor
+from registry.access.permissions import Actor
 
 Changes = dict[str, list[Any]]  # field -> [before, after]
 _QUEUE = "registry.audit.queue"

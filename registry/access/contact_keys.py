@@ -23,12 +23,12 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from registry import audit
-from registry.audit import AuditEntry
+from registry.access import audit
+from registry.access.audit import AuditEntry
 from registry.errors import Conflict, NotFound
-from registry.organisations import Contact
-from registry.permissions import Actor
-from registry.sealing import KeyRing, KeysUnavailable, key_id_of, reseal_contact
+from registry.organisations.services import Contact
+from registry.access.permissions import Actor
+from registry.access.sealing import KeyRing, KeysUnavailable, key_id_of, reseal_contact
 
 
 class KeyFile:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from registry import network_tree
+from registry.networks import tree as network_tree
 from registry.db import in_chunks
 from registry.errors import NotPermitted
 

@@ -14,12 +14,12 @@ import secrets
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from registry import audit
+from registry.access import audit
 from registry.db import Base, Code, Page, page_of_query, str_enum, utcnow
 from registry.errors import NotFound, ValidationFailed
-from registry.organisations import Organisation
-from registry.permissions import Actor, Permission, Role, can, require
-from registry.visibility import reader_for
+from registry.organisations.services import Organisation
+from registry.access.permissions import Actor, Permission, Role, can, require
+from registry.access.visibility import reader_for
 
 PREFIX = "swr_"  # lets secret scanners and people recognise a registry token
 

@@ -32,24 +32,18 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, event, Row, bindparam, case, exists, false, literal, null, or_, select, true, union
 from sqlalchemy.orm import Session, aliased
 
-from registry.areas import Area
-from registry import network_tree
+from registry.areas.services import Area
+from registry.networks import tree as network_tree
 from registry.db import in_chunks, json_list_holds
 from registry.errors import NotPermitted
-from registry.memberships import PENDING_STATUSES, Membership, MembershipStatus
-from registry.organisations import (
-    Contact,
-    ContactView,
-    Organisation,
-    OrganisationArea,
-    OrganisationStatus,
-    OrganisationTerm,
-    Visibility,
-    open_contacts,
+from registry.memberships.services import PENDING_STATUSES, Membership, MembershipStatus
+from registry.organisations.services import (
+    Contact, ContactView, Organisation, OrganisationArea, OrganisationStatus, OrganisationTerm, Visibility,
+    open_contacts
 )
-from registry.permissions import Actor, Role
-from registry.organisation_rules import PUBLISHABLE_FIELDS, TERM_FIELDS, term_codes
-from registry.vocabularies import Term
+from registry.access.permissions import Actor, Role
+from registry.organisations.rules import PUBLISHABLE_FIELDS, TERM_FIELDS, term_codes
+from registry.vocabularies.services import Term
 
 V = Visibility
 C = TypeVar("C")  # a Contact, or a row of its columns

@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, deferred, mapped_column, relationship
 
-from registry import audit
+from registry.access import audit
 from registry.db import Base, Code, JSONDocument, Name, utcnow
 from registry.errors import Conflict, ValidationFailed
-from registry.permissions import Actor, Permission, require
+from registry.access.permissions import Actor, Permission, require
 
 AREA_CODE = re.compile(r"^[A-Z]{2}(?:-[A-Z0-9]{1,6})?$")
 

@@ -11,7 +11,7 @@ to the database; the count opens every box, and once the count is committed the 
 overwritten and removed, so the boxes copied into old backups or WAL stay shut for good.
 
 A session carries the folder it uses (`use_ballot_keys`), set where the session is made (a
-request, a command, a test), as it carries the contact keys (registry/sealing.py).
+request, a command, a test), as it carries the contact keys (registry/access/sealing.py).
 """
 
 from __future__ import annotations

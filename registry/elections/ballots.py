@@ -57,7 +57,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from registry import audit
+from registry.access import audit
 from registry.elections.ballot_keys import seal, unseal
 from registry.elections.models import (
     Ballot,
@@ -70,9 +70,9 @@ from registry.elections.models import (
 )
 from registry.elections.tally import Method
 from registry.errors import Conflict, NotPermitted, ValidationFailed
-from registry.governance import OPEN_SEATS
-from registry.organisations import Organisation
-from registry.permissions import Actor, Permission, require
+from registry.governance.services import OPEN_SEATS
+from registry.organisations.services import Organisation
+from registry.access.permissions import Actor, Permission, require
 
 Choices = Sequence[int] | Mapping[str, Sequence[int]]
 # Once the ballots are counted, the list of ballot hashes is there for every voter to check.

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry import audit
+from registry.access import audit
 from registry.db import after_commit, today
 from registry.elections import ballots, roll
 from registry.elections.ballot_keys import ballot_keys, destroy_once_committed
@@ -33,10 +33,10 @@ from registry.elections.results import PublishedResult, published_result
 from registry.elections.seating import seat_winners
 from registry.elections.tally import Method
 from registry.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
-from registry.governance import OPEN_SEATS, GoverningBody
-from registry.memberships import get_network
-from registry.organisations import Organisation
-from registry.permissions import Actor, Permission, can, require
+from registry.governance.services import OPEN_SEATS, GoverningBody
+from registry.memberships.services import get_network
+from registry.organisations.services import Organisation
+from registry.access.permissions import Actor, Permission, can, require
 
 P = ElectionPhase
 NEXT: dict[ElectionPhase, ElectionPhase] = {

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from registry.elections.models import Election, ElectionPhase, RollEntry
-from registry.memberships import members_as_of
-from registry.organisations import Organisation, SexWorkerLed
-from registry.permissions import Actor, Permission, require
+from registry.memberships.services import members_as_of
+from registry.organisations.services import Organisation, SexWorkerLed
+from registry.access.permissions import Actor, Permission, require
 
 
 @dataclass(frozen=True)

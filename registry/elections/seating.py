@@ -18,16 +18,10 @@ from sqlalchemy.orm import Session
 
 from registry.elections.models import Election
 from registry.errors import Conflict
-from registry.governance import (
-    OPEN_SEATS,
-    GoverningBody,
-    Officeholder,
-    Seat,
-    end_term,
-    seat_officeholder,
-    term_end,
+from registry.governance.services import (
+    OPEN_SEATS, GoverningBody, Officeholder, Seat, end_term, seat_officeholder, term_end
 )
-from registry.permissions import Actor
+from registry.access.permissions import Actor
 
 
 def seats_up(election: Election) -> list[Seat]:

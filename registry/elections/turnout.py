@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from registry import audit
+from registry.access import audit
 from registry.db import today
 from registry.elections.ballots import turnout
 from registry.elections.counting import quorum_met
 from registry.elections.models import Election, ElectionPhase, RollEntry, Voter, one_writer_at_a_time
 from registry.elections.roll import roll_size
 from registry.errors import Conflict, InvalidTransition, ValidationFailed
-from registry.organisations import Organisation
-from registry.permissions import Actor, Permission, require
+from registry.organisations.services import Organisation
+from registry.access.permissions import Actor, Permission, require
 
 P = ElectionPhase
 

@@ -19,14 +19,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from registry.contact_reads import read_contacts
-from registry.directory import find_network
+from registry.access.contact_reads import read_contacts
+from registry.networks.directory import find_network
 from registry.errors import N_
-from registry.member_import import COLUMNS, Column
-from registry.memberships import MembershipStatus, memberships_of
-from registry.organisations import Organisation, Visibility
-from registry.permissions import Actor, Permission, can
-from registry.visibility import FIELD_TIERS, at_least, profile_views, reader_for
+from registry.exchange.member_import import COLUMNS, Column
+from registry.memberships.services import MembershipStatus, memberships_of
+from registry.organisations.services import Organisation, Visibility
+from registry.access.permissions import Actor, Permission, can
+from registry.access.visibility import FIELD_TIERS, at_least, profile_views, reader_for
 
 # HXL hashtags (hxlstandard.org) for each template column.
 HXL = {

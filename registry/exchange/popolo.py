@@ -16,16 +16,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from registry.directory import find_network
+from registry.networks.directory import find_network
 from registry.elections.models import Election, ElectionPhase
 from registry.elections.phases import elections_of
 from registry.elections.results import published_result
-from registry.governance import OPEN_SEATS, bodies_of, officeholders_of
-from registry.memberships import MembershipStatus, memberships_of
+from registry.governance.services import OPEN_SEATS, bodies_of, officeholders_of
+from registry.memberships.services import MembershipStatus, memberships_of
 from registry.names import fold
-from registry.organisations import Organisation
-from registry.permissions import Actor, Permission, can
-from registry.visibility import FIELD_TIERS, Reader, at_least, profile_views, reader_for
+from registry.organisations.services import Organisation
+from registry.access.permissions import Actor, Permission, can
+from registry.access.visibility import FIELD_TIERS, Reader, at_least, profile_views, reader_for
 
 # Profile fields that Popolo has no property for, carried as they are.
 _EXTRA = ("country", "is_sample", "sex_worker_led", "populations", "services", "priority_areas",

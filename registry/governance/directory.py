@@ -13,9 +13,9 @@ from registry.elections.models import Election, Nomination
 from registry.elections.nominations import get_nomination
 from registry.elections.phases import elections_of, get_election
 from registry.errors import NotFound
-from registry.governance import GoverningBody, Officeholder, bodies_of
-from registry.directory import find_network
-from registry.permissions import Actor, Permission, require
+from registry.governance.services import GoverningBody, Officeholder, bodies_of
+from registry.networks.directory import find_network
+from registry.access.permissions import Actor, Permission, require
 
 
 def network_bodies(session: Session, actor: Actor, network_id: str, *, page: int,

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from registry import audit
+from registry.access import audit
 from registry.db import Base, Name, str_enum, today
 from registry.errors import Conflict, NotFound, ValidationFailed
 from registry.names import fold
-from registry.organisation_rules import PARTIAL_DATE_RULE
-from registry.organisations import Organisation
-from registry.permissions import Actor, Permission, require
+from registry.organisations.rules import PARTIAL_DATE_RULE
+from registry.organisations.services import Organisation
+from registry.access.permissions import Actor, Permission, require
 
 
 class BodyKind(enum.StrEnum):

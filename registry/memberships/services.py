@@ -17,14 +17,15 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
-from registry import audit, network_tree
+from registry.access import audit
+from registry.networks import tree as network_tree
 from registry.db import Base, Code, str_enum, today, utcnow
 from registry.errors import N_, InvalidTransition, NotFound, NotPermitted, ValidationFailed
-from registry.known import Known, lookups
-from registry.organisation_rules import check_name_free
-from registry.organisations import Organisation
-from registry.permissions import Actor, Permission, can
-from registry.public_ids import PublicId, new_public_id
+from registry.organisations.known import Known, lookups
+from registry.organisations.rules import check_name_free
+from registry.organisations.services import Organisation
+from registry.access.permissions import Actor, Permission, can
+from registry.access.public_ids import PublicId, new_public_id
 
 
 class MembershipStatus(enum.StrEnum):

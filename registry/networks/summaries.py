@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.db import today
-from registry.memberships import MembershipStatus, members_as_of, memberships_of
-from registry.organisations import NETWORK_KINDS, Organisation, OrganisationStatus
-from registry.permissions import Actor
-from registry.visibility import reader_for
+from registry.memberships.services import MembershipStatus, members_as_of, memberships_of
+from registry.organisations.services import NETWORK_KINDS, Organisation, OrganisationStatus
+from registry.access.permissions import Actor
+from registry.access.visibility import reader_for
 
 
 @dataclass(frozen=True)

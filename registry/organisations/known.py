@@ -15,17 +15,18 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from registry import areas, vocabularies
-from registry.place_names import PlaceNames
-from registry.permissions import Actor, Lineage
-from registry.vocabularies import Term, Vocabulary
+from registry.areas import services as areas
+from registry.vocabularies import services as vocabularies
+from registry.areas.place_names import PlaceNames
+from registry.access.permissions import Actor, Lineage
+from registry.vocabularies.services import Term, Vocabulary
 
 if TYPE_CHECKING:
-    from registry.organisations import Organisation
-    from registry.visibility import Reader
+    from registry.organisations.services import Organisation
+    from registry.access.visibility import Reader
 
 
-_KEY = "registry.known"
+_KEY = "registry.organisations.known"
 _LOOKED_UP = (Term, areas.Area, areas.BoundarySet)
 
 
@@ -106,14 +107,14 @@ class Known:
         remembered when a membership moves."""
         # Local: visibility reads the models these checks guard; a name check is the one rule
         # below it that needs to know what the caller may see. (The package split removes it.)
-        from registry.visibility import reader_for
+        from registry.access.visibility import reader_for
 
         return reader_for(self.session, actor)
 
     def load_names(self, network_ids: Iterable[int], actor: Actor) -> None:
         """Read every name used in these networks that the actor may see at once, for many
         checks against them."""
-        from registry.organisations import Organisation
+        from registry.organisations.services import Organisation
 
         ids = frozenset(network_ids)
         index: dict[str, list[tuple[int, str]]] = {}
@@ -127,7 +128,7 @@ class Known:
         """(id, name) of the organisations in these networks whose folded name is `key`, of
         those the actor may see: a name taken by an organisation hidden from the caller is
         neither refused nor named, or renaming would confirm who is there."""
-        from registry.organisations import Organisation
+        from registry.organisations.services import Organisation
 
         ids = frozenset(network_ids)
         if (ids, actor) in self._names:
@@ -173,8 +174,8 @@ class Known:
 def in_networks(network_ids: Iterable[int]) -> Any:
     """Organisations in these networks: attached members (applicants too: two applicants of one
     name would be confused), and those the networks registered."""
-    from registry.memberships import ATTACHED_STATUSES, Membership
-    from registry.organisations import Organisation
+    from registry.memberships.services import ATTACHED_STATUSES, Membership
+    from registry.organisations.services import Organisation
 
     ids = list(network_ids)
     attached = select(Membership.member_id).where(

@@ -18,15 +18,16 @@ from urllib.parse import urlsplit
 import pycountry
 from sqlalchemy.orm import Session
 
-from registry import areas, vocabularies
+from registry.areas import services as areas
+from registry.vocabularies import services as vocabularies
 from registry.errors import Conflict, ValidationFailed
-from registry.known import Known, lookups
+from registry.organisations.known import Known, lookups
 from registry.names import fold
-from registry.permissions import Actor
-from registry.vocabularies import Term, Vocabulary
+from registry.access.permissions import Actor
+from registry.vocabularies.services import Term, Vocabulary
 
 if TYPE_CHECKING:
-    from registry.organisations import Organisation
+    from registry.organisations.services import Organisation
 
 # What an organisation's own editor may change (the property-level allow-list).
 PROFILE_FIELDS = (
@@ -112,7 +113,7 @@ def new_columns(
     values: Mapping[str, Any], network: Organisation | None, is_sample: bool
 ) -> tuple[dict[str, Any], list[Term], list[str]]:
     """A new organisation's columns, terms and area codes, from validated values."""
-    from registry.organisations import OrganisationStatus
+    from registry.organisations.services import OrganisationStatus
 
     columns: dict[str, Any] = {
         "registered_by_id": network.id if network else None, "is_sample": is_sample, "name": "",
@@ -152,7 +153,7 @@ def term_codes(terms: list[Term], vocabulary: Vocabulary) -> list[str]:
 
 def contact_values(kind: Any, value: str | None, label: str, visibility: Any) -> dict[str, Any]:
     """A contact's values, checked and normalised (`value` None: a change that leaves it alone)."""
-    from registry.organisations import CONTACT_TIERS, ContactKind, Visibility
+    from registry.organisations.services import CONTACT_TIERS, ContactKind, Visibility
 
     problems: dict[str, list[str]] = {}
     try:
@@ -251,7 +252,7 @@ def _text(max_length: int, *, required: bool = False, multiline: bool = False) -
 
 def _enum(enum_name: str, nullable: bool = True) -> Callable[..., Any]:
     def check(_known: Known, value: Any, _lineage: list[int]) -> Any:
-        from registry import organisations
+        from registry.organisations import services as organisations
 
         enum_cls = getattr(organisations, enum_name)
         if value is None and nullable:

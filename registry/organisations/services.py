@@ -16,28 +16,18 @@ from typing import Any, Protocol
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from registry import audit, network_tree, sealing
+from registry.access import audit, sealing
+from registry.networks import tree as network_tree
 from registry.db import Base, Code, Name, str_enum, today, utcnow
 from registry.errors import Conflict, NotFound, NotPermitted, ValidationFailed
-from registry.known import lookups
-from registry.organisation_rules import (
-    ADMIN_FIELDS,
-    DEFAULT_PUBLISHED,
-    PROFILE_FIELDS,
-    TERM_FIELDS,
-    check_name_free,
-    contact_changes,
-    contact_value,
-    contact_values,
-    new_columns,
-    profile_of,
-    search_keys,
-    term_codes,
-    validate_profile,
+from registry.organisations.known import lookups
+from registry.organisations.rules import (
+    ADMIN_FIELDS, DEFAULT_PUBLISHED, PROFILE_FIELDS, TERM_FIELDS, check_name_free, contact_changes, contact_value,
+    contact_values, new_columns, profile_of, search_keys, term_codes, validate_profile
 )
-from registry.permissions import Actor, Permission, can, require
-from registry.public_ids import PublicId, new_public_id
-from registry.vocabularies import Term, Vocabulary
+from registry.access.permissions import Actor, Permission, can, require
+from registry.access.public_ids import PublicId, new_public_id
+from registry.vocabularies.services import Term, Vocabulary
 
 
 class OrganisationKind(enum.StrEnum):

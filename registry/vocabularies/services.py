@@ -13,10 +13,10 @@ from collections.abc import Iterable, Mapping
 from sqlalchemy import ForeignKey, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from registry import audit
+from registry.access import audit
 from registry.db import Base, Code, str_enum
 from registry.errors import Conflict, NotFound, NotPermitted, ValidationFailed
-from registry.permissions import Actor, Permission, can, require
+from registry.access.permissions import Actor, Permission, can, require
 
 # NSWP's five working languages, then the languages of the networks in the seeds.
 LANGUAGES = ("en", "fr", "es", "ru", "zh", "vi", "km", "lo")

@@ -30,10 +30,11 @@ from werkzeug.serving import make_server
 
 from api import auth, page_cache
 from api.app import create_app
-from registry import organisations, tokens
-from registry.organisation_rules import PUBLISHABLE_FIELDS
-from registry.organisations import Organisation
-from registry.permissions import Role
+from registry.organisations import services as organisations
+from registry.access import tokens
+from registry.organisations.rules import PUBLISHABLE_FIELDS
+from registry.organisations.services import Organisation
+from registry.access.permissions import Role
 from tests.conftest import REQUESTS
 from tests.factories import SYSTEM
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from api.auth import COOKIE
-from registry import tokens
+from registry.access import tokens
 from tests.api.conftest import form_token
 from tests.factories import SYSTEM
 

@@ -13,7 +13,9 @@ from click.testing import CliRunner, Result
 from sqlalchemy.orm import Session
 
 from api.cli import main
-from registry import governance, memberships, organisations
+from registry.governance import services as governance
+from registry.memberships import services as memberships
+from registry.organisations import services as organisations
 from registry.db import make_engine, today
 from registry.elections import ballots, nominations
 from registry.elections.models import Election

@@ -15,9 +15,11 @@ from geo.boundaries import ATTRIBUTION_CAMBODIA
 from geo.bundle import shared_geo_dir
 from geo.coverage import AreaStatus, View
 from geo.errors import CoverageError
-from registry import areas, memberships, organisations
-from registry.organisations import Organisation
-from registry.permissions import Actor
+from registry.areas import services as areas
+from registry.memberships import services as memberships
+from registry.organisations import services as organisations
+from registry.organisations.services import Organisation
+from registry.access.permissions import Actor
 from seeds.boundaries import licensed_sets
 from seeds.load import read_yaml
 from tests.geo.conftest import map_data

@@ -8,11 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.app import create_app
-from registry import tokens
+from registry.access import tokens
 from registry.db import today
-from registry.directory import by_public_id
-from registry.organisations import Organisation
-from registry.permissions import Actor
+from registry.networks.directory import by_public_id
+from registry.organisations.services import Organisation
+from registry.access.permissions import Actor
 
 SYSTEM = Actor.system("coverage api test")
 

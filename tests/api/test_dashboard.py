@@ -16,11 +16,12 @@ from api import database
 from api.app import create_app
 from api.cli import main
 from geo.bundle import shared_geo_dir
-from registry import memberships, organisations
+from registry.memberships import services as memberships
+from registry.organisations import services as organisations
 from registry.db import make_engine, make_sessionmaker
 from registry.elections.ballot_keys import BallotKeyFolder, use_ballot_keys
-from registry.organisations import Organisation
-from registry.permissions import Actor
+from registry.organisations.services import Organisation
+from registry.access.permissions import Actor
 from tests.api.conftest import form_token, serving
 from tests.api.test_docs_browser import REPORT_VIOLATIONS
 from tests.conftest import fresh_database
@@ -68,7 +69,7 @@ CANDIDATES = ("Thuy (sample)", "My (sample)", "Hoa (sample)", "Lan (sample)", "M
 
 def run_board_election(session, vnsw_id: int) -> None:
     """VNSW's 5-seat board elected by STV from six sample candidates, certified."""
-    from registry import governance
+    from registry.governance import services as governance
     from registry.elections import ballots, nominations, phases
     from tests.factories import editor, secretariat
 

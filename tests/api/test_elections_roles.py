@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from registry import governance
+from registry.governance import services as governance
 from registry.db import today
 from registry.elections import ballots, nominations, phases
 from registry.elections.models import ElectionPhase

@@ -10,8 +10,8 @@ import pytest
 from werkzeug.http import parse_etags
 
 from api.extensions import IF_MATCH, PlausibleDate, Text, WholeNumber
-from registry.organisation_rules import storable
-from registry.vocabularies import LANGUAGES
+from registry.organisations.rules import storable
+from registry.vocabularies.services import LANGUAGES
 
 
 def accepts(field: ma.fields.Field, value: object) -> bool:

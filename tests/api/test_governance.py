@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from registry import governance
+from registry.governance import services as governance
 from registry.elections import phases
 from tests.api.conftest import ROLES, etag_of
 from tests.factories import SYSTEM

@@ -21,13 +21,18 @@ from api.cli import main
 from geo.coverage import OrgPresence, compute_coverage
 from geo.maps import comparison_map, render_map
 from geo.offline import install_assets, required_assets
-from registry import areas, governance, memberships, organisations, tokens, vocabularies
-from registry.areas import AreaRecord
+from registry.areas import services as areas
+from registry.governance import services as governance
+from registry.memberships import services as memberships
+from registry.organisations import services as organisations
+from registry.access import tokens
+from registry.vocabularies import services as vocabularies
+from registry.areas.services import AreaRecord
 from registry.db import make_engine, make_sessionmaker
 from registry.elections import ballots, nominations, phases
 from registry.elections.ballot_keys import BallotKeyFolder, use_ballot_keys
-from registry.permissions import Actor
-from registry.vocabularies import Vocabulary
+from registry.access.permissions import Actor
+from registry.vocabularies.services import Vocabulary
 from seeds.load import LoadReport, load_vocabularies
 from tests.api.test_dashboard import OPEN_TOOLTIPS_JS, Watched
 from tests.api.conftest import form_token, serving

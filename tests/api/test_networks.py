@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from registry import memberships
+from registry.memberships import services as memberships
 from tests.api.conftest import ROLES, etag_of
 from tests.factories import SYSTEM
 
@@ -168,7 +168,7 @@ APPLICANT_SEEN_AT = {"secretariat": "public", "board": "public", "other_secretar
 def applicant(session, world, make_org, member_of):
     """An unlisted member of the other network (publishing nothing but its priority areas) that
     has applied to VNSW, with a contact of every tier."""
-    from registry import organisations
+    from registry.organisations import services as organisations
 
     group = make_org(world.wnu, name="Nhóm Phnom Penh", country="KH", areas_served=["KH-1201"],
                      populations=["female-sex-workers"], sex_worker_led="yes", drop_in_centres=1)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from registry import organisations
-from registry.organisation_rules import PROFILE_FIELDS, PUBLISHABLE_FIELDS
-from registry.visibility import FIELD_TIERS, NETWORK_ONLY_FIELDS, RANK, Visibility
+from registry.organisations import services as organisations
+from registry.organisations.rules import PROFILE_FIELDS, PUBLISHABLE_FIELDS
+from registry.access.visibility import FIELD_TIERS, NETWORK_ONLY_FIELDS, RANK, Visibility
 from tests.api.conftest import ROLES, etag_of
 from tests.factories import SYSTEM
 
@@ -302,7 +302,7 @@ RENAME_TO_HIDDEN = {"secretariat": 409, "own_editor": 200, "board": 403, "other_
 @pytest.mark.parametrize("role", ROLES)
 def test_a_name_taken_only_by_an_organisation_the_caller_cannot_see_is_neither_refused_nor_named(
         client, world, session, make_org, role):
-    from registry import memberships
+    from registry.memberships import services as memberships
 
     hidden = make_org(world.wnu, name="Nhóm Bí Mật", country="KH")  # unlisted, applied to VNSW
     memberships.apply(session, SYSTEM, world.vnsw, hidden)

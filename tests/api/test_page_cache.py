@@ -9,7 +9,8 @@ import pytest
 
 from api import page_cache
 from api.page_cache import Page, PageCache
-from registry import directory, organisations
+from registry.networks import directory
+from registry.organisations import services as organisations
 from tests.api.conftest import etag_of
 from tests.factories import SYSTEM
 

@@ -24,10 +24,12 @@ from api.coverage import MapRequest, network_coverage
 from geo.boundaries import load_bundled
 from geo.coverage import View
 from geo.crosswalk import merges
-from registry import memberships, organisations, vocabularies
-from registry.organisations import Organisation
-from registry.permissions import Actor
-from registry.vocabularies import Vocabulary
+from registry.memberships import services as memberships
+from registry.organisations import services as organisations
+from registry.vocabularies import services as vocabularies
+from registry.organisations.services import Organisation
+from registry.access.permissions import Actor
+from registry.vocabularies.services import Vocabulary
 from tests.geo.conftest import map_data
 
 SYSTEM = Actor.system("public counts test")

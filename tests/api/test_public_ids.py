@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from registry.public_ids import PATTERN
+from registry.access.public_ids import PATTERN
 
 API = "/api/v1"
 SHAPE = re.compile(PATTERN)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from registry import migrate, tokens
+from registry import migrate
+from registry.access import tokens
 from tests.factories import SYSTEM
 
 API = "/api/v1"

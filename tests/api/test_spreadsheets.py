@@ -16,10 +16,10 @@ from sqlalchemy import func, select, update
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from registry.member_export import BOM
-from registry.member_import import COLUMNS
-from registry.organisations import Organisation
-from registry.summaries import network_summary
+from registry.exchange.member_export import BOM
+from registry.exchange.member_import import COLUMNS
+from registry.organisations.services import Organisation
+from registry.networks.summaries import network_summary
 from seeds.load import LoadReport, load_all, load_sample
 from tests.factories import SYSTEM
 from tests.hostile import HOSTILE_SPREADSHEETS, billion_laughs, row_counts
@@ -352,7 +352,7 @@ class TestOpenFormatsAsEachCallerSeesThem:
 
 
 def test_an_import_writes_the_audit_entries_the_same_changes_through_the_api_write(client, world, session):
-    from registry.audit import AuditEntry
+    from registry.access.audit import AuditEntry
 
     secretariat, network = world.roles["secretariat"], world.vnsw
     since = session.scalar(select(func.max(AuditEntry.id)))

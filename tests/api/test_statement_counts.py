@@ -10,7 +10,8 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
-from registry import memberships, organisations
+from registry.memberships import services as memberships
+from registry.organisations import services as organisations
 from tests.factories import SYSTEM
 
 

@@ -16,9 +16,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry import memberships, tokens
-from registry.memberships import MembershipStatus
-from registry.organisations import Organisation
+from registry.memberships import services as memberships
+from registry.access import tokens
+from registry.memberships.services import MembershipStatus
+from registry.organisations.services import Organisation
 from tests.api.conftest import SharedApps
 from tests.conftest import REQUESTS
 from tests.factories import SYSTEM

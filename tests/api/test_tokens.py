@@ -7,7 +7,7 @@ import datetime as dt
 import jsonschema_rs
 import pytest
 
-from registry import tokens
+from registry.access import tokens
 from tests.api.conftest import ROLES, etag_of
 from tests.factories import SYSTEM
 

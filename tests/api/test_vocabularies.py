@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from registry import vocabularies
+from registry.vocabularies import services as vocabularies
 from tests.api.conftest import etag_of
-from registry.vocabularies import Vocabulary
+from registry.vocabularies.services import Vocabulary
 from tests.factories import SYSTEM
 
 API = "/api/v1"

@@ -8,14 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bench import dataset
-from registry import organisations
+from registry.organisations import services as organisations
 from registry.db import make_engine
-from registry.memberships import LIFECYCLE, REASON_REQUIRED, Membership
+from registry.memberships.services import LIFECYCLE, REASON_REQUIRED, Membership
 from registry.names import fold
-from registry.organisation_rules import PROFILE_FIELDS
-from registry.organisations import Organisation, OrganisationKind, open_contacts
-from registry.permissions import Actor
-from registry.sealing import use_keys
+from registry.organisations.rules import PROFILE_FIELDS
+from registry.organisations.services import Organisation, OrganisationKind, open_contacts
+from registry.access.permissions import Actor
+from registry.access.sealing import use_keys
 from tests.conftest import fresh_database
 
 

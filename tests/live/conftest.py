@@ -31,12 +31,12 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from api.settings import CONTACT_KEYS_FILE
-from registry import tokens
-from registry.contact_keys import KeyFile
+from registry.access import tokens
+from registry.access.contact_keys import KeyFile
 from registry.db import make_engine, make_sessionmaker
-from registry.organisations import Organisation
-from registry.permissions import Actor, Role
-from registry.sealing import use_keys
+from registry.organisations.services import Organisation
+from registry.access.permissions import Actor, Role
+from registry.access.sealing import use_keys
 from seeds.load import LoadReport
 from tests.conftest import copy_of
 

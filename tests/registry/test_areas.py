@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from registry import areas
-from registry.areas import AreaRecord
+from registry.areas import services as areas
+from registry.areas.services import AreaRecord
 from registry.errors import Conflict, NotPermitted, ValidationFailed
 from tests.factories import SYSTEM, editor, secretariat
 

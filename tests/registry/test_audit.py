@@ -8,8 +8,9 @@ from contextlib import contextmanager
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from registry import audit, organisations
-from registry.audit import AuditEntry
+from registry.access import audit
+from registry.organisations import services as organisations
+from registry.access.audit import AuditEntry
 from tests.factories import SYSTEM
 
 

@@ -17,13 +17,13 @@ import pytest
 from sqlalchemy import MetaData, inspect, select
 
 from registry import backups
-from registry.contact_keys import KeyFile
+from registry.access.contact_keys import KeyFile
 from registry.db import make_engine, make_sessionmaker
 from registry.errors import Conflict, ValidationFailed
 from registry.migrate import upgrade
-from registry.organisations import Organisation, register_organisation
-from registry.permissions import Actor
-from registry.sealing import use_keys
+from registry.organisations.services import Organisation, register_organisation
+from registry.access.permissions import Actor
+from registry.access.sealing import use_keys
 from seeds.load import load_all
 from tests.conftest import fresh_database
 

@@ -7,9 +7,10 @@ from sqlalchemy import text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from registry import changes, organisations
+from registry import changes
+from registry.organisations import services as organisations
 from registry.db import unavailable
-from registry.organisations import Organisation
+from registry.organisations.services import Organisation
 from tests.factories import SYSTEM
 
 

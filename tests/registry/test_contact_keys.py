@@ -10,13 +10,14 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from registry import contact_keys, organisations
-from registry.audit import AuditEntry
-from registry.contact_keys import KeyFile
-from registry.contact_reads import read_contacts
+from registry.access import contact_keys
+from registry.organisations import services as organisations
+from registry.access.audit import AuditEntry
+from registry.access.contact_keys import KeyFile
+from registry.access.contact_reads import read_contacts
 from registry.errors import Conflict, NotFound
-from registry.organisations import Contact
-from registry.sealing import KeysUnavailable, key_id_of, use_keys
+from registry.organisations.services import Contact
+from registry.access.sealing import KeysUnavailable, key_id_of, use_keys
 from tests.factories import SYSTEM, secretariat
 
 VALUES = ("desk@example.org", "+84 24 3999 1234", "the back door")

@@ -11,12 +11,14 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from registry import audit, governance, memberships
+from registry.access import audit
+from registry.governance import services as governance
+from registry.memberships import services as memberships
 from registry.db import today
 from registry.elections import nominations, phases, roll
 from registry.elections.models import Election, ElectionPhase, Nomination, RollEntry
 from registry.errors import Conflict, InvalidTransition, NotFound, NotPermitted, ValidationFailed
-from registry.organisations import Organisation
+from registry.organisations.services import Organisation
 from tests.factories import SYSTEM, board, editor, secretariat
 
 P = ElectionPhase

@@ -10,7 +10,7 @@ import os
 import pytest
 from sqlalchemy import func, select
 
-from registry import audit
+from registry.access import audit
 from registry.elections import ballots, nominations
 from registry.elections.ballot_keys import BallotKeyFolder, seal, unseal
 from registry.elections.models import Ballot, ElectionPhase, SealedBallot, Voter

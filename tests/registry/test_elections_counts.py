@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from registry import governance
+from registry.governance import services as governance
 from registry.db import today
 from registry.elections import ballots, results
 from registry.elections.counting import count_election

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from registry import governance
+from registry.governance import services as governance
 from registry.elections import ballots, nominations, phases, results, roll
 from registry.elections.models import ElectionPhase
 from registry.errors import NotFound, NotPermitted
-from registry.permissions import Actor
+from registry.access.permissions import Actor
 from tests.factories import SYSTEM, board, editor, secretariat
 from tests.registry.test_elections import Ready, ready_election
 

@@ -11,7 +11,7 @@ import json
 import pytest
 from sqlalchemy import delete, select, update
 
-from registry import audit
+from registry.access import audit
 from registry.elections import ballots, publication
 from registry.elections.ballot_keys import seal
 from registry.elections.models import Ballot, ElectionPhase, SealedBallot, Voter

@@ -27,7 +27,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from api.settings import ELECTION_KEYS_DIR
-from registry import governance, memberships, organisations
+from registry.governance import services as governance
+from registry.memberships import services as memberships
+from registry.organisations import services as organisations
 from registry.all_models import metadata
 from registry.db import make_engine, today
 from registry.elections import ballots, nominations, phases
@@ -35,7 +37,7 @@ from registry.elections.ballot_keys import BallotKeyFolder, use_ballot_keys
 from registry.elections.models import Ballot, Election, ElectionPhase, SealedBallot, Voter
 from registry.errors import Conflict, RegistryError
 from registry.migrate import upgrade
-from registry.organisations import Organisation
+from registry.organisations.services import Organisation
 from tests.conftest import fresh_database
 from tests.factories import SYSTEM, editor, secretariat
 

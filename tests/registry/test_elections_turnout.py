@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from registry import audit
+from registry.access import audit
 from registry.db import today
 from registry.elections import ballots, turnout
 from registry.elections.models import ElectionPhase

@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
-from registry import governance
+from registry.governance import services as governance
 from registry.db import today
 from registry.elections import phases
 from registry.errors import Conflict, NotFound, NotPermitted, ValidationFailed
-from registry.permissions import Actor
+from registry.access.permissions import Actor
 from tests.factories import SYSTEM, board, editor, secretariat
 
 

@@ -28,7 +28,7 @@ def test_importing_the_whole_domain_loads_no_flask():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REGISTRY.parent)
 
 
-# Who may open a sealed contact (registry/sealing.py): the function, and the modules that may call it.
+# Who may open a sealed contact (registry/access/sealing.py): the function, and the modules that may call it.
 OPENERS = {
     "open_contacts": {"contact_reads.py", "visibility.py"},  # the logged read; published contacts
     "open_contact": {"organisations.py"},  # inside open_contacts
@@ -37,7 +37,7 @@ OPENERS = {
 
 
 def test_only_the_permitted_reads_open_contacts():
-    from registry.organisations import Contact
+    from registry.organisations.services import Contact
 
     offenders = []
     for path in [*REGISTRY.rglob("*.py"), *(REGISTRY.parent / "api").rglob("*.py")]:

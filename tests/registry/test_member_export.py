@@ -11,12 +11,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from registry import organisations
-from registry.contact_reads import ContactRead
+from registry.organisations import services as organisations
+from registry.access.contact_reads import ContactRead
 from registry.errors import NotFound
-from registry.member_export import member_rows, to_csv, to_xlsx
-from registry.member_import import import_members, read_table
-from registry.permissions import Actor
+from registry.exchange.member_export import member_rows, to_csv, to_xlsx
+from registry.exchange.member_import import import_members, read_table
+from registry.access.permissions import Actor
 from tests.factories import SYSTEM, board, editor, secretariat
 
 

@@ -9,20 +9,15 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from registry import memberships
+from registry.memberships import services as memberships
 from registry.errors import NotPermitted, ValidationFailed
-from registry.member_export import member_rows, neutralise, to_csv, to_xlsx
-from registry.member_import import (
-    MAX_BYTES,
-    MAX_REGISTERED_ROWS,
-    MAX_ROWS,
-    import_file,
-    import_members,
-    read_table,
+from registry.exchange.member_export import member_rows, neutralise, to_csv, to_xlsx
+from registry.exchange.member_import import (
+    MAX_BYTES, MAX_REGISTERED_ROWS, MAX_ROWS, import_file, import_members, read_table
 )
-from registry.organisations import Organisation, open_contacts
-from registry.permissions import Actor
-from registry.summaries import network_summary
+from registry.organisations.services import Organisation, open_contacts
+from registry.access.permissions import Actor
+from registry.networks.summaries import network_summary
 from seeds.load import LoadReport, load_all, load_sample
 from tests.factories import SYSTEM, board, editor, secretariat
 from tests.hostile import HOSTILE_SPREADSHEETS, billion_laughs, row_counts, workbook_of
@@ -204,8 +199,8 @@ class TestWrittenTogetherAsOneByOne:
 
     def one_by_one(self, session, actor, network, table):
         """The import as it wrote before batches: every row through the service functions."""
-        from registry import organisations
-        from registry.member_import import _Lookups, _map_headers, _path_to_active
+        from registry.organisations import services as organisations
+        from registry.exchange.member_import import _Lookups, _map_headers, _path_to_active
         from registry.names import fold
 
         fields, _ = _map_headers(table.headers)
@@ -229,8 +224,8 @@ class TestWrittenTogetherAsOneByOne:
         session.flush()
 
     def snapshot(self, session, network, since_entry):
-        from registry.audit import AuditEntry
-        from registry.organisations import Contact, open_contacts
+        from registry.access.audit import AuditEntry
+        from registry.organisations.services import Contact, open_contacts
 
         session.expire_all()
         organisations = session.scalars(select(Organisation).where(Organisation.registered_by_id == network.id)
@@ -268,8 +263,8 @@ class TestWrittenTogetherAsOneByOne:
 
     @pytest.mark.parametrize("filename", ["members.csv", "members.xlsx"])
     def test_the_same_rows_and_audit_entries_in_the_same_order(self, session, network, filename):
-        from registry.audit import AuditEntry
-        from registry.member_export import to_xlsx
+        from registry.access.audit import AuditEntry
+        from registry.exchange.member_export import to_xlsx
 
         data = self.FILE
         if filename.endswith(".xlsx"):
@@ -333,7 +328,7 @@ class TestWrittenTogetherAsOneByOne:
         assert memberships.get_membership(session, network, left).status is memberships.MembershipStatus.ACTIVE
 
     def test_importing_the_same_file_again_changes_nothing(self, session, network):
-        from registry.audit import AuditEntry
+        from registry.access.audit import AuditEntry
 
         table = read_table("x.csv", self.FILE)
         assert import_members(session, secretariat(network), network, table, apply=True).applied

@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from registry import memberships
-from registry.audit import AuditEntry
+from registry.memberships import services as memberships
+from registry.access.audit import AuditEntry
 from registry.errors import InvalidTransition, NotPermitted, ValidationFailed
-from registry.memberships import LIFECYCLE, MembershipAction, MembershipEvent, MembershipStatus
+from registry.memberships.services import LIFECYCLE, MembershipAction, MembershipEvent, MembershipStatus
 from tests.factories import SYSTEM, board, editor, secretariat
 
 A, S = MembershipAction, MembershipStatus
@@ -208,7 +208,7 @@ class TestWhoMayMoveMemberships:
             memberships.apply(session, board(vnsw), vnsw, cbo)
 
     def test_anonymous_cannot_apply(self, session, vnsw, make_org):
-        from registry.permissions import Actor
+        from registry.access.permissions import Actor
 
         with pytest.raises(NotPermitted):
             memberships.apply(session, Actor.anonymous(), vnsw, make_org(vnsw))

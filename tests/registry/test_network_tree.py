@@ -7,8 +7,9 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from registry import memberships, network_tree
-from registry.network_tree import NetworkLink
+from registry.memberships import services as memberships
+from registry.networks import tree as network_tree
+from registry.networks.tree import NetworkLink
 from tests.factories import SYSTEM
 
 DAY = dt.date(2020, 1, 1)

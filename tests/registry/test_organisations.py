@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from registry import organisations, vocabularies
-from registry.audit import AuditEntry, history
+from registry.organisations import services as organisations
+from registry.vocabularies import services as vocabularies
+from registry.access.audit import AuditEntry, history
 from registry.errors import Conflict, NotPermitted, ValidationFailed
 from registry.names import fold
-from registry.organisations import Organisation, OrganisationStatus, Visibility
-from registry.permissions import Actor
-from registry.vocabularies import Vocabulary
+from registry.organisations.services import Organisation, OrganisationStatus, Visibility
+from registry.access.permissions import Actor
+from registry.vocabularies.services import Vocabulary
 from tests.factories import SYSTEM, board, editor, secretariat
 
 

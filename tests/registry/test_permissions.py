@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from registry.permissions import (
-    Actor,
-    Lineage,
-    Permission,
-    administers,
-    ancestor_network_ids,
-    can,
-    subtree_ids,
-)
+from registry.access.permissions import Actor, Lineage, Permission, administers, ancestor_network_ids, can, subtree_ids
 from tests.factories import board, editor, secretariat
 
 
@@ -31,7 +23,7 @@ def test_subtree(session, make_org, member_of):
 
 
 def test_withdrawn_members_leave_the_subtree(session, make_org, member_of):
-    from registry import memberships
+    from registry.memberships import services as memberships
     from tests.factories import SYSTEM
 
     network = make_org(name="Net", kind="national_network")
@@ -55,7 +47,7 @@ def test_reading_rights(session, vnsw, wnu, make_org):
 
 
 def test_a_lineage_read_for_many_answers_as_ancestor_network_ids(session, vnsw, make_org, member_of):
-    from registry import memberships
+    from registry.memberships import services as memberships
     from tests.factories import SYSTEM
 
     regional = make_org(name="Test regional network", kind="regional_network", country=None)
@@ -82,7 +74,7 @@ READS_AND_ACTS = (Permission.EDIT_PROFILE, Permission.ADMINISTER_ORGANISATION, P
 
 
 def test_an_application_grants_the_network_nothing_over_the_applicant(session, vnsw, wnu, make_org, member_of):
-    from registry import memberships
+    from registry.memberships import services as memberships
     from registry.errors import NotPermitted
 
     group = make_org(wnu, country="KH")
@@ -101,7 +93,7 @@ def test_an_application_grants_the_network_nothing_over_the_applicant(session, v
 
 
 def test_suspended_and_lapsed_members_stay_in_the_networks_care(session, vnsw, make_org, member_of):
-    from registry import memberships
+    from registry.memberships import services as memberships
     from tests.factories import SYSTEM
 
     elsewhere = make_org(name="Elsewhere", kind="national_network")
@@ -117,7 +109,7 @@ def test_suspended_and_lapsed_members_stay_in_the_networks_care(session, vnsw, m
 
 @pytest.mark.parametrize("ending", ["withdraw", "reject"])
 def test_a_registration_holds_until_the_membership_it_led_to_ends(session, vnsw, make_org, ending):
-    from registry import memberships
+    from registry.memberships import services as memberships
     from tests.factories import SYSTEM
 
     cbo = make_org(vnsw)
@@ -131,7 +123,7 @@ def test_a_registration_holds_until_the_membership_it_led_to_ends(session, vnsw,
 
 def test_only_the_organisation_or_a_secretariat_it_is_under_applies_for_it(session, vnsw, wnu, make_org,
                                                                          member_of):
-    from registry import memberships
+    from registry.memberships import services as memberships
     from registry.errors import NotPermitted
 
     regional = make_org(name="Test regional network", kind="regional_network", country=None)
@@ -152,7 +144,7 @@ def test_only_the_organisation_or_a_secretariat_it_is_under_applies_for_it(sessi
 
 
 def test_reinstating_a_membership_that_ended_needs_the_organisations_consent(session, vnsw, make_org, member_of):
-    from registry import memberships
+    from registry.memberships import services as memberships
     from registry.errors import NotPermitted
     from tests.factories import SYSTEM
 
@@ -173,7 +165,7 @@ def test_reinstating_a_membership_that_ended_needs_the_organisations_consent(ses
 
 
 def test_two_pending_applications_cannot_be_admitted_into_a_loop(session, make_org):
-    from registry import memberships
+    from registry.memberships import services as memberships
     from registry.errors import ValidationFailed
 
     first = make_org(name="First network", kind="national_network")
@@ -184,7 +176,7 @@ def test_two_pending_applications_cannot_be_admitted_into_a_loop(session, make_o
 
 
 def test_an_applicant_reads_the_networks_governance_only_once_admitted(session, vnsw, wnu, make_org, member_of):
-    from registry import memberships
+    from registry.memberships import services as memberships
 
     cbo = make_org(wnu, country="KH")
     member_of(wnu, cbo)

@@ -8,9 +8,9 @@ import pytest
 
 from geo.boundaries import read_boundary_file
 from geo.bundle import shared_geo_dir
-from registry import areas
-from registry.permissions import Actor
-from registry.place_names import AmbiguousPlace, Place, PlaceNames, PlaceNotFound
+from registry.areas import services as areas
+from registry.access.permissions import Actor
+from registry.areas.place_names import AmbiguousPlace, Place, PlaceNames, PlaceNotFound
 from seeds.boundaries import area_records, licensed_sets
 from seeds.load import read_yaml
 

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from registry import governance
+from registry.governance import services as governance
 from registry.errors import NotFound
-from registry.permissions import Actor
-from registry.popolo import network_popolo, organization_id
+from registry.access.permissions import Actor
+from registry.exchange.popolo import network_popolo, organization_id
 from tests.factories import SYSTEM, board, editor, secretariat
 from tests.registry.test_elections import ready_election
 from tests.registry.test_elections_permissions import certified
@@ -51,7 +51,7 @@ def test_anonymous_callers_get_listed_organisations_public_fields_and_no_governa
 
 
 def test_the_public_reads_only_what_each_member_published(session, network, make_org, member_of):
-    from registry import organisations
+    from registry.organisations import services as organisations
 
     vnsw, _, listed = network
     quiet = make_org(vnsw, name="Quiet group", public_listing=True, sex_worker_led="yes", website="https://q.example.org")

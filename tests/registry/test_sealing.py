@@ -7,21 +7,13 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from registry import organisations
-from registry.contact_reads import read_contacts
-from registry.organisations import Contact, Organisation
-from registry.sealing import (
-    KeyRing,
-    KeysUnavailable,
-    SealBroken,
-    contact_indexes,
-    normalised,
-    open_contact,
-    ring_of,
-    seal_contact,
-    use_keys,
+from registry.organisations import services as organisations
+from registry.access.contact_reads import read_contacts
+from registry.organisations.services import Contact, Organisation
+from registry.access.sealing import (
+    KeyRing, KeysUnavailable, SealBroken, contact_indexes, normalised, open_contact, ring_of, seal_contact, use_keys
 )
-from registry.visibility import profile_view, reader_for
+from registry.access.visibility import profile_view, reader_for
 from tests.factories import SYSTEM, editor, secretariat
 
 

@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from registry import tokens
+from registry.access import tokens
 from registry.errors import NotPermitted, ValidationFailed
-from registry.permissions import Role
-from registry.tokens import AccessToken
+from registry.access.permissions import Role
+from registry.access.tokens import AccessToken
 from tests.factories import SYSTEM, editor, secretariat
 
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from registry import memberships, organisations
-from registry.organisations import Organisation
-from registry.permissions import Actor
-from registry.visibility import reader_for
+from registry.memberships import services as memberships
+from registry.organisations import services as organisations
+from registry.organisations.services import Organisation
+from registry.access.permissions import Actor
+from registry.access.visibility import reader_for
 from tests.factories import SYSTEM, board, editor, secretariat
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from registry import vocabularies
+from registry.vocabularies import services as vocabularies
 from registry.errors import Conflict, NotPermitted, ValidationFailed
-from registry.vocabularies import LANGUAGES, Vocabulary
+from registry.vocabularies.services import LANGUAGES, Vocabulary
 from tests.factories import SYSTEM, editor, secretariat
 
 SEED_WORDING = {

@@ -7,12 +7,13 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from registry import areas, governance
-from registry.audit import AuditEntry
-from registry.memberships import members_as_of
-from registry.organisations import Organisation, open_contacts
-from registry.permissions import Actor
-from registry.summaries import network_summary
+from registry.areas import services as areas
+from registry.governance import services as governance
+from registry.access.audit import AuditEntry
+from registry.memberships.services import members_as_of
+from registry.organisations.services import Organisation, open_contacts
+from registry.access.permissions import Actor
+from registry.networks.summaries import network_summary
 from seeds.load import load_all
 
 END_OF_2012 = dt.date(2012, 12, 31)
@@ -98,8 +99,8 @@ def test_loading_twice_changes_nothing(seeded):
 
 
 def test_real_organisations_publish_what_their_documents_publish(seeded):
-    from registry.organisation_rules import PUBLISHABLE_FIELDS
-    from registry.visibility import profile_view, reader_for
+    from registry.organisations.rules import PUBLISHABLE_FIELDS
+    from registry.access.visibility import profile_view, reader_for
 
     public = reader_for(seeded, Actor.anonymous())
     wnu = org(seeded, "WNU")
