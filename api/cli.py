@@ -35,7 +35,7 @@ from registry.elections.phases import elections_of, get_election
 from registry.elections.results import format_result, published_result
 from registry.elections.tally import Method
 from registry.access.sealing import ContactKeysError, use_keys
-from registry.organisations.services import Organisation
+from registry.organisations.models import Organisation
 from registry.access.permissions import Actor, Role
 from registry.networks.summaries import network_summary
 

@@ -21,7 +21,7 @@ from registry.areas import services as areas
 from registry.networks import directory
 from registry.db import today
 from registry.errors import NotFound, NotPermitted, ValidationFailed
-from registry.organisations.services import Organisation, OrganisationKind
+from registry.organisations.models import Organisation, OrganisationKind
 from registry.access.permissions import Actor, Permission, can
 from registry.networks.summaries import member_presence
 

@@ -36,11 +36,11 @@ from registry.vocabularies import services as vocabularies
 from registry.elections.phases import latest_certified_result
 from registry.elections.results import format_result
 from registry.errors import NotFound, RegistryError
-from registry.organisations.services import Organisation, OrganisationKind
+from registry.organisations.models import Organisation, OrganisationKind
 from registry.access.public_ids import public_ids_of
 from registry.access.permissions import Permission, Role, can
 from registry.networks.summaries import growth, network_summary, public_networks
-from registry.vocabularies.services import Vocabulary
+from registry.vocabularies.models import Vocabulary
 
 blp = Blueprint("dashboard", __name__)
 COOKIE_SECONDS = 8 * 3600

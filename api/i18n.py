@@ -29,7 +29,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from geo import words
 from registry.exchange.member_import import COLUMNS
 from registry.names import fold
-from registry.vocabularies.services import FALLBACK_LANGUAGE, LANGUAGES
+from registry.vocabularies.models import FALLBACK_LANGUAGE, LANGUAGES
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 COOKIE = "registry_locale"

@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from registry.db import make_engine, make_sessionmaker, scratch_database  # noqa: E402
 from registry.exchange.member_import import import_members, read_table  # noqa: E402
 from registry.migrate import upgrade  # noqa: E402
-from registry.organisations.services import Organisation  # noqa: E402
+from registry.organisations.models import Organisation  # noqa: E402
 from registry.access.permissions import Actor  # noqa: E402
 from registry.access.sealing import KeyRing, use_keys  # noqa: E402
 from seeds.load import load_all  # noqa: E402

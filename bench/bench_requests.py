@@ -25,7 +25,7 @@ from sqlalchemy import event, select
 
 from api.app import create_app
 from registry.db import make_engine, make_sessionmaker
-from registry.organisations.services import Organisation
+from registry.organisations.models import Organisation
 from registry.access.permissions import Actor
 from registry.access.sealing import use_keys
 from registry.access.contact_keys import KeyFile

@@ -27,14 +27,15 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from registry.networks import tree as network_tree
-from registry.areas.services import Area
+from registry.areas.models import Area
 from registry.db import make_engine, make_sessionmaker, today, utcnow
-from registry.memberships.services import LIFECYCLE, REASON_REQUIRED, Membership, MembershipAction, MembershipEvent
-from registry.memberships.services import MembershipStatus as S
+from registry.memberships.models import LIFECYCLE, REASON_REQUIRED, Membership, MembershipAction, MembershipEvent
+from registry.memberships.models import MembershipStatus as S
 from registry.migrate import upgrade
 from registry.names import fold
-from registry.organisations.rules import ADMIN_FIELDS, PROFILE_FIELDS, validate_profile
-from registry.organisations.services import (
+from registry.organisations.models import ADMIN_FIELDS, PROFILE_FIELDS
+from registry.organisations.rules import validate_profile
+from registry.organisations.models import (
     Contact, ContactKind, Organisation, OrganisationArea, OrganisationKind, OrganisationStatus, OrganisationTerm,
     Visibility
 )
@@ -155,7 +156,7 @@ def _areas_by_country(session: Session) -> dict[str, list[str]]:
 def _vocabulary(session: Session, areas: dict[str, list[str]]) -> dict[str, dict[str, int]]:
     """Every term code by vocabulary, resolved (and every area code checked) by the domain's
     own profile validator, so the dataset uses nothing an editor could not."""
-    from registry.vocabularies.services import Term, Vocabulary
+    from registry.vocabularies.models import Term, Vocabulary
 
     codes = {v: [t.code for t in session.scalars(select(Term).where(Term.vocabulary == v, Term.network_id.is_(None)))]
              for v in Vocabulary}

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from geo.boundaries import BUNDLED_SETS, BoundarySet, load_bundled
-from registry.areas.services import AreaRecord
+from registry.areas.models import AreaRecord
 
 # Countries first, then Vietnam's two province sets, then the world's provinces.
 DEFAULT_BUNDLED = ("ne-admin0", "vn-63-2008", "vn-34-2025", "ne-admin1")

@@ -23,10 +23,10 @@ from registry.governance import services as governance
 from registry.memberships import services as memberships
 from registry.organisations import services as organisations
 from registry.vocabularies import services as vocabularies
-from registry.memberships.services import MembershipAction, MembershipStatus
-from registry.organisations.services import Organisation
+from registry.memberships.models import MembershipAction, MembershipStatus
+from registry.organisations.models import Organisation
 from registry.access.permissions import Actor
-from registry.vocabularies.services import Vocabulary
+from registry.vocabularies.models import Vocabulary
 
 HERE = Path(__file__).resolve().parent
 Progress = Callable[[str, int, int], None]  # step, done, total

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from registry.areas import services as areas
 from registry.memberships import services as memberships
 from registry.organisations import services as organisations
-from registry.areas.services import AreaRecord
-from registry.organisations.services import Organisation
+from registry.areas.models import AreaRecord
+from registry.organisations.models import Organisation
 from registry.access.permissions import Actor, Role
 from seeds.load import LoadReport, load_vocabularies
 

@@ -17,7 +17,7 @@ from registry.organisations import services as organisations
 from registry.all_models import metadata
 from registry.db import make_engine
 from registry.migrate import alembic_config, current_revision, upgrade
-from registry.organisations.services import Organisation
+from registry.organisations.models import Organisation
 from registry.access.permissions import Actor
 from tests.conftest import fresh_database
 
@@ -82,11 +82,13 @@ def everything_stored(url):
 def test_0007_seals_the_contacts_a_database_held_in_the_clear(tmp_path):
     from sqlalchemy import select
 
-    from registry.access.audit import AuditEntry
+    from registry.access.models import AuditEntry
     from registry.db import make_engine
     from registry.errors import Conflict
     from registry.migrate import downgrade, upgrade
-    from registry.organisations.services import Contact, Organisation, add_contact, open_contacts
+    from registry.organisations.models import Contact, Organisation
+    from registry.organisations.services import add_contact
+    from registry.access.sealing import open_contacts
     from registry.access.sealing import KeyRing, KeysUnavailable, use_keys
     from tests.conftest import fresh_database
     from tests.factories import SYSTEM
@@ -135,7 +137,7 @@ def test_organisations_registered_before_publishing_was_chosen_publish_only_thei
 
     from registry.db import make_engine
     from registry.migrate import upgrade
-    from registry.organisations.services import Organisation
+    from registry.organisations.models import Organisation
     from registry.access.permissions import Actor
     from registry.access.visibility import profile_view, reader_for
     from tests.conftest import fresh_database
@@ -197,7 +199,7 @@ def insert_old_organisation(connection, kind, name, now):
 
 
 def test_0010_gives_every_organisation_and_membership_a_public_id_of_its_own(tmp_path):
-    from registry.memberships.services import Membership
+    from registry.memberships.models import Membership
     from registry.access.public_ids import is_public_id
 
     with fresh_database(tmp_path) as url:
@@ -239,7 +241,7 @@ def test_0010_gives_every_organisation_and_membership_a_public_id_of_its_own(tmp
 def test_0011_finds_the_network_tree_the_memberships_and_registrations_make(tmp_path):
     """Global network → national network (active) → its members; a suspended member stays below,
     a pending applicant and one that left its registrar do not."""
-    from registry.networks.tree import NetworkLink
+    from registry.networks.models import NetworkLink
 
     with fresh_database(tmp_path) as url:
         upgrade(url, "0009")

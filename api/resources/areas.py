@@ -13,7 +13,7 @@ from api import database
 from api.extensions import Blueprint, PageQuery, Schema, Text, page_of
 from registry.db import Page
 from registry.areas.place_names import Listed, list_places
-from registry.vocabularies.services import FALLBACK_LANGUAGE, LANGUAGES
+from registry.vocabularies.models import FALLBACK_LANGUAGE, LANGUAGES
 
 blp = Blueprint("areas", __name__, url_prefix="/api/v1", description="Areas and their codes")
 

@@ -20,7 +20,7 @@ from registry.access import contact_reads
 from registry.networks import directory
 from registry.organisations import services as organisations
 from registry.db import Page
-from registry.organisations.services import ContactKind, ContactView
+from registry.organisations.models import ContactKind, ContactView
 from registry.access.permissions import Permission
 
 blp = Blueprint("contacts", __name__, url_prefix="/api/v1",

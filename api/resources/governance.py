@@ -19,7 +19,7 @@ from api.references import referenced
 from registry.networks import directory
 from registry.governance import services as governance, directory as governance_directory
 from registry.db import Page, page_of_list, today
-from registry.governance.services import BodyKind, GoverningBody, Officeholder
+from registry.governance.models import BodyKind, GoverningBody, Officeholder
 from registry.organisations.rules import PARTIAL_DATE_RULE
 from registry.access.permissions import Permission
 

@@ -20,7 +20,7 @@ from registry.networks import directory
 from registry.memberships import services as memberships
 from registry.db import Page
 from registry.networks.directory import SeenMember
-from registry.memberships.services import Membership, MembershipAction, MembershipStatus
+from registry.memberships.models import Membership, MembershipAction, MembershipStatus
 from registry.access.permissions import Permission
 
 blp = Blueprint("networks", __name__, url_prefix="/api/v1",

@@ -20,10 +20,9 @@ from registry.networks import directory
 from registry.organisations import services as organisations
 from registry.db import Page
 from registry.networks.directory import SORTS, DirectoryQuery, Seen
-from registry.organisations.rules import (
-    ADMIN_FIELDS, DEFAULT_PUBLISHED, PARTIAL_DATE_RULE, PROFILE_FIELDS, PUBLISHABLE_FIELDS
-)
-from registry.organisations.services import (
+from registry.organisations.models import ADMIN_FIELDS, DEFAULT_PUBLISHED, PROFILE_FIELDS, PUBLISHABLE_FIELDS
+from registry.organisations.rules import PARTIAL_DATE_RULE
+from registry.organisations.models import (
     CONTACT_TIERS, ContactKind, OrganisationKind, OrganisationStatus, SexWorkerLed, Visibility
 )
 from registry.access.permissions import Permission

@@ -22,7 +22,7 @@ from api.errors import error_response
 from api.auth import current_actor
 from api.extensions import Blueprint, PublicId, Schema
 from registry import migrate
-from registry.organisations.services import Organisation
+from registry.organisations.models import Organisation
 from registry.access.public_ids import public_ids_of
 
 log = logging.getLogger(__name__)

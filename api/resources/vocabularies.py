@@ -12,12 +12,11 @@ from api.auth import current_actor
 from api.extensions import Blueprint, PublicId, Schema, Text
 from api.i18n import from_accept_language
 from registry.networks import directory
-from registry.organisations.services import Organisation
+from registry.organisations.models import Organisation
 from registry.access.permissions import Permission
 from registry.access.public_ids import public_ids_of
-from registry.vocabularies.services import (
-    CODE_RULE, EXTENSIBLE, FALLBACK_LANGUAGE, LANGUAGES, Term, Vocabulary, define_term, find_extension, relabel_term
-)
+from registry.vocabularies.models import CODE_RULE, EXTENSIBLE, FALLBACK_LANGUAGE, LANGUAGES, Term, Vocabulary
+from registry.vocabularies.services import define_term, find_extension, relabel_term
 
 blp = Blueprint("vocabularies", __name__, url_prefix="/api/v1",
                 description="Controlled vocabularies, labelled per Accept-Language")

@@ -11,39 +11,21 @@ import datetime as dt
 import enum
 from typing import Any, Protocol
 
-from sqlalchemy import ForeignKey, Index, String, event, insert, inspect, select
+from sqlalchemy import event, insert, inspect, select
+from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 from sqlalchemy.orm.attributes import flag_dirty
-from sqlalchemy.orm import Mapped, Session, SessionTransaction, UOWTransaction, mapped_column
 
-from registry import changes as change_counter  # every session that writes moves the counter
-from registry.db import Base, Code, utcnow
+from registry import changes as change_counter
+from registry.access.models import AuditEntry, Changes
 from registry.access.permissions import Actor
+from registry.db import utcnow
 
-Changes = dict[str, list[Any]]  # field -> [before, after]
 _QUEUE = "registry.audit.queue"
 _PLAIN = frozenset({str, int, bool, float})
 
 
 class Audited(Protocol):
     id: int
-
-
-class AuditEntry(Base):
-    __tablename__ = "audit_entries"
-    __table_args__ = (Index("ix_audit_entries_object", "object_type", "object_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    actor: Mapped[str] = mapped_column(String(200))
-    actor_role: Mapped[str] = mapped_column(Code)
-    token_id: Mapped[int | None]
-    action: Mapped[str] = mapped_column(Code)
-    object_type: Mapped[str] = mapped_column(Code)
-    object_id: Mapped[int | None]
-    organisation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
-    )
-    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> Changes:

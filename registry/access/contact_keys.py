@@ -24,11 +24,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from registry.access import audit
-from registry.access.audit import AuditEntry
-from registry.errors import Conflict, NotFound
-from registry.organisations.services import Contact
+from registry.access.models import AuditEntry
 from registry.access.permissions import Actor
 from registry.access.sealing import KeyRing, KeysUnavailable, key_id_of, reseal_contact
+from registry.errors import Conflict, NotFound
+from registry.organisations.models import Contact
 
 
 class KeyFile:

@@ -9,29 +9,17 @@ them, the profile's published contacts (registry.visibility) the other.
 
 from __future__ import annotations
 
-import datetime as dt
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from sqlalchemy import ForeignKey, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
-
-from registry.db import Base, Code, JSONDocument, Page, page_of_query, utcnow
-from registry.networks.directory import find_organisation
-from registry.errors import NotFound
-from registry.organisations.services import Contact, ContactView, Organisation, Visibility, open_contacts
+from registry.access.models import ContactRead
 from registry.access.permissions import Actor, Permission, can, require
+from registry.access.sealing import open_contacts
 from registry.access.visibility import reader_for, visible_contacts
-
-
-class ContactRead(Base):
-    __tablename__ = "contact_reads"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    actor: Mapped[str] = mapped_column(String(200))
-    actor_role: Mapped[str] = mapped_column(Code)
-    token_id: Mapped[int | None]
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
-    contact_ids: Mapped[list[int]] = mapped_column(JSONDocument, default=list)
+from registry.db import Page, page_of_query
+from registry.errors import NotFound
+from registry.networks.directory import find_organisation
+from registry.organisations.models import Contact, ContactView, Organisation, Visibility
 
 
 def read_contacts(session: Session, actor: Actor, organisation: Organisation) -> list[ContactView]:

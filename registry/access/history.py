@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry.access.audit import AuditEntry
-from registry.db import Page, page_of_query
-from registry.memberships.services import Membership
-from registry.organisations.services import Organisation
+from registry.access.models import AuditEntry
 from registry.access.permissions import Actor, Permission, require
 from registry.access.public_ids import public_ids_of
 from registry.access.visibility import reader_for
+from registry.db import Page, page_of_query
+from registry.memberships.models import Membership
+from registry.organisations.models import Organisation
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from registry.networks import tree as network_tree
 from registry.db import in_chunks
 from registry.errors import NotPermitted
+from registry.networks import tree as network_tree
 
 
 class Role(enum.StrEnum):

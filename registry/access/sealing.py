@@ -26,13 +26,15 @@ import json
 import os
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.orm import Session
+
+from registry.organisations.models import ContactView, SealedContact
 
 FORMAT = "v1"
 KEY_BYTES = 32  # AES-256, and as many for the index's HMAC-SHA256
@@ -186,7 +188,7 @@ def seal_contact(ring: KeyRing, organisation_id: int, kind: Any, visibility: Any
 
 
 def open_contact(ring: KeyRing, organisation_id: int, visibility: Any, sealed: str, *, contact_id: Any) -> str:
-    """A contact's value. Only registry.organisations.open_contacts calls this, for the
+    """A contact's value. Only open_contacts (below) calls this, for the
     permitted reads."""
     return ring._unseal(sealed, contact_place(organisation_id, visibility),
                         f"contact {contact_id} of organisation {organisation_id}")
@@ -252,3 +254,16 @@ def _new_ids(taken: set[str], count: int) -> list[str]:
         if key_id not in taken and key_id not in ids:
             ids.append(key_id)
     return ids
+
+
+def open_contacts(session: Session, contacts: Iterable[SealedContact]) -> list[ContactView]:
+    """The contacts with their values opened: the one way a value leaves the registry, called
+    only by the permitted reads (registry.access.contact_reads: the logged read; registry.access.visibility:
+    the contacts an organisation published). A value that does not open raises."""
+    contacts = list(contacts)
+    if not contacts:
+        return []
+    ring = ring_of(session)
+    return [ContactView(c.id, c.kind, open_contact(ring, c.organisation_id, c.visibility, c.sealed_value,
+                                                   contact_id=c.id), c.label, c.visibility)
+            for c in contacts]

@@ -11,53 +11,18 @@ import hashlib
 import hmac
 import secrets
 
-from sqlalchemy import ForeignKey, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from registry.access import audit
-from registry.db import Base, Code, Page, page_of_query, str_enum, utcnow
-from registry.errors import NotFound, ValidationFailed
-from registry.organisations.services import Organisation
+from registry.access.models import AccessToken
 from registry.access.permissions import Actor, Permission, Role, can, require
 from registry.access.visibility import reader_for
+from registry.db import Page, page_of_query, utcnow
+from registry.errors import NotFound, ValidationFailed
+from registry.organisations.models import Organisation
 
 PREFIX = "swr_"  # lets secret scanners and people recognise a registry token
-
-
-class AccessToken(Base):
-    __tablename__ = "access_tokens"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    role: Mapped[Role] = mapped_column(str_enum(Role))
-    network_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
-    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
-    label: Mapped[str] = mapped_column(String(200))
-    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    hint: Mapped[str] = mapped_column(Code)  # the first characters, to tell tokens apart
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    created_by: Mapped[str] = mapped_column(String(200))
-    expires_at: Mapped[dt.datetime | None]
-    revoked_at: Mapped[dt.datetime | None]
-    version: Mapped[int] = mapped_column(default=1)
-
-    network: Mapped[Organisation | None] = relationship(foreign_keys=[network_id])
-    organisation: Mapped[Organisation | None] = relationship(foreign_keys=[organisation_id])
-
-    __mapper_args__ = {"version_id_col": version}
-
-    @property
-    def scope(self) -> Organisation:
-        scope = self.network or self.organisation
-        assert scope is not None, "a token always has a scope"
-        return scope
-
-    def actor(self) -> Actor:
-        scope = self.scope.acronym or self.scope.name
-        return Actor(self.role, f"token {self.id} ({self.role.value} of {scope}: {self.label})",
-                     network_id=self.network_id, organisation_id=self.organisation_id, token_id=self.id)
-
-    def usable(self, now: dt.datetime) -> bool:
-        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
 
 
 def _hash(secret: str) -> str:
@@ -126,7 +91,6 @@ def authenticate(session: Session, secret: str) -> Actor | None:
     if token is None or not hmac.compare_digest(token.secret_hash, digest) or not token.usable(utcnow()):
         return None
     return token.actor()
-
 
 
 def tokens_for(session: Session, actor: Actor, *, page: int, page_size: int) -> Page[AccessToken]:

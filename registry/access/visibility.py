@@ -29,21 +29,23 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, event, Row, bindparam, case, exists, false, literal, null, or_, select, true, union
+from sqlalchemy import (
+    ColumnElement, event, Row, bindparam, case, exists, false, literal, null, or_, select, true, union
+)
 from sqlalchemy.orm import Session, aliased
 
-from registry.areas.services import Area
-from registry.networks import tree as network_tree
+from registry.access.permissions import Actor, Role
+from registry.access.sealing import open_contacts
+from registry.areas.models import Area
 from registry.db import in_chunks, json_list_holds
 from registry.errors import NotPermitted
-from registry.memberships.services import PENDING_STATUSES, Membership, MembershipStatus
-from registry.organisations.services import (
-    Contact, ContactView, Organisation, OrganisationArea, OrganisationStatus, OrganisationTerm, Visibility,
-    open_contacts
+from registry.memberships.models import PENDING_STATUSES, Membership, MembershipStatus
+from registry.networks import tree as network_tree
+from registry.organisations.models import (
+    Contact, ContactView, Organisation, OrganisationArea, OrganisationStatus, OrganisationTerm, Visibility
 )
-from registry.access.permissions import Actor, Role
-from registry.organisations.rules import PUBLISHABLE_FIELDS, TERM_FIELDS, term_codes
-from registry.vocabularies.services import Term
+from registry.organisations.models import PUBLISHABLE_FIELDS, TERM_FIELDS, term_codes
+from registry.vocabularies.models import Term
 
 V = Visibility
 C = TypeVar("C")  # a Contact, or a row of its columns

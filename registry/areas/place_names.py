@@ -20,7 +20,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from registry.areas.services import AREA_CODE, Area, BoundarySet
+from registry.areas.models import AREA_CODE, Area, BoundarySet
 from registry.db import Page, check_page
 from registry.names import fold
 

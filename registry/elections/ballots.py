@@ -58,21 +58,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from registry.access import audit
+from registry.access.permissions import Actor, Permission, require
 from registry.elections.ballot_keys import seal, unseal
 from registry.elections.models import (
-    Ballot,
-    Election,
-    ElectionPhase,
-    RollEntry,
-    SealedBallot,
-    Voter,
-    one_writer_at_a_time,
+    Ballot, Election, ElectionPhase, RollEntry, SealedBallot, Voter, one_writer_at_a_time
 )
 from registry.elections.tally import Method
 from registry.errors import Conflict, NotPermitted, ValidationFailed
-from registry.governance.services import OPEN_SEATS
-from registry.organisations.services import Organisation
-from registry.access.permissions import Actor, Permission, require
+from registry.governance.models import OPEN_SEATS
+from registry.organisations.models import Organisation
 
 Choices = Sequence[int] | Mapping[str, Sequence[int]]
 # Once the ballots are counted, the list of ballot hashes is there for every voter to check.

@@ -28,7 +28,7 @@ from registry.elections.models import Election
 from registry.elections.roll import roll_size
 from registry.elections.tally import Method, Seed, TallyResult, block_plurality, scottish_stv
 from registry.errors import Conflict
-from registry.governance.services import OPEN_SEATS
+from registry.governance.models import OPEN_SEATS
 
 COUNTS: dict[Method, Callable[..., TallyResult]] = {
     Method.BLOCK_PLURALITY: block_plurality,

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from registry.db import Base, Code, Name, str_enum, utcnow
 from registry.elections.tally import Method
 from registry.errors import Conflict
-from registry.governance.services import GoverningBody
-from registry.organisations.services import Organisation
+from registry.governance.models import GoverningBody
+from registry.organisations.models import Organisation
 
 
 class ElectionPhase(enum.StrEnum):

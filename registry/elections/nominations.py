@@ -14,15 +14,17 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from registry.access import audit
+from registry.access.permissions import Actor, Permission, can, require
 from registry.db import today
 from registry.elections.models import Election, ElectionPhase, Nomination
 from registry.elections.phases import get_election
 from registry.errors import Conflict, NotFound, NotPermitted, ValidationFailed
-from registry.governance.services import OPEN_SEATS, check_person_name, consecutive_terms
-from registry.memberships.services import MembershipStatus, get_membership, get_network
+from registry.governance.models import OPEN_SEATS
+from registry.governance.services import check_person_name, consecutive_terms
+from registry.memberships.models import MembershipStatus
+from registry.memberships.services import get_membership, get_network
 from registry.names import fold
-from registry.organisations.services import Organisation
-from registry.access.permissions import Actor, Permission, can, require
+from registry.organisations.models import Organisation
 
 WITHDRAWAL_PHASES = (ElectionPhase.NOMINATIONS_OPEN, ElectionPhase.NOMINATIONS_CLOSED)
 

@@ -16,27 +16,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.access import audit
+from registry.access.permissions import Actor, Permission, can, require
 from registry.db import after_commit, today
 from registry.elections import ballots, roll
 from registry.elections.ballot_keys import ballot_keys, destroy_once_committed
 from registry.elections.ballots import discard_sealed_ballots, open_sealed_ballots, sealed_root
 from registry.elections.counting import count_election
 from registry.elections.models import (
-    UNDECIDED_PHASES,
-    Election,
-    ElectionPhase,
-    ElectionPhaseChange,
-    one_writer_at_a_time,
+    UNDECIDED_PHASES, Election, ElectionPhase, ElectionPhaseChange, one_writer_at_a_time
 )
 from registry.elections.publication import close_ballot_list
 from registry.elections.results import PublishedResult, published_result
 from registry.elections.seating import seat_winners
 from registry.elections.tally import Method
 from registry.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
-from registry.governance.services import OPEN_SEATS, GoverningBody
+from registry.governance.models import OPEN_SEATS, GoverningBody
 from registry.memberships.services import get_network
-from registry.organisations.services import Organisation
-from registry.access.permissions import Actor, Permission, can, require
+from registry.organisations.models import Organisation
 
 P = ElectionPhase
 NEXT: dict[ElectionPhase, ElectionPhase] = {

@@ -25,11 +25,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from registry.access.permissions import Actor
 from registry.elections.ballots import ballot_hash
 from registry.elections.counting import SEED_FROM_BALLOT_LIST, ballot_paper_order, count_ballots
 from registry.elections.models import Ballot, Election
 from registry.elections.results import published_result
-from registry.access.permissions import Actor
 
 FORMAT = "registry-published-election/1"
 CHAIN = ('sha256 chain in ballot-hash order: h0 = sha256("ballot list:<election id>"), '

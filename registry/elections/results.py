@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from registry.access.permissions import Actor, Permission, require
 from registry.elections.models import Election, ElectionPhase
 from registry.errors import Conflict
-from registry.governance.services import OPEN_SEATS
-from registry.access.permissions import Actor, Permission, require
+from registry.governance.models import OPEN_SEATS
 
 METHOD_NAMES = {"block_plurality": "block plurality", "scottish_stv": "single transferable vote (Scottish rules)"}
 ACTIONS = {"first_preferences": "first preferences", "surplus": "surplus of", "exclusion": "exclusion of"}

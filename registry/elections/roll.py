@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from registry.access.permissions import Actor, Permission, require
 from registry.elections.models import Election, ElectionPhase, RollEntry
 from registry.memberships.services import members_as_of
-from registry.organisations.services import Organisation, SexWorkerLed
-from registry.access.permissions import Actor, Permission, require
+from registry.organisations.models import Organisation, SexWorkerLed
 
 
 @dataclass(frozen=True)

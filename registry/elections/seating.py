@@ -16,12 +16,11 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from registry.access.permissions import Actor
 from registry.elections.models import Election
 from registry.errors import Conflict
-from registry.governance.services import (
-    OPEN_SEATS, GoverningBody, Officeholder, Seat, end_term, seat_officeholder, term_end
-)
-from registry.access.permissions import Actor
+from registry.governance.models import OPEN_SEATS, GoverningBody, Officeholder, Seat
+from registry.governance.services import end_term, seat_officeholder, term_end
 
 
 def seats_up(election: Election) -> list[Seat]:

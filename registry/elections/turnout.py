@@ -14,14 +14,14 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from registry.access import audit
+from registry.access.permissions import Actor, Permission, require
 from registry.db import today
 from registry.elections.ballots import turnout
 from registry.elections.counting import quorum_met
 from registry.elections.models import Election, ElectionPhase, RollEntry, Voter, one_writer_at_a_time
 from registry.elections.roll import roll_size
 from registry.errors import Conflict, InvalidTransition, ValidationFailed
-from registry.organisations.services import Organisation
-from registry.access.permissions import Actor, Permission, require
+from registry.organisations.models import Organisation
 
 P = ElectionPhase
 

@@ -20,13 +20,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from registry.access.contact_reads import read_contacts
-from registry.networks.directory import find_network
-from registry.errors import N_
-from registry.exchange.member_import import COLUMNS, Column
-from registry.memberships.services import MembershipStatus, memberships_of
-from registry.organisations.services import Organisation, Visibility
 from registry.access.permissions import Actor, Permission, can
 from registry.access.visibility import FIELD_TIERS, at_least, profile_views, reader_for
+from registry.errors import N_
+from registry.exchange.member_import import COLUMNS, Column
+from registry.memberships.models import MembershipStatus
+from registry.memberships.services import memberships_of
+from registry.networks.directory import find_network
+from registry.organisations.models import Organisation, Visibility
 
 # HXL hashtags (hxlstandard.org) for each template column.
 HXL = {

@@ -32,18 +32,19 @@ from defusedxml import DefusedXmlException
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from registry.organisations import known, services as organisations
-from registry.memberships import services as memberships
-from registry.areas.services import AREA_CODE, Area
+from registry.access.permissions import Actor, Permission, can, require
+from registry.areas.models import AREA_CODE, Area
+from registry.areas.place_names import PlaceNames
 from registry.db import in_chunks
 from registry.errors import N_, NotPermitted, RegistryError, ValidationFailed
-from registry.memberships.services import ENDED_STATUSES, Membership, MembershipStatus
+from registry.memberships import services as memberships
+from registry.memberships.models import ENDED_STATUSES, Membership, MembershipStatus
 from registry.names import fold
+from registry.organisations import known, services as organisations
+from registry.organisations.models import Organisation
 from registry.organisations.rules import storable
-from registry.organisations.services import Organisation
-from registry.access.permissions import Actor, Permission, can, require
-from registry.areas.place_names import PlaceNames
-from registry.vocabularies.services import Vocabulary, terms
+from registry.vocabularies.models import Vocabulary
+from registry.vocabularies.services import terms
 
 MAX_BYTES = 5 * 1024 * 1024
 # Bounds no real file comes near (a network's members are counted in hundreds), checked as the

@@ -16,16 +16,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from registry.networks.directory import find_network
+from registry.access.permissions import Actor, Permission, can
+from registry.access.visibility import FIELD_TIERS, Reader, at_least, profile_views, reader_for
 from registry.elections.models import Election, ElectionPhase
 from registry.elections.phases import elections_of
 from registry.elections.results import published_result
-from registry.governance.services import OPEN_SEATS, bodies_of, officeholders_of
-from registry.memberships.services import MembershipStatus, memberships_of
+from registry.governance.models import OPEN_SEATS
+from registry.governance.services import bodies_of, officeholders_of
+from registry.memberships.models import MembershipStatus
+from registry.memberships.services import memberships_of
 from registry.names import fold
-from registry.organisations.services import Organisation
-from registry.access.permissions import Actor, Permission, can
-from registry.access.visibility import FIELD_TIERS, Reader, at_least, profile_views, reader_for
+from registry.networks.directory import find_network
+from registry.organisations.models import Organisation
 
 # Profile fields that Popolo has no property for, carried as they are.
 _EXTRA = ("country", "is_sample", "sex_worker_led", "populations", "services", "priority_areas",

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from registry.access.permissions import Actor, Permission, require
 from registry.db import Page, page_of_list
 from registry.elections.models import Election, Nomination
 from registry.elections.nominations import get_nomination
 from registry.elections.phases import elections_of, get_election
 from registry.errors import NotFound
-from registry.governance.services import GoverningBody, Officeholder, bodies_of
+from registry.governance.models import GoverningBody, Officeholder
+from registry.governance.services import bodies_of
 from registry.networks.directory import find_network
-from registry.access.permissions import Actor, Permission, require
 
 
 def network_bodies(session: Session, actor: Actor, network_id: str, *, page: int,

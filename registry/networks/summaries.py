@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry.db import today
-from registry.memberships.services import MembershipStatus, members_as_of, memberships_of
-from registry.organisations.services import NETWORK_KINDS, Organisation, OrganisationStatus
 from registry.access.permissions import Actor
 from registry.access.visibility import reader_for
+from registry.db import today
+from registry.memberships.models import MembershipStatus
+from registry.memberships.services import members_as_of, memberships_of
+from registry.organisations.models import NETWORK_KINDS, Organisation, OrganisationStatus
 
 
 @dataclass(frozen=True)

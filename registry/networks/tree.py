@@ -20,39 +20,16 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import (Boolean, Date, ForeignKey, Index, Integer, Select, and_, column, exists, func, literal, or_, select, table, true,
-                        union, union_all, update)
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import (
+    Boolean, Date, Integer, Select, and_, column, exists, func, literal, or_, select, table, true, union, union_all,
+    update
+)
+from sqlalchemy.orm import Session
 
-from registry.db import Base, in_chunks
-
-# The membership states, by their stored values, that put an organisation in a network's active
-# subtree, that are a pending application, and that end a membership (memberships.py names them).
-MEMBER_STATUSES = ("active", "suspended", "lapsed")
-PENDING_STATUSES = ("applied", "verified")
-ENDED_STATUSES = ("withdrawn", "expelled", "rejected")
-# Where a session keeps what its readers remember of the tree (visibility.reader_for): relink
-# forgets it, since who may see whom moves with the tree.
-REMEMBERED = "registry.readers"
-# Networks nest a few levels deep (NSWP → APNSW → VNSW → CBO); a walk stops here whatever the data.
-MAX_DEPTH = 16
-
-
-class NetworkLink(Base):
-    __tablename__ = "network_links"
-    __table_args__ = (
-        # "Who is below N now" and "what is above X now", each answered from the index alone.
-        Index("ix_network_links_below", "ancestor_id", "current", "descendant_id"),
-        Index("ix_network_links_above", "descendant_id", "current", "ancestor_id"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    ancestor_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
-    descendant_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
-    depth: Mapped[int]  # 1: a direct member (or registered); the shortest way down when several
-    held_from: Mapped[dt.date | None]
-    held_until: Mapped[dt.date | None]
-    current: Mapped[bool] = mapped_column(default=True)
+from registry.db import in_chunks
+from registry.networks.models import (
+    ENDED_STATUSES, MEMBER_STATUSES, PENDING_STATUSES, MAX_DEPTH, REMEMBERED, NetworkLink
+)
 
 
 # The tables the links are read from, by name: their models import the modules that call relink.

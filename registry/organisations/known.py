@@ -10,20 +10,19 @@ Whoever changes what is remembered says so (`moved`, `registered`, `forget`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from registry.areas import services as areas
-from registry.vocabularies import services as vocabularies
-from registry.areas.place_names import PlaceNames
 from registry.access.permissions import Actor, Lineage
-from registry.vocabularies.services import Term, Vocabulary
-
-if TYPE_CHECKING:
-    from registry.organisations.services import Organisation
-    from registry.access.visibility import Reader
+from registry.access.visibility import Reader, reader_for
+from registry.areas import services as areas
+from registry.areas.place_names import PlaceNames
+from registry.memberships.models import ATTACHED_STATUSES, Membership
+from registry.organisations.models import Organisation
+from registry.vocabularies import services as vocabularies
+from registry.vocabularies.models import Term, Vocabulary
 
 
 _KEY = "registry.organisations.known"
@@ -107,15 +106,11 @@ class Known:
         remembered when a membership moves."""
         # Local: visibility reads the models these checks guard; a name check is the one rule
         # below it that needs to know what the caller may see. (The package split removes it.)
-        from registry.access.visibility import reader_for
-
         return reader_for(self.session, actor)
 
     def load_names(self, network_ids: Iterable[int], actor: Actor) -> None:
         """Read every name used in these networks that the actor may see at once, for many
         checks against them."""
-        from registry.organisations.services import Organisation
-
         ids = frozenset(network_ids)
         index: dict[str, list[tuple[int, str]]] = {}
         query = select(Organisation.id, Organisation.name_key, Organisation.name).where(
@@ -128,8 +123,6 @@ class Known:
         """(id, name) of the organisations in these networks whose folded name is `key`, of
         those the actor may see: a name taken by an organisation hidden from the caller is
         neither refused nor named, or renaming would confirm who is there."""
-        from registry.organisations.services import Organisation
-
         ids = frozenset(network_ids)
         if (ids, actor) in self._names:
             found = list(self._names[ids, actor].get(key, ()))
@@ -174,9 +167,6 @@ class Known:
 def in_networks(network_ids: Iterable[int]) -> Any:
     """Organisations in these networks: attached members (applicants too: two applicants of one
     name would be confused), and those the networks registered."""
-    from registry.memberships.services import ATTACHED_STATUSES, Membership
-    from registry.organisations.services import Organisation
-
     ids = list(network_ids)
     attached = select(Membership.member_id).where(
         Membership.network_id.in_(ids), Membership.status.in_(ATTACHED_STATUSES))

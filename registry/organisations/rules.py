@@ -12,46 +12,25 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import pycountry
 from sqlalchemy.orm import Session
 
-from registry.areas import services as areas
-from registry.vocabularies import services as vocabularies
-from registry.errors import Conflict, ValidationFailed
-from registry.organisations.known import Known, lookups
-from registry.names import fold
 from registry.access.permissions import Actor
-from registry.vocabularies.services import Term, Vocabulary
-
-if TYPE_CHECKING:
-    from registry.organisations.services import Organisation
-
-# What an organisation's own editor may change (the property-level allow-list).
-PROFILE_FIELDS = (
-    "name", "name_translations", "acronym", "founding_date", "sex_worker_led",
-    "sex_worker_involvement", "populations", "services", "priority_areas", "areas_served",
-    "languages", "drop_in_centres", "website", "public_listing", "published_fields", "publishes_reach",
+from registry.areas import services as areas
+from registry.errors import Conflict, ValidationFailed
+from registry.names import fold
+from registry.organisations import models as organisations
+from registry.organisations.known import Known, lookups
+from registry.organisations.models import (
+    CONTACT_TIERS, DEFAULT_PUBLISHED, PUBLISHABLE_FIELDS, TERM_FIELDS, ContactKind, Organisation, OrganisationStatus,
+    Visibility
 )
-# The public-tier fields an organisation chooses, one by one, to show the public once it is
-# listed (registry.visibility decides with them). The rest of the public tier is always shown:
-# id, kind, name (with its translations and acronym), country, status and is_sample identify
-# the record; each contact carries its own tier. "networks": the networks it is a member of,
-# which also decides whether it shows in their public member lists and maps.
-PUBLISHABLE_FIELDS = (
-    "founding_date", "sex_worker_led", "populations", "services", "priority_areas", "areas_served",
-    "languages", "website", "networks",
-)
-# What a new listing shows of these until the organisation chooses otherwise: privacy first,
-# as "sex-worker-led", populations or places can say who its staff are where sex work is a crime.
-DEFAULT_PUBLISHED = ("priority_areas",)
-# What only a secretariat (or the system) may change.
-ADMIN_FIELDS = ("kind", "country")
-# The profile fields that hold vocabulary terms.
-TERM_FIELDS = {"priority_areas": Vocabulary.PRIORITY_AREA, "populations": Vocabulary.POPULATION,
-               "services": Vocabulary.SERVICE}
+from registry.vocabularies import services as vocabularies
+from registry.vocabularies.models import Term, Vocabulary
+
 
 PARTIAL_DATE_RULE = re.compile(r"^[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?$")
 _MAX_DROP_IN_CENTRES = 10_000
@@ -113,8 +92,6 @@ def new_columns(
     values: Mapping[str, Any], network: Organisation | None, is_sample: bool
 ) -> tuple[dict[str, Any], list[Term], list[str]]:
     """A new organisation's columns, terms and area codes, from validated values."""
-    from registry.organisations.services import OrganisationStatus
-
     columns: dict[str, Any] = {
         "registered_by_id": network.id if network else None, "is_sample": is_sample, "name": "",
         "name_translations": {}, "languages": [], "sex_worker_involvement": "", "public_listing": False,
@@ -139,22 +116,8 @@ def search_keys(name: str, acronym: str | None, translations: Mapping[str, str])
     return {"name_key": fold(name), "search_text": " | ".join(fold(p) for p in parts if p)}
 
 
-def profile_of(value_of: Callable[[str], Any], terms: list[Term], area_codes: list[str]) -> dict[str, Any]:
-    """Every profile and admin field as plain values: what the audit log compares."""
-    return {f: term_codes(terms, TERM_FIELDS[f]) if f in TERM_FIELDS else sorted(area_codes)
-            if f == "areas_served" else value_of(f) for f in (*PROFILE_FIELDS, *ADMIN_FIELDS)}
-
-
-def term_codes(terms: list[Term], vocabulary: Vocabulary) -> list[str]:
-    """The codes of one vocabulary's terms, in the vocabulary's order (not the database's)."""
-    chosen = sorted((t for t in terms if t.vocabulary is vocabulary), key=lambda t: (t.position, t.code))
-    return [t.code for t in chosen]
-
-
 def contact_values(kind: Any, value: str | None, label: str, visibility: Any) -> dict[str, Any]:
     """A contact's values, checked and normalised (`value` None: a change that leaves it alone)."""
-    from registry.organisations.services import CONTACT_TIERS, ContactKind, Visibility
-
     problems: dict[str, list[str]] = {}
     try:
         kind = ContactKind(kind)
@@ -252,8 +215,6 @@ def _text(max_length: int, *, required: bool = False, multiline: bool = False) -
 
 def _enum(enum_name: str, nullable: bool = True) -> Callable[..., Any]:
     def check(_known: Known, value: Any, _lineage: list[int]) -> Any:
-        from registry.organisations import services as organisations
-
         enum_cls = getattr(organisations, enum_name)
         if value is None and nullable:
             return None

@@ -7,234 +7,26 @@ nothing) and records the change in the audit log.
 
 from __future__ import annotations
 
-import datetime as dt
-import enum
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, or_, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from registry.access import audit, sealing
-from registry.networks import tree as network_tree
-from registry.db import Base, Code, Name, str_enum, today, utcnow
-from registry.errors import Conflict, NotFound, NotPermitted, ValidationFailed
-from registry.organisations.known import lookups
-from registry.organisations.rules import (
-    ADMIN_FIELDS, DEFAULT_PUBLISHED, PROFILE_FIELDS, TERM_FIELDS, check_name_free, contact_changes, contact_value,
-    contact_values, new_columns, profile_of, search_keys, term_codes, validate_profile
-)
 from registry.access.permissions import Actor, Permission, can, require
-from registry.access.public_ids import PublicId, new_public_id
-from registry.vocabularies.services import Term, Vocabulary
-
-
-class OrganisationKind(enum.StrEnum):
-    COMMUNITY_ORGANISATION = "community_organisation"
-    NATIONAL_NETWORK = "national_network"
-    REGIONAL_NETWORK = "regional_network"
-    GLOBAL_NETWORK = "global_network"
-
-
-NETWORK_KINDS = frozenset(
-    {OrganisationKind.NATIONAL_NETWORK, OrganisationKind.REGIONAL_NETWORK, OrganisationKind.GLOBAL_NETWORK}
+from registry.db import today, utcnow
+from registry.errors import Conflict, NotFound, NotPermitted, ValidationFailed
+from registry.networks import tree as network_tree
+from registry.organisations.known import lookups
+from registry.organisations.models import ADMIN_FIELDS, DEFAULT_PUBLISHED, PROFILE_FIELDS, TERM_FIELDS
+from registry.organisations.models import (
+    Contact, ContactKind, ContactView, Organisation, OrganisationArea, OrganisationKind, OrganisationStatus,
+    Visibility
 )
-
-
-class SexWorkerLed(enum.StrEnum):
-    YES = "yes"
-    PARTLY = "partly"
-    NO = "no"
-
-
-class OrganisationStatus(enum.StrEnum):
-    ACTIVE = "active"
-    DORMANT = "dormant"  # exists, but has not been heard from
-    DELISTED = "delisted"  # removed from the registry's lists by a secretariat; kept for history
-
-
-class Visibility(enum.StrEnum):
-    """Who may read a value: each tier includes the ones after it (SELF sees everything)."""
-
-    PUBLIC = "public"
-    NETWORK = "network"
-    BOARD = "board"
-    SECRETARIAT = "secretariat"
-    SELF = "self"
-
-
-class ContactKind(enum.StrEnum):
-    EMAIL = "email"
-    PHONE = "phone"
-    MESSENGER = "messenger"
-    POSTAL = "postal"
-    OTHER = "other"
-
-
-# Contacts reach only the organisation itself and its networks' secretariats, unless the
-# organisation chose to publish one.
-CONTACT_TIERS = frozenset({Visibility.PUBLIC, Visibility.SECRETARIAT, Visibility.SELF})
-
-
-class OrganisationTerm(Base):
-    __tablename__ = "organisation_terms"
-
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
-    )
-    term_id: Mapped[int] = mapped_column(ForeignKey("terms.id"), primary_key=True, index=True)
-
-
-class OrganisationArea(Base):
-    __tablename__ = "organisation_areas"
-
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
-    )
-    area_code: Mapped[str] = mapped_column(Code, primary_key=True, index=True)
-
-
-class Organisation(Base):
-    __tablename__ = "organisations"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    public_id: Mapped[str] = mapped_column(PublicId, default=new_public_id, unique=True, index=True)
-    kind: Mapped[OrganisationKind] = mapped_column(str_enum(OrganisationKind))
-    name: Mapped[str] = mapped_column(Name)
-    name_key: Mapped[str] = mapped_column(Name, index=True)  # fold(name): duplicate checks
-    name_translations: Mapped[dict[str, str]] = mapped_column(default=dict)
-    acronym: Mapped[str | None] = mapped_column(String(30))
-    search_text: Mapped[str] = mapped_column(Text, default="")  # folded names: free-text search
-    country: Mapped[str | None] = mapped_column(String(2))
-    founding_date: Mapped[str | None] = mapped_column(String(10))  # YYYY, YYYY-MM or YYYY-MM-DD
-    sex_worker_led: Mapped[SexWorkerLed | None] = mapped_column(str_enum(SexWorkerLed))
-    sex_worker_involvement: Mapped[str] = mapped_column(Text, default="")
-    languages: Mapped[list[str]] = mapped_column(default=list)
-    drop_in_centres: Mapped[int | None] = mapped_column(Integer)
-    website: Mapped[str | None] = mapped_column(String(300))
-    public_listing: Mapped[bool] = mapped_column(Boolean, default=False)
-    # The public-tier fields the organisation shows the public (PUBLISHABLE_FIELDS' order).
-    published_fields: Mapped[list[str]] = mapped_column(default=lambda: list(DEFAULT_PUBLISHED))
-    # A network's choice to publish its reach: how many of its members, listed or not, work in
-    # each province (small counts withheld). Never set for a community organisation.
-    publishes_reach: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    status: Mapped[OrganisationStatus] = mapped_column(
-        str_enum(OrganisationStatus), default=OrganisationStatus.ACTIVE
-    )
-    is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
-    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    version: Mapped[int] = mapped_column(default=1)
-
-    terms: Mapped[list[Term]] = relationship(secondary="organisation_terms", order_by=Term.position)
-    area_links: Mapped[list[OrganisationArea]] = relationship(
-        cascade="all, delete-orphan", order_by=OrganisationArea.area_code
-    )
-    contacts: Mapped[list[Contact]] = relationship(
-        back_populates="organisation", cascade="all, delete-orphan", order_by="Contact.id"
-    )
-
-    __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (
-        # The directory's list by country, in name order (a page stops after its rows), and
-        # its count (status and listing answered from the index). See migration 0004.
-        Index("ix_organisations_country_name", "country", "name_key", "id"),
-        Index("ix_organisations_country_listing", "country", "status", "public_listing"),
-    )
-
-    @property
-    def is_network(self) -> bool:
-        return self.kind in NETWORK_KINDS
-
-    @property
-    def listed_publicly(self) -> bool:
-        """What anonymous readers may see: opted in to the public listing, and active."""
-        return self.public_listing and self.status is OrganisationStatus.ACTIVE
-
-    # Term and area lists are sets; they are always given in one canonical order (vocabulary
-    # position, area code) computed here, not by database collation, which differs per engine.
-    def codes(self, vocabulary: Vocabulary) -> list[str]:
-        return term_codes(self.terms, vocabulary)
-
-    @property
-    def priority_areas(self) -> list[str]:
-        return self.codes(Vocabulary.PRIORITY_AREA)
-
-    @property
-    def populations(self) -> list[str]:
-        return self.codes(Vocabulary.POPULATION)
-
-    @property
-    def services(self) -> list[str]:
-        return self.codes(Vocabulary.SERVICE)
-
-    @property
-    def areas_served(self) -> list[str]:
-        return sorted(link.area_code for link in self.area_links)
-
-    def profile(self) -> dict[str, Any]:
-        """Every profile and admin field as plain values: what the audit log compares."""
-        return profile_of(lambda f: getattr(self, f), self.terms, [link.area_code for link in self.area_links])
-
-
-class Contact(Base):
-    """A contact of an organisation. Its value is kept sealed (registry.sealing) and the row has
-    no attribute that holds it in the clear: only `open_contacts` opens it, for a permitted read."""
-
-    __tablename__ = "contacts"
-    # One contact once per organisation and kind, decided on the blind index (see migration 0007).
-    __table_args__ = (UniqueConstraint("organisation_id", "kind", "value_index"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[ContactKind] = mapped_column(str_enum(ContactKind))
-    sealed_value: Mapped[str] = mapped_column(Text)  # v1:<key id>:<nonce and ciphertext>
-    value_index: Mapped[str] = mapped_column(String(64))  # <index key id>:<HMAC>: equality without opening
-    label: Mapped[str] = mapped_column(String(100), default="")
-    visibility: Mapped[Visibility] = mapped_column(str_enum(Visibility), default=Visibility.SECRETARIAT)
-
-    organisation: Mapped[Organisation] = relationship(back_populates="contacts")
-
-    def audited(self) -> dict[str, Any]:
-        return {"kind": self.kind, "label": self.label, "visibility": self.visibility}
-
-
-class SealedContact(Protocol):
-    """A Contact, or a row of its columns."""
-
-    id: int
-    organisation_id: int
-    kind: ContactKind
-    sealed_value: str
-    label: str
-    visibility: Visibility
-
-
-@dataclass(frozen=True)
-class ContactView:
-    """A contact as it leaves the registry: `value` opened for a permitted read, or as its writer
-    just gave it, or None (a change that left the value alone opens nothing)."""
-
-    id: int
-    kind: ContactKind
-    value: str | None
-    label: str
-    visibility: Visibility
-
-
-def open_contacts(session: Session, contacts: Iterable[SealedContact]) -> list[ContactView]:
-    """The contacts with their values opened: the one way a value leaves the registry, called
-    only by the permitted reads (registry.contact_reads: the logged read; registry.visibility:
-    the contacts an organisation published). A value that does not open raises."""
-    contacts = list(contacts)
-    if not contacts:
-        return []
-    ring = sealing.ring_of(session)
-    return [ContactView(c.id, c.kind, sealing.open_contact(ring, c.organisation_id, c.visibility, c.sealed_value,
-                                                           contact_id=c.id), c.label, c.visibility)
-            for c in contacts]
+from registry.organisations.rules import (
+    check_name_free, contact_changes, contact_value, contact_values, new_columns, search_keys, validate_profile
+)
 
 
 def written(contact: Contact, value: str | None) -> ContactView:

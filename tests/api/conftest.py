@@ -32,8 +32,8 @@ from api import auth, page_cache
 from api.app import create_app
 from registry.organisations import services as organisations
 from registry.access import tokens
-from registry.organisations.rules import PUBLISHABLE_FIELDS
-from registry.organisations.services import Organisation
+from registry.organisations.models import PUBLISHABLE_FIELDS
+from registry.organisations.models import Organisation
 from registry.access.permissions import Role
 from tests.conftest import REQUESTS
 from tests.factories import SYSTEM

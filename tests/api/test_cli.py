@@ -19,7 +19,7 @@ from api.cli import main
 from registry.db import make_engine
 from registry.elections import ballots
 from registry.elections.models import Election, ElectionPhase
-from registry.organisations.services import Organisation
+from registry.organisations.models import Organisation
 from tests.conftest import fresh_database
 from tests.hostile import HOSTILE_SPREADSHEETS, row_counts
 from tests.registry.test_elections_secrecy import committed_election

@@ -7,7 +7,7 @@ import jsonschema_rs
 import pytest
 from sqlalchemy import select
 
-from registry.access.contact_reads import ContactRead
+from registry.access.models import ContactRead
 from tests.api.conftest import ROLES, etag_of
 from tests.factories import stored_text
 
@@ -176,7 +176,7 @@ def test_a_change_opens_no_contact_the_caller_did_not_write(client, world):
 def test_a_value_moved_from_another_organisation_is_refused_plainly(client, world, session, caplog):
     from sqlalchemy import update
 
-    from registry.organisations.services import Contact
+    from registry.organisations.models import Contact
 
     secret = next(c for c in world.cbo.contacts if c.visibility == "secretariat")
     fellow = client.post(f"{API}/organisations/{world.fellow.public_id}/contacts", headers=world.roles["secretariat"],

@@ -18,7 +18,7 @@ from geo.errors import CoverageError
 from registry.areas import services as areas
 from registry.memberships import services as memberships
 from registry.organisations import services as organisations
-from registry.organisations.services import Organisation
+from registry.organisations.models import Organisation
 from registry.access.permissions import Actor
 from seeds.boundaries import licensed_sets
 from seeds.load import read_yaml

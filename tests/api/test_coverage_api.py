@@ -11,7 +11,7 @@ from api.app import create_app
 from registry.access import tokens
 from registry.db import today
 from registry.networks.directory import by_public_id
-from registry.organisations.services import Organisation
+from registry.organisations.models import Organisation
 from registry.access.permissions import Actor
 
 SYSTEM = Actor.system("coverage api test")

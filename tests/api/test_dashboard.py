@@ -20,7 +20,7 @@ from registry.memberships import services as memberships
 from registry.organisations import services as organisations
 from registry.db import make_engine, make_sessionmaker
 from registry.elections.ballot_keys import BallotKeyFolder, use_ballot_keys
-from registry.organisations.services import Organisation
+from registry.organisations.models import Organisation
 from registry.access.permissions import Actor
 from tests.api.conftest import form_token, serving
 from tests.api.test_docs_browser import REPORT_VIOLATIONS

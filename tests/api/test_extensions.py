@@ -11,7 +11,7 @@ from werkzeug.http import parse_etags
 
 from api.extensions import IF_MATCH, PlausibleDate, Text, WholeNumber
 from registry.organisations.rules import storable
-from registry.vocabularies.services import LANGUAGES
+from registry.vocabularies.models import LANGUAGES
 
 
 def accepts(field: ma.fields.Field, value: object) -> bool:

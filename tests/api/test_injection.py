@@ -27,12 +27,12 @@ from registry.memberships import services as memberships
 from registry.organisations import services as organisations
 from registry.access import tokens
 from registry.vocabularies import services as vocabularies
-from registry.areas.services import AreaRecord
+from registry.areas.models import AreaRecord
 from registry.db import make_engine, make_sessionmaker
 from registry.elections import ballots, nominations, phases
 from registry.elections.ballot_keys import BallotKeyFolder, use_ballot_keys
 from registry.access.permissions import Actor
-from registry.vocabularies.services import Vocabulary
+from registry.vocabularies.models import Vocabulary
 from seeds.load import LoadReport, load_vocabularies
 from tests.api.test_dashboard import OPEN_TOOLTIPS_JS, Watched
 from tests.api.conftest import form_token, serving

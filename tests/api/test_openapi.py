@@ -50,7 +50,7 @@ def test_every_operation_has_a_summary_schemas_and_its_error_responses(spec):
 
 
 def test_the_profile_documents_each_publishing_choice(spec):
-    from registry.organisations.rules import PUBLISHABLE_FIELDS
+    from registry.organisations.models import PUBLISHABLE_FIELDS
 
     change = spec["components"]["schemas"]["ProfileChange"]["properties"]["published_fields"]
     assert change["items"]["enum"] == list(PUBLISHABLE_FIELDS)

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from registry.organisations import services as organisations
-from registry.organisations.rules import PROFILE_FIELDS, PUBLISHABLE_FIELDS
+from registry.organisations.models import PROFILE_FIELDS, PUBLISHABLE_FIELDS
 from registry.access.visibility import FIELD_TIERS, NETWORK_ONLY_FIELDS, RANK, Visibility
 from tests.api.conftest import ROLES, etag_of
 from tests.factories import SYSTEM

@@ -27,9 +27,9 @@ from geo.crosswalk import merges
 from registry.memberships import services as memberships
 from registry.organisations import services as organisations
 from registry.vocabularies import services as vocabularies
-from registry.organisations.services import Organisation
+from registry.organisations.models import Organisation
 from registry.access.permissions import Actor
-from registry.vocabularies.services import Vocabulary
+from registry.vocabularies.models import Vocabulary
 from tests.geo.conftest import map_data
 
 SYSTEM = Actor.system("public counts test")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from api import auth, page_cache
-from registry.organisations.services import Organisation
+from registry.organisations.models import Organisation
 
 API = "/api/v1"
 WRONG = {"Authorization": "Bearer not-a-token"}

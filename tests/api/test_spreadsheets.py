@@ -18,7 +18,7 @@ from werkzeug.test import encode_multipart
 
 from registry.exchange.member_export import BOM
 from registry.exchange.member_import import COLUMNS
-from registry.organisations.services import Organisation
+from registry.organisations.models import Organisation
 from registry.networks.summaries import network_summary
 from seeds.load import LoadReport, load_all, load_sample
 from tests.factories import SYSTEM
@@ -352,7 +352,7 @@ class TestOpenFormatsAsEachCallerSeesThem:
 
 
 def test_an_import_writes_the_audit_entries_the_same_changes_through_the_api_write(client, world, session):
-    from registry.access.audit import AuditEntry
+    from registry.access.models import AuditEntry
 
     secretariat, network = world.roles["secretariat"], world.vnsw
     since = session.scalar(select(func.max(AuditEntry.id)))

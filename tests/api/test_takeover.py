@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from registry.memberships import services as memberships
 from registry.access import tokens
-from registry.memberships.services import MembershipStatus
-from registry.organisations.services import Organisation
+from registry.memberships.models import MembershipStatus
+from registry.organisations.models import Organisation
 from tests.api.conftest import SharedApps
 from tests.conftest import REQUESTS
 from tests.factories import SYSTEM

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from registry.vocabularies import services as vocabularies
 from tests.api.conftest import etag_of
-from registry.vocabularies.services import Vocabulary
+from registry.vocabularies.models import Vocabulary
 from tests.factories import SYSTEM
 
 API = "/api/v1"

@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session, selectinload
 from bench import dataset
 from registry.organisations import services as organisations
 from registry.db import make_engine
-from registry.memberships.services import LIFECYCLE, REASON_REQUIRED, Membership
+from registry.memberships.models import LIFECYCLE, REASON_REQUIRED, Membership
 from registry.names import fold
-from registry.organisations.rules import PROFILE_FIELDS
-from registry.organisations.services import Organisation, OrganisationKind, open_contacts
+from registry.organisations.models import PROFILE_FIELDS
+from registry.organisations.models import Organisation, OrganisationKind
+from registry.access.sealing import open_contacts
 from registry.access.permissions import Actor
 from registry.access.sealing import use_keys
 from tests.conftest import fresh_database

@@ -34,7 +34,7 @@ from api.settings import CONTACT_KEYS_FILE
 from registry.access import tokens
 from registry.access.contact_keys import KeyFile
 from registry.db import make_engine, make_sessionmaker
-from registry.organisations.services import Organisation
+from registry.organisations.models import Organisation
 from registry.access.permissions import Actor, Role
 from registry.access.sealing import use_keys
 from seeds.load import LoadReport

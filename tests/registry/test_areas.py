@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from registry.areas import services as areas
-from registry.areas.services import AreaRecord
+from registry.areas.models import AreaRecord
 from registry.errors import Conflict, NotPermitted, ValidationFailed
 from tests.factories import SYSTEM, editor, secretariat
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from registry.access import audit
 from registry.organisations import services as organisations
-from registry.access.audit import AuditEntry
+from registry.access.models import AuditEntry
 from tests.factories import SYSTEM
 
 

@@ -21,7 +21,8 @@ from registry.access.contact_keys import KeyFile
 from registry.db import make_engine, make_sessionmaker
 from registry.errors import Conflict, ValidationFailed
 from registry.migrate import upgrade
-from registry.organisations.services import Organisation, register_organisation
+from registry.organisations.models import Organisation
+from registry.organisations.services import register_organisation
 from registry.access.permissions import Actor
 from registry.access.sealing import use_keys
 from seeds.load import load_all

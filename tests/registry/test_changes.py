@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from registry import changes
 from registry.organisations import services as organisations
 from registry.db import unavailable
-from registry.organisations.services import Organisation
+from registry.organisations.models import Organisation
 from tests.factories import SYSTEM
 
 

@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from registry.access import contact_keys
 from registry.organisations import services as organisations
-from registry.access.audit import AuditEntry
+from registry.access.models import AuditEntry
 from registry.access.contact_keys import KeyFile
 from registry.access.contact_reads import read_contacts
 from registry.errors import Conflict, NotFound
-from registry.organisations.services import Contact
+from registry.organisations.models import Contact
 from registry.access.sealing import KeysUnavailable, key_id_of, use_keys
 from tests.factories import SYSTEM, secretariat
 

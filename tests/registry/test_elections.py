@@ -18,7 +18,7 @@ from registry.db import today
 from registry.elections import nominations, phases, roll
 from registry.elections.models import Election, ElectionPhase, Nomination, RollEntry
 from registry.errors import Conflict, InvalidTransition, NotFound, NotPermitted, ValidationFailed
-from registry.organisations.services import Organisation
+from registry.organisations.models import Organisation
 from tests.factories import SYSTEM, board, editor, secretariat
 
 P = ElectionPhase

@@ -37,7 +37,7 @@ from registry.elections.ballot_keys import BallotKeyFolder, use_ballot_keys
 from registry.elections.models import Ballot, Election, ElectionPhase, SealedBallot, Voter
 from registry.errors import Conflict, RegistryError
 from registry.migrate import upgrade
-from registry.organisations.services import Organisation
+from registry.organisations.models import Organisation
 from tests.conftest import fresh_database
 from tests.factories import SYSTEM, editor, secretariat
 

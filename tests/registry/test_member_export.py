@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from registry.organisations import services as organisations
-from registry.access.contact_reads import ContactRead
+from registry.access.models import ContactRead
 from registry.errors import NotFound
 from registry.exchange.member_export import member_rows, to_csv, to_xlsx
 from registry.exchange.member_import import import_members, read_table

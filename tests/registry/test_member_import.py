@@ -15,7 +15,8 @@ from registry.exchange.member_export import member_rows, neutralise, to_csv, to_
 from registry.exchange.member_import import (
     MAX_BYTES, MAX_REGISTERED_ROWS, MAX_ROWS, import_file, import_members, read_table
 )
-from registry.organisations.services import Organisation, open_contacts
+from registry.organisations.models import Organisation
+from registry.access.sealing import open_contacts
 from registry.access.permissions import Actor
 from registry.networks.summaries import network_summary
 from seeds.load import LoadReport, load_all, load_sample
@@ -224,8 +225,9 @@ class TestWrittenTogetherAsOneByOne:
         session.flush()
 
     def snapshot(self, session, network, since_entry):
-        from registry.access.audit import AuditEntry
-        from registry.organisations.services import Contact, open_contacts
+        from registry.access.models import AuditEntry
+        from registry.organisations.models import Contact
+        from registry.access.sealing import open_contacts
 
         session.expire_all()
         organisations = session.scalars(select(Organisation).where(Organisation.registered_by_id == network.id)
@@ -263,7 +265,7 @@ class TestWrittenTogetherAsOneByOne:
 
     @pytest.mark.parametrize("filename", ["members.csv", "members.xlsx"])
     def test_the_same_rows_and_audit_entries_in_the_same_order(self, session, network, filename):
-        from registry.access.audit import AuditEntry
+        from registry.access.models import AuditEntry
         from registry.exchange.member_export import to_xlsx
 
         data = self.FILE
@@ -328,7 +330,7 @@ class TestWrittenTogetherAsOneByOne:
         assert memberships.get_membership(session, network, left).status is memberships.MembershipStatus.ACTIVE
 
     def test_importing_the_same_file_again_changes_nothing(self, session, network):
-        from registry.access.audit import AuditEntry
+        from registry.access.models import AuditEntry
 
         table = read_table("x.csv", self.FILE)
         assert import_members(session, secretariat(network), network, table, apply=True).applied

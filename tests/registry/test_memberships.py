@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from registry.memberships import services as memberships
-from registry.access.audit import AuditEntry
+from registry.access.models import AuditEntry
 from registry.errors import InvalidTransition, NotPermitted, ValidationFailed
-from registry.memberships.services import LIFECYCLE, MembershipAction, MembershipEvent, MembershipStatus
+from registry.memberships.models import LIFECYCLE, MembershipAction, MembershipEvent, MembershipStatus
 from tests.factories import SYSTEM, board, editor, secretariat
 
 A, S = MembershipAction, MembershipStatus

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from registry.memberships import services as memberships
 from registry.networks import tree as network_tree
-from registry.networks.tree import NetworkLink
+from registry.networks.models import NetworkLink
 from tests.factories import SYSTEM
 
 DAY = dt.date(2020, 1, 1)

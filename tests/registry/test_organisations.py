@@ -7,12 +7,13 @@ from sqlalchemy import func, select
 
 from registry.organisations import services as organisations
 from registry.vocabularies import services as vocabularies
-from registry.access.audit import AuditEntry, history
+from registry.access.models import AuditEntry
+from registry.access.audit import history
 from registry.errors import Conflict, NotPermitted, ValidationFailed
 from registry.names import fold
-from registry.organisations.services import Organisation, OrganisationStatus, Visibility
+from registry.organisations.models import Organisation, OrganisationStatus, Visibility
 from registry.access.permissions import Actor
-from registry.vocabularies.services import Vocabulary
+from registry.vocabularies.models import Vocabulary
 from tests.factories import SYSTEM, board, editor, secretariat
 
 

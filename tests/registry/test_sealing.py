@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from registry.organisations import services as organisations
 from registry.access.contact_reads import read_contacts
-from registry.organisations.services import Contact, Organisation
+from registry.organisations.models import Contact, Organisation
 from registry.access.sealing import (
     KeyRing, KeysUnavailable, SealBroken, contact_indexes, normalised, open_contact, ring_of, seal_contact, use_keys
 )

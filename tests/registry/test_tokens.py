@@ -10,7 +10,7 @@ from sqlalchemy import select
 from registry.access import tokens
 from registry.errors import NotPermitted, ValidationFailed
 from registry.access.permissions import Role
-from registry.access.tokens import AccessToken
+from registry.access.models import AccessToken
 from tests.factories import SYSTEM, editor, secretariat
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from registry.memberships import services as memberships
 from registry.organisations import services as organisations
-from registry.organisations.services import Organisation
+from registry.organisations.models import Organisation
 from registry.access.permissions import Actor
 from registry.access.visibility import reader_for
 from tests.factories import SYSTEM, board, editor, secretariat

@@ -6,7 +6,7 @@ import pytest
 
 from registry.vocabularies import services as vocabularies
 from registry.errors import Conflict, NotPermitted, ValidationFailed
-from registry.vocabularies.services import LANGUAGES, Vocabulary
+from registry.vocabularies.models import LANGUAGES, Vocabulary
 from tests.factories import SYSTEM, editor, secretariat
 
 SEED_WORDING = {

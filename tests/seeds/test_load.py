@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from registry.areas import services as areas
 from registry.governance import services as governance
-from registry.access.audit import AuditEntry
+from registry.access.models import AuditEntry
 from registry.memberships.services import members_as_of
-from registry.organisations.services import Organisation, open_contacts
+from registry.organisations.models import Organisation
+from registry.access.sealing import open_contacts
 from registry.access.permissions import Actor
 from registry.networks.summaries import network_summary
 from seeds.load import load_all
@@ -99,7 +100,7 @@ def test_loading_twice_changes_nothing(seeded):
 
 
 def test_real_organisations_publish_what_their_documents_publish(seeded):
-    from registry.organisations.rules import PUBLISHABLE_FIELDS
+    from registry.organisations.models import PUBLISHABLE_FIELDS
     from registry.access.visibility import profile_view, reader_for
 
     public = reader_for(seeded, Actor.anonymous())
