@@ -38,7 +38,7 @@ from registry.elections.results import format_result
 from registry.errors import NotFound, RegistryError
 from registry.organisations.models import Organisation, OrganisationKind
 from registry.access.public_ids import public_ids_of
-from registry.access.permissions import Permission, Role, can
+from registry.access.permissions import Permission, can
 from registry.networks.summaries import growth, network_summary, public_networks
 from registry.vocabularies.models import Vocabulary
 
@@ -64,7 +64,7 @@ def init_app(app: Flask) -> None:
 def _cookie_actor() -> Response | None:
     secret = request.cookies.get(COOKIE)
     g.signed_in = False
-    if not secret or request.endpoint in _WITHOUT_COOKIE or current_actor().role is not Role.ANONYMOUS:
+    if not secret or request.endpoint in _WITHOUT_COOKIE or current_actor().signed_in:
         return None
     try:
         actor = identify(secret)
@@ -174,7 +174,7 @@ def sign_out() -> WerkzeugResponse:
 @blp.get("/dashboard/board/<public_id:network_id>")
 def board(network_id: str) -> str | WerkzeugResponse:
     session = database.session()
-    if current_actor().role is Role.ANONYMOUS:
+    if not current_actor().signed_in:
         return redirect(url_for("dashboard.sign_in"))
     network = _network(network_id, internal=True)
     coverage = network_coverage(session, network, MapRequest(level=1))

@@ -28,7 +28,6 @@ from geo.errors import GeoError
 from registry import errors as domain
 from registry.db import unavailable
 from registry.access.sealing import ContactKeysError
-from registry.access.permissions import Role
 
 CONFLICT_MESSAGE = _l("the change conflicts with existing data")
 STALE_MESSAGE = _l("someone else changed this since you read it; read it again and retry")
@@ -128,7 +127,7 @@ def register(app: Flask) -> None:
             (v for cls, v in _DOMAIN_STATUS.items() if isinstance(exc, cls)), (400, "bad_request")
         )
         actor = g.get("actor")
-        if isinstance(exc, domain.NotPermitted) and (actor is None or actor.role is Role.ANONYMOUS):
+        if isinstance(exc, domain.NotPermitted) and (actor is None or not actor.signed_in):
             # Nobody signed in: the answer is "authenticate", not "you may not".
             return error_response(401, _("sign in with an access token to do this"), error="unauthorized",
                                   headers={"WWW-Authenticate": 'Bearer realm="registry"'})

@@ -28,7 +28,7 @@ from registry.access import public_ids
 from registry.db import PAGE_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, settled
 from registry.errors import NotPermitted
 from registry.organisations.rules import storable
-from registry.access.permissions import Permission, Role
+from registry.access.permissions import Permission
 
 ANYONE = "anyone, including anonymous callers; the answer is narrowed to what the caller may see"
 _WRITES = {"post", "put", "patch", "delete"}
@@ -191,7 +191,7 @@ class Blueprint(flask_smorest.Blueprint):
             def signed_in(*args: Any, **kwargs: Any) -> Any:
                 # Before the request is read or anything is looked up: whatever it names, a caller
                 # without a token is told to sign in (401), as the description says.
-                if current_actor().role is Role.ANONYMOUS:
+                if not current_actor().signed_in:
                     raise NotPermitted("sign in with an access token to do this")
                 return func(*args, **kwargs)
 

@@ -21,7 +21,6 @@ from flask import Flask, Response, current_app, request
 from api.auth import COOKIE, current_actor
 from api.csrf import form_token_issued
 from api.coverage import configured_tiles
-from registry.access.permissions import Role
 
 _COMMON = {"object-src": "'none'", "base-uri": "'none'", "form-action": "'self'"}
 PAGE_POLICY = {"default-src": "'self'", "img-src": "'self' data:", **_COMMON, "frame-ancestors": "'none'"}
@@ -62,5 +61,5 @@ def _policy() -> dict[str, str]:
 
 
 def _personal(response: Response) -> bool:
-    return (current_actor().role is not Role.ANONYMOUS or "Authorization" in request.headers
+    return (current_actor().signed_in or "Authorization" in request.headers
             or COOKIE in request.cookies or form_token_issued() or "Set-Cookie" in response.headers)

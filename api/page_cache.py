@@ -30,7 +30,6 @@ from flask_babel import get_locale
 from api import database
 from api.auth import current_actor
 from registry.db import today
-from registry.access.permissions import Role
 
 _KEY = "registry.page_cache"
 # Requests whose answer depends on more than the address: those are always built.
@@ -93,7 +92,7 @@ def kept_for_anonymous(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def kept(*args: Any, **kwargs: Any) -> Any:
         cache: PageCache = current_app.extensions[_KEY]
-        if (not cache.max_bytes or request.method not in ("GET", "HEAD") or current_actor().role is not Role.ANONYMOUS
+        if (not cache.max_bytes or request.method not in ("GET", "HEAD") or current_actor().signed_in
                 or any(header in request.headers for header in _CONDITIONAL)):
             return view(*args, **kwargs)
         key = (request.endpoint, request.host, request.path, request.query_string, str(get_locale()), today(),

@@ -72,6 +72,12 @@ class Actor:
     def anonymous(cls) -> Actor:
         return cls(Role.ANONYMOUS, "anonymous")
 
+    @property
+    def signed_in(self) -> bool:
+        """Whether the actor showed who it is (a token or the dashboard's cookie): the web pages
+        send whoever has not to the sign-in page rather than refuse them."""
+        return self.role is not Role.ANONYMOUS
+
 
 def ancestor_network_ids(session: Session, organisation_id: int, *, attached: bool = False) -> set[int]:
     """Every network whose active subtree holds `organisation_id` (see the module's opening).

@@ -52,9 +52,11 @@ def test_only_the_permitted_reads_open_contacts():
 
 def test_only_permissions_and_visibility_compare_an_actors_role():
     """Who may do and see what is decided in permissions.py (can) and visibility.py (the
-    Reader); a role test anywhere else in the domain would be a second, unreviewed rule."""
+    Reader); a role test anywhere else, in the domain or the web and CLI skin, would be a
+    second, unreviewed rule."""
     offenders = []
-    for path in [*REGISTRY.rglob("*.py"), *(REGISTRY.parent / "geo").rglob("*.py")]:
+    for path in [*REGISTRY.rglob("*.py"), *(REGISTRY.parent / "geo").rglob("*.py"),
+                 *(REGISTRY.parent / "api").rglob("*.py")]:
         if path.relative_to(REGISTRY.parent).as_posix() in ("registry/access/permissions.py",
                                                              "registry/access/visibility.py"):
             continue
