@@ -27,7 +27,7 @@ from flask_babel import Babel, format_number, get_locale, get_translations
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from geo import words
-from registry.exchange.member_import import COLUMNS
+from registry.exchange.spreadsheets import COLUMNS
 from registry.names import fold
 from registry.vocabularies.models import FALLBACK_LANGUAGE, LANGUAGES
 

@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from registry.db import make_engine, make_sessionmaker, scratch_database  # noqa: E402
-from registry.exchange.member_import import import_members, read_table  # noqa: E402
+from registry.exchange.member_import import import_members  # noqa: E402
+from registry.exchange.spreadsheets import read_table  # noqa: E402
 from registry.migrate import upgrade  # noqa: E402
 from registry.organisations.models import Organisation  # noqa: E402
 from registry.access.permissions import Actor  # noqa: E402

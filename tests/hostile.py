@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from registry.all_models import metadata
-from registry.exchange.member_import import MAX_CELL, MAX_COLUMNS, MAX_ROWS, MAX_TAGS, MAX_UNPACKED
+from registry.exchange.spreadsheets import MAX_CELL, MAX_COLUMNS, MAX_ROWS, MAX_TAGS, MAX_UNPACKED
 
 
 def row_counts(session: Session) -> dict[str, int]:

@@ -23,7 +23,8 @@ def members() -> None:
 @click.option("--apply", "apply_", is_flag=True, help="Keep the changes (default: a dry run that writes nothing).")
 def members_import(ref: str, path: str, apply_: bool) -> None:
     """Import members of network REF from a CSV (UTF-8) or XLSX file; all rows or none."""
-    from registry.exchange.member_import import import_members, read_table
+    from registry.exchange.member_import import import_members
+    from registry.exchange.spreadsheets import read_table
 
     data = Path(path).read_bytes()
     with unit_of_work() as session:

@@ -20,9 +20,8 @@ from api.i18n import template_headers
 from registry.networks import directory
 from registry.errors import ValidationFailed
 from registry.exchange.member_export import member_rows, template_csv, template_xlsx, to_csv, to_xlsx
-from registry.exchange.member_import import (
-    MAX_BYTES, MAX_CELL, MAX_COLUMNS, MAX_REGISTERED_ROWS, MAX_ROWS, MAX_TAGS, ImportReport, import_file
-)
+from registry.exchange.spreadsheets import MAX_BYTES, MAX_CELL, MAX_COLUMNS, MAX_ROWS, MAX_TAGS
+from registry.exchange.member_import import MAX_REGISTERED_ROWS, ImportReport, import_file
 from registry.access.permissions import Permission
 
 blp = Blueprint("spreadsheets", __name__, url_prefix="/api/v1",

@@ -23,7 +23,7 @@ from registry.access.contact_reads import read_contacts
 from registry.access.permissions import Actor, Permission, can
 from registry.access.visibility import FIELD_TIERS, at_least, profile_views, reader_for
 from registry.errors import N_
-from registry.exchange.member_import import COLUMNS, Column
+from registry.exchange.spreadsheets import COLUMNS, Column
 from registry.memberships.models import MembershipStatus
 from registry.memberships.services import memberships_of
 from registry.networks.directory import find_network

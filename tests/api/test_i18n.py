@@ -27,7 +27,7 @@ from geo import words
 from geo.coverage import OrgPresence, View, compute_coverage
 from geo.maps import coverage_map, render_map
 from registry.errors import N_, ValidationFailed
-from registry.exchange.member_import import COLUMNS
+from registry.exchange.spreadsheets import COLUMNS
 from registry.names import fold
 from tests.api.conftest import World, etag_of
 from tests.api.test_spreadsheets import post_file

@@ -17,7 +17,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from registry.exchange.member_export import BOM
-from registry.exchange.member_import import COLUMNS
+from registry.exchange.spreadsheets import COLUMNS
 from registry.organisations.models import Organisation
 from registry.networks.summaries import network_summary
 from seeds.load import LoadReport, load_all, load_sample

@@ -15,7 +15,8 @@ from registry.organisations import services as organisations
 from registry.access.models import ContactRead
 from registry.errors import NotFound
 from registry.exchange.member_export import member_rows, to_csv, to_xlsx
-from registry.exchange.member_import import import_members, read_table
+from registry.exchange.member_import import import_members
+from registry.exchange.spreadsheets import read_table
 from registry.access.permissions import Actor
 from tests.factories import SYSTEM, board, editor, secretariat
 

@@ -12,9 +12,8 @@ from sqlalchemy import func, select
 from registry.memberships import services as memberships
 from registry.errors import NotPermitted, ValidationFailed
 from registry.exchange.member_export import member_rows, neutralise, to_csv, to_xlsx
-from registry.exchange.member_import import (
-    MAX_BYTES, MAX_REGISTERED_ROWS, MAX_ROWS, import_file, import_members, read_table
-)
+from registry.exchange.spreadsheets import MAX_BYTES, MAX_ROWS, read_table
+from registry.exchange.member_import import MAX_REGISTERED_ROWS, import_file, import_members
 from registry.organisations.models import Organisation
 from registry.access.sealing import open_contacts
 from registry.access.permissions import Actor
