@@ -42,9 +42,9 @@ from registry.errors import NotPermitted
 from registry.memberships.models import PENDING_STATUSES, Membership, MembershipStatus
 from registry.networks import tree as network_tree
 from registry.organisations.models import (
-    Contact, ContactView, Organisation, OrganisationArea, OrganisationStatus, OrganisationTerm, Visibility
+    PUBLISHABLE_FIELDS, TERM_FIELDS, Contact, ContactView, Organisation, OrganisationArea, OrganisationStatus,
+    OrganisationTerm, Visibility, term_codes
 )
-from registry.organisations.models import PUBLISHABLE_FIELDS, TERM_FIELDS, term_codes
 from registry.vocabularies.models import Term
 
 V = Visibility
@@ -444,20 +444,3 @@ def _rollups(session: Session, codes: set[str]) -> dict[str, set[str]]:
 _AREA_LEVELS = select(Area.code, Area.level, Area.parent_code).where(Area.code.in_(bindparam("codes", expanding=True)))
 
 
-def area_level(session: Session, code: str) -> int | None:
-    """The finest level any boundary set gives `code` (None: unknown)."""
-    levels = list(session.scalars(select(Area.level).where(Area.code == code)))
-    return max(levels) if levels else None
-
-
-def area_and_below(session: Session, code: str) -> set[str]:
-    """`code` and every area whose parent chain leads to it."""
-    found = {code}
-    frontier = {code}
-    for _ in range(6):
-        children = set(session.scalars(select(Area.code).where(Area.parent_code.in_(sorted(frontier)))))
-        frontier = children - found
-        if not frontier:
-            break
-        found |= frontier
-    return found

@@ -137,3 +137,22 @@ def sets_for(session: Session, level: int, on: dt.date) -> list[BoundarySet]:
     found = [s for s in session.scalars(query)
              if (s.valid_from is None or s.valid_from <= on) and (s.valid_to is None or on <= s.valid_to)]
     return sorted(found, key=lambda s: (s.country is None, s.key))
+
+
+def area_level(session: Session, code: str) -> int | None:
+    """The finest level any boundary set gives `code` (None: unknown)."""
+    levels = list(session.scalars(select(Area.level).where(Area.code == code)))
+    return max(levels) if levels else None
+
+
+def area_and_below(session: Session, code: str) -> set[str]:
+    """`code` and every area whose parent chain leads to it."""
+    found = {code}
+    frontier = {code}
+    for _ in range(6):
+        children = set(session.scalars(select(Area.code).where(Area.parent_code.in_(sorted(frontier)))))
+        frontier = children - found
+        if not frontier:
+            break
+        found |= frontier
+    return found

@@ -21,17 +21,16 @@ from sqlalchemy.orm import Session, aliased, contains_eager
 from registry.access.permissions import Actor, Permission, ancestor_network_ids, can
 from registry.access.public_ids import is_public_id
 from registry.access.visibility import (
-    COARSEST_PUBLIC_LEVEL, Reader, Visibility, area_and_below, area_level, at_least, profile_view, profile_views,
-    reader_for
+    COARSEST_PUBLIC_LEVEL, Reader, Visibility, at_least, profile_view, profile_views, reader_for
 )
+from registry.areas.services import area_and_below, area_level
 from registry.db import Page, check_page, page_of_query
 from registry.errors import NotFound, NotPermitted
 from registry.memberships.models import Membership, MembershipStatus
 from registry.memberships.services import status_on
 from registry.names import fold
-from registry.organisations.models import TERM_FIELDS
 from registry.organisations.models import (
-    Organisation, OrganisationArea, OrganisationKind, OrganisationStatus, OrganisationTerm
+    TERM_FIELDS, Organisation, OrganisationArea, OrganisationKind, OrganisationStatus, OrganisationTerm
 )
 from registry.vocabularies.models import Term, Vocabulary
 from registry.vocabularies.services import terms

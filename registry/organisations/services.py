@@ -19,10 +19,9 @@ from registry.db import today, utcnow
 from registry.errors import Conflict, NotFound, NotPermitted, ValidationFailed
 from registry.networks import tree as network_tree
 from registry.organisations.known import lookups
-from registry.organisations.models import ADMIN_FIELDS, DEFAULT_PUBLISHED, PROFILE_FIELDS, TERM_FIELDS
 from registry.organisations.models import (
-    Contact, ContactKind, ContactView, Organisation, OrganisationArea, OrganisationKind, OrganisationStatus,
-    Visibility
+    ADMIN_FIELDS, DEFAULT_PUBLISHED, PROFILE_FIELDS, TERM_FIELDS, Contact, ContactKind, ContactView, Organisation,
+    OrganisationArea, OrganisationKind, OrganisationStatus, Visibility
 )
 from registry.organisations.rules import (
     check_name_free, contact_changes, contact_value, contact_values, new_columns, search_keys, validate_profile
