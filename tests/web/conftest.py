@@ -38,8 +38,19 @@ class Site:
     codes: dict[str, str]  # sign-in codes by ROLES key
     browser: Browser
 
-    def visit(self, name: str, *, viewport: str = "phone", language: str = "vi") -> Visit:
-        return Visit(self.browser, self.base, viewport=viewport, language=language, name=name)
+    def visit(self, name: str, *, viewport: str = "phone", language: str = "vi", signed_in_as: str | None = None) -> Visit:
+        one = Visit(self.browser, self.base, viewport=viewport, language=language, name=name)
+        if signed_in_as:
+            sign_in(one, self.codes[signed_in_as])
+        return one
+
+
+def sign_in(visit: Visit, code: str) -> None:
+    """Sign `visit`'s browser in with a sign-in code, as a person would on the sign-in page."""
+    visit.goto("/dashboard/sign-in")
+    visit.page.fill("input[name=token]", code)
+    visit.page.click("button[type=submit], input[type=submit]")
+    visit.page.wait_for_load_state("load")
 
 
 @pytest.fixture(scope="session")
@@ -64,11 +75,12 @@ def web_site(seeds_database, browser, tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.fixture
 def visit(web_site: Site, request: pytest.FixtureRequest) -> Iterator[Callable[..., Visit]]:
-    """`visit(viewport=..., language=...)`: a fresh browser for this test, closed after it."""
+    """`visit(viewport=..., language=..., signed_in_as="secretariat VNSW")`: a fresh browser for
+    this test (signed in with that role's code when asked), closed after it."""
     opened: list[Visit] = []
 
-    def open_one(*, viewport: str = "phone", language: str = "vi") -> Visit:
-        one = web_site.visit(request.node.name, viewport=viewport, language=language)
+    def open_one(*, viewport: str = "phone", language: str = "vi", signed_in_as: str | None = None) -> Visit:
+        one = web_site.visit(request.node.name, viewport=viewport, language=language, signed_in_as=signed_in_as)
         opened.append(one)
         return one
 
