@@ -77,8 +77,12 @@ $(STV_VENV)/.installed: tests/crosscheck/requirements.txt
 
 test-deps: install $(BIN)/.installed-test $(STV_VENV)/.installed postgres redis
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@# Fonts for Khmer, Lao and Chinese, so the journeys' screenshots show words, not boxes.
+	@fc-list | grep -qi khmeros || { apt-get update -qq && apt-get install -y -qq fonts-khmeros fonts-lao fonts-wqy-microhei >/dev/null; }
 	@# tests/test_deploy.py runs deploy/nginx/registry.conf in front of a live server.
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null; }
+	@# axe-core, injected into pages by the browser tests only (tests/browser/package-lock.json).
+	@test -f tests/browser/node_modules/axe-core/axe.min.js || npm ci --prefix tests/browser --no-audit --no-fund --silent
 
 postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start

@@ -58,13 +58,16 @@ def init_app(app: Flask) -> None:
     install_assets(vendor)
     app.extensions["registry.vendor_dir"] = vendor
     app.register_blueprint(blp)
+    # Every page (not the JSON API, which reads bearer tokens only) knows who signed in.
+    app.before_request(_cookie_actor)
+    app.after_request(_forget_stale_cookie)
 
 
-@blp.before_request
 def _cookie_actor() -> Response | None:
     secret = request.cookies.get(COOKIE)
     g.signed_in = False
-    if not secret or request.endpoint in _WITHOUT_COOKIE or current_actor().signed_in:
+    if (not secret or request.endpoint in _WITHOUT_COOKIE or request.path.startswith("/api/")
+            or current_actor().signed_in):
         return None
     try:
         actor = identify(secret)
@@ -78,7 +81,6 @@ def _cookie_actor() -> Response | None:
     return None
 
 
-@blp.after_request
 def _forget_stale_cookie(response: Response) -> Response:
     if g.get("clear_cookie"):
         response.delete_cookie(COOKIE, path="/")
