@@ -92,7 +92,7 @@ class Schema(ma.Schema):
 
 
 class Text(ma.fields.String):
-    """Every string the API accepts, as registry.organisation_rules.storable has it: no control
+    """Every string the API accepts, as registry.organisations.rules.storable has it: no control
     characters, noncharacters or lone surrogates; `multiline` allows line breaks and tabs, and
     `blank=False` refuses text that is only spaces. The description says so as a pattern
     (surrogates cannot be sent as UTF-8 at all; the noncharacters past the first plane are in it
@@ -124,7 +124,7 @@ class Text(ma.fields.String):
 
 
 class PublicId(ma.fields.String):
-    """An organisation's, network's or membership's public id (registry.public_ids), never its
+    """An organisation's, network's or membership's public id (registry.access.public_ids), never its
     integer key. In a body or a query, one of another shape is refused as the description says;
     a well-formed one that names nothing the caller may see is refused alike whether it is hidden
     or missing (the lookup decides). Dumped, the attribute may be the id or the row itself

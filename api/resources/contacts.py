@@ -1,7 +1,7 @@
 """An organisation's contacts, and the log of who read them.
 
 Contacts reach only the organisation itself and the secretariats above it; every read here
-is logged (registry.contact_reads). Contacts belong to their organisation's version: they
+is logged (registry.access.contact_reads). Contacts belong to their organisation's version: they
 carry its ETag, and changing one needs it in If-Match. A change is not a read: what it returns
 holds a value only as the caller gave it.
 """

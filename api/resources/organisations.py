@@ -1,6 +1,6 @@
 """Organisations: find, register, read, update the profile, change the status (delist).
 
-Every organisation leaves the API through registry.visibility: the fields shown are those
+Every organisation leaves the API through registry.access.visibility: the fields shown are those
 whose tier the caller reads at, and the `visibility` field says which tier that was.
 """
 
@@ -42,7 +42,7 @@ CONTACT_VISIBILITIES = [tier.value for tier in Visibility if tier in CONTACT_TIE
 
 
 def shown_to(field: str, note: str = "") -> dict[str, Any]:
-    """Field metadata naming its visibility tier, read from registry.visibility's one table."""
+    """Field metadata naming its visibility tier, read from registry.access.visibility's one table."""
     tier = FIELD_TIERS[field]
     audience = "everyone" if tier is Visibility.PUBLIC else f"callers reading at tier '{tier.value}' or above"
     if field in PUBLISHABLE_FIELDS:
@@ -126,7 +126,7 @@ class OrganisationSchema(Schema):
 
 
 class ProfileSchema(Schema):
-    """The profile fields an editor may change (registry.organisation_rules.PROFILE_FIELDS)."""
+    """The profile fields an editor may change (registry.organisations.rules.PROFILE_FIELDS)."""
 
     name = Text(validate=validate.Length(min=1, max=300))
     name_translations = fields.Dict(keys=Text(validate=validate.Length(max=3)),

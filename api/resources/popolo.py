@@ -1,4 +1,4 @@
-"""A network in Popolo's open format (popoloproject.com), narrowed by registry.popolo to what
+"""A network in Popolo's open format (popoloproject.com), narrowed by registry.exchange.popolo to what
 the caller may see."""
 
 from __future__ import annotations

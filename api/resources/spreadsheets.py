@@ -1,6 +1,6 @@
 """A network's members as spreadsheets: the import template, importing a CSV or XLSX file
 (a dry run by default; applying keeps every row or none), and the CSV and XLSX exports, which
-every caller may ask for and which registry.member_export narrows to what the caller may see.
+every caller may ask for and which registry.exchange.member_export narrows to what the caller may see.
 """
 
 from __future__ import annotations

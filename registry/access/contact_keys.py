@@ -32,7 +32,7 @@ from registry.organisations.models import Contact
 
 
 class KeyFile:
-    """A key ring kept in a file (mode 0600), as a KeySource for sessions (registry.sealing)."""
+    """A key ring kept in a file (mode 0600), as a KeySource for sessions (registry.access.sealing)."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)

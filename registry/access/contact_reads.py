@@ -3,8 +3,8 @@
 Contacts can put people in danger where sex work is criminalised, so they reach only the
 organisation itself and the secretariats above it, and each read is written down: who, when,
 which organisation, which contacts. Public contacts shown in the profile are not logged.
-Contacts are kept sealed (registry.sealing); a read here is one of the two places that opens
-them, the profile's published contacts (registry.visibility) the other.
+Contacts are kept sealed (registry.access.sealing); a read here is one of the two places that opens
+them, the profile's published contacts (registry.access.visibility) the other.
 """
 
 from __future__ import annotations

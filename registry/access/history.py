@@ -1,7 +1,7 @@
 """The change history readers may query: the audit log narrowed to the caller's reach.
 
 A secretariat reads the history of its whole active subtree (not its applicants'), an
-organisation its own. A contact's value is never in it (registry.organisation_rules.contact_changes):
+organisation its own. A contact's value is never in it (registry.organisations.rules.contact_changes):
 contacts are read through the logged read. Organisations and memberships are named in it by
 their public ids, in the entry and in its changes, as everywhere outside the database.
 """

@@ -1,7 +1,7 @@
 """A network's members as a spreadsheet (CSV, optionally with an HXL hashtag row, or XLSX),
 in the import template's columns so that the secretariat's export can be imported again.
 
-Every caller gets rows, each narrowed by registry.visibility: a row holds only the fields the
+Every caller gets rows, each narrowed by registry.access.visibility: a row holds only the fields the
 caller reads that member at (anonymous callers: members listed publicly, public fields, areas
 rolled up to provinces). Contact emails go only to those who may read contacts, and reading
 them is logged like any other contact read. Every cell a spreadsheet would run as a formula is

@@ -8,7 +8,7 @@ nothing; applying is all-or-nothing: one bad row and nothing is kept.
 Every row goes through the ordinary service functions (register_organisation, transition,
 update_profile, add_contact), inside a savepoint of its own so that a refused row leaves nothing
 for the rows after it. A file may hold thousands of rows: what the checks look up is read once
-for all of them and remembered on the session (registry.known), and what the rows write goes out
+for all of them and remembered on the session (registry.organisations.known), and what the rows write goes out
 at each flush in one statement per table (the ORM's insertmanyvalues; audit entries together).
 """
 

@@ -3,7 +3,7 @@ memberships, its governing bodies' seats as posts with their officeholders, and 
 election results as vote events with counts.
 
 What goes in is what the caller may see, decided where it always is: each organisation through
-registry.visibility (fields, rolled-up areas), membership start dates at the tier of a
+registry.access.visibility (fields, rolled-up areas), membership start dates at the tier of a
 membership's history, and bodies, officeholders and results only for those who may read the
 network's governance. Contacts are never part of it.
 """

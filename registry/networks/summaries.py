@@ -71,7 +71,7 @@ class Presence:
 
 def member_presence(session: Session, network: Organisation, on: dt.date | None = None) -> list[Presence]:
     """Active members of the network and of its member networks on `on`, with their areas, and
-    each with what the public sees of it (registry.visibility): `public` is None unless it is
+    each with what the public sees of it (registry.access.visibility): `public` is None unless it is
     listed publicly and publishes which networks it belongs to, and then holds only the areas
     and terms it published. Which of them a view may count is geo.disclosure's to say."""
     members = members_as_of(session, network.id, on, recursive=True)

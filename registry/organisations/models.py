@@ -166,7 +166,7 @@ class Organisation(Base):
 
 
 class Contact(Base):
-    """A contact of an organisation. Its value is kept sealed (registry.sealing) and the row has
+    """A contact of an organisation. Its value is kept sealed (registry.access.sealing) and the row has
     no attribute that holds it in the clear: only `open_contacts` opens it, for a permitted read."""
 
     __tablename__ = "contacts"
@@ -219,7 +219,7 @@ PROFILE_FIELDS = (
 
 
 # The public-tier fields an organisation chooses, one by one, to show the public once it is
-# listed (registry.visibility decides with them). The rest of the public tier is always shown:
+# listed (registry.access.visibility decides with them). The rest of the public tier is always shown:
 # id, kind, name (with its translations and acronym), country, status and is_sample identify
 # the record; each contact carries its own tier. "networks": the networks it is a member of,
 # which also decides whether it shows in their public member lists and maps.

@@ -285,7 +285,7 @@ def _terms(vocabulary: Vocabulary) -> Callable[..., Any]:
 
 
 def _areas(known: Known, value: Any, _lineage: list[int]) -> list[str]:
-    """Area codes, or places as people write them in any script (registry.place_names): what is
+    """Area codes, or places as people write them in any script (registry.areas.place_names): what is
     stored is always the code."""
     if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
         raise ValidationFailed("expected a list of area codes or place names")

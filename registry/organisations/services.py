@@ -35,7 +35,7 @@ def written(contact: Contact, value: str | None) -> ContactView:
 
 
 def has_contact(session: Session, organisation: Organisation, kind: ContactKind | str, value: str) -> bool:
-    """Whether the organisation already has this contact (equal as registry.sealing.normalised
+    """Whether the organisation already has this contact (equal as registry.access.sealing.normalised
     decides), told by blind indexes: nothing is opened."""
     indexes = sealing.contact_indexes(sealing.ring_of(session), organisation.id, ContactKind(kind), value)
     return any(c.kind == kind and c.value_index in indexes for c in organisation.contacts)
@@ -203,7 +203,7 @@ def update_contact(
     session: Session, actor: Actor, contact: Contact, changes: Mapping[str, Any]
 ) -> Contact:
     """Change a contact's kind, value, label or tier. A new value is sealed; a new kind or tier
-    reseals the value without it leaving registry.sealing."""
+    reseals the value without it leaving registry.access.sealing."""
     require(session, actor, Permission.EDIT_PROFILE, contact.organisation_id)
     unknown = sorted(set(changes) - {"kind", "value", "label", "visibility"})
     if unknown:

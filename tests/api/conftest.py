@@ -3,7 +3,7 @@
 Each request gets a fresh Session on the test's connection in "create_savepoint" mode, so
 the request's single commit releases a savepoint and the test's rollback still undoes it all;
 requests behave as in production (their own session, committed once) and the test sees what
-they wrote. Callers are real bearer tokens issued through registry.tokens.
+they wrote. Callers are real bearer tokens issued through registry.access.tokens.
 
 The app is built once per run and serves every test: its requests find the running test's
 connection through tests.conftest.REQUESTS, and each test gets it back as built (settings,

@@ -1,4 +1,4 @@
-"""The member export as each caller reads it: rows and columns narrowed by registry.visibility."""
+"""The member export as each caller reads it: rows and columns narrowed by registry.access.visibility."""
 
 from __future__ import annotations
 
