@@ -205,6 +205,7 @@ def _save(session: Session, actor: Actor, organisation: Organisation, version: s
         organisations.update_profile(session, actor, organisation, changes)
     except (ValidationFailed, Conflict) as refused:
         message, problems = _in_reader_language(refused)
+        problems = {field: [_(text) for text in texts] for field, texts in problems.items()}
         return _page(organisation, values=yours, read=_read(organisation, base, version), problems=problems,
                      message=message, status=422 if isinstance(refused, ValidationFailed) else 409)
     flash(_("Your profile is saved."))
@@ -347,7 +348,11 @@ def apply() -> Any:
     try:
         network = directory.find_network(session, actor, request.form.get("network", ""))
         memberships.apply(session, actor, network, organisation, reason=reason)
-    except (ValidationFailed, InvalidTransition, NotPermitted, NotFound) as refused:
+    except InvalidTransition:
+        # The only move an organisation's own application can be refused: one already made.
+        return _page(organisation, apply_message=_("Your organisation already has an application or a membership "
+                                                   "there."), status=422)
+    except (ValidationFailed, NotPermitted, NotFound) as refused:
         message, _fields_refused = _in_reader_language(refused)
         return _page(organisation, apply_message=message, status=422)
     flash(_("Your application to %(network)s is sent; its secretariat will review it.", network=network.name))

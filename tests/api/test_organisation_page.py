@@ -253,7 +253,7 @@ def test_the_organisation_applies_and_sees_its_memberships(editor, world, sessio
     assert "Test national network VN: active member" in page
     again = editor.post("/organisation/apply", data={"csrf_token": token, "network": world.wnu.public_id},
                         headers={"Accept-Language": "en"})
-    assert again.status_code == 422 and "cannot apply" in again.get_data(as_text=True)
+    assert again.status_code == 422 and "already has an application" in again.get_data(as_text=True)
 
 
 def test_the_change_history_is_the_organisations_own(editor, world):
