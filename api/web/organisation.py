@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Flask, abort, current_app, flash, make_response, redirect, render_template, request,
+                   url_for)
 from flask_babel import gettext as _, lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
@@ -136,10 +137,22 @@ def _unsigned(token: str, organisation: Organisation) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and data.get("organisation") == organisation.public_id else None
 
 
+def _own_form(field: str) -> tuple[Session, Actor, Organisation, dict[str, Any]]:
+    """`_own`, and what the form sent back in `field`, as this page signed it; a form out of
+    date or made for another organisation is answered with the profile as it is now."""
+    session, actor, organisation = _own()
+    data = _unsigned(request.form.get(field, ""), organisation)
+    if data is None:
+        abort(make_response(_page(organisation, message=_(
+            "This form was out of date or for another organisation, so nothing was saved. Here is the profile "
+            "as it is now."), status=409)))
+    return session, actor, organisation, data
+
+
 # -- the page -----------------------------------------------------------------------------------
 
 @blp.get("/")
-def page() -> str:
+def page() -> Any:
     _session, _actor, organisation = _own()
     return _page(organisation)
 
@@ -174,11 +187,7 @@ def _page(organisation: Organisation, *, values: dict[str, Any] | None = None, r
 
 @blp.post("/")
 def save() -> Any:
-    session, actor, organisation = _own()
-    read = _unsigned(request.form.get("read", ""), organisation)
-    if read is None:
-        return _page(organisation, message=_("This form was out of date or for another organisation, so "
-                                              "nothing was saved. Here is the profile as it is now."), status=409)
+    session, actor, organisation, read = _own_form("read")
     yours, problems = _submitted(organisation, read["values"])
     if problems:
         return _page(organisation, values=yours, read=request.form["read"], problems=problems,
@@ -271,11 +280,7 @@ def _conflict_page(organisation: Organisation, theirs: dict[str, Any], offered: 
 
 @blp.post("/resolve")
 def resolve() -> Any:
-    session, actor, organisation = _own()
-    pending = _unsigned(request.form.get("pending", ""), organisation)
-    if pending is None:
-        return _page(organisation, message=_("This form was out of date or for another organisation, so "
-                                              "nothing was saved. Here is the profile as it is now."), status=409)
+    session, actor, organisation, pending = _own_form("pending")
     base, offered = pending["base"], pending["offered"]
     chosen = dict(base, **pending["mine"])
     undecided = []
