@@ -166,6 +166,23 @@ def test_a_save_meanwhile_to_fields_the_person_left_alone_merges_without_asking(
     assert (world.cbo.website, world.cbo.acronym) == ("https://mine.example.org", "THEIRS")
 
 
+def test_a_save_made_while_the_person_chooses_is_shown_again(editor, client, world, session):
+    form = form_of(editor)
+    url = f"{API}/organisations/{world.cbo.public_id}"
+    secretariat = world.roles["secretariat"]
+    client.patch(url, json={"website": "https://first.example.org"},
+                 headers={**secretariat, "If-Match": etag_of(client, url, secretariat)})
+    form["website"] = "https://mine.example.org"
+    pending = hidden(editor.post(PAGE, data=form).get_data(as_text=True), "pending")
+    client.patch(url, json={"website": "https://second.example.org"},
+                 headers={**secretariat, "If-Match": etag_of(client, url, secretariat)})
+    again = editor.post("/organisation/resolve", data={"csrf_token": form["csrf_token"], "pending": pending,
+                                                       "take_website": "yours"})
+    assert again.status_code == 409 and "https://second.example.org" in again.get_data(as_text=True)
+    session.refresh(world.cbo)
+    assert world.cbo.website == "https://second.example.org"
+
+
 def test_a_change_meanwhile_outside_the_form_needs_no_choice(editor, world, session, client):
     form = form_of(editor)
     contact = next(c for c in world.cbo.contacts if c.visibility == "secretariat")
