@@ -215,6 +215,8 @@ def _save(session: Session, actor: Actor, organisation: Organisation, version: s
     except (ValidationFailed, Conflict) as refused:
         message, problems = _in_reader_language(refused)
         problems = {field: [_(text) for text in texts] for field, texts in problems.items()}
+        if isinstance(refused, ValidationFailed):  # its summary is in English; each field says why in words
+            message = _("Some answers need correcting; nothing was saved.")
         return _page(organisation, values=yours, read=_read(organisation, base, version), problems=problems,
                      message=message, status=422 if isinstance(refused, ValidationFailed) else 409)
     flash(_("Your profile is saved."))

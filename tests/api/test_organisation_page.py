@@ -108,6 +108,8 @@ def test_a_refused_answer_is_said_on_the_form_and_nothing_is_saved(editor, world
     assert refused.status_code == 422
     page = refused.get_data(as_text=True)
     assert "a web address starting with https://" in page and 'value="Nhóm mới"' in page
+    in_vietnamese = editor.post(PAGE, data=form, headers={"Accept-Language": "vi"}).get_data(as_text=True)
+    assert "địa chỉ web bắt đầu bằng https://" in in_vietnamese and "the profile was refused" not in in_vietnamese
     session.refresh(world.cbo)
     assert world.cbo.name == "Nhóm Hà Nội"
 
