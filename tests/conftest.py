@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -107,6 +108,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if needs_server:
         config.hook.pytest_deselected(items=needs_server)
         items[:] = [item for item in items if item not in needs_server]
+
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's chromium package; Playwright never downloads one
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium, launched once per run for every folder of tests (one Playwright per
+    run: a second would refuse to start inside the first one's loop); each test opens its own
+    context in it."""
+    assert CHROMIUM.exists(), "install Debian's chromium package (apt-get install chromium)"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture(scope="session", autouse=True)
