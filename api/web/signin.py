@@ -32,6 +32,8 @@ blp = Blueprint("signin", __name__)
 _WITHOUT_SESSION = frozenset({"static", "dashboard.vendor"})
 TOO_MANY = _l("Too many failed sign-ins from your address; wait a minute and try again.")
 ROLE_NAMES = {Role.SECRETARIAT: _l("secretariat"), Role.EDITOR: _l("editor"), Role.BOARD: _l("board member")}
+SESSION_ENDED = _l("Your sign-in has ended: it expired, you signed out, or the sign-in code was revoked. "
+                   "Please sign in again.")
 ENDED = {"out": _l("You have signed out."),
          "everywhere": _l("You have signed out on every device that used your sign-in code.")}
 
@@ -66,9 +68,9 @@ def _session_actor() -> Response | None:
     except TooManyFailures:
         return _sign_in_page(TOO_MANY, 429)
     if request.endpoint in ("signin.sign_in", "signin.old_sign_in"):
+        g.session_ended = True
         return None  # on its way to sign in again
-    return _sign_in_page(_("Your sign-in has ended: it expired, you signed out, or the sign-in code was "
-                           "revoked. Please sign in again."), 401)
+    return _sign_in_page(str(SESSION_ENDED), 401)
 
 
 def _forget_ended_session(response: Response) -> Response:
@@ -80,7 +82,8 @@ def _forget_ended_session(response: Response) -> Response:
 @blp.route("/sign-in", methods=["GET", "POST"])
 def sign_in() -> Response | WerkzeugResponse:
     if request.method == "GET":
-        return _sign_in_page(ENDED.get(request.args.get("ended", "")), 200)
+        message = ENDED.get(request.args.get("ended", "")) or (SESSION_ENDED if g.get("session_ended") else None)
+        return _sign_in_page(message, 200)
     try:
         actor = identify((request.form.get("code") or "").strip())
     except TooManyFailures:
@@ -134,7 +137,7 @@ def _landing(actor: Actor) -> str:
     return url_for("dashboard.board", network_id=network[actor.network_id])  # type: ignore[index]
 
 
-def _sign_in_page(message: str | None, status: int) -> Response:
+def _sign_in_page(message: Any, status: int) -> Response:
     headers = {"Retry-After": str(WINDOW_SECONDS)} if status == 429 else {}
     row = g.get("web_session")
     signed_in_as = None if row is None else {
