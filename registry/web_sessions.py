@@ -77,9 +77,9 @@ def find_session(session: Session, secret: str, *, idle: dt.timedelta = IDLE) ->
     now = utcnow()
     if row is None or not row.live(now) or not row.token.usable(now):
         return None
-    moved_on = min(now + idle, row.expires_at)
+    moved_on, session_id = min(now + idle, row.expires_at), row.id
     if moved_on - row.idle_expires_at >= TOUCH_EVERY:
-        after_commit(session, lambda engine: _touch(engine, row.id, moved_on))
+        after_commit(session, lambda engine: _touch(engine, session_id, moved_on))
     return row
 
 

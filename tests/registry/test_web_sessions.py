@@ -5,12 +5,14 @@ revoked or expires."""
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import func, select
 
 from registry import tokens, web_sessions
 from registry.audit import AuditEntry
+from registry.db import _PENDING
 from registry.errors import NotPermitted
 from registry.web_sessions import WebSession
 from tests.factories import SYSTEM, secretariat
@@ -107,3 +109,30 @@ def test_last_sign_ins_and_the_sweep(session, code):
     assert web_sessions.last_sign_ins(session, [row.id]) == {row.id: recent.created_at}
     assert web_sessions.sweep_sessions(session) == 1
     assert session.scalars(select(WebSession)).all() == [recent]
+
+
+class _OnThisConnection:
+    """Stands in for the registry's engine: the action's transaction on the test's connection."""
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    @contextmanager
+    def begin(self):
+        yield self.connection
+
+
+def test_a_page_read_moves_the_idle_expiry_on_after_the_commit_at_most_every_few_minutes(session, code):
+    _, actor = code
+    row, secret = web_sessions.start_session(session, actor)
+    web_sessions.find_session(session, secret)
+    assert session.info.get(_PENDING, []) == []  # just signed in: nothing to move yet
+    row.idle_expires_at -= web_sessions.TOUCH_EVERY + dt.timedelta(minutes=1)
+    stale = row.idle_expires_at
+    session.flush()
+    web_sessions.find_session(session, secret)
+    [touch] = session.info.pop(_PENDING)
+    touch(_OnThisConnection(session.connection()))
+    session.expire_all()
+    assert row.idle_expires_at > stale + web_sessions.TOUCH_EVERY
+    assert row.idle_expires_at <= row.expires_at
