@@ -18,7 +18,7 @@ from typing import Any
 import segno
 from flask import Blueprint, Flask, Response, abort, make_response, redirect, render_template, request, url_for
 from flask_babel import format_date, format_datetime, gettext as _, lazy_gettext as _l
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from api import database
@@ -121,5 +121,5 @@ def _shown(code: tokens.AccessToken, last: dict[int, dt.datetime]) -> dict[str, 
 def _qr(address: str) -> Markup:
     """The QR code as inline SVG: no style attribute and no script, so the pages' CSP holds."""
     svg = segno.make(address, error="m").svg_inline(
-        scale=4, omitsize=True, svgclass="qr", title=str(escape(_("QR code: the sign-in address with this code"))))
-    return Markup(svg)  # segno's own markup; the only text in it is escaped above
+        scale=4, omitsize=True, svgclass="qr", title=_("QR code: the sign-in address with this code"))
+    return Markup(svg)  # segno's own markup, which escapes the title it is given
