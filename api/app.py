@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from api import auth, csrf, dashboard, database, docs, errors, headers, hosts, i18n, logs, page_cache
 from api.json_body import JSONProvider
 from api.extensions import Api
+from api.web import codes, signin
 from api.resources import (
     areas,
     contacts,
@@ -68,6 +69,8 @@ def create_app(overrides: dict[str, Any] | None = None, *, sessions: Callable[[]
 
     dashboard.init_app(app)
     organisation.init_app(app)
+    signin.init_app(app)
+    codes.init_app(app)
 
     @app.get("/")
     def index() -> str:

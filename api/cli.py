@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from api import database, operations
 from api.app import create_app
 from api.i18n import template_headers
-from registry import areas, contact_keys, errors, governance_directory, migrate, organisations, tokens
+from registry import areas, contact_keys, errors, governance_directory, migrate, organisations, tokens, web_sessions
 from registry.db import for_writing, make_engine, make_sessionmaker, run_committed
 from registry.elections import phases, publication, turnout
 from registry.elections.ballot_keys import BallotKeyFolder, use_ballot_keys
@@ -161,6 +161,21 @@ def token_revoke(token_id: int) -> None:
     with unit_of_work() as session:
         tokens.revoke_token(session, CLI_ACTOR, tokens.find_token(session, CLI_ACTOR, token_id))
         click.echo(f"revoked token {token_id}")
+
+
+@main.group()
+def sessions() -> None:
+    """People's web sessions (what a sign-in code is exchanged for)."""
+
+
+@sessions.command("sweep")
+@click.option("--ended-days-ago", type=click.IntRange(0, 3650), default=30, show_default=True,
+              help="Keep sessions that ended more recently (the console shows when a code last signed in).")
+def sessions_sweep(ended_days_ago: int) -> None:
+    """Delete sessions that ended (expired, signed out or revoked) that many days ago."""
+    with unit_of_work() as session:
+        swept = web_sessions.sweep_sessions(session, ended_before=dt.timedelta(days=ended_days_ago))
+    click.echo(f"deleted {swept} ended session(s)")
 
 
 @main.group()

@@ -11,6 +11,7 @@ from registry import (  # noqa: F401  (imported for their tables)
     organisations,
     tokens,
     vocabularies,
+    web_sessions,
 )
 from registry.db import Base
 from registry.elections import models as election_models  # noqa: F401

@@ -98,7 +98,7 @@ def _own() -> tuple[Session, Actor, Organisation]:
     anyone who speaks for no organisation: a refusal saying so."""
     session, actor = database.session(), current_actor()
     if actor.role is Role.ANONYMOUS:
-        abort(redirect(url_for("dashboard.sign_in")))
+        abort(redirect(url_for("signin.sign_in")))
     own = spoken_for(actor)
     if own is None or not can(session, actor, Permission.EDIT_PROFILE, own):
         abort(403, description=_("This page is for a member organisation's own editor. Your sign-in does not "

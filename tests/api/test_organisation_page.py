@@ -20,15 +20,20 @@ from tests.factories import SYSTEM
 from registry.audit import AuditEntry
 from registry.memberships import Membership, MembershipStatus
 from registry.organisation_rules import PUBLISHABLE_FIELDS
-from tests.api.conftest import World, etag_of
+from tests.api.conftest import World, etag_of, form_token
 
 PAGE = "/organisation/"
 API = "/api/v1"
 
 
 def sign_in(client: FlaskClient, headers: dict[str, str]) -> None:
-    """Sign the browser in as the token's holder, as the sign-in page leaves it: the cookie."""
-    client.set_cookie("registry_token", headers["Authorization"].removeprefix("Bearer "))
+    """Sign the browser in with the token's code on the sign-in page."""
+    sign_in_with(client, headers["Authorization"].removeprefix("Bearer "))
+
+
+def sign_in_with(client: FlaskClient, code: str) -> None:
+    answer = client.post("/sign-in", data={"code": code, "csrf_token": form_token(client)})
+    assert answer.status_code in (302, 303), answer.get_data(as_text=True)[:300]
 
 
 def hidden(page: str, name: str) -> str:
@@ -241,7 +246,7 @@ def test_stop_listing_leaves_the_public_counts_and_maps_of_the_sample_network(se
 
     before = counted()
     assert before[2] and before == counted()
-    editor.set_cookie("registry_token", secret)
+    sign_in_with(editor, secret)
     token = hidden(editor.get(PAGE).get_data(as_text=True), "csrf_token")
     assert editor.post("/organisation/stop-listing", data={"csrf_token": token}).status_code == 302
     after = counted()
@@ -288,8 +293,8 @@ def test_the_change_history_is_the_organisations_own(editor, world):
 
 def test_nobody_signed_in_is_sent_to_sign_in_and_nothing_is_written(client, world, session):
     assert client.get(PAGE).status_code == 302
-    assert client.get(PAGE).headers["Location"].endswith("/dashboard/sign-in")
-    token = hidden(client.get("/dashboard/sign-in").get_data(as_text=True), "csrf_token")
+    assert client.get(PAGE).headers["Location"].endswith("/sign-in")
+    token = hidden(client.get("/sign-in").get_data(as_text=True), "csrf_token")
     posted = client.post("/organisation/stop-listing", data={"csrf_token": token})
     assert posted.status_code == 302 and "sign-in" in posted.headers["Location"]
     session.refresh(world.cbo)

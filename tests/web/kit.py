@@ -23,7 +23,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, Page, Request, Response, Route
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response, Route
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
@@ -50,6 +50,8 @@ AXE_RUN_JS = """async () => {
         .map((v) => ({id: v.id, impact: v.impact, help: v.help,
                       nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' '))}));
 }"""
+
+_STATUS_LOGGED = re.compile(r"^Failed to load resource: the server responded with a status of (\d{3})\b")
 
 
 _STATUS_SAID = re.compile(r"^Failed to load resource: the server responded with a status of (\d{3})\b")
@@ -94,6 +96,12 @@ class Visit:
         else:
             self.outside.append(url)
             route.abort()
+
+    def _console(self, message: ConsoleMessage) -> None:
+        # Chromium also logs every answer >= 400 as an error: one the journey expects is no error.
+        logged = _STATUS_LOGGED.search(message.text)
+        if message.type == "error" and not (logged and int(logged.group(1)) in self.expected_statuses):
+            self.errors.append(message.text)
 
     def _failed(self, request: Request) -> None:
         if request.url not in self.outside:

@@ -2,9 +2,8 @@
 hits a conflict with a save made meanwhile through the API and resolves it, and stops its public
 listing, after which the public directory no longer lists it.
 
-Each journey registers its own organisation (through the API, as VNSW's secretariat) and is
-signed in as its editor by setting the sign-in cookie in the browser: editors cannot yet sign
-in on /dashboard/sign-in. TEMPORARY: switch to the real sign-in page once it takes editors.
+Each journey registers its own organisation (through the API, as VNSW's secretariat), is given
+an editor's sign-in code, and signs in with it on the sign-in page.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import Site
+from tests.web.conftest import Site, sign_in
 from tests.web.kit import Visit
 
 API = "/api/v1"
@@ -60,9 +59,8 @@ def new_organisation(site: Site) -> Organisation:
 
 
 def signed_in_as(page: Visit, organisation: Organisation) -> Visit:
-    """TEMPORARY sign-in: the cookie the sign-in page would set (see the module's opening)."""
-    page.context.add_cookies([{"name": "registry_token", "value": organisation.secret, "url": page.base,
-                               "httpOnly": True, "sameSite": "Strict"}])
+    """Signed in with the organisation's code on the sign-in page, as a person would."""
+    sign_in(page, organisation.secret)
     return page
 
 
