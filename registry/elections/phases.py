@@ -31,7 +31,7 @@ from registry.elections.models import (
 from registry.elections.publication import close_ballot_list
 from registry.elections.results import PublishedResult, published_result
 from registry.elections.seating import seat_winners
-from registry.elections.tally import Method
+from registry.elections.methods import Method
 from registry.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from registry.governance import OPEN_SEATS, GoverningBody
 from registry.memberships import get_network
