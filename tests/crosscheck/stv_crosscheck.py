@@ -1,11 +1,11 @@
-"""Cross-checks registry.elections.tally.scottish_stv against pref_voting's stv_scottish on
-random elections, comparing who is elected.
+"""Cross-checks registry.elections.tally.scottish_stv against pref_voting's stv_scottish, and
+meek_stv against its stv_meek (--method meek_stv), on random elections, comparing who is elected.
 
 Run it with the interpreter of the cross-check virtualenv, never the project's own (pref_voting
 brings numba and an older numpy, so it is kept out of the runtime dependencies):
 
     python3 -m venv .venv-stv && .venv-stv/bin/pip install -r tests/crosscheck/requirements.txt
-    .venv-stv/bin/python tests/crosscheck/stv_crosscheck.py [--elections 300] [--seed 2007]
+    .venv-stv/bin/python tests/crosscheck/stv_crosscheck.py [--elections 300] [--seed 2007] [--method meek_stv]
 
 An election may be set aside only when our count drew a lot (rule 49(3) or 51(2)(b)) and the
 two counts then elect different candidates. Both draw with random.Random(seed).choice over the
@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from pref_voting.profiles_with_ties import ProfileWithTies  # noqa: E402
 from pref_voting.proportional_methods import stv_meek, stv_scottish  # noqa: E402
 
-from registry.elections.tally import TieBreakMethod, meek_stv, scottish_stv  # noqa: E402
+from registry.elections.tally import TallyResult, TieBreakMethod, meek_stv, scottish_stv  # noqa: E402
 
 
 def random_election(rng: random.Random) -> tuple[int, int, list[tuple[int, ...]]]:
@@ -73,21 +73,28 @@ def profile(candidates: int, ballots: list[tuple[int, ...]]) -> ProfileWithTies:
     )
 
 
-def theirs(candidates: int, seats: int, ballots: list[tuple[int, ...]], seed: int) -> set[int]:
+def theirs(candidates: int, seats: int, ballots: list[tuple[int, ...]], seed: int, ours: TallyResult) -> set[int]:
     return set(stv_scottish(profile(candidates, ballots), num_seats=seats, rng=random.Random(seed)))
 
 
-def theirs_meek(candidates: int, seats: int, ballots: list[tuple[int, ...]], seed: int) -> set[int]:
+def theirs_meek(candidates: int, seats: int, ballots: list[tuple[int, ...]], seed: int,
+                ours: TallyResult) -> set[int]:
     """pref_voting's stv_meek (Hill, Wichmann and Woodall's algorithm in floats, tolerance 1e-10).
-    Its ties for exclusion go by candidate number, never by lot: where ours drew a lot and the
-    two differ, the election is set aside as for the Scottish count.
+    It draws no lots: a tie for exclusion goes to whoever has the highest tie_break_key. Given
+    keys that rank the candidates our lots excluded, first excluded highest, it breaks each tie
+    as our lots did, without being told which ties arise: an earlier loser has gone by the time
+    of a later tie, and a later loser ranks below an earlier one. Any difference left is then a
+    disagreement, lot or no lot.
 
     max_iter=200 rather than its 2000: its loop keeps iterating to the cap whenever an elected
     candidate's float tally sits a little off the quota with the keep factor already at 1, which
     made it ten times slower; on the first 60 of these elections both caps elect the same."""
     if not any(ballots):
         return set()  # pref_voting would fill the seats; with no valid ballot ours elects nobody
-    return set(stv_meek(profile(candidates, ballots), num_seats=seats, max_iter=200))
+    by_lot = [t.outcome[0] for t in ours.tie_breaks]
+    key = {c: len(by_lot) - i for i, c in enumerate(by_lot)}
+    return set(stv_meek(profile(candidates, ballots), num_seats=seats, max_iter=200,
+                        tie_break_key=lambda c: key.get(c, 0)))
 
 
 # --method: ours and theirs for each counting method cross-checked here.
@@ -111,7 +118,7 @@ def main() -> int:
         methods = {t.method for t in ours.tie_breaks}
         lookbacks += TieBreakMethod.LOOKBACK in methods
         lots += TieBreakMethod.LOT in methods
-        other = independent(candidates, seats, ballots, lot_seed)
+        other = independent(candidates, seats, ballots, lot_seed, ours)
         if set(ours.elected) == other:
             continue
         if TieBreakMethod.LOT in methods:
