@@ -10,7 +10,8 @@ value is lost; the quota is the votes not exhausted / (seats + 1), truncated, pl
 keep factors are rounded up. Surpluses are passed on until their total falls below 10**-6 (the
 reference rule's omega) or the keep factors stop changing at this precision; then the candidate
 with the fewest votes is excluded. A tie for exclusion goes straight to the lot that every
-method draws from the election's seed (there is no look-back in Meek's rule).
+method draws from the election's seed (there is no look-back in Meek's rule). Where OpenSTV's
+defaults differ: it counts to 6 places, and excludes every sure loser at once.
 
 When no more candidates stand than seats remain, they are all elected, as the Scottish count's
 rule 52 does, so every seat is filled while enough candidates stand; with no valid ballot at all
