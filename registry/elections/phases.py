@@ -22,6 +22,7 @@ from registry.elections import ballots, roll
 from registry.elections.ballot_keys import ballot_keys, destroy_once_committed
 from registry.elections.ballots import discard_sealed_ballots, open_sealed_ballots, sealed_root
 from registry.elections.counting import count_election, quorum_met
+from registry.elections.methods import Method
 from registry.elections.models import (
     UNDECIDED_PHASES,
     Election,
@@ -33,7 +34,6 @@ from registry.elections.publication import close_ballot_list
 from registry.elections.results import PublishedResult, published_result
 from registry.elections.roll import roll_size
 from registry.elections.seating import seat_winners
-from registry.elections.methods import Method
 from registry.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from registry.governance import OPEN_SEATS, GoverningBody
 from registry.memberships import get_network
