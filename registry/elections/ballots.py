@@ -59,6 +59,7 @@ from sqlalchemy.orm import Session
 
 from registry import audit
 from registry.elections.ballot_keys import seal, unseal
+from registry.elections.methods import BallotKind, counting_method
 from registry.elections.models import (
     Ballot,
     Election,
@@ -68,7 +69,6 @@ from registry.elections.models import (
     Voter,
     one_writer_at_a_time,
 )
-from registry.elections.tally import Method
 from registry.errors import Conflict, NotPermitted, ValidationFailed
 from registry.governance import OPEN_SEATS
 from registry.organisations import Organisation
@@ -121,7 +121,7 @@ def canonical_ballot(election: Election, choices: Choices) -> str:
         for i in ids:
             if i not in standing or (group != OPEN_SEATS and standing[i].constituency != group):
                 raise ValidationFailed.on("choices", f"{group}: {i} is not a candidate for these seats")
-        if election.method is Method.BLOCK_PLURALITY:
+        if counting_method(election.method).ballot_kind is BallotKind.CHOOSE_UP_TO:
             if len(ids) > groups[group]:
                 raise ValidationFailed.on("choices", f"{group}: choose at most {groups[group]}")
             ids.sort()
