@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from api import auth, csrf, dashboard, database, docs, errors, headers, hosts, i18n, logs, page_cache
 from api.json_body import JSONProvider
 from api.extensions import Api
+from api.web import codes, signin
 from api.resources import (
     areas,
     contacts,
@@ -28,6 +29,7 @@ from api.resources import (
     vocabularies,
 )
 from api.settings import from_environment, instance_secret_key
+from api.web import organisation
 
 RESOURCES = (service, organisations, contacts, networks, coverage, vocabularies, areas, history, tokens, spreadsheets,
              governance, elections, popolo)
@@ -66,6 +68,9 @@ def create_app(overrides: dict[str, Any] | None = None, *, sessions: Callable[[]
         api.register_blueprint(resource.blp)
 
     dashboard.init_app(app)
+    organisation.init_app(app)
+    signin.init_app(app)
+    codes.init_app(app)
 
     @app.get("/")
     def index() -> str:

@@ -1,8 +1,10 @@
 """Who is asking: turns a presented access token into `g.actor`, and limits failed attempts.
 
-A token comes by one of three paths: the Authorization header (the JSON API, bearer tokens
-only), the sign-in cookie (the dashboard's pages) and the dashboard's sign-in form. Each path
-calls `identify`, so one count of failures per client address covers all three. The presented
+A credential comes by one of three paths: the Authorization header (the JSON API, bearer tokens
+only), the sign-in form (a person's sign-in code, api/web/signin.py) and the web session's
+cookie that the form gives (the pages only). The first two call `identify`, the cookie
+`count_failure` for a session secret nobody was given, so one count of failures per client
+address covers all three. The presented
 token is checked first: a valid one is always accepted, whatever others failed from the same
 address (a NAT or a proxy shared with someone guessing). An unknown, expired or revoked one
 counts one failure; once an address has AUTH_FAILURES_PER_MINUTE failures in the last minute,
@@ -38,8 +40,9 @@ from registry.access.permissions import Actor
 from registry.access.tokens import authenticate
 
 WINDOW_SECONDS = 60
-# The dashboard's sign-in cookie; the JSON API never reads it.
-COOKIE = "registry_token"
+# The web session's cookie (api/web/signin.py): it holds a session secret, never a sign-in code.
+# The JSON API never reads it.
+COOKIE = "registry_session"
 _KEY = "registry.auth_failures"
 
 
@@ -122,10 +125,16 @@ def identify(secret: str) -> Actor | None:
     address has used up its failures."""
     actor = authenticate(database.session(), secret)
     if actor is None:
-        failures: FailureCount = current_app.extensions[_KEY]
-        if not failures.admit_failure(request.remote_addr or "unknown", current_app.config["AUTH_FAILURES_PER_MINUTE"]):
-            raise TooManyFailures()
+        count_failure()
     return actor
+
+
+def count_failure() -> None:
+    """Count one failed attempt against the caller's address; TooManyFailures when it has used
+    up its failures."""
+    failures: FailureCount = current_app.extensions[_KEY]
+    if not failures.admit_failure(request.remote_addr or "unknown", current_app.config["AUTH_FAILURES_PER_MINUTE"]):
+        raise TooManyFailures()
 
 
 def _identify_by_header() -> Response | None:

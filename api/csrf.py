@@ -7,8 +7,10 @@ reads bearer tokens only, never a cookie, so a cross-site post carries no creden
 A browser that says the post comes from another site (Sec-Fetch-Site) is refused even with
 a token.
 
-The session cookie holds nothing but the form token; it is HttpOnly, SameSite=Strict, and
-Secure whenever the request came over HTTPS (directly or through a configured proxy).
+Flask's session cookie (`registry_form`) holds nothing but the form token; it is HttpOnly,
+SameSite=Strict, and Secure whenever the request came over HTTPS (directly or through a
+configured proxy). It is not the sign-in: that is the web session's own cookie
+(api/web/signin.py), which a page rendered for a visitor never overwrites.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def form_token_issued() -> bool:
 
 def settings() -> dict[str, Any]:
     return {
-        "SESSION_COOKIE_NAME": "registry_session",
+        "SESSION_COOKIE_NAME": "registry_form",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Strict",
         # A form token lasts as long as the browser's session: with a clock on it, a board

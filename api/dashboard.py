@@ -1,12 +1,8 @@
 """The web dashboard: the public network list and maps, and the board's view of its network.
 
-Server-rendered pages. A board member or secretariat signs in with an access token, kept in an
-HttpOnly, SameSite=Strict cookie (Secure over HTTPS) that only these pages read; the JSON API
-accepts bearer tokens only, so the cookie cannot be used against it. The token in the cookie
-is checked like a bearer token (api.auth): an unknown one counts as a failed sign-in, is
-forgotten, and the person is asked to sign in again. Maps are separate
-documents shown in sandboxed frames; their Leaflet files are served from this app, copied from
-the installed PyPI package, never from a CDN.
+Server-rendered pages. Who is asking comes from the web session (api/web/signin.py), as on
+every page. Maps are separate documents shown in sandboxed frames; their Leaflet files are
+served from this app, copied from the installed PyPI package, never from a CDN.
 """
 
 from __future__ import annotations
@@ -15,13 +11,13 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from flask import (Blueprint, Flask, Response, abort, current_app, g, make_response, redirect,
-                   render_template, request, send_from_directory, url_for)
+from flask import (Blueprint, Flask, Response, abort, current_app, make_response, redirect, render_template,
+                   request, send_from_directory, url_for)
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from api import database
-from api.auth import COOKIE, WINDOW_SECONDS, TooManyFailures, current_actor, identify
+from api.auth import current_actor
 from api.coverage import MapRequest, configured_tiles, network_coverage, network_map_html
 from api.headers import shown_in_frame
 from api.i18n import locale_code
@@ -37,19 +33,13 @@ from registry.elections.phases import latest_certified_result
 from registry.elections.results import format_result
 from registry.errors import NotFound, RegistryError
 from registry.organisations.models import Organisation, OrganisationKind
-from registry.access.public_ids import public_ids_of
 from registry.access.permissions import Permission, can
 from registry.networks.summaries import growth, network_summary, public_networks
 from registry.vocabularies.models import Vocabulary
 
 blp = Blueprint("dashboard", __name__)
-COOKIE_SECONDS = 8 * 3600
 VENDOR_PREFIX = "/static/vendor/"
 LEVELS = (("0", _l("countries")), ("1", _l("provinces")), ("2", _l("districts")))
-# Endpoints that read no sign-in cookie: the form and sign-out set and clear it, and Leaflet's
-# files are the same for everyone.
-_WITHOUT_COOKIE = frozenset({"dashboard.sign_in", "dashboard.sign_out", "dashboard.vendor"})
-TOO_MANY = _l("Too many failed sign-ins from your address; wait a minute and try again.")
 
 
 def init_app(app: Flask) -> None:
@@ -58,38 +48,6 @@ def init_app(app: Flask) -> None:
     install_assets(vendor)
     app.extensions["registry.vendor_dir"] = vendor
     app.register_blueprint(blp)
-    # Every page (not the JSON API, which reads bearer tokens only) knows who signed in.
-    app.before_request(_cookie_actor)
-    app.after_request(_forget_stale_cookie)
-
-
-def _cookie_actor() -> Response | None:
-    secret = request.cookies.get(COOKIE)
-    g.signed_in = False
-    if (not secret or request.endpoint in _WITHOUT_COOKIE or request.path.startswith("/api/")
-            or current_actor().signed_in):
-        return None
-    try:
-        actor = identify(secret)
-    except TooManyFailures:
-        g.clear_cookie = True
-        return _sign_in_page(TOO_MANY, 429)
-    if actor is None:
-        g.clear_cookie = True
-        return _sign_in_page(_("Your sign-in has ended: the token expired or was revoked. Please sign in again."), 401)
-    g.actor, g.signed_in = actor, True
-    return None
-
-
-def _forget_stale_cookie(response: Response) -> Response:
-    if g.get("clear_cookie"):
-        response.delete_cookie(COOKIE, path="/")
-    return response
-
-
-@blp.app_context_processor
-def _signed_in() -> dict[str, Any]:
-    return {"signed_in": g.get("signed_in", False)}
 
 
 @blp.get("/static/vendor/<path:filename>")
@@ -144,40 +102,11 @@ def map_document(network_id: str) -> Response:
     return make_response(html)
 
 
-@blp.route("/dashboard/sign-in", methods=["GET", "POST"])
-def sign_in() -> Response | WerkzeugResponse:
-    if request.method == "GET":
-        return _sign_in_page(None, 200)
-    secret = (request.form.get("token") or "").strip()
-    try:
-        actor = identify(secret)
-    except TooManyFailures:
-        return _sign_in_page(TOO_MANY, 429)
-    if actor is None or actor.network_id is None or not can(
-            database.session(), actor, Permission.READ_INTERNAL, actor.network_id):
-        # An editor's token is valid, so it is no failed guess; it just opens no board view.
-        message = (_("This token is for an organisation's editor; the board view needs a board or "
-                     "secretariat token.") if actor else _("That token is unknown, expired or revoked."))
-        return _sign_in_page(message, 401)
-    board_of = public_ids_of(database.session(), Organisation, [actor.network_id])
-    response = redirect(url_for("dashboard.board", network_id=board_of[actor.network_id]))  # type: ignore[index]
-    response.set_cookie(COOKIE, secret, max_age=COOKIE_SECONDS, httponly=True, samesite="Strict",
-                        secure=request.is_secure, path="/")
-    return response
-
-
-@blp.post("/dashboard/sign-out")
-def sign_out() -> WerkzeugResponse:
-    response = redirect(url_for("dashboard.public"))
-    response.delete_cookie(COOKIE, path="/")
-    return response
-
-
 @blp.get("/dashboard/board/<public_id:network_id>")
 def board(network_id: str) -> str | WerkzeugResponse:
     session = database.session()
     if not current_actor().signed_in:
-        return redirect(url_for("dashboard.sign_in"))
+        return redirect(url_for("signin.sign_in"))
     network = _network(network_id, internal=True)
     coverage = network_coverage(session, network, MapRequest(level=1))
     maps = [(_("Provinces, today and at the end of the first year"),
@@ -198,7 +127,8 @@ def board(network_id: str) -> str | WerkzeugResponse:
         bodies=[(body, governance.composition(session, current_actor(), body))
                 for body in governance.bodies_of(session, network.id)],
         result=(result := latest_certified_result(session, current_actor(), network)),
-        result_text=format_result(result) if result else None)
+        result_text=format_result(result) if result else None,
+        method_label=_(result.method_label) if result else None)
 
 
 def _headline(summary: Any) -> str:
@@ -207,11 +137,6 @@ def _headline(summary: Any) -> str:
              members=ngettext("%(num)s member organisation", "%(num)s member organisations", summary.members),
              areas=ngettext("%(num)s area", "%(num)s areas", len(summary.areas)),
              countries=ngettext("%(num)s country", "%(num)s countries", len(summary.countries)))
-
-
-def _sign_in_page(message: str | None, status: int) -> Response:
-    headers = {"Retry-After": str(WINDOW_SECONDS)} if status == 429 else {}
-    return make_response(render_template("dashboard/sign_in.html", message=message), status, headers)
 
 
 VOCABULARY_NAMES = {Vocabulary.PRIORITY_AREA: _l("priority area"), Vocabulary.POPULATION: _l("population"),

@@ -265,3 +265,9 @@ def page_of(item_schema: type[ma.Schema]) -> type[Schema]:
         "page_size": ma.fields.Integer(required=True),
         "pages": ma.fields.Integer(required=True, metadata={"description": "Pages in the whole list."}),
     })
+
+
+def version_tag(row: Any) -> str:
+    """The ETag of a row with a version counter, as the API answers it: what a web form carries
+    as the version it was read at, compared again when it is sent back."""
+    return Blueprint._generate_etag(row)

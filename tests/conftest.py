@@ -110,6 +110,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if item not in needs_server]
 
 
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's chromium package; Playwright never downloads one
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium, launched once per run for every folder of tests (one Playwright per
+    run: a second would refuse to start inside the first one's loop); each test opens its own
+    context in it."""
+    assert CHROMIUM.exists(), "install Debian's chromium package (apt-get install chromium)"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def contact_keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyFile]:
     path = tmp_path_factory.mktemp("keys") / "contact-keys.json"
@@ -216,18 +233,3 @@ def seeded(seeds_database: tuple[Engine, LoadReport], contact_keys: KeyFile) -> 
         yield session
         session.close()
         transaction.rollback()
-
-
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's chromium package; Playwright never downloads one
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """Headless Chromium, launched once per run; each test opens its own context in it."""
-    assert CHROMIUM.exists(), "install Debian's chromium package (apt-get install chromium)"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()

@@ -12,7 +12,7 @@ from flask.cli import FlaskGroup
 
 from api import operations
 from api.app import create_app
-from api.cli import boundaries, contacts, elections, members, networks, schema, tokens
+from api.cli import boundaries, contacts, elections, members, networks, schema, signins, tokens
 
 
 @click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_default_commands=True)
@@ -22,5 +22,5 @@ def main() -> None:
 
 for command in (operations.backup, operations.restore, operations.doctor,
                 schema.db, schema.seed, tokens.token, networks.network, networks.map_command,
-                boundaries.boundaries, members.members, contacts.contacts, elections.election):
+                boundaries.boundaries, members.members, contacts.contacts, elections.election, signins.sessions):
     main.add_command(command)

@@ -12,10 +12,10 @@ from flask.cli import AppGroup
 
 from api.cli.session import CLI_ACTOR, find_organisation, unit_of_work
 from registry.elections import phases, publication, turnout
+from registry.elections.methods import Method
 from registry.elections.models import ElectionPhase
 from registry.elections.phases import elections_of, get_election
 from registry.elections.results import format_result, published_result
-from registry.elections.tally import Method
 from registry.governance import directory as governance_directory
 
 
@@ -79,6 +79,8 @@ def election_move(election_id: int, phase: str, on: dt.datetime | None, reason: 
         election = get_election(session, CLI_ACTOR, election_id)
         phases.transition(session, CLI_ACTOR, election, phase, on=on.date() if on else None, reason=reason)
         click.echo(f"{election.title}: {election.phase.value}")
+        if election.phase in (ElectionPhase.VOTING_CLOSED, ElectionPhase.TALLIED):
+            _quorum_missed(turnout.live_turnout(session, CLI_ACTOR, election), election_id)
 
 
 @election.command("turnout")
@@ -92,6 +94,19 @@ def election_turnout(election_id: int) -> None:
                    + (f"; voting closes on {live.voting_closes_on.isoformat()}" if live.voting_closes_on else ""))
         for organisation in live.not_voted:
             click.echo(f"  not voted: {organisation.name}")
+        _quorum_missed(live, election_id)
+
+
+def _quorum_missed(live: turnout.LiveTurnout, election_id: int) -> None:
+    """What may be done about a quorum missed, as commands to type."""
+    if not live.options:
+        return
+    ways = {turnout.QuorumOption.EXTEND_VOTING: f"extend voting: registry election extend {election_id} "
+                                                "--until YYYY-MM-DD --reason ...",
+            turnout.QuorumOption.CANCEL: f"cancel: registry election move {election_id} cancelled --reason ..."}
+    click.echo(f"The quorum of {live.quorum_percent}% is missed ({live.voted} of {live.roll} voted, "
+               f"{live.short_by} more needed); certification will be refused. "
+               + " or ".join(ways[o] for o in live.options))
 
 
 @election.command("extend")
@@ -100,7 +115,8 @@ def election_turnout(election_id: int) -> None:
               help="Voting stays open until this day.")
 @click.option("--reason", required=True, help="Why (recorded in the audit log).")
 def election_extend(election_id: int, until: dt.datetime, reason: str) -> None:
-    """Extend voting while it is open."""
+    """Extend voting while it is open, or open it again if it closed short of its quorum
+    (not once counted)."""
     with unit_of_work() as session:
         election = turnout.extend_voting(session, CLI_ACTOR, get_election(session, CLI_ACTOR, election_id),
                                          until=until.date(), reason=reason)

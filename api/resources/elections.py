@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import url_for
+from flask_babel import gettext
 from marshmallow import fields, validate
 
 from api import database
@@ -27,10 +28,10 @@ from registry.governance import directory as governance_directory
 from registry.db import Page, page_of_list
 from registry.elections import ballots, nominations, phases, publication, roll, turnout
 from registry.elections.ballots import CastReceipt
+from registry.elections.methods import Method, counting_method
 from registry.elections.models import Election, ElectionPhase, Nomination
 from registry.elections.results import PublishedResult, format_result, published_result
 from registry.elections.roll import RollCheck
-from registry.elections.tally import Method
 from registry.access.permissions import Permission
 
 blp = Blueprint("elections", __name__, url_prefix="/api/v1",
@@ -56,6 +57,10 @@ class ElectionSchema(Schema):
     body_id = fields.Integer()
     title = fields.String()
     method = fields.Enum(Method, by_value=True)
+    method_label = fields.Function(lambda e: gettext(counting_method(e.method).label), metadata={
+        "description": "The method's name in the reader's language (Accept-Language)."})
+    ballot_kind = fields.Function(lambda e: counting_method(e.method).ballot_kind.value, metadata={
+        "description": "ranked: preferences in order; choose_up_to: up to as many as there are seats."})
     seats = fields.Integer()
     seat_groups = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
         "description": "Seats up for election per constituency; 'open' for the unreserved ones."})
@@ -111,6 +116,10 @@ class TurnoutSchema(Schema):
     voting_closes_on = fields.Date(allow_none=True)
     not_voted = fields.List(fields.Nested(OrganisationNameSchema), metadata={
         "description": "The organisations on the roll that have not voted (never how anyone voted)."})
+    options = fields.List(fields.Enum(turnout.QuorumOption, by_value=True), metadata={
+        "description": "With the quorum missed, what may be done: extend_voting (PUT .../extension, "
+                       "also after voting closed, until the count) or cancel (PUT .../phase); "
+                       "empty once the quorum is met. Certification is refused below the quorum."})
 
 
 class NominationSchema(Schema):
@@ -188,6 +197,10 @@ class ResultSchema(Schema):
     title = fields.String()
     body = fields.String()
     method = fields.String()
+    method_label = fields.Function(lambda r: gettext(r.method_label), metadata={
+        "description": "The method's name in the reader's language (Accept-Language)."})
+    method_explanation = fields.Function(lambda r: gettext(r.method_explanation), metadata={
+        "description": "How the method counts, in a sentence or two, in the reader's language."})
     seats = fields.Integer()
     phase = fields.Enum(ElectionPhase, by_value=True)
     certified_on = fields.Date(allow_none=True)
@@ -265,7 +278,7 @@ def move_election(move: dict[str, Any], network_id: str, election_id: int) -> El
 @blp.arguments(ExtensionSchema)
 @blp.response(200, ElectionSchema)
 def extend_voting(body: dict[str, Any], network_id: int, election_id: int) -> Election:
-    """Extend voting to a later day, while it is open (dated and audited)"""
+    """Extend voting to a later day, while it is open or after it closed short of its quorum (dated and audited)"""
     session, actor = database.session(), current_actor()
     election = governance_directory.find_election(session, actor, network_id, election_id)
     blp.check_etag(election)

@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.access.permissions import Actor, Role
+from registry.access.public_ids import PublicId, new_public_id
 from registry.db import Base, Code, JSONDocument, str_enum, utcnow
 from registry.organisations.models import Organisation
 
@@ -38,6 +39,8 @@ class AccessToken(Base):
     __tablename__ = "access_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # What a page's address names a code by (the integer key counts the codes issued).
+    public_id: Mapped[str] = mapped_column(PublicId, default=new_public_id, unique=True, index=True)
     role: Mapped[Role] = mapped_column(str_enum(Role))
     network_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
@@ -80,3 +83,20 @@ class ContactRead(Base):
     token_id: Mapped[int | None]
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
     contact_ids: Mapped[list[int]] = mapped_column(JSONDocument, default=list)
+
+
+class WebSession(Base):
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("access_tokens.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    idle_expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+
+    token: Mapped[AccessToken] = relationship()
+
+    def live(self, now: dt.datetime) -> bool:
+        return self.revoked_at is None and now < self.expires_at and now < self.idle_expires_at

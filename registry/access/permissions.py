@@ -151,6 +151,16 @@ def speaks_for(actor: Actor, organisation_id: int | None) -> bool:
         actor.role is Role.SECRETARIAT and actor.network_id == organisation_id)
 
 
+def spoken_for(actor: Actor) -> int | None:
+    """The organisation `actor` is (see speaks_for): its editor's organisation, or a
+    secretariat's own network; None for anyone else."""
+    if actor.role is Role.EDITOR:
+        return actor.organisation_id
+    if actor.role is Role.SECRETARIAT:
+        return actor.network_id
+    return None
+
+
 def administers(session: Session, actor: Actor, organisation_id: int, *, lineage: Lineage | None = None) -> bool:
     """True when `actor` is the secretariat of `organisation_id` or of a network whose active
     subtree holds it."""

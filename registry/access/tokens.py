@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from registry.access import audit
 from registry.access.models import AccessToken
 from registry.access.permissions import Actor, Permission, Role, can, require
+from registry.access.public_ids import is_public_id
 from registry.access.visibility import reader_for
 from registry.db import Page, page_of_query, utcnow
-from registry.errors import NotFound, ValidationFailed
+from registry.errors import N_, NotFound, ValidationFailed
 from registry.organisations.models import Organisation
 
 PREFIX = "swr_"  # lets secret scanners and people recognise a registry token
@@ -45,18 +46,19 @@ def issue_token(
     """
     role = Role(role)
     if role in (Role.SYSTEM, Role.ANONYMOUS):
-        raise ValidationFailed.on("role", "tokens are for secretariat, editor or board roles")
+        raise ValidationFailed.on("role", N_("tokens are for secretariat, editor or board roles"))
     if role in (Role.SECRETARIAT, Role.BOARD) and not scope.is_network:
-        raise ValidationFailed.on("scope", f"a {role.value} token needs a network, not {scope.name}")
+        raise ValidationFailed.on("scope", N_("a %(role)s token needs a network, not %(name)s"),
+                                  role=role.value, name=scope.name)
     # A secretariat issues tokens only within its own active subtree (an applicant is not in it);
     # `require` enforces exactly that.
     require(session, actor, Permission.ISSUE_TOKENS, scope.id)
     label = label.strip()
     if not label or len(label) > 200:
-        raise ValidationFailed.on("label", "say who the token is for (1 to 200 characters)")
+        raise ValidationFailed.on("label", N_("say who the token is for (1 to 200 characters)"))
     now = utcnow()
     if expires_at is not None and expires_at <= now:
-        raise ValidationFailed.on("expires_at", "must be in the future")
+        raise ValidationFailed.on("expires_at", N_("must be in the future"))
     secret = PREFIX + secrets.token_urlsafe(32)
     token = AccessToken(
         role=role,
@@ -112,3 +114,19 @@ def find_token(session: Session, actor: Actor, token_id: int) -> AccessToken:
     if token is None or not can(session, actor, Permission.ISSUE_TOKENS, token.network_id or token.organisation_id):
         raise NotFound(f"token {token_id} not found")
     return token
+
+
+def find_code(session: Session, actor: Actor, public_id: str) -> AccessToken:
+    """A sign-in code the caller manages, by its public id; NotFound for any other."""
+    token = session.scalar(select(AccessToken).where(AccessToken.public_id == public_id)) \
+        if is_public_id(public_id) else None
+    if token is None or not can(session, actor, Permission.ISSUE_TOKENS, token.network_id or token.organisation_id):
+        raise NotFound(N_("no such sign-in code"))
+    return token
+
+
+def code_holders(session: Session, actor: Actor) -> list[Organisation]:
+    """The organisations the caller may issue sign-in codes for (a secretariat: its network and
+    its active subtree), by name, in one query."""
+    reach = reader_for(session, actor).token_reach(Organisation.id, Organisation.id)
+    return list(session.scalars(select(Organisation).where(reach).order_by(Organisation.name_key, Organisation.id)))

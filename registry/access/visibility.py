@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from registry.access.permissions import Actor, Role
+from registry.access.permissions import Actor, Role, spoken_for
 from registry.access.sealing import open_contacts
 from registry.areas.models import Area
 from registry.db import in_chunks, json_list_holds
@@ -94,6 +94,18 @@ def at_least(tier: Visibility | None, floor: Visibility) -> bool:
     return tier is not None and RANK[tier] >= RANK[floor]
 
 
+def audience(organisation: Organisation, field: str) -> Visibility:
+    """The widest tier that reads `field` of the organisation as it stands: its tier in
+    FIELD_TIERS, except that a public-tier field reaches the public only while the organisation
+    is listed (and, for a field it chooses, publishes it); otherwise fellow members are the
+    widest. What a profile form says to the organisation about each field."""
+    tier = FIELD_TIERS[field]
+    if tier is V.PUBLIC and (not organisation.listed_publicly or (
+            field in PUBLISHABLE_FIELDS and field not in organisation.published_fields)):
+        return V.NETWORK
+    return tier
+
+
 class Reader:
     """A caller, and what it reads of which organisation, decided in SQL: the tier is a CASE over
     EXISTS against the network tree's table (network_tree.py), so a list narrows itself in the
@@ -103,8 +115,7 @@ class Reader:
     def __init__(self, session: Session, actor: Actor) -> None:
         self.session, self.actor = session, actor
         self.everything = actor.role is Role.SYSTEM
-        self.own = actor.organisation_id if actor.role is Role.EDITOR else (
-            actor.network_id if actor.role is Role.SECRETARIAT else None)
+        self.own = spoken_for(actor)
         # The network whose subtree the caller reads at its secretariat's or board's tier.
         self.network = actor.network_id if actor.role in (Role.SECRETARIAT, Role.BOARD) else None
         # Where the caller stands among fellows: its own organisation, or its network.

@@ -60,10 +60,10 @@ from sqlalchemy.orm import Session
 from registry.access import audit
 from registry.access.permissions import Actor, Permission, require
 from registry.elections.ballot_keys import seal, unseal
+from registry.elections.methods import BallotKind, counting_method
 from registry.elections.models import (
     Ballot, Election, ElectionPhase, RollEntry, SealedBallot, Voter, one_writer_at_a_time
 )
-from registry.elections.tally import Method
 from registry.errors import Conflict, NotPermitted, ValidationFailed
 from registry.governance.models import OPEN_SEATS
 from registry.organisations.models import Organisation
@@ -115,7 +115,7 @@ def canonical_ballot(election: Election, choices: Choices) -> str:
         for i in ids:
             if i not in standing or (group != OPEN_SEATS and standing[i].constituency != group):
                 raise ValidationFailed.on("choices", f"{group}: {i} is not a candidate for these seats")
-        if election.method is Method.BLOCK_PLURALITY:
+        if counting_method(election.method).ballot_kind is BallotKind.CHOOSE_UP_TO:
             if len(ids) > groups[group]:
                 raise ValidationFailed.on("choices", f"{group}: choose at most {groups[group]}")
             ids.sort()

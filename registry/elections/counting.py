@@ -1,4 +1,4 @@
-"""Counting an election's mixed ballots into seats with registry/elections/tally.py.
+"""Counting an election's mixed ballots into seats with its method (registry/elections/methods/).
 
 Reserved seats are filled first: each constituency's seats (constituencies in name order)
 are counted from that part of every ballot, among the candidates standing for that
@@ -18,7 +18,7 @@ changed any more, and anyone holding the published election replays it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -26,15 +26,10 @@ from sqlalchemy.orm import Session
 from registry.elections.ballots import ballot_contents, turnout
 from registry.elections.models import Election
 from registry.elections.roll import roll_size
-from registry.elections.tally import Method, Seed, TallyResult, block_plurality, scottish_stv
+from registry.elections.methods import Method, counting_method
+from registry.elections.methods.base import Seed
 from registry.errors import Conflict
 from registry.governance.models import OPEN_SEATS
-
-COUNTS: dict[Method, Callable[..., TallyResult]] = {
-    Method.BLOCK_PLURALITY: block_plurality,
-    Method.SCOTTISH_STV: scottish_stv,
-}
-
 
 def counting_order(seat_groups: dict[str, int]) -> list[str]:
     """Constituencies' reserved seats in name order, then the open seats."""
@@ -90,7 +85,7 @@ def count_ballots(method: Method | str, seat_groups: dict[str, int], candidates:
         standing = [c for c, constituency in candidates
                     if (c not in taken if group == OPEN_SEATS else constituency == group)]
         papers: list[Sequence[int]] = [[c for c in b.get(group, []) if c not in taken] for b in contents]
-        result = COUNTS[Method(method)](papers, standing, seat_groups[group], seed=seed)
+        result = counting_method(method).count(papers, standing, seat_groups[group], seed=seed)
         taken.update(result.elected)
         counts.append({"seats_for": group, **result.to_dict()})
         elected += [{"nomination_id": c, "seats_for": group} for c in result.elected]

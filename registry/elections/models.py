@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from registry.db import Base, Code, Name, str_enum, utcnow
-from registry.elections.tally import Method
+from registry.elections.methods import Method
 from registry.errors import Conflict
 from registry.governance.models import GoverningBody
 from registry.organisations.models import Organisation

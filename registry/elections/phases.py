@@ -1,5 +1,6 @@
 """An election's life: draft → nominations open → nominations closed → voting open → voting
-closed → tallied → certified, or cancelled from any phase before certified.
+closed → tallied → certified, or cancelled from any phase before certified; voting closed short
+of its quorum may open again (extended) until it is counted.
 
 `transition` is the one way between phases. It checks the actor and the lifecycle, does what
 the new phase needs (freeze the roll and make the ballot key, fix the sealed ballots, open
@@ -21,14 +22,15 @@ from registry.db import after_commit, today
 from registry.elections import ballots, roll
 from registry.elections.ballot_keys import ballot_keys, destroy_once_committed
 from registry.elections.ballots import discard_sealed_ballots, open_sealed_ballots, sealed_root
-from registry.elections.counting import count_election
+from registry.elections.counting import count_election, quorum_met
+from registry.elections.methods import Method
 from registry.elections.models import (
     UNDECIDED_PHASES, Election, ElectionPhase, ElectionPhaseChange, one_writer_at_a_time
 )
 from registry.elections.publication import close_ballot_list
 from registry.elections.results import PublishedResult, published_result
+from registry.elections.roll import roll_size
 from registry.elections.seating import seat_winners
-from registry.elections.tally import Method
 from registry.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from registry.governance.models import OPEN_SEATS, GoverningBody
 from registry.memberships.services import get_network
@@ -48,6 +50,9 @@ LIFECYCLE: dict[ElectionPhase, frozenset[ElectionPhase]] = {
     phase: frozenset({NEXT[phase], P.CANCELLED} if phase in UNDECIDED_PHASES else set())
     for phase in ElectionPhase
 }
+# Voting closed short of its quorum may open again (turnout.extend_voting): the sealed ballots
+# and their key are still there until the count, which is the point of no return.
+LIFECYCLE[P.VOTING_CLOSED] |= {P.VOTING_OPEN}
 
 
 def create_election(
@@ -144,7 +149,11 @@ def transition(
         if len(reason) > 2000:
             raise ValidationFailed.on("reason", "at most 2000 characters")
         changes: dict[str, list[Any]] = {"phase": [current, to], "effective_on": [None, on]}
-        if to is P.VOTING_OPEN:
+        if to is P.VOTING_OPEN and current is P.VOTING_CLOSED:
+            _check_quorum_missed(session, election, reason)
+            changes["sealed_root"] = [election.sealed_root, None]
+            election.sealed_root = None  # fixed again when voting closes
+        elif to is P.VOTING_OPEN:
             changes["roll"] = [None, _open_voting(session, election, on)]
             election.ballot_public_key = ballot_keys(session).create(election.id)
             changes["ballot_public_key"] = [None, election.ballot_public_key]
@@ -250,12 +259,22 @@ def _open_voting(session: Session, election: Election, on: dt.date) -> int:
     return size
 
 
+def _check_quorum_missed(session: Session, election: Election, reason: str) -> None:
+    roll, voted = roll_size(session, election), ballots.turnout(session, election)
+    if quorum_met(election, roll, voted):
+        raise InvalidTransition(f"voting in {election.title} closed with its quorum met ({voted} of {roll}): "
+                                "count it; it opens again only when the quorum was missed")
+    if not reason:
+        raise ValidationFailed.on("reason", "say why voting opens again")
+
+
 def _certify(session: Session, actor: Actor, election: Election, on: dt.date) -> int:
     result = election.result or {}
     if not result.get("quorum_met"):
         raise InvalidTransition(
             f"{election.title} cannot be certified: turnout {result.get('turnout')} of "
-            f"{result.get('roll')} is below the quorum of {election.quorum_percent}%"
+            f"{result.get('roll')} is below the quorum of {election.quorum_percent}%; cancel it "
+            "(its ballots are counted, so voting can no longer be extended)"
         )
     return len(seat_winners(session, actor, election, election.term_starts or on))
 

@@ -15,13 +15,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from registry.access.permissions import Actor, Permission, require
+from registry.elections.methods import counting_method
 from registry.elections.models import Election, ElectionPhase
 from registry.errors import Conflict
 from registry.governance.models import OPEN_SEATS
 
-METHOD_NAMES = {"block_plurality": "block plurality", "scottish_stv": "single transferable vote (Scottish rules)"}
 ACTIONS = {"first_preferences": "first preferences", "surplus": "surplus of", "exclusion": "exclusion of"}
-FINAL = {"block_plurality": "count", "scottish_stv": "the last seats go to those still standing (rule 52)"}
+# A surplus stage of Meek's count moves every elected candidate's surplus at once, so it names nobody.
+SURPLUSES = "surpluses passed on"
+FINAL = {"block_plurality": "count", "scottish_stv": "the last seats go to those still standing (rule 52)",
+         "meek_stv": "the last seats go to those still standing"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,15 @@ class PublishedResult:
     candidates: dict[int, str]  # nomination id -> name, every candidate who stood
     counts: list[dict[str, Any]]  # one TallyResult.to_dict() per seat group, with "seats_for"
     elected: list[ElectedCandidate]
+
+    @property
+    def method_label(self) -> str:
+        """What people call the method (an N_ message id: say it in the reader's language)."""
+        return counting_method(self.method).label
+
+    @property
+    def method_explanation(self) -> str:
+        return counting_method(self.method).explanation
 
 
 def published_result(session: Session, actor: Actor, election: Election) -> PublishedResult:
@@ -81,7 +93,7 @@ def format_result(result: PublishedResult) -> str:
     share = f"{Decimal(result.turnout * 100) / result.roll:.1f}%" if result.roll else "-"
     lines = [
         f"{result.title}: {result.body}, {result.seats} seat{'s' if result.seats != 1 else ''}, "
-        f"{METHOD_NAMES.get(result.method, result.method)}",
+        f"{result.method_label[0].lower()}{result.method_label[1:]}",
         f"Phase: {result.phase.value}" + (f" on {result.certified_on.isoformat()}" if result.certified_on else ""),
         f"Turnout: {result.turnout} of {result.roll} organisations on the roll ({share}); "
         f"quorum {result.quorum_percent}%: {'met' if result.quorum_met else 'NOT met'}",
@@ -110,11 +122,15 @@ def _count_lines(count: dict[str, Any], names: dict[int, str]) -> list[str]:
     width = max([len("lost to rounding"), *(len(n) for n in names.values())])
     for stage in count["rounds"]:
         action = FINAL[count["method"]] if stage["action"] == "final" else ACTIONS[stage["action"]]
+        if stage["action"] == "surplus" and stage["candidate"] is None:
+            action = SURPLUSES
         title = f"  Stage {stage['stage']}: {action}"
         if stage["candidate"] is not None:
             title += f" {name(stage['candidate'])}"
         if stage["transfer_value"] is not None:
             title += f", transfer value {stage['transfer_value']}"
+        if "quota" in stage:
+            title += f", quota {stage['quota']}"
         lines.append(title)
         elected = {str(c) for c in stage["elected"]}
         for candidate, votes in stage["votes"].items():
@@ -126,6 +142,8 @@ def _count_lines(count: dict[str, Any], names: dict[int, str]) -> list[str]:
             lines.append(f"    {'exhausted':<{width}}  {stage['exhausted']:>12}")
         if Decimal(stage["fractions_lost"] or 0):
             lines.append(f"    {'lost to rounding':<{width}}  {stage['fractions_lost']:>12}")
+        if stage.get("keep_factors"):
+            lines.append("    keep factors: " + ", ".join(f"{name(c)} {k}" for c, k in stage["keep_factors"].items()))
     for tie in count["tie_breaks"]:
         how = (f"looking back to stage {tie['lookback_stage']}" if tie["method"] == "lookback"
                else f"lot no. {tie['draw']} drawn with seed {tie['seed']}")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import false, func, select
-from sqlalchemy.orm import Session, aliased, contains_eager
+from sqlalchemy.orm import Session, aliased, contains_eager, selectinload
 
 from registry.access.permissions import Actor, Permission, ancestor_network_ids, can
 from registry.access.public_ids import is_public_id
@@ -215,6 +215,28 @@ def find_membership(session: Session, actor: Actor, network_id: str, member_id: 
     ):
         return membership
     raise NotFound("no such membership")
+
+
+def memberships_of_member(session: Session, actor: Actor, organisation: Organisation) -> list[Membership]:
+    """The organisation's own memberships, with their histories, oldest first: for the
+    organisation itself and the secretariats above it (as find_membership), in the networks the
+    caller may see; NotFound for everyone else."""
+    reader = reader_for(session, actor)
+    if not at_least(reader.tier(organisation), Visibility.SECRETARIAT):
+        raise NotFound("no such organisation")
+    found = list(session.scalars(select(Membership).where(Membership.member_id == organisation.id)
+                                 .options(selectinload(Membership.events), selectinload(Membership.network))
+                                 .order_by(Membership.id)))
+    reader.remember(m.network_id for m in found)
+    return [m for m in found if reader.tier(m.network) is not None]
+
+
+def vocabulary_of(session: Session, organisation: Organisation) -> dict[Vocabulary, list[Term]]:
+    """Every vocabulary's terms the organisation's profile may hold: the core, plus the
+    extensions of the networks above it (and its own, for a network), as update_profile checks."""
+    lineage = ({organisation.id} if organisation.is_network else set()) | ancestor_network_ids(
+        session, organisation.id)
+    return {v: terms(session, v, network_ids=sorted(lineage)) for v in Vocabulary}
 
 
 def vocabulary_for(session: Session, actor: Actor, network_id: str | None) -> dict[Vocabulary, list[Term]]:

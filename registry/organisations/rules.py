@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from registry.access.permissions import Actor
 from registry.areas import services as areas
-from registry.errors import Conflict, ValidationFailed
+from registry.errors import N_, Conflict, ValidationFailed
 from registry.names import fold
 from registry.organisations import models as organisations
 from registry.organisations.known import Known, lookups
@@ -62,12 +62,12 @@ def validate_profile(
     kind = clean.get("kind", organisation.kind if organisation else None)
     country = clean.get("country", organisation.country if organisation else None)
     if creating and "name" not in clean and "name" not in problems:
-        problems["name"] = ["a name is required"]
+        problems["name"] = [N_("a name is required")]
     if kind is not None and not _network_above_country(kind) and not country and "country" not in problems:
-        problems["country"] = ["community organisations and national networks need a country"]
+        problems["country"] = [N_("community organisations and national networks need a country")]
     reach = clean.get("publishes_reach", organisation.publishes_reach if organisation else False)
     if reach and str(kind) == "community_organisation":
-        problems["publishes_reach"] = ["only a network publishes its reach"]
+        problems["publishes_reach"] = [N_("only a network publishes its reach")]
     if problems:
         raise ValidationFailed.of("the profile", problems)
     return clean
@@ -84,8 +84,8 @@ def check_name_free(
     named = lookups(session).named(fold(name), ids, actor)
     clash = next((other for organisation_id, other in named if organisation_id != exclude_id), None)
     if clash is not None:
-        raise Conflict(f"an organisation named {clash!r} is already in this network",
-                       fields={"name": ["already used in this network"]})
+        raise Conflict(N_("an organisation named %(name)r is already in this network"), params={"name": clash},
+                       fields={"name": [N_("already used in this network")]})
 
 
 def new_columns(
@@ -134,11 +134,11 @@ def contact_values(kind: Any, value: str | None, label: str, visibility: Any) ->
         if not value or len(value) > 300:
             problems["value"] = ["give a value of 1 to 300 characters"]
         elif not storable(value):
-            problems["value"] = ["contains control characters or invalid code points"]
+            problems["value"] = [N_("contains control characters or invalid code points")]
     if len(label or "") > 100:
         problems["label"] = ["at most 100 characters"]
     elif not storable(label or ""):
-        problems["label"] = ["contains control characters or invalid code points"]
+        problems["label"] = [N_("contains control characters or invalid code points")]
     if problems:
         raise ValidationFailed.of("the contact", problems)
     return {"kind": kind, "value": value, "label": (label or "").strip(), "visibility": visibility}
@@ -199,14 +199,14 @@ def _text(max_length: int, *, required: bool = False, multiline: bool = False) -
         if value is None and not required:
             return None
         if not isinstance(value, str):
-            raise ValidationFailed("expected text")
+            raise ValidationFailed(N_("expected text"))
         value = unicodedata.normalize("NFC", value).strip()
         if required and not value:
-            raise ValidationFailed("must not be empty")
+            raise ValidationFailed(N_("must not be empty"))
         if len(value) > max_length:
             raise ValidationFailed(f"at most {max_length} characters")
         if not storable(value, multiline=multiline):
-            raise ValidationFailed("contains control characters or invalid code points")
+            raise ValidationFailed(N_("contains control characters or invalid code points"))
         if not value and not required:
             return "" if multiline else None
         return value
@@ -244,7 +244,7 @@ def _language(code: Any) -> str:
 
 def _languages(_known: Known, value: Any, _lineage: list[int]) -> list[str]:
     if not isinstance(value, list):
-        raise ValidationFailed("expected a list of language codes")
+        raise ValidationFailed(N_("expected a list of language codes"))
     return list(dict.fromkeys(_language(code) for code in value))
 
 
@@ -261,7 +261,7 @@ def _founding_date(_known: Known, value: Any, _lineage: list[int]) -> str | None
     if isinstance(value, int) and not isinstance(value, bool):
         value = f"{value:04d}"
     if not isinstance(value, str) or not PARTIAL_DATE_RULE.fullmatch(value):
-        raise ValidationFailed("use YYYY, YYYY-MM or YYYY-MM-DD")
+        raise ValidationFailed(N_("use YYYY, YYYY-MM or YYYY-MM-DD"))
     parts = [int(p) for p in value.split("-")] + [1, 1]
     try:
         first_day = dt.date(parts[0], parts[1], parts[2])
@@ -275,7 +275,7 @@ def _founding_date(_known: Known, value: Any, _lineage: list[int]) -> str | None
 def _terms(vocabulary: Vocabulary) -> Callable[..., Any]:
     def check(known: Known, value: Any, lineage: list[int]) -> list[Any]:
         if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
-            raise ValidationFailed("expected a list of codes")
+            raise ValidationFailed(N_("expected a list of codes"))
         try:
             return vocabularies.resolve(known.session, vocabulary, value, available=known.terms(vocabulary, lineage))
         except ValidationFailed as refused:
@@ -288,7 +288,7 @@ def _areas(known: Known, value: Any, _lineage: list[int]) -> list[str]:
     """Area codes, or places as people write them in any script (registry.areas.place_names): what is
     stored is always the code."""
     if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
-        raise ValidationFailed("expected a list of area codes or place names")
+        raise ValidationFailed(N_("expected a list of area codes or place names"))
     given = list(dict.fromkeys(c.strip() for c in value))
     shaped = [c.upper() for c in given if areas.AREA_CODE.match(c.upper())]
     unknown = set(known.unknown_areas(shaped))
@@ -318,16 +318,16 @@ def _website(_known: Known, value: Any, _lineage: list[int]) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or len(value) > 300:
-        raise ValidationFailed("a web address of at most 300 characters")
+        raise ValidationFailed(N_("a web address of at most 300 characters"))
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc or " " in value.strip():
-        raise ValidationFailed("a web address starting with https:// or http://")
+        raise ValidationFailed(N_("a web address starting with https:// or http://"))
     return value.strip()
 
 
 def _published_fields(_known: Known, value: Any, _lineage: list[int]) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(f, str) for f in value):
-        raise ValidationFailed("expected a list of field names")
+        raise ValidationFailed(N_("expected a list of field names"))
     unknown = sorted(set(value) - set(PUBLISHABLE_FIELDS))
     if unknown:
         raise ValidationFailed(f"not fields an organisation chooses to publish: {', '.join(unknown)} "
@@ -337,7 +337,7 @@ def _published_fields(_known: Known, value: Any, _lineage: list[int]) -> list[st
 
 def _flag(_known: Known, value: Any, _lineage: list[int]) -> bool:
     if not isinstance(value, bool):
-        raise ValidationFailed("true or false")
+        raise ValidationFailed(N_("true or false"))
     return value
 
 

@@ -151,9 +151,9 @@ def etag_of(client: FlaskClient, url: str, headers: dict[str, str] | None = None
     return response.headers["ETag"]
 
 
-def form_token(client: FlaskClient, url: str = "/dashboard/sign-in") -> str:
+def form_token(client: FlaskClient, url: str = "/sign-in") -> str:
     """The CSRF token of the form on a page, as a browser sends it back."""
-    page = client.get(url).get_data(as_text=True)
+    page = client.get(url, follow_redirects=True).get_data(as_text=True)
     found = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert found, f"no form token on {url}"
     return found.group(1)

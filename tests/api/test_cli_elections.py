@@ -69,6 +69,7 @@ def test_a_whole_election_from_the_command_line(cli_db, tmp_path):
 
     live = run(cli_db, "election", "turnout", str(election_id)).output
     assert "2 of 4 on the roll have voted; quorum 75%: NOT met, 1 more needed" in live
+    assert "extend voting: registry election extend" in live
     assert "not voted: Sample CBO 02" in live and "not voted: Sample CBO 00" not in live
     until = (today() + dt.timedelta(days=7)).isoformat()
     assert until in run(cli_db, "election", "extend", str(election_id), "--until", until,
@@ -76,8 +77,11 @@ def test_a_whole_election_from_the_command_line(cli_db, tmp_path):
     refused = CliRunner(env={"DATABASE_URL": cli_db}).invoke(main, ["election", "move", str(election_id), "cancelled"])
     assert refused.exit_code != 0 and "say why" in refused.output
 
-    for phase in ("voting_closed", "tallied"):
-        assert run(cli_db, "election", "move", str(election_id), phase).exit_code == 0
+    closed = run(cli_db, "election", "move", str(election_id), "voting_closed").output
+    assert "The quorum of 75% is missed (2 of 4 voted, 1 more needed)" in closed
+    assert f"extend voting: registry election extend {election_id}" in closed and "or cancel: " in closed
+    counted = run(cli_db, "election", "move", str(election_id), "tallied").output
+    assert f"cancel: registry election move {election_id} cancelled" in counted and "extend voting" not in counted
     # 2 of 4 is below the quorum of 75%: certification stays refused; cancelling is the way out.
     below = CliRunner(env={"DATABASE_URL": cli_db}).invoke(main, ["election", "move", str(election_id), "certified"])
     assert below.exit_code != 0 and "below the quorum" in below.output
@@ -94,3 +98,8 @@ def test_a_whole_election_from_the_command_line(cli_db, tmp_path):
     tampered = run(cli_db, "election", "verify", str(published))
     assert tampered.exit_code == 1 and "someone could have chosen it" in tampered.output
     assert run(cli_db, "election", "move", str(election_id), "cancelled", "--reason", "quorum not met").exit_code == 0
+
+
+def test_an_election_may_be_created_with_any_registered_method(cli_db):
+    usage = run(cli_db, "election", "create", "--help").output
+    assert all(name in usage for name in ("block_plurality", "scottish_stv", "meek_stv"))

@@ -100,7 +100,7 @@ def client(site):
 
 
 def sign_in(client, token):
-    return client.post("/dashboard/sign-in", data={"token": token, "csrf_token": form_token(client)})
+    return client.post("/sign-in", data={"code": token, "csrf_token": form_token(client)})
 
 
 class TestPublicPages:
@@ -158,13 +158,13 @@ class TestPublicPages:
 class TestBoardPages:
     def test_the_board_page_needs_a_sign_in(self, client, site):
         response = client.get(f"/dashboard/board/{site['ids']['VNSW']}")
-        assert response.status_code == 302 and response.headers["Location"].endswith("/dashboard/sign-in")
+        assert response.status_code == 302 and response.headers["Location"].endswith("/sign-in")
 
     def test_signing_in_sets_a_strict_http_only_cookie(self, client, site):
         response = sign_in(client, site["tokens"]["board VNSW"])
         assert response.status_code == 302
         cookie = response.headers["Set-Cookie"]
-        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Max-Age=28800" in cookie
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Max-Age=43200" in cookie
         page = client.get(response.headers["Location"]).get_data(as_text=True)
         assert "35 member organisations in 21 areas" in page  # 32 sample CBOs + 3 hostile-named ones
         assert "Board / coordinating committee" in page and "2012-12-31" in page
@@ -186,9 +186,10 @@ class TestBoardPages:
         assert "single transferable vote (Scottish rules)" in printed.output and "Elected:" in printed.output
         assert "Turnout: 20 of" in printed.output and "quorum 0%: met" in printed.output
 
-    def test_editor_and_unknown_tokens_are_refused(self, client, site):
-        assert sign_in(client, site["tokens"]["editor Sample CBO 01"]).status_code == 401
+    def test_an_editor_signs_in_to_no_board_and_an_unknown_code_is_refused(self, client, site):
         assert sign_in(client, "swr_not-a-token").status_code == 401
+        assert sign_in(client, site["tokens"]["editor Sample CBO 01"]).headers["Location"] == "/organisation/"
+        assert client.get(f"/dashboard/board/{site['ids']['VNSW']}").status_code == 403
 
     def test_a_board_sees_only_its_own_network(self, client, site):
         sign_in(client, site["tokens"]["board WNU"])
@@ -204,8 +205,8 @@ class TestBoardPages:
     def test_signing_out_forgets_the_token(self, client, site):
         sign_in(client, site["tokens"]["board VNSW"])
         board = f"/dashboard/board/{site['ids']['VNSW']}"
-        response = client.post("/dashboard/sign-out", data={"csrf_token": form_token(client, board)})
-        assert "registry_token=;" in response.headers["Set-Cookie"]
+        response = client.post("/sign-out", data={"csrf_token": form_token(client, board)})
+        assert "registry_session=;" in response.headers["Set-Cookie"]
         assert client.get(board).status_code == 302  # to the sign-in page
 
 
@@ -218,26 +219,26 @@ class TestForms:
         return f"/dashboard/board/{site['ids']['VNSW']}"
 
     def test_a_sign_in_without_the_form_token_is_refused_and_sets_no_cookie(self, client, site):
-        for form in ({"token": site["tokens"]["board VNSW"]},
-                     {"token": site["tokens"]["board VNSW"], "csrf_token": "forged"}):
-            response = client.post("/dashboard/sign-in", data=form, headers=BROWSER)
+        for form in ({"code": site["tokens"]["board VNSW"]},
+                     {"code": site["tokens"]["board VNSW"], "csrf_token": "forged"}):
+            response = client.post("/sign-in", data=form, headers=BROWSER)
             assert response.status_code == 400 and response.mimetype == "text/html"
-            assert "registry_token" not in response.headers.get("Set-Cookie", "")
+            assert "registry_session" not in response.headers.get("Set-Cookie", "")
             assert "reload the page" in response.get_data(as_text=True)
 
     def test_a_sign_in_with_another_browser_s_form_token_is_refused(self, site):
         attacker, person = site["app"].test_client(), site["app"].test_client()
         stolen = form_token(attacker)  # what a hostile page could embed: its own session's token
-        response = person.post("/dashboard/sign-in", data={"token": site["tokens"]["board WNU"],
+        response = person.post("/sign-in", data={"code": site["tokens"]["board WNU"],
                                                            "csrf_token": stolen})
-        assert response.status_code == 400 and "registry_token" not in response.headers.get("Set-Cookie", "")
+        assert response.status_code == 400 and "registry_session" not in response.headers.get("Set-Cookie", "")
 
     def test_a_post_the_browser_says_came_from_another_site_is_refused(self, client, site, board):
         token = form_token(client)
-        response = client.post("/dashboard/sign-in", data={"token": site["tokens"]["board VNSW"], "csrf_token": token},
+        response = client.post("/sign-in", data={"code": site["tokens"]["board VNSW"], "csrf_token": token},
                                headers={"Sec-Fetch-Site": "cross-site"})
-        assert response.status_code == 400 and "registry_token" not in response.headers.get("Set-Cookie", "")
-        same = client.post("/dashboard/sign-in", data={"token": site["tokens"]["board VNSW"], "csrf_token": token},
+        assert response.status_code == 400 and "registry_session" not in response.headers.get("Set-Cookie", "")
+        same = client.post("/sign-in", data={"code": site["tokens"]["board VNSW"], "csrf_token": token},
                            headers={"Sec-Fetch-Site": "same-origin"})
         assert same.status_code == 302
 
@@ -246,14 +247,14 @@ class TestForms:
         token = form_token(client, board)
         for data, headers in (({}, {}), ({"csrf_token": "forged"}, {}),
                               ({"csrf_token": token}, {"Sec-Fetch-Site": "cross-site"})):
-            response = client.post("/dashboard/sign-out", data=data, headers=headers)
+            response = client.post("/sign-out", data=data, headers=headers)
             assert response.status_code == 400
             assert "Set-Cookie" not in response.headers  # the sign-in cookie is not cleared
             assert client.get(board).status_code == 200  # still signed in
 
     def test_the_session_cookie_is_http_only_and_strict(self, client):
-        cookie = client.get("/dashboard/sign-in").headers["Set-Cookie"]
-        assert cookie.startswith("registry_session=") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        cookie = client.get("/sign-in").headers["Set-Cookie"]  # the form token's
+        assert cookie.startswith("registry_form=") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
 
     def test_the_json_api_needs_no_form_token(self, client, site):
         bearer = {"Authorization": f"Bearer {site['tokens']['board VNSW']}"}
@@ -333,9 +334,9 @@ def test_browser_public_pages(browser, server, site):
 
 def test_browser_board_view_with_hostile_names(browser, server, site):
     watched = Watched(browser)
-    watched.page.goto(f"{server}/dashboard/sign-in")
-    watched.page.fill("input[name=token]", site["tokens"]["board VNSW"])
-    watched.page.click("text=Sign in")
+    watched.page.goto(f"{server}/sign-in")
+    watched.page.fill("input[name=code]", site["tokens"]["board VNSW"])
+    watched.page.click("main button[type=submit]")
     watched.page.wait_for_url("**/dashboard/board/**")
     frame = map_frame(watched.page)
     assert frame.evaluate(AREAS_JS) >= 34

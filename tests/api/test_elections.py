@@ -3,6 +3,7 @@ its secretariat can and cannot learn about how any organisation voted."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -51,14 +52,14 @@ def run(client, world, make_org, member_of, bearer, session):
     return Run(client, world, voters)
 
 
-def run_to_voting(run: Run) -> dict[str, int]:
+def run_to_voting(run: Run, method: str = "scottish_stv", quorum_percent: int = 50) -> dict[str, int]:
     """Board, election, nominations; returns the candidates' nomination ids by name."""
     world, secretariat = run.world, run.world.roles["secretariat"]
     body = run.call("post", f"{run.network}/bodies", secretariat, 201,
                     json={"kind": "board", "name": "VNSW board", "seats": 2, "term_months": 24}).json
     created = run.call("post", f"{run.network}/elections", secretariat, 201, json={
-        "body_id": body["id"], "title": "VNSW board election", "method": "scottish_stv",
-        "roll_cutoff": today().isoformat(), "quorum_percent": 50})
+        "body_id": body["id"], "title": "VNSW board election", "method": method,
+        "roll_cutoff": today().isoformat(), "quorum_percent": quorum_percent})
     run.election = created.headers["Location"]
     run.move("nominations_open")
     candidates = {}
@@ -218,3 +219,36 @@ def test_the_published_election_downloads_and_verifies_with_the_command_alone(ru
     assert command("check-ballot", str(good), "--receipt", mine["receipt"], "--content", mine["content"]).exit_code == 0
     forged = command("check-ballot", str(good), "--receipt", mine["receipt"], "--content", '{"open":[]}')
     assert forged.exit_code == 1 and "not in the published list" in forged.output
+
+
+def test_a_meek_election_short_of_its_quorum_is_extended_after_the_close_and_named_in_vietnamese(run):
+    secretariat, board = run.world.roles["secretariat"], run.world.roles["board"]
+    ids = run_to_voting(run, method="meek_stv", quorum_percent=75)
+    election = run.call("get", "", {**board, "Accept-Language": "vi"}, 200).json
+    assert (election["method"], election["ballot_kind"]) == ("meek_stv", "ranked")
+    assert election["method_label"] == "Bầu cử một phiếu có thể chuyển nhượng (phương pháp Meek)"
+    papers = {"cbo": [ids["Ana"], ids["Binh"]], "fellow": [ids["Binh"]]}
+    for voter, choices in papers.items():
+        organisation, editor = run.voters[voter]
+        run.call("post", "/ballots", editor, 201, json={"organisation_id": organisation.public_id,
+                                                        "choices": {"open": choices}})
+    run.move("voting_closed")
+    # 2 of 4 is short of 75%: the answer says what may be done, and extending opens voting again.
+    live = run.call("get", "/turnout", secretariat, 200).json
+    assert (live["quorum_met"], live["short_by"], live["options"]) == (False, 1, ["extend_voting", "cancel"])
+    tag = etag_of(run.client, run.election, secretariat)
+    until = (today() + dt.timedelta(days=7)).isoformat()
+    extended = run.call("put", "/extension", {**secretariat, "If-Match": tag}, 200,
+                        json={"until": until, "reason": "two members were offline"}).json
+    assert (extended["phase"], extended["voting_closes_on"]) == ("voting_open", until)
+    third, third_editor = run.voters["third"]
+    run.call("post", "/ballots", third_editor, 201, json={"organisation_id": third.public_id,
+                                                          "choices": {"open": [ids["Chau"], ids["Ana"]]}})
+    assert run.call("get", "/turnout", board, 200).json["options"] == []
+    run.move("voting_closed")
+    run.move("tallied")
+    run.move("certified")
+    result = run.call("get", "/result", {**board, "Accept-Language": "vi"}, 200).json
+    assert (result["method"], result["turnout"]) == ("meek_stv", 3)
+    assert result["method_label"].endswith("(phương pháp Meek)") and result["method_explanation"].startswith("Cử tri")
+    assert "keep_factors" in result["counts"][0]["rounds"][0]

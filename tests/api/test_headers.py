@@ -20,7 +20,7 @@ def directives(response) -> set[str]:
 ANSWERS = {
     "front page": ("GET", "/", {}),
     "dashboard": ("GET", "/dashboard/", {}),
-    "sign-in page": ("GET", "/dashboard/sign-in", {}),
+    "sign-in page": ("GET", "/sign-in", {}),
     "API docs": ("GET", "/api/v1/docs", {}),
     "API docs asset": ("GET", "/api/v1/docs/assets/swagger-ui-bundle.js", {}),
     "stylesheet": ("GET", "/static/registry.css", {}),
@@ -79,12 +79,12 @@ def test_answers_to_a_token_are_not_stored(client, world, name):
 
 
 def test_pages_for_a_signed_in_person_and_forms_are_not_stored(client, world):
-    client.set_cookie(COOKIE, world.roles["board"]["Authorization"].removeprefix("Bearer "))
+    assert sign_in(client, world.roles["board"]["Authorization"].removeprefix("Bearer ")).status_code == 302
     signed_in = client.get("/dashboard/")
     assert "<button>Sign out</button>" in signed_in.get_data(as_text=True)
     assert signed_in.headers["Cache-Control"] == "no-store"
     client.delete_cookie(COOKIE)
-    assert client.get("/dashboard/sign-in").headers["Cache-Control"] == "no-store"  # holds a form token
+    assert client.get("/sign-in").headers["Cache-Control"] == "no-store"  # holds a form token
     refused = client.get("/api/v1/me", headers={"Authorization": "Bearer swr_unknown"})
     assert refused.headers["Cache-Control"] == "no-store"
 
@@ -133,8 +133,7 @@ def test_a_configured_host_is_answered_and_the_defaults_are_not(make_app, world)
 
 
 def sign_in(client, secret, **headers):
-    return client.post("/dashboard/sign-in", data={"token": secret, "csrf_token": form_token(client)},
-                       headers=headers)
+    return client.post("/sign-in", data={"code": secret, "csrf_token": form_token(client)}, headers=headers)
 
 
 def cookies_of(response) -> dict[str, str]:
@@ -157,8 +156,8 @@ def proxied(make_app):
 def test_behind_a_configured_proxy_a_tls_request_gets_secure_cookies(proxied, world):
     client = proxied.test_client()
     over_tls = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
-    page = client.get("/dashboard/sign-in", headers=over_tls)
-    assert "Secure" in cookies_of(page)["registry_session"]
+    page = client.get("/sign-in", headers=over_tls)
+    assert "Secure" in cookies_of(page)["registry_form"]
     secret = world.roles["board"]["Authorization"].removeprefix("Bearer ")
     response = sign_in(client, secret, **over_tls)
     assert response.status_code == 302  # no Referer needed: the pages send none

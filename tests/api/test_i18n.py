@@ -243,8 +243,8 @@ def test_a_page_in_lao(client: FlaskClient) -> None:
     assert f"<h1>{_translation('lo', 'Networks')}</h1>" in page
     assert _translation("lo", "No network is listed publicly yet.") in page
     assert "Networks of sex-worker-led organisations" not in page
-    sign_in = client.get("/dashboard/sign-in").get_data(as_text=True)
-    assert _translation("lo", "Board and secretariat sign-in") in sign_in
+    sign_in = client.get("/sign-in").get_data(as_text=True)
+    assert _translation("lo", "Sign-in code") in sign_in
 
 
 def test_numbers_are_written_for_the_locale(client: FlaskClient, app: Flask) -> None:
@@ -310,7 +310,8 @@ def test_a_cache_keeps_one_copy_per_language(client: FlaskClient) -> None:
 def test_every_page_renders_in_every_language(client: FlaskClient, world: World, locale: str) -> None:
     client.set_cookie(i18n.COOKIE, locale)
     board = {**world.roles["board"], "Accept": "text/html"}
-    for path, headers in (("/", {}), ("/dashboard/", {}), ("/dashboard/sign-in", {}),
+    secretariat = {**world.roles["secretariat"], "Accept": "text/html"}
+    for path, headers in (("/", {}), ("/dashboard/", {}), ("/sign-in", {}), ("/console/codes/", secretariat),
                           (f"/dashboard/board/{world.vnsw.public_id}", board),
                           (f"/dashboard/networks/{world.vnsw.public_id}/map?view=internal", board),
                           (f"/maps/networks/{world.vnsw.public_id}.html?view=internal&level=7", board),

@@ -118,8 +118,8 @@ def client(site):
 
 
 def signed_in(client, site):
-    assert client.post("/dashboard/sign-in", data={"token": site["board"],
-                                                    "csrf_token": form_token(client)}).status_code == 302
+    assert client.post("/sign-in", data={"code": site["board"],
+                                         "csrf_token": form_token(client)}).status_code == 302
     return client
 
 
@@ -157,7 +157,7 @@ def test_every_map_keeps_payloads_as_data(client, site, query, internal, dates):
     ("/dashboard/networks/{id}/map?view=reach", False, (JINJA[0],)),
     # Areas, the body and its notes, the reserved seat, holders and candidates, the election.
     ("/dashboard/board/{id}", True, JINJA + (EVERY,)),
-    ("/dashboard/sign-in", False, ()),
+    ("/sign-in", False, ()),
 ])
 def test_every_page_shows_payloads_as_text(client, site, path, board, shown):
     if board:
@@ -205,9 +205,9 @@ def test_browser_shows_payloads_as_text_and_runs_none(browser, server, site):
     # The configured basemap is a made-up host: answer its tiles here, with a blank tile.
     page.route("https://tiles.example.org/**", lambda route: route.fulfill(
         status=200, content_type="image/png", body=base64.b64decode(BLANK_PNG)))
-    page.goto(f"{server}/dashboard/sign-in")
-    page.fill("input[name=token]", site["board"])
-    page.click("text=Sign in")
+    page.goto(f"{server}/sign-in")
+    page.fill("input[name=code]", site["board"])
+    page.click("main button[type=submit]")
     page.wait_for_url("**/dashboard/board/**")
     page.goto(f"{server}/maps/networks/{site['network']}.html?view=internal&compare=2015-06-30")
     page.locator(".coverage-legend").wait_for()

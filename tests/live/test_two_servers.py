@@ -1,13 +1,16 @@
 """Two gunicorn servers on two ports, one PostgreSQL database, the Redis this machine runs:
-what one server learns, the other knows on the next request.
-
-Pending: "a session made on one is valid on the other" needs web sessions from sign-in codes,
-which come with the web app issue; the sign-in cookie the dashboard uses today is the bearer
-token itself, checked against the database, which the revocation test covers.
+what one server learns, the other knows on the next request: the failed sign-in count, a write,
+a revoked token, and a person's web session (made on one, valid on the other; ended on both at
+once when its sign-in code is revoked).
 """
 
 from __future__ import annotations
 
+import http.cookiejar
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from seeds.load import LoadReport
 from tests.conftest import copy_of
+from api.auth import COOKIE
 from tests.live.conftest import Live, free_port, prepare_database, start, stop
 
 pytestmark = pytest.mark.postgresql
@@ -94,3 +98,38 @@ def test_a_token_revoked_on_one_fails_on_both_at_once(servers: tuple[Live, Live]
     revoked = other.call("DELETE", "/" + location, role="secretariat", headers={"If-Match": issued.headers["ETag"]})
     assert revoked.status == 204
     assert [live.call("GET", "/api/v1/me", headers=header).status for live in (one, other)] == [401, 401]
+
+
+class _Stay(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return None  # the sign-in's 302 is the answer: it carries the session cookie
+
+
+def sign_in_on(live: Live, code: str) -> str:
+    """Sign in on `live` as a browser does (the form, its CSRF token, the code); the session cookie."""
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _Stay)
+    page = browser.open(live.base_url + "/sign-in", timeout=30).read().decode()
+    form_token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    body = urllib.parse.urlencode({"code": code, "csrf_token": form_token}).encode()
+    try:
+        browser.open(live.base_url + "/sign-in", data=body, timeout=30)
+    except urllib.error.HTTPError as answer:
+        assert answer.code == 302, answer.code
+    return next(cookie.value for cookie in jar if cookie.name == COOKIE)
+
+
+def test_a_session_made_on_one_is_valid_on_the_other_and_a_revoked_code_ends_it_on_both(servers: tuple[Live, Live]):
+    one, other = servers
+    issued = one.call("POST", "/api/v1/tokens", role="secretariat",
+                      json_body={"role": "board", "scope_id": one.ids["vnsw"], "label": "live test, seat to revoke"})
+    assert issued.status == 201
+    session = sign_in_on(one, issued.json()["secret"])
+    board = f"/dashboard/board/{one.ids['vnsw']}"
+    browser = {"Cookie": f"{COOKIE}={session}", "Accept": "text/html"}
+    answers = [live.call("GET", board, headers=browser) for live in (other, one)]
+    assert [a.status for a in answers] == [200, 200] and all(b"board view" in a.body for a in answers)
+    location = issued.headers["Location"].split("://", 1)[-1].split("/", 1)[-1]
+    revoked = other.call("DELETE", "/" + location, role="secretariat", headers={"If-Match": issued.headers["ETag"]})
+    assert revoked.status == 204
+    assert [live.call("GET", board, headers=browser).status for live in (one, other)] == [401, 401]

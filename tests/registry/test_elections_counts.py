@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from decimal import Decimal
 
 import pytest
 
@@ -273,3 +274,34 @@ def test_the_result_as_text(session, ready):
     assert (f"  Tie for exclusion at stage 2 among Ana, Binh, Chau: {out} "
             f"(lot no. 1 drawn with seed {r.election.ballot_list_root}; rule 51(2)(b))\n") in text
     assert text.endswith(f"Elected:\n  {result.elected[0].name} (open seats)\n")
+
+
+def test_block_plurality_fills_a_seat_nobody_was_named_for_by_the_recorded_lot(session, ready):
+    r = ready(members=3, seats=3, method="block_plurality", candidates=("Ana", "Binh", "Chau", "Dung"))
+    vote(r, ["Ana", "Binh"], ["Ana"], [])
+    result = count_and_certify(r)
+    # Ana 2, Binh 1, Chau and Dung 0: the third seat goes to one of them by lot, as STV fills it.
+    (count,) = result.counts
+    (tie,) = count["tie_breaks"]
+    assert count["unfilled_seats"] == 0 and [e.name for e in result.elected][:2] == ["Ana", "Binh"]
+    assert sorted(tie["candidates"]) == sorted(r.ids("Chau", "Dung"))
+    assert [e.nomination_id for e in result.elected][2:] == tie["outcome"]
+
+
+def test_meek_stv_is_counted_and_shown_with_its_keep_factors(session, ready):
+    r = ready(members=5, seats=2, method="meek_stv", candidates=("Ana", "Binh", "Chau"))
+    vote(r, ["Ana", "Binh"], ["Ana", "Chau"], ["Ana"], ["Binh"], ["Chau", "Binh"])
+    result = count_and_certify(r)
+    # 5 valid for 2 seats: quota 5/3 + 10**-9. Ana (3) is elected at once; her first keep
+    # factor is 1.666666667 / 3 rounded up, and the share of her ballot without a further
+    # preference is exhausted, which lowers the quota at the next stages.
+    (count,) = result.counts
+    first, surplus = count["rounds"][:2]
+    assert (result.method, result.method_label, first["quota"]) == (
+        "meek_stv", "Single transferable vote (Meek's method)", "1.666666667")
+    assert first["elected"] == r.ids("Ana") and first["keep_factors"] == {str(r.ids("Ana")[0]): "1.000000000"}
+    assert Decimal(surplus["keep_factors"][str(r.ids("Ana")[0])]) < Decimal("0.555555556")
+    assert Decimal(count["quota"]) < Decimal(first["quota"])
+    assert [e.name for e in result.elected][0] == "Ana"
+    text = results.format_result(result)
+    assert "single transferable vote (Meek's method)" in text and "keep factors: Ana 0." in text

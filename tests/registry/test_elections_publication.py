@@ -194,3 +194,19 @@ def test_the_published_file_is_read_as_the_result_is(session, ready):
         publication.published_election(session, board(r.network), r.election)
     assert publication.verify(json.loads(json.dumps(
         publication.published_election(session, secretariat(r.network), r.election)))) == []
+
+
+@pytest.mark.parametrize("method", ["meek_stv", "block_plurality"])
+def test_every_method_publishes_a_file_that_verify_recounts_with_that_method(session, ready, method):
+    r = ready(members=5, seats=2, method=method)
+    cast(r, PAPERS if method == "meek_stv" else (["Ana", "Binh"], ["Binh"], ["Chau", "Ana"], ["Ana"], []))
+    published = certify(r)
+    assert published["election"]["method"] == published["result"]["counts"][0]["method"] == method
+    assert publication.verify(published) == []
+    # The same file said to be counted by another method no longer holds together.
+    other = copy.deepcopy(published)
+    other["election"]["method"] = "scottish_stv"
+    assert any("a recount" in problem for problem in publication.verify(other))
+    unknown = copy.deepcopy(published)
+    unknown["election"]["method"] = "borda"
+    assert publication.verify(unknown) and "no counting method is called 'borda'" in publication.verify(unknown)[0]

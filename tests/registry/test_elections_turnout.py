@@ -1,5 +1,6 @@
 """Live turnout against the quorum, for the secretariat and the board, and extending voting
-while it is open; a quorum missed at the count leaves certification refused and cancel open."""
+while it is open; a quorum missed offers extending voting (even after it closed, until the
+count) or cancelling, and leaves certification refused."""
 
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ def test_voting_is_extended_while_open_dated_and_audited(session, ready):
         turnout.extend_voting(session, sec, r.election, until=today() + 30 * DAY, reason=" ")
     with pytest.raises(NotPermitted):
         turnout.extend_voting(session, board(r.network), r.election, until=today() + 30 * DAY, reason="x")
-    r.move(P.VOTING_CLOSED)
+    r.move(P.VOTING_CLOSED, P.TALLIED)
     with pytest.raises(InvalidTransition, match="only while it is open"):
         turnout.extend_voting(session, sec, r.election, until=today() + 30 * DAY, reason="too late")
 
@@ -76,3 +77,47 @@ def test_a_quorum_missed_at_the_count_is_not_certified_and_may_be_cancelled(sess
         r.move(P.CERTIFIED)
     r.move(P.CANCELLED, reason="quorum not met")
     assert r.election.phase is P.CANCELLED
+
+
+def test_a_quorum_missed_offers_extending_voting_or_cancelling_until_the_count(session, ready):
+    r = ready(members=4, quorum_percent=75)
+    sec = secretariat(r.network)
+    options = (turnout.QuorumOption.EXTEND_VOTING, turnout.QuorumOption.CANCEL)
+    for member in r.members[:2]:
+        ballots.cast_ballot(session, editor(member), r.election, member, r.ids("Ana"))
+    assert turnout.live_turnout(session, sec, r.election).options == options
+    r.move(P.VOTING_CLOSED)
+    closed_root = r.election.sealed_root
+    assert closed_root is not None and turnout.live_turnout(session, sec, r.election).options == options
+
+    # Extending after the close opens voting again: a dated phase change with its reason, and
+    # the sealed ballots are fixed again when it closes.
+    turnout.extend_voting(session, sec, r.election, until=today() + 7 * DAY, reason="two members were offline")
+    assert (r.election.phase, r.election.voting_closes_on, r.election.sealed_root) == (
+        P.VOTING_OPEN, today() + 7 * DAY, None)
+    change = r.election.phase_changes[-1]
+    assert (change.from_phase, change.to_phase, change.reason) == (
+        P.VOTING_CLOSED, P.VOTING_OPEN, "two members were offline")
+    ballots.cast_ballot(session, editor(r.members[2]), r.election, r.members[2], r.ids("Binh", "Ana"))
+    live = turnout.live_turnout(session, board(r.network), r.election)
+    assert (live.voted, live.quorum_met, live.options) == (3, True, ())
+    r.move(P.VOTING_CLOSED)
+    assert r.election.sealed_root not in (None, closed_root)
+    # Met this time: voting does not open again, and the count and certification go ahead.
+    with pytest.raises(InvalidTransition, match="closed with its quorum met"):
+        turnout.extend_voting(session, sec, r.election, until=today() + 14 * DAY, reason="more time")
+    r.move(P.TALLIED, P.CERTIFIED)
+    assert r.election.result["turnout"] == 3
+
+
+def test_once_counted_a_quorum_missed_leaves_only_cancelling(session, ready):
+    r = ready(members=4, quorum_percent=75)
+    sec = secretariat(r.network)
+    ballots.cast_ballot(session, editor(r.members[0]), r.election, r.members[0], r.ids("Ana"))
+    r.move(P.VOTING_CLOSED, P.TALLIED)
+    assert turnout.live_turnout(session, sec, r.election).options == (turnout.QuorumOption.CANCEL,)
+    with pytest.raises(InvalidTransition, match="cancel it"):
+        r.move(P.CERTIFIED)
+    with pytest.raises(InvalidTransition, match="closed short of its quorum and not yet counted"):
+        turnout.extend_voting(session, sec, r.election, until=today() + 7 * DAY, reason="more time")
+    r.move(P.CANCELLED, reason="quorum not met")

@@ -341,8 +341,20 @@ def test_block_plurality_lot_can_fill_several_tied_seats():
     assert set(result.elected) == set(tie.outcome)
 
 
-def test_block_plurality_leaves_a_seat_nobody_was_named_for_unfilled():
-    result = block_plurality([["A"], ["A", "B"]], ["A", "B", "C", "D"], 3, seed=1)
+def test_block_plurality_fills_a_seat_nobody_was_named_for_by_lot_as_stv_would():
+    # A 2, B 1, C and D 0: the third seat goes to C or D by a recorded lot, as STV would exclude
+    # one of them by lot and elect the other by rule 52.
+    results = [block_plurality([["A"], ["A", "B"]], ["A", "B", "C", "D"], 3, seed=seed) for seed in range(20)]
+    for seed, result in enumerate(results):
+        (tie,) = result.tie_breaks
+        assert (result.elected[:2], result.unfilled_seats) == (("A", "B"), 0)
+        assert (tie.candidates, tie.seed, tie.draw) == (("C", "D"), seed, 1)
+        assert result.elected[2:] == tie.outcome
+    assert {r.elected[2] for r in results} == {"C", "D"}
+
+
+def test_block_plurality_with_fewer_candidates_than_seats_elects_them_all():
+    result = block_plurality([["A"]], ["A", "B"], 3, seed=1)
     assert (result.elected, result.unfilled_seats, result.tie_breaks) == (("A", "B"), 1, ())
 
 

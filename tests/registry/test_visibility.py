@@ -9,9 +9,12 @@ from sqlalchemy import select
 
 from registry.memberships import services as memberships
 from registry.organisations import services as organisations
+from registry.networks.directory import memberships_of_member
+from registry.errors import NotFound
+from registry.organisations.models import PUBLISHABLE_FIELDS
 from registry.organisations.models import Organisation
 from registry.access.permissions import Actor
-from registry.access.visibility import reader_for
+from registry.access.visibility import FIELD_TIERS, Visibility, audience, reader_for
 from tests.factories import SYSTEM, board, editor, secretariat
 
 
@@ -75,3 +78,27 @@ def test_what_each_reader_sees_of_the_tree(session, tree):
     # An applicant has no fellows in the network it applied to until admitted.
     assert "unlisted" not in seen(editor(tree["applicant"]))
     assert "unlisted" in seen(editor(tree["listed"]))
+
+
+def test_a_profile_form_says_who_reads_each_field_as_the_reader_decides(session, tree):
+    """`audience` agrees with the Reader: the public reads a field exactly when it says everyone."""
+    anonymous = reader_for(session, Actor.anonymous())
+    for name in ("listed", "unlisted"):
+        organisation = tree[name]
+        organisation.published_fields = ["priority_areas", "website"]
+        for field in FIELD_TIERS:
+            public = audience(organisation, field) is Visibility.PUBLIC
+            assert public == (anonymous.tier(organisation) is not None and anonymous.shows(organisation, field)), field
+    assert audience(tree["listed"], "populations") is Visibility.NETWORK  # not published
+    assert audience(tree["listed"], "memberships") is Visibility.BOARD
+    assert set(PUBLISHABLE_FIELDS) <= set(FIELD_TIERS)
+
+
+def test_an_organisation_reads_its_own_memberships_and_nobody_else_but_its_secretariats(session, tree):
+    own = memberships_of_member(session, editor(tree["suspended"]), tree["suspended"])
+    assert [(m.network.name, m.status.value) for m in own] == [("National VN", "suspended")]
+    assert [e.action.value for e in own[0].events] == ["apply", "verify", "admit", "suspend"]
+    assert memberships_of_member(session, secretariat(tree["vn"]), tree["suspended"]) == own
+    for outsider in (editor(tree["listed"]), board(tree["vn"]), secretariat(tree["kh"]), Actor.anonymous()):
+        with pytest.raises(NotFound):
+            memberships_of_member(session, outsider, tree["suspended"])

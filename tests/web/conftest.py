@@ -46,9 +46,9 @@ class Site:
 
 def sign_in(visit: Visit, code: str) -> None:
     """Sign `visit`'s browser in with a sign-in code, as a person would on the sign-in page."""
-    visit.goto("/dashboard/sign-in")
-    visit.page.fill("input[name=token]", code)
-    visit.page.click("button[type=submit], input[type=submit]")
+    visit.goto("/sign-in")
+    visit.page.fill("input[name=code]", code)
+    visit.page.click("main button[type=submit]")
     visit.page.wait_for_load_state("load")
 
 

@@ -23,7 +23,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, Page, Request, Response, Route
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response, Route
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
@@ -50,6 +50,11 @@ AXE_RUN_JS = """async () => {
         .map((v) => ({id: v.id, impact: v.impact, help: v.help,
                       nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' '))}));
 }"""
+
+_STATUS_LOGGED = re.compile(r"^Failed to load resource: the server responded with a status of (\d{3})\b")
+
+
+_STATUS_SAID = re.compile(r"^Failed to load resource: the server responded with a status of (\d{3})\b")
 
 
 def _slug(text: str) -> str:
@@ -79,7 +84,7 @@ class Visit:
         self._shots = 0
         self.page.on("requestfailed", self._failed)
         self.page.on("response", self._answered)
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("dialog", lambda d: d.accept())
 
@@ -92,9 +97,21 @@ class Visit:
             self.outside.append(url)
             route.abort()
 
+    def _console(self, message: ConsoleMessage) -> None:
+        # Chromium also logs every answer >= 400 as an error: one the journey expects is no error.
+        logged = _STATUS_LOGGED.search(message.text)
+        if message.type == "error" and not (logged and int(logged.group(1)) in self.expected_statuses):
+            self.errors.append(message.text)
+
     def _failed(self, request: Request) -> None:
         if request.url not in self.outside:
             self.failed.append(f"{request.failure} {request.url}")
+
+    def _console(self, message: Any) -> None:
+        # Chromium also reports an answer >= 400 as a console error: one the journey expects is none.
+        said = _STATUS_SAID.search(message.text)
+        if message.type == "error" and not (said and int(said.group(1)) in self.expected_statuses):
+            self.errors.append(message.text)
 
     def _answered(self, response: Response) -> None:
         request = response.request

@@ -12,19 +12,19 @@ def test_the_public_pages_pass_every_check_in_vietnamese_and_khmer(visit):
             page = visit(viewport=viewport, language=language)
             page.goto("/")
             page.check("home")
-            page.goto("/dashboard/sign-in")
+            page.goto("/sign-in")
             page.check("sign-in")
 
 
 def test_the_checker_catches_overflow_and_unlabelled_controls(visit):
     page = visit(viewport="phone")
-    page.goto("/dashboard/sign-in")
+    page.goto("/sign-in")
     page.page.evaluate("""() => {
         const wide = document.createElement('div'); wide.style.width = '2000px';
         wide.textContent = 'wide'; document.body.appendChild(wide); }""")
     with pytest.raises(AssertionError, match="wider than the screen"):
         page.check("too wide", axe=False)
-    page.goto("/dashboard/sign-in")
+    page.goto("/sign-in")
     page.page.evaluate("""() => {
         const input = document.createElement('input'); input.type = 'text';
         document.querySelector('main, body').appendChild(input); }""")
@@ -34,7 +34,7 @@ def test_the_checker_catches_overflow_and_unlabelled_controls(visit):
 
 def test_the_checker_catches_requests_to_elsewhere_and_errors(visit):
     page = visit(viewport="desktop")
-    page.goto("/dashboard/sign-in")
+    page.goto("/sign-in")
     page.page.evaluate("() => fetch('https://cdn.example.org/x.js').catch(() => null)")
     page.page.wait_for_timeout(200)
     with pytest.raises(AssertionError, match="outside"):
