@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from registry import audit
 from registry.db import Base, Name, str_enum, today
+from registry.public_ids import PubliclyNamed
 from registry.errors import Conflict, NotFound, ValidationFailed
 from registry.names import fold
 from registry.organisation_rules import PARTIAL_DATE_RULE
@@ -42,7 +43,7 @@ DEFAULT_BREAK_MONTHS = 12
 _CONTACT_LIKE = re.compile(r"@|https?://|www\.|\d[\d\s().+\-]{5,}\d", re.IGNORECASE)
 
 
-class GoverningBody(Base):
+class GoverningBody(PubliclyNamed, Base):
     __tablename__ = "governing_bodies"
     __table_args__ = (UniqueConstraint("network_id", "name"),)
 
@@ -63,7 +64,7 @@ class GoverningBody(Base):
     )
 
 
-class Seat(Base):
+class Seat(PubliclyNamed, Base):
     __tablename__ = "seats"
     __table_args__ = (UniqueConstraint("body_id", "number"),)
 
@@ -76,7 +77,7 @@ class Seat(Base):
     body: Mapped[GoverningBody] = relationship(back_populates="seat_plan")
 
 
-class Officeholder(Base):
+class Officeholder(PubliclyNamed, Base):
     __tablename__ = "officeholders"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from registry import audit
 from registry.db import Base, Code, Page, page_of_query, str_enum, utcnow
+from registry.public_ids import PubliclyNamed, by_public_id
 from registry.errors import NotFound, ValidationFailed
 from registry.organisations import Organisation
 from registry.permissions import Actor, Permission, Role, can, require
@@ -24,7 +25,7 @@ from registry.visibility import reader_for
 PREFIX = "swr_"  # lets secret scanners and people recognise a registry token
 
 
-class AccessToken(Base):
+class AccessToken(PubliclyNamed, Base):
     __tablename__ = "access_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,7 +54,7 @@ class AccessToken(Base):
 
     def actor(self) -> Actor:
         scope = self.scope.acronym or self.scope.name
-        return Actor(self.role, f"token {self.id} ({self.role.value} of {scope}: {self.label})",
+        return Actor(self.role, f"token {self.public_id} ({self.role.value} of {scope}: {self.label})",
                      network_id=self.network_id, organisation_id=self.organisation_id, token_id=self.id)
 
     def usable(self, now: dt.datetime) -> bool:
@@ -142,9 +143,9 @@ def every_token(session: Session, actor: Actor) -> list[AccessToken]:
     return list(session.scalars(select(AccessToken).where(reach).order_by(AccessToken.id)))
 
 
-def find_token(session: Session, actor: Actor, token_id: int) -> AccessToken:
-    """A token the caller manages; NotFound for any other, so ids reveal nothing."""
-    token = session.get(AccessToken, token_id)
+def find_token(session: Session, actor: Actor, token_id: str) -> AccessToken:
+    """A token the caller manages, by its public id; NotFound for any other, so ids reveal nothing."""
+    token = by_public_id(session, AccessToken, token_id)
     if token is None or not can(session, actor, Permission.ISSUE_TOKENS, token.network_id or token.organisation_id):
-        raise NotFound(f"token {token_id} not found")
+        raise NotFound("no such token")
     return token

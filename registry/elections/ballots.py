@@ -94,6 +94,21 @@ def ballot_hash(election_id: int, receipt: str, content: str) -> str:
     return hashlib.sha256(f"{election_id}:{receipt}:{content}".encode()).hexdigest()
 
 
+def choices_by_public_id(election: Election, choices: Mapping[str, Sequence[str]]) -> dict[str, list[int]]:
+    """Choices that name candidates by their nominations' public ids (as the API does), in the
+    numbers the ballot's content and the count give them. A public id that names no candidate
+    of this election is refused as one naming nobody, whatever it names elsewhere."""
+    numbers = {n.public_id: n.id for n in election.nominations if n.standing}
+    named: dict[str, list[int]] = {}
+    for group, public_ids in choices.items():
+        unknown = [p for p in public_ids if p not in numbers]
+        if unknown:
+            raise ValidationFailed.on("choices", "%(group)s: %(id)s is not a candidate for these seats",
+                                      group=group, id=unknown[0])
+        named[group] = [numbers[p] for p in public_ids]
+    return named
+
+
 def canonical_ballot(election: Election, choices: Choices) -> str:
     """The ballot as stored and hashed: JSON with every seat group (the constituencies of
     reserved seats, and "open"), each naming nomination ids in order of preference (STV) or

@@ -68,7 +68,7 @@ def test_an_id_in_the_body_that_names_nothing_is_unprocessable_not_a_missing_url
 
 def test_a_network_in_the_url_that_names_nothing_is_still_not_found(client, world):
     response = client.post(f"{API}/networks/2147483646/elections", headers=world.roles["secretariat"], json={
-        "body_id": 1, "title": "E", "method": "scottish_stv", "roll_cutoff": "2024-01-01"})
+        "body_id": "ZZZZZZZZZZZZ", "title": "E", "method": "scottish_stv", "roll_cutoff": "2024-01-01"})
     assert_shape(response, 404)
 
 
