@@ -185,15 +185,17 @@ def test_an_upgraded_database_keeps_its_organisations_and_none_publishes_its_rea
         engine.dispose()
 
 
-def insert_old_organisation(connection, kind, name, now):
+def insert_old_organisation(connection, kind, name, now, public_id=None):
     """An organisation row as revisions 0006 to 0009 hold it (raw: the models describe the newest
-    schema); its id."""
+    schema), or with `public_id` as 0010 to 0012 do; its id."""
+    given = ("public_id, ", ":public_id, ") if public_id else ("", "")
     return connection.execute(text(
-        "INSERT INTO organisations (kind, name, name_key, name_translations, search_text, country, "
+        f"INSERT INTO organisations ({given[0]}kind, name, name_key, name_translations, search_text, country, "
         "sex_worker_involvement, languages, public_listing, status, is_sample, created_at, "
-        "updated_at, version) VALUES (:kind, :name, :key, '{}', :search, 'VN', '', '[]', true, "
+        f"updated_at, version) VALUES ({given[1]}:kind, :name, :key, '{{}}', :search, 'VN', '', '[]', true, "
         "'active', false, :now, :now, 1) RETURNING id"),
-        {"kind": kind, "name": name, "key": name.lower(), "search": name.lower(), "now": now}).scalar_one()
+        {"kind": kind, "name": name, "key": name.lower(), "search": name.lower(), "now": now,
+         "public_id": public_id}).scalar_one()
 
 
 def test_0010_gives_every_organisation_and_membership_a_public_id_of_its_own(tmp_path):
@@ -288,12 +290,7 @@ def test_0014_names_every_addressed_row_by_a_public_id_and_tokens_in_text_by_the
         engine = make_engine(url)
         now = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
         with engine.begin() as connection:
-            network = connection.execute(text(
-                "INSERT INTO organisations (public_id, kind, name, name_key, name_translations, search_text, country, "
-                "sex_worker_involvement, languages, public_listing, status, is_sample, created_at, updated_at, "
-                "version) VALUES ('0LDNETW0RK01', 'national_network', 'Old network', 'old network', '{}', "
-                "'old network', 'VN', '', '[]', true, 'active', false, :now, :now, 1) RETURNING id"),
-                {"now": now}).scalar_one()
+            network = insert_old_organisation(connection, "national_network", "Old network", now, "0LDNETW0RK01")
             token = connection.execute(text(
                 "INSERT INTO access_tokens (role, network_id, label, secret_hash, hint, created_at, created_by, version) "
                 "VALUES ('secretariat', :n, 'laptop', 'x', 'swr_abcd', :now, 'token 1 (secretariat of Old: first)', 1) "
