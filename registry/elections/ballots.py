@@ -135,7 +135,8 @@ def canonical_ballot(election: Election, choices: Choices) -> str:
             raise ValidationFailed.on("choices", f"{group}: a candidate is chosen more than once")
         for i in ids:
             if i not in standing or (group != OPEN_SEATS and standing[i].constituency != group):
-                raise ValidationFailed.on("choices", f"{group}: {i} is not a candidate for these seats")
+                named = standing[i].public_id if i in standing else i  # a public id, as the API names candidates
+                raise ValidationFailed.on("choices", f"{group}: {named} is not a candidate for these seats")
         if election.method is Method.BLOCK_PLURALITY:
             if len(ids) > groups[group]:
                 raise ValidationFailed.on("choices", f"{group}: choose at most {groups[group]}")
