@@ -17,8 +17,8 @@ from sqlalchemy.orm import Mapped, Session, SessionTransaction, UOWTransaction, 
 
 from registry import changes as change_counter  # every session that writes moves the counter
 from registry.db import Base, Code, utcnow
-from registry.public_ids import PubliclyNamed
 from registry.permissions import Actor
+from registry.public_ids import PubliclyNamed
 
 Changes = dict[str, list[Any]]  # field -> [before, after]
 _QUEUE = "registry.audit.queue"

@@ -15,11 +15,11 @@ from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from registry.db import Base, Code, JSONDocument, Page, page_of_query, utcnow
-from registry.public_ids import PubliclyNamed
-from registry.directory import by_public_id, find_organisation
+from registry.directory import find_organisation
 from registry.errors import NotFound
 from registry.organisations import Contact, ContactView, Organisation, Visibility, open_contacts
 from registry.permissions import Actor, Permission, can, require
+from registry.public_ids import PubliclyNamed, by_public_id
 from registry.visibility import reader_for, visible_contacts
 
 

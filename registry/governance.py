@@ -21,12 +21,12 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from registry import audit
 from registry.db import Base, Name, str_enum, today
-from registry.public_ids import PubliclyNamed
 from registry.errors import Conflict, NotFound, ValidationFailed
 from registry.names import fold
 from registry.organisation_rules import PARTIAL_DATE_RULE
 from registry.organisations import Organisation
 from registry.permissions import Actor, Permission, require
+from registry.public_ids import PubliclyNamed
 
 
 class BodyKind(enum.StrEnum):

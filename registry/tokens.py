@@ -16,10 +16,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from registry import audit
 from registry.db import Base, Code, Page, page_of_query, str_enum, utcnow
-from registry.public_ids import PubliclyNamed, by_public_id
 from registry.errors import NotFound, ValidationFailed
 from registry.organisations import Organisation
 from registry.permissions import Actor, Permission, Role, can, require
+from registry.public_ids import PubliclyNamed, by_public_id
 from registry.visibility import reader_for
 
 PREFIX = "swr_"  # lets secret scanners and people recognise a registry token

@@ -18,11 +18,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, backref, mapped_column, relationship
 
 from registry.db import Base, Code, Name, str_enum, utcnow
-from registry.public_ids import PubliclyNamed
 from registry.elections.tally import Method
 from registry.errors import Conflict
 from registry.governance import GoverningBody, Officeholder
 from registry.organisations import Organisation
+from registry.public_ids import PubliclyNamed
 
 
 class ElectionPhase(enum.StrEnum):
