@@ -125,10 +125,10 @@ class Text(ma.fields.String):
 
 class PublicId(ma.fields.String):
     """A row's public id (registry.public_ids: an organisation's, a body's, an election's, a
-    token's...), never its integer key. In a body or a query, one of another shape is refused as the description says;
-    a well-formed one that names nothing the caller may see is refused alike whether it is hidden
-    or missing (the lookup decides). Dumped, the attribute may be the id or the row itself
-    (`attribute="network"`)."""
+    token's...), never its integer key. In a body or a query, one of another shape is refused as
+    the description says; a well-formed one that names nothing the caller may see is refused alike
+    whether it is hidden or missing (the lookup decides). Dumped, the attribute may be the id or
+    the row itself (`attribute="network"`)."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs["metadata"] = {key: value for key, value in PUBLIC_ID_DOC.items() if key != "type"} | kwargs.get(
