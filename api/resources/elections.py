@@ -369,8 +369,8 @@ def cast_ballot(body: dict[str, Any], network_id: str, election_id: str) -> tupl
     election = governance_directory.find_election(session, actor, network_id, election_id)
     organisation = referenced("organisation_id", lambda: directory.find_organisation(session, actor,
                                                                                      body["organisation_id"]))
-    choices = ballots.choices_by_public_id(election, body["choices"])
-    receipt = ballots.cast_ballot(session, actor, election, organisation, choices, receipt=body.get("receipt"))
+    receipt = ballots.cast_ballot(session, actor, election, organisation, body["choices"],
+                                  receipt=body.get("receipt"))
     # Nothing between the caster and the registry may keep the one copy of the receipt.
     return receipt, {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
