@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, Session, SessionTransaction, UOWTransaction, 
 from registry import changes as change_counter  # every session that writes moves the counter
 from registry.db import Base, Code, utcnow
 from registry.permissions import Actor
+from registry.public_ids import PubliclyNamed
 
 Changes = dict[str, list[Any]]  # field -> [before, after]
 _QUEUE = "registry.audit.queue"
@@ -28,7 +29,7 @@ class Audited(Protocol):
     id: int
 
 
-class AuditEntry(Base):
+class AuditEntry(PubliclyNamed, Base):
     __tablename__ = "audit_entries"
     __table_args__ = (Index("ix_audit_entries_object", "object_type", "object_id"),)
 

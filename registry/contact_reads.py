@@ -19,10 +19,11 @@ from registry.directory import find_organisation
 from registry.errors import NotFound
 from registry.organisations import Contact, ContactView, Organisation, Visibility, open_contacts
 from registry.permissions import Actor, Permission, can, require
+from registry.public_ids import PubliclyNamed, by_public_id
 from registry.visibility import reader_for, visible_contacts
 
 
-class ContactRead(Base):
+class ContactRead(PubliclyNamed, Base):
     __tablename__ = "contact_reads"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -31,7 +32,7 @@ class ContactRead(Base):
     actor_role: Mapped[str] = mapped_column(Code)
     token_id: Mapped[int | None]
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
-    contact_ids: Mapped[list[int]] = mapped_column(JSONDocument, default=list)
+    contact_ids: Mapped[list[str]] = mapped_column(JSONDocument, default=list)  # public ids
 
 
 def read_contacts(session: Session, actor: Actor, organisation: Organisation) -> list[ContactView]:
@@ -40,7 +41,7 @@ def read_contacts(session: Session, actor: Actor, organisation: Organisation) ->
     tier = reader_for(session, actor).tier(organisation)
     contacts = open_contacts(session, visible_contacts(tier, organisation.contacts, including_private=True))
     session.add(ContactRead(actor=actor.label, actor_role=actor.role.value, token_id=actor.token_id,
-                            organisation_id=organisation.id, contact_ids=[c.id for c in contacts]))
+                            organisation_id=organisation.id, contact_ids=[c.public_id for c in contacts]))
     session.flush()
     return contacts
 
@@ -54,14 +55,14 @@ def reads_of(session: Session, actor: Actor, organisation: Organisation, *, page
     return page_of_query(session, query, page, page_size)
 
 
-def find_contact(session: Session, actor: Actor, organisation_id: str, contact_id: int) -> Contact:
-    """One contact of a visible organisation, to change or remove (its value stays sealed);
-    NotFound unless the caller may read it."""
+def find_contact(session: Session, actor: Actor, organisation_id: str, contact_id: str) -> Contact:
+    """One contact of a visible organisation, named by its public id, to change or remove (its
+    value stays sealed); NotFound unless the caller may read it, the same for a malformed id."""
     organisation = find_organisation(session, actor, organisation_id)
-    contact = session.get(Contact, contact_id)
+    contact = by_public_id(session, Contact, contact_id)
     if contact is None or contact.organisation_id != organisation.id or (
         contact.visibility is not Visibility.PUBLIC
         and not can(session, actor, Permission.READ_CONTACTS, organisation.id)
     ):
-        raise NotFound(f"contact {contact_id} of organisation {organisation_id} not found")
+        raise NotFound("no such contact")
     return contact

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session, aliased, contains_eager, selectinload
@@ -31,7 +31,7 @@ from registry.organisations import (
     OrganisationTerm,
 )
 from registry.permissions import Actor, Permission, ancestor_network_ids, can
-from registry.public_ids import is_public_id
+from registry.public_ids import by_public_id, is_public_id
 from registry.visibility import (
     COARSEST_PUBLIC_LEVEL,
     Reader,
@@ -104,16 +104,6 @@ def find_network(session: Session, actor: Actor, network_id: str) -> Organisatio
     if organisation is None or not organisation.is_network:
         raise NotFound("no such network")
     return organisation
-
-
-Named = TypeVar("Named", Organisation, Membership)
-
-
-def by_public_id(session: Session, model: type[Named], public_id: str) -> Named | None:
-    """The row with this public id, whoever may see it; None for a malformed one too."""
-    if not is_public_id(public_id):
-        return None
-    return session.scalar(select(model).where(model.public_id == public_id))
 
 
 def show(session: Session, actor: Actor, organisation: Organisation) -> Seen:

@@ -26,6 +26,7 @@ from registry.names import fold
 from registry.organisation_rules import PARTIAL_DATE_RULE
 from registry.organisations import Organisation
 from registry.permissions import Actor, Permission, require
+from registry.public_ids import PubliclyNamed
 
 
 class BodyKind(enum.StrEnum):
@@ -42,7 +43,7 @@ DEFAULT_BREAK_MONTHS = 12
 _CONTACT_LIKE = re.compile(r"@|https?://|www\.|\d[\d\s().+\-]{5,}\d", re.IGNORECASE)
 
 
-class GoverningBody(Base):
+class GoverningBody(PubliclyNamed, Base):
     __tablename__ = "governing_bodies"
     __table_args__ = (UniqueConstraint("network_id", "name"),)
 
@@ -63,7 +64,7 @@ class GoverningBody(Base):
     )
 
 
-class Seat(Base):
+class Seat(PubliclyNamed, Base):
     __tablename__ = "seats"
     __table_args__ = (UniqueConstraint("body_id", "number"),)
 
@@ -76,7 +77,7 @@ class Seat(Base):
     body: Mapped[GoverningBody] = relationship(back_populates="seat_plan")
 
 
-class Officeholder(Base):
+class Officeholder(PubliclyNamed, Base):
     __tablename__ = "officeholders"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -36,7 +36,7 @@ from registry.organisation_rules import (
     validate_profile,
 )
 from registry.permissions import Actor, Permission, can, require
-from registry.public_ids import PublicId, new_public_id
+from registry.public_ids import PublicId, PubliclyNamed, new_public_id
 from registry.vocabularies import Term, Vocabulary
 
 
@@ -189,7 +189,7 @@ class Organisation(Base):
         return profile_of(lambda f: getattr(self, f), self.terms, [link.area_code for link in self.area_links])
 
 
-class Contact(Base):
+class Contact(PubliclyNamed, Base):
     """A contact of an organisation. Its value is kept sealed (registry.sealing) and the row has
     no attribute that holds it in the clear: only `open_contacts` opens it, for a permitted read."""
 
@@ -215,6 +215,7 @@ class SealedContact(Protocol):
     """A Contact, or a row of its columns."""
 
     id: int
+    public_id: str
     organisation_id: int
     kind: ContactKind
     sealed_value: str
@@ -227,7 +228,7 @@ class ContactView:
     """A contact as it leaves the registry: `value` opened for a permitted read, or as its writer
     just gave it, or None (a change that left the value alone opens nothing)."""
 
-    id: int
+    public_id: str
     kind: ContactKind
     value: str | None
     label: str
@@ -242,14 +243,14 @@ def open_contacts(session: Session, contacts: Iterable[SealedContact]) -> list[C
     if not contacts:
         return []
     ring = sealing.ring_of(session)
-    return [ContactView(c.id, c.kind, sealing.open_contact(ring, c.organisation_id, c.visibility, c.sealed_value,
+    return [ContactView(c.public_id, c.kind, sealing.open_contact(ring, c.organisation_id, c.visibility, c.sealed_value,
                                                            contact_id=c.id), c.label, c.visibility)
             for c in contacts]
 
 
 def written(contact: Contact, value: str | None) -> ContactView:
     """What a change returns of a contact: the value only as the caller gave it."""
-    return ContactView(contact.id, contact.kind, None if value is None else contact_value(value), contact.label,
+    return ContactView(contact.public_id, contact.kind, None if value is None else contact_value(value), contact.label,
                        contact.visibility)
 
 

@@ -19,18 +19,16 @@ from registry.db import Base, Code, Page, page_of_query, str_enum, utcnow
 from registry.errors import N_, NotFound, ValidationFailed
 from registry.organisations import Organisation
 from registry.permissions import Actor, Permission, Role, can, require
-from registry.public_ids import PublicId, new_public_id, is_public_id
+from registry.public_ids import PubliclyNamed, by_public_id
 from registry.visibility import reader_for
 
 PREFIX = "swr_"  # lets secret scanners and people recognise a registry token
 
 
-class AccessToken(Base):
+class AccessToken(PubliclyNamed, Base):
     __tablename__ = "access_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # What a page's address names a code by (the integer key counts the codes issued).
-    public_id: Mapped[str] = mapped_column(PublicId, default=new_public_id, unique=True, index=True)
     role: Mapped[Role] = mapped_column(str_enum(Role))
     network_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
@@ -56,7 +54,7 @@ class AccessToken(Base):
 
     def actor(self) -> Actor:
         scope = self.scope.acronym or self.scope.name
-        return Actor(self.role, f"token {self.id} ({self.role.value} of {scope}: {self.label})",
+        return Actor(self.role, f"token {self.public_id} ({self.role.value} of {scope}: {self.label})",
                      network_id=self.network_id, organisation_id=self.organisation_id, token_id=self.id)
 
     def usable(self, now: dt.datetime) -> bool:
@@ -146,18 +144,10 @@ def every_token(session: Session, actor: Actor) -> list[AccessToken]:
     return list(session.scalars(select(AccessToken).where(reach).order_by(AccessToken.id)))
 
 
-def find_token(session: Session, actor: Actor, token_id: int) -> AccessToken:
-    """A token the caller manages; NotFound for any other, so ids reveal nothing."""
-    token = session.get(AccessToken, token_id)
-    if token is None or not can(session, actor, Permission.ISSUE_TOKENS, token.network_id or token.organisation_id):
-        raise NotFound(f"token {token_id} not found")
-    return token
-
-
-def find_code(session: Session, actor: Actor, public_id: str) -> AccessToken:
-    """A sign-in code the caller manages, by its public id; NotFound for any other."""
-    token = session.scalar(select(AccessToken).where(AccessToken.public_id == public_id)) \
-        if is_public_id(public_id) else None
+def find_token(session: Session, actor: Actor, token_id: str) -> AccessToken:
+    """A token (a person's sign-in code) the caller manages, by its public id; NotFound for any
+    other, so ids reveal nothing."""
+    token = by_public_id(session, AccessToken, token_id)
     if token is None or not can(session, actor, Permission.ISSUE_TOKENS, token.network_id or token.organisation_id):
         raise NotFound(N_("no such sign-in code"))
     return token
