@@ -40,7 +40,7 @@ IF_MATCH = {**flask_smorest.etag.IF_MATCH_HEADER, "description": "The ETag of th
 
 
 class PublicIdConverter(BaseConverter):
-    """An organisation's, network's or membership's public id in a path. Any segment matches,
+    """A public id in a path (registry.access.public_ids: whatever the path names). Any segment matches,
     so that a malformed id meets the same 404 as a missing or hidden one (the lookup decides;
     the description gives the shape), except the one word a sibling path uses in its place
     (`members/import`, which only takes POST: a PATCH there is refused as a method, not taken
@@ -124,11 +124,11 @@ class Text(ma.fields.String):
 
 
 class PublicId(ma.fields.String):
-    """An organisation's, network's or membership's public id (registry.access.public_ids), never its
-    integer key. In a body or a query, one of another shape is refused as the description says;
-    a well-formed one that names nothing the caller may see is refused alike whether it is hidden
-    or missing (the lookup decides). Dumped, the attribute may be the id or the row itself
-    (`attribute="network"`)."""
+    """A row's public id (registry.access.public_ids: an organisation's, a body's, an election's, a
+    token's...), never its integer key. In a body or a query, one of another shape is refused as
+    the description says; a well-formed one that names nothing the caller may see is refused alike
+    whether it is hidden or missing (the lookup decides). Dumped, the attribute may be the id or
+    the row itself (`attribute="network"`)."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs["metadata"] = {key: value for key, value in PUBLIC_ID_DOC.items() if key != "type"} | kwargs.get(

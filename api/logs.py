@@ -2,7 +2,7 @@
 duration, the caller's role) and every other record with the id of the request it belongs to.
 
 What a line never holds: a token, a sign-in code, a contact, a ballot, a request body, a query
-string or a concrete path (the route template stands for it: `/api/v1/organisations/<int:...>`),
+string or a concrete path (the route template stands for it: `/api/v1/organisations/<public_id:organisation_id>`),
 since whoever reads the logs is not always who may read the registry. The request id comes back
 in the X-Request-Id header, so a member reporting a problem can quote it.
 """

@@ -187,15 +187,17 @@ def test_an_upgraded_database_keeps_its_organisations_and_none_publishes_its_rea
         engine.dispose()
 
 
-def insert_old_organisation(connection, kind, name, now):
+def insert_old_organisation(connection, kind, name, now, public_id=None):
     """An organisation row as revisions 0006 to 0009 hold it (raw: the models describe the newest
-    schema); its id."""
+    schema), or with `public_id` as 0010 to 0012 do; its id."""
+    given = ("public_id, ", ":public_id, ") if public_id else ("", "")
     return connection.execute(text(
-        "INSERT INTO organisations (kind, name, name_key, name_translations, search_text, country, "
+        f"INSERT INTO organisations ({given[0]}kind, name, name_key, name_translations, search_text, country, "
         "sex_worker_involvement, languages, public_listing, status, is_sample, created_at, "
-        "updated_at, version) VALUES (:kind, :name, :key, '{}', :search, 'VN', '', '[]', true, "
+        f"updated_at, version) VALUES ({given[1]}:kind, :name, :key, '{{}}', :search, 'VN', '', '[]', true, "
         "'active', false, :now, :now, 1) RETURNING id"),
-        {"kind": kind, "name": name, "key": name.lower(), "search": name.lower(), "now": now}).scalar_one()
+        {"kind": kind, "name": name, "key": name.lower(), "search": name.lower(), "now": now,
+         "public_id": public_id}).scalar_one()
 
 
 def test_0010_gives_every_organisation_and_membership_a_public_id_of_its_own(tmp_path):
@@ -274,4 +276,60 @@ def test_0011_finds_the_network_tree_the_memberships_and_registrations_make(tmp_
         engine = make_engine(url)
         with engine.connect() as connection:
             assert connection.execute(text("SELECT COUNT(*) FROM organisations")).scalar_one() == 6
+        engine.dispose()
+
+
+def test_0014_names_every_addressed_row_by_a_public_id_and_tokens_in_text_by_theirs(tmp_path):
+    from registry.access.models import AuditEntry
+    from registry.access.models import ContactRead
+    from registry.governance.models import GoverningBody
+    from registry.organisations.models import Contact
+    from registry.access.public_ids import is_public_id
+    from registry.access.models import AccessToken
+
+    with fresh_database(tmp_path) as url:
+        upgrade(url, "0012")
+        engine = make_engine(url)
+        now = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+        with engine.begin() as connection:
+            network = insert_old_organisation(connection, "national_network", "Old network", now, "0LDNETW0RK01")
+            token = connection.execute(text(
+                "INSERT INTO access_tokens (role, network_id, label, secret_hash, hint, created_at, created_by, version) "
+                "VALUES ('secretariat', :n, 'laptop', 'x', 'swr_abcd', :now, 'token 1 (secretariat of Old: first)', 1) "
+                "RETURNING id"), {"n": network, "now": now}).scalar_one()
+            label = f"token {token} (secretariat of Old network: laptop)"
+            connection.execute(text(
+                "INSERT INTO audit_entries (at, actor, actor_role, token_id, action, object_type, object_id, "
+                "organisation_id, changes) VALUES (:now, :actor, 'secretariat', :t, 'define_body', "
+                "'governing_bodies', 1, :n, '{}')"), {"now": now, "actor": label, "t": token, "n": network})
+            connection.execute(text(
+                "INSERT INTO governing_bodies (network_id, kind, name, seats, term_classes, notes) "
+                "VALUES (:n, 'board', 'Board', 3, 1, '')"), {"n": network})
+            contact = connection.execute(text(
+                "INSERT INTO contacts (organisation_id, kind, sealed_value, value_index, label, visibility) "
+                "VALUES (:n, 'email', 'v1:k:x', 'k:y', '', 'secretariat') RETURNING id"), {"n": network}).scalar_one()
+            connection.execute(text(
+                "INSERT INTO contact_reads (at, actor, actor_role, token_id, organisation_id, contact_ids) "
+                "VALUES (:now, :actor, 'secretariat', :t, :n, :ids)"),
+                {"now": now, "actor": label, "t": token, "n": network, "ids": json.dumps([contact, contact + 1])})
+        upgrade(url)
+        with Session(engine) as session:
+            given = [public_id for model in (AccessToken, AuditEntry, GoverningBody, Contact, ContactRead)
+                     for public_id in session.scalars(select(model.public_id))]
+            assert len(given) == len(set(given)) == 5 and all(map(is_public_id, given))
+            named = session.get_one(AccessToken, token).public_id
+            assert session.scalars(select(AuditEntry.actor)).one() == f"token {named} (secretariat of Old network: laptop)"
+            read = session.scalars(select(ContactRead)).one()
+            # The removed contact is named by nothing any more, so it is no longer listed.
+            assert (read.actor, read.contact_ids) == (f"token {named} (secretariat of Old network: laptop)",
+                                                      [session.get_one(Contact, contact).public_id])
+        with engine.begin() as connection, pytest.raises(Exception):  # noqa: B017 (each driver names it its way)
+            connection.execute(text("UPDATE contacts SET public_id = NULL"))
+        engine.dispose()
+        command.downgrade(alembic_config(url), "0012")
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT actor FROM audit_entries")).scalar_one() == label
+            listed = connection.execute(text("SELECT contact_ids FROM contact_reads")).scalar_one()
+            assert (listed if isinstance(listed, list) else json.loads(listed)) == [contact]  # PostgreSQL: json
         engine.dispose()

@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 
 from api import database
 from registry import errors
+from registry.access import public_ids
 from registry.access.permissions import Actor
+from registry.access.public_ids import Row
 from registry.access.sealing import ContactKeysError, use_keys
 from registry.db import for_writing, make_engine, make_sessionmaker, run_committed
 from registry.elections.ballot_keys import BallotKeyFolder, use_ballot_keys
@@ -42,6 +44,14 @@ def unit_of_work(*, reads_only: bool = False) -> Iterator[Session]:
     finally:
         session.close()
         engine.dispose()
+
+
+def find_row(session: Session, model: type[Row], ref: str, what: str) -> Row:
+    """A body, an election or a token by its public id, or by the number it had before public ids."""
+    found = public_ids.by_reference(session, model, ref)
+    if found is None:
+        raise click.ClickException(f"no {what} {ref!r}")
+    return found
 
 
 def find_organisation(session: Session, ref: str) -> Organisation:

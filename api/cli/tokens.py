@@ -7,8 +7,9 @@ import datetime as dt
 import click
 from flask.cli import AppGroup
 
-from api.cli.session import CLI_ACTOR, find_organisation, unit_of_work
+from api.cli.session import CLI_ACTOR, find_organisation, find_row, unit_of_work
 from registry.access import tokens
+from registry.access.models import AccessToken
 from registry.access.permissions import Role
 
 
@@ -32,7 +33,7 @@ def token_create(role: str, scope: str, label: str, expires_in_days: int | None)
     with unit_of_work() as session:
         row, secret = tokens.issue_token(session, CLI_ACTOR, role, find_organisation(session, scope),
                                          label=label, expires_at=expires)
-        click.echo(f"token {row.id} for {row.actor().label}")
+        click.echo(f"token {row.public_id} for {row.actor().label}")
     click.echo(secret)
 
 
@@ -43,13 +44,14 @@ def token_list() -> None:
         now = dt.datetime.now(dt.timezone.utc)
         for row in tokens.every_token(session, CLI_ACTOR):
             state = "revoked" if row.revoked_at else "expired" if not row.usable(now) else "active"
-            click.echo(f"{row.id:>4}  {row.hint}…  {state:<8} {row.actor().label}")
+            click.echo(f"{row.public_id}  {row.hint}…  {state:<8} {row.actor().label}")
 
 
 @token.command("revoke")
-@click.argument("token_id", type=click.IntRange(1, 2**31 - 1))
-def token_revoke(token_id: int) -> None:
-    """Revoke a token by its id."""
+@click.argument("token_ref")
+def token_revoke(token_ref: str) -> None:
+    """Revoke a token by its public id (or the number it had before public ids)."""
     with unit_of_work() as session:
-        tokens.revoke_token(session, CLI_ACTOR, tokens.find_token(session, CLI_ACTOR, token_id))
-        click.echo(f"revoked token {token_id}")
+        row = find_row(session, AccessToken, token_ref, "token")
+        tokens.revoke_token(session, CLI_ACTOR, row)
+        click.echo(f"revoked token {row.public_id}")

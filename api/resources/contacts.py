@@ -14,7 +14,7 @@ from marshmallow import fields, validate
 
 from api import database
 from api.auth import current_actor
-from api.extensions import Blueprint, PageQuery, Schema, Text, page_of
+from api.extensions import Blueprint, PageQuery, PublicId, Schema, Text, page_of
 from api.resources.organisations import CONTACT_VISIBILITIES, EDITORS, ORGANISATION, ContactSchema
 from registry.access import contact_reads
 from registry.networks import directory
@@ -27,7 +27,7 @@ blp = Blueprint("contacts", __name__, url_prefix="/api/v1",
                 description="Organisations' contacts: read only by the organisation and its secretariats, "
                             "and every read is logged")
 
-CONTACT = ORGANISATION + "/contacts/<int(max=2147483647):contact_id>"
+CONTACT = ORGANISATION + "/contacts/<public_id:contact_id>"
 
 
 class ContactChangeSchema(Schema):
@@ -44,11 +44,12 @@ class WrittenContactSchema(ContactSchema):
 
 
 class ContactReadSchema(Schema):
-    id = fields.Integer()
+    id = PublicId(attribute="public_id")
     at = fields.DateTime()
     actor = fields.String(metadata={"description": "Who read them (the token's label)."})
     actor_role = fields.String()
-    contact_ids = fields.List(fields.Integer(), metadata={"description": "The contacts that were shown."})
+    contact_ids = fields.List(PublicId(), metadata={
+        "description": "The public ids of the contacts that were shown."})
 
 
 @blp.route(ORGANISATION + "/contacts")
@@ -84,7 +85,7 @@ def add_contact(body: dict[str, Any], organisation_id: str) -> ContactView:
 @blp.etag
 @blp.arguments(ContactChangeSchema)
 @blp.response(200, WrittenContactSchema)
-def update_contact(changes: dict[str, Any], organisation_id: str, contact_id: int) -> ContactView:
+def update_contact(changes: dict[str, Any], organisation_id: str, contact_id: str) -> ContactView:
     """Change a contact (If-Match: the organisation's ETag)"""
     session, actor = database.session(), current_actor()
     contact = contact_reads.find_contact(session, actor, organisation_id, contact_id)
@@ -98,7 +99,7 @@ def update_contact(changes: dict[str, Any], organisation_id: str, contact_id: in
 @blp.access(Permission.EDIT_PROFILE, EDITORS)
 @blp.etag
 @blp.response(204)
-def remove_contact(organisation_id: str, contact_id: int) -> None:
+def remove_contact(organisation_id: str, contact_id: str) -> None:
     """Remove a contact (If-Match: the organisation's ETag)"""
     session, actor = database.session(), current_actor()
     contact = contact_reads.find_contact(session, actor, organisation_id, contact_id)

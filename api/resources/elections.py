@@ -22,7 +22,6 @@ from api.auth import current_actor
 from api.extensions import Blueprint, PageQuery, PlausibleDate, PublicId, Schema, Text, WholeNumber, page_of
 from api.references import referenced
 from api.resources.governance import MANAGERS, NETWORK, READERS
-from api.resources.organisations import MAX_ID
 from registry.networks import directory
 from registry.governance import directory as governance_directory
 from registry.db import Page, page_of_list
@@ -37,8 +36,8 @@ from registry.access.permissions import Permission
 blp = Blueprint("elections", __name__, url_prefix="/api/v1",
                 description="Elections to governing bodies: phases, nominations, ballots and results")
 
-ELECTION = NETWORK + "/elections/<int(max=2147483647):election_id>"
-NOMINATION = ELECTION + "/nominations/<int(max=2147483647):nomination_id>"
+ELECTION = NETWORK + "/elections/<public_id:election_id>"
+NOMINATION = ELECTION + "/nominations/<public_id:nomination_id>"
 OWN_EDITOR = "the acting organisation's own editor (no secretariat acts in its name)"
 
 
@@ -52,9 +51,9 @@ class PhaseChangeSchema(Schema):
 
 
 class ElectionSchema(Schema):
-    id = fields.Integer()
+    id = PublicId(attribute="public_id")
     network_id = PublicId(attribute="network")
-    body_id = fields.Integer()
+    body_id = PublicId(attribute="body")
     title = fields.String()
     method = fields.Enum(Method, by_value=True)
     method_label = fields.Function(lambda e: gettext(counting_method(e.method).label), metadata={
@@ -78,7 +77,7 @@ class ElectionSchema(Schema):
 
 
 class ElectionCreationSchema(Schema):
-    body_id = WholeNumber(required=True, validate=validate.Range(1, MAX_ID))
+    body_id = PublicId(required=True, metadata={"description": "The governing body's public id."})
     title = Text(required=True, validate=validate.Length(min=1, max=300))
     method = fields.Enum(Method, by_value=True, required=True)
     roll_cutoff = PlausibleDate(required=True, metadata={
@@ -103,7 +102,7 @@ class ExtensionSchema(Schema):
 
 
 class OrganisationNameSchema(Schema):
-    id = fields.Integer()
+    id = PublicId(attribute="public_id")
     name = fields.String()
 
 
@@ -123,8 +122,9 @@ class TurnoutSchema(Schema):
 
 
 class NominationSchema(Schema):
-    id = fields.Integer(dump_only=True, metadata={"description": "The candidate's number on the ballot."})
-    election_id = fields.Integer(dump_only=True)
+    id = PublicId(attribute="public_id", dump_only=True, metadata={
+        "description": "The nomination's public id: what a ballot names the candidate by."})
+    election_id = PublicId(attribute="election", dump_only=True)
     organisation_id = PublicId(required=True, load_only=True,
                                metadata={"description": "The nominating organisation's public id."})
     name = Text(required=True, validate=validate.Length(min=1, max=200),
@@ -166,10 +166,11 @@ class BallotSchema(Schema):
     organisation_id = PublicId(required=True, metadata={"description": "The voting organisation's public id."})
     choices = fields.Dict(
         required=True, keys=Text(validate=validate.Length(min=1, max=100)),
-        values=fields.List(WholeNumber(validate=validate.Range(1, MAX_ID)),
-                           validate=validate.Length(max=200)),
-        metadata={"description": "Per seat group ('open', or a constituency): nomination ids in order of "
-                                 "preference (STV) or any order (block plurality). Empty: an abstention."})
+        values=fields.List(PublicId(), validate=validate.Length(max=200)),
+        metadata={"description": "Per seat group ('open', or a constituency): the nominations' public ids in "
+                                 "order of preference (STV) or any order (block plurality). Empty: an abstention. "
+                                 "The ballot's content, the receipt and the count number the candidates as the "
+                                 "published election lists them."})
     receipt = fields.String(validate=validate.Regexp(r"^[0-9a-fA-F]{32}$"), metadata={
         "description": "The receipt of the ballot cast before, to replace it while voting is open."})
 
@@ -187,13 +188,13 @@ class BallotHashSchema(Schema):
 
 
 class ElectedSchema(Schema):
-    nomination_id = fields.Integer()
+    nomination_id = PublicId()
     name = fields.String()
     seats_for = fields.String()
 
 
 class ResultSchema(Schema):
-    election_id = fields.Integer()
+    election_id = PublicId()
     title = fields.String()
     body = fields.String()
     method = fields.String()
@@ -214,7 +215,8 @@ class ResultSchema(Schema):
     ballot_list_root = fields.String(allow_none=True, metadata={
         "description": "The root of the hash chain over every counted ballot, fixed by the count."})
     candidates = fields.Dict(keys=fields.String(), values=fields.String(),
-                             metadata={"description": "Nomination id -> name, every candidate who stood."})
+                             metadata={"description": "The count's number for each candidate who stood -> name: how `counts` and "
+                                                 "the published ballots name candidates."})
     counts = fields.List(fields.Dict(), metadata={"description": "Every stage of the count, per seat group."})
     elected = fields.List(fields.Nested(ElectedSchema))
     text = fields.Function(format_result, metadata={"description": "The same, as plain text."})
@@ -243,14 +245,14 @@ def create_election(body: dict[str, Any], network_id: str) -> tuple[Election, di
     election = phases.create_election(session, actor, governing_body, **body)
     blp.set_etag(election)
     return election, {"Location": url_for(".read_election", network_id=election.network.public_id,
-                                          election_id=election.id)}
+                                          election_id=election.public_id)}
 
 
 @blp.route(ELECTION)
 @blp.access(Permission.READ_GOVERNANCE, READERS + "; drafts only for " + MANAGERS)
 @blp.etag
 @blp.response(200, ElectionSchema)
-def read_election(network_id: str, election_id: int) -> Election:
+def read_election(network_id: str, election_id: str) -> Election:
     """Read an election and its dated phase changes"""
     election = governance_directory.find_election(database.session(), current_actor(), network_id, election_id)
     blp.set_etag(election)
@@ -262,7 +264,7 @@ def read_election(network_id: str, election_id: int) -> Election:
 @blp.etag
 @blp.arguments(PhaseMoveSchema)
 @blp.response(200, ElectionSchema)
-def move_election(move: dict[str, Any], network_id: str, election_id: int) -> Election:
+def move_election(move: dict[str, Any], network_id: str, election_id: str) -> Election:
     """Move an election to its next phase, or cancel it"""
     session, actor = database.session(), current_actor()
     election = governance_directory.find_election(session, actor, network_id, election_id)
@@ -277,7 +279,7 @@ def move_election(move: dict[str, Any], network_id: str, election_id: int) -> El
 @blp.etag
 @blp.arguments(ExtensionSchema)
 @blp.response(200, ElectionSchema)
-def extend_voting(body: dict[str, Any], network_id: int, election_id: int) -> Election:
+def extend_voting(body: dict[str, Any], network_id: str, election_id: str) -> Election:
     """Extend voting to a later day, while it is open or after it closed short of its quorum (dated and audited)"""
     session, actor = database.session(), current_actor()
     election = governance_directory.find_election(session, actor, network_id, election_id)
@@ -290,7 +292,7 @@ def extend_voting(body: dict[str, Any], network_id: int, election_id: int) -> El
 @blp.route(ELECTION + "/turnout")
 @blp.access(Permission.READ_INTERNAL, MANAGERS + " and the network's board, once voting has opened")
 @blp.response(200, TurnoutSchema)
-def read_turnout(network_id: int, election_id: int) -> turnout.LiveTurnout:
+def read_turnout(network_id: str, election_id: str) -> turnout.LiveTurnout:
     """Read the turnout so far against the quorum, and which organisations have not voted"""
     session, actor = database.session(), current_actor()
     election = governance_directory.find_election(session, actor, network_id, election_id)
@@ -301,7 +303,7 @@ def read_turnout(network_id: int, election_id: int) -> turnout.LiveTurnout:
 @blp.access(Permission.READ_GOVERNANCE, READERS)
 @blp.arguments(NominationQuery, location="query")
 @blp.response(200, page_of(NominationSchema))
-def list_nominations(args: dict[str, Any], network_id: str, election_id: int) -> Page[Nomination]:
+def list_nominations(args: dict[str, Any], network_id: str, election_id: str) -> Page[Nomination]:
     """List the candidates, as the ballot lists them"""
     session, actor = database.session(), current_actor()
     election = governance_directory.find_election(session, actor, network_id, election_id)
@@ -313,7 +315,7 @@ def list_nominations(args: dict[str, Any], network_id: str, election_id: int) ->
 @blp.access(Permission.NOMINATE, OWN_EDITOR + ", while nominations are open")
 @blp.arguments(NominationSchema)
 @blp.response(201, NominationSchema)
-def nominate(body: dict[str, Any], network_id: str, election_id: int) -> Nomination:
+def nominate(body: dict[str, Any], network_id: str, election_id: str) -> Nomination:
     """Nominate a candidate"""
     session, actor = database.session(), current_actor()
     election = governance_directory.find_election(session, actor, network_id, election_id)
@@ -327,7 +329,7 @@ def nominate(body: dict[str, Any], network_id: str, election_id: int) -> Nominat
 @blp.access(Permission.NOMINATE, OWN_EDITOR + ", for another organisation's candidate")
 @blp.arguments(SecondingSchema)
 @blp.response(200, NominationSchema)
-def second(body: dict[str, Any], network_id: str, election_id: int, nomination_id: int) -> Nomination:
+def second(body: dict[str, Any], network_id: str, election_id: str, nomination_id: str) -> Nomination:
     """Second a candidate"""
     session, actor = database.session(), current_actor()
     nomination = governance_directory.find_nomination(session, actor, network_id, election_id, nomination_id)
@@ -340,7 +342,7 @@ def second(body: dict[str, Any], network_id: str, election_id: int, nomination_i
 @blp.access(Permission.NOMINATE, "the nominating organisation's own editor, or " + MANAGERS)
 @blp.arguments(WithdrawalSchema)
 @blp.response(200, NominationSchema)
-def withdraw(body: dict[str, Any], network_id: str, election_id: int, nomination_id: int) -> Nomination:
+def withdraw(body: dict[str, Any], network_id: str, election_id: str, nomination_id: str) -> Nomination:
     """Withdraw a candidate, before voting opens"""
     session, actor = database.session(), current_actor()
     nomination = governance_directory.find_nomination(session, actor, network_id, election_id, nomination_id)
@@ -353,7 +355,7 @@ def withdraw(body: dict[str, Any], network_id: str, election_id: int, nomination
 @blp.response(200, page_of(RollEntrySchema), description=(
     "The organisations on the roll, by name: as frozen when voting opened or, before that, who it "
     "would hold if it froze now."))
-def read_roll(args: dict[str, Any], network_id: str, election_id: int) -> Page[Any]:
+def read_roll(args: dict[str, Any], network_id: str, election_id: str) -> Page[Any]:
     """List the roll"""
     session, actor = database.session(), current_actor()
     election = governance_directory.find_election(session, actor, network_id, election_id)
@@ -363,7 +365,7 @@ def read_roll(args: dict[str, Any], network_id: str, election_id: int) -> Page[A
 @blp.route(ELECTION + "/roll/<public_id:organisation_id>")
 @blp.access(Permission.CHECK_ROLL, "the organisation's own editor, or " + MANAGERS)
 @blp.response(200, RollCheckSchema)
-def check_roll(network_id: str, election_id: int, organisation_id: str) -> RollCheck:
+def check_roll(network_id: str, election_id: str, organisation_id: str) -> RollCheck:
     """Ask whether an organisation is on the roll"""
     session, actor = database.session(), current_actor()
     election = governance_directory.find_election(session, actor, network_id, election_id)
@@ -375,7 +377,7 @@ def check_roll(network_id: str, election_id: int, organisation_id: str) -> RollC
 @blp.access(Permission.CAST_BALLOT, OWN_EDITOR + ", while voting is open and the organisation is on the roll")
 @blp.arguments(BallotSchema)
 @blp.response(201, ReceiptSchema)
-def cast_ballot(body: dict[str, Any], network_id: str, election_id: int) -> tuple[CastReceipt, dict[str, str]]:
+def cast_ballot(body: dict[str, Any], network_id: str, election_id: str) -> tuple[CastReceipt, dict[str, str]]:
     """Cast (or, with the last receipt, replace) an organisation's ballot; the receipt is shown once"""
     session, actor = database.session(), current_actor()
     election = governance_directory.find_election(session, actor, network_id, election_id)
@@ -391,7 +393,7 @@ def cast_ballot(body: dict[str, Any], network_id: str, election_id: int) -> tupl
 @blp.access(Permission.READ_GOVERNANCE, READERS + ", once the ballots are counted")
 @blp.arguments(PageQuery, location="query")
 @blp.response(200, page_of(BallotHashSchema))
-def list_ballot_hashes(args: dict[str, Any], network_id: str, election_id: int) -> Page[dict[str, str]]:
+def list_ballot_hashes(args: dict[str, Any], network_id: str, election_id: str) -> Page[dict[str, str]]:
     """List the hash of every ballot counted, in hash order, for voters to find their own"""
     session, actor = database.session(), current_actor()
     election = governance_directory.find_election(session, actor, network_id, election_id)
@@ -411,18 +413,18 @@ class PublishedElectionSchema(Schema):
 @blp.route(ELECTION + "/published")
 @blp.access(Permission.READ_GOVERNANCE, READERS + " once certified; " + MANAGERS + " as soon as it is counted")
 @blp.response(200, PublishedElectionSchema)
-def read_published_election(network_id: int, election_id: int) -> tuple[dict[str, Any], dict[str, str]]:
+def read_published_election(network_id: str, election_id: str) -> tuple[dict[str, Any], dict[str, str]]:
     """Download the published election, for `registry election verify` and each voter's check"""
     session, actor = database.session(), current_actor()
     election = governance_directory.find_election(session, actor, network_id, election_id)
     published = publication.published_election(session, actor, election)
-    return published, {"Content-Disposition": f'attachment; filename="election-{election.id}.json"'}
+    return published, {"Content-Disposition": f'attachment; filename="election-{election.public_id}.json"'}
 
 
 @blp.route(ELECTION + "/result")
 @blp.access(Permission.READ_GOVERNANCE, READERS + " once certified; " + MANAGERS + " as soon as it is counted")
 @blp.response(200, ResultSchema)
-def read_result(network_id: str, election_id: int) -> PublishedResult:
+def read_result(network_id: str, election_id: str) -> PublishedResult:
     """Read an election's result with every stage of the count"""
     session, actor = database.session(), current_actor()
     election = governance_directory.find_election(session, actor, network_id, election_id)

@@ -27,8 +27,8 @@ blp = Blueprint("governance", __name__, url_prefix="/api/v1",
                 description="Networks' boards and coordinating committees: seats and officeholders")
 
 NETWORK = "/networks/<public_id:network_id>"
-BODY = NETWORK + "/bodies/<int(max=2147483647):body_id>"
-OFFICEHOLDER = BODY + "/officeholders/<int(max=2147483647):officeholder_id>"
+BODY = NETWORK + "/bodies/<public_id:body_id>"
+OFFICEHOLDER = BODY + "/officeholders/<public_id:officeholder_id>"
 MANAGERS = "the secretariat of the network or of a network above it"
 READERS = ("the network's board, its secretariat (or one above it) and its admitted member organisations "
            "(an applicant reads none of it)")
@@ -41,7 +41,7 @@ class SeatSchema(Schema):
 
 
 class BodySchema(Schema):
-    id = fields.Integer(dump_only=True)
+    id = PublicId(attribute="public_id", dump_only=True)
     network_id = PublicId(dump_only=True, attribute="network")
     kind = fields.Enum(BodyKind, by_value=True, required=True)
     name = Text(required=True, validate=validate.Length(min=1, max=300))
@@ -67,7 +67,7 @@ class BodyDefinitionSchema(BodySchema):
 
 
 class OfficeholderSchema(Schema):
-    id = fields.Integer(dump_only=True)
+    id = PublicId(attribute="public_id", dump_only=True)
     seat = fields.Integer(dump_only=True, attribute="seat.number")
     name = Text(required=True, validate=validate.Length(min=1, max=200),
                 metadata={"description": "A name or pseudonym only: never a way to reach the person."})
@@ -75,7 +75,7 @@ class OfficeholderSchema(Schema):
     starts_on = PlausibleDate(required=True)
     ends_on = PlausibleDate(allow_none=True, load_default=None,
                             metadata={"description": "The last day in office; None: open-ended."})
-    election_id = fields.Integer(allow_none=True, dump_only=True)
+    election_id = PublicId(attribute="election", allow_none=True, dump_only=True)
     left_reason = fields.String(dump_only=True)
 
 
@@ -108,7 +108,7 @@ class SeatHoldingSchema(Schema):
 
 
 class CompositionSchema(Schema):
-    body_id = fields.Integer()
+    body_id = PublicId()
     on = fields.Date()
     seats = fields.List(fields.Nested(SeatHoldingSchema))
 
@@ -135,14 +135,14 @@ def define_body(body: dict[str, Any], network_id: str) -> tuple[GoverningBody, d
     session, actor = database.session(), current_actor()
     network = directory.find_network(session, actor, network_id)
     defined = governance.define_body(session, actor, network, **body)
-    return defined, {"Location": url_for(".read_body", network_id=network.public_id, body_id=defined.id)}
+    return defined, {"Location": url_for(".read_body", network_id=network.public_id, body_id=defined.public_id)}
 
 
 @blp.route(BODY)
 @blp.access(Permission.READ_GOVERNANCE, READERS)
 @blp.etag
 @blp.response(200, BodySchema)
-def read_body(network_id: str, body_id: int) -> GoverningBody:
+def read_body(network_id: str, body_id: str) -> GoverningBody:
     """Read a governing body and its seat plan"""
     # A body has no version counter: its ETag is a hash of what is shown.
     return governance_directory.find_body(database.session(), current_actor(), network_id, body_id)
@@ -153,7 +153,7 @@ def read_body(network_id: str, body_id: int) -> GoverningBody:
 @blp.etag
 @blp.arguments(SeatChangeSchema)
 @blp.response(200, BodySchema)
-def configure_seat(change: dict[str, Any], network_id: str, body_id: int, number: int) -> GoverningBody:
+def configure_seat(change: dict[str, Any], network_id: str, body_id: str, number: int) -> GoverningBody:
     """Move a seat to another term class, reserve it for a constituency, or open it again"""
     session, actor = database.session(), current_actor()
     body = governance_directory.find_body(session, actor, network_id, body_id)
@@ -166,19 +166,19 @@ def configure_seat(change: dict[str, Any], network_id: str, body_id: int, number
 @blp.access(Permission.READ_GOVERNANCE, READERS)
 @blp.arguments(CompositionQuery, location="query")
 @blp.response(200, CompositionSchema)
-def read_composition(args: dict[str, Any], network_id: str, body_id: int) -> dict[str, Any]:
+def read_composition(args: dict[str, Any], network_id: str, body_id: str) -> dict[str, Any]:
     """Who held each seat, today or on a date"""
     session, actor = database.session(), current_actor()
     body = governance_directory.find_body(session, actor, network_id, body_id)
     on = args.get("on") or today()
-    return {"body_id": body.id, "on": on, "seats": governance.composition(session, actor, body, on)}
+    return {"body_id": body.public_id, "on": on, "seats": governance.composition(session, actor, body, on)}
 
 
 @blp.route(BODY + "/officeholders")
 @blp.access(Permission.READ_GOVERNANCE, READERS)
 @blp.arguments(PageQuery, location="query")
 @blp.response(200, page_of(OfficeholderSchema))
-def list_officeholders(args: dict[str, Any], network_id: str, body_id: int) -> Page[Officeholder]:
+def list_officeholders(args: dict[str, Any], network_id: str, body_id: str) -> Page[Officeholder]:
     """List every term recorded on a body, earliest first"""
     session, actor = database.session(), current_actor()
     body = governance_directory.find_body(session, actor, network_id, body_id)
@@ -189,7 +189,7 @@ def list_officeholders(args: dict[str, Any], network_id: str, body_id: int) -> P
 @blp.access(Permission.MANAGE_GOVERNANCE, MANAGERS)
 @blp.arguments(OfficeholderRecordSchema)
 @blp.response(201, OfficeholderSchema)
-def record_officeholder(record: dict[str, Any], network_id: str, body_id: int) -> Officeholder:
+def record_officeholder(record: dict[str, Any], network_id: str, body_id: str) -> Officeholder:
     """Record who held a seat, past or present"""
     session, actor = database.session(), current_actor()
     body = governance_directory.find_body(session, actor, network_id, body_id)
@@ -202,7 +202,7 @@ def record_officeholder(record: dict[str, Any], network_id: str, body_id: int) -
 
 
 def _term_etag(holder: Officeholder) -> dict[str, Any]:
-    return {"officeholder": holder.id, "ends_on": holder.ends_on and holder.ends_on.isoformat(),
+    return {"officeholder": holder.public_id, "ends_on": holder.ends_on and holder.ends_on.isoformat(),
             "left_reason": holder.left_reason}
 
 
@@ -210,7 +210,7 @@ def _term_etag(holder: Officeholder) -> dict[str, Any]:
 @blp.access(Permission.READ_GOVERNANCE, READERS)
 @blp.etag
 @blp.response(200, OfficeholderSchema)
-def read_officeholder(network_id: str, body_id: int, officeholder_id: int) -> Officeholder:
+def read_officeholder(network_id: str, body_id: str, officeholder_id: str) -> Officeholder:
     """Read one term on a body"""
     session, actor = database.session(), current_actor()
     holder = governance_directory.find_officeholder(session, actor, network_id, body_id, officeholder_id)
@@ -223,7 +223,7 @@ def read_officeholder(network_id: str, body_id: int, officeholder_id: int) -> Of
 @blp.etag
 @blp.arguments(EndOfTermSchema)
 @blp.response(200, OfficeholderSchema)
-def end_term(body: dict[str, Any], network_id: str, body_id: int, officeholder_id: int) -> Officeholder:
+def end_term(body: dict[str, Any], network_id: str, body_id: str, officeholder_id: str) -> Officeholder:
     """End a term early, or close an open-ended one"""
     session, actor = database.session(), current_actor()
     holder = governance_directory.find_officeholder(session, actor, network_id, body_id, officeholder_id)

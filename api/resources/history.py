@@ -25,14 +25,15 @@ READERS = "the organisation's own editor, or the secretariat of a network above 
 
 
 class HistoryEntrySchema(Schema):
-    id = fields.Integer()
+    id = PublicId()
     at = fields.DateTime()
     actor = fields.String(metadata={"description": "Who: the token (or operator) that made the change."})
     actor_role = fields.String()
     action = fields.String(metadata={"example": "update_profile"})
     object_type = fields.String(metadata={"example": "organisations"})
     object_id = fields.String(allow_none=True, metadata={
-        "description": "The public id of the organisation or membership changed; for other objects, the row's number."})
+        "description": "The public id of what was changed (a boundary set by its key, a vocabulary term as "
+                       "vocabulary/code); none for what no longer exists."})
     organisation_id = PublicId(allow_none=True)
     changes = fields.Dict(keys=fields.String(), values=fields.List(fields.Raw(allow_none=True)), metadata={
         "description": "field: [before, after]"})

@@ -31,7 +31,6 @@ from registry.access.visibility import FIELD_TIERS, PRECISE_AREAS
 blp = Blueprint("organisations", __name__, url_prefix="/api/v1",
                 description="Member organisations and networks: directory, registration and profiles")
 
-MAX_ID = 2**31 - 1
 ORGANISATION = "/organisations/<public_id:organisation_id>"
 SECRETARIAT = "the secretariat of a network above the organisation (or of the organisation itself)"
 EDITORS = "the organisation's own editor, or " + SECRETARIAT
@@ -67,7 +66,7 @@ assert set(PUBLISHING) == set(PUBLISHABLE_FIELDS)
 
 
 class ContactSchema(Schema):
-    id = fields.Integer(dump_only=True)
+    id = PublicId(attribute="public_id", dump_only=True)
     kind = fields.Enum(ContactKind, by_value=True, required=True)
     value = Text(required=True, blank=False, validate=validate.Length(min=1, max=300))
     label = Text(load_default="", validate=validate.Length(max=100))

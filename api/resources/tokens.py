@@ -20,7 +20,7 @@ from registry.access.permissions import Permission, Role
 
 blp = Blueprint("tokens", __name__, url_prefix="/api/v1", description="Access tokens")
 
-TOKEN = "/tokens/<int(max=2147483647):token_id>"
+TOKEN = "/tokens/<public_id:token_id>"
 ISSUERS = ("the secretariat of the token's network or organisation, or of a network it is a member of "
            "(not one it has only applied to)")
 ROLES = [r.value for r in (Role.SECRETARIAT, Role.EDITOR, Role.BOARD)]
@@ -38,7 +38,7 @@ PLAUSIBLE_TIME = (r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
 
 
 class TokenSchema(Schema):
-    id = fields.Integer()
+    id = PublicId()
     role = fields.String(metadata={"description": "secretariat, editor or board"})
     network_id = PublicId(allow_none=True)
     organisation_id = PublicId(allow_none=True)
@@ -55,10 +55,10 @@ class TokenSchema(Schema):
 
 
 def shown(token: tokens.AccessToken) -> dict[str, Any]:
-    """The token's fields, its network and organisation named by their public ids."""
-    named = {"network_id": token.network, "organisation_id": token.organisation}
+    """The token's fields, it, its network and its organisation named by their public ids."""
+    named = {"id": token, "network_id": token.network, "organisation_id": token.organisation}
     return {name: getattr(token, name) for name in TokenSchema().fields if name not in named} | {
-        name: None if scope is None else scope.public_id for name, scope in named.items()}
+        name: None if row is None else row.public_id for name, row in named.items()}
 
 
 class IssuedTokenSchema(TokenSchema):
@@ -97,7 +97,7 @@ def issue(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     token, secret = tokens.issue_token(session, actor, body["role"], scope, label=body["label"],
                                        expires_at=body.get("expires_at"))
     blp.set_etag(token)
-    return shown(token) | {"secret": secret}, {"Location": url_for(".read", token_id=token.id),
+    return shown(token) | {"secret": secret}, {"Location": url_for(".read", token_id=token.public_id),
                                                "Cache-Control": "no-store"}
 
 
@@ -105,7 +105,7 @@ def issue(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
 @blp.access(Permission.ISSUE_TOKENS, ISSUERS)
 @blp.etag
 @blp.response(200, TokenSchema)
-def read(token_id: int) -> tokens.AccessToken:
+def read(token_id: str) -> tokens.AccessToken:
     """Read a token (never its secret)"""
     token = tokens.find_token(database.session(), current_actor(), token_id)
     blp.set_etag(token)
@@ -116,7 +116,7 @@ def read(token_id: int) -> tokens.AccessToken:
 @blp.access(Permission.ISSUE_TOKENS, ISSUERS)
 @blp.etag
 @blp.response(204)
-def revoke(token_id: int) -> None:
+def revoke(token_id: str) -> None:
     """Revoke a token"""
     session, actor = database.session(), current_actor()
     token = tokens.find_token(session, actor, token_id)

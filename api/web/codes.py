@@ -81,7 +81,7 @@ def issue() -> Response | WerkzeugResponse:
 def confirm_revoke(code_id: str) -> Response | WerkzeugResponse:
     if (refused := _secretariat()) is not None:
         return refused
-    code = tokens.find_code(database.session(), current_actor(), code_id)
+    code = tokens.find_token(database.session(), current_actor(), code_id)
     return make_response(render_template("codes/revoke.html", code=_shown(code, {})))
 
 
@@ -90,7 +90,7 @@ def revoke(code_id: str) -> Response | WerkzeugResponse:
     if (refused := _secretariat()) is not None:
         return refused
     db = database.session()
-    tokens.revoke_token(db, current_actor(), tokens.find_code(db, current_actor(), code_id))
+    tokens.revoke_token(db, current_actor(), tokens.find_token(db, current_actor(), code_id))
     return redirect(url_for("codes.codes", revoked=code_id))
 
 

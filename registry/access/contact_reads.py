@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from registry.access.models import ContactRead
 from registry.access.permissions import Actor, Permission, can, require
+from registry.access.public_ids import by_public_id
 from registry.access.sealing import open_contacts
 from registry.access.visibility import reader_for, visible_contacts
 from registry.db import Page, page_of_query
@@ -28,7 +29,7 @@ def read_contacts(session: Session, actor: Actor, organisation: Organisation) ->
     tier = reader_for(session, actor).tier(organisation)
     contacts = open_contacts(session, visible_contacts(tier, organisation.contacts, including_private=True))
     session.add(ContactRead(actor=actor.label, actor_role=actor.role.value, token_id=actor.token_id,
-                            organisation_id=organisation.id, contact_ids=[c.id for c in contacts]))
+                            organisation_id=organisation.id, contact_ids=[c.public_id for c in contacts]))
     session.flush()
     return contacts
 
@@ -42,14 +43,14 @@ def reads_of(session: Session, actor: Actor, organisation: Organisation, *, page
     return page_of_query(session, query, page, page_size)
 
 
-def find_contact(session: Session, actor: Actor, organisation_id: str, contact_id: int) -> Contact:
-    """One contact of a visible organisation, to change or remove (its value stays sealed);
-    NotFound unless the caller may read it."""
+def find_contact(session: Session, actor: Actor, organisation_id: str, contact_id: str) -> Contact:
+    """One contact of a visible organisation, named by its public id, to change or remove (its
+    value stays sealed); NotFound unless the caller may read it, the same for a malformed id."""
     organisation = find_organisation(session, actor, organisation_id)
-    contact = session.get(Contact, contact_id)
+    contact = by_public_id(session, Contact, contact_id)
     if contact is None or contact.organisation_id != organisation.id or (
         contact.visibility is not Visibility.PUBLIC
         and not can(session, actor, Permission.READ_CONTACTS, organisation.id)
     ):
-        raise NotFound(f"contact {contact_id} of organisation {organisation_id} not found")
+        raise NotFound("no such contact")
     return contact

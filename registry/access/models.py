@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.access.permissions import Actor, Role
-from registry.access.public_ids import PublicId, new_public_id
+from registry.access.public_ids import PubliclyNamed
 from registry.db import Base, Code, JSONDocument, str_enum, utcnow
 from registry.organisations.models import Organisation
 
@@ -17,7 +17,7 @@ from registry.organisations.models import Organisation
 Changes = dict[str, list[Any]]  # field -> [before, after]
 
 
-class AuditEntry(Base):
+class AuditEntry(PubliclyNamed, Base):
     __tablename__ = "audit_entries"
     __table_args__ = (Index("ix_audit_entries_object", "object_type", "object_id"),)
 
@@ -35,12 +35,10 @@ class AuditEntry(Base):
     changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
-class AccessToken(Base):
+class AccessToken(PubliclyNamed, Base):
     __tablename__ = "access_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # What a page's address names a code by (the integer key counts the codes issued).
-    public_id: Mapped[str] = mapped_column(PublicId, default=new_public_id, unique=True, index=True)
     role: Mapped[Role] = mapped_column(str_enum(Role))
     network_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
@@ -66,14 +64,14 @@ class AccessToken(Base):
 
     def actor(self) -> Actor:
         scope = self.scope.acronym or self.scope.name
-        return Actor(self.role, f"token {self.id} ({self.role.value} of {scope}: {self.label})",
+        return Actor(self.role, f"token {self.public_id} ({self.role.value} of {scope}: {self.label})",
                      network_id=self.network_id, organisation_id=self.organisation_id, token_id=self.id)
 
     def usable(self, now: dt.datetime) -> bool:
         return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
 
 
-class ContactRead(Base):
+class ContactRead(PubliclyNamed, Base):
     __tablename__ = "contact_reads"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,7 +80,7 @@ class ContactRead(Base):
     actor_role: Mapped[str] = mapped_column(Code)
     token_id: Mapped[int | None]
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
-    contact_ids: Mapped[list[int]] = mapped_column(JSONDocument, default=list)
+    contact_ids: Mapped[list[str]] = mapped_column(JSONDocument, default=list)  # public ids
 
 
 class WebSession(Base):

@@ -264,6 +264,6 @@ def open_contacts(session: Session, contacts: Iterable[SealedContact]) -> list[C
     if not contacts:
         return []
     ring = ring_of(session)
-    return [ContactView(c.id, c.kind, open_contact(ring, c.organisation_id, c.visibility, c.sealed_value,
-                                                   contact_id=c.id), c.label, c.visibility)
+    return [ContactView(c.public_id, c.kind, open_contact(ring, c.organisation_id, c.visibility, c.sealed_value,
+                                                           contact_id=c.id), c.label, c.visibility)
             for c in contacts]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from registry.access import audit
 from registry.access.models import AccessToken
 from registry.access.permissions import Actor, Permission, Role, can, require
-from registry.access.public_ids import is_public_id
+from registry.access.public_ids import by_public_id
 from registry.access.visibility import reader_for
 from registry.db import Page, page_of_query, utcnow
 from registry.errors import N_, NotFound, ValidationFailed
@@ -108,18 +108,10 @@ def every_token(session: Session, actor: Actor) -> list[AccessToken]:
     return list(session.scalars(select(AccessToken).where(reach).order_by(AccessToken.id)))
 
 
-def find_token(session: Session, actor: Actor, token_id: int) -> AccessToken:
-    """A token the caller manages; NotFound for any other, so ids reveal nothing."""
-    token = session.get(AccessToken, token_id)
-    if token is None or not can(session, actor, Permission.ISSUE_TOKENS, token.network_id or token.organisation_id):
-        raise NotFound(f"token {token_id} not found")
-    return token
-
-
-def find_code(session: Session, actor: Actor, public_id: str) -> AccessToken:
-    """A sign-in code the caller manages, by its public id; NotFound for any other."""
-    token = session.scalar(select(AccessToken).where(AccessToken.public_id == public_id)) \
-        if is_public_id(public_id) else None
+def find_token(session: Session, actor: Actor, token_id: str) -> AccessToken:
+    """A token (a person's sign-in code) the caller manages, by its public id; NotFound for any
+    other, so ids reveal nothing."""
+    token = by_public_id(session, AccessToken, token_id)
     if token is None or not can(session, actor, Permission.ISSUE_TOKENS, token.network_id or token.organisation_id):
         raise NotFound(N_("no such sign-in code"))
     return token

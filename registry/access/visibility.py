@@ -361,7 +361,7 @@ _TERMS = (select(OrganisationTerm.organisation_id, Term.vocabulary, Term.positio
 _AREAS = select(OrganisationArea.organisation_id, OrganisationArea.area_code).where(
     OrganisationArea.organisation_id.in_(_IDS))
 # Only published contacts are read (and opened) for a profile; the others through the logged read.
-_CONTACTS = (select(Contact.organisation_id, Contact.id, Contact.kind, Contact.sealed_value, Contact.label,
+_CONTACTS = (select(Contact.organisation_id, Contact.id, Contact.public_id, Contact.kind, Contact.sealed_value, Contact.label,
                     Contact.visibility)
              .where(Contact.organisation_id.in_(_IDS), Contact.visibility == Visibility.PUBLIC).order_by(Contact.id))
 _MEMBERSHIPS = (select(Membership.member_id, Membership.network_id, Membership.status, Membership.status_since)

@@ -68,7 +68,9 @@ from registry.errors import Conflict, NotPermitted, ValidationFailed
 from registry.governance.models import OPEN_SEATS
 from registry.organisations.models import Organisation
 
-Choices = Sequence[int] | Mapping[str, Sequence[int]]
+# Candidates named by their nominations' public ids (as the API names them) or by the numbers the
+# ballot's content and the count give them.
+Choices = Sequence[int | str] | Mapping[str, Sequence[int | str]]
 # Once the ballots are counted, the list of ballot hashes is there for every voter to check.
 PUBLISHED_PHASES = (ElectionPhase.TALLIED, ElectionPhase.CERTIFIED)
 
@@ -94,7 +96,9 @@ def canonical_ballot(election: Election, choices: Choices) -> str:
     in ascending order (block plurality); an empty list is an abstention in that group.
 
     A plain list of ids is the open seats' part. A candidate standing for a constituency may
-    be chosen in that constituency's part and in the open part.
+    be chosen in that constituency's part and in the open part. A public id that names no
+    standing candidate of this election is refused as one naming nobody, whatever it names
+    elsewhere.
     """
     groups: dict[str, int] = election.seat_groups
     if isinstance(choices, Mapping):
@@ -104,17 +108,22 @@ def canonical_ballot(election: Election, choices: Choices) -> str:
     else:
         raise ValidationFailed.on("choices", f"every seat is reserved: give a part for each of {sorted(groups)}")
     standing = {n.id: n for n in election.nominations if n.standing}
+    numbers = {n.public_id: n.id for n in standing.values()}
     content: dict[str, list[int]] = {}
     for group in sorted(groups):
-        ids = parts.pop(group, ())
-        if not isinstance(ids, list | tuple) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-            raise ValidationFailed.on("choices", f"{group}: a list of nomination ids")
-        ids = list(ids)
+        given = parts.pop(group, ())
+        if not isinstance(given, list | tuple) or not all(
+                isinstance(i, str) or (isinstance(i, int) and not isinstance(i, bool)) for i in given):
+            raise ValidationFailed.on("choices", f"{group}: a list of nominations' public ids")
+        if (unknown := next((i for i in given if isinstance(i, str) and i not in numbers), None)) is not None:
+            raise ValidationFailed.on("choices", f"{group}: {unknown} is not a candidate for these seats")
+        ids = [numbers[i] if isinstance(i, str) else i for i in given]
         if len(set(ids)) != len(ids):
             raise ValidationFailed.on("choices", f"{group}: a candidate is chosen more than once")
         for i in ids:
             if i not in standing or (group != OPEN_SEATS and standing[i].constituency != group):
-                raise ValidationFailed.on("choices", f"{group}: {i} is not a candidate for these seats")
+                named = standing[i].public_id if i in standing else i  # a public id, as the API names candidates
+                raise ValidationFailed.on("choices", f"{group}: {named} is not a candidate for these seats")
         if counting_method(election.method).ballot_kind is BallotKind.CHOOSE_UP_TO:
             if len(ids) > groups[group]:
                 raise ValidationFailed.on("choices", f"{group}: choose at most {groups[group]}")

@@ -15,12 +15,13 @@ from typing import Any
 
 from sqlalchemy import Date, ForeignKey, ForeignKeyConstraint, String, Text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, backref, mapped_column, relationship
 
+from registry.access.public_ids import PubliclyNamed
 from registry.db import Base, Code, Name, str_enum, utcnow
 from registry.elections.methods import Method
 from registry.errors import Conflict
-from registry.governance.models import GoverningBody
+from registry.governance.models import GoverningBody, Officeholder
 from registry.organisations.models import Organisation
 
 
@@ -41,7 +42,7 @@ UNDECIDED_PHASES = (P.DRAFT, P.NOMINATIONS_OPEN, P.NOMINATIONS_CLOSED, P.VOTING_
                     P.VOTING_CLOSED, P.TALLIED)
 
 
-class Election(Base):
+class Election(PubliclyNamed, Base):
     __tablename__ = "elections"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,6 +79,10 @@ class Election(Base):
     nominations: Mapped[list[Nomination]] = relationship(
         back_populates="election", order_by="Nomination.id"
     )
+    # The terms it filled; gives each Officeholder its `election` (governance sits below elections).
+    terms: Mapped[list[Officeholder]] = relationship(
+        viewonly=True, backref=backref("election", viewonly=True, lazy="selectin")
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -106,7 +111,7 @@ class ElectionPhaseChange(Base):
     election: Mapped[Election] = relationship(back_populates="phase_changes")
 
 
-class Nomination(Base):
+class Nomination(PubliclyNamed, Base):
     __tablename__ = "nominations"
 
     id: Mapped[int] = mapped_column(primary_key=True)  # the candidate's id in every count

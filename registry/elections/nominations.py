@@ -128,7 +128,7 @@ def nominations_of(session: Session, actor: Actor, election: Election, *, standi
 def get_nomination(session: Session, actor: Actor, nomination_id: int) -> Nomination:
     nomination = session.get(Nomination, nomination_id)
     if nomination is None:
-        raise NotFound(f"nomination {nomination_id} not found")
+        raise NotFound("no such nomination")
     get_election(session, actor, nomination.election_id)  # NotFound unless the actor may see it
     return nomination
 

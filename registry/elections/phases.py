@@ -220,7 +220,7 @@ def get_election(session: Session, actor: Actor, election_id: int) -> Election:
     """An election the actor may see (a draft only by those who manage it)."""
     election = session.get(Election, election_id)
     if election is None or not _visible(session, actor, election):
-        raise NotFound(f"election {election_id} not found")
+        raise NotFound("no such election")
     return election
 
 

@@ -29,14 +29,14 @@ FINAL = {"block_plurality": "count", "scottish_stv": "the last seats go to those
 
 @dataclass(frozen=True)
 class ElectedCandidate:
-    nomination_id: int
+    nomination_id: str  # the nomination's public id
     name: str
     seats_for: str  # a constituency, or "open"
 
 
 @dataclass(frozen=True)
 class PublishedResult:
-    election_id: int
+    election_id: str  # the election's public id
     title: str
     body: str
     method: str
@@ -50,7 +50,7 @@ class PublishedResult:
     seed: int | str
     seed_from: str  # "ballot_list_root": nobody chose it; "chosen": given at the count (before #15)
     ballot_list_root: str | None  # the chain over every counted ballot (elections/publication.py)
-    candidates: dict[int, str]  # nomination id -> name, every candidate who stood
+    candidates: dict[int, str]  # the count's number -> name, every candidate who stood
     counts: list[dict[str, Any]]  # one TallyResult.to_dict() per seat group, with "seats_for"
     elected: list[ElectedCandidate]
 
@@ -76,14 +76,15 @@ def published_result(session: Session, actor: Actor, election: Election) -> Publ
     data = election.result
     certified = next((c.effective_on for c in election.phase_changes if c.to_phase is ElectionPhase.CERTIFIED), None)
     names = {n.id: n.name for n in election.nominations if n.standing}
+    public_ids = {n.id: n.public_id for n in election.nominations}
     return PublishedResult(
-        election_id=election.id, title=election.title, body=election.body.name,
+        election_id=election.public_id, title=election.title, body=election.body.name,
         method=election.method.value, seats=election.seats, phase=election.phase, certified_on=certified,
         roll=data["roll"], turnout=data["turnout"], quorum_percent=data["quorum_percent"],
         quorum_met=data["quorum_met"], seed=data["seed"],
         seed_from=data.get("seed_from", "chosen"),
         ballot_list_root=data.get("ballot_list_root"), candidates=names, counts=data["counts"],
-        elected=[ElectedCandidate(e["nomination_id"], names[e["nomination_id"]], e["seats_for"])
+        elected=[ElectedCandidate(public_ids[e["nomination_id"]], names[e["nomination_id"]], e["seats_for"])
                  for e in data["elected"]],
     )
 

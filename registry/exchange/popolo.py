@@ -97,14 +97,14 @@ def _governance(session: Session, actor: Actor, reader: Reader, network: Organis
                 document: dict[str, Any]) -> None:
     persons: dict[str, str] = {}  # fold(name) -> person id: governance knows a person by name
     for body in bodies_of(session, network.id):
-        body_id = f"body-{body.id}"
+        body_id = f"body-{body.public_id}"
         entry: dict[str, Any] = {"id": body_id, "name": body.name, "classification": body.kind.value,
                                  "parent_id": organization_id(network)}
         if body.established:
             entry["founding_date"] = body.established
         document["organizations"].append(entry)
         for seat in body.seat_plan:
-            post = {"id": f"post-{seat.id}", "organization_id": body_id, "role": "member",
+            post = {"id": f"post-{seat.public_id}", "organization_id": body_id, "role": "member",
                     "label": f"{body.name}, seat {seat.number}"}
             if seat.constituency:
                 post["other_label"] = f"reserved for {seat.constituency}"
@@ -114,8 +114,8 @@ def _governance(session: Session, actor: Actor, reader: Reader, network: Organis
                 persons[holder.name_key] = f"person-{len(persons) + 1}"
                 document["persons"].append({"id": persons[holder.name_key], "name": holder.name})
             person = persons[holder.name_key]
-            term: dict[str, Any] = {"id": f"officeholder-{holder.id}", "person_id": person,
-                                    "organization_id": body_id, "post_id": f"post-{holder.seat_id}",
+            term: dict[str, Any] = {"id": f"officeholder-{holder.public_id}", "person_id": person,
+                                    "organization_id": body_id, "post_id": f"post-{holder.seat.public_id}",
                                     "role": "member", "start_date": holder.starts_on.isoformat()}
             if holder.ends_on is not None:
                 term["end_date"] = holder.ends_on.isoformat()
@@ -138,9 +138,9 @@ def _vote_events(session: Session, actor: Actor, election: Election) -> list[dic
         first = count["rounds"][0]["votes"] if count["rounds"] else {}
         elected = [e.name for e in result.elected if e.seats_for == group]
         events.append({
-            "id": f"vote-event-{election.id}-{fold(group).replace(' ', '-')}",
-            "organization_id": f"body-{election.body_id}",
-            "identifier": str(election.id),
+            "id": f"vote-event-{election.public_id}-{fold(group).replace(' ', '-')}",
+            "organization_id": f"body-{election.body.public_id}",
+            "identifier": election.public_id,
             "motion": {"text": f"{result.title}: "
                                + ("open seats" if group == OPEN_SEATS else f"seats reserved for {group}")},
             "start_date": result.certified_on.isoformat() if result.certified_on else None,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from registry.access.public_ids import PubliclyNamed
 from registry.db import Base, Name, str_enum
 from registry.organisations.models import Organisation
 
@@ -24,7 +25,7 @@ OPEN_SEATS = "open"
 DEFAULT_BREAK_MONTHS = 12
 
 
-class GoverningBody(Base):
+class GoverningBody(PubliclyNamed, Base):
     __tablename__ = "governing_bodies"
     __table_args__ = (UniqueConstraint("network_id", "name"),)
 
@@ -45,7 +46,7 @@ class GoverningBody(Base):
     )
 
 
-class Seat(Base):
+class Seat(PubliclyNamed, Base):
     __tablename__ = "seats"
     __table_args__ = (UniqueConstraint("body_id", "number"),)
 
@@ -58,7 +59,7 @@ class Seat(Base):
     body: Mapped[GoverningBody] = relationship(back_populates="seat_plan")
 
 
-class Officeholder(Base):
+class Officeholder(PubliclyNamed, Base):
     __tablename__ = "officeholders"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,13 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session, aliased, contains_eager, selectinload
 
 from registry.access.permissions import Actor, Permission, ancestor_network_ids, can
-from registry.access.public_ids import is_public_id
+from registry.access.public_ids import by_public_id, is_public_id
 from registry.access.visibility import (
     COARSEST_PUBLIC_LEVEL, Reader, Visibility, at_least, profile_view, profile_views, reader_for
 )
@@ -94,16 +94,6 @@ def find_network(session: Session, actor: Actor, network_id: str) -> Organisatio
     if organisation is None or not organisation.is_network:
         raise NotFound("no such network")
     return organisation
-
-
-Named = TypeVar("Named", Organisation, Membership)
-
-
-def by_public_id(session: Session, model: type[Named], public_id: str) -> Named | None:
-    """The row with this public id, whoever may see it; None for a malformed one too."""
-    if not is_public_id(public_id):
-        return None
-    return session.scalar(select(model).where(model.public_id == public_id))
 
 
 def show(session: Session, actor: Actor, organisation: Organisation) -> Seen:

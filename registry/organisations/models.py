@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from registry.access.public_ids import PublicId, new_public_id
+from registry.access.public_ids import PublicId, PubliclyNamed, new_public_id
 from registry.db import Base, Code, Name, str_enum, utcnow
 from registry.vocabularies.models import Term, Vocabulary
 
@@ -165,7 +165,7 @@ class Organisation(Base):
         return profile_of(lambda f: getattr(self, f), self.terms, [link.area_code for link in self.area_links])
 
 
-class Contact(Base):
+class Contact(PubliclyNamed, Base):
     """A contact of an organisation. Its value is kept sealed (registry.access.sealing) and the row has
     no attribute that holds it in the clear: only `open_contacts` opens it, for a permitted read."""
 
@@ -191,6 +191,7 @@ class SealedContact(Protocol):
     """A Contact, or a row of its columns."""
 
     id: int
+    public_id: str
     organisation_id: int
     kind: ContactKind
     sealed_value: str
@@ -203,7 +204,7 @@ class ContactView:
     """A contact as it leaves the registry: `value` opened for a permitted read, or as its writer
     just gave it, or None (a change that left the value alone opens nothing)."""
 
-    id: int
+    public_id: str
     kind: ContactKind
     value: str | None
     label: str

@@ -30,7 +30,7 @@ from registry.organisations.rules import (
 
 def written(contact: Contact, value: str | None) -> ContactView:
     """What a change returns of a contact: the value only as the caller gave it."""
-    return ContactView(contact.id, contact.kind, None if value is None else contact_value(value), contact.label,
+    return ContactView(contact.public_id, contact.kind, None if value is None else contact_value(value), contact.label,
                        contact.visibility)
 
 

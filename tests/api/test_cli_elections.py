@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.cli import main
@@ -48,46 +49,49 @@ def test_a_whole_election_from_the_command_line(cli_db, tmp_path):
         body = governance.define_body(session, SYSTEM, network, kind="board", name="Board", seats=1)
         session.commit()
 
-    created = run(cli_db, "election", "create", str(network.id), "--body", str(body.id), "--title", "Board 2027",
+    created = run(cli_db, "election", "create", network.public_id, "--body", body.public_id, "--title", "Board 2027",
                   "--method", "scottish_stv", "--roll-cutoff", today().isoformat(), "--quorum", "75")
     assert created.exit_code == 0, created.output
-    election_id = int(re.search(r"created election (\d+)", created.output).group(1))
-    assert run(cli_db, "election", "move", str(election_id), "nominations_open").exit_code == 0
+    election_id = re.search(r"created election ([0-9A-Z]{12}):", created.output).group(1)
     with Session(engine, expire_on_commit=False) as session:
-        election = session.get_one(Election, election_id)
+        number = session.scalars(select(Election.id).where(Election.public_id == election_id)).one()
+    # An operator may still name it by the number it had before public ids.
+    assert run(cli_db, "election", "move", str(number), "nominations_open").exit_code == 0
+    with Session(engine, expire_on_commit=False) as session:
+        election = session.get_one(Election, number)
         ids = [nominations.nominate(session, editor(m), election, m, name=n).id
                for m, n in zip(members, ("Ana", "Binh"))]
         session.commit()
     for phase in ("nominations_closed", "voting_open"):
-        assert run(cli_db, "election", "move", str(election_id), phase).output.endswith(f"{phase}\n")
+        assert run(cli_db, "election", "move", election_id, phase).output.endswith(f"{phase}\n")
     with Session(engine, expire_on_commit=False) as session:
-        election = session.get_one(Election, election_id)
+        election = session.get_one(Election, number)
         receipts = [ballots.cast_ballot(session, editor(m), election, m, choice)
                     for m, choice in zip(members, ([ids[0]], [ids[1], ids[0]]))]
         session.commit()
     engine.dispose()
 
-    live = run(cli_db, "election", "turnout", str(election_id)).output
+    live = run(cli_db, "election", "turnout", election_id).output
     assert "2 of 4 on the roll have voted; quorum 75%: NOT met, 1 more needed" in live
     assert "extend voting: registry election extend" in live
     assert "not voted: Sample CBO 02" in live and "not voted: Sample CBO 00" not in live
     until = (today() + dt.timedelta(days=7)).isoformat()
-    assert until in run(cli_db, "election", "extend", str(election_id), "--until", until,
+    assert until in run(cli_db, "election", "extend", election_id, "--until", until,
                         "--reason", "turnout is short").output
-    refused = CliRunner(env={"DATABASE_URL": cli_db}).invoke(main, ["election", "move", str(election_id), "cancelled"])
+    refused = CliRunner(env={"DATABASE_URL": cli_db}).invoke(main, ["election", "move", election_id, "cancelled"])
     assert refused.exit_code != 0 and "say why" in refused.output
 
-    closed = run(cli_db, "election", "move", str(election_id), "voting_closed").output
+    closed = run(cli_db, "election", "move", election_id, "voting_closed").output
     assert "The quorum of 75% is missed (2 of 4 voted, 1 more needed)" in closed
     assert f"extend voting: registry election extend {election_id}" in closed and "or cancel: " in closed
-    counted = run(cli_db, "election", "move", str(election_id), "tallied").output
+    counted = run(cli_db, "election", "move", election_id, "tallied").output
     assert f"cancel: registry election move {election_id} cancelled" in counted and "extend voting" not in counted
     # 2 of 4 is below the quorum of 75%: certification stays refused; cancelling is the way out.
-    below = CliRunner(env={"DATABASE_URL": cli_db}).invoke(main, ["election", "move", str(election_id), "certified"])
+    below = CliRunner(env={"DATABASE_URL": cli_db}).invoke(main, ["election", "move", election_id, "certified"])
     assert below.exit_code != 0 and "below the quorum" in below.output
 
     published = tmp_path / "election.json"
-    assert run(cli_db, "election", "publish", str(election_id), "--out", str(published)).exit_code == 0
+    assert run(cli_db, "election", "publish", election_id, "--out", str(published)).exit_code == 0
     assert run(cli_db, "election", "verify", str(published)).exit_code == 0
     mine = receipts[1]
     assert run(cli_db, "election", "check-ballot", str(published), "--receipt", mine.receipt,
@@ -97,7 +101,7 @@ def test_a_whole_election_from_the_command_line(cli_db, tmp_path):
     published.write_text(json.dumps(data), encoding="utf-8")
     tampered = run(cli_db, "election", "verify", str(published))
     assert tampered.exit_code == 1 and "someone could have chosen it" in tampered.output
-    assert run(cli_db, "election", "move", str(election_id), "cancelled", "--reason", "quorum not met").exit_code == 0
+    assert run(cli_db, "election", "move", election_id, "cancelled", "--reason", "quorum not met").exit_code == 0
 
 
 def test_an_election_may_be_created_with_any_registered_method(cli_db):

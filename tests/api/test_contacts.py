@@ -59,7 +59,7 @@ CHANGE = {"secretariat": 200, "other_secretariat": 404, "own_editor": 200, "othe
 def test_change_a_private_contact(client, world, role):
     contact = next(c for c in world.cbo.contacts if c.visibility == "secretariat")
     tag = etag_of(client, f"{API}/organisations/{world.cbo.public_id}")
-    response = client.patch(f"{API}/organisations/{world.cbo.public_id}/contacts/{contact.id}",
+    response = client.patch(f"{API}/organisations/{world.cbo.public_id}/contacts/{contact.public_id}",
                             headers={**world.roles[role], "If-Match": tag}, json={"label": "office"})
     assert response.status_code == CHANGE[role], response.json
 
@@ -67,14 +67,14 @@ def test_change_a_private_contact(client, world, role):
 def test_a_public_contact_is_found_but_not_changed_by_others(client, world):
     contact = next(c for c in world.cbo.contacts if c.visibility == "public")
     tag = etag_of(client, f"{API}/organisations/{world.cbo.public_id}")
-    response = client.delete(f"{API}/organisations/{world.cbo.public_id}/contacts/{contact.id}",
+    response = client.delete(f"{API}/organisations/{world.cbo.public_id}/contacts/{contact.public_id}",
                              headers={**world.roles["other_editor"], "If-Match": tag})
     assert response.status_code == 403
 
 
 def test_removing_a_contact_needs_the_current_etag(client, world):
     contact = world.cbo.contacts[0]
-    where = f"{API}/organisations/{world.cbo.public_id}/contacts/{contact.id}"
+    where = f"{API}/organisations/{world.cbo.public_id}/contacts/{contact.public_id}"
     editor = world.roles["own_editor"]
     assert client.delete(where, headers=editor).status_code == 428
     assert client.delete(where, headers={**editor, "If-Match": '"old"'}).status_code == 412
@@ -164,11 +164,11 @@ def test_a_change_opens_no_contact_the_caller_did_not_write(client, world):
     where = f"{API}/organisations/{world.cbo.public_id}"
     own = next(c for c in world.cbo.contacts if c.visibility == "self")
     secretariat = world.roles["secretariat"]
-    changed = client.patch(f"{where}/contacts/{own.id}", json={"label": "shared phone"},
+    changed = client.patch(f"{where}/contacts/{own.public_id}", json={"label": "shared phone"},
                            headers={**secretariat, "If-Match": etag_of(client, where, secretariat)})
     assert changed.status_code == 200, changed.json
     assert changed.json["label"] == "shared phone" and changed.json["value"] is None
-    rewritten = client.patch(f"{where}/contacts/{own.id}", json={"value": " new-handle "},
+    rewritten = client.patch(f"{where}/contacts/{own.public_id}", json={"value": " new-handle "},
                              headers={**secretariat, "If-Match": etag_of(client, where, secretariat)})
     assert rewritten.json["value"] == "new-handle"  # what the caller wrote, not a read
 
@@ -181,9 +181,10 @@ def test_a_value_moved_from_another_organisation_is_refused_plainly(client, worl
     secret = next(c for c in world.cbo.contacts if c.visibility == "secretariat")
     fellow = client.post(f"{API}/organisations/{world.fellow.public_id}/contacts", headers=world.roles["secretariat"],
                          json={"kind": "phone", "value": "+84 9 fellow"})
-    session.execute(update(Contact).where(Contact.id == fellow.json["id"]).values(sealed_value=secret.sealed_value))
+    session.execute(update(Contact).where(Contact.public_id == fellow.json["id"]).values(sealed_value=secret.sealed_value))
     response = client.get(f"{API}/organisations/{world.fellow.public_id}/contacts", headers=world.roles["secretariat"])
     assert response.status_code == 500 and response.json["error"] == "internal_error"
     assert "contacts cannot be sealed or opened" in response.json["message"]
-    assert f"contact {fellow.json['id']} of organisation {world.fellow.id} does not open" in caplog.text
+    key = session.scalar(select(Contact.id).where(Contact.public_id == fellow.json["id"]))  # the operator's log names rows
+    assert f"contact {key} of organisation {world.fellow.id} does not open" in caplog.text
     assert "+84 1 secretariat" not in caplog.text + response.get_data(as_text=True)

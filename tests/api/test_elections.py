@@ -8,10 +8,12 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from api.cli import main
 from api.resources import elections as election_resource
 from registry.elections import ballots as ballot_module
+from registry.elections.models import Nomination
 from registry.db import today
 from tests.api.conftest import etag_of
 
@@ -52,8 +54,8 @@ def run(client, world, make_org, member_of, bearer, session):
     return Run(client, world, voters)
 
 
-def run_to_voting(run: Run, method: str = "scottish_stv", quorum_percent: int = 50) -> dict[str, int]:
-    """Board, election, nominations; returns the candidates' nomination ids by name."""
+def run_to_voting(run: Run, method: str = "scottish_stv", quorum_percent: int = 50) -> dict[str, str]:
+    """Board, election, nominations; returns the candidates' nominations' public ids by name."""
     world, secretariat = run.world, run.world.roles["secretariat"]
     body = run.call("post", f"{run.network}/bodies", secretariat, 201,
                     json={"kind": "board", "name": "VNSW board", "seats": 2, "term_months": 24}).json
@@ -79,7 +81,7 @@ def run_to_voting(run: Run, method: str = "scottish_stv", quorum_percent: int = 
     return candidates
 
 
-def test_vnsw_board_election_from_draft_to_certified(run, monkeypatch, app):
+def test_vnsw_board_election_from_draft_to_certified(run, monkeypatch, app, session):
     scrubbed = []
     monkeypatch.setattr(ballot_module, "scrub_sealed_ballots", scrubbed.append)
     app.extensions["registry.engine"] = engine = object()
@@ -102,7 +104,9 @@ def test_vnsw_board_election_from_draft_to_certified(run, monkeypatch, app):
     receipts["third"] = run.call("post", "/ballots", third_editor, 201, json={
         "organisation_id": third.public_id, "choices": {"open": [binh, chau]},
         "receipt": receipts["third"]["receipt"]}).json
-    assert json.loads(receipts["third"]["content"]) == {"open": [binh, chau]}
+    # The content names the candidates as the count and the published election do.
+    numbers = {n.public_id: n.id for n in session.scalars(select(Nomination))}
+    assert json.loads(receipts["third"]["content"]) == {"open": [numbers[binh], numbers[chau]]}
     assert scrubbed == []
 
     run.move("voting_closed")
@@ -178,7 +182,7 @@ def test_a_ballot_for_someone_not_standing_is_refused_without_echoing_other_ball
     ids = run_to_voting(run)
     organisation, editor = run.voters["cbo"]
     refused = run.call("post", "/ballots", editor, 422,
-                       json={"organisation_id": organisation.public_id, "choices": {"open": [ids["Ana"], 999]}})
+                       json={"organisation_id": organisation.public_id, "choices": {"open": [ids["Ana"], "ZZZZZZZZZZZZ"]}})
     assert "choices" in refused.json["fields"]
 
 

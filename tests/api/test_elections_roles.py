@@ -53,7 +53,7 @@ def election_at(session, world, phase: ElectionPhase):
 
 
 def at(world, election, path: str = "") -> str:
-    return f"{API}/networks/{world.vnsw.public_id}/elections/{election.id}{path}"
+    return f"{API}/networks/{world.vnsw.public_id}/elections/{election.public_id}{path}"
 
 
 def nominated_by(election, organisation):
@@ -75,7 +75,7 @@ def test_create_an_election(client, world, session, role):
     body = governance.define_body(session, SYSTEM, world.vnsw, kind="board", name="Board", seats=5)
     session.flush()
     response = client.post(f"{API}/networks/{world.vnsw.public_id}/elections", headers=world.roles[role], json={
-        "body_id": body.id, "title": "Board election 2026", "method": "block_plurality",
+        "body_id": body.public_id, "title": "Board election 2026", "method": "block_plurality",
         "roll_cutoff": today().isoformat(), "quorum_percent": 50})
     allowed = {"secretariat": 201, "other_secretariat": 403, "own_editor": 403, "other_editor": 403,
                "board": 403, "anonymous": 401}
@@ -129,7 +129,7 @@ def test_nominate(client, world, session, role):
 def test_second_a_nomination(client, world, session, role):
     election = election_at(session, world, P.NOMINATIONS_OPEN)
     binh = nominated_by(election, world.fellow)
-    response = client.post(at(world, election, f"/nominations/{binh.id}/seconding"), headers=world.roles[role],
+    response = client.post(at(world, election, f"/nominations/{binh.public_id}/seconding"), headers=world.roles[role],
                            json={"organisation_id": world.cbo.public_id})
     allowed = expect(own_editor=200, secretariat=403, other_editor=403, board=403)
     assert response.status_code == allowed[role], response.json
@@ -141,7 +141,7 @@ def test_second_a_nomination(client, world, session, role):
 def test_withdraw_a_nomination(client, world, session, role):
     election = election_at(session, world, P.NOMINATIONS_OPEN)
     ana = nominated_by(election, world.cbo)
-    response = client.post(at(world, election, f"/nominations/{ana.id}/withdrawal"), headers=world.roles[role],
+    response = client.post(at(world, election, f"/nominations/{ana.public_id}/withdrawal"), headers=world.roles[role],
                            json={"reason": "moving abroad"})
     allowed = expect(own_editor=200, secretariat=200, other_editor=403, board=403)
     assert response.status_code == allowed[role], response.json
@@ -178,7 +178,7 @@ def test_cast_a_ballot(client, world, session, role):
     election = election_at(session, world, P.VOTING_OPEN)
     ana = nominated_by(election, world.cbo)
     response = client.post(at(world, election, "/ballots"), headers=world.roles[role],
-                           json={"organisation_id": world.cbo.public_id, "choices": {"open": [ana.id]}})
+                           json={"organisation_id": world.cbo.public_id, "choices": {"open": [ana.public_id]}})
     allowed = expect(own_editor=201, secretariat=403, other_editor=403, board=403)
     assert response.status_code == allowed[role], response.json
     if response.status_code == 201:
@@ -224,7 +224,7 @@ def test_read_the_live_turnout(client, world, session, role):
     assert response.status_code == expect(secretariat=200, board=200, own_editor=403, other_editor=403)[role]
     if response.status_code == 200:
         assert (response.json["roll"], response.json["voted"]) == (2, 1)
-        assert response.json["not_voted"] == [{"id": world.fellow.id, "name": world.fellow.name}]
+        assert response.json["not_voted"] == [{"id": world.fellow.public_id, "name": world.fellow.name}]
 
 
 @pytest.mark.parametrize("role", ROLES)

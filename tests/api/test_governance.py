@@ -67,12 +67,12 @@ def test_read_bodies_and_composition(client, world, board_body, role):
     base = f"{API}/networks/{world.vnsw.public_id}/bodies"
     listed = client.get(base, headers=world.roles[role])
     assert listed.status_code == READ[role]
-    read = client.get(f"{base}/{board_body.id}", headers=world.roles[role])
+    read = client.get(f"{base}/{board_body.public_id}", headers=world.roles[role])
     assert read.status_code == READ[role]
-    then = client.get(f"{base}/{board_body.id}/composition", query_string={"on": "2021-06-01"},
+    then = client.get(f"{base}/{board_body.public_id}/composition", query_string={"on": "2021-06-01"},
                       headers=world.roles[role])
     assert then.status_code == READ[role]
-    terms = client.get(f"{base}/{board_body.id}/officeholders", headers=world.roles[role])
+    terms = client.get(f"{base}/{board_body.public_id}/officeholders", headers=world.roles[role])
     assert terms.status_code == READ[role]
     if READ[role] == 200:
         assert [b["name"] for b in listed.json["items"]] == ["Board of directors"]
@@ -83,7 +83,7 @@ def test_read_bodies_and_composition(client, world, board_body, role):
 
 
 def test_composition_defaults_to_today(client, world, board_body):
-    now = client.get(f"{API}/networks/{world.vnsw.public_id}/bodies/{board_body.id}/composition",
+    now = client.get(f"{API}/networks/{world.vnsw.public_id}/bodies/{board_body.public_id}/composition",
                      headers=world.roles["board"]).json
     assert now["on"] == dt.date.today().isoformat()
     assert [s["holder"] and s["holder"]["name"] for s in now["seats"]] == ["Mai", None, None]
@@ -91,7 +91,7 @@ def test_composition_defaults_to_today(client, world, board_body):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_record_an_officeholder(client, world, board_body, role):
-    response = client.post(f"{API}/networks/{world.vnsw.public_id}/bodies/{board_body.id}/officeholders",
+    response = client.post(f"{API}/networks/{world.vnsw.public_id}/bodies/{board_body.public_id}/officeholders",
                            headers=world.roles[role],
                            json={"name": "Ngoc", "starts_on": "2023-01-01", "nominated_by": world.fellow.public_id})
     assert response.status_code == MANAGE[role], response.json
@@ -100,13 +100,13 @@ def test_record_an_officeholder(client, world, board_body, role):
 
 
 def test_a_body_of_another_network_is_not_found_here(client, world, board_body):
-    response = client.get(f"{API}/networks/{world.wnu.public_id}/bodies/{board_body.id}",
+    response = client.get(f"{API}/networks/{world.wnu.public_id}/bodies/{board_body.public_id}",
                           headers=world.roles["other_secretariat"])
     assert response.status_code == 404
 
 
 def test_an_officeholder_is_a_name_not_a_contact(client, world, board_body):
-    response = client.post(f"{API}/networks/{world.vnsw.public_id}/bodies/{board_body.id}/officeholders",
+    response = client.post(f"{API}/networks/{world.vnsw.public_id}/bodies/{board_body.public_id}/officeholders",
                            headers=world.roles["secretariat"], json={"name": "lan@example.org",
                                                                      "starts_on": "2023-01-01"})
     assert response.status_code == 422
@@ -119,7 +119,7 @@ SEAT = {"secretariat": 200, "other_secretariat": 403, "own_editor": 403, "other_
 
 @pytest.mark.parametrize("role", ROLES)
 def test_reserve_a_seat(client, world, board_body, role):
-    where = f"{API}/networks/{world.vnsw.public_id}/bodies/{board_body.id}"
+    where = f"{API}/networks/{world.vnsw.public_id}/bodies/{board_body.public_id}"
     tag = etag_of(client, where, world.roles["secretariat"])
     response = client.patch(f"{where}/seats/3", json={"constituency": "South"},
                             headers={**world.roles[role], "If-Match": tag})
@@ -130,7 +130,7 @@ def test_reserve_a_seat(client, world, board_body, role):
 
 
 def test_a_seat_changes_only_with_the_current_etag_and_no_election_under_way(client, world, session, board_body):
-    where = f"{API}/networks/{world.vnsw.public_id}/bodies/{board_body.id}"
+    where = f"{API}/networks/{world.vnsw.public_id}/bodies/{board_body.public_id}"
     secretariat = world.roles["secretariat"]
     assert client.patch(f"{where}/seats/1", json={"open_seat": True}, headers=secretariat).status_code == 428
     tag = etag_of(client, where, secretariat)
@@ -148,14 +148,14 @@ def test_a_seat_changes_only_with_the_current_etag_and_no_election_under_way(cli
 @pytest.mark.parametrize("role", ROLES)
 def test_end_a_term_early(client, world, session, board_body, role):
     mai = governance.officeholders_of(session, SYSTEM, board_body)[-1]
-    url = f"{API}/networks/{world.vnsw.public_id}/bodies/{board_body.id}/officeholders/{mai.id}"
+    url = f"{API}/networks/{world.vnsw.public_id}/bodies/{board_body.public_id}/officeholders/{mai.public_id}"
     etag = etag_of(client, url, world.roles["board"])
     response = client.patch(url, json={"last_day": "2024-06-30", "reason": "resigned to work abroad"},
                             headers={**world.roles[role], "If-Match": etag})
     assert response.status_code == {**MANAGE, "secretariat": 200}[role], response.json
     if response.status_code == 200:
         assert (response.json["ends_on"], response.json["left_reason"]) == ("2024-06-30", "resigned to work abroad")
-        composition = client.get(f"{API}/networks/{world.vnsw.public_id}/bodies/{board_body.id}/composition",
+        composition = client.get(f"{API}/networks/{world.vnsw.public_id}/bodies/{board_body.public_id}/composition",
                                  query_string={"on": "2024-07-01"}, headers=world.roles["board"]).json
         assert all(s["holder"] is None for s in composition["seats"])
         again = client.patch(url, json={"last_day": "2024-05-31"}, headers={**world.roles[role], "If-Match": etag})
@@ -164,20 +164,20 @@ def test_end_a_term_early(client, world, session, board_body, role):
 
 def test_a_term_cannot_end_before_it_starts_or_outside_its_body(client, world, session, board_body):
     lan, mai = governance.officeholders_of(session, SYSTEM, board_body)
-    url = f"{API}/networks/{world.vnsw.public_id}/bodies/{board_body.id}/officeholders"
+    url = f"{API}/networks/{world.vnsw.public_id}/bodies/{board_body.public_id}/officeholders"
     headers = world.roles["secretariat"]
-    before = client.patch(f"{url}/{mai.id}", json={"last_day": "2021-01-01"},
-                          headers={**headers, "If-Match": etag_of(client, f"{url}/{mai.id}", headers)})
+    before = client.patch(f"{url}/{mai.public_id}", json={"last_day": "2021-01-01"},
+                          headers={**headers, "If-Match": etag_of(client, f"{url}/{mai.public_id}", headers)})
     assert before.status_code == 422 and "last_day" in before.json["fields"]
-    later = client.patch(f"{url}/{lan.id}", json={"last_day": "2023-01-01"},
-                         headers={**headers, "If-Match": etag_of(client, f"{url}/{lan.id}", headers)})
+    later = client.patch(f"{url}/{lan.public_id}", json={"last_day": "2023-01-01"},
+                         headers={**headers, "If-Match": etag_of(client, f"{url}/{lan.public_id}", headers)})
     assert later.status_code == 422
     other = governance.define_body(session, SYSTEM, world.vnsw, kind="coordinating_committee", name="Audit committee",
                                   seats=1)
     session.flush()
-    assert client.get(f"{API}/networks/{world.vnsw.public_id}/bodies/{other.id}/officeholders/{mai.id}",
+    assert client.get(f"{API}/networks/{world.vnsw.public_id}/bodies/{other.public_id}/officeholders/{mai.public_id}",
                       headers=headers).status_code == 404
-    assert client.get(f"{url}/{mai.id}", headers=world.roles["other_secretariat"]).status_code == 403
+    assert client.get(f"{url}/{mai.public_id}", headers=world.roles["other_secretariat"]).status_code == 403
 
 
 # --- a network the caller may not know of is not found, exactly as a missing one ----------------
@@ -201,7 +201,7 @@ def hidden(session, make_org, member_of):
     return network, body, holder, election, member
 
 
-def governance_paths(body_id: int, holder_id: int, election_id: int, member_id: int) -> list[str]:
+def governance_paths(body_id: str, holder_id: str, election_id: str, member_id: str) -> list[str]:
     return ["bodies", f"bodies/{body_id}", f"bodies/{body_id}/composition", f"bodies/{body_id}/officeholders",
             f"bodies/{body_id}/officeholders/{holder_id}", "elections", f"elections/{election_id}",
             f"elections/{election_id}/nominations", f"elections/{election_id}/result",
@@ -212,7 +212,7 @@ def governance_paths(body_id: int, holder_id: int, election_id: int, member_id: 
 @pytest.mark.parametrize("role", ROLES)
 def test_a_hidden_networks_governance_answers_as_a_missing_one(client, world, hidden, role):
     network, body, holder, election, member = hidden
-    for path in governance_paths(body.id, holder.id, election.id, member.public_id):
+    for path in governance_paths(body.public_id, holder.public_id, election.public_id, member.public_id):
         there = client.get(f"{API}/networks/{network.public_id}/{path}", headers=world.roles[role])
         nowhere = client.get(f"{API}/networks/{MISSING}/{path}", headers=world.roles[role])
         assert there.status_code == nowhere.status_code == (401 if role == "anonymous" else 404), (path, there.json)
@@ -221,6 +221,6 @@ def test_a_hidden_networks_governance_answers_as_a_missing_one(client, world, hi
 
 def test_a_network_the_caller_sees_refuses_its_governance_whatever_body_is_named(client, world, board_body):
     headers = world.roles["other_secretariat"]  # VNSW is listed: WNU's secretariat sees it, not its board
-    for body_id in (board_body.id, 2_000_000_000):
+    for body_id in (board_body.public_id, MISSING):
         assert client.get(f"{API}/networks/{world.vnsw.public_id}/bodies/{body_id}", headers=headers).status_code == 403
     assert client.get(f"{API}/networks/{world.vnsw.public_id}/bodies", headers=headers).status_code == 403

@@ -194,7 +194,7 @@ def test_a_change_meanwhile_outside_the_form_needs_no_choice(editor, world, sess
     form = form_of(editor)
     contact = next(c for c in world.cbo.contacts if c.visibility == "secretariat")
     url = f"{API}/organisations/{world.cbo.public_id}"
-    edited = client.patch(f"{url}/contacts/{contact.id}", json={"label": "office"},
+    edited = client.patch(f"{url}/contacts/{contact.public_id}", json={"label": "office"},
                           headers={**world.roles["own_editor"], "If-Match": etag_of(client, url, world.roles["own_editor"])})
     assert edited.status_code == 200, edited.json
     form["website"] = "https://mine.example.org"

@@ -70,7 +70,7 @@ def test_a_contact_made_private_leaves_the_public_pages_with_the_request_that_hi
 
     assert public_contacts() == ["public@example.org"]
     contact = next(c for c in world.cbo.contacts if c.visibility == "public")
-    hidden = client.patch(f"{API}/organisations/{world.cbo.public_id}/contacts/{contact.id}", json={"visibility": "self"},
+    hidden = client.patch(f"{API}/organisations/{world.cbo.public_id}/contacts/{contact.public_id}", json={"visibility": "self"},
                           headers={**world.roles["own_editor"],
                                    "If-Match": etag_of(client, f"{API}/organisations/{world.cbo.public_id}",
                                                        world.roles["own_editor"])})

@@ -1,20 +1,29 @@
-"""Ids in answers name organisations, networks and memberships without counting them (issue #12,
-item 7): with sequential keys, the gap between two listed organisations' ids told an anonymous
-caller how many it could not see. A public id is random; a malformed one is as unknown as a
-missing or a hidden one."""
+"""Ids in answers name what they name without counting anything (issue #12, item 7): with
+sequential keys, the gap between two listed organisations' ids told an anonymous caller how many
+it could not see, and a body's, an election's, a contact's, a token's or a history entry's id how
+many other networks had. A public id is random; a malformed one is as unknown as a missing or a
+hidden one."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
 import pytest
 
+from registry.governance import services as governance
+from registry.organisations import services as organisations
+from registry.access import tokens
+from registry.elections import nominations, phases
 from registry.access.public_ids import PATTERN
+from tests.factories import SYSTEM, editor
 
 API = "/api/v1"
 SHAPE = re.compile(PATTERN)
-NUMBERED = re.compile(r"^(organization|membership)-(.*)$")  # Popolo's ids carry the public id
+# Popolo's ids carry the public id after their kind (a vote event, its seat group after it).
+PERSON = re.compile(r"^person-[0-9]+$")
+NUMBERED = re.compile(r"^(organization|membership|body|post|officeholder|vote-event)-([0-9A-Z]{12})(-[a-z0-9-]+)?$")
 
 
 def ids_in(answer: Any, key: str = "") -> list[Any]:
@@ -26,16 +35,18 @@ def ids_in(answer: Any, key: str = "") -> list[Any]:
         if key == "networks":
             return list(answer)
         return [found for value in answer for found in ids_in(value, key)]
-    return [answer] if _names_one(key) else []
+    return [answer] if _names_one(key) and answer is not None else []
 
 
 def _names_one(key: str) -> bool:
-    return key in ("id", "identifier") or key.endswith("_id")
+    return key in ("id", "identifier", "scope") or key.endswith(("_id", "_ids"))
 
 
 def opaque(value: Any) -> str:
     """The public id an id names, asserting it is one (Popolo prefixes it with its kind)."""
     assert isinstance(value, str), f"{value!r} is not an opaque id"
+    if PERSON.fullmatch(value):
+        return value  # Popolo's persons are numbered within the one document: they count what it shows
     value = NUMBERED.sub(r"\2", value)
     assert SHAPE.fullmatch(value) and not value.isdigit(), f"{value!r} is not an opaque id"
     return value
@@ -143,3 +154,182 @@ def test_a_body_naming_a_hidden_organisation_is_refused_as_one_naming_none(clien
                for ref in (hidden.public_id, "ZZZZZZZZZZZZ")]
     assert [a.status_code for a in answers] == [422, 422]
     assert answers[0].json == answers[1].json
+
+
+# --- every object an address or an answer names ------------------------------------------------
+
+
+def _id_properties(schema: Any, where: str, spec: dict[str, Any], seen: set[str]) -> list[tuple[str, Any]]:
+    """(where, property schema) for every id-naming property of a schema, however deep."""
+    if not isinstance(schema, dict):
+        return []
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        if name in seen:
+            return []
+        return _id_properties(spec["components"]["schemas"][name], name, spec, seen | {name})
+    found = []
+    for key, value in (schema.get("properties") or {}).items():
+        if _names_one(key) or key.endswith("_ids"):
+            found.append((f"{where}.{key}", value))
+        found += _id_properties(value, f"{where}.{key}", spec, seen)
+    for key in ("items", "additionalProperties"):
+        found += _id_properties(schema.get(key), where, spec, seen)
+    for key in ("allOf", "anyOf", "oneOf"):
+        for part in schema.get(key) or ():
+            found += _id_properties(part, where, spec, seen)
+    return found
+
+
+def _integer(schema: Any, spec: dict[str, Any]) -> bool:
+    if not isinstance(schema, dict):
+        return False
+    if "$ref" in schema:
+        return _integer(spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]], spec)
+    kinds = schema.get("type")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    return "integer" in kinds or "number" in kinds or _integer(schema.get("items"), spec)
+
+
+def test_no_operation_of_the_description_takes_or_gives_an_integer_id(client):
+    spec = client.get(f"{API}/openapi.json").json
+    integer_ids, checked = [], []
+    for path, operations in spec["paths"].items():
+        assert "<int" not in path, path
+        for method, operation in operations.items():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in [*operations.get("parameters", []), *operation.get("parameters", [])]:
+                if "$ref" in parameter:
+                    parameter = spec["components"]["parameters"][parameter["$ref"].rsplit("/", 1)[-1]]
+                if _names_one(parameter["name"]) and _integer(parameter.get("schema"), spec):
+                    integer_ids.append(f"{method} {path}: {parameter['name']}")
+            bodies = [operation.get("requestBody", {})] + list(operation.get("responses", {}).values())
+            for body in bodies:
+                for media in (body.get("content") or {}).values():
+                    for where, prop in _id_properties(media.get("schema"), f"{method} {path}", spec, set()):
+                        checked.append(where)
+                        if _integer(prop, spec):
+                            integer_ids.append(where)
+    assert integer_ids == []
+    assert len(checked) > 50  # the walk reached the schemas: every listed id-naming property
+    # The ids in paths are public ids, described as such.
+    for path, operations in spec["paths"].items():
+        for parameter in operations.get("parameters", []):
+            if parameter["in"] == "path" and parameter["name"].endswith("_id"):
+                assert parameter["schema"]["pattern"] == PATTERN, (path, parameter)
+
+
+@pytest.fixture
+def two_boards(session, world, make_org, member_of):
+    """Two networks the VNSW secretariat manages, each with a board, a past term, an election in
+    nominations with one candidate, a contact and a token; between the first's and the second's,
+    an unlisted network nobody here sees was given seven of each."""
+    made = {}
+    for hidden in (0, 7):
+        network = make_org(world.vnsw, name=f"Network after {hidden}", kind="national_network", country="VN")
+        member_of(world.vnsw, network)
+        member = make_org(network, name=f"Member after {hidden}", country="VN")
+        member_of(network, member)
+        made[hidden] = _governed(session, network, member, name=f"after {hidden}")
+        if hidden == 0:
+            stranger = make_org(name="Unlisted stranger", kind="national_network", country="LA")
+            stranger_member = make_org(stranger, name="Stranger member", country="LA")
+            member_of(stranger, stranger_member)
+            for number in range(7):
+                made["stranger"] = _governed(session, stranger, stranger_member, name=f"stranger {number}")
+    session.flush()
+    return made
+
+
+def _governed(session, network, member, *, name):
+    body = governance.define_body(session, SYSTEM, network, kind="board", name=f"Board {name}", seats=3,
+                                  term_months=24)
+    holder = governance.record_officeholder(session, SYSTEM, body, name="Khanh", starts_on=dt.date(2020, 1, 1),
+                                            ends_on=dt.date(2021, 12, 31))
+    election = phases.create_election(session, SYSTEM, body, title=f"Election {name}", method="scottish_stv",
+                                      roll_cutoff=dt.date.today())
+    phases.open_nominations(session, SYSTEM, election)
+    nomination = nominations.nominate(session, editor(member), election, member, name="Hoa")
+    contact = organisations.add_contact(session, SYSTEM, member, kind="email", value=f"desk@{name.replace(' ', '')}.org")
+    token, _ = tokens.issue_token(session, SYSTEM, "editor", member, label=f"editor of {name}")
+    session.flush()
+    return network, member, body, holder, election, nomination, contact, token
+
+
+def secretariat_answers(client, world, made) -> dict[str, Any]:
+    network, member, body, holder, election, nomination, contact, token = made
+    headers = world.roles["secretariat"]
+    where = f"{API}/networks/{network.public_id}"
+    paths = {"bodies": f"{where}/bodies", "body": f"{where}/bodies/{body.public_id}",
+             "composition": f"{where}/bodies/{body.public_id}/composition?on=2021-01-01",
+             "terms": f"{where}/bodies/{body.public_id}/officeholders",
+             "term": f"{where}/bodies/{body.public_id}/officeholders/{holder.public_id}",
+             "elections": f"{where}/elections", "election": f"{where}/elections/{election.public_id}",
+             "nominations": f"{where}/elections/{election.public_id}/nominations",
+             "nomination_roll": f"{where}/elections/{election.public_id}/roll",
+             "contacts": f"{API}/organisations/{member.public_id}/contacts",
+             "contact_reads": f"{API}/organisations/{member.public_id}/contact-reads",
+             "history": f"{API}/organisations/{member.public_id}/history",
+             "popolo": f"{where}/popolo.json"}
+    answers = {}
+    for name, path in paths.items():
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200, (name, response.json)
+        answers[name] = response.json
+    token_answer = client.get(f"{API}/tokens/{token.public_id}", headers=headers)
+    assert token_answer.status_code == 200, token_answer.json
+    answers["token"] = token_answer.json
+    return answers
+
+
+def test_a_secretariat_cannot_count_what_other_networks_hold(client, world, two_boards):
+    seen = {}
+    for hidden in (0, 7):
+        made = two_boards[hidden]
+        answers = secretariat_answers(client, world, made)
+        every = [opaque(value) for answer in answers.values() for value in ids_in(answer)]
+        named = made[2:]  # the body, the term, the election, the nomination, the contact, the token
+        assert {row.public_id for row in named} <= set(every)
+        seen[hidden] = answers
+    assert _without_ids(_timeless(seen[0]), 0) == _without_ids(_timeless(seen[7]), 7)
+
+
+def _timeless(answers: dict[str, Any]) -> Any:
+    """The answers without what differs between any two reads: times, and a token's secret's hint."""
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in ("at", "created_at", "phase_changes", "hint",
+                                                                       "recorded_at", "actor")}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        if isinstance(value, str):
+            return value.replace("after 0", "after N").replace("after0", "afterN") \
+                .replace("after 7", "after N").replace("after7", "afterN")
+        return value
+
+    return strip(answers)
+
+
+NESTED = ["/networks/{network}/bodies/{ref}", "/networks/{network}/bodies/{body}/officeholders/{ref}",
+          "/networks/{network}/elections/{ref}", "/networks/{network}/elections/{election}/nominations/{ref}/seconding",
+          "/organisations/{member}/contacts/{ref}", "/tokens/{ref}"]
+
+
+@pytest.mark.parametrize("path", NESTED)
+def test_a_hidden_missing_malformed_or_numbered_row_gets_one_and_the_same_404(client, world, two_boards, path):
+    """A row of a network the caller cannot see, a well-formed id naming nothing, a malformed one
+    and the row's integer key are all the same 404, under a parent the caller sees."""
+    network, member, body, _holder, election, *_ = two_boards[0]
+    theirs = dict(zip(("body", "holder", "election", "nomination", "contact", "token"), two_boards["stranger"][2:]))
+    kind = {0: "body", 1: "holder", 2: "election", 3: "nomination", 4: "contact", 5: "token"}[NESTED.index(path)]
+    mine = {"network": network.public_id, "member": member.public_id, "body": body.public_id,
+            "election": election.public_id}
+    method = "post" if path.endswith("seconding") else "delete" if "/contacts/" in path else "get"
+    headers = {**world.roles["secretariat"], "If-Match": '"stale"'}  # asked for before the lookup, on a write
+    answers = [getattr(client, method)(API + path.format(**mine, ref=ref), headers=headers,
+                                       **({"json": {"organisation_id": member.public_id}} if method == "post" else {}))
+               for ref in (theirs[kind].public_id, "ZZZZZZZZZZZZ", "zz", str(theirs[kind].id), "1e3")]
+    assert {a.status_code for a in answers} == {404}, [a.json for a in answers]
+    assert len({a.get_data() for a in answers}) == 1, [a.json for a in answers]
+

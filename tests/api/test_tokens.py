@@ -39,8 +39,8 @@ REVOKE = {"secretariat": 204, "other_secretariat": 404, "own_editor": 404, "othe
 def test_revoke_a_token(client, world, session, role):
     token, secret = tokens.issue_token(session, SYSTEM, "editor", world.cbo, label="lost phone")
     session.flush()
-    tag = etag_of(client, f"{API}/tokens/{token.id}", world.roles["secretariat"])
-    response = client.delete(f"{API}/tokens/{token.id}", headers={**world.roles[role], "If-Match": tag})
+    tag = etag_of(client, f"{API}/tokens/{token.public_id}", world.roles["secretariat"])
+    response = client.delete(f"{API}/tokens/{token.public_id}", headers={**world.roles[role], "If-Match": tag})
     assert response.status_code == REVOKE[role]
     still_works = client.get(f"{API}/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
     assert still_works is (REVOKE[role] != 204)

@@ -26,8 +26,8 @@ names = itertools.count(1)
 @dataclass
 class Election:
     path: str
-    id: int
-    candidates: list[int]
+    id: int  # the database's key, which the ballot tables and the locator use
+    candidates: list[str]  # the nominations' public ids
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def move(live: Live, election: str, phase: str) -> None:
 
 
 @pytest.fixture
-def election(live: Live) -> Election:
+def election(live: Live, database: Engine) -> Election:
     """A VNSW board election of its own, open for voting, with two candidates."""
     network, number = f"/api/v1/networks/{live.ids['vnsw']}", next(names)
     body = live.call("POST", f"{network}/bodies", role="secretariat", json_body={
@@ -66,7 +66,9 @@ def election(live: Live) -> Election:
         candidates.append(nominated.json()["id"])
     move(live, path, "nominations_closed")
     move(live, path, "voting_open")
-    return Election(path, created.json()["id"], candidates)
+    with database.connect() as connection:
+        key = connection.scalar(text("SELECT id FROM elections WHERE public_id = :p"), {"p": created.json()["id"]})
+    return Election(path, key, candidates)
 
 
 def cast(live: Live, election: Election, organisation_id: str, headers: dict[str, str], choice: int):

@@ -26,14 +26,14 @@ def live(live: Live) -> Live:
     return live
 
 
-def profile_changes(live: Live, organisation_id: int) -> list[dict]:
+def profile_changes(live: Live, organisation_id: str) -> list[dict]:
     """The organisation's update_profile history entries, oldest first."""
     entries, page, pages = [], 1, 1
     while page <= pages:
         listed = live.call("GET", f"/api/v1/organisations/{organisation_id}/history?page_size=100&page={page}",
                            role="secretariat").json()
         entries, page, pages = entries + listed["items"], page + 1, listed["pages"]
-    return sorted((e for e in entries if e["action"] == "update_profile"), key=lambda e: e["id"])
+    return [e for e in reversed(entries) if e["action"] == "update_profile"]  # listed newest first
 
 
 def test_of_50_updates_from_one_version_exactly_one_is_kept_and_49_are_told_412(live: Live):

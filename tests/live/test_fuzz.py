@@ -95,7 +95,7 @@ def ids(live: Live) -> dict[str, int]:
             "nomination": nomination.json()["id"]}
 
 
-def own_token_id(live: Live, role: str) -> int | None:
+def own_token_id(live: Live, role: str) -> str | None:
     """The id of the token a role's run sends, when the role may revoke tokens (it lists them)."""
     if role == "anonymous":
         return None
@@ -105,7 +105,7 @@ def own_token_id(live: Live, role: str) -> int | None:
     return next(token["id"] for token in answer.json()["items"] if token["label"] == f"live test {role}")
 
 
-def fuzz(live: Live, ids: dict[str, int], role: str, folder: Path, *, timeout: float) -> Run:
+def fuzz(live: Live, ids: dict[str, str], role: str, folder: Path, *, timeout: float) -> Run:
     report, output = folder / f"{role}.json", folder / f"{role}.txt"
     command = [sys.executable, "-m", "schemathesis.cli", "run", f"{live.base_url}/api/v1/openapi.json",
                "--checks", "all", "--max-examples", str(EXAMPLES), "--workers", "1",

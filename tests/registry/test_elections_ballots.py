@@ -88,10 +88,11 @@ def test_an_empty_ballot_is_an_abstention_and_counts_as_turnout(session, ready):
 
 @pytest.mark.parametrize("choices, problem", [
     ([99999], "not a candidate"),
-    ("Ana", "list of nomination ids"),
-    ([True], "list of nomination ids"),
+    (["ZZZZZZZZZZZZ"], "ZZZZZZZZZZZZ is not a candidate"),  # a public id naming no nomination
+    ("Ana", "list of nominations' public ids"),
+    ([True], "list of nominations' public ids"),
     ({"north": []}, "no seats are up for election"),
-    ({"open": 5}, "list of nomination ids"),
+    ({"open": 5}, "list of nominations' public ids"),
 ])
 def test_a_ballot_names_only_candidates_standing(session, ready, choices, problem):
     r = ready()

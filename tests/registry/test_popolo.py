@@ -77,7 +77,7 @@ def test_the_secretariat_gets_every_member_with_start_dates_seats_officeholders_
     assert len(members) == len(r.members) + 1 and all(m["start_date"] for m in members)
     group = next(o for o in document["organizations"] if o["name"] == "Listed group")
     assert group["areas_served"] == ["KH-1201"] and group["drop_in_centres"] == 1
-    body = next(o for o in document["organizations"] if o["id"] == f"body-{r.body.id}")
+    body = next(o for o in document["organizations"] if o["id"] == f"body-{r.body.public_id}")
     assert body["parent_id"] == organization_id(vnsw) and body["classification"] == "board"
     assert len(document["posts"]) == 1
     terms = {document["persons"][int(m["person_id"].split("-")[1]) - 1]["name"]: m
@@ -86,7 +86,7 @@ def test_the_secretariat_gets_every_member_with_start_dates_seats_officeholders_
     assert terms["Hoa"]["end_date"] == "2015-12-31"
     assert terms["Hoa"]["on_behalf_of_id"] == organization_id(r.members[0])
     [event] = document["vote_events"]
-    assert event["result"] == "elected: Ana" and event["organization_id"] == f"body-{r.body.id}"
+    assert event["result"] == "elected: Ana" and event["organization_id"] == f"body-{r.body.public_id}"
     assert {c["option"]: c["value"] for c in event["counts"]} == {"Ana": 1, "Binh": 0}
     assert (event["turnout"], event["roll"]) == (1, len(r.members))
 
