@@ -28,6 +28,7 @@ from api.resources import (
     vocabularies,
 )
 from api.settings import from_environment, instance_secret_key
+from api.web import console
 
 RESOURCES = (service, organisations, contacts, networks, coverage, vocabularies, areas, history, tokens, spreadsheets,
              governance, elections, popolo)
@@ -66,6 +67,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, sessions: Callable[[]
         api.register_blueprint(resource.blp)
 
     dashboard.init_app(app)
+    console.init_app(app)
 
     @app.get("/")
     def index() -> str:

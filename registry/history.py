@@ -35,6 +35,7 @@ class HistoryEntry:
     object_id: str | None  # a public id for an organisation or a membership, else the row's number
     organisation_id: str | None
     changes: dict[str, Any]
+    organisation_name: str | None = None  # for a page a person reads; the API names by public id
 
 
 def history_for(
@@ -53,7 +54,8 @@ def history_for(
                             action=entry.action, object_type=entry.object_type,
                             object_id=named.object_id(entry.object_type, entry.object_id),
                             organisation_id=named.organisations.get(entry.organisation_id),
-                            changes=named.changes(entry.changes))
+                            changes=named.changes(entry.changes),
+                            organisation_name=named.names.get(entry.organisation_id))
                for entry in found.items]
     return Page(entries, found.total, found.page, found.page_size)
 
@@ -68,6 +70,7 @@ class _PublicIds:
 
     organisations: dict[int | None, str]
     memberships: dict[int | None, str]
+    names: dict[int | None, str]  # the entries' organisations' names
 
     @classmethod
     def read(cls, session: Session, entries: list[AuditEntry]) -> _PublicIds:
@@ -75,8 +78,11 @@ class _PublicIds:
             entry.object_id for entry in entries if entry.object_type == Organisation.__tablename__} | {
             value for entry in entries for key in _ORGANISATION_KEYS for value in entry.changes.get(key) or ()}
         membership_ids = {entry.object_id for entry in entries if entry.object_type == Membership.__tablename__}
+        acted_on = sorted({entry.organisation_id for entry in entries if entry.organisation_id is not None})
+        names = {id_: name for id_, name in session.execute(select(Organisation.id, Organisation.name).where(
+            Organisation.id.in_(acted_on)))} if acted_on else {}
         return cls({**public_ids_of(session, Organisation, organisation_ids)},
-                   {**public_ids_of(session, Membership, membership_ids)})
+                   {**public_ids_of(session, Membership, membership_ids)}, {**names})
 
     def object_id(self, object_type: str, object_id: int | None) -> str | None:
         if object_id is None:
