@@ -376,7 +376,7 @@ def _page_number() -> int:
     return min(int(number), PAGE_MAX) if number.isdigit() and int(number) >= 1 else 1
 
 
-def _page(template: str, status: int, **context: Any) -> Response:
+def _page(template: str, status: int, /, **context: Any) -> Response:
     return make_response(render_template(template, **context), status)
 
 
