@@ -29,6 +29,7 @@ from api.auth import current_actor
 from api.errors import STALE_MESSAGE
 from api.i18n import locale_code, template_headers
 from registry import contact_reads, directory, history, memberships, organisations
+from registry.areas import areas_by_code
 from registry.db import PAGE_MAX, after_commit
 from registry.directory import SORTS, DirectoryQuery
 from registry.errors import RegistryError
@@ -405,7 +406,10 @@ def _profile_rows(session: Any, profile: dict[str, Any]) -> list[tuple[str, str]
     rows = []
     for field, label in PROFILE_LABELS.items():
         value = profile.get(field)
-        if field in _TERM_FIELDS and value:
+        if field == "areas_served" and value:
+            named = areas_by_code(session, value)
+            value = ", ".join((named[c].names.get(language) or named[c].name) if c in named else c for c in value)
+        elif field in _TERM_FIELDS and value:
             labels = {t.code: t.label(language) for t in terms(session, _TERM_FIELDS[field])}
             value = ", ".join(labels.get(code, code) for code in value)
         elif field == "kind" and value is not None:

@@ -49,7 +49,7 @@ def sign_in(visit: Visit, code: str) -> None:
     """Sign `visit`'s browser in with a sign-in code, as a person would on the sign-in page."""
     visit.goto("/dashboard/sign-in")
     visit.page.fill("input[name=token]", code)
-    visit.page.click("button[type=submit], input[type=submit]")
+    visit.page.click("main form button, main form input[type=submit]")
     visit.page.wait_for_load_state("load")
 
 
