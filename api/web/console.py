@@ -358,11 +358,8 @@ class _Refused(Exception):
 
 def _said(refused: RegistryError) -> str:
     """A domain refusal in the reader's language (a message id is translated, its parameters
-    filled in after; an English message is said as written)."""
-    text = _(refused.template, **refused.params)
-    if refused.field is None and refused.fields:
-        return text + " " + "; ".join(" ".join(messages) for messages in refused.fields.values())
-    return text
+    filled in after; an English message is said as written, its fields' reasons included)."""
+    return _(refused.template, **refused.params)
 
 
 def _date(text: str) -> dt.date:
