@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -215,3 +216,20 @@ def seeded(seeds_database: tuple[Engine, LoadReport], contact_keys: KeyFile) -> 
         yield session
         session.close()
         transaction.rollback()
+
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's chromium package; Playwright never downloads one
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium, launched once per run; each test opens its own context in it. Here,
+    at the root, so that every folder's tests share it: a second Playwright in the same run
+    would find the first one's event loop running and refuse to start."""
+    assert CHROMIUM.exists(), "install Debian's chromium package (apt-get install chromium)"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

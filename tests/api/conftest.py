@@ -18,13 +18,11 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
@@ -78,21 +76,6 @@ def make_app(session: Session, shared_apps: SharedApps) -> Callable[..., Flask]:
     """make_app(**config): an app with those settings whose requests join the test's transaction.
     Apps that differ only in settings read per request are one app: the latest call's settings hold."""
     return shared_apps.get
-
-
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's chromium package; Playwright never downloads one
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """Headless Chromium, launched once per run; each test opens its own context in it."""
-    assert CHROMIUM.exists(), "install Debian's chromium package (apt-get install chromium)"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from api import database
 from api.app import create_app
 from api.cli import main
 from geo.bundle import shared_geo_dir
-from tests.api.conftest import browser, serving  # noqa: F401  (the run's one Chromium)
+from tests.api.conftest import serving
 from tests.conftest import copy_of
 from tests.web.kit import Visit
 
