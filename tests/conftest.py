@@ -225,9 +225,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    """Headless Chromium, launched once per run; each test opens its own context in it. Here,
-    at the root, so that every folder's tests share it: a second Playwright in the same run
-    would find the first one's event loop running and refuse to start."""
+    """Headless Chromium, launched once per run; each test opens its own context in it."""
     assert CHROMIUM.exists(), "install Debian's chromium package (apt-get install chromium)"
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -54,7 +53,7 @@ def sign_in(visit: Visit, code: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def web_site(seeds_database, browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:  # noqa: F811
+def web_site(seeds_database, browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     engine, _ = seeds_database
     with copy_of(engine, tmp_path_factory.mktemp("web")) as url:
         run = CliRunner(env={"DATABASE_URL": url}).invoke
