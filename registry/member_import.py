@@ -103,6 +103,7 @@ COLUMNS = (
            "passed over (the row is matched by name, or registers a new organisation)."),
            ("public id", "registry")),
 )
+_TEMPLATE_HEADERS = {c.field: c.header for c in COLUMNS}
 _BY_HEADER = {fold(text): c.field for c in COLUMNS for text in (c.header, c.field, *c.aliases)}
 _MULTI = {"populations", "services", "priority_areas", "areas_served", "languages"}
 _VOCABULARY = {"populations": Vocabulary.POPULATION, "services": Vocabulary.SERVICE,
@@ -116,12 +117,36 @@ class Table:
     rows: list[tuple[int, dict[str, str]]]  # (spreadsheet row number, header -> cell)
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a row: the column it is in, named by the sheet's own header (or,
+    for a column the sheet lacks, by the template's header, a message id), and the message id
+    with its parameters, so that a reader hears it in their language (`said`)."""
+
+    column: str | None
+    message: str
+    params: dict[str, object] = field(default_factory=dict)
+    column_in_sheet: bool = True
+
+    def said(self, say: Callable[..., str] = lambda message, **params: message % params if params else message) -> str:
+        """The problem in words; `say(message_id, **params)` translates (default: English)."""
+        text = say(self.message, **self.params)
+        if self.column is None:
+            return text
+        return f"{self.column if self.column_in_sheet else say(self.column)}: {text}"
+
+
 @dataclass
 class RowResult:
     row: int
     name: str
     outcome: str  # created, updated, unchanged or error
-    messages: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def messages(self) -> list[str]:
+        """Why the row has an error, in English."""
+        return [problem.said() for problem in self.problems]
 
 
 @dataclass
@@ -228,6 +253,7 @@ def import_members(
     columns in other languages (folded header -> field), as the API's catalogs translate them."""
     require(session, actor, Permission.REGISTER_ORGANISATION, network.id, lineage=known.lookups(session).lineage)
     fields, warnings = _map_headers(table.headers, headers)
+    columns = _SheetColumns(fields)
     lookups = _Lookups(session, network)
     rows = [(number, {fields[h]: v for h, v in cells.items() if h in fields}) for number, cells in table.rows]
     registered = _Registered(session, actor, network, {fold(values.get("name", "")) for _, values in rows},
@@ -247,14 +273,16 @@ def import_members(
             results.append(result)
             key = values.get("id", "").strip() or fold(result.name)
             if key in seen:
-                result.messages.append(f"the same organisation as row {seen[key]}")
+                result.problems.append(Problem(None, N_("the same organisation as row %(row)s"), {"row": seen[key]}))
             else:
                 seen[key] = number
                 try:
                     with session.begin_nested():
                         result.outcome = _write_row(session, actor, network, values, lookups, registered)
+                except _Unreadable as unreadable:
+                    result.problems = [columns.problem(f, m, p) for f, (m, p) in unreadable.problems.items()]
                 except RegistryError as refused:
-                    result.messages = [f"{k}: {' '.join(v)}" for k, v in refused.fields.items()] or [refused.message]
+                    result.problems = columns.problems(refused)
             if progress is not None:
                 progress(number)
         keep = apply and not any(r.outcome == "error" for r in results)
@@ -355,6 +383,30 @@ class _Registered:
         return found or self.members.get(fold(values.get("name", "")))
 
 
+class _SheetColumns:
+    """Fields named as the person's sheet names them: its own header for a column it has, the
+    template's for one it lacks (a country taken from the network's), else the field itself."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        self.headers = {field: header for header, field in fields.items()}
+
+    def problem(self, field: str | None, message: str, params: dict[str, object] | None = None) -> Problem:
+        if field is None:
+            return Problem(None, message, dict(params or {}))
+        if field in self.headers:
+            return Problem(self.headers[field], message, dict(params or {}))
+        if field in _TEMPLATE_HEADERS:
+            return Problem(_TEMPLATE_HEADERS[field], message, dict(params or {}), column_in_sheet=False)
+        return Problem(field, message, dict(params or {}))
+
+    def problems(self, refused: RegistryError) -> list[Problem]:
+        if refused.field is not None:
+            return [self.problem(refused.field, refused.template, refused.params)]
+        if refused.fields:
+            return [self.problem(f, message) for f, messages in refused.fields.items() for message in messages]
+        return [self.problem(None, refused.template, refused.params)]
+
+
 def _map_headers(headers: list[str], translated: Mapping[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
     fields: dict[str, str] = {}
     warnings: list[str] = []
@@ -397,23 +449,26 @@ class _Lookups:
         return self._places
 
     def convert(self, values: dict[str, str]) -> tuple[dict[str, Any], dt.date | None, str | None]:
-        problems: dict[str, list[str]] = {}
+        problems: dict[str, tuple[str, dict[str, object]]] = {}
         profile: dict[str, Any] = {}
         for key, text in values.items():
             if key in ("member_since", "contact_email", "id"):
                 continue
             try:
                 profile[key] = self._value(key, text)
+            except _Unreadable as unreadable:
+                problems.update((key, said) for said in unreadable.problems.values())
             except ValueError as wrong:
-                problems[key] = [str(wrong)]
+                problems[key] = (str(wrong), {})
         since = None
         if values.get("member_since"):
             try:
                 since = dt.date.fromisoformat(values["member_since"][:10])
             except ValueError:
-                problems["member_since"] = ["use YYYY-MM-DD"]
+                problems["member_since"] = (N_("'%(value)s' is not a date: write YYYY-MM-DD"),
+                                            {"value": values["member_since"]})
         if problems:
-            raise ValidationFailed.of("the row", problems)
+            raise _Unreadable(problems)
         if not profile.get("country") and self.network.country:
             profile["country"] = self.network.country
         return {k: v for k, v in profile.items() if v is not None or k == "name"}, since, \
@@ -426,23 +481,25 @@ class _Lookups:
         if key == "public_listing":
             if fold(text) in _YES | _NO:
                 return fold(text) in _YES
-            raise ValueError(f"{text!r}: write yes or no")
+            raise _Unreadable.cell(N_("'%(value)s': write yes or no"), value=text)
         if key == "drop_in_centres":
             if not text:
                 return None
             number = float(text) if re.fullmatch(r"\d+(\.0+)?", text) else None
             if number is None:
-                raise ValueError(f"{text!r} is not a whole number")
+                raise _Unreadable.cell(N_("'%(value)s' is not a whole number"), value=text)
             return int(number)
         return text or None
 
     def _codes(self, key: str, part: str) -> list[str]:
         """One cell part → codes; a part that is unknown as a whole may be a comma-separated list."""
+        error: ValueError | None = None
         for attempt in ([part], [p.strip() for p in part.split(",") if p.strip()]):
             try:
                 return [self._code(key, p) for p in attempt]
             except ValueError as unknown:
-                error = unknown
+                error = error or unknown  # the whole part's, which names what was written
+        assert error is not None
         raise error
 
     def _code(self, key: str, text: str) -> str:
@@ -454,8 +511,25 @@ class _Lookups:
             return self.places.resolve(text, country=self.network.country)
         code = self.terms[key].get(fold(text))
         if code is None:
-            raise ValueError(f"unknown {key.replace('_', ' ')[:-1]} {text!r}")
+            raise _Unreadable.cell(_UNKNOWN_TERM[key], value=text)
         return code
+
+
+_UNKNOWN_TERM = {"populations": N_("'%(value)s' is not a population the registry knows"),
+                 "services": N_("'%(value)s' is not a service the registry knows"),
+                 "priority_areas": N_("'%(value)s' is not a priority area the registry knows")}
+
+
+class _Unreadable(ValueError):
+    """Cells that say nothing the registry can store: field -> (message id, its parameters)."""
+
+    def __init__(self, problems: dict[str, tuple[str, dict[str, object]]]) -> None:
+        super().__init__("; ".join(message % params for message, params in problems.values()))
+        self.problems = problems
+
+    @classmethod
+    def cell(cls, message: str, **params: object) -> _Unreadable:
+        return cls({"": (message, params)})
 
 
 def _csv_grid(data: bytes) -> list[tuple[int, list[str]]]:

@@ -206,15 +206,17 @@ def _check(
     _require(actor, known, network, member_id, action, current)
     allowed_from, target = LIFECYCLE[action]
     if current not in allowed_from:
-        where = f"from {current.value}" if current else "without a membership"
-        raise InvalidTransition(
-            f"cannot {action.value} {member_name}'s membership of {network.name} {where}"
-        )
+        params = {"action": action.value, "member": member_name, "network": network.name}
+        if current is None:
+            raise InvalidTransition(N_("cannot %(action)s %(member)s's membership of %(network)s without a membership"),
+                                    params=params)
+        raise InvalidTransition(N_("cannot %(action)s %(member)s's membership of %(network)s from %(status)s"),
+                                params={**params, "status": current.value})
     effective_on = None if undated else (on or today())
     _check_date(dates, effective_on)
     reason = (reason or "").strip()
     if action in REASON_REQUIRED and not reason:
-        raise ValidationFailed.on("reason", f"say why you {action.value} this membership")
+        raise ValidationFailed.on("reason", N_("say why you %(action)s this membership"), action=action.value)
     if len(reason) > 2000:
         raise ValidationFailed.on("reason", N_("at most 2000 characters"))
     if action is A.APPLY:
@@ -312,7 +314,8 @@ def _require(actor: Actor, known: Known, network: Organisation, member_id: int, 
     else:
         ok = decides
     if not ok:
-        raise NotPermitted(f"{actor.label} may not {action.value} memberships of {network.name}")
+        raise NotPermitted(N_("%(actor)s may not %(action)s memberships of %(network)s"),
+                           params={"actor": actor.label, "action": action.value, "network": network.name})
 
 
 def _check_date(dates: list[dt.date | None], effective_on: dt.date | None) -> None:

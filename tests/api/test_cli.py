@@ -202,7 +202,7 @@ class TestMemberSpreadsheets:
         path.write_text("Name,Areas served\nSample new group A,VN-HN\nSample new group B,Atlantis\n")
         refused = run("members", "import", "VNSW", str(path), "--apply")
         assert refused.exit_code == 1 and "nothing was imported" in refused.output
-        assert "row 3 (Sample new group B): areas_served: no place called 'Atlantis' is known" in refused.output
+        assert "row 3 (Sample new group B): Areas served: no place called 'Atlantis' is known" in refused.output
         exported = tmp_path / "after.csv"
         run("members", "export", "VNSW", "--out", str(exported))
         assert "Sample new group A" not in exported.read_text()

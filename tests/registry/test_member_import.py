@@ -106,7 +106,7 @@ def test_khmer_place_names_as_written_and_ambiguous_names_named(session):
     unknown = import_members(session, secretariat(wnu), wnu,
                              read_table("x.csv", csv_bytes("Name,Areas served", "Sample khan group C,Nowhere")),
                              apply=False)
-    assert unknown.rows[0].messages == ["areas_served: no place called 'Nowhere' is known"]
+    assert unknown.rows[0].messages == ["Areas served: no place called 'Nowhere' is known"]
 
 
 def test_unknown_columns_are_reported_not_silently_used(session, vnsw):
