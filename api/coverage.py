@@ -17,6 +17,7 @@ from geo import disclosure
 from geo.boundaries import BoundaryArea, BoundarySet
 from geo.coverage import Coverage, OrgPresence, View, compute_coverage, country_total
 from geo.errors import CoverageError
+from geo.region import around
 from registry import areas, directory
 from registry.db import today
 from registry.errors import NotFound, NotPermitted, ValidationFailed
@@ -174,9 +175,21 @@ def _set_row(session: Session, level: int, set_key: str | None, countries: list[
 
 
 def _as_geo(session: Session, row: areas.BoundarySet, countries: list[str]) -> BoundarySet:
-    """The set as geo/ takes it; a world set of provinces is cut to the countries shown."""
-    restrict = countries if row.country is None and row.level > 0 and countries else None
-    return _read_set(session, row.key, row.imported_at, tuple(restrict) if restrict else None)
+    """The set as geo/ takes it: a world set of provinces cut to the countries shown, a world
+    set of countries to the region around them."""
+    world = row.country is None and bool(countries)
+    restrict = tuple(countries) if world and row.level > 0 else None
+    if world and row.level == 0:
+        return _around(session, row, tuple(countries))
+    return _read_set(session, row.key, row.imported_at, restrict)
+
+
+def _around(session: Session, row: areas.BoundarySet, countries: tuple[str, ...]) -> BoundarySet:
+    cache_key = (f"{row.key} around", row.imported_at, countries)
+    if cache_key not in _CACHE:
+        _remember(cache_key, around(_read_set(session, row.key, row.imported_at, None), countries))
+    _CACHE.move_to_end(cache_key)
+    return _CACHE[cache_key]
 
 
 # Boundary sets rebuilt from the database, keyed by (set, import time, countries): a set is
@@ -201,7 +214,11 @@ def _read_set(session: Session, key: str, imported_at: dt.datetime,
                                  a.geometry, dict(a.properties))
                     for a in areas.areas_of(session, key, countries=countries) if a.geometry),
     )
+    _remember(cache_key, built)
+    return built
+
+
+def _remember(cache_key: tuple[str, dt.datetime, tuple[str, ...] | None], built: BoundarySet) -> None:
     _CACHE[cache_key] = built
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
-    return built
