@@ -5,25 +5,28 @@ all of them answer each view (internal, listed, reach; geo.disclosure) in one pl
 from __future__ import annotations
 
 import datetime as dt
+import csv
+import io
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from geo import disclosure
 from geo.boundaries import BoundaryArea, BoundarySet
-from geo.coverage import Coverage, OrgPresence, View, compute_coverage, country_total
+from geo.coverage import AreaStatus, Coverage, OrgPresence, View, compute_coverage, country_total
 from geo.errors import CoverageError
 from geo.region import around
 from registry import areas, directory
 from registry.db import today
 from registry.errors import NotFound, NotPermitted, ValidationFailed
+from registry.member_export import BOM, neutralise
 from registry.organisations import Organisation, OrganisationKind
 from registry.permissions import Actor, Permission, can
-from registry.summaries import member_presence
+from registry.summaries import AreaTally, member_presence
 
 TITLES = {View.INTERNAL: _l("member organisations by area"), View.LISTED: _l("listed member organisations by area"),
           View.REACH: _l("reach, all member organisations by area")}
@@ -65,6 +68,18 @@ def network_coverage(session: Session, network: Organisation, request: MapReques
         population=request.population, service=request.service,
         parents=areas.parents_of(session, [c for r in records for c in r.area_codes]),
     )
+
+
+def area_tally(session: Session, network: Organisation, on: dt.date | None = None) -> AreaTally:
+    """The areas the network's members serve on `on`, counted as its internal province map
+    counts them, with the set it counted on: every headline, table and export says this."""
+    return tally_of(network_coverage(session, network, MapRequest(level=1, on=on)))
+
+
+def tally_of(coverage: Coverage) -> AreaTally:
+    """The area count of an internal province map (area_tally), from one already drawn."""
+    return AreaTally(coverage.areas_covered, coverage.areas_in_scope, coverage.boundary_set.area_noun,
+                     coverage.boundary_set.title)
 
 
 def coverage_for(session: Session, actor: Actor, network_id: str, request: MapRequest,
@@ -144,6 +159,20 @@ def _reach(session: Session, network: Organisation, request: MapRequest) -> Cove
     if level == reach_level:
         return table
     return country_total(table, _as_geo(session, asked_set, countries), network.country)
+
+
+def coverage_csv(coverage: Coverage, *, bom: bool = True) -> bytes:
+    """The areas of a coverage the view counts someone in, one row each, with the boundary set
+    they were counted on: the map's own table, so a spreadsheet's count of rows is the map's."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_("Code"), _("Area"), _("Members"), _("Boundary set")])
+    for area in coverage.areas:
+        if area.status in (AreaStatus.COUNTED, AreaStatus.MASKED):
+            count = "" if area.count is None else str(area.count)
+            writer.writerow([neutralise(area.code), neutralise(area.name), count,
+                             neutralise(coverage.boundary_set.title)])
+    return ((BOM if bom else "") + out.getvalue()).encode("utf-8")
 
 
 def configured_tiles(config: Mapping[str, Any]) -> tuple[str, str] | None:

@@ -165,7 +165,7 @@ class TestBoardPages:
         cookie = response.headers["Set-Cookie"]
         assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Max-Age=28800" in cookie
         page = client.get(response.headers["Location"]).get_data(as_text=True)
-        assert "35 member organisations in 21 areas" in page  # 32 sample CBOs + 3 hostile-named ones
+        assert "35 member organisations in 21 of 34 provinces" in page  # 32 sample CBOs + 3 hostile-named ones
         assert "Board / coordinating committee" in page and "2012-12-31" in page
         assert "<img src=x" not in page  # organisation names appear only escaped
 
