@@ -125,6 +125,13 @@ class BoundarySet:
         return {a.code: tuple(shapely.bounds(shape(a.geometry)).tolist()) for a in self.areas}
 
     @functools.cached_property
+    def packed_geometry_json(self) -> dict[str, str]:
+        """Each area's geometry as compact JSON text with its rings packed (geo.packing), for maps."""
+        from geo.packing import pack_geometry
+
+        return {a.code: json.dumps(pack_geometry(a.geometry), separators=(",", ":")) for a in self.areas}
+
+    @functools.cached_property
     def _label_points(self) -> dict[str, tuple[float, float]]:
         return {}
 

@@ -22,6 +22,7 @@ from geo import disclosure
 from geo.classes import Classes, classes_of
 from geo.coverage import AreaCoverage, AreaStatus, Coverage, View
 from geo.offline import LEAFLET_CSS_URL, LEAFLET_JS_URL, localise_assets
+from geo.packing import UNPACK_JS, pack_geometry
 from geo.words import gettext as _, ngettext, number
 
 __all__ = ["comparison_map", "coverage_map", "escape_text", "render_map"]
@@ -208,11 +209,11 @@ class _RawJSON:
 def _features(coverage: Coverage, classes: Classes) -> list[_RawJSON]:
     # Written feature by feature, as maps of 4,000 areas would otherwise spend their time here.
     bset = coverage.boundary_set
-    geometry = bset.geometry_json
+    geometry = bset.packed_geometry_json
     features = [(dict(fill=_fill(cov, classes), **_tooltip(cov, coverage.public), **_label(cov, bset)),
                  geometry[cov.code]) for cov in coverage.areas]
     features += [({"fill": UNCODED, "name": shape.name or "", "lines": []},
-                  json.dumps(shape.geometry, separators=(",", ":"))) for shape in bset.uncoded]
+                  json.dumps(pack_geometry(shape.geometry), separators=(",", ":"))) for shape in bset.uncoded]
     return [_RawJSON(f'{{"type":"Feature","properties":{_js_json(props)},"geometry":{shape}}}')
             for props, shape in features]
 
@@ -252,6 +253,7 @@ class _MapData(folium.MacroElement):
             box.textContent = text;
             return box.innerHTML;
         }
+        """ + UNPACK_JS + """
         // Each area that holds someone gets its name (and count) as a label, shown only at the
         // zooms where the label fits inside the area's outline.
         function coverage_labels(map, areas) {
@@ -346,7 +348,7 @@ class _AreaLayer(Layer):
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.geoJson(coverage_map_data.layers[{{ this.index }}].features, {
+        var {{ this.get_name() }} = L.geoJson(coverage_shapes(coverage_map_data.layers[{{ this.index }}].features), {
             attribution: coverage_html(coverage_map_data.layers[{{ this.index }}].attribution),
             style: function (f) {
                 return {fillColor: f.properties.fill, fillOpacity: 0.85, color: "{{ this.outline }}",
