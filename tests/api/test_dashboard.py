@@ -272,8 +272,8 @@ def server(site) -> Iterator[str]:
 class Watched:
     """A page whose failed requests, console errors and dialogs are all recorded."""
 
-    def __init__(self, browser):
-        self.context = browser.new_context()
+    def __init__(self, browser, **context):
+        self.context = browser.new_context(**context)
         self.context.add_init_script(REPORT_VIOLATIONS)
         self.page = self.context.new_page()
         self.failed: list[str] = []
