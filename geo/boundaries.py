@@ -125,11 +125,19 @@ class BoundarySet:
         return {a.code: tuple(shapely.bounds(shape(a.geometry)).tolist()) for a in self.areas}
 
     @functools.cached_property
+    def packing_grid(self) -> int:
+        """The grid the set's shapes are packed on for maps (geo.packing)."""
+        from geo.packing import grid_of
+
+        return grid_of([a.geometry for a in self.areas] + [u.geometry for u in self.uncoded])
+
+    @functools.cached_property
     def packed_geometry_json(self) -> dict[str, str]:
         """Each area's geometry as compact JSON text with its rings packed (geo.packing), for maps."""
         from geo.packing import pack_geometry
 
-        return {a.code: json.dumps(pack_geometry(a.geometry), separators=(",", ":")) for a in self.areas}
+        return {a.code: json.dumps(pack_geometry(a.geometry, self.packing_grid), separators=(",", ":"))
+                for a in self.areas}
 
     @functools.cached_property
     def _label_points(self) -> dict[str, tuple[float, float]]:

@@ -10,6 +10,7 @@ which the page's own script reads and hands to Leaflet as text, never as markup.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,7 @@ _COVERED = (AreaStatus.COUNTED, AreaStatus.MASKED)
 DATA_ID = "coverage-map-data"
 # Where the title and the data go once folium has rendered the page; folium never sees them.
 _DATA_MARKER = "<!-- coverage map data -->"
+_INDENT = re.compile(r"\n[ \t]+")
 
 _ESCAPES = str.maketrans({
     "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
@@ -117,7 +119,9 @@ def render_map(m: folium.Map, *, static_prefix: str | None) -> str:
     """The page as HTML. With `static_prefix` (e.g. "/static/vendor/") every script and
     stylesheet points there instead of a CDN, and any left pointing elsewhere is an error;
     None keeps folium's CDN addresses (a notebook, say), so a caller has to choose."""
-    html = m.get_root().render()
+    # Indentation is a third of what folium writes around the data; scripts and styles read
+    # the same without it.
+    html = _INDENT.sub("\n", m.get_root().render())
     data = next((c for c in m._children.values() if isinstance(c, _MapData)), None)
     if data is not None:
         # Only now, with folium's templates done, does anyone's text join the page.
@@ -213,7 +217,8 @@ def _features(coverage: Coverage, classes: Classes) -> list[_RawJSON]:
     features = [(dict(fill=_fill(cov, classes), **_tooltip(cov, coverage.public), **_label(cov, bset)),
                  geometry[cov.code]) for cov in coverage.areas]
     features += [({"fill": UNCODED, "name": shape.name or "", "lines": []},
-                  json.dumps(pack_geometry(shape.geometry), separators=(",", ":"))) for shape in bset.uncoded]
+                  json.dumps(pack_geometry(shape.geometry, bset.packing_grid), separators=(",", ":")))
+                 for shape in bset.uncoded]
     return [_RawJSON(f'{{"type":"Feature","properties":{_js_json(props)},"geometry":{shape}}}')
             for props, shape in features]
 
@@ -313,7 +318,7 @@ class _MapData(folium.MacroElement):
         classes = _classes([cov for _, cov in layers])
         self.value = {
             "tiles": {"url": tiles, "attribution": tiles_attribution} if tiles else None,
-            "layers": [{"label": label, "boundaries": cov.boundary_set.title,
+            "layers": [{"label": label, "boundaries": cov.boundary_set.title, "grid": cov.boundary_set.packing_grid,
                         "attribution": cov.boundary_set.attribution,
                         "features": {"type": "FeatureCollection", "features": _features(cov, classes)}}
                        for label, cov in layers],
@@ -348,7 +353,8 @@ class _AreaLayer(Layer):
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.geoJson(coverage_shapes(coverage_map_data.layers[{{ this.index }}].features), {
+        var {{ this.get_name() }} = L.geoJson(coverage_shapes(coverage_map_data.layers[{{ this.index }}].features,
+                                                                  coverage_map_data.layers[{{ this.index }}].grid), {
             attribution: coverage_html(coverage_map_data.layers[{{ this.index }}].attribution),
             style: function (f) {
                 return {fillColor: f.properties.fill, fillOpacity: 0.85, color: "{{ this.outline }}",

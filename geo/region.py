@@ -42,6 +42,9 @@ def around(bset: BoundarySet, codes: Iterable[str]) -> BoundarySet:
     from shapely.geometry import box as rectangle, mapping, shape
 
     frame = rectangle(*box)
+    # Points made where the edge cuts a border go on the set's own grid, so that the cut set
+    # packs as tightly as the whole (geo.packing).
+    grid = 1 / bset.packing_grid
 
     def cut(geometry: dict[str, Any]) -> dict[str, Any] | None:
         geom = shape(geometry)
@@ -49,8 +52,8 @@ def around(bset: BoundarySet, codes: Iterable[str]) -> BoundarySet:
             return None
         if frame.contains(geom):
             return geometry
-        parts = [p for p in shapely.get_parts(shapely.clip_by_rect(geom, *box))
-                 if p.geom_type == "Polygon" and not p.is_empty]
+        clipped = shapely.set_precision(shapely.clip_by_rect(geom, *box), grid)
+        parts = [p for p in shapely.get_parts(clipped) if p.geom_type == "Polygon" and not p.is_empty]
         if not parts:
             return None
         return mapping(parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts))
