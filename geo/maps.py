@@ -20,13 +20,14 @@ from folium.map import Layer
 from folium.template import Template
 
 from geo import disclosure
+from geo.boundaries import BoundarySet
 from geo.classes import Classes, classes_of
 from geo.coverage import AreaCoverage, AreaStatus, Coverage, View
 from geo.offline import LEAFLET_CSS_URL, LEAFLET_JS_URL, localise_assets
 from geo.packing import UNPACK_JS, pack_geometry
 from geo.words import gettext as _, ngettext, number
 
-__all__ = ["comparison_map", "coverage_map", "escape_text", "render_map"]
+__all__ = ["comparison_map", "coverage_map", "escape_text", "render_map", "view_box"]
 
 NO_MEMBER = "#ffffff"
 NO_DATA = "#bdbdbd"
@@ -194,7 +195,7 @@ def _tooltip(cov: AreaCoverage, public: bool) -> dict[str, Any]:
     return {"name": cov.name, "lines": lines}
 
 
-def _label(cov: AreaCoverage, bset: Any) -> dict[str, Any]:
+def _label(cov: AreaCoverage, bset: BoundarySet) -> dict[str, Any]:
     """Where an area that holds someone is labelled (a point inside it), and the count to add
     to its name; the page shows a label only where it fits inside the area."""
     if cov.status not in _COVERED:
