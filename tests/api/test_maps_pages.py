@@ -148,6 +148,17 @@ SHOWN_LABELS_JS = """() => Array.from(document.querySelectorAll(".coverage-label
     .map((label) => label.innerText)"""
 
 
+def open_on_a_phone(watched: Watched, url: str) -> list:
+    """Open a map page; its map frames, each checked to fit the screen with its legend folded."""
+    watched.page.goto(url)
+    frames = map_frames(watched.page)
+    assert watched.page.evaluate(OVERFLOW_JS) <= 0, url
+    for frame in frames:
+        assert frame.evaluate(OVERFLOW_JS) <= 0, url
+        assert frame.evaluate("document.querySelector('details.coverage-legend').open") is False, url
+    return frames
+
+
 def map_frames(page) -> list:
     page.frame_locator("iframe.map").first.locator(".leaflet-overlay-pane canvas").first.wait_for()
     frames = [handle.content_frame() for handle in page.locator("iframe.map").element_handles()]
@@ -162,12 +173,7 @@ def test_every_map_page_fits_a_phone_with_its_legend_folded(browser, server, sit
     pages = [f"/dashboard/networks/{vnsw}/map", f"/dashboard/networks/{vnsw}/map?view=reach",
              f"/dashboard/networks/{wnu}/map"]
     for path in pages:
-        watched.page.goto(f"{server}{path}")
-        frames = map_frames(watched.page)
-        assert watched.page.evaluate(OVERFLOW_JS) <= 0, path
-        for frame in frames:
-            assert frame.evaluate(OVERFLOW_JS) <= 0, path
-            assert frame.evaluate("document.querySelector('details.coverage-legend').open") is False, path
+        frames = open_on_a_phone(watched, f"{server}{path}")
         # Folded, not gone: a tap opens it.
         frames[0].click("details.coverage-legend summary")
         assert frames[0].evaluate("document.querySelector('details.coverage-legend').open") is True
@@ -178,12 +184,7 @@ def test_every_map_page_fits_a_phone_with_its_legend_folded(browser, server, sit
     watched.page.wait_for_url("**/dashboard/board/**")
     for path in (f"/dashboard/board/{wnu}", f"/dashboard/networks/{wnu}/map?view=internal&level=1",
                  f"/dashboard/networks/{wnu}/map?view=internal&level=2"):
-        watched.page.goto(f"{server}{path}")
-        frames = map_frames(watched.page)
-        assert watched.page.evaluate(OVERFLOW_JS) <= 0, path
-        for frame in frames:
-            assert frame.evaluate(OVERFLOW_JS) <= 0, path
-            assert frame.evaluate("document.querySelector('details.coverage-legend').open") is False, path
+        frames = open_on_a_phone(watched, f"{server}{path}")
     # The khan map opens on the seven khans: inside Phnom Penh's surroundings, not all Cambodia.
     west, south, east, north = frames[0].evaluate(MAP_BOUNDS_JS)
     assert 104.5 < west < 104.92 < east < 105.3 and 11.2 < south < 11.56 < north < 11.9, (west, south, east, north)
