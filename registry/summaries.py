@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from registry.db import today
 from registry.memberships import MembershipStatus, members_as_of, memberships_of
@@ -88,6 +88,10 @@ def member_presence(session: Session, network: Organisation, on: dt.date | None 
     listed publicly and publishes which networks it belongs to, and then holds only the areas
     and terms it published. Which of them a view may count is geo.disclosure's to say."""
     members = members_as_of(session, network.id, on, recursive=True)
+    # Every member's terms and areas in two queries, not two per member (a board page asks
+    # for one presence per year of its growth table).
+    session.scalars(select(Organisation).where(Organisation.id.in_([m.id for m in members]))
+                    .options(selectinload(Organisation.terms), selectinload(Organisation.area_links))).all()
     anyone = reader_for(session, Actor.anonymous())
 
     def published(member: Organisation, field: str, values: list[str]) -> tuple[str, ...]:
