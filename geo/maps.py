@@ -410,8 +410,15 @@ class _Legend(folium.MacroElement):
             var legend = coverage_map_data.legend;
             // A <details> folds and unfolds without any script; it opens folded on a phone.
             var div = L.DomUtil.create("details", "coverage-legend");
-            div.open = !window.matchMedia("(max-width: " + legend.fold_below + "px)").matches;
-            L.DomUtil.create("summary", "", div).textContent = legend.toggle;
+            var narrow = window.matchMedia("(max-width: " + legend.fold_below + "px)");
+            var chosen = false;
+            div.open = !narrow.matches;
+            // The frame may be laid out at its default size first: follow its width until the
+            // reader opens or folds the legend themself.
+            narrow.addEventListener("change", function (e) { if (!chosen) { div.open = !e.matches; } });
+            var summary = L.DomUtil.create("summary", "", div);
+            summary.textContent = legend.toggle;
+            summary.addEventListener("click", function () { chosen = true; });
             L.DomEvent.disableClickPropagation(div);
             L.DomEvent.disableScrollPropagation(div);
             function line(css, text) {

@@ -198,6 +198,7 @@ def test_a_wide_screen_opens_the_legend(browser, server, site):
     watched = Watched(browser)
     watched.page.goto(f"{server}/dashboard/networks/{public_id(site, 'VNSW')}/map")
     frame = map_frames(watched.page)[0]
-    assert frame.evaluate("document.querySelector('details.coverage-legend').open") is True
+    # Open once the frame has its width (it may first be laid out at a frame's default size).
+    frame.wait_for_function("document.querySelector('details.coverage-legend').open")
     watched.clean()
     watched.context.close()
