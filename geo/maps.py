@@ -428,6 +428,7 @@ class _Legend(folium.MacroElement):
             }
             if (legend.title) { line("coverage-title", legend.title); }
             legend.lines.forEach(function (text) { line("", text); });
+            legend.sets.forEach(function (text) { line("coverage-note", text); });
             legend.rows.forEach(function (row) {
                 var swatch = document.createElement("i");
                 swatch.style.background = row[0];
@@ -458,6 +459,8 @@ def _legend(title: str | None, layers: Sequence[tuple[str, Coverage]], classes: 
         "fold_below": FOLD_LEGEND_BELOW,
         "title": title or "",
         "lines": [f"{label + ': ' if label else ''}{cov.summary()}" for label, cov in layers],
+        # Which boundary set each count was made on (a comparison may span two).
+        "sets": list(dict.fromkeys(cov.boundary_set.title for _, cov in layers)),
         "rows": rows,
         "notes": [] if first.view is View.INTERNAL else [first.note],
     }
