@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from api import database, operations
 from api.app import create_app
+from api.coverage import area_tally
 from api.i18n import template_headers
 from registry import (areas, contact_keys, errors, governance_directory, migrate, organisations, public_ids, tokens,
                       web_sessions)
@@ -213,7 +214,7 @@ def network_summary_command(ref: str, on: dt.datetime | None) -> None:
         summary = network_summary(session, organisation, on.date() if on else None)
         when = on.date().isoformat() if on else "today"
         click.echo(f"{organisation.name} ({organisation.acronym or organisation.public_id}), {when}")
-        click.echo(f"  {summary.headline()}")
+        click.echo(f"  {summary.headline(area_tally(session, organisation, on.date() if on else None))}")
         if summary.sample_members:
             click.echo(f"  of which SAMPLE (not real) organisations: {summary.sample_members}")
         click.echo(f"  member networks: {summary.member_networks}")
