@@ -104,8 +104,13 @@ def check_name_free(
     named = lookups(session).named(fold(name), ids, actor)
     clash = next((other for organisation_id, other in named if organisation_id != exclude_id), None)
     if clash is not None:
-        raise Conflict(f"an organisation named {clash!r} is already in this network",
-                       fields={"name": ["already used in this network"]})
+        raise name_taken(clash)
+
+
+def name_taken(other: str) -> Conflict:
+    """The refusal of a name another organisation in the network uses (folded alike)."""
+    return Conflict(f"an organisation named {other!r} is already in this network",
+                    fields={"name": ["already used in this network"]})
 
 
 def new_columns(
