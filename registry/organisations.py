@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, or_, select
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, insert, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm.attributes import set_committed_value
 
 from registry import audit, network_tree, sealing
 from registry.db import Base, Code, Name, str_enum, today, utcnow
@@ -319,6 +320,7 @@ def register_organisations(
     known = lookups(session)
     made: list[Organisation | None] = []
     names: dict[str, str] = {}  # the folded names the profiles before took in the network
+    checked: list[tuple[int, dict[str, Any], list[Term], list[str]]] = []
     for index, profile in enumerate(profiles):
         try:
             values = _check_registration(session, actor, network, dict(profile))
@@ -332,21 +334,48 @@ def register_organisations(
             continue
         columns, terms, area_codes = new_columns(values, network, is_sample)
         names[columns["name_key"]] = columns["name"]
-        organisation = Organisation(**columns)
-        organisation.terms = terms
-        organisation.area_links = [OrganisationArea(area_code=c) for c in area_codes]
-        made.append(organisation)
-    new = [o for o in made if o is not None]
-    if not new:
+        checked.append((index, columns, terms, area_codes))
+        made.append(None)
+    if not checked:
         return made
-    session.add_all(new)
-    session.flush()  # the caller is given the organisations with their ids; contacts are sealed with them
+    for (index, _, terms, area_codes), organisation in zip(checked, _insert(session, checked), strict=True):
+        made[index] = organisation
+        set_committed_value(organisation, "terms", terms)
+        set_committed_value(organisation, "contacts", [])
+    new = [o for o in made if o is not None]
     network_tree.link_new(session, [(o.id, o.registered_by_id) for o in new], on=today())
-    for organisation in new:
+    for organisation, (_, _, terms, area_codes) in zip(new, checked, strict=True):
         known.registered(organisation, actor)
-        audit.record(session, actor, "register_organisation", organisation,
-                     audit.diff({}, organisation.profile()), organisation_id=organisation.id)
+        profile = profile_of(lambda f: getattr(organisation, f), terms, area_codes)  # noqa: B023
+        audit.record(session, actor, "register_organisation", organisation, audit.diff({}, profile),
+                     organisation_id=organisation.id)
     return made
+
+
+def _insert(session: Session, checked: list[tuple[int, dict[str, Any], list[Term], list[str]]]) -> list[Organisation]:
+    """New organisations in one INSERT each for them, their terms and their areas (the ORM's bulk
+    insert): the caller is given them persistent, with their ids, their contacts sealed with them.
+    Every row names the same columns, those a profile left out as NULL, so that they go together."""
+    given = set().union(*(columns for _, columns, _, _ in checked))
+    table = Organisation.__table__
+    unset = {key: None for key in given if table.c[key].default is None and table.c[key].server_default is None}
+    rows = [{**unset, **columns} for _, columns, _, _ in checked]
+    organisations = list(session.scalars(insert(Organisation).returning(Organisation, sort_by_parameter_order=True),
+                                         rows))
+    links = [{"organisation_id": o.id, "term_id": t.id} for o, (_, _, terms, _) in zip(organisations, checked)
+             for t in terms]
+    if links:
+        session.execute(insert(OrganisationTerm.__table__), links)
+    areas = [{"organisation_id": o.id, "area_code": c} for o, (_, _, _, codes) in zip(organisations, checked)
+             for c in codes]
+    placed: dict[int, list[OrganisationArea]] = {o.id: [] for o in organisations}
+    if areas:
+        for area in session.scalars(insert(OrganisationArea).returning(OrganisationArea, sort_by_parameter_order=True),
+                                    areas):
+            placed[area.organisation_id].append(area)
+    for organisation in organisations:
+        set_committed_value(organisation, "area_links", sorted(placed[organisation.id], key=lambda a: a.area_code))
+    return organisations
 
 
 def _check_registration(
