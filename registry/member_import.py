@@ -5,11 +5,12 @@ supported language; area names matched ignoring diacritics) and then checked by 
 service functions as any other change. A dry run reports what every row would do and writes
 nothing; applying is all-or-nothing: one bad row and nothing is kept.
 
-Every row goes through the ordinary service functions (register_organisation, transition,
-update_profile, add_contact), inside a savepoint of its own so that a refused row leaves nothing
-for the rows after it. A file may hold thousands of rows: what the checks look up is read once
-for all of them and remembered on the session (registry.known), and what the rows write goes out
-at each flush in one statement per table (the ORM's insertmanyvalues; audit entries together).
+Every row goes through the ordinary service functions, each called once for all the rows it
+concerns (register_organisations, update_profile, transitions, add_contacts): they check the
+rows one by one, as they check a single change, and write them together (a bulk INSERT or one
+flush per table, the network tree's upkeep once). A refused row is reported and goes no further;
+nothing is kept unless every row is clean. What the checks look up is read once for all the
+rows and remembered on the session (registry.known).
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ MAX_BYTES = 5 * 1024 * 1024
 # Bounds no real file comes near (a network's members are counted in hundreds), checked as the
 # file is read so that a dry run of a file at every bound answers well within a request's time.
 MAX_ROWS = 10_000  # member rows
-# Rows naming organisations the network already has are each written on their own (a savepoint
-# and an update), several times the cost of a new one.
+# Rows naming organisations the network already has are each updated on their own (their
+# profiles compared and changed one by one), several times the cost of a new one.
 MAX_REGISTERED_ROWS = 500
 MAX_ROWS_READ = 5 * MAX_ROWS  # rows read, empty ones included
 MAX_COLUMNS = 64
