@@ -179,54 +179,57 @@ def transitions(
 ) -> list[Membership | None]:
     """Changes of state of many memberships of one network, in order, each checked as
     `transition` checks it (a member may change more than once: apply, verify, admit). Without
-    `refused` the first refusal raises; with it each refused change is told to it (by index) and
-    None stands in its place. The network tree follows once for the lot: member organisations'
-    links are settled together, per date, at the end (before, when one of them changes again);
-    a member network's at once, as everything below it moves too."""
+    `refused` the first refusal raises (the changes before it stay made, written whole); with it
+    each refused change is told to it (by index) and None stands in its place. The network tree
+    follows once for the lot: member organisations' links are settled together, per date, at
+    the end (before, when one of them changes again); a member network's at once, as everything
+    below it moves too."""
     known = lookups(session)
     done: list[Membership | None] = []
     waiting: dict[dt.date | None, set[int]] = {}  # member organisations whose links are yet to follow
     dates: dict[Membership, list[dt.date | None]] = {}  # of the memberships changed, every event's date
     events: list[tuple[Membership, dict[str, Any]]] = []
-    for index, change in enumerate(changes):
-        member, action = change.member, MembershipAction(change.action)
-        if any(member.id in ids for ids in waiting.values()):
-            _relink(session, waiting)  # its links so far, dated, before it changes again
-        membership = get_membership(session, network, member)
-        if membership is not None and membership not in dates:
-            dates[membership] = [e.effective_on for e in membership.events]
-        try:
-            move = _check(actor, known, network, member.id, member.name, action,
-                          membership.status if membership else None, dates[membership] if membership else [],
-                          on=change.on, undated=change.undated, reason=change.reason)
-        except RegistryError as error:
-            if refused is None:
-                raise
-            refused(index, error)
-            done.append(None)
-            continue
-        if membership is None:
-            membership = Membership(network_id=network.id, member_id=member.id, status=move.target)
-            session.add(membership)
-            known.memberships[network.id, member.id] = membership
-            dates[membership] = []
-        membership.status = move.target
-        membership.status_since = move.effective_on
-        membership.updated_at = utcnow()
-        dates[membership].append(move.effective_on)
-        events.append((membership, move.event(actor)))
-        audit.record(session, actor, f"membership_{action.value}", membership, move.changes(network),
-                     organisation_id=member.id)
-        if network_tree.moves(move.current, move.target):
-            if member.is_network:
-                _write_events(session, events)
-                network_tree.relink(session, [member.id], on=move.effective_on)
-            else:
-                waiting.setdefault(move.effective_on, set()).add(member.id)
-        known.moved(network, member)
-        done.append(membership)
-    _write_events(session, events)
-    _relink(session, waiting)
+    try:
+        for index, change in enumerate(changes):
+            member, action = change.member, MembershipAction(change.action)
+            if any(member.id in ids for ids in waiting.values()):
+                _relink(session, waiting)  # its links so far, dated, before it changes again
+            membership = get_membership(session, network, member)
+            if membership is not None and membership not in dates:
+                dates[membership] = [e.effective_on for e in membership.events]
+            try:
+                move = _check(actor, known, network, member.id, member.name, action,
+                              membership.status if membership else None, dates[membership] if membership else [],
+                              on=change.on, undated=change.undated, reason=change.reason)
+            except RegistryError as error:
+                if refused is None:
+                    raise
+                refused(index, error)
+                done.append(None)
+                continue
+            if membership is None:
+                membership = Membership(network_id=network.id, member_id=member.id, status=move.target)
+                session.add(membership)
+                known.memberships[network.id, member.id] = membership
+                dates[membership] = []
+            membership.status = move.target
+            membership.status_since = move.effective_on
+            membership.updated_at = utcnow()
+            dates[membership].append(move.effective_on)
+            events.append((membership, move.event(actor)))
+            audit.record(session, actor, f"membership_{action.value}", membership, move.changes(network),
+                         organisation_id=member.id)
+            if network_tree.moves(move.current, move.target):
+                if member.is_network:
+                    _write_events(session, events)
+                    network_tree.relink(session, [member.id], on=move.effective_on)
+                else:
+                    waiting.setdefault(move.effective_on, set()).add(member.id)
+            known.moved(network, member)
+            done.append(membership)
+    finally:  # what was changed is written whole, a refusal raising or not
+        _write_events(session, events)
+        _relink(session, waiting)
     return done
 
 
