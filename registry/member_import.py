@@ -5,11 +5,12 @@ supported language; area names matched ignoring diacritics) and then checked by 
 service functions as any other change. A dry run reports what every row would do and writes
 nothing; applying is all-or-nothing: one bad row and nothing is kept.
 
-Every row goes through the ordinary service functions (register_organisation, transition,
-update_profile, add_contact), inside a savepoint of its own so that a refused row leaves nothing
-for the rows after it. A file may hold thousands of rows: what the checks look up is read once
-for all of them and remembered on the session (registry.known), and what the rows write goes out
-at each flush in one statement per table (the ORM's insertmanyvalues; audit entries together).
+Every row goes through the ordinary service functions, each called once for all the rows it
+concerns (register_organisations, update_profile, transitions, add_contacts): they check the
+rows one by one, as they check a single change, and write them together (a bulk INSERT or one
+flush per table, the network tree's upkeep once). A refused row is reported and goes no further;
+nothing is kept unless every row is clean. What the checks look up is read once for all the
+rows and remembered on the session (registry.known).
 """
 
 from __future__ import annotations
@@ -48,8 +49,8 @@ MAX_BYTES = 5 * 1024 * 1024
 # Bounds no real file comes near (a network's members are counted in hundreds), checked as the
 # file is read so that a dry run of a file at every bound answers well within a request's time.
 MAX_ROWS = 10_000  # member rows
-# Rows naming organisations the network already has are each written on their own (a savepoint
-# and an update), several times the cost of a new one.
+# Rows naming organisations the network already has are each updated on their own (their
+# profiles compared and changed one by one), several times the cost of a new one.
 MAX_REGISTERED_ROWS = 500
 MAX_ROWS_READ = 5 * MAX_ROWS  # rows read, empty ones included
 MAX_COLUMNS = 64
@@ -265,51 +266,106 @@ def import_members(
                                           "it in parts")
     results: list[RowResult] = []
     seen: dict[str, int] = {}
+    todo: list[_Row] = []
+    for number, values in rows:
+        result = RowResult(number, values.get("name", ""), "error")
+        results.append(result)
+        key = values.get("id", "").strip() or fold(result.name)
+        if key in seen:
+            result.problems.append(Problem(None, N_("the same organisation as row %(row)s"), {"row": seen[key]}))
+            continue
+        seen[key] = number
+        try:
+            profile, since, email = lookups.convert(values)
+        except _Unreadable as unreadable:
+            result.problems = [columns.problem(f, m, p) for f, (m, p) in unreadable.problems.items()]
+            continue
+        except RegistryError as refused:
+            result.problems = columns.problems(refused)
+            continue
+        profile.setdefault("kind", "community_organisation")
+        todo.append(_Row(result, profile, since, email, registered.named(values), columns))
     outer = session.begin_nested()
     keep = False
     try:
-        for number, values in rows:
-            result = RowResult(number, values.get("name", ""), "error")
-            results.append(result)
-            key = values.get("id", "").strip() or fold(result.name)
-            if key in seen:
-                result.problems.append(Problem(None, N_("the same organisation as row %(row)s"), {"row": seen[key]}))
-            else:
-                seen[key] = number
-                try:
-                    with session.begin_nested():
-                        result.outcome = _write_row(session, actor, network, values, lookups, registered)
-                except _Unreadable as unreadable:
-                    result.problems = [columns.problem(f, m, p) for f, (m, p) in unreadable.problems.items()]
-                except RegistryError as refused:
-                    result.problems = columns.problems(refused)
-            if progress is not None:
-                progress(number)
+        _write(session, actor, network, todo)
         keep = apply and not any(r.outcome == "error" for r in results)
     finally:
         outer.commit() if keep else outer.rollback()
+    if progress is not None:
+        for result in results:
+            progress(result.row)
     return ImportReport(results, warnings, applied=keep)
 
 
 _REASON = "imported from the network's spreadsheet"
 
 
-def _write_row(session: Session, actor: Actor, network: Organisation, values: dict[str, str], lookups: _Lookups,
-               registered: _Registered) -> str:
-    profile, since, email = lookups.convert(values)
-    kind = profile.pop("kind", "community_organisation")
-    member = registered.named(values)
-    if member is None:
-        member = organisations.register_organisation(session, actor, network=network, kind=kind, **profile)
-        _activate(session, actor, network, member, None, since)
-        if email:
-            organisations.add_contact(session, actor, member, kind="email", value=email)
-        return "created"
-    return "updated" if _update_member(session, actor, network, member, profile, since, email) else "unchanged"
+@dataclass(eq=False)
+class _Row:
+    """A row on its way through the services: what it asks for, and the organisation it names
+    (None: one it registers)."""
+
+    result: RowResult
+    profile: dict[str, Any]
+    since: dt.date | None
+    email: str | None
+    member: Organisation | None
+    columns: _SheetColumns  # how the sheet names the fields a refusal names
+    path: list[str] = field(default_factory=list)  # the membership's moves to active
+
+    def __post_init__(self) -> None:
+        self.registers = self.member is None
+
+    def refuse(self, refused: RegistryError) -> None:
+        """The row's first refusal is the one it reports (a refused move refuses those after it)."""
+        if self.result.outcome != "error" or not self.result.problems:
+            self.result.outcome = "error"
+            self.result.problems = self.columns.problems(refused)
+
+    @property
+    def refused(self) -> bool:
+        return self.result.outcome == "error"
 
 
-def _update_member(session: Session, actor: Actor, network: Organisation, member: Organisation,
-                   profile: dict[str, Any], since: dt.date | None, email: str | None) -> bool:
+def _write(session: Session, actor: Actor, network: Organisation, rows: list[_Row]) -> None:
+    """Every row through the service functions, each service called once for all the rows it
+    concerns (their checks row by row, their writes together): registrations, profile updates,
+    membership moves, contacts. A refused row is reported and goes no further; the other rows
+    go on, so that a dry run reports every row."""
+    new = [row for row in rows if row.registers]
+    made = organisations.register_organisations(
+        session, actor, network=network, profiles=[row.profile for row in new],
+        refused=lambda index, refused: new[index].refuse(refused))
+    for row, organisation in zip(new, made):
+        if organisation is not None:
+            row.member, row.path = organisation, _path_to_active(None)
+            row.result.outcome = "created"
+    for row in rows:
+        if not row.registers:
+            try:
+                _update_member(session, actor, network, row)
+            except RegistryError as refused:
+                row.refuse(refused)
+    moving = [(row, action) for row in rows if not row.refused for action in row.path]
+    memberships.transitions(session, actor, network, [
+        memberships.Change(row.member, action, on=row.since, reason=_REASON) for row, action in moving  # type: ignore[arg-type]
+    ], refused=lambda index, refused: moving[index][0].refuse(refused))
+    adding = [row for row in rows if row.email and not row.refused and (
+        row.registers or not organisations.has_contact(session, row.member, "email", row.email))]  # type: ignore[arg-type]
+    organisations.add_contacts(session, actor, [(row.member, {"kind": "email", "value": row.email})  # type: ignore[misc]
+                                                for row in adding],
+                               refused=lambda index, refused: adding[index].refuse(refused))
+    for row in adding:
+        if not row.refused and not row.registers:
+            row.result.outcome = "updated"
+
+
+def _update_member(session: Session, actor: Actor, network: Organisation, row: _Row) -> None:
+    """A row naming an organisation the network has: its profile updated, and the moves that
+    make its membership active (if it is not) found."""
+    member = row.member
+    assert member is not None
     membership = memberships.get_membership(session, network, member)
     if membership is not None and membership.status in ENDED_STATUSES and not can(
             session, actor, Permission.APPLY_FOR_MEMBERSHIP, member.id, lineage=known.lookups(session).lineage):
@@ -318,21 +374,13 @@ def _update_member(session: Session, actor: Actor, network: Organisation, member
         raise NotPermitted(f"{member.name}'s membership is {membership.status.value}; the organisation "
                            "applies again itself before a spreadsheet can change it")
     before = member.profile()
+    profile = {k: v for k, v in row.profile.items() if k != "kind"}
     organisations.update_profile(session, actor, member, profile)
     changed = member.profile() != before
     if membership is None or membership.status is not MembershipStatus.ACTIVE:
-        _activate(session, actor, network, member, membership.status if membership else None, since)
+        row.path = _path_to_active(membership.status if membership else None)
         changed = True
-    if email and not organisations.has_contact(session, member, "email", email):  # by blind index
-        organisations.add_contact(session, actor, member, kind="email", value=email)
-        changed = True
-    return changed
-
-
-def _activate(session: Session, actor: Actor, network: Organisation, member: Organisation,
-              status: MembershipStatus | None, since: dt.date | None) -> None:
-    for action in _path_to_active(status):
-        memberships.transition(session, actor, network, member, action, on=since, reason=_REASON)
+    row.result.outcome = "updated" if changed else "unchanged"
 
 
 def _path_to_active(status: MembershipStatus | None) -> list[str]:
@@ -374,6 +422,7 @@ class _Registered:
                      .options(selectinload(Membership.events)))
             remembered.memberships.update(((network.id, m.member_id), m) for m in session.scalars(query))
         remembered.lineage.load(ids)
+        remembered.structure.load([network.id])  # what the rows' applications must not loop into
         remembered.load_names([network.id], actor)
 
     def named(self, values: dict[str, str]) -> Organisation | None:

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, or_, select
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, insert, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm.attributes import set_committed_value
 
 from registry import audit, network_tree, sealing
 from registry.db import Base, Code, Name, str_enum, today, utcnow
-from registry.errors import Conflict, NotFound, NotPermitted, ValidationFailed
+from registry.errors import Conflict, NotFound, NotPermitted, RegistryError, ValidationFailed
 from registry.known import lookups
 from registry.organisation_rules import (
     ADMIN_FIELDS,
@@ -29,12 +30,14 @@ from registry.organisation_rules import (
     contact_changes,
     contact_value,
     contact_values,
+    name_taken,
     new_columns,
     profile_of,
     search_keys,
     term_codes,
     validate_profile,
 )
+from registry.names import fold
 from registry.permissions import Actor, Permission, can, require
 from registry.public_ids import PublicId, PubliclyNamed, new_public_id
 from registry.vocabularies import Term, Vocabulary
@@ -109,7 +112,10 @@ class Organisation(Base):
     __tablename__ = "organisations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    public_id: Mapped[str] = mapped_column(PublicId, default=new_public_id, unique=True, index=True)
+    # Random and made here, so it tells apart the rows of one INSERT: SQLite's RETURNING then
+    # hands a flush's new ids back for many rows at once (insertmanyvalues' sentinel).
+    public_id: Mapped[str] = mapped_column(PublicId, default=new_public_id, unique=True, index=True,
+                                           insert_sentinel=True)
     kind: Mapped[OrganisationKind] = mapped_column(str_enum(OrganisationKind))
     name: Mapped[str] = mapped_column(Name)
     name_key: Mapped[str] = mapped_column(Name, index=True)  # fold(name): duplicate checks
@@ -289,18 +295,88 @@ def register_organisation(
     **profile: Any,
 ) -> Organisation:
     """Register an organisation, on behalf of `network` (None: a top-level network, system only)."""
-    values = _check_registration(session, actor, network, {"kind": kind, "name": name, **profile})
-    columns, terms, area_codes = new_columns(values, network, is_sample)
-    organisation = Organisation(**columns)
-    organisation.terms = terms
-    organisation.area_links = [OrganisationArea(area_code=c) for c in area_codes]
-    session.add(organisation)
-    session.flush()  # the caller is given the organisation with its id; its contacts are sealed with it
-    network_tree.link_new(session, organisation.id, organisation.registered_by_id, on=today())
-    lookups(session).registered(organisation, actor)
-    audit.record(session, actor, "register_organisation", organisation,
-                 audit.diff({}, organisation.profile()), organisation_id=organisation.id)
-    return organisation
+    registered = register_organisations(session, actor, network=network, is_sample=is_sample,
+                                        profiles=[{"kind": kind, "name": name, **profile}])
+    return registered[0]  # type: ignore[return-value]  # refusals raise when no `refused` is given
+
+
+# A registration's refusal, for a caller that registers many and hears of each (index, error).
+Refused = Callable[[int, RegistryError], None]
+
+
+def register_organisations(
+    session: Session,
+    actor: Actor,
+    *,
+    network: Organisation | None,
+    profiles: Sequence[Mapping[str, Any]],
+    is_sample: bool = False,
+    refused: Refused | None = None,
+) -> list[Organisation | None]:
+    """Register many organisations on behalf of one network (each profile holds its kind and
+    name): every one is checked, then they are written together (one flush, their links in the
+    network tree in one statement). Without `refused` the first refusal raises and nothing is
+    written; with it each refused profile is told to it (by index), left out, and None stands in
+    its place. Two profiles of one name in the network: the second is refused."""
+    known = lookups(session)
+    made: list[Organisation | None] = []
+    names: dict[str, str] = {}  # the folded names the profiles before took in the network
+    checked: list[tuple[int, dict[str, Any], list[Term], list[str]]] = []
+    for index, profile in enumerate(profiles):
+        try:
+            values = _check_registration(session, actor, network, dict(profile))
+            if network is not None and fold(values["name"]) in names:
+                raise name_taken(names[fold(values["name"])])
+        except RegistryError as error:
+            if refused is None:
+                raise
+            refused(index, error)
+            made.append(None)
+            continue
+        columns, terms, area_codes = new_columns(values, network, is_sample)
+        names[columns["name_key"]] = columns["name"]
+        checked.append((index, columns, terms, area_codes))
+        made.append(None)
+    if not checked:
+        return made
+    for (index, _, terms, area_codes), organisation in zip(checked, _insert(session, checked), strict=True):
+        made[index] = organisation
+        set_committed_value(organisation, "terms", terms)
+        set_committed_value(organisation, "contacts", [])
+    new = [o for o in made if o is not None]
+    network_tree.link_new(session, [(o.id, o.registered_by_id) for o in new], on=today())
+    for organisation, (_, _, terms, area_codes) in zip(new, checked, strict=True):
+        known.registered(organisation, actor)
+        profile = profile_of(lambda f: getattr(organisation, f), terms, area_codes)  # noqa: B023
+        audit.record(session, actor, "register_organisation", organisation, audit.diff({}, profile),
+                     organisation_id=organisation.id)
+    return made
+
+
+def _insert(session: Session, checked: list[tuple[int, dict[str, Any], list[Term], list[str]]]) -> list[Organisation]:
+    """New organisations in one INSERT each for them, their terms and their areas (the ORM's bulk
+    insert): the caller is given them persistent, with their ids, their contacts sealed with them.
+    Every row names the same columns, those a profile left out as NULL, so that they go together."""
+    given = set().union(*(columns for _, columns, _, _ in checked))
+    table = Organisation.__table__
+    unset = {key: None for key in given if table.c[key].default is None and table.c[key].server_default is None}
+    rows = [{**unset, **columns} for _, columns, _, _ in checked]
+    organisations = list(session.scalars(insert(Organisation).returning(Organisation, sort_by_parameter_order=True),
+                                         rows))
+    links = [{"organisation_id": o.id, "term_id": t.id} for o, (_, _, terms, _) in zip(organisations, checked)
+             for t in terms]
+    if links:
+        session.execute(insert(OrganisationTerm.__table__), links)
+    areas = [{"organisation_id": o.id, "area_code": c} for o, (_, _, _, codes) in zip(organisations, checked)
+             for c in codes]
+    placed: dict[int, list[OrganisationArea]] = {o.id: [] for o in organisations}
+    if areas:
+        for area in session.scalars(insert(OrganisationArea).returning(OrganisationArea, sort_by_parameter_order=True),
+                                    areas):
+            placed[area.organisation_id].append(area)
+    for organisation in organisations:
+        set_committed_value(organisation, "area_links", sorted(placed[organisation.id], key=lambda a: a.area_code))
+    return organisations
 
 
 def _check_registration(
@@ -404,19 +480,43 @@ def add_contact(
 ) -> Contact:
     """Add a contact; it reaches only the organisation and its secretariats unless made public.
     Its value is sealed; the organisation has each contact once."""
-    require(session, actor, Permission.EDIT_PROFILE, organisation.id, lineage=lookups(session).lineage)
-    values = contact_values(kind, value, label, visibility)
-    if has_contact(session, organisation, values["kind"], values["value"]):
-        raise _duplicate(values["kind"])
-    sealed = sealing.seal_contact(sealing.ring_of(session), organisation.id, values["kind"], values["visibility"],
-                                  values.pop("value"))
-    contact = Contact(organisation=organisation, sealed_value=sealed.value, value_index=sealed.index, **values)
-    session.add(contact)
-    organisation.updated_at = utcnow()
-    audit.record(session, actor, "add_contact", contact, contact_changes(None, values, value_changed=True),
-                 organisation_id=organisation.id)
-    session.flush()  # the caller is given the contact with its id
-    return contact
+    added = add_contacts(session, actor, [(organisation, {"kind": kind, "value": value, "label": label,
+                                                          "visibility": visibility})])
+    return added[0]  # type: ignore[return-value]  # refusals raise when no `refused` is given
+
+
+def add_contacts(
+    session: Session, actor: Actor, contacts: Sequence[tuple[Organisation, Mapping[str, Any]]], *,
+    refused: Refused | None = None,
+) -> list[Contact | None]:
+    """Add many contacts, (organisation, add_contact's keywords) each, checked one by one and
+    written together. Without `refused` the first refusal raises; with it each refused contact
+    is told to it (by index) and None stands in its place."""
+    known = lookups(session)
+    ring = sealing.ring_of(session)
+    added: list[Contact | None] = []
+    for index, (organisation, given) in enumerate(contacts):
+        try:
+            require(session, actor, Permission.EDIT_PROFILE, organisation.id, lineage=known.lineage)
+            values = contact_values(given["kind"], given["value"], given.get("label", ""),
+                                    given.get("visibility", Visibility.SECRETARIAT))
+            if has_contact(session, organisation, values["kind"], values["value"]):
+                raise _duplicate(values["kind"])
+        except RegistryError as error:
+            if refused is None:
+                raise
+            refused(index, error)
+            added.append(None)
+            continue
+        sealed = sealing.seal_contact(ring, organisation.id, values["kind"], values["visibility"], values.pop("value"))
+        contact = Contact(organisation=organisation, sealed_value=sealed.value, value_index=sealed.index, **values)
+        session.add(contact)
+        organisation.updated_at = utcnow()
+        audit.record(session, actor, "add_contact", contact, contact_changes(None, values, value_changed=True),
+                     organisation_id=organisation.id)
+        added.append(contact)
+    session.flush()  # the caller is given the contacts with their ids
+    return added
 
 
 def update_contact(

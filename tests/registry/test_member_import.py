@@ -170,9 +170,11 @@ class TestWhoMay:
 
 
 class TestWrittenTogetherAsOneByOne:
-    """An import goes through the service functions inside one transaction and writes at each flush:
-    the registry must end up exactly as if each row had gone through the service functions
-    one at a time, audit log included, in the same order."""
+    """An import goes through the service functions inside one transaction, each service once for
+    all the rows it concerns: the registry must end up exactly as if each row had gone through
+    the service functions one at a time, audit log included, each organisation's entries in the
+    same order. (The log interleaves organisations by service rather than by row, and a
+    membership's version counts its flushes, fewer when its moves are written together.)"""
 
     FILE = csv_bytes(
         "Name,Acronym,Areas served,Priority areas,Populations served,Services,Languages,Drop-in centres,"
@@ -244,6 +246,8 @@ class TestWrittenTogetherAsOneByOne:
 
         def columns(row):
             values = {c.key: getattr(row, c.key) for c in row.__table__.columns if c.key not in unstable}
+            if isinstance(row, memberships.Membership):
+                values.pop("version")  # counts the flushes that wrote it
             assert all(getattr(row, t) is not None for t in ("created_at", "updated_at", "recorded_at", "at")
                        if hasattr(row, t))
             return values
@@ -292,7 +296,14 @@ class TestWrittenTogetherAsOneByOne:
         state, log = written["import"]
         assert len(state) == 8 and len(log) > 20
         assert state == written["one by one"][0]
-        assert log == written["one by one"][1]
+        assert self.by_organisation(log) == self.by_organisation(written["one by one"][1])
+
+    @staticmethod
+    def by_organisation(log):
+        entries = {}
+        for entry in log:
+            entries.setdefault(entry[2], []).append(entry)
+        return entries
 
     def test_a_refused_row_leaves_nothing_behind_for_the_rows_after_it(self, session, network):
         lines = self.FILE.decode().splitlines()
