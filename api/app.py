@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from api import auth, csrf, dashboard, database, docs, errors, headers, hosts, i18n, logs, page_cache
 from api.json_body import JSONProvider
 from api.extensions import Api
-from api.web import codes, signin
 from api.resources import (
     areas,
     contacts,
@@ -29,7 +28,7 @@ from api.resources import (
     vocabularies,
 )
 from api.settings import from_environment, instance_secret_key
-from api.web import organisation
+from api.web import codes, console, organisation, signin
 
 RESOURCES = (service, organisations, contacts, networks, coverage, vocabularies, areas, history, tokens, spreadsheets,
              governance, elections, popolo)
@@ -71,6 +70,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, sessions: Callable[[]
     organisation.init_app(app)
     signin.init_app(app)
     codes.init_app(app)
+    console.init_app(app)
 
     @app.get("/")
     def index() -> str:

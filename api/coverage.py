@@ -5,25 +5,29 @@ all of them answer each view (internal, listed, reach; geo.disclosure) in one pl
 from __future__ import annotations
 
 import datetime as dt
+import csv
+import io
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from geo import disclosure
 from geo.boundaries import BoundaryArea, BoundarySet
-from geo.coverage import Coverage, OrgPresence, View, compute_coverage, country_total
+from geo.coverage import AreaStatus, Coverage, OrgPresence, View, compute_coverage, country_total
 from geo.errors import CoverageError
+from geo.region import around
 from registry.areas import services as areas
 from registry.networks import directory
 from registry.db import today
 from registry.errors import NotFound, NotPermitted, ValidationFailed
+from registry.exchange.member_export import BOM, neutralise
 from registry.organisations.models import Organisation, OrganisationKind
 from registry.access.permissions import Actor, Permission, can
-from registry.networks.summaries import member_presence
+from registry.networks.summaries import AreaTally, member_presence
 
 TITLES = {View.INTERNAL: _l("member organisations by area"), View.LISTED: _l("listed member organisations by area"),
           View.REACH: _l("reach, all member organisations by area")}
@@ -65,6 +69,18 @@ def network_coverage(session: Session, network: Organisation, request: MapReques
         population=request.population, service=request.service,
         parents=areas.parents_of(session, [c for r in records for c in r.area_codes]),
     )
+
+
+def area_tally(session: Session, network: Organisation, on: dt.date | None = None) -> AreaTally:
+    """The areas the network's members serve on `on`, counted as its internal province map
+    counts them, with the set it counted on: every headline, table and export says this."""
+    return tally_of(network_coverage(session, network, MapRequest(level=1, on=on)))
+
+
+def tally_of(coverage: Coverage) -> AreaTally:
+    """The area count of an internal province map (area_tally), from one already drawn."""
+    return AreaTally(coverage.areas_covered, coverage.areas_in_scope, coverage.boundary_set.area_noun,
+                     coverage.boundary_set.title)
 
 
 def coverage_for(session: Session, actor: Actor, network_id: str, request: MapRequest,
@@ -146,6 +162,20 @@ def _reach(session: Session, network: Organisation, request: MapRequest) -> Cove
     return country_total(table, _as_geo(session, asked_set, countries), network.country)
 
 
+def coverage_csv(coverage: Coverage, *, bom: bool = True) -> bytes:
+    """The areas of a coverage the view counts someone in, one row each, with the boundary set
+    they were counted on: the map's own table, so a spreadsheet's count of rows is the map's."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_("Code"), _("Area"), _("Members"), _("Boundary set")])
+    for area in coverage.areas:
+        if area.status in (AreaStatus.COUNTED, AreaStatus.MASKED):
+            count = "" if area.count is None else str(area.count)
+            writer.writerow([neutralise(area.code), neutralise(area.name), count,
+                             neutralise(coverage.boundary_set.title)])
+    return ((BOM if bom else "") + out.getvalue()).encode("utf-8")
+
+
 def configured_tiles(config: Mapping[str, Any]) -> tuple[str, str] | None:
     """The operator's basemap as (URL template, attribution), or None (the default)."""
     url, attribution = config.get("MAP_TILES_URL"), config.get("MAP_TILES_ATTRIBUTION")
@@ -175,9 +205,21 @@ def _set_row(session: Session, level: int, set_key: str | None, countries: list[
 
 
 def _as_geo(session: Session, row: areas.BoundarySet, countries: list[str]) -> BoundarySet:
-    """The set as geo/ takes it; a world set of provinces is cut to the countries shown."""
-    restrict = countries if row.country is None and row.level > 0 and countries else None
-    return _read_set(session, row.key, row.imported_at, tuple(restrict) if restrict else None)
+    """The set as geo/ takes it: a world set of provinces cut to the countries shown, a world
+    set of countries to the region around them."""
+    world = row.country is None and bool(countries)
+    restrict = tuple(countries) if world and row.level > 0 else None
+    if world and row.level == 0:
+        return _around(session, row, tuple(countries))
+    return _read_set(session, row.key, row.imported_at, restrict)
+
+
+def _around(session: Session, row: areas.BoundarySet, countries: tuple[str, ...]) -> BoundarySet:
+    cache_key = (f"{row.key} around", row.imported_at, countries)
+    if cache_key not in _CACHE:
+        _remember(cache_key, around(_read_set(session, row.key, row.imported_at, None), countries))
+    _CACHE.move_to_end(cache_key)
+    return _CACHE[cache_key]
 
 
 # Boundary sets rebuilt from the database, keyed by (set, import time, countries): a set is
@@ -202,7 +244,11 @@ def _read_set(session: Session, key: str, imported_at: dt.datetime,
                                  a.geometry, dict(a.properties))
                     for a in areas.areas_of(session, key, countries=countries) if a.geometry),
     )
+    _remember(cache_key, built)
+    return built
+
+
+def _remember(cache_key: tuple[str, dt.datetime, tuple[str, ...] | None], built: BoundarySet) -> None:
     _CACHE[cache_key] = built
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
-    return built

@@ -18,7 +18,8 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from api import database
 from api.auth import current_actor
-from api.coverage import MapRequest, configured_tiles, network_coverage, network_map_html
+from api.coverage import (MapRequest, area_tally, configured_tiles, coverage_csv, network_coverage, network_map_html,
+                          tally_of)
 from api.headers import shown_in_frame
 from api.i18n import locale_code
 from geo import disclosure
@@ -116,14 +117,17 @@ def board(network_id: str) -> str | WerkzeugResponse:
         maps.append((_("Districts"), url_for("dashboard.map_document", network_id=network.public_id,
                                           view="internal", level=2)))
     summary = network_summary(session, network)
+    tally = tally_of(coverage)
     language = locale_code()
     labels = {t.code: t.label(language) for t in vocabularies.terms(session, Vocabulary.PRIORITY_AREA)}
     return render_template(
-        "dashboard/board.html", network=network, summary=summary, maps=maps, headline=_headline(summary),
+        "dashboard/board.html", network=network, summary=summary, maps=maps, headline=_headline(summary, coverage),
+        counted_on=_("Areas are counted on %(boundary_set)s, as the maps count them.", boundary_set=tally.boundary_set),
         by_area=sorted(((a.name, a.code, a.count) for a in coverage.areas if a.status is AreaStatus.COUNTED),
                        key=lambda a: (-(a[2] or 0), a[0])),
         by_priority_area=[(labels.get(code, code), n) for code, n in summary.priority_areas.items()],
-        growth=growth(session, network),
+        # Each year's areas on the set in force that day, as that day's map counts them.
+        growth=[(point, area_tally(session, network, point.on).covered) for point in growth(session, network)],
         bodies=[(body, governance.composition(session, current_actor(), body))
                 for body in governance.bodies_of(session, network.id)],
         result=(result := latest_certified_result(session, current_actor(), network)),
@@ -131,11 +135,25 @@ def board(network_id: str) -> str | WerkzeugResponse:
         method_label=_(result.method_label) if result else None)
 
 
-def _headline(summary: Any) -> str:
-    """e.g. "32 member organisations in 21 areas (1 country) today.", in the reader's language."""
+@blp.get("/dashboard/board/<public_id:network_id>/areas.csv")
+def board_areas(network_id: str) -> Response | WerkzeugResponse:
+    """The board's table of member organisations by area, as a spreadsheet."""
+    if not current_actor().signed_in:
+        return redirect(url_for("signin.sign_in"))
+    network = _network(network_id, internal=True)
+    coverage = network_coverage(database.session(), network, MapRequest(level=1))
+    response = make_response(coverage_csv(coverage))
+    response.mimetype = "text/csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="network-{network.public_id}-areas.csv"'
+    return response
+
+
+def _headline(summary: Any, coverage: Any) -> str:
+    """e.g. "32 member organisations in 21 of 34 provinces (1 country) today.", in the reader's
+    language, the areas counted as the map counts them."""
     return _("%(members)s in %(areas)s (%(countries)s) today.",
              members=ngettext("%(num)s member organisation", "%(num)s member organisations", summary.members),
-             areas=ngettext("%(num)s area", "%(num)s areas", len(summary.areas)),
+             areas=disclosure.areas(coverage.areas_covered, coverage.areas_in_scope, coverage.boundary_set.level),
              countries=ngettext("%(num)s country", "%(num)s countries", len(summary.countries)))
 
 

@@ -121,14 +121,17 @@ def figures(results: dict[str, Any]) -> list[dict[str, Any]]:
         add(f"list, {label}: p50", server["p50_ms"], "ms")
         add(f"list, {label}: p95", server["p95_ms"], "ms", bench_list.TARGET_P95_SECONDS * 1e3 if targeted else None)
         add(f"list, {label}: worker CPU per request", server["worker_cpu_ms_per_request"], "ms")
-    for set_id, maps in results["maps"].items():
+    for case, maps in results["maps"].items():
         for kind in ("internal", "public", "explore"):
             if kind not in maps:
                 continue
             target = kind != "explore"
-            name = f"map {set_id} ({maps['areas']} areas), {'geopandas .explore()' if kind == 'explore' else kind}"
+            name = f"map {case} ({maps['areas']} areas), {'geopandas .explore()' if kind == 'explore' else kind}"
             add(f"{name}: size", maps[kind]["bytes"] / 1e3, "KB", maps["target_bytes"] / 1e3 if target else None)
-            add(f"{name}: time", maps[kind]["seconds"] * 1e3, "ms", maps["target_seconds"] * 1e3 if target else None)
+            add(f"{name}: CPU", maps[kind]["cpu_seconds"] * 1e3, "ms", maps["target_seconds"] * 1e3 if target else None)
+        if "explore_to_internal" in maps:
+            add(f"map {case}: .explore() size over the internal map's", maps["explore_to_internal"], "×",
+                bench_maps.TARGET_RATIO_TO_EXPLORE, at_least=True)
     stv = results["stv"]
     add(f"STV, {stv['ballots']:,} ballots, {stv['candidates']} candidates, {stv['seats']} seats", stv["seconds"], "s",
         stv["target_seconds"])

@@ -124,6 +124,40 @@ class BoundarySet:
 
         return {a.code: tuple(shapely.bounds(shape(a.geometry)).tolist()) for a in self.areas}
 
+    @functools.cached_property
+    def packing_grid(self) -> int:
+        """The grid the set's shapes are packed on for maps (geo.packing)."""
+        from geo.packing import grid_of
+
+        return grid_of([a.geometry for a in self.areas] + [u.geometry for u in self.uncoded])
+
+    @functools.cached_property
+    def packed_geometry_json(self) -> dict[str, str]:
+        """Each area's geometry as compact JSON text with its rings packed (geo.packing), for maps."""
+        from geo.packing import pack_geometry
+
+        return {a.code: json.dumps(pack_geometry(a.geometry, self.packing_grid), separators=(",", ":"))
+                for a in self.areas}
+
+    @functools.cached_property
+    def _label_points(self) -> dict[str, tuple[float, float]]:
+        return {}
+
+    def label_point(self, code: str) -> tuple[float, float]:
+        """(lon, lat) of a point inside the area where its label goes, worked out once."""
+        if code not in self._label_points:
+            import shapely
+            from shapely.geometry import shape
+            from shapely.ops import polylabel
+
+            # The largest part's point farthest from its edges, rather than the box's centre,
+            # which a crescent-shaped province would leave outside itself.
+            geom = shape(self._by_code[code].geometry)
+            largest = max(shapely.get_parts(geom), key=lambda part: part.area)
+            point = polylabel(largest, tolerance=0.01)
+            self._label_points[code] = (round(point.x, 4), round(point.y, 4))
+        return self._label_points[code]
+
     def bounds(self, codes: Iterable[str] | None = None) -> tuple[float, float, float, float] | None:
         """(min lon, min lat, max lon, max lat) of the given areas, or of the whole set."""
         boxes = [self._bounds[c] for c in (self.codes() if codes is None else codes) if c in self._bounds]

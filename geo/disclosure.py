@@ -26,8 +26,8 @@ from typing import Protocol, TypeVar
 
 from geo.words import N_, gettext as _, ngettext
 
-__all__ = ["AreaStatus", "Cell", "Disclosed", "Shown", "View", "counted", "disclose", "no_data", "nobody", "not_shown",
-           "note", "organisations", "reach_refusals", "summary"]
+__all__ = ["AreaStatus", "Cell", "Disclosed", "Shown", "View", "areas", "counted", "disclose", "no_data", "nobody",
+           "not_shown", "note", "organisations", "reach_refusals", "summary"]
 
 DEFAULT_THRESHOLD = 5
 
@@ -102,13 +102,13 @@ def disclose(view: View, cells: Sequence[Cell], *, placed: int, placed_listed: i
 
 def summary(view: View, total: int | None, covered: int, in_scope: int, level: int) -> str:
     """E.g. "32 organisations in 21 of 63 provinces"; `level` is the boundary set's."""
-    areas = _areas(covered, in_scope, level)
+    where = areas(covered, in_scope, level)
     if total is None:
-        return _("member organisations in %(areas)s (the total is not shown)", areas=areas)
-    return _("%(organisations)s in %(areas)s", organisations=organisations(view, total), areas=areas)
+        return _("member organisations in %(areas)s (the total is not shown)", areas=where)
+    return _("%(organisations)s in %(areas)s", organisations=organisations(view, total), areas=where)
 
 
-def _areas(covered: int, in_scope: int, level: int) -> str:
+def areas(covered: int, in_scope: int, level: int) -> str:
     """E.g. "21 of 63 provinces"."""
     if level == 0:
         return ngettext("%(covered)s of %(num)s country", "%(covered)s of %(num)s countries", in_scope, covered=covered)

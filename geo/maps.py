@@ -10,6 +10,7 @@ which the page's own script reads and hands to Leaflet as text, never as markup.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,15 +20,15 @@ from folium.map import Layer
 from folium.template import Template
 
 from geo import disclosure
+from geo.boundaries import BoundarySet
+from geo.classes import Classes, classes_of
 from geo.coverage import AreaCoverage, AreaStatus, Coverage, View
 from geo.offline import LEAFLET_CSS_URL, LEAFLET_JS_URL, localise_assets
-from geo.words import ngettext
+from geo.packing import UNPACK_JS, pack_geometry
+from geo.words import gettext as _, ngettext, number
 
-__all__ = ["comparison_map", "coverage_map", "escape_text", "render_map"]
+__all__ = ["comparison_map", "coverage_map", "escape_text", "render_map", "view_box"]
 
-# Fixed class breaks, so two dates (or two networks) are coloured alike: 1-4, 5-9, 10-19, 20-49, 50+.
-BREAKS = (1, 5, 10, 20, 50)
-PALETTE = ("#dadaeb", "#bcbddc", "#9e9ac8", "#756bb1", "#54278f")
 NO_MEMBER = "#ffffff"
 NO_DATA = "#bdbdbd"
 NOT_SHOWN = "#d9d9d9"
@@ -35,9 +36,16 @@ UNCODED = "#ececec"
 OUTLINE = "#636363"
 MAX_NAMES_IN_TOOLTIP = 15
 WORLD = (-180.0, -58.0, 180.0, 84.0)
+# A view fitted to one small area stops at a zoom where its neighbours still show.
+MAX_FIT_ZOOM = 11
+# Below this width (CSS pixels) a map opens with its legend folded: a phone.
+FOLD_LEGEND_BELOW = 600
+# Areas that hold someone: the view is fitted to them and they are labelled where they fit.
+_COVERED = (AreaStatus.COUNTED, AreaStatus.MASKED)
 DATA_ID = "coverage-map-data"
 # Where the title and the data go once folium has rendered the page; folium never sees them.
 _DATA_MARKER = "<!-- coverage map data -->"
+_INDENT = re.compile(r"\n[ \t]+")
 
 _ESCAPES = str.maketrans({
     "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
@@ -112,7 +120,9 @@ def render_map(m: folium.Map, *, static_prefix: str | None) -> str:
     """The page as HTML. With `static_prefix` (e.g. "/static/vendor/") every script and
     stylesheet points there instead of a CDN, and any left pointing elsewhere is an error;
     None keeps folium's CDN addresses (a notebook, say), so a caller has to choose."""
-    html = m.get_root().render()
+    # Indentation is a third of what folium writes around the data; scripts and styles read
+    # the same without it.
+    html = _INDENT.sub("\n", m.get_root().render())
     data = next((c for c in m._children.values() if isinstance(c, _MapData)), None)
     if data is not None:
         # Only now, with folium's templates done, does anyone's text join the page.
@@ -136,29 +146,43 @@ def _base_map(data: _MapData) -> folium.Map:
 
 
 def _fit(m: folium.Map, coverages: Sequence[Coverage]) -> None:
-    boxes = []
-    for cov in coverages:
-        shown = [a.code for a in cov.areas if a.status is not AreaStatus.NO_DATA]
-        in_country = cov.boundary_set.country is not None
-        if shown and (in_country or len(shown) < len(cov.areas)):
-            boxes.append(cov.boundary_set.bounds(shown))
-        else:
-            boxes.append(cov.boundary_set.bounds() if in_country else WORLD)
-    boxes = [b for b in boxes if b]
-    if boxes:
-        west, south = min(b[0] for b in boxes), min(b[1] for b in boxes)
-        east, north = max(b[2] for b in boxes), max(b[3] for b in boxes)
-        m.fit_bounds([[south, west], [north, east]])
+    """The view on opening: the areas that hold someone on any layer; with none, the network's
+    countries (the areas in scope); with no scope either, the whole set."""
+    m.fit_bounds(view_box(coverages), padding=(8, 8), max_zoom=MAX_FIT_ZOOM)
 
 
-def _fill(cov: AreaCoverage) -> str:
+def view_box(coverages: Sequence[Coverage]) -> list[list[float]]:
+    """[[south, west], [north, east]] of what a map of `coverages` opens on (see _fit)."""
+    boxes = [box for cov in coverages if (box := _box(cov, _COVERED))]
+    if not boxes:
+        boxes = [box for cov in coverages if (box := _box(cov, (AreaStatus.NONE, *_COVERED)))]
+    if not boxes:
+        boxes = [cov.boundary_set.bounds() if cov.boundary_set.country else WORLD for cov in coverages]
+        boxes = [b for b in boxes if b] or [WORLD]
+    west, south = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    east, north = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    return [[south, west], [north, east]]
+
+
+def _box(cov: Coverage, statuses: tuple[AreaStatus, ...]) -> tuple[float, float, float, float] | None:
+    codes = [a.code for a in cov.areas if a.status in statuses]
+    return cov.boundary_set.bounds(codes) if codes else None
+
+
+def _classes(coverages: Sequence[Coverage]) -> Classes:
+    """One set of classes for every layer, from the counts shown (a withheld count is none)."""
+    return classes_of(a.count for cov in coverages for a in cov.areas
+                      if a.status is AreaStatus.COUNTED and a.count)
+
+
+def _fill(cov: AreaCoverage, classes: Classes) -> str:
     if cov.status is AreaStatus.NO_DATA:
         return NO_DATA
     if cov.status is AreaStatus.NONE:
         return NO_MEMBER
     if cov.status is AreaStatus.MASKED:
         return NOT_SHOWN
-    return PALETTE[sum(cov.count >= b for b in BREAKS) - 1]
+    return classes.colour(cov.count or 0)
 
 
 def _tooltip(cov: AreaCoverage, public: bool) -> dict[str, Any]:
@@ -171,6 +195,15 @@ def _tooltip(cov: AreaCoverage, public: bool) -> dict[str, Any]:
     return {"name": cov.name, "lines": lines}
 
 
+def _label(cov: AreaCoverage, bset: BoundarySet) -> dict[str, Any]:
+    """Where an area that holds someone is labelled (a point inside it), and the count to add
+    to its name; the page shows a label only where it fits inside the area."""
+    if cov.status not in _COVERED:
+        return {}
+    lon, lat = bset.label_point(cov.code)
+    return {"mark": [lat, lon], "count": number(cov.count) if cov.status is AreaStatus.COUNTED else ""}
+
+
 @dataclass(frozen=True)
 class _RawJSON:
     """JSON text already made safe (a feature, its geometry cached per boundary set)."""
@@ -178,14 +211,15 @@ class _RawJSON:
     text: str
 
 
-def _features(coverage: Coverage) -> list[_RawJSON]:
+def _features(coverage: Coverage, classes: Classes) -> list[_RawJSON]:
     # Written feature by feature, as maps of 4,000 areas would otherwise spend their time here.
     bset = coverage.boundary_set
-    geometry = bset.geometry_json
-    features = [(dict(fill=_fill(cov), **_tooltip(cov, coverage.public)), geometry[cov.code])
-                for cov in coverage.areas]
+    geometry = bset.packed_geometry_json
+    features = [(dict(fill=_fill(cov, classes), **_tooltip(cov, coverage.public), **_label(cov, bset)),
+                 geometry[cov.code]) for cov in coverage.areas]
     features += [({"fill": UNCODED, "name": shape.name or "", "lines": []},
-                  json.dumps(shape.geometry, separators=(",", ":"))) for shape in bset.uncoded]
+                  json.dumps(pack_geometry(shape.geometry, bset.packing_grid), separators=(",", ":")))
+                 for shape in bset.uncoded]
     return [_RawJSON(f'{{"type":"Feature","properties":{_js_json(props)},"geometry":{shape}}}')
             for props, shape in features]
 
@@ -225,6 +259,40 @@ class _MapData(folium.MacroElement):
             box.textContent = text;
             return box.innerHTML;
         }
+        """ + UNPACK_JS + """
+        // Each area that holds someone gets its name (and count) as a label, shown only at the
+        // zooms where the label fits inside the area's outline.
+        function coverage_labels(map, areas) {
+            var labels = [];
+            areas.eachLayer(function (area) {
+                var p = area.feature.properties;
+                if (!p.mark) { return; }
+                var text = document.createElement("span");
+                text.textContent = p.name;
+                if (p.count) {
+                    var count = document.createElement("b");
+                    count.textContent = p.count;
+                    text.appendChild(document.createElement("br"));
+                    text.appendChild(count);
+                }
+                var icon = L.divIcon({html: text, className: "coverage-label", iconSize: null});
+                labels.push([L.marker(p.mark, {icon: icon, interactive: false, keyboard: false}), area, text]);
+            });
+            labels.forEach(function (label) { areas.addLayer(label[0]); });
+            function fit() {
+                labels.forEach(function (label) {
+                    if (!label[0].getElement()) { return; }
+                    var box = label[1].getBounds();
+                    var ne = map.latLngToContainerPoint(box.getNorthEast());
+                    var sw = map.latLngToContainerPoint(box.getSouthWest());
+                    var fits = label[2].offsetWidth <= ne.x - sw.x && label[2].offsetHeight <= sw.y - ne.y;
+                    label[0].getElement().classList.toggle("coverage-label-hidden", !fits);
+                });
+            }
+            map.on("zoomend moveend", fit);
+            areas.on("add", fit);
+            map.whenReady(fit);
+        }
         function coverage_tooltip(p) {
             if (!p.name && !p.lines.length) { return null; }
             var box = document.createElement("div");
@@ -248,13 +316,14 @@ class _MapData(folium.MacroElement):
             raise ValueError("a tile layer needs its attribution")
         self.title = title
         self.has_tiles = bool(tiles)
+        classes = _classes([cov for _, cov in layers])
         self.value = {
             "tiles": {"url": tiles, "attribution": tiles_attribution} if tiles else None,
-            "layers": [{"label": label, "boundaries": cov.boundary_set.title,
+            "layers": [{"label": label, "boundaries": cov.boundary_set.title, "grid": cov.boundary_set.packing_grid,
                         "attribution": cov.boundary_set.attribution,
-                        "features": {"type": "FeatureCollection", "features": _features(cov)}}
+                        "features": {"type": "FeatureCollection", "features": _features(cov, classes)}}
                        for label, cov in layers],
-            "legend": _legend(title, layers),
+            "legend": _legend(title, layers, classes),
         }
 
     def html(self) -> str:
@@ -285,7 +354,8 @@ class _AreaLayer(Layer):
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.geoJson(coverage_map_data.layers[{{ this.index }}].features, {
+        var {{ this.get_name() }} = L.geoJson(coverage_shapes(coverage_map_data.layers[{{ this.index }}].features,
+                                                                  coverage_map_data.layers[{{ this.index }}].grid), {
             attribution: coverage_html(coverage_map_data.layers[{{ this.index }}].attribution),
             style: function (f) {
                 return {fillColor: f.properties.fill, fillOpacity: 0.85, color: "{{ this.outline }}",
@@ -300,6 +370,7 @@ class _AreaLayer(Layer):
                 });
             }
         });
+        coverage_labels({{ this._parent.get_name() }}, {{ this.get_name() }});
         {% endmacro %}
     """)
 
@@ -337,7 +408,19 @@ class _Legend(folium.MacroElement):
         var {{ this.get_name() }} = L.control({position: "bottomright"});
         {{ this.get_name() }}.onAdd = function () {
             var legend = coverage_map_data.legend;
-            var div = L.DomUtil.create("div", "coverage-legend");
+            // A <details> folds and unfolds without any script; it opens folded on a phone.
+            var div = L.DomUtil.create("details", "coverage-legend");
+            var narrow = window.matchMedia("(max-width: " + legend.fold_below + "px)");
+            var chosen = false;
+            div.open = !narrow.matches;
+            // The frame may be laid out at its default size first: follow its width until the
+            // reader opens or folds the legend themself.
+            narrow.addEventListener("change", function (e) { if (!chosen) { div.open = !e.matches; } });
+            var summary = L.DomUtil.create("summary", "", div);
+            summary.textContent = legend.toggle;
+            summary.addEventListener("click", function () { chosen = true; });
+            L.DomEvent.disableClickPropagation(div);
+            L.DomEvent.disableScrollPropagation(div);
             function line(css, text) {
                 var row = L.DomUtil.create("div", css, div);
                 row.textContent = text;
@@ -345,6 +428,7 @@ class _Legend(folium.MacroElement):
             }
             if (legend.title) { line("coverage-title", legend.title); }
             legend.lines.forEach(function (text) { line("", text); });
+            legend.sets.forEach(function (text) { line("coverage-note", text); });
             legend.rows.forEach(function (row) {
                 var swatch = document.createElement("i");
                 swatch.style.background = row[0];
@@ -362,16 +446,21 @@ class _Legend(folium.MacroElement):
         self._name = "Legend"
 
 
-def _legend(title: str | None, layers: Sequence[tuple[str, Coverage]]) -> dict[str, Any]:
+def _legend(title: str | None, layers: Sequence[tuple[str, Coverage]], classes: Classes) -> dict[str, Any]:
     first = layers[0][1]
-    bands = [f"{lo}–{hi - 1}" for lo, hi in zip(BREAKS, BREAKS[1:])] + [
-        ngettext("%(num)s or more", "%(num)s or more", BREAKS[-1])]
-    rows = [(NO_DATA, disclosure.no_data()), (NO_MEMBER, disclosure.nobody(first.view)), *zip(PALETTE, bands)]
+    # The classes as the counts they hold: "1", "2", "4" when there are few, "5–9" when grouped.
+    bands = [number(low) if low == high else f"{number(low)}–{number(high)}" for low, high in classes.ranges]
+    rows = [(NO_DATA, disclosure.no_data()), (NO_MEMBER, disclosure.nobody(first.view)),
+            *zip(classes.colours, bands)]
     if first.view is View.REACH:
         rows.append((NOT_SHOWN, disclosure.not_shown()))
     return {
+        "toggle": _("Legend"),
+        "fold_below": FOLD_LEGEND_BELOW,
         "title": title or "",
         "lines": [f"{label + ': ' if label else ''}{cov.summary()}" for label, cov in layers],
+        # Which boundary set each count was made on (a comparison may span two).
+        "sets": list(dict.fromkeys(cov.boundary_set.title for _, cov in layers)),
         "rows": rows,
         "notes": [] if first.view is View.INTERNAL else [first.note],
     }
@@ -379,7 +468,14 @@ def _legend(title: str | None, layers: Sequence[tuple[str, Coverage]]) -> dict[s
 
 _STYLE = """<style>
 .coverage-legend { background: #fff; padding: 6px 10px; font: 12px/1.5 sans-serif;
-  border-radius: 4px; box-shadow: 0 0 4px rgba(0,0,0,.3); max-width: 22em; }
+  border-radius: 4px; box-shadow: 0 0 4px rgba(0,0,0,.3); max-width: min(22em, calc(100vw - 30px));
+  max-height: calc(100vh - 40px); overflow-y: auto; }
+.coverage-legend summary { cursor: pointer; font-weight: bold; }
+.coverage-label { pointer-events: none; }
+.coverage-label span { position: absolute; transform: translate(-50%, -50%); white-space: nowrap;
+  text-align: center; font: 11px/1.2 sans-serif; color: #111;
+  text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; }
+.coverage-label-hidden { visibility: hidden; }
 .coverage-legend i { display: inline-block; width: 14px; height: 12px; margin-right: 6px;
   border: 1px solid #636363; vertical-align: middle; }
 .coverage-title { font-weight: bold; font-size: 14px; margin-bottom: 4px; }

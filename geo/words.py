@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 
-__all__ = ["ENGLISH", "N_", "Speaker", "area_name", "gettext", "ngettext", "speaking", "stop", "use"]
+__all__ = ["ENGLISH", "N_", "Speaker", "area_name", "gettext", "ngettext", "number", "speaking", "stop", "use"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,11 @@ def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
     """The form for `n`, with `%(num)s` standing for n as the locale writes it."""
     speaker = _SPEAKER.get()
     return speaker.ngettext(singular, plural, n) % {"num": speaker.number(n), **variables}
+
+
+def number(n: int) -> str:
+    """A count as the reader's locale writes it."""
+    return _SPEAKER.get().number(n)
 
 
 def area_name(name: str, names: Mapping[str, str]) -> str:

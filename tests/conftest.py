@@ -233,3 +233,18 @@ def seeded(seeds_database: tuple[Engine, LoadReport], contact_keys: KeyFile) -> 
         yield session
         session.close()
         transaction.rollback()
+
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's chromium package; Playwright never downloads one
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium, launched once per run; each test opens its own context in it."""
+    assert CHROMIUM.exists(), "install Debian's chromium package (apt-get install chromium)"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from api.cli.session import find_organisation, unit_of_work
+from api.coverage import area_tally
 from registry.networks.summaries import network_summary
 
 
@@ -31,7 +32,7 @@ def network_summary_command(ref: str, on: dt.datetime | None) -> None:
         summary = network_summary(session, organisation, on.date() if on else None)
         when = on.date().isoformat() if on else "today"
         click.echo(f"{organisation.name} ({organisation.acronym or organisation.public_id}), {when}")
-        click.echo(f"  {summary.headline()}")
+        click.echo(f"  {summary.headline(area_tally(session, organisation, on.date() if on else None))}")
         if summary.sample_members:
             click.echo(f"  of which SAMPLE (not real) organisations: {summary.sample_members}")
         click.echo(f"  member networks: {summary.member_networks}")

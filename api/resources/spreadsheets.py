@@ -64,7 +64,8 @@ class RowResultSchema(Schema):
     row = fields.Integer(metadata={"description": "The spreadsheet's row number."})
     name = fields.String()
     outcome = fields.String(metadata={"description": "created, updated, unchanged or error."})
-    messages = fields.List(fields.String(), metadata={"description": "Why the row has an error."})
+    messages = fields.List(fields.String(), metadata={
+        "description": "Why the row has an error, in the reader's language, naming the sheet's column headers."})
 
 
 class ImportReportSchema(Schema):
@@ -124,7 +125,8 @@ def import_spreadsheet(args: dict[str, Any], upload: dict[str, Any], network_id:
 
 def _report(report: ImportReport) -> dict[str, Any]:
     return {"applied": report.applied, "counts": report.counts(), "warnings": report.warnings,
-            "rows": report.rows}
+            "rows": [{"row": r.row, "name": r.name, "outcome": r.outcome,
+                      "messages": [p.said(gettext) for p in r.problems]} for r in report.rows]}
 
 
 @blp.route(NETWORK + "/members.csv")

@@ -40,6 +40,7 @@ class HistoryEntry:
     object_id: str | None  # the object's public id (a boundary set's key, a term's vocabulary/code)
     organisation_id: str | None
     changes: dict[str, Any]
+    organisation_name: str | None = None  # for a page a person reads; the API names by public id
 
 
 def history_for(
@@ -58,7 +59,8 @@ def history_for(
                             action=entry.action, object_type=entry.object_type,
                             object_id=named.object_id(entry.object_type, entry.object_id),
                             organisation_id=named.organisations.get(entry.organisation_id),
-                            changes=named.changes(entry.changes))
+                            changes=named.changes(entry.changes),
+                            organisation_name=named.organisation_names.get(entry.organisation_id))
                for entry in found.items]
     return Page(entries, found.total, found.page, found.page_size)
 
@@ -82,6 +84,7 @@ class _PublicIds:
     query per table named."""
 
     names: dict[str, dict[int, str]]
+    organisation_names: dict[int, str]  # the entries' organisations' names, for a page a person reads
 
     @classmethod
     def read(cls, session: Session, entries: list[AuditEntry]) -> _PublicIds:
@@ -99,7 +102,10 @@ class _PublicIds:
                 key, *name = _NAMES[table]
                 names[table] = {row[0]: "/".join(str(getattr(part, "value", part)) for part in row[1:])
                                 for row in session.execute(select(key, *name).where(key.in_(keys)))}
-        return cls(names)
+        acted_on = sorted({entry.organisation_id for entry in entries if entry.organisation_id is not None})
+        organisation_names = dict(session.execute(select(Organisation.id, Organisation.name).where(
+            Organisation.id.in_(acted_on))).all()) if acted_on else {}
+        return cls(names, organisation_names)
 
     def object_id(self, object_type: str, object_id: int | None) -> str | None:
         return None if object_id is None else self.names.get(object_type, {}).get(object_id)

@@ -26,7 +26,8 @@ PublicId = String(LENGTH)
 
 
 def new_public_id() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+    bits = secrets.randbits(5 * LENGTH)  # one draw for the twelve characters, five bits each
+    return "".join(ALPHABET[(bits >> (5 * i)) & 31] for i in range(LENGTH))
 
 
 class PubliclyNamed:

@@ -5,11 +5,12 @@ supported language; area names matched ignoring diacritics) and then checked by 
 service functions as any other change. A dry run reports what every row would do and writes
 nothing; applying is all-or-nothing: one bad row and nothing is kept.
 
-Every row goes through the ordinary service functions (register_organisation, transition,
-update_profile, add_contact), inside a savepoint of its own so that a refused row leaves nothing
-for the rows after it. A file may hold thousands of rows: what the checks look up is read once
-for all of them and remembered on the session (registry.organisations.known), and what the rows write goes out
-at each flush in one statement per table (the ORM's insertmanyvalues; audit entries together).
+Every row goes through the ordinary service functions, each called once for all the rows it
+concerns (register_organisations, update_profile, transitions, add_contacts): they check the
+rows one by one, as they check a single change, and write them together (a bulk INSERT or one
+flush per table, the network tree's upkeep once). A refused row is reported and goes no further;
+nothing is kept unless every row is clean. What the checks look up is read once for all the
+rows and remembered on the session (registry.organisations.known).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from registry.access.permissions import Actor, Permission, can, require
 from registry.areas.models import AREA_CODE, Area
 from registry.areas.place_names import PlaceNames
 from registry.db import in_chunks
-from registry.errors import NotPermitted, RegistryError, ValidationFailed
+from registry.errors import N_, NotPermitted, RegistryError, ValidationFailed
 from registry.exchange.spreadsheets import COLUMNS, Table, read_table
 from registry.memberships import services as memberships
 from registry.memberships.models import ENDED_STATUSES, Membership, MembershipStatus
@@ -39,11 +40,12 @@ from registry.organisations.models import Organisation
 from registry.vocabularies.models import Vocabulary
 from registry.vocabularies.services import terms
 
-# Rows naming organisations the network already has are each written on their own (a savepoint
-# and an update), several times the cost of a new one.
+# Rows naming organisations the network already has are each updated on their own (their
+# profiles compared and changed one by one), several times the cost of a new one.
 MAX_REGISTERED_ROWS = 500
 
 
+_TEMPLATE_HEADERS = {c.field: c.header for c in COLUMNS}
 _BY_HEADER = {fold(text): c.field for c in COLUMNS for text in (c.header, c.field, *c.aliases)}
 _MULTI = {"populations", "services", "priority_areas", "areas_served", "languages"}
 _VOCABULARY = {"populations": Vocabulary.POPULATION, "services": Vocabulary.SERVICE,
@@ -51,12 +53,36 @@ _VOCABULARY = {"populations": Vocabulary.POPULATION, "services": Vocabulary.SERV
 _YES, _NO = {"yes", "y", "true", "1", "x", "co"}, {"no", "n", "false", "0", "", "khong"}
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a row: the column it is in, named by the sheet's own header (or,
+    for a column the sheet lacks, by the template's header, a message id), and the message id
+    with its parameters, so that a reader hears it in their language (`said`)."""
+
+    column: str | None
+    message: str
+    params: dict[str, object] = field(default_factory=dict)
+    column_in_sheet: bool = True
+
+    def said(self, say: Callable[..., str] = lambda message, **params: message % params if params else message) -> str:
+        """The problem in words; `say(message_id, **params)` translates (default: English)."""
+        text = say(self.message, **self.params)
+        if self.column is None:
+            return text
+        return f"{self.column if self.column_in_sheet else say(self.column)}: {text}"
+
+
 @dataclass
 class RowResult:
     row: int
     name: str
     outcome: str  # created, updated, unchanged or error
-    messages: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def messages(self) -> list[str]:
+        """Why the row has an error, in English."""
+        return [problem.said() for problem in self.problems]
 
 
 @dataclass
@@ -91,6 +117,7 @@ def import_members(
     columns in other languages (folded header -> field), as the API's catalogs translate them."""
     require(session, actor, Permission.REGISTER_ORGANISATION, network.id, lineage=known.lookups(session).lineage)
     fields, warnings = _map_headers(table.headers, headers)
+    columns = _SheetColumns(fields)
     lookups = _Lookups(session, network)
     rows = [(number, {fields[h]: v for h, v in cells.items() if h in fields}) for number, cells in table.rows]
     registered = _Registered(session, actor, network, {fold(values.get("name", "")) for _, values in rows},
@@ -102,49 +129,106 @@ def import_members(
                                           "it in parts")
     results: list[RowResult] = []
     seen: dict[str, int] = {}
+    todo: list[_Row] = []
+    for number, values in rows:
+        result = RowResult(number, values.get("name", ""), "error")
+        results.append(result)
+        key = values.get("id", "").strip() or fold(result.name)
+        if key in seen:
+            result.problems.append(Problem(None, N_("the same organisation as row %(row)s"), {"row": seen[key]}))
+            continue
+        seen[key] = number
+        try:
+            profile, since, email = lookups.convert(values)
+        except _Unreadable as unreadable:
+            result.problems = [columns.problem(f, m, p) for f, (m, p) in unreadable.problems.items()]
+            continue
+        except RegistryError as refused:
+            result.problems = columns.problems(refused)
+            continue
+        profile.setdefault("kind", "community_organisation")
+        todo.append(_Row(result, profile, since, email, registered.named(values), columns))
     outer = session.begin_nested()
     keep = False
     try:
-        for number, values in rows:
-            result = RowResult(number, values.get("name", ""), "error")
-            results.append(result)
-            key = values.get("id", "").strip() or fold(result.name)
-            if key in seen:
-                result.messages.append(f"the same organisation as row {seen[key]}")
-            else:
-                seen[key] = number
-                try:
-                    with session.begin_nested():
-                        result.outcome = _write_row(session, actor, network, values, lookups, registered)
-                except RegistryError as refused:
-                    result.messages = [f"{k}: {' '.join(v)}" for k, v in refused.fields.items()] or [refused.message]
-            if progress is not None:
-                progress(number)
+        _write(session, actor, network, todo)
         keep = apply and not any(r.outcome == "error" for r in results)
     finally:
         outer.commit() if keep else outer.rollback()
+    if progress is not None:
+        for result in results:
+            progress(result.row)
     return ImportReport(results, warnings, applied=keep)
 
 
 _REASON = "imported from the network's spreadsheet"
 
 
-def _write_row(session: Session, actor: Actor, network: Organisation, values: dict[str, str], lookups: _Lookups,
-               registered: _Registered) -> str:
-    profile, since, email = lookups.convert(values)
-    kind = profile.pop("kind", "community_organisation")
-    member = registered.named(values)
-    if member is None:
-        member = organisations.register_organisation(session, actor, network=network, kind=kind, **profile)
-        _activate(session, actor, network, member, None, since)
-        if email:
-            organisations.add_contact(session, actor, member, kind="email", value=email)
-        return "created"
-    return "updated" if _update_member(session, actor, network, member, profile, since, email) else "unchanged"
+@dataclass(eq=False)
+class _Row:
+    """A row on its way through the services: what it asks for, and the organisation it names
+    (None: one it registers)."""
+
+    result: RowResult
+    profile: dict[str, Any]
+    since: dt.date | None
+    email: str | None
+    member: Organisation | None
+    columns: _SheetColumns  # how the sheet names the fields a refusal names
+    path: list[str] = field(default_factory=list)  # the membership's moves to active
+
+    def __post_init__(self) -> None:
+        self.registers = self.member is None
+
+    def refuse(self, refused: RegistryError) -> None:
+        """The row's first refusal is the one it reports (a refused move refuses those after it)."""
+        if self.result.outcome != "error" or not self.result.problems:
+            self.result.outcome = "error"
+            self.result.problems = self.columns.problems(refused)
+
+    @property
+    def refused(self) -> bool:
+        return self.result.outcome == "error"
 
 
-def _update_member(session: Session, actor: Actor, network: Organisation, member: Organisation,
-                   profile: dict[str, Any], since: dt.date | None, email: str | None) -> bool:
+def _write(session: Session, actor: Actor, network: Organisation, rows: list[_Row]) -> None:
+    """Every row through the service functions, each service called once for all the rows it
+    concerns (their checks row by row, their writes together): registrations, profile updates,
+    membership moves, contacts. A refused row is reported and goes no further; the other rows
+    go on, so that a dry run reports every row."""
+    new = [row for row in rows if row.registers]
+    made = organisations.register_organisations(
+        session, actor, network=network, profiles=[row.profile for row in new],
+        refused=lambda index, refused: new[index].refuse(refused))
+    for row, organisation in zip(new, made):
+        if organisation is not None:
+            row.member, row.path = organisation, _path_to_active(None)
+            row.result.outcome = "created"
+    for row in rows:
+        if not row.registers:
+            try:
+                _update_member(session, actor, network, row)
+            except RegistryError as refused:
+                row.refuse(refused)
+    moving = [(row, action) for row in rows if not row.refused for action in row.path]
+    memberships.transitions(session, actor, network, [
+        memberships.Change(row.member, action, on=row.since, reason=_REASON) for row, action in moving  # type: ignore[arg-type]
+    ], refused=lambda index, refused: moving[index][0].refuse(refused))
+    adding = [row for row in rows if row.email and not row.refused and (
+        row.registers or not organisations.has_contact(session, row.member, "email", row.email))]  # type: ignore[arg-type]
+    organisations.add_contacts(session, actor, [(row.member, {"kind": "email", "value": row.email})  # type: ignore[misc]
+                                                for row in adding],
+                               refused=lambda index, refused: adding[index].refuse(refused))
+    for row in adding:
+        if not row.refused and not row.registers:
+            row.result.outcome = "updated"
+
+
+def _update_member(session: Session, actor: Actor, network: Organisation, row: _Row) -> None:
+    """A row naming an organisation the network has: its profile updated, and the moves that
+    make its membership active (if it is not) found."""
+    member = row.member
+    assert member is not None
     membership = memberships.get_membership(session, network, member)
     if membership is not None and membership.status in ENDED_STATUSES and not can(
             session, actor, Permission.APPLY_FOR_MEMBERSHIP, member.id, lineage=known.lookups(session).lineage):
@@ -153,21 +237,13 @@ def _update_member(session: Session, actor: Actor, network: Organisation, member
         raise NotPermitted(f"{member.name}'s membership is {membership.status.value}; the organisation "
                            "applies again itself before a spreadsheet can change it")
     before = member.profile()
+    profile = {k: v for k, v in row.profile.items() if k != "kind"}
     organisations.update_profile(session, actor, member, profile)
     changed = member.profile() != before
     if membership is None or membership.status is not MembershipStatus.ACTIVE:
-        _activate(session, actor, network, member, membership.status if membership else None, since)
+        row.path = _path_to_active(membership.status if membership else None)
         changed = True
-    if email and not organisations.has_contact(session, member, "email", email):  # by blind index
-        organisations.add_contact(session, actor, member, kind="email", value=email)
-        changed = True
-    return changed
-
-
-def _activate(session: Session, actor: Actor, network: Organisation, member: Organisation,
-              status: MembershipStatus | None, since: dt.date | None) -> None:
-    for action in _path_to_active(status):
-        memberships.transition(session, actor, network, member, action, on=since, reason=_REASON)
+    row.result.outcome = "updated" if changed else "unchanged"
 
 
 def _path_to_active(status: MembershipStatus | None) -> list[str]:
@@ -209,6 +285,7 @@ class _Registered:
                      .options(selectinload(Membership.events)))
             remembered.memberships.update(((network.id, m.member_id), m) for m in session.scalars(query))
         remembered.lineage.load(ids)
+        remembered.structure.load([network.id])  # what the rows' applications must not loop into
         remembered.load_names([network.id], actor)
 
     def named(self, values: dict[str, str]) -> Organisation | None:
@@ -216,6 +293,30 @@ class _Registered:
         id names anything elsewhere makes no difference), else by its name."""
         found = self.by_public_id.get(values.get("id", "").strip())
         return found or self.members.get(fold(values.get("name", "")))
+
+
+class _SheetColumns:
+    """Fields named as the person's sheet names them: its own header for a column it has, the
+    template's for one it lacks (a country taken from the network's), else the field itself."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        self.headers = {field: header for header, field in fields.items()}
+
+    def problem(self, field: str | None, message: str, params: dict[str, object] | None = None) -> Problem:
+        if field is None:
+            return Problem(None, message, dict(params or {}))
+        if field in self.headers:
+            return Problem(self.headers[field], message, dict(params or {}))
+        if field in _TEMPLATE_HEADERS:
+            return Problem(_TEMPLATE_HEADERS[field], message, dict(params or {}), column_in_sheet=False)
+        return Problem(field, message, dict(params or {}))
+
+    def problems(self, refused: RegistryError) -> list[Problem]:
+        if refused.field is not None:
+            return [self.problem(refused.field, refused.template, refused.params)]
+        if refused.fields:
+            return [self.problem(f, message) for f, messages in refused.fields.items() for message in messages]
+        return [self.problem(None, refused.template, refused.params)]
 
 
 def _map_headers(headers: list[str], translated: Mapping[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
@@ -260,23 +361,26 @@ class _Lookups:
         return self._places
 
     def convert(self, values: dict[str, str]) -> tuple[dict[str, Any], dt.date | None, str | None]:
-        problems: dict[str, list[str]] = {}
+        problems: dict[str, tuple[str, dict[str, object]]] = {}
         profile: dict[str, Any] = {}
         for key, text in values.items():
             if key in ("member_since", "contact_email", "id"):
                 continue
             try:
                 profile[key] = self._value(key, text)
+            except _Unreadable as unreadable:
+                problems.update((key, said) for said in unreadable.problems.values())
             except ValueError as wrong:
-                problems[key] = [str(wrong)]
+                problems[key] = (str(wrong), {})
         since = None
         if values.get("member_since"):
             try:
                 since = dt.date.fromisoformat(values["member_since"][:10])
             except ValueError:
-                problems["member_since"] = ["use YYYY-MM-DD"]
+                problems["member_since"] = (N_("'%(value)s' is not a date: write YYYY-MM-DD"),
+                                            {"value": values["member_since"]})
         if problems:
-            raise ValidationFailed.of("the row", problems)
+            raise _Unreadable(problems)
         if not profile.get("country") and self.network.country:
             profile["country"] = self.network.country
         return {k: v for k, v in profile.items() if v is not None or k == "name"}, since, \
@@ -289,23 +393,25 @@ class _Lookups:
         if key == "public_listing":
             if fold(text) in _YES | _NO:
                 return fold(text) in _YES
-            raise ValueError(f"{text!r}: write yes or no")
+            raise _Unreadable.cell(N_("'%(value)s': write yes or no"), value=text)
         if key == "drop_in_centres":
             if not text:
                 return None
             number = float(text) if re.fullmatch(r"\d+(\.0+)?", text) else None
             if number is None:
-                raise ValueError(f"{text!r} is not a whole number")
+                raise _Unreadable.cell(N_("'%(value)s' is not a whole number"), value=text)
             return int(number)
         return text or None
 
     def _codes(self, key: str, part: str) -> list[str]:
         """One cell part → codes; a part that is unknown as a whole may be a comma-separated list."""
+        error: ValueError | None = None
         for attempt in ([part], [p.strip() for p in part.split(",") if p.strip()]):
             try:
                 return [self._code(key, p) for p in attempt]
             except ValueError as unknown:
-                error = unknown
+                error = error or unknown  # the whole part's, which names what was written
+        assert error is not None
         raise error
 
     def _code(self, key: str, text: str) -> str:
@@ -317,7 +423,24 @@ class _Lookups:
             return self.places.resolve(text, country=self.network.country)
         code = self.terms[key].get(fold(text))
         if code is None:
-            raise ValueError(f"unknown {key.replace('_', ' ')[:-1]} {text!r}")
+            raise _Unreadable.cell(_UNKNOWN_TERM[key], value=text)
         return code
+
+
+_UNKNOWN_TERM = {"populations": N_("'%(value)s' is not a population the registry knows"),
+                 "services": N_("'%(value)s' is not a service the registry knows"),
+                 "priority_areas": N_("'%(value)s' is not a priority area the registry knows")}
+
+
+class _Unreadable(ValueError):
+    """Cells that say nothing the registry can store: field -> (message id, its parameters)."""
+
+    def __init__(self, problems: dict[str, tuple[str, dict[str, object]]]) -> None:
+        super().__init__("; ".join(message % params for message, params in problems.values()))
+        self.problems = problems
+
+    @classmethod
+    def cell(cls, message: str, **params: object) -> _Unreadable:
+        return cls({"": (message, params)})
 
 

@@ -76,7 +76,10 @@ class Membership(Base):
     __table_args__ = (UniqueConstraint("network_id", "member_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    public_id: Mapped[str] = mapped_column(PublicId, default=new_public_id, unique=True, index=True)
+    # Random and made here, so it tells apart the rows of one INSERT: SQLite's RETURNING then
+    # hands a flush's new ids back for many rows at once (insertmanyvalues' sentinel).
+    public_id: Mapped[str] = mapped_column(PublicId, default=new_public_id, unique=True, index=True,
+                                           insert_sentinel=True)
     network_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     status: Mapped[MembershipStatus] = mapped_column(str_enum(MembershipStatus))

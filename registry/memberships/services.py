@@ -9,17 +9,17 @@ lifecycle and the actor, and writes a dated MembershipEvent, so "who were VNSW's
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from registry.access import audit
 from registry.access.permissions import Actor, Permission, can
 from registry.db import today, utcnow
-from registry.errors import N_, InvalidTransition, NotFound, NotPermitted, ValidationFailed
+from registry.errors import N_, InvalidTransition, NotFound, NotPermitted, RegistryError, ValidationFailed
 from registry.memberships.models import (
     ENDED_STATUSES, A, LIFECYCLE, REASON_REQUIRED, S, Membership, MembershipAction, MembershipEvent, MembershipStatus
 )
@@ -54,26 +54,98 @@ def transition(
 ) -> Membership:
     """The one way a membership changes state. `on` defaults to today; `undated` records that
     the date is not documented (seed facts), and such a change counts only for "now"."""
+    moved = transitions(session, actor, network, [Change(member, action, on=on, undated=undated, reason=reason)])
+    return moved[0]  # type: ignore[return-value]  # refusals raise when no `refused` is given
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change of state asked of `transitions`, with transition's arguments."""
+
+    member: Organisation
+    action: MembershipAction | str
+    on: dt.date | None = None
+    undated: bool = False
+    reason: str = ""
+
+
+def transitions(
+    session: Session, actor: Actor, network: Organisation, changes: Sequence[Change], *,
+    refused: Callable[[int, RegistryError], None] | None = None,
+) -> list[Membership | None]:
+    """Changes of state of many memberships of one network, in order, each checked as
+    `transition` checks it (a member may change more than once: apply, verify, admit). Without
+    `refused` the first refusal raises (the changes before it stay made, written whole); with it
+    each refused change is told to it (by index) and None stands in its place. The network tree
+    follows once for the lot: member organisations' links are settled together, per date, at
+    the end (before, when one of them changes again); a member network's at once, as everything
+    below it moves too."""
     known = lookups(session)
-    action = MembershipAction(action)
-    membership = get_membership(session, network, member)
-    move = _check(actor, known, network, member.id, member.name, action, membership.status if membership else None,
-                  [e.effective_on for e in membership.events] if membership else [],
-                  on=on, undated=undated, reason=reason)
-    if membership is None:
-        membership = Membership(network=network, member=member, status=move.target)
-        session.add(membership)
-        known.memberships[network.id, member.id] = membership
-    membership.status = move.target
-    membership.status_since = move.effective_on
-    membership.updated_at = utcnow()
-    membership.events.append(MembershipEvent(**move.event(actor)))
-    audit.record(session, actor, f"membership_{action.value}", membership, move.changes(network),
-                 organisation_id=member.id)
-    if network_tree.moves(move.current, move.target):
-        network_tree.relink(session, [member.id], on=move.effective_on, leaves=not member.is_network)
-    known.moved(network, member)
-    return membership
+    done: list[Membership | None] = []
+    waiting: dict[dt.date | None, set[int]] = {}  # member organisations whose links are yet to follow
+    dates: dict[Membership, list[dt.date | None]] = {}  # of the memberships changed, every event's date
+    events: list[tuple[Membership, dict[str, Any]]] = []
+    try:
+        for index, change in enumerate(changes):
+            member, action = change.member, MembershipAction(change.action)
+            if any(member.id in ids for ids in waiting.values()):
+                _relink(session, waiting)  # its links so far, dated, before it changes again
+            membership = get_membership(session, network, member)
+            if membership is not None and membership not in dates:
+                dates[membership] = [e.effective_on for e in membership.events]
+            try:
+                move = _check(actor, known, network, member.id, member.name, action,
+                              membership.status if membership else None, dates[membership] if membership else [],
+                              on=change.on, undated=change.undated, reason=change.reason)
+            except RegistryError as error:
+                if refused is None:
+                    raise
+                refused(index, error)
+                done.append(None)
+                continue
+            if membership is None:
+                membership = Membership(network_id=network.id, member_id=member.id, status=move.target)
+                session.add(membership)
+                known.memberships[network.id, member.id] = membership
+                dates[membership] = []
+            membership.status = move.target
+            membership.status_since = move.effective_on
+            membership.updated_at = utcnow()
+            dates[membership].append(move.effective_on)
+            events.append((membership, move.event(actor)))
+            audit.record(session, actor, f"membership_{action.value}", membership, move.changes(network),
+                         organisation_id=member.id)
+            if network_tree.moves(move.current, move.target):
+                if member.is_network:
+                    _write_events(session, events)
+                    network_tree.relink(session, [member.id], on=move.effective_on)
+                else:
+                    waiting.setdefault(move.effective_on, set()).add(member.id)
+            known.moved(network, member)
+            done.append(membership)
+    finally:  # what was changed is written whole, a refusal raising or not
+        _write_events(session, events)
+        _relink(session, waiting)
+    return done
+
+
+def _write_events(session: Session, events: list[tuple[Membership, dict[str, Any]]]) -> None:
+    """The memberships' new events, in one statement once the memberships have their ids; each
+    membership reads its events again when next asked."""
+    if not events:
+        return
+    session.flush()
+    session.execute(insert(MembershipEvent.__table__), [{"membership_id": m.id, **values} for m, values in events])
+    for membership in {m for m, _ in events}:
+        session.expire(membership, ["events"])
+    events.clear()
+
+
+def _relink(session: Session, waiting: dict[dt.date | None, set[int]]) -> None:
+    """The network tree's links of the member organisations that changed, per date, settled."""
+    for on, ids in waiting.items():
+        network_tree.relink(session, ids, on=on, leaves=True)
+    waiting.clear()
 
 
 @dataclass(frozen=True)
@@ -105,15 +177,17 @@ def _check(
     _require(actor, known, network, member_id, action, current)
     allowed_from, target = LIFECYCLE[action]
     if current not in allowed_from:
-        where = f"from {current.value}" if current else "without a membership"
-        raise InvalidTransition(
-            f"cannot {action.value} {member_name}'s membership of {network.name} {where}"
-        )
+        params = {"action": action.value, "member": member_name, "network": network.name}
+        if current is None:
+            raise InvalidTransition(N_("cannot %(action)s %(member)s's membership of %(network)s without a membership"),
+                                    params=params)
+        raise InvalidTransition(N_("cannot %(action)s %(member)s's membership of %(network)s from %(status)s"),
+                                params={**params, "status": current.value})
     effective_on = None if undated else (on or today())
     _check_date(dates, effective_on)
     reason = (reason or "").strip()
     if action in REASON_REQUIRED and not reason:
-        raise ValidationFailed.on("reason", f"say why you {action.value} this membership")
+        raise ValidationFailed.on("reason", N_("say why you %(action)s this membership"), action=action.value)
     if len(reason) > 2000:
         raise ValidationFailed.on("reason", N_("at most 2000 characters"))
     if action is A.APPLY:
@@ -211,7 +285,8 @@ def _require(actor: Actor, known: Known, network: Organisation, member_id: int, 
     else:
         ok = decides
     if not ok:
-        raise NotPermitted(f"{actor.label} may not {action.value} memberships of {network.name}")
+        raise NotPermitted(N_("%(actor)s may not %(action)s memberships of %(network)s"),
+                           params={"actor": actor.label, "action": action.value, "network": network.name})
 
 
 def _check_date(dates: list[dt.date | None], effective_on: dt.date | None) -> None:

@@ -112,7 +112,22 @@ def _seen_all(session: Session, reader: Reader, organisations: list[Organisation
 def search(session: Session, actor: Actor, query: DirectoryQuery, *, page: int, page_size: int) -> Page[Seen]:
     """Organisations matching `query` that the caller may see, one page of them."""
     reader = reader_for(session, actor)
-    stmt = select(Organisation).where(reader.may_see())
+    stmt = _matching(session, reader, select(Organisation).where(reader.may_see()), query)
+    if query.network_id is not None:
+        network = by_public_id(session, Organisation, query.network_id)
+        if network is None or reader.tier(network) is None:
+            stmt = stmt.where(false())
+        else:
+            stmt = stmt.where(reader.sees_field("networks"), Organisation.id.in_(select(Membership.member_id).where(
+                Membership.network_id == network.id, Membership.status == MembershipStatus.ACTIVE)))
+    stmt = stmt.order_by(*SORTS[query.sort])
+    found = page_of_query(session, stmt, page, page_size)
+    return Page(_seen_all(session, reader, found.items), found.total, found.page, found.page_size)
+
+
+def _matching(session: Session, reader: Reader, stmt: Any, query: DirectoryQuery) -> Any:
+    """`stmt` narrowed to the organisations `query`'s words, terms, area, country, status and
+    kind match, each field filter only where the reader sees that field."""
     if query.text and (folded := fold(query.text)):
         pattern = "%" + folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(Organisation.search_text.like(pattern, escape="\\"))
@@ -131,16 +146,7 @@ def search(session: Session, actor: Actor, query: DirectoryQuery, *, page: int, 
                                      Term.vocabulary == TERM_FIELDS[field], Term.code == code).exists())
     if query.area:
         stmt = stmt.where(reader.sees_field("areas_served"), _serving(session, reader, query.area.strip().upper()))
-    if query.network_id is not None:
-        network = by_public_id(session, Organisation, query.network_id)
-        if network is None or reader.tier(network) is None:
-            stmt = stmt.where(false())
-        else:
-            stmt = stmt.where(reader.sees_field("networks"), Organisation.id.in_(select(Membership.member_id).where(
-                Membership.network_id == network.id, Membership.status == MembershipStatus.ACTIVE)))
-    stmt = stmt.order_by(*SORTS[query.sort])
-    found = page_of_query(session, stmt, page, page_size)
-    return Page(_seen_all(session, reader, found.items), found.total, found.page, found.page_size)
+    return stmt
 
 
 def _serving(session: Session, reader: Reader, code: str) -> Any:
@@ -161,12 +167,15 @@ def network_members(
     *,
     on: dt.date | None,
     statuses: Iterable[MembershipStatus] = (),
+    query: DirectoryQuery | None = None,
     page: int,
     page_size: int,
 ) -> Page[SeenMember]:
-    """A network's members on `on` (default today). Only the network's internal view (its
-    board, its secretariat) sees memberships in states other than active; the public sees the
-    members that publish which networks they belong to."""
+    """A network's members on `on` (default today), narrowed and sorted by `query` as search
+    narrows the directory (its status, by default, every one but delisted; its network_id is
+    this network). Only the network's internal view (its board, its secretariat) sees
+    memberships in states other than active; the public sees the members that publish which
+    networks they belong to."""
     reader = reader_for(session, actor)
     network = find_network(session, actor, network_id)
     wanted = set(statuses) or {MembershipStatus.ACTIVE}
@@ -175,15 +184,18 @@ def network_members(
     status = status_on(on)
     # Narrowed, sorted, counted and paged in the query: a member the public sees only if it
     # publishes which networks it belongs to.
-    query = (select(Membership, status.label("status_on"))
-             .join(Organisation, Organisation.id == Membership.member_id)
-             .options(contains_eager(Membership.member))
-             .where(Membership.network_id == network.id, status.in_(sorted(wanted)), reader.may_see(),
-                    reader.sees_field("networks"))
-             .order_by(Organisation.name_key, Membership.member_id))
+    chosen_query = (select(Membership, status.label("status_on"))
+                    .join(Organisation, Organisation.id == Membership.member_id)
+                    .options(contains_eager(Membership.member))
+                    .where(Membership.network_id == network.id, status.in_(sorted(wanted)), reader.may_see(),
+                           reader.sees_field("networks")))
+    if query is not None:
+        chosen_query = _matching(session, reader, chosen_query, query).order_by(*SORTS[query.sort])
+    else:
+        chosen_query = chosen_query.order_by(Organisation.name_key, Membership.member_id)
     check_page(page, page_size)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    chosen = session.execute(query.limit(page_size).offset((page - 1) * page_size)).all()
+    total = session.scalar(select(func.count()).select_from(chosen_query.order_by(None).subquery())) or 0
+    chosen = session.execute(chosen_query.limit(page_size).offset((page - 1) * page_size)).all()
     seen = _seen_all(session, reader, [m.member for m, _ in chosen])
     return Page([SeenMember(network.public_id, status, s) for (m, status), s in zip(chosen, seen, strict=True)],
                 total, page, page_size)

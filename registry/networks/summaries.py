@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from registry.access.permissions import Actor
 from registry.access.visibility import reader_for
@@ -19,21 +19,35 @@ from registry.organisations.models import NETWORK_KINDS, Organisation, Organisat
 
 
 @dataclass(frozen=True)
+class AreaTally:
+    """The areas a network's members serve, counted as its maps count them: on the boundary set
+    in force on the date, old codes carried onto that set's areas, districts onto their provinces.
+    The counting is the map's (api.coverage.area_tally); the registry only says it."""
+
+    covered: int  # areas with at least one active member
+    in_scope: int  # areas of the network's countries in that set
+    noun: str  # what the set's areas are: "provinces", "districts"
+    boundary_set: str  # the set's title, e.g. "Vietnam: 34 provinces (from 2025-07-01)"
+
+
+@dataclass(frozen=True)
 class NetworkSummary:
     network: Organisation
     on: dt.date | None
     members: int
     member_networks: int
-    areas: tuple[str, ...]  # area codes served by active members, sorted
+    areas: tuple[str, ...]  # area codes served by active members as recorded, sorted (not a count of areas: AreaTally)
     countries: tuple[str, ...]
     statuses: dict[str, int]  # every membership by its status on the date
     priority_areas: dict[str, int]  # active members per priority area code
     sample_members: int
 
-    def headline(self) -> str:
-        """e.g. "32 member organisations in 21 areas (1 country)"."""
-        return (f"{self.members} member organisations in {len(self.areas)} areas "
-                f"({len(self.countries)} {'country' if len(self.countries) == 1 else 'countries'})")
+    def headline(self, tally: AreaTally) -> str:
+        """e.g. "32 member organisations in 21 of 34 provinces (1 country); areas counted on Vietnam:
+        34 provinces (from 2025-07-01)"."""
+        return (f"{self.members} member organisations in {tally.covered} of {tally.in_scope} {tally.noun} "
+                f"({len(self.countries)} {'country' if len(self.countries) == 1 else 'countries'}); "
+                f"areas counted on {tally.boundary_set}")
 
 
 def network_summary(session: Session, network: Organisation, on: dt.date | None = None) -> NetworkSummary:
@@ -75,6 +89,10 @@ def member_presence(session: Session, network: Organisation, on: dt.date | None 
     listed publicly and publishes which networks it belongs to, and then holds only the areas
     and terms it published. Which of them a view may count is geo.disclosure's to say."""
     members = members_as_of(session, network.id, on, recursive=True)
+    # Every member's terms and areas in two queries, not two per member (a board page asks
+    # for one presence per year of its growth table).
+    session.scalars(select(Organisation).where(Organisation.id.in_([m.id for m in members]))
+                    .options(selectinload(Organisation.terms), selectinload(Organisation.area_links))).all()
     anyone = reader_for(session, Actor.anonymous())
 
     def published(member: Organisation, field: str, values: list[str]) -> tuple[str, ...]:
@@ -104,12 +122,11 @@ def public_networks(session: Session) -> list[Organisation]:
 class YearEnd:
     on: dt.date
     members: int
-    areas: int
 
 
 def growth(session: Session, network: Organisation, *, since: int | None = None) -> list[YearEnd]:
-    """Active members and areas served at the end of each year, from the first dated admission
-    (or `since`) to today."""
+    """Active members at the end of each year, from the first dated admission (or `since`) to
+    today. The areas they serve on each date are counted as the maps count them (AreaTally)."""
     first_dates = [e.effective_on for m in memberships_of(session, network.id) for e in m.events
                    if e.effective_on]
     start = since or (min(first_dates).year if first_dates else today().year)
@@ -117,5 +134,5 @@ def growth(session: Session, network: Organisation, *, since: int | None = None)
     for year in range(start, today().year + 1):
         on = min(dt.date(year, 12, 31), today())
         members = members_as_of(session, network.id, on)
-        points.append(YearEnd(on, len(members), len({c for m in members for c in m.areas_served})))
+        points.append(YearEnd(on, len(members)))
     return points

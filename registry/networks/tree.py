@@ -20,10 +20,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import (
-    Boolean, Date, Integer, Select, and_, column, exists, func, literal, or_, select, table, true, union, union_all,
-    update
-)
+from sqlalchemy import Select, and_, column, exists, func, literal, or_, select, table, true, union, union_all, update
 from sqlalchemy.orm import Session
 
 from registry.db import in_chunks
@@ -95,24 +92,26 @@ def moves(current: str | None, target: str) -> bool:
     return target in linking or current in linking
 
 
-def link_new(session: Session, organisation_id: int, registered_by: int | None, *, on: dt.date | None) -> None:
-    """The links of an organisation just registered: under the network that registered it and
-    every network above that one. It has no membership and nothing below it yet, so there is
-    nothing to walk (what `relink` would find, in two statements)."""
-    if registered_by is None:
+def link_new(session: Session, registrations: Iterable[tuple[int, int | None]], *, on: dt.date | None) -> None:
+    """The links of organisations just registered, (id, network that registered it): under that
+    network and every network above it. They have no membership and nothing below them yet, so
+    there is nothing to walk: what `relink` would find, read once per registering network and
+    written in one statement."""
+    registrations = [(organisation_id, by) for organisation_id, by in registrations if by is not None]
+    if not registrations:
         return
     session.info.get(REMEMBERED, {}).clear()
-    session.execute(_links.insert().values(descendant_id=organisation_id, ancestor_id=registered_by, depth=1,
-                                           held_from=on, held_until=None, current=True))
-    # Typed parameters, no CAST: SQLite would cast a date to a number. An undated link leaves
-    # held_from out, as PostgreSQL reads a NULL parameter in a SELECT list as text.
-    columns = {"descendant_id": literal(organisation_id, Integer), "ancestor_id": _links.c.ancestor_id,
-               "depth": _links.c.depth + 1, "current": literal(True, Boolean)}
-    if on is not None:
-        columns["held_from"] = literal(on, Date)
-    above_registrar = select(*columns.values()).where(
-        _links.c.descendant_id == registered_by, _links.c.current.is_(True))
-    session.execute(_links.insert().from_select(list(columns), above_registrar))
+    registrars = sorted({by for _, by in registrations})
+    above_registrar: dict[int, list[tuple[int, int]]] = {by: [(by, 0)] for by in registrars}
+    for chunk in in_chunks(registrars):
+        for descendant, ancestor, depth in session.execute(
+                select(_links.c.descendant_id, _links.c.ancestor_id, _links.c.depth).where(
+                    _links.c.descendant_id.in_(chunk), _links.c.current.is_(True))):
+            above_registrar[descendant].append((ancestor, depth))
+    session.execute(_links.insert(), [
+        {"descendant_id": organisation_id, "ancestor_id": ancestor, "depth": depth + 1, "held_from": on,
+         "held_until": None, "current": True}
+        for organisation_id, by in registrations for ancestor, depth in above_registrar[by]])
 
 
 def _relink(session: Session, ids: list[int], on: dt.date | None) -> None:

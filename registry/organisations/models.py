@@ -85,7 +85,10 @@ class Organisation(Base):
     __tablename__ = "organisations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    public_id: Mapped[str] = mapped_column(PublicId, default=new_public_id, unique=True, index=True)
+    # Random and made here, so it tells apart the rows of one INSERT: SQLite's RETURNING then
+    # hands a flush's new ids back for many rows at once (insertmanyvalues' sentinel).
+    public_id: Mapped[str] = mapped_column(PublicId, default=new_public_id, unique=True, index=True,
+                                           insert_sentinel=True)
     kind: Mapped[OrganisationKind] = mapped_column(str_enum(OrganisationKind))
     name: Mapped[str] = mapped_column(Name)
     name_key: Mapped[str] = mapped_column(Name, index=True)  # fold(name): duplicate checks

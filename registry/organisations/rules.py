@@ -84,8 +84,13 @@ def check_name_free(
     named = lookups(session).named(fold(name), ids, actor)
     clash = next((other for organisation_id, other in named if organisation_id != exclude_id), None)
     if clash is not None:
-        raise Conflict(N_("an organisation named %(name)r is already in this network"), params={"name": clash},
-                       fields={"name": [N_("already used in this network")]})
+        raise name_taken(clash)
+
+
+def name_taken(other: str) -> Conflict:
+    """The refusal of a name another organisation in the network uses (folded alike)."""
+    return Conflict(N_("an organisation named %(name)r is already in this network"), params={"name": other},
+                    fields={"name": [N_("already used in this network")]})
 
 
 def new_columns(

@@ -7,25 +7,29 @@ nothing) and records the change in the audit log.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from registry.access import audit, sealing
 from registry.access.permissions import Actor, Permission, can, require
 from registry.db import today, utcnow
-from registry.errors import Conflict, NotFound, NotPermitted, ValidationFailed
+from registry.errors import Conflict, NotFound, NotPermitted, RegistryError, ValidationFailed
+from registry.names import fold
 from registry.networks import tree as network_tree
 from registry.organisations.known import lookups
 from registry.organisations.models import (
     ADMIN_FIELDS, DEFAULT_PUBLISHED, PROFILE_FIELDS, TERM_FIELDS, Contact, ContactKind, ContactView, Organisation,
-    OrganisationArea, OrganisationKind, OrganisationStatus, Visibility
+    OrganisationArea, OrganisationKind, OrganisationStatus, OrganisationTerm, Visibility, profile_of
 )
 from registry.organisations.rules import (
-    check_name_free, contact_changes, contact_value, contact_values, new_columns, search_keys, validate_profile
+    check_name_free, contact_changes, contact_value, contact_values, name_taken, new_columns, search_keys,
+    validate_profile
 )
+from registry.vocabularies.models import Term
 
 
 def written(contact: Contact, value: str | None) -> ContactView:
@@ -69,18 +73,88 @@ def register_organisation(
     **profile: Any,
 ) -> Organisation:
     """Register an organisation, on behalf of `network` (None: a top-level network, system only)."""
-    values = _check_registration(session, actor, network, {"kind": kind, "name": name, **profile})
-    columns, terms, area_codes = new_columns(values, network, is_sample)
-    organisation = Organisation(**columns)
-    organisation.terms = terms
-    organisation.area_links = [OrganisationArea(area_code=c) for c in area_codes]
-    session.add(organisation)
-    session.flush()  # the caller is given the organisation with its id; its contacts are sealed with it
-    network_tree.link_new(session, organisation.id, organisation.registered_by_id, on=today())
-    lookups(session).registered(organisation, actor)
-    audit.record(session, actor, "register_organisation", organisation,
-                 audit.diff({}, organisation.profile()), organisation_id=organisation.id)
-    return organisation
+    registered = register_organisations(session, actor, network=network, is_sample=is_sample,
+                                        profiles=[{"kind": kind, "name": name, **profile}])
+    return registered[0]  # type: ignore[return-value]  # refusals raise when no `refused` is given
+
+
+# A registration's refusal, for a caller that registers many and hears of each (index, error).
+Refused = Callable[[int, RegistryError], None]
+
+
+def register_organisations(
+    session: Session,
+    actor: Actor,
+    *,
+    network: Organisation | None,
+    profiles: Sequence[Mapping[str, Any]],
+    is_sample: bool = False,
+    refused: Refused | None = None,
+) -> list[Organisation | None]:
+    """Register many organisations on behalf of one network (each profile holds its kind and
+    name): every one is checked, then they are written together (one flush, their links in the
+    network tree in one statement). Without `refused` the first refusal raises and nothing is
+    written; with it each refused profile is told to it (by index), left out, and None stands in
+    its place. Two profiles of one name in the network: the second is refused."""
+    known = lookups(session)
+    made: list[Organisation | None] = []
+    names: dict[str, str] = {}  # the folded names the profiles before took in the network
+    checked: list[tuple[int, dict[str, Any], list[Term], list[str]]] = []
+    for index, profile in enumerate(profiles):
+        try:
+            values = _check_registration(session, actor, network, dict(profile))
+            if network is not None and fold(values["name"]) in names:
+                raise name_taken(names[fold(values["name"])])
+        except RegistryError as error:
+            if refused is None:
+                raise
+            refused(index, error)
+            made.append(None)
+            continue
+        columns, terms, area_codes = new_columns(values, network, is_sample)
+        names[columns["name_key"]] = columns["name"]
+        checked.append((index, columns, terms, area_codes))
+        made.append(None)
+    if not checked:
+        return made
+    for (index, _, terms, area_codes), organisation in zip(checked, _insert(session, checked), strict=True):
+        made[index] = organisation
+        set_committed_value(organisation, "terms", terms)
+        set_committed_value(organisation, "contacts", [])
+    new = [o for o in made if o is not None]
+    network_tree.link_new(session, [(o.id, o.registered_by_id) for o in new], on=today())
+    for organisation, (_, _, terms, area_codes) in zip(new, checked, strict=True):
+        known.registered(organisation, actor)
+        profile = profile_of(lambda f: getattr(organisation, f), terms, area_codes)  # noqa: B023
+        audit.record(session, actor, "register_organisation", organisation, audit.diff({}, profile),
+                     organisation_id=organisation.id)
+    return made
+
+
+def _insert(session: Session, checked: list[tuple[int, dict[str, Any], list[Term], list[str]]]) -> list[Organisation]:
+    """New organisations in one INSERT each for them, their terms and their areas (the ORM's bulk
+    insert): the caller is given them persistent, with their ids, their contacts sealed with them.
+    Every row names the same columns, those a profile left out as NULL, so that they go together."""
+    given = set().union(*(columns for _, columns, _, _ in checked))
+    table = Organisation.__table__
+    unset = {key: None for key in given if table.c[key].default is None and table.c[key].server_default is None}
+    rows = [{**unset, **columns} for _, columns, _, _ in checked]
+    organisations = list(session.scalars(insert(Organisation).returning(Organisation, sort_by_parameter_order=True),
+                                         rows))
+    links = [{"organisation_id": o.id, "term_id": t.id} for o, (_, _, terms, _) in zip(organisations, checked)
+             for t in terms]
+    if links:
+        session.execute(insert(OrganisationTerm.__table__), links)
+    areas = [{"organisation_id": o.id, "area_code": c} for o, (_, _, _, codes) in zip(organisations, checked)
+             for c in codes]
+    placed: dict[int, list[OrganisationArea]] = {o.id: [] for o in organisations}
+    if areas:
+        for area in session.scalars(insert(OrganisationArea).returning(OrganisationArea, sort_by_parameter_order=True),
+                                    areas):
+            placed[area.organisation_id].append(area)
+    for organisation in organisations:
+        set_committed_value(organisation, "area_links", sorted(placed[organisation.id], key=lambda a: a.area_code))
+    return organisations
 
 
 def _check_registration(
@@ -184,19 +258,43 @@ def add_contact(
 ) -> Contact:
     """Add a contact; it reaches only the organisation and its secretariats unless made public.
     Its value is sealed; the organisation has each contact once."""
-    require(session, actor, Permission.EDIT_PROFILE, organisation.id, lineage=lookups(session).lineage)
-    values = contact_values(kind, value, label, visibility)
-    if has_contact(session, organisation, values["kind"], values["value"]):
-        raise _duplicate(values["kind"])
-    sealed = sealing.seal_contact(sealing.ring_of(session), organisation.id, values["kind"], values["visibility"],
-                                  values.pop("value"))
-    contact = Contact(organisation=organisation, sealed_value=sealed.value, value_index=sealed.index, **values)
-    session.add(contact)
-    organisation.updated_at = utcnow()
-    audit.record(session, actor, "add_contact", contact, contact_changes(None, values, value_changed=True),
-                 organisation_id=organisation.id)
-    session.flush()  # the caller is given the contact with its id
-    return contact
+    added = add_contacts(session, actor, [(organisation, {"kind": kind, "value": value, "label": label,
+                                                          "visibility": visibility})])
+    return added[0]  # type: ignore[return-value]  # refusals raise when no `refused` is given
+
+
+def add_contacts(
+    session: Session, actor: Actor, contacts: Sequence[tuple[Organisation, Mapping[str, Any]]], *,
+    refused: Refused | None = None,
+) -> list[Contact | None]:
+    """Add many contacts, (organisation, add_contact's keywords) each, checked one by one and
+    written together. Without `refused` the first refusal raises; with it each refused contact
+    is told to it (by index) and None stands in its place."""
+    known = lookups(session)
+    ring = sealing.ring_of(session)
+    added: list[Contact | None] = []
+    for index, (organisation, given) in enumerate(contacts):
+        try:
+            require(session, actor, Permission.EDIT_PROFILE, organisation.id, lineage=known.lineage)
+            values = contact_values(given["kind"], given["value"], given.get("label", ""),
+                                    given.get("visibility", Visibility.SECRETARIAT))
+            if has_contact(session, organisation, values["kind"], values["value"]):
+                raise _duplicate(values["kind"])
+        except RegistryError as error:
+            if refused is None:
+                raise
+            refused(index, error)
+            added.append(None)
+            continue
+        sealed = sealing.seal_contact(ring, organisation.id, values["kind"], values["visibility"], values.pop("value"))
+        contact = Contact(organisation=organisation, sealed_value=sealed.value, value_index=sealed.index, **values)
+        session.add(contact)
+        organisation.updated_at = utcnow()
+        audit.record(session, actor, "add_contact", contact, contact_changes(None, values, value_changed=True),
+                     organisation_id=organisation.id)
+        added.append(contact)
+    session.flush()  # the caller is given the contacts with their ids
+    return added
 
 
 def update_contact(

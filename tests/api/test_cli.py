@@ -79,9 +79,10 @@ def test_seed_reports_what_it_did_and_a_second_run_changes_nothing(run, seeded):
 
 def test_network_summary_shows_the_documented_figures(run, seeded):
     then = run("network", "summary", "VNSW", "--on", "2012-12-31")
-    assert "11 member organisations in 7 areas" in then.output
+    assert "11 member organisations in 7 of 63 provinces" in then.output
     now = run("network", "summary", "VNSW")
-    assert "32 member organisations in 21 areas" in now.output
+    assert "32 member organisations in 21 of 34 provinces" in now.output
+    assert "areas counted on Vietnam: 34 provinces (from 2025-07-01)" in now.output
     assert "SAMPLE (not real) organisations: 32" in now.output
 
 
@@ -92,7 +93,7 @@ def test_an_operator_names_an_organisation_by_public_id_integer_key_or_acronym(r
         refs = (vnsw.public_id, str(vnsw.id), "VNSW")
     engine.dispose()
     outputs = {ref: run("network", "summary", ref).output for ref in refs}
-    assert len(set(outputs.values())) == 1 and "32 member organisations in 21 areas" in outputs["VNSW"]
+    assert len(set(outputs.values())) == 1 and "32 member organisations in 21 of 34 provinces" in outputs["VNSW"]
 
 
 def test_summary_and_token_refusals_are_clear(run, seeded):
@@ -202,7 +203,7 @@ class TestMemberSpreadsheets:
         path.write_text("Name,Areas served\nSample new group A,VN-HN\nSample new group B,Atlantis\n")
         refused = run("members", "import", "VNSW", str(path), "--apply")
         assert refused.exit_code == 1 and "nothing was imported" in refused.output
-        assert "row 3 (Sample new group B): areas_served: no place called 'Atlantis' is known" in refused.output
+        assert "row 3 (Sample new group B): Areas served: no place called 'Atlantis' is known" in refused.output
         exported = tmp_path / "after.csv"
         run("members", "export", "VNSW", "--out", str(exported))
         assert "Sample new group A" not in exported.read_text()

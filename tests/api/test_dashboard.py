@@ -166,7 +166,7 @@ class TestBoardPages:
         cookie = response.headers["Set-Cookie"]
         assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Max-Age=43200" in cookie
         page = client.get(response.headers["Location"]).get_data(as_text=True)
-        assert "35 member organisations in 21 areas" in page  # 32 sample CBOs + 3 hostile-named ones
+        assert "35 member organisations in 21 of 34 provinces" in page  # 32 sample CBOs + 3 hostile-named ones
         assert "Board / coordinating committee" in page and "2012-12-31" in page
         assert "<img src=x" not in page  # organisation names appear only escaped
 
@@ -274,8 +274,8 @@ def server(site) -> Iterator[str]:
 class Watched:
     """A page whose failed requests, console errors and dialogs are all recorded."""
 
-    def __init__(self, browser):
-        self.context = browser.new_context()
+    def __init__(self, browser, **context):
+        self.context = browser.new_context(**context)
         self.context.add_init_script(REPORT_VIOLATIONS)
         self.page = self.context.new_page()
         self.failed: list[str] = []

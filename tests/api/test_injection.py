@@ -188,7 +188,7 @@ def test_the_map_command_keeps_payloads_as_data(site, tmp_path: Path, view):
 
 
 BLANK_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
-LEGEND_JS = "() => document.querySelector('.coverage-legend').innerText"
+LEGEND_JS = "() => document.querySelector('.coverage-legend .coverage-title').textContent"
 ATTRIBUTION_JS = "() => document.querySelector('.leaflet-control-attribution').innerText"
 LAYER_LABELS_JS = "() => [...document.querySelectorAll('.leaflet-control-layers-base label')].map(l => l.innerText.trim())"
 

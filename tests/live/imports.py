@@ -30,10 +30,11 @@ from sqlalchemy.engine import Engine
 from tests.live.conftest import Answer, Live
 
 # Enough rows that the import is still inside its transaction when the test strikes. The import
-# goes through the service functions row by row (about 20 statements a row), so 600 rows hold
-# the transaction open longer than 3,000 did through the old bulk path, and a re-import through
-# the outage test's relay still ends well within gunicorn's timeout.
-ROWS = 600
+# goes through the service functions, each called once for all the rows (a few statements per
+# service): 1,000 rows keep it writing for most of a second of CPU, and a re-import (the outage
+# test's through its relay) still ends within gunicorn's timeout on a machine so busy with other
+# test runs that 2,000 rows took 41 s there.
+ROWS = 1000
 TABLES = ("organisations", "organisation_areas", "memberships", "membership_events", "contacts", "audit_entries")
 NOTHING = {"organisations": 0, "memberships": 0, "contacts": 0, "audited": 0}
 EVERYTHING = dict.fromkeys(NOTHING, ROWS)

@@ -101,7 +101,7 @@ def test_khmer_place_names_as_written_and_ambiguous_names_named(session):
     unknown = import_members(session, secretariat(wnu), wnu,
                              read_table("x.csv", csv_bytes("Name,Areas served", "Sample khan group C,Nowhere")),
                              apply=False)
-    assert unknown.rows[0].messages == ["areas_served: no place called 'Nowhere' is known"]
+    assert unknown.rows[0].messages == ["Areas served: no place called 'Nowhere' is known"]
 
 
 def test_unknown_columns_are_reported_not_silently_used(session, vnsw):
@@ -165,9 +165,11 @@ class TestWhoMay:
 
 
 class TestWrittenTogetherAsOneByOne:
-    """An import goes through the service functions inside one transaction and writes at each flush:
-    the registry must end up exactly as if each row had gone through the service functions
-    one at a time, audit log included, in the same order."""
+    """An import goes through the service functions inside one transaction, each service once for
+    all the rows it concerns: the registry must end up exactly as if each row had gone through
+    the service functions one at a time, audit log included, each organisation's entries in the
+    same order. (The log interleaves organisations by service rather than by row, and a
+    membership's version counts its flushes, fewer when its moves are written together.)"""
 
     FILE = csv_bytes(
         "Name,Acronym,Areas served,Priority areas,Populations served,Services,Languages,Drop-in centres,"
@@ -240,6 +242,8 @@ class TestWrittenTogetherAsOneByOne:
 
         def columns(row):
             values = {c.key: getattr(row, c.key) for c in row.__table__.columns if c.key not in unstable}
+            if isinstance(row, memberships.Membership):
+                values.pop("version")  # counts the flushes that wrote it
             assert all(getattr(row, t) is not None for t in ("created_at", "updated_at", "recorded_at", "at")
                        if hasattr(row, t))
             return values
@@ -288,7 +292,14 @@ class TestWrittenTogetherAsOneByOne:
         state, log = written["import"]
         assert len(state) == 8 and len(log) > 20
         assert state == written["one by one"][0]
-        assert log == written["one by one"][1]
+        assert self.by_organisation(log) == self.by_organisation(written["one by one"][1])
+
+    @staticmethod
+    def by_organisation(log):
+        entries = {}
+        for entry in log:
+            entries.setdefault(entry[2], []).append(entry)
+        return entries
 
     def test_a_refused_row_leaves_nothing_behind_for_the_rows_after_it(self, session, network):
         lines = self.FILE.decode().splitlines()

@@ -126,3 +126,22 @@ def test_rebuilding_keeps_the_links_that_hold_and_their_dates(session, make_org)
     before = session.execute(select(NetworkLink.id, NetworkLink.held_from)).all()
     network_tree.rebuild(session)
     assert session.execute(select(NetworkLink.id, NetworkLink.held_from)).all() == before
+
+
+def test_many_moves_at_once_leave_the_links_and_their_dates_as_one_by_one(session, make_org):
+    network = make_org(name="Net", kind="national_network")
+    elsewhere = make_org(name="Elsewhere", kind="national_network")
+    stays, leaves = make_org(elsewhere, name="Stays"), make_org(elsewhere, name="Leaves")
+    Change = memberships.Change
+    memberships.transitions(session, SYSTEM, network, [
+        *(Change(cbo, action, on=dt.date(2020, 1, 1)) for cbo in (stays, leaves) for action in ("apply", "verify")),
+        Change(stays, "admit", on=dt.date(2020, 2, 1)), Change(leaves, "admit", on=dt.date(2020, 3, 1)),
+        Change(leaves, "withdraw", on=dt.date(2020, 5, 1)),  # moves again: its admission's links first
+    ])
+    assert (network.id, stays.id, 1) in links(session)
+    assert (network.id, leaves.id, 1) not in links(session)
+    assert network.id in above_on(session, stays, dt.date(2020, 2, 1))
+    assert network.id not in above_on(session, stays, dt.date(2020, 1, 31))
+    assert network.id in above_on(session, leaves, dt.date(2020, 4, 30))  # held while it was a member
+    assert network.id not in above_on(session, leaves, dt.date(2020, 5, 1))
+    assert links(session) == worked_out_again(session)

@@ -107,6 +107,30 @@ def test_duplicate_names_within_a_network_are_refused_ignoring_case_and_diacriti
     assert make_org(wnu, name="Nhóm Hoa Sen", country="KH").name == "Nhóm Hoa Sen"
 
 
+def test_many_registered_at_once_each_checked_the_refused_told_by_index_and_left_out(session, vnsw, make_org):
+    def cbo(name, **more):
+        return {"kind": "community_organisation", "country": "VN", "name": name, **more}
+
+    make_org(vnsw, name="Nhóm Hoa Sen")
+    refused = {}
+    made = organisations.register_organisations(
+        session, secretariat(vnsw), network=vnsw, refused=lambda index, error: refused.setdefault(index, error),
+        profiles=[cbo("Nhóm Cúc", areas_served=["VN-HN"]),
+                  cbo("nhom hoa sen"),  # taken in the network
+                  cbo("Nhóm Mai", drop_in_centres=-1),
+                  cbo("NHÓM CÚC"),  # taken by the first of these
+                  cbo("Nhóm Lan", priority_areas=["health"])])
+    assert [o and o.name for o in made] == ["Nhóm Cúc", None, None, None, "Nhóm Lan"]
+    assert {i: type(e) for i, e in refused.items()} == {1: Conflict, 2: ValidationFailed, 3: Conflict}
+    assert made[0].areas_served == ["VN-HN"] and made[4].priority_areas == ["health"] and made[4].contacts == []
+    assert [e.action for e in history(session, organisation_id=made[4].id)] == ["register_organisation"]
+    before = counts(session)
+    with pytest.raises(Conflict):  # without `refused`, the first refusal raises and nothing is written
+        organisations.register_organisations(session, secretariat(vnsw), network=vnsw,
+                                             profiles=[cbo("Nhóm Đào"), cbo("Nhóm Cúc")])
+    assert counts(session) == before
+
+
 def test_renaming_into_a_clash_is_refused(session, vnsw, make_org, member_of):
     first, second = make_org(vnsw, name="First group"), make_org(vnsw, name="Second group")
     member_of(vnsw, first)

@@ -40,11 +40,10 @@ def test_the_secretariat_issues_prints_and_revokes_a_code(visit, web_site: Site,
     secretariat = visit(viewport=viewport, language=language)
     secretariat.goto("/sign-in")
     secretariat.page.fill("input[name=code]", web_site.codes["secretariat VNSW"])
-    # The console's front page is web-console's; before that branch is merged, /console/ is a 404.
-    secretariat.expect_status(404)
     secretariat.page.click("main button[type=submit]")
     secretariat.page.wait_for_url(re.compile(r".*/console/$"))
-    secretariat.goto("/console/codes/")
+    secretariat.check("console")
+    secretariat.page.click("nav.console a[href$='/console/codes/']")
     secretariat.check("sign-in codes")
 
     seat = f"Seat web {uuid.uuid4().hex[:6]}"
