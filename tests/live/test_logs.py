@@ -11,7 +11,7 @@ import json
 import uuid
 
 from tests.live.conftest import Live
-from tests.live.test_concurrent_ballots import Election, cast, election  # noqa: F401  (the fixture)
+from tests.live.test_concurrent_ballots import Election, cast, database, election  # noqa: F401  (the fixtures)
 
 
 def lines(live: Live) -> list[dict]:
