@@ -152,7 +152,8 @@ def export_csv(args: dict[str, Any], network_id: str) -> Response:
     session, actor = database.session(), current_actor()
     network = directory.find_network(session, actor, network_id)
     rows = member_rows(session, actor, network, language=locale_code())
-    return _download(to_csv(rows, hxl=args["hxl"], bom=args["bom"], say=gettext), CSV, f"network-{network.public_id}-members.csv")
+    return _download(to_csv(rows, hxl=args["hxl"], bom=args["bom"], say=gettext), CSV,
+                     f"network-{network.public_id}-members.csv")
 
 
 @blp.route(NETWORK + "/members.xlsx")

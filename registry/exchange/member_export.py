@@ -1,5 +1,7 @@
 """A network's members as a spreadsheet (CSV, optionally with an HXL hashtag row, or XLSX),
-in the import template's columns so that the secretariat's export can be imported again.
+in the import template's columns so that the secretariat's export can be imported again; each
+column of codes has a column of their names beside it, in the reader's language, which the
+import passes over. Also the template, and the values its columns of codes take.
 
 Every caller gets rows, each narrowed by registry.access.visibility: a row holds only the fields the
 caller reads that member at (anonymous callers: members listed publicly, public fields, areas
@@ -89,8 +91,9 @@ class _Names:
 
     def __init__(self, session: Session, network: Organisation, language: str, on: dt.date | None,
                  area_codes: set[str]) -> None:
-        lineage = [network.id, *known.lookups(session).lineage.of(network.id)]
-        self.names = {field: {term.code: term.label(language) for term in terms(session, vocabulary, network_ids=lineage)}
+        lineage = _lineage(session, network)
+        self.names = {field: {term.code: term.label(language)
+                              for term in terms(session, vocabulary, network_ids=lineage)}
                       for field, vocabulary in VOCABULARIES.items()}
         self.names["areas_served"] = {code: area.names.get(language) or area.name
                                       for code, area in areas_by_code(session, area_codes, on).items()}
@@ -99,6 +102,11 @@ class _Names:
         """The name cells of the coded fields the reader was shown (a code without a name stays as it is)."""
         return {NAMED[field].field: "; ".join(self.names[field].get(code, code) for code in profile[field] or ())
                 for field in NAMED if field in profile}
+
+
+def _lineage(session: Session, network: Organisation) -> list[int]:
+    """The network and those above it: whose vocabulary extensions its members may use."""
+    return [network.id, *known.lookups(session).lineage.of(network.id)]
 
 
 def columns_of(rows: list[dict[str, str]]) -> list[Column | NameColumn]:
@@ -196,7 +204,7 @@ def allowed_values(session: Session, network: Organisation | None, language: str
     own terms included), the areas in force in the network's country, and the yes/no columns.
     Without a network: the core vocabularies and the yes/no columns."""
     headers = {c.field: say(c.header) for c in COLUMNS}
-    lineage = [network.id, *known.lookups(session).lineage.of(network.id)] if network else []
+    lineage = _lineage(session, network) if network else []
     rows = [(headers[field], term.code, term.label(language))
             for field, vocabulary in VOCABULARIES.items() for term in terms(session, vocabulary, network_ids=lineage)]
     if network is not None and network.country:

@@ -139,7 +139,8 @@ def test_a_row_of_an_export_finds_its_organisation_by_id_after_a_rename(session,
 def test_codes_have_their_names_beside_them_in_the_readers_language(session, network):
     vnsw, listed, unlisted = network
     rows = {row["Name"]: row for row in member_rows(session, secretariat(vnsw), vnsw, language="vi")}
-    assert rows["Unlisted group"]["Areas served"] == "VN-HN" and rows["Unlisted group"]["Areas served (names)"] == "Hà Nội"
+    unlisted_row = rows["Unlisted group"]
+    assert unlisted_row["Areas served"] == "VN-HN" and unlisted_row["Areas served (names)"] == "Hà Nội"
     header = next(csv.reader(io.StringIO(to_csv(list(rows.values()), bom=False).decode())))
     assert header.index("Areas served (names)") == header.index("Areas served") + 1
 
