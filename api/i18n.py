@@ -27,7 +27,7 @@ from flask_babel import Babel, format_number, get_locale, get_translations
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from geo import words
-from registry.exchange.spreadsheets import COLUMNS
+from registry.exchange.spreadsheets import COLUMNS, NAME_COLUMNS
 from registry.names import fold
 from registry.vocabularies.models import FALLBACK_LANGUAGE, LANGUAGES
 
@@ -78,9 +78,11 @@ def in_every_language(message: str) -> frozenset[str]:
 
 @functools.cache
 def template_headers() -> dict[str, str]:
-    """The import template's headers in every language (folded header -> field), so that a
-    template downloaded in Khmer imports, whoever uploads it."""
-    return {fold(text): column.field for column in COLUMNS for text in in_every_language(column.header)}
+    """The import template's headers, and an export's columns of names, in every language
+    (folded header -> field), so that a template or export downloaded in Khmer imports, whoever
+    uploads it."""
+    return {fold(text): column.field for column in (*COLUMNS, *NAME_COLUMNS)
+            for text in in_every_language(column.header)}
 
 
 def choices() -> list[tuple[str, str]]:

@@ -10,16 +10,16 @@ from typing import Any
 from flask import Response
 from flask_babel import gettext
 from flask_smorest.fields import Upload
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from api import database
 from api.auth import current_actor
 from api.errors import ErrorSchema
 from api.extensions import Blueprint, Schema
-from api.i18n import template_headers
+from api.i18n import locale_code, template_headers
 from registry.networks import directory
 from registry.errors import ValidationFailed
-from registry.exchange.member_export import member_rows, template_csv, template_xlsx, to_csv, to_xlsx
+from registry.exchange.member_export import allowed_values, member_rows, template_csv, template_xlsx, to_csv, to_xlsx
 from registry.exchange.spreadsheets import MAX_BYTES, MAX_CELL, MAX_COLUMNS, MAX_ROWS, MAX_TAGS
 from registry.exchange.member_import import MAX_REGISTERED_ROWS, ImportReport, import_file
 from registry.access.permissions import Permission
@@ -52,6 +52,12 @@ class UploadSchema(Schema):
                        f"{MAX_COLUMNS} columns, {MAX_CELL:,} characters in a cell or a control character in "
                        f"one, or {MAX_REGISTERED_ROWS:,} rows naming organisations the network already has; "
                        f"a workbook also past {MAX_TAGS:,} XML tags, or if it declares XML entities."})
+
+
+class TemplateQuery(Schema):
+    network = fields.String(load_default=None, validate=validate.Length(max=32), metadata={
+        "description": "A network's public id: the sheet of allowed values then lists its own vocabulary "
+                       "terms and the areas of its country, with their codes and names."})
 
 
 class ImportQuery(Schema):
@@ -97,10 +103,16 @@ def template_as_csv(args: dict[str, Any]) -> Response:
 
 @blp.route("/member-template.xlsx")
 @blp.access(None, "anyone")
-@blp.doc(**_file_response(XLSX, "The import template as a workbook, with a sheet explaining each column."))
-def template_as_xlsx() -> Response:
+@blp.arguments(TemplateQuery, location="query")
+@blp.doc(**_file_response(XLSX, "The import template as a workbook, with a sheet explaining each column and "
+                                "a sheet of the values to pick from (codes with their names in the reader's "
+                                "language)."))
+def template_as_xlsx(args: dict[str, Any]) -> Response:
     """Download the import template as XLSX"""
-    return _download(template_xlsx(say=gettext), XLSX, "member-template.xlsx")
+    session = database.session()
+    network = directory.find_network(session, current_actor(), args["network"]) if args["network"] else None
+    allowed = allowed_values(session, network, locale_code(), gettext)
+    return _download(template_xlsx(say=gettext, allowed=allowed), XLSX, "member-template.xlsx")
 
 
 @blp.route(NETWORK + "/members/import", methods=["POST"])
@@ -139,8 +151,9 @@ def export_csv(args: dict[str, Any], network_id: str) -> Response:
     """Export a network's members as CSV"""
     session, actor = database.session(), current_actor()
     network = directory.find_network(session, actor, network_id)
-    rows = member_rows(session, actor, network)
-    return _download(to_csv(rows, hxl=args["hxl"], bom=args["bom"]), CSV, f"network-{network.public_id}-members.csv")
+    rows = member_rows(session, actor, network, language=locale_code())
+    return _download(to_csv(rows, hxl=args["hxl"], bom=args["bom"], say=gettext), CSV,
+                     f"network-{network.public_id}-members.csv")
 
 
 @blp.route(NETWORK + "/members.xlsx")
@@ -152,5 +165,5 @@ def export_xlsx(network_id: str) -> Response:
     """Export a network's members as XLSX"""
     session, actor = database.session(), current_actor()
     network = directory.find_network(session, actor, network_id)
-    rows = member_rows(session, actor, network)
-    return _download(to_xlsx(rows), XLSX, f"network-{network.public_id}-members.xlsx")
+    rows = member_rows(session, actor, network, language=locale_code())
+    return _download(to_xlsx(rows, gettext), XLSX, f"network-{network.public_id}-members.xlsx")

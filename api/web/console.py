@@ -36,7 +36,7 @@ from registry.areas.services import areas_by_code
 from registry.db import PAGE_MAX, after_commit
 from registry.networks.directory import SORTS, DirectoryQuery
 from registry.errors import RegistryError
-from registry.exchange.member_export import member_rows, to_csv, to_xlsx
+from registry.exchange.member_export import allowed_values, member_rows, template_xlsx, to_csv, to_xlsx
 from registry.exchange.spreadsheets import MAX_BYTES
 from registry.exchange.member_import import ImportReport, import_file
 from registry.memberships.models import LIFECYCLE, REASON_REQUIRED, MembershipAction, MembershipStatus
@@ -216,21 +216,32 @@ def members() -> Response:
                  query={k: v for k, v in form.items() if v})
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 @blp.get("/members.csv")
 @database.logged_read
 def export_csv() -> Response:
     network = g.network
-    rows = member_rows(database.session(), current_actor(), network)
-    return _download(to_csv(rows), "text/csv", f"network-{network.public_id}-members.csv")
+    rows = member_rows(database.session(), current_actor(), network, language=locale_code())
+    return _download(to_csv(rows, say=_), "text/csv", f"network-{network.public_id}-members.csv")
 
 
 @blp.get("/members.xlsx")
 @database.logged_read
 def export_xlsx() -> Response:
     network = g.network
-    rows = member_rows(database.session(), current_actor(), network)
-    return _download(to_xlsx(rows), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    rows = member_rows(database.session(), current_actor(), network, language=locale_code())
+    return _download(to_xlsx(rows, _), XLSX,
                      f"network-{network.public_id}-members.xlsx")
+
+
+@blp.get("/member-template.xlsx")
+def import_template() -> Response:
+    """The template in the reader's language, its sheet of allowed values listing this network's
+    terms and the areas of its country."""
+    allowed = allowed_values(database.session(), g.network, locale_code(), _)
+    return _download(template_xlsx(say=_, allowed=allowed), XLSX, "member-template.xlsx")
 
 
 def _download(data: bytes, media_type: str, filename: str) -> Response:

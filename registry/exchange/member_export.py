@@ -1,5 +1,7 @@
 """A network's members as a spreadsheet (CSV, optionally with an HXL hashtag row, or XLSX),
-in the import template's columns so that the secretariat's export can be imported again.
+in the import template's columns so that the secretariat's export can be imported again; each
+column of codes has a column of their names beside it, in the reader's language, which the
+import passes over. Also the template, and the values its columns of codes take.
 
 Every caller gets rows, each narrowed by registry.access.visibility: a row holds only the fields the
 caller reads that member at (anonymous callers: members listed publicly, public fields, areas
@@ -23,11 +25,17 @@ from registry.access.contact_reads import read_contacts
 from registry.access.permissions import Actor, Permission, can
 from registry.access.visibility import FIELD_TIERS, at_least, profile_views, reader_for
 from registry.errors import N_
-from registry.exchange.spreadsheets import COLUMNS, Column
+from registry.areas.place_names import Listed, list_places
+from registry.areas.services import areas_by_code
+from registry.db import PAGE_MAX, PAGE_SIZE_MAX
+from registry.exchange.spreadsheets import COLUMNS, NAME_COLUMNS, NAMED, VOCABULARIES, Column, NameColumn
 from registry.memberships.models import MembershipStatus
 from registry.memberships.services import memberships_of
 from registry.networks.directory import find_network
+from registry.organisations import known
 from registry.organisations.models import Organisation, Visibility
+from registry.vocabularies.models import FALLBACK_LANGUAGE
+from registry.vocabularies.services import terms
 
 # HXL hashtags (hxlstandard.org) for each template column.
 HXL = {
@@ -38,6 +46,8 @@ HXL = {
     "languages": "#meta+languages+list", "drop_in_centres": "#indicator+num+drop_in_centres",
     "website": "#contact+url", "public_listing": "#status+public", "member_since": "#date+joined",
     "contact_email": "#contact+email", "id": "#org+code",
+    "populations_named": "#org+populations+name+list", "services_named": "#activity+name+list",
+    "priority_areas_named": "#sector+nswp+name+list", "areas_served_named": "#adm1+name+list",
 }
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -46,9 +56,11 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _MEMBERSHIP_DATE = "memberships"
 
 
-def member_rows(session: Session, actor: Actor, network: Organisation, on: dt.date | None = None) -> list[dict[str, str]]:
+def member_rows(session: Session, actor: Actor, network: Organisation, on: dt.date | None = None, *,
+                language: str = FALLBACK_LANGUAGE) -> list[dict[str, str]]:
     """Active members on `on` (default: now) that the caller may see, one dict per row keyed by
-    template header and holding only the columns the caller may see for that member."""
+    template header (in English) and holding only the columns the caller may see for that member,
+    each column of codes with a column of their names in `language` beside it."""
     network = find_network(session, actor, network.public_id)
     reader = reader_for(session, actor)
     everyone_in = memberships_of(session, network.id)
@@ -57,10 +69,12 @@ def member_rows(session: Session, actor: Actor, network: Organisation, on: dt.da
     shown = [(membership, reader.tier(membership.member)) for membership in everyone_in
              if membership.status_on(on) is MembershipStatus.ACTIVE and reader.shows(membership.member, "networks")]
     profiles = profile_views(session, reader, [membership.member for membership, _ in shown])
+    names = _Names(session, network, language, on,
+                   {code for profile in profiles for code in profile.get("areas_served") or ()})
     rows = []
     for (membership, tier), profile in zip(shown, profiles, strict=True):
         member = membership.member
-        values = _values(profile)
+        values = _values(profile) | names.beside(profile)
         if at_least(tier, FIELD_TIERS[_MEMBERSHIP_DATE]):
             admitted = [e.effective_on for e in membership.events
                         if e.to_status is MembershipStatus.ACTIVE and e.effective_on]
@@ -68,15 +82,41 @@ def member_rows(session: Session, actor: Actor, network: Organisation, on: dt.da
         if can(session, actor, Permission.READ_CONTACTS, member.id):
             values["contact_email"] = "; ".join(
                 c.value for c in read_contacts(session, actor, member) if c.kind.value == "email")
-        rows.append({c.header: values[c.field] for c in COLUMNS if c.field in values})
+        rows.append({c.header: values[c.field] for c in (*COLUMNS, *NAME_COLUMNS) if c.field in values})
     return sorted(rows, key=lambda r: r["Name"])
 
 
-def columns_of(rows: list[dict[str, str]]) -> list[Column]:
-    """The template columns any row holds, in template order (no rows: the public ones)."""
+class _Names:
+    """Each code's label (vocabularies) or name (areas) in one language, read once for all rows."""
+
+    def __init__(self, session: Session, network: Organisation, language: str, on: dt.date | None,
+                 area_codes: set[str]) -> None:
+        lineage = _lineage(session, network)
+        self.names = {field: {term.code: term.label(language)
+                              for term in terms(session, vocabulary, network_ids=lineage)}
+                      for field, vocabulary in VOCABULARIES.items()}
+        self.names["areas_served"] = {code: area.names.get(language) or area.name
+                                      for code, area in areas_by_code(session, area_codes, on).items()}
+
+    def beside(self, profile: dict[str, Any]) -> dict[str, str]:
+        """The name cells of the coded fields the reader was shown (a code without a name stays as it is)."""
+        return {NAMED[field].field: "; ".join(self.names[field].get(code, code) for code in profile[field] or ())
+                for field in NAMED if field in profile}
+
+
+def _lineage(session: Session, network: Organisation) -> list[int]:
+    """The network and those above it: whose vocabulary extensions its members may use."""
+    return [network.id, *known.lookups(session).lineage.of(network.id)]
+
+
+def columns_of(rows: list[dict[str, str]]) -> list[Column | NameColumn]:
+    """The template columns any row holds, in template order, each column of codes followed by
+    its column of names (no rows: the public ones)."""
     if not rows:
-        return [c for c in COLUMNS if FIELD_TIERS.get(c.field) is Visibility.PUBLIC]
-    return [c for c in COLUMNS if any(c.header in row for row in rows)]
+        shown = [c for c in COLUMNS if FIELD_TIERS.get(c.field) is Visibility.PUBLIC]
+    else:
+        shown = [c for c in COLUMNS if any(c.header in row for row in rows)]
+    return [named for c in shown for named in ((c, NAMED[c.field]) if c.field in NAMED else (c,))]
 
 
 # Excel reads a CSV file without a byte-order mark in the machine's legacy code page, and
@@ -84,11 +124,13 @@ def columns_of(rows: list[dict[str, str]]) -> list[Column]:
 BOM = "\ufeff"
 
 
-def to_csv(rows: list[dict[str, str]], *, hxl: bool = False, bom: bool = True) -> bytes:
+def to_csv(rows: list[dict[str, str]], *, hxl: bool = False, bom: bool = True,
+           say: Callable[[str], str] = str) -> bytes:
+    """`say` puts the headers in the reader's language, as the template's (the import reads them in any)."""
     columns = columns_of(rows)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([c.header for c in columns])
+    writer.writerow([say(c.header) for c in columns])
     if hxl:
         writer.writerow([HXL[c.field] for c in columns])
     for row in rows:
@@ -96,13 +138,13 @@ def to_csv(rows: list[dict[str, str]], *, hxl: bool = False, bom: bool = True) -
     return ((BOM if bom else "") + out.getvalue()).encode("utf-8")
 
 
-def to_xlsx(rows: list[dict[str, str]]) -> bytes:
+def to_xlsx(rows: list[dict[str, str]], say: Callable[[str], str] = str) -> bytes:
     from openpyxl import Workbook
 
     columns = columns_of(rows)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("members")
-    sheet.append([c.header for c in columns])
+    sheet.append([say(c.header) for c in columns])
     for row in rows:
         sheet.append([xml_text(neutralise(row.get(c.header, ""))) for c in columns])
     out = io.BytesIO()
@@ -152,9 +194,35 @@ def template_csv(say: Callable[[str], str] = str, *, bom: bool = True) -> bytes:
     return ((BOM if bom else "") + out.getvalue()).encode("utf-8")
 
 
-def template_xlsx(say: Callable[[str], str] = str) -> bytes:
+_YES_NO = {"sex_worker_led": (N_("yes"), N_("partly"), N_("no")), "public_listing": (N_("yes"), N_("no"))}
+
+
+def allowed_values(session: Session, network: Organisation | None, language: str = FALLBACK_LANGUAGE,
+                   say: Callable[[str], str] = str) -> list[tuple[str, str, str]]:
+    """What a person may write in the template's columns of codes, as (column header, value,
+    what it means in `language`) rows: each vocabulary's codes with their labels (the network's
+    own terms included), the areas in force in the network's country, and the yes/no columns.
+    Without a network: the core vocabularies and the yes/no columns."""
+    headers = {c.field: say(c.header) for c in COLUMNS}
+    lineage = _lineage(session, network) if network else []
+    rows = [(headers[field], term.code, term.label(language))
+            for field, vocabulary in VOCABULARIES.items() for term in terms(session, vocabulary, network_ids=lineage)]
+    if network is not None and network.country:
+        listed: list[Listed] = []
+        for page in range(1, PAGE_MAX + 1):  # a country's areas are counted in hundreds
+            places = list_places(session, country=network.country, page=page, page_size=PAGE_SIZE_MAX)
+            listed += places.items
+            if len(listed) >= places.total or not places.items:
+                break
+        rows += [(headers["areas_served"], p.area.code, p.area.names.get(language) or p.area.name) for p in listed]
+    rows += [(headers[field], value, say(value)) for field, values in _YES_NO.items() for value in values]
+    return rows
+
+
+def template_xlsx(say: Callable[[str], str] = str, allowed: list[tuple[str, str, str]] | None = None) -> bytes:
     """The empty import template as a workbook: the members sheet (headers and the help row)
-    first, as the import reads only the first sheet, then a sheet explaining each column."""
+    first, as the import reads only the first sheet, then a sheet explaining each column, then
+    the `allowed` values (allowed_values) to pick from."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
@@ -168,6 +236,10 @@ def template_xlsx(say: Callable[[str], str] = str) -> bytes:
     guide.append([])
     guide.append([say(N_("Separate several values in one cell with ; (or a line break). The row starting "
                          "with # is skipped on import; write members from the row after it."))])
+    values = workbook.create_sheet("values")
+    values.append([say(N_("Column")), say(N_("Value")), say(N_("What it means"))])
+    for row in allowed or ():
+        values.append([xml_text(cell) for cell in row])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -31,13 +31,12 @@ from registry.areas.models import AREA_CODE, Area
 from registry.areas.place_names import PlaceNames
 from registry.db import in_chunks
 from registry.errors import N_, NotPermitted, RegistryError, ValidationFailed
-from registry.exchange.spreadsheets import COLUMNS, Table, read_table
+from registry.exchange.spreadsheets import COLUMNS, NAME_COLUMNS, VOCABULARIES, Table, read_table
 from registry.memberships import services as memberships
 from registry.memberships.models import ENDED_STATUSES, Membership, MembershipStatus
 from registry.names import fold
 from registry.organisations import known, services as organisations
 from registry.organisations.models import Organisation
-from registry.vocabularies.models import Vocabulary
 from registry.vocabularies.services import terms
 
 # Rows naming organisations the network already has are each updated on their own (their
@@ -46,10 +45,11 @@ MAX_REGISTERED_ROWS = 500
 
 
 _TEMPLATE_HEADERS = {c.field: c.header for c in COLUMNS}
-_BY_HEADER = {fold(text): c.field for c in COLUMNS for text in (c.header, c.field, *c.aliases)}
+_BY_HEADER = {fold(text): c.field for c in COLUMNS for text in (c.header, c.field, *c.aliases)} | {
+    fold(text): c.field for c in NAME_COLUMNS for text in (c.header, c.field)}
+# An export's columns of names beside codes: read past, as the codes say the same.
+_NAMES = {c.field for c in NAME_COLUMNS}
 _MULTI = {"populations", "services", "priority_areas", "areas_served", "languages"}
-_VOCABULARY = {"populations": Vocabulary.POPULATION, "services": Vocabulary.SERVICE,
-               "priority_areas": Vocabulary.PRIORITY_AREA}
 _YES, _NO = {"yes", "y", "true", "1", "x", "co"}, {"no", "n", "false", "0", "", "khong"}
 
 
@@ -326,6 +326,8 @@ def _map_headers(headers: list[str], translated: Mapping[str, str] | None = None
         target = _BY_HEADER.get(fold(header)) or (translated or {}).get(fold(header))
         if target is None:
             warnings.append(f"column {header!r} is not one the registry knows; it was ignored")
+        elif target in _NAMES:
+            continue
         elif target in fields.values():
             raise ValidationFailed.on("columns", f"two columns mean {target!r}: keep one")
         else:
@@ -342,7 +344,7 @@ class _Lookups:
         self.network = network
         lineage = [network.id, *known.lookups(session).lineage.of(network.id)]
         self.terms: dict[str, dict[str, str]] = {}
-        for key, vocabulary in _VOCABULARY.items():
+        for key, vocabulary in VOCABULARIES.items():
             table: dict[str, str] = {}
             for term in terms(session, vocabulary, network_ids=lineage):
                 for text in (term.code, *term.labels.values()):

@@ -23,6 +23,7 @@ from defusedxml import DefusedXmlException
 from registry.areas.models import Area
 from registry.errors import N_, ValidationFailed
 from registry.organisations.rules import storable
+from registry.vocabularies.models import Vocabulary
 
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -81,6 +82,29 @@ COLUMNS = (
            "passed over (the row is matched by name, or registers a new organisation)."),
            ("public id", "registry")),
 )
+
+
+@dataclass(frozen=True)
+class NameColumn:
+    """A column an export writes beside a column of codes: each code's label or name in the
+    reader's language, so that a person reads "Hà Nội" beside "VN-HN". The import passes over it:
+    the codes beside it are what it reads, so an edited name changes nothing."""
+
+    field: str
+    header: str
+    codes: str  # the field of the column whose codes it names
+
+
+NAME_COLUMNS = (
+    NameColumn("populations_named", N_("Populations (names)"), "populations"),
+    NameColumn("services_named", N_("Services (names)"), "services"),
+    NameColumn("priority_areas_named", N_("Priority areas (names)"), "priority_areas"),
+    NameColumn("areas_served_named", N_("Areas served (names)"), "areas_served"),
+)
+NAMED = {c.codes: c for c in NAME_COLUMNS}
+# The columns whose cells are codes of a vocabulary.
+VOCABULARIES = {"populations": Vocabulary.POPULATION, "services": Vocabulary.SERVICE,
+                "priority_areas": Vocabulary.PRIORITY_AREA}
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,11 @@ People sign in here by the dashboard's cookie, holding an access token (as the s
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from registry.memberships import services as memberships
@@ -178,6 +180,14 @@ class TestImport:
     def test_the_export_holds_the_members(self, secretariat):
         exported = secretariat.get("/console/members.csv")
         assert exported.status_code == 200 and "Nhóm Hà Nội" in exported.get_data(as_text=True)
+
+
+    def test_the_template_lists_the_networks_areas_in_the_readers_language(self, secretariat):
+        response = secretariat.get("/console/member-template.xlsx", headers={"Accept-Language": "vi"})
+        assert response.status_code == 200
+        values = load_workbook(io.BytesIO(response.data), read_only=True)["values"]
+        assert ("Khu vực hoạt động", "VN-HN", "Hà Nội") in [tuple(r) for r in values.iter_rows(values_only=True)]
+        assert 'href="/console/member-template.xlsx"' in secretariat.get("/console/import").get_data(as_text=True)
 
 
 class TestReading:

@@ -160,6 +160,62 @@ def test_csv_without_a_byte_order_mark_for_other_tools(client, world):
     assert again.json["counts"]["unchanged"] == 2 and again.json["counts"]["error"] == 0, again.json
 
 
+class TestNamesBesideCodes:
+    """A person reading an export sees names beside the codes, in their language; the import reads
+    the codes and passes over the names, whatever language the export was written in."""
+
+    def test_an_export_in_vietnamese_names_areas_and_priority_areas(self, client, world):
+        rows = export(client, world, "secretariat", hxl="true")
+        assert rows[0][rows[0].index("Areas served") + 1] == "Areas served (names)"
+        assert rows[1][rows[0].index("Areas served (names)")] == "#adm1+name+list"
+        vietnamese = csv_rows(client.get(f"{API}/networks/{world.vnsw.public_id}/members.csv",
+                                         headers={**world.roles["secretariat"], "Accept-Language": "vi"}))
+        cbo = by_name(vietnamese)["Nhóm Hà Nội"]
+        assert cbo["Khu vực hoạt động"] == "VN-HN" and cbo["Khu vực hoạt động (tên)"] == "Hà Nội"
+        assert cbo["Lĩnh vực ưu tiên"] == "health"
+        assert cbo["Lĩnh vực ưu tiên (tên)"].startswith("Vận động để mọi người được tiếp cận các dịch vụ y tế")
+
+    @pytest.mark.parametrize("language", ["vi", "km", "en"])
+    def test_an_export_in_any_language_reimports_as_unchanged_in_both_formats(self, client, world, language):
+        for suffix in ("csv", "xlsx"):
+            exported = client.get(f"{API}/networks/{world.vnsw.public_id}/members.{suffix}",
+                                  headers={**world.roles["secretariat"], "Accept-Language": language})
+            again = upload(client, world, exported.data, f"members.{suffix}", dry_run=False)
+            assert again.status_code == 200, again.json
+            assert again.json["counts"] == {"created": 0, "updated": 0, "unchanged": 2, "error": 0}, again.json
+            assert again.json["warnings"] == []
+
+    def test_the_template_has_a_sheet_of_allowed_values_in_the_readers_language(self, client, world):
+        response = client.get(f"{API}/member-template.xlsx", query_string={"network": world.vnsw.public_id},
+                              headers={"Accept-Language": "vi"})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        workbook = load_workbook(io.BytesIO(response.data), read_only=True)
+        assert workbook.sheetnames == ["members", "help", "values"]
+        header, *values = [tuple(row) for row in workbook["values"].iter_rows(values_only=True)]
+        assert header == ("Cột", "Giá trị", "Ý nghĩa")
+        assert ("Khu vực hoạt động", "VN-HN", "Hà Nội") in values
+        assert not any(code.startswith("KH-") for _, code, _ in values)  # the network's country only
+        assert ("Nhóm đối tượng", "female-sex-workers", "Phụ nữ bán dâm") in values
+        assert {code for _, code, _ in values} >= {"yes", "partly", "no"}
+        # Every value the sheet offers imports.
+        row = {column: code for column, code, _ in values}
+        sheet = "\n".join([",".join(["Tên", *row]), ",".join(["Nhóm Mới", *row.values()])])
+        dry = upload(client, world, sheet.encode(), dry_run=True)
+        assert dry.json["counts"]["created"] == 1, dry.json
+
+    def test_without_a_network_the_template_lists_the_core_vocabularies(self, client, world):
+        workbook = load_workbook(io.BytesIO(client.get(f"{API}/member-template.xlsx").data), read_only=True)
+        values = [tuple(row) for row in workbook["values"].iter_rows(min_row=2, values_only=True)]
+        assert ("Priority areas", "health", "Advocate for universal access to health services, including primary "
+                "health care, HIV and sexual and reproductive health services") in values
+        assert not any(column == "Areas served" for column, _, _ in values)
+
+    def test_an_unlisted_network_is_not_found_for_the_template(self, client, make_org):
+        hidden = make_org(name="Hidden network", kind="national_network", public_listing=False)
+        response = client.get(f"{API}/member-template.xlsx", query_string={"network": hidden.public_id})
+        assert response.status_code == 404
+
+
 class TestTemplate:
     def test_the_template_documents_every_column_and_imports_as_nothing(self, client, world):
         rows = csv_rows(client.get(f"{API}/member-template.csv"))
@@ -289,9 +345,11 @@ def test_the_sample_vnsw_network_survives_export_and_reimport_through_the_api(cl
         return post_file(client, f"{API}/networks/{vnsw.public_id}/members/import", exported[suffix].data,
                          f"members.{suffix}", query={"dry_run": str(dry_run).lower()}, headers=headers)
 
+    assert "Areas served (names)" in csv_rows(exported["csv"])[0]
     for suffix in ("csv", "xlsx"):
         dry = send(suffix, True)
         assert dry.json["counts"] == {"created": 32, "updated": 0, "unchanged": 0, "error": 0}, dry.json
+        assert dry.json["warnings"] == []  # the columns of names are the export's own
     assert network_summary(session, vnsw).members == 0
     applied = send("csv", False)
     assert applied.status_code == 200 and applied.json["applied"] is True

@@ -134,3 +134,29 @@ def test_a_row_of_an_export_finds_its_organisation_by_id_after_a_rename(session,
                             apply=True)
     assert report.counts()["created"] == 0 and report.counts()["updated"] == 1, report.rows
     assert listed.name == "Listed group, renamed"
+
+
+def test_codes_have_their_names_beside_them_in_the_readers_language(session, network):
+    vnsw, listed, unlisted = network
+    rows = {row["Name"]: row for row in member_rows(session, secretariat(vnsw), vnsw, language="vi")}
+    unlisted_row = rows["Unlisted group"]
+    assert unlisted_row["Areas served"] == "VN-HN" and unlisted_row["Areas served (names)"] == "Hà Nội"
+    header = next(csv.reader(io.StringIO(to_csv(list(rows.values()), bom=False).decode())))
+    assert header.index("Areas served (names)") == header.index("Areas served") + 1
+
+
+def test_the_columns_of_names_change_nothing_an_import_does_in_either_format(session, network):
+    vnsw, _, _ = network
+    exported = member_rows(session, secretariat(vnsw), vnsw, language="vi")
+    without_names = [{header: cell for header, cell in row.items() if not header.endswith("(names)")}
+                     for row in exported]
+    for row in exported:
+        row["Areas served (names)"] = "somewhere else entirely"
+
+    def outcomes(filename, data):
+        report = import_members(session, secretariat(vnsw), vnsw, read_table(filename, data), apply=False)
+        assert report.warnings == []
+        return [(r.name, r.outcome, r.messages) for r in report.rows]
+
+    for filename, write in (("members.csv", to_csv), ("members.xlsx", to_xlsx)):
+        assert outcomes(filename, write(exported)) == outcomes(filename, write(without_names))
