@@ -139,7 +139,7 @@ def import_members(
             continue
         seen[key] = number
         try:
-            profile, since, email = lookups.convert(values)
+            profile, since, emails = lookups.convert(values)
         except _Unreadable as unreadable:
             result.problems = [columns.problem(f, m, p) for f, (m, p) in unreadable.problems.items()]
             continue
@@ -147,7 +147,7 @@ def import_members(
             result.problems = columns.problems(refused)
             continue
         profile.setdefault("kind", "community_organisation")
-        todo.append(_Row(result, profile, since, email, registered.named(values), columns))
+        todo.append(_Row(result, profile, since, emails, registered.named(values), columns))
     outer = session.begin_nested()
     keep = False
     try:
@@ -172,7 +172,7 @@ class _Row:
     result: RowResult
     profile: dict[str, Any]
     since: dt.date | None
-    email: str | None
+    emails: list[str]
     member: Organisation | None
     columns: _SheetColumns  # how the sheet names the fields a refusal names
     path: list[str] = field(default_factory=list)  # the membership's moves to active
@@ -214,12 +214,12 @@ def _write(session: Session, actor: Actor, network: Organisation, rows: list[_Ro
     memberships.transitions(session, actor, network, [
         memberships.Change(row.member, action, on=row.since, reason=_REASON) for row, action in moving  # type: ignore[arg-type]
     ], refused=lambda index, refused: moving[index][0].refuse(refused))
-    adding = [row for row in rows if row.email and not row.refused and (
-        row.registers or not organisations.has_contact(session, row.member, "email", row.email))]  # type: ignore[arg-type]
-    organisations.add_contacts(session, actor, [(row.member, {"kind": "email", "value": row.email})  # type: ignore[misc]
-                                                for row in adding],
-                               refused=lambda index, refused: adding[index].refuse(refused))
-    for row in adding:
+    adding = [(row, email) for row in rows if not row.refused for email in row.emails
+              if row.registers or not organisations.has_contact(session, row.member, "email", email)]  # type: ignore[arg-type]
+    organisations.add_contacts(session, actor, [(row.member, {"kind": "email", "value": email})  # type: ignore[misc]
+                                                for row, email in adding],
+                               refused=lambda index, refused: adding[index][0].refuse(refused))
+    for row, _email in adding:
         if not row.refused and not row.registers:
             row.result.outcome = "updated"
 
@@ -385,8 +385,10 @@ class _Lookups:
             raise _Unreadable(problems)
         if not profile.get("country") and self.network.country:
             profile["country"] = self.network.country
-        return {k: v for k, v in profile.items() if v is not None or k == "name"}, since, \
-            values.get("contact_email") or None
+        # An export lists every email the reader may see in one cell, "a@x; b@y": each is one contact.
+        emails = list(dict.fromkeys(e.strip() for e in re.split(r"[;\n]", values.get("contact_email") or "")
+                                    if e.strip()))
+        return {k: v for k, v in profile.items() if v is not None or k == "name"}, since, emails
 
     def _value(self, key: str, text: str) -> Any:
         if key in _MULTI:
