@@ -121,7 +121,7 @@ def transitions(
                     network_tree.relink(session, [member.id], on=move.effective_on)
                 else:
                     waiting.setdefault(move.effective_on, set()).add(member.id)
-            known.moved(network, member)
+            known.moved(network, member, move.target)
             done.append(membership)
     finally:  # what was changed is written whole, a refusal raising or not
         _write_events(session, events)

@@ -19,7 +19,7 @@ from registry.access.permissions import Actor, Lineage
 from registry.access.visibility import Reader, reader_for
 from registry.areas import services as areas
 from registry.areas.place_names import PlaceNames
-from registry.memberships.models import ATTACHED_STATUSES, Membership
+from registry.memberships.models import ATTACHED_STATUSES, Membership, MembershipStatus
 from registry.organisations.models import Organisation
 from registry.vocabularies import services as vocabularies
 from registry.vocabularies.models import Term, Vocabulary
@@ -154,14 +154,21 @@ class Known:
         """An organisation changed its name: the names used in networks are read again."""
         self._names.clear()
 
-    def moved(self, network: Organisation, member: Organisation) -> None:
-        """A membership moved: the member's lineage (a network's: and everything below it) and
-        who may see whom may have changed; so may the names in the network, unless the member
-        was already counted there."""
+    def moved(self, network: Organisation, member: Organisation, status: MembershipStatus) -> None:
+        """A membership moved (to `status`): the member's lineage (a network's: and everything
+        below it) and who may see whom may have changed; so may the names in the network, unless
+        the member was already counted there, or has just come in and the names are those of a
+        reader who sees every organisation (a bulk load's: its applications keep the names)."""
         self.lineage.forget(None if member.is_network else member.id)
         self.structure.forget(None if member.is_network else member.id)
-        self._names = {key: index for key, index in self._names.items()
-                       if network.id not in key[0] or (member.id, member.name) in index.get(member.name_key, ())}
+        kept: dict[tuple[frozenset[int], Actor], dict[str, list[tuple[int, str]]]] = {}
+        for (ids, seen_by), index in self._names.items():
+            if network.id not in ids or (member.id, member.name) in index.get(member.name_key, ()):
+                kept[ids, seen_by] = index
+            elif status in ATTACHED_STATUSES and self.reader(seen_by).everything:
+                index.setdefault(member.name_key, []).append((member.id, member.name))
+                kept[ids, seen_by] = index
+        self._names = kept
 
 
 def in_networks(network_ids: Iterable[int]) -> Any:

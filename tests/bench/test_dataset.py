@@ -1,29 +1,32 @@
-"""The benchmarks' synthetic registry is inserted in bulk: it must hold exactly what the
-service functions would have written, or the benchmarks measure a registry that cannot exist."""
+"""The benchmarks' synthetic registry is written through the service functions, as the import
+writes: it must hold what they write, audit log included, or the benchmarks measure a registry
+that cannot exist."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from bench import dataset
-from registry.organisations import services as organisations
-from registry.db import make_engine
-from registry.memberships.models import LIFECYCLE, REASON_REQUIRED, Membership
-from registry.names import fold
-from registry.organisations.models import PROFILE_FIELDS
-from registry.organisations.models import Organisation, OrganisationKind
-from registry.access.sealing import open_contacts
+from registry.access.models import AuditEntry
 from registry.access.permissions import Actor
-from registry.access.sealing import use_keys
+from registry.access.sealing import open_contacts, use_keys
+from registry.db import make_engine
+from registry.memberships.models import LIFECYCLE, REASON_REQUIRED, Membership, MembershipEvent
+from registry.names import fold
+from registry.organisations import services as organisations
+from registry.organisations.models import PROFILE_FIELDS, Contact, Organisation, OrganisationKind
 from tests.conftest import fresh_database
 
 
 @pytest.fixture(scope="module")
 def bench_session(tmp_path_factory: pytest.TempPathFactory, contact_keys):
     with fresh_database(tmp_path_factory.mktemp("bench")) as url:
-        built = dataset.build(url, keys=contact_keys, organisations=80, events=600)
+        # By its command line, as the benchmarks' runner builds it (at a size of its own).
+        built = dataset.main([url, "--organisations", "80", "--events", "600", "--keys", str(contact_keys.path)])
         engine = make_engine(url)
         with use_keys(Session(engine), contact_keys) as session:
             session.info["built"] = built
@@ -37,6 +40,19 @@ def sample_organisations(session: Session) -> list[Organisation]:
                                 .order_by(Organisation.id)))
 
 
+def audited(session: Session, action: str, ids: list[int]) -> Counter[int]:
+    """How many entries of `action` each of these objects has in the audit log."""
+    return Counter(session.scalars(select(AuditEntry.object_id).where(AuditEntry.action == action,
+                                                                       AuditEntry.object_id.in_(ids))))
+
+
+def test_the_large_size_is_one_option_away():
+    asked = dataset.parse(["--organisations", "100000"])
+    assert (asked.organisations, asked.events) == (100_000, None)  # events: ten per organisation
+    with pytest.raises(SystemExit):
+        dataset.parse(["--organisations", "10"])  # fewer than the sample networks themselves
+
+
 def test_it_holds_the_organisations_and_events_asked_for_every_one_labelled_sample(bench_session):
     built = bench_session.info["built"]
     found = sample_organisations(bench_session)
@@ -47,6 +63,23 @@ def test_it_holds_the_organisations_and_events_asked_for_every_one_labelled_samp
         opened = open_contacts(bench_session, o.contacts)  # sealed in their place, as add_contact seals
         assert all(c.value.endswith("@example.org") for c in opened)
         assert all(organisations.has_contact(bench_session, o, c.kind, c.value) for c in opened)  # blind index
+
+
+def test_every_registration_contact_and_membership_move_is_in_the_audit_log(bench_session):
+    found = sample_organisations(bench_session)
+    assert audited(bench_session, "register_organisation", [o.id for o in found]) == Counter({o.id: 1 for o in found})
+    contacts = [c.id for o in found for c in o.contacts]
+    assert contacts and audited(bench_session, "add_contact", contacts) == Counter(dict.fromkeys(contacts, 1))
+    samples = select(Membership.id).join(Organisation, Organisation.id == Membership.member_id).where(
+        Organisation.is_sample.is_(True))
+    moves = Counter(bench_session.scalars(select(MembershipEvent.membership_id).where(
+        MembershipEvent.membership_id.in_(samples))))
+    entries = Counter(bench_session.scalars(select(AuditEntry.object_id).where(
+        AuditEntry.action.like("membership_%"), AuditEntry.object_type == Membership.__tablename__,
+        AuditEntry.object_id.in_(samples))))
+    assert sum(moves.values()) == 600 and entries == moves  # one entry per move, of the membership it moved
+    assert bench_session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.actor == dataset.ACTOR.label, AuditEntry.object_type == Contact.__tablename__)) == len(contacts)
 
 
 def test_an_organisation_reads_as_if_registered_through_the_service_functions(bench_session):

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from registry.memberships import services as memberships
 from registry.access.models import AuditEntry
 from registry.errors import InvalidTransition, NotPermitted, ValidationFailed
+from registry.organisations.known import lookups
 from registry.memberships.models import LIFECYCLE, MembershipAction, MembershipEvent, MembershipStatus
 from tests.factories import SYSTEM, board, editor, secretariat
 
@@ -169,6 +170,19 @@ def test_a_name_already_in_the_network_cannot_join_it(session, vnsw, wnu, make_o
     with pytest.raises(Exception, match="already"):
         memberships.apply(session, SYSTEM, vnsw, twin)
 
+
+
+def test_of_two_alike_names_applying_in_one_load_the_second_is_refused(session, vnsw, wnu, make_org):
+    first = make_org(wnu, name="Hoa Sen Group", country="KH")
+    laos = make_org(name="Lao test network", kind="national_network", country="LA")
+    second = make_org(laos, name="Hòa Sen group", country="LA")
+    lookups(session).load_names([vnsw.id], SYSTEM)  # as a bulk load reads them, once for the lot
+    refusals = []
+    memberships.transitions(session, SYSTEM, vnsw, [memberships.Change(first, A.APPLY),
+                                                    memberships.Change(second, A.APPLY)],
+                            refused=lambda index, error: refusals.append((index, str(error))))
+    assert [index for index, _ in refusals] == [1] and "already" in refusals[0][1]
+    assert memberships.get_membership(session, vnsw, second) is None
 
 class TestWhoMayMoveMemberships:
     def test_an_editor_applies_and_withdraws_its_own_organisation(self, session, vnsw, make_org):
