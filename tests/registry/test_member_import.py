@@ -208,7 +208,7 @@ class TestWrittenTogetherAsOneByOne:
         fields, _ = _map_headers(table.headers)
         lookups = _Lookups(session, network)
         for _number, cells in table.rows:
-            profile, since, email = lookups.convert({fields[h]: v for h, v in cells.items() if h in fields})
+            profile, since, emails = lookups.convert({fields[h]: v for h, v in cells.items() if h in fields})
             member = session.scalars(select(Organisation).where(
                 Organisation.name_key == fold(profile["name"]), Organisation.registered_by_id == network.id)).first()
             kind = profile.pop("kind", "community_organisation")
@@ -221,8 +221,9 @@ class TestWrittenTogetherAsOneByOne:
                 for action in _path_to_active(membership.status if membership else None):
                     memberships.transition(session, actor, network, member, action, on=since,
                                            reason="imported from the network's spreadsheet")
-            if email and not organisations.has_contact(session, member, "email", email):
-                organisations.add_contact(session, actor, member, kind="email", value=email)
+            for email in emails:
+                if not organisations.has_contact(session, member, "email", email):
+                    organisations.add_contact(session, actor, member, kind="email", value=email)
         session.flush()
 
     def snapshot(self, session, network, since_entry):
