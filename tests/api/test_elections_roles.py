@@ -151,6 +151,19 @@ def test_withdraw_a_nomination(client, world, session, role):
         assert [n["name"] for n in listed["items"]] == ["Binh"]
 
 
+def test_a_withdrawal_needs_no_body_and_the_description_says_so(client, world, session):
+    """Every field of a withdrawal has a default (today, no reason), so the body is optional, and
+    the OpenAPI description must not claim otherwise (schemathesis sends none to check)."""
+    election = election_at(session, world, P.NOMINATIONS_OPEN)
+    ana = nominated_by(election, world.cbo)
+    response = client.post(at(world, election, f"/nominations/{ana.public_id}/withdrawal"),
+                           headers=world.roles["own_editor"])
+    assert response.status_code == 200 and response.json["withdrawn_on"] == today().isoformat(), response.json
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    withdrawal = next(ops["post"] for path, ops in paths.items() if path.endswith("/withdrawal"))
+    assert withdrawal["requestBody"].get("required") is not True
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_check_the_roll(client, world, session, role):
     election = election_at(session, world, P.VOTING_OPEN)
