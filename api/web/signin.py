@@ -129,13 +129,13 @@ def _signed_out(how: str) -> WerkzeugResponse:
 
 
 # Where each role works: the console and the organisation's page are their own modules.
-_LANDINGS = {Role.SECRETARIAT: "/console/", Role.EDITOR: "/organisation/"}
+_LANDINGS = {Role.SECRETARIAT: "console.queue", Role.EDITOR: "organisation.page"}
 
 
 def _landing(actor: Actor) -> str:
     landing = _LANDINGS.get(actor.role)  # where a role works, not what it may do: can() decides that
     if landing:
-        return landing
+        return url_for(landing)
     network = public_ids_of(database.session(), Organisation, [actor.network_id])
     return url_for("dashboard.board", network_id=network[actor.network_id])  # type: ignore[index]
 
