@@ -9,8 +9,7 @@ from flask.cli import AppGroup
 
 from api.cli.session import CLI_ACTOR, find_organisation, find_row, unit_of_work
 from registry.access import tokens
-from registry.access.models import AccessToken
-from registry.access.permissions import Role
+from registry.access.models import TOKEN_ROLES, AccessToken
 
 
 @click.group(cls=AppGroup)
@@ -19,7 +18,7 @@ def token() -> None:
 
 
 @token.command("create")
-@click.option("--role", type=click.Choice([r.value for r in (Role.SECRETARIAT, Role.EDITOR, Role.BOARD)]),
+@click.option("--role", type=click.Choice([r.value for r in TOKEN_ROLES]),
               required=True)
 @click.option("--for", "scope", required=True, metavar="ORG",
               help="Network (secretariat, board) or organisation (editor): id, acronym or name.")

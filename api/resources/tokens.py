@@ -16,14 +16,15 @@ from api.references import referenced
 from registry.networks import directory
 from registry.access import tokens
 from registry.db import Page
-from registry.access.permissions import Permission, Role
+from registry.access.models import TOKEN_ROLES
+from registry.access.permissions import Permission
 
 blp = Blueprint("tokens", __name__, url_prefix="/api/v1", description="Access tokens")
 
 TOKEN = "/tokens/<public_id:token_id>"
 ISSUERS = ("the secretariat of the token's network or organisation, or of a network it is a member of "
            "(not one it has only applied to)")
-ROLES = [r.value for r in (Role.SECRETARIAT, Role.EDITOR, Role.BOARD)]
+ROLES = [r.value for r in TOKEN_ROLES]
 
 
 def _plausible(moment: dt.datetime) -> None:

@@ -35,6 +35,10 @@ class AuditEntry(PubliclyNamed, Base):
     changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+# The roles a token (a person's sign-in code) can carry: never the system's or the anonymous one.
+TOKEN_ROLES = (Role.SECRETARIAT, Role.EDITOR, Role.BOARD)
+
+
 class AccessToken(PubliclyNamed, Base):
     __tablename__ = "access_tokens"
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.access import audit
-from registry.access.models import AccessToken
+from registry.access.models import TOKEN_ROLES, AccessToken
 from registry.access.permissions import Actor, Permission, Role, can, require
 from registry.access.public_ids import by_public_id
 from registry.access.visibility import reader_for
@@ -45,7 +45,7 @@ def issue_token(
     Returns the row and the secret; the secret is not stored and cannot be shown again.
     """
     role = Role(role)
-    if role in (Role.SYSTEM, Role.ANONYMOUS):
+    if role not in TOKEN_ROLES:
         raise ValidationFailed.on("role", N_("tokens are for secretariat, editor or board roles"))
     if role in (Role.SECRETARIAT, Role.BOARD) and not scope.is_network:
         raise ValidationFailed.on("scope", N_("a %(role)s token needs a network, not %(name)s"),
