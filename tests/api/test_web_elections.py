@@ -97,6 +97,9 @@ class TestWhoMayOpenIt:
     def test_the_console_and_the_board_page_link_here(self, client, world, base):
         console = signed_in(client, world, "secretariat").get("/console/").get_data(as_text=True)
         assert f'href="{base}/"' in console
+        client.post("/sign-out", data={"csrf_token": form_token(client)})
+        board = signed_in(client, world, "board").get(f"/dashboard/board/{world.vnsw.public_id}")
+        assert f'href="{base}/"' in board.get_data(as_text=True)
 
 
 class TestNewElection:
