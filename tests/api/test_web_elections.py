@@ -174,6 +174,11 @@ class TestMoves:
         refused = move(client, base, election, "voting_open")
         assert refused.status_code == 409 and "nobody is standing" in refused.get_data(as_text=True)
         assert election_in(session).phase is ElectionPhase.NOMINATIONS_CLOSED
+        page = f"{base}/{election.public_id}/phase/voting_open"
+        in_vietnamese = client.post(page, headers={"Accept-Language": "vi", **HTML}, data={
+            "csrf_token": form_token(client, page), "version": str(election_in(session).version),
+            "on": today().isoformat()}).get_data(as_text=True)
+        assert "không có ai ứng cử" in in_vietnamese and "nobody is standing" not in in_vietnamese
 
 
 def _created(session, world, body, quorum_percent=0):
