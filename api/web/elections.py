@@ -17,7 +17,7 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, Flask, abort, flash, g, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import format_date, gettext as _, lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from api import database
@@ -202,8 +202,9 @@ def _election_page(election: Election, status: int, *, message: str | None = Non
 
 def _result(election: Election) -> PublishedResult | None:
     """The count as the reader may read it: the secretariat from the count on, the board once certified."""
-    if election.result is None or (election.phase is P.TALLIED and not g.manages):
-        return None
+    if election.result is None or election.phase not in (P.TALLIED, P.CERTIFIED) or (
+            election.phase is P.TALLIED and not g.manages):
+        return None  # a count cancelled before certification elected nobody
     return published_result(database.session(), current_actor(), election)
 
 
@@ -272,8 +273,7 @@ def extend(election_id: str) -> Response:
         except RegistryError as refused:
             return _extend_page(election, form, _field_problems(refused, {}), _status(refused),
                                 _(refused.template, **refused.params))
-        flash(_("Voting in %(title)s stays open until %(date)s.", title=election.title,
-                date=until.isoformat() if until else ""))
+        flash(_("Voting in %(title)s stays open until %(date)s.", title=election.title, date=format_date(until)))
         return redirect(url_for(".election", election_id=election.public_id))
     return _extend_page(election, form, {}, 200)
 

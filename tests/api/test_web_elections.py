@@ -69,10 +69,15 @@ class TestWhoMayOpenIt:
         assert response.status_code == 302 and response.headers["Location"].endswith("/sign-in")
 
     @pytest.mark.parametrize("role", ["own_editor", "other_editor"])
-    def test_a_member_s_editor_reads_a_refusal_in_its_language(self, client, world, base, role):
+    def test_a_member_s_editor_reads_a_refusal_in_its_language_and_moves_nothing(
+            self, client, world, base, body, session, role):
+        election = _created(session, world, body)
         response = signed_in(client, world, role).get(f"{base}/", headers={"Accept-Language": "vi", **HTML})
         assert response.status_code == 403 and response.mimetype == "text/html"
         assert "secretariat" not in response.get_data(as_text=True)
+        refused = client.post(f"{base}/{election.public_id}/phase/cancelled", headers=HTML, data={
+            "csrf_token": form_token(client), "version": str(election.version), "on": "", "reason": "forged"})
+        assert refused.status_code == 403 and election_in(session).phase is ElectionPhase.DRAFT
 
     def test_another_network_s_secretariat_finds_no_such_network(self, client, world, base, body, session):
         signed_in(client, world, "secretariat")
