@@ -27,10 +27,10 @@ from registry.elections import nominations, phases, turnout
 from registry.elections.methods import REGISTERED
 from registry.elections.models import Election, ElectionPhase
 from registry.elections.results import PublishedResult, published_result
+from registry.db import PAGE_SIZE_MAX, today
 from registry.errors import RegistryError, ValidationFailed
 from registry.governance import directory as governance_directory
 from registry.governance.models import OPEN_SEATS, GoverningBody
-from registry.governance.services import bodies_of
 from registry.networks import directory
 
 blp = Blueprint("election_office", __name__, url_prefix="/networks/<public_id:network_id>/elections")
@@ -57,6 +57,7 @@ CONSEQUENCES = {
     P.CANCELLED: _l("The election ends here; ballots not yet counted are destroyed unopened."),
 }
 SEAT_GROUP_OPEN = _l("open seats")
+NEW_FIELDS = ("body", "title", "method", "term_class", "quorum_percent", "roll_cutoff", "term_starts")
 
 
 def init_app(app: Flask) -> None:
@@ -107,12 +108,12 @@ def elections() -> Response:
 def new_election() -> Response:
     _managers_only()
     session, actor, network = database.session(), current_actor(), g.network
-    bodies = bodies_of(session, network.id)
-    form = {key: request.form.get(key, "").strip() for key in
-            ("body", "title", "method", "term_class", "quorum_percent", "roll_cutoff", "term_starts")}
+    bodies = governance_directory.network_bodies(session, actor, network.public_id, page=1,
+                                                 page_size=PAGE_SIZE_MAX).items
+    form = {key: request.form.get(key, "").strip() for key in NEW_FIELDS}
     form["sex_worker_led_only"] = "sex_worker_led_only" in request.form
     if request.method == "GET":
-        form.update(method=REGISTERED[0].name, quorum_percent="0", roll_cutoff=dt.date.today().isoformat())
+        form.update(method=REGISTERED[0].name, quorum_percent="0", roll_cutoff=today().isoformat())
         return _new_page(bodies, form, {}, 200)
     problems: dict[str, list[str]] = {}
     chosen = _read_new(form, bodies, problems)
@@ -120,8 +121,7 @@ def new_election() -> Response:
         try:
             election = phases.create_election(session, actor, **chosen)
         except RegistryError as refused:
-            return _new_page(bodies, form, _field_problems(refused, problems), 409
-                             if not isinstance(refused, ValidationFailed) else 422, refused)
+            return _new_page(bodies, form, _field_problems(refused, problems), _status(refused), refused)
         flash(_("The election %(title)s is created as a draft.", title=election.title))
         return redirect(url_for(".election", election_id=election.public_id))
     return _new_page(bodies, form, problems, 422)
@@ -158,7 +158,9 @@ def _new_page(bodies: list[GoverningBody], form: dict[str, Any], problems: dict[
         message = _("Some answers need correcting; nothing was saved.")
     elif refused is not None:
         message = _(refused.template, **refused.params)
-    return _page("elections/new.html", status, form=form, problems=problems, message=message,
+    # A refusal of something the form does not ask for is said beside the message.
+    others = [text for field, texts in problems.items() if field not in NEW_FIELDS for text in texts]
+    return _page("elections/new.html", status, form=form, problems=problems, message=message, others=others,
                  bodies=[(b, _seat_groups(b)) for b in bodies],
                  methods=[(m.name, _(m.label)) for m in REGISTERED],
                  classes=range(1, max((b.term_classes for b in bodies), default=1) + 1))
@@ -220,7 +222,7 @@ def move(election_id: str, phase: str) -> Response:
     if to not in MOVES:
         abort(404)
     form = _versioned_form(election, reason=request.form.get("reason", "").strip(),
-                           on=request.form.get("on") or dt.date.today().isoformat())
+                           on=request.form.get("on") or today().isoformat())
     if request.method == "POST":
         if form["version"] != str(election.version):
             return _stale(election)
@@ -262,7 +264,7 @@ def extend(election_id: str) -> Response:
             return _stale(election)
         problems: dict[str, list[str]] = {}
         until = _day(form["until"], "until", problems, required=True)
-        if until is not None and until <= dt.date.today():
+        if until is not None and until <= today():
             problems["until"] = [_("A date after today.")]
         if not form["reason"]:
             problems["reason"] = [_("Say why voting is extended.")]
