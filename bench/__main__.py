@@ -72,6 +72,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results["maps"] = bench_maps.run(quick=quick)
     step("STV count")
     results["stv"] = bench_stv.run(ballots_cast=10_000 if quick else bench_stv.BALLOTS, repeats=1 if quick else 3)
+    results["meek_stv"] = bench_stv.run(method="meek_stv", ballots_cast=10_000 if quick else bench_stv.BALLOTS,
+                                        repeats=1 if quick else 3)
     step("spreadsheet import")
     results["import"] = run_import(1_000 if quick else 10_000, None if args.no_postgres else args.postgres)
     results["machine"]["load_average_at_end"] = os.getloadavg()
@@ -133,9 +135,12 @@ def figures(results: dict[str, Any]) -> list[dict[str, Any]]:
         if "explore_to_internal" in maps:
             add(f"map {case}: .explore() size over the internal map's", maps["explore_to_internal"], "×",
                 bench_maps.TARGET_RATIO_TO_EXPLORE, at_least=True)
-    stv = results["stv"]
-    add(f"STV, {stv['ballots']:,} ballots, {stv['candidates']} candidates, {stv['seats']} seats", stv["seconds"], "s",
-        stv["target_seconds"])
+    for key, name in (("stv", "STV (Scottish rules)"), ("meek_stv", "STV (Meek's method)")):
+        if key not in results:  # results written before Meek's method was timed
+            continue
+        stv = results[key]
+        add(f"{name}, {stv['ballots']:,} ballots, {stv['candidates']} candidates, {stv['seats']} seats", stv["seconds"],
+            "s", stv["target_seconds"])
     for label, imported in results["import"].items():
         for step, key in (("dry run", "dry_run_seconds"), ("applied", "apply_seconds")):
             add(f"import, {imported['rows']:,} rows, {label}: {step}", imported[key], "s", imported["target_seconds"])

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, Session, backref, mapped_column, relationship
 from registry.access.public_ids import PubliclyNamed
 from registry.db import Base, Code, Name, str_enum, utcnow
 from registry.elections.methods import Method
-from registry.errors import Conflict
+from registry.errors import N_, Conflict
 from registry.governance.models import GoverningBody, Officeholder
 from registry.organisations.models import Organisation
 
@@ -195,6 +195,6 @@ def one_writer_at_a_time(session: Session) -> Iterator[None]:
         yield
     except OperationalError as failed:
         if session.get_bind().dialect.name == "sqlite" and "locked" in str(failed.orig):
-            raise Conflict("another change to this election is being saved at this moment; "
-                           "try again") from None
+            raise Conflict(N_("another change to this election is being saved at this moment; "
+                              "try again")) from None
         raise
