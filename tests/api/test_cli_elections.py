@@ -59,7 +59,7 @@ def test_a_whole_election_from_the_command_line(cli_db, tmp_path):
     assert run(cli_db, "election", "move", str(number), "nominations_open").exit_code == 0
     with Session(engine, expire_on_commit=False) as session:
         election = session.get_one(Election, number)
-        ids = [nominations.nominate(session, editor(m), election, m, name=n).id
+        ids = [nominations.nominate(session, editor(m), election, m, name=n).public_id
                for m, n in zip(members, ("Ana", "Binh"))]
         session.commit()
     for phase in ("nominations_closed", "voting_open"):

@@ -42,7 +42,7 @@ def test_an_organisation_casts_one_ballot_and_gets_a_receipt(session, ready):
     voter = r.members[0]
     cast = ballots.cast_ballot(session, editor(voter), r.election, voter, r.ids("Chau", "Ana"))
     assert cast.content == json.dumps({"open": r.ids("Chau", "Ana")}, separators=(",", ":"))
-    assert cast.ballot_hash == ballots.ballot_hash(r.election.id, cast.receipt, cast.content)
+    assert cast.ballot_hash == ballots.ballot_hash(r.election.public_id, cast.receipt, cast.content)
     assert len(cast.receipt) == 32 and cast.receipt not in (cast.ballot_hash, cast.content)
     with pytest.raises(Conflict, match="already voted"):
         ballots.cast_ballot(session, editor(voter), r.election, voter, r.ids("Binh"))
@@ -87,7 +87,7 @@ def test_an_empty_ballot_is_an_abstention_and_counts_as_turnout(session, ready):
 
 
 @pytest.mark.parametrize("choices, problem", [
-    ([99999], "not a candidate"),
+    ([99999], "99999 is not a nomination's public id"),  # an integer key names nobody
     (["ZZZZZZZZZZZZ"], "ZZZZZZZZZZZZ is not a candidate"),  # a public id naming no nomination
     ("Ana", "list of nominations' public ids"),
     ([True], "list of nominations' public ids"),
@@ -214,7 +214,7 @@ def test_each_voter_finds_its_ballot_hash_in_the_published_list(session, ready):
     assert published == sorted(published) and len(published) == 2
     # What the voter does with its receipt and the content it chose:
     content = json.dumps({"open": r.ids("Binh", "Ana")}, separators=(",", ":"))
-    assert ballots.ballot_hash(r.election.id, cast.receipt, content) in published
+    assert ballots.ballot_hash(r.election.public_id, cast.receipt, content) in published
     assert ballots.published_ballot_hashes(session, secretariat(r.network), r.election) == published
 
 

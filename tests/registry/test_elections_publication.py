@@ -82,7 +82,7 @@ def test_a_ballot_changed_in_the_file_fails_verify_and_its_voters_check(session,
     # The forger also republishes the root: the root no longer matches the one counted, and
     # the voter still sees its content changed.
     forged["ballot_list"]["root"] = publication.list_root(
-        r.election.id, [(b["ballot_hash"], b["content"]) for b in forged["ballot_list"]["ballots"]])
+        r.election.public_id, [(b["ballot_hash"], b["content"]) for b in forged["ballot_list"]["ballots"]])
     assert any("not counted from the published ballot list" in p for p in publication.verify(forged))
     assert publication.check_ballot(forged, mine.receipt, mine.content) == [
         "your ballot is listed with a content other than the one you cast"]
@@ -91,12 +91,12 @@ def test_a_ballot_changed_in_the_file_fails_verify_and_its_voters_check(session,
 def forged_box(r: Ready, names: tuple[str, ...]) -> str:
     """A ballot sealed by someone who can write to the database: the public key is public."""
     content = json.dumps({"open": r.ids(*names)}, separators=(",", ":"))
-    plain = json.dumps({"ballot_hash": ballots.ballot_hash(r.election.id, "f" * 32, content), "content": content})
+    plain = json.dumps({"ballot_hash": ballots.ballot_hash(r.election.public_id, "f" * 32, content), "content": content})
     return base64.b64encode(seal(r.election.ballot_public_key, plain.encode())).decode()
 
 
 def locator_of(r: Ready, member: int, receipt: ballots.CastReceipt) -> str:
-    return hashlib.sha256(f"locator:{r.election.id}:{r.members[member].id}:{receipt.receipt}".encode()).hexdigest()
+    return hashlib.sha256(f"locator:{r.election.public_id}:{r.members[member].public_id}:{receipt.receipt}".encode()).hexdigest()
 
 
 def test_a_ballot_swapped_in_the_database_during_voting_is_caught_by_its_voter(session, ready):
