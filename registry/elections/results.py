@@ -86,7 +86,7 @@ def published_result(session: Session, actor: Actor, election: Election) -> Publ
         quorum_met=data["quorum_met"], seed=data["seed"],
         seed_from=data.get("seed_from", "chosen"),
         ballot_list_root=data.get("ballot_list_root"), candidates=names,
-        counts=[_named_by_public_ids(count, public_ids) for count in data["counts"]],
+        counts=[named_by_public_ids(count, public_ids) for count in data["counts"]],
         elected=[ElectedCandidate(public_ids[str(e["nomination_id"])], names[public_ids[str(e["nomination_id"])]],
                                   e["seats_for"]) for e in data["elected"]],
     )
@@ -101,8 +101,9 @@ def _public_ids(election: Election) -> dict[str, str]:
     return {named(n): n.public_id for n in election.nominations}
 
 
-def _named_by_public_ids(count: dict[str, Any], public_ids: dict[str, str]) -> dict[str, Any]:
-    """One stored count with every candidate named by its public id."""
+def named_by_public_ids(count: dict[str, Any], public_ids: dict[str, str]) -> dict[str, Any]:
+    """One stored count (as JSON gives it back) with every candidate named by its public id;
+    `public_ids` maps what the count names each candidate by, as a string, to its public id."""
     def one(candidate: Any) -> Any:
         return None if candidate is None else public_ids[str(candidate)]
 
