@@ -75,8 +75,8 @@ def published_election(session: Session, actor: Actor, election: Election) -> di
     return {
         "format": FORMATS[election.ballot_format],
         "election": {
-            "id": election_ballot_id(election), "title": election.title, "body": result.body, "method": election.method.value,
-            "seats": election.seats, "seat_groups": election.seat_groups,
+            "id": election_ballot_id(election), "title": election.title, "body": result.body,
+            "method": election.method.value, "seats": election.seats, "seat_groups": election.seat_groups,
             "quorum_percent": election.quorum_percent, "phase": election.phase.value,
             "certified_on": result.certified_on.isoformat() if result.certified_on else None,
         },
