@@ -70,8 +70,8 @@ from registry.errors import Conflict, NotPermitted, ValidationFailed
 from registry.governance.models import OPEN_SEATS
 from registry.organisations.models import Organisation
 
-# Candidates named by their nominations' public ids (as the API names them); an election of
-# ballot format 1 also takes the integer keys its contents were written with.
+# Candidates named by their nominations' public ids (as the API names them) or, by callers inside
+# the registry, by their integer keys; the content names them as the election's format does.
 Choices = Sequence[int | str] | Mapping[str, Sequence[int | str]]
 # How a ballot names a candidate or an election: a public id, or (format 1) an integer key.
 BallotId = int | str
@@ -118,7 +118,8 @@ def canonical_ballot(election: Election, choices: Choices) -> str:
     A plain list of ids is the open seats' part. A candidate standing for a constituency may
     be chosen in that constituency's part and in the open part. A public id that names no
     standing candidate of this election is refused as one naming nobody, whatever it names
-    elsewhere; so is an integer, unless the election is of format 1.
+    elsewhere. Integer keys (from callers inside the registry) are taken too, and written as
+    the format names candidates: no content of format 2 holds one.
     """
     groups: dict[str, int] = election.seat_groups
     if isinstance(choices, Mapping):
@@ -128,21 +129,17 @@ def canonical_ballot(election: Election, choices: Choices) -> str:
     else:
         raise ValidationFailed.on("choices", f"every seat is reserved: give a part for each of {sorted(groups)}")
     standing = {i: n for i, n in ballot_ids(election).items() if n.standing}
-    # What the content names each standing candidate by, from its public id (and, in format 1,
-    # from the integer key it is named by already).
-    named_by = {n.public_id: i for i, n in standing.items()}
-    if election.ballot_format == 1:
-        named_by.update({i: i for i in standing})
+    # What the content names each standing candidate by, from its public id or its integer key.
+    named_by: dict[BallotId, BallotId] = {n.public_id: i for i, n in standing.items()}
+    named_by.update({n.id: i for i, n in standing.items()})
     content: dict[str, list[BallotId]] = {}
     for group in sorted(groups):
         given = parts.pop(group, ())
         if not isinstance(given, list | tuple) or not all(
                 isinstance(i, str) or (isinstance(i, int) and not isinstance(i, bool)) for i in given):
             raise ValidationFailed.on("choices", f"{group}: a list of nominations' public ids")
-        if (unknown := next((i for i in given if isinstance(i, str) and i not in named_by), None)) is not None:
+        if (unknown := next((i for i in given if i not in named_by), None)) is not None:
             raise ValidationFailed.on("choices", f"{group}: {unknown} is not a candidate for these seats")
-        if (unknown := next((i for i in given if isinstance(i, int) and i not in named_by), None)) is not None:
-            raise ValidationFailed.on("choices", f"{group}: {unknown} is not a nomination's public id")
         ids = [named_by[i] for i in given]
         if len(set(ids)) != len(ids):
             raise ValidationFailed.on("choices", f"{group}: a candidate is chosen more than once")

@@ -37,6 +37,14 @@ def rows(session, model, election):
     return session.scalar(select(func.count()).select_from(model).where(model.election_id == election.id))
 
 
+def test_a_ballot_given_by_integer_keys_inside_the_registry_is_written_by_public_ids(session, ready):
+    r = ready()
+    voter = r.members[0]
+    cast = ballots.cast_ballot(session, editor(voter), r.election, voter,
+                               [r.candidates["Chau"].id, r.candidates["Ana"].id])
+    assert json.loads(cast.content) == {"open": [r.candidates["Chau"].public_id, r.candidates["Ana"].public_id]}
+
+
 def test_an_organisation_casts_one_ballot_and_gets_a_receipt(session, ready):
     r = ready()
     voter = r.members[0]
@@ -87,7 +95,7 @@ def test_an_empty_ballot_is_an_abstention_and_counts_as_turnout(session, ready):
 
 
 @pytest.mark.parametrize("choices, problem", [
-    ([99999], "99999 is not a nomination's public id"),  # an integer key names nobody
+    ([99999], "99999 is not a candidate"),
     (["ZZZZZZZZZZZZ"], "ZZZZZZZZZZZZ is not a candidate"),  # a public id naming no nomination
     ("Ana", "list of nominations' public ids"),
     ([True], "list of nominations' public ids"),
