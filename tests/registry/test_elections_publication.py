@@ -39,7 +39,10 @@ def cast(r: Ready, papers=PAPERS) -> list[ballots.CastReceipt]:
 def certify(r: Ready) -> dict:
     r.move(P.VOTING_CLOSED, P.TALLIED, P.CERTIFIED)
     # Through JSON, as a downloaded file would be.
-    return json.loads(json.dumps(publication.published_election(r.session, board(r.network), r.election)))
+    published = json.loads(json.dumps(publication.published_election(r.session, board(r.network), r.election)))
+    # Format 2 unless a test casts in format 1: every tampering test below is one of format 2.
+    assert published["format"] == publication.FORMATS[r.election.ballot_format]
+    return published
 
 
 def test_the_published_election_verifies_and_every_voter_finds_its_ballot(session, ready):
