@@ -37,6 +37,10 @@ class ElectionPhase(enum.StrEnum):
 
 
 P = ElectionPhase
+# How ballots name the election and its candidates (their content, hash, the published list and
+# the result): 2, by public ids; 1, by integer keys, as every election begun before 0016 was cast
+# and published (its hashes and roots are fixed by what it was cast under, so it keeps them).
+BALLOT_FORMAT = 2
 # Phases in which an election still holds its body's seats open (seats may not be re-planned).
 UNDECIDED_PHASES = (P.DRAFT, P.NOMINATIONS_OPEN, P.NOMINATIONS_CLOSED, P.VOTING_OPEN,
                     P.VOTING_CLOSED, P.TALLIED)
@@ -69,6 +73,7 @@ class Election(PubliclyNamed, Base):
     sealed_root: Mapped[str | None] = mapped_column(String(64))
     # The published ballot list's chain root, fixed by the count (elections/publication.py).
     ballot_list_root: Mapped[str | None] = mapped_column(String(64))
+    ballot_format: Mapped[int] = mapped_column(default=BALLOT_FORMAT)  # see BALLOT_FORMAT
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 

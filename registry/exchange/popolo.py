@@ -145,7 +145,7 @@ def _vote_events(session: Session, actor: Actor, election: Election) -> list[dic
                                + ("open seats" if group == OPEN_SEATS else f"seats reserved for {group}")},
             "start_date": result.certified_on.isoformat() if result.certified_on else None,
             "result": "elected: " + ", ".join(elected) if elected else "nobody elected",
-            "counts": [{"option": result.candidates.get(int(candidate), f"#{candidate}"), "value": _number(votes)}
+            "counts": [{"option": result.candidates.get(str(candidate), str(candidate)), "value": _number(votes)}
                        for candidate, votes in first.items()],
             "method": result.method, "seats": count["seats"], "quota": count["quota"],
             "valid_ballots": count["valid_ballots"], "abstentions": count["abstentions"],
