@@ -203,6 +203,22 @@ class Reader:
             for oid, tier, reviewed in rows:
                 self._known[oid] = (Visibility(tier) if tier else None, bool(reviewed))
 
+    def organisations(self, organisation_ids: Iterable[int]) -> dict[int, Organisation]:
+        """These organisations by id, their tiers remembered in the same query (`remember`)."""
+        wanted = sorted(set(organisation_ids))
+        found: dict[int, Organisation] = {}
+        asks = not (self.everything or self.home is None)
+        for chunk in in_chunks(wanted):
+            if not asks:
+                found.update((o.id, o) for o in self.session.scalars(select(Organisation).where(Organisation.id.in_(chunk))))
+                continue
+            for organisation, tier, reviewed in self.session.execute(select(
+                    Organisation, self._tier_above_public(Organisation.id), self._is_reviewed(Organisation.id))
+                    .where(Organisation.id.in_(chunk))):
+                found[organisation.id] = organisation
+                self._known.setdefault(organisation.id, (Visibility(tier) if tier else None, bool(reviewed)))
+        return found
+
     def _standing(self, oid: int) -> tuple[Visibility | None, bool]:
         if self.everything or oid == self.own:
             return V.SELF, False
@@ -344,10 +360,8 @@ class _Page:
             contacts[row.organisation_id].append(contact)
         rows = session.execute(_MEMBERSHIPS, wanted).all()
         # The networks of those memberships and the registering organisations, in one query.
-        named = {n.id: n for n in session.scalars(
-            _ORGANISATIONS, {"ids": sorted({m.network_id for m in rows} | set(registered_by))})}
+        named = reader.organisations({m.network_id for m in rows} | set(registered_by))
         memberships: dict[int, list[Row[Any]]] = defaultdict(list)
-        reader.remember({m.network_id for m in rows})
         for m in rows:
             if reader.tier(named[m.network_id]) is not None:
                 memberships[m.member_id].append(m)
@@ -366,7 +380,6 @@ _CONTACTS = (select(Contact.organisation_id, Contact.id, Contact.public_id, Cont
              .where(Contact.organisation_id.in_(_IDS), Contact.visibility == Visibility.PUBLIC).order_by(Contact.id))
 _MEMBERSHIPS = (select(Membership.member_id, Membership.network_id, Membership.status, Membership.status_since)
                 .where(Membership.member_id.in_(_IDS)).order_by(Membership.member_id, Membership.network_id))
-_ORGANISATIONS = select(Organisation).where(Organisation.id.in_(_IDS))
 # The fields each tier reads, in FIELD_TIERS' order: worked out once, not per organisation.
 _FIELDS_SHOWN = {tier: tuple(f for f, floor in FIELD_TIERS.items() if at_least(tier, floor)) for tier in Visibility}
 
