@@ -76,7 +76,7 @@ def _counted(session: Session, network: Organisation, request: MapRequest, prese
         records, _as_geo(session, row, countries), view=request.view,
         threshold=request.threshold, scope=countries or None, priority_area=request.priority_area,
         population=request.population, service=request.service,
-        parents=parents if parents is not None else areas.parents_of(session, [c for r in records for c in r.area_codes]),
+        parents=areas.parents_of(session, [c for r in records for c in r.area_codes]) if parents is None else parents,
     )
 
 

@@ -48,7 +48,8 @@ def read_contacts_of(session: Session, actor: Actor, organisations: Sequence[Org
     if found:  # the log in one statement: nobody asks for its rows' ids
         session.execute(insert(ContactRead), [
             {"actor": actor.label, "actor_role": actor.role.value, "token_id": actor.token_id,
-             "organisation_id": oid, "contact_ids": [c.public_id for c in contacts]} for oid, contacts in found.items()])
+             "organisation_id": oid, "contact_ids": [c.public_id for c in contacts]}
+            for oid, contacts in found.items()])
     return found
 
 

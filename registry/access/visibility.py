@@ -210,7 +210,8 @@ class Reader:
         asks = not (self.everything or self.home is None)
         for chunk in in_chunks(wanted):
             if not asks:
-                found.update((o.id, o) for o in self.session.scalars(select(Organisation).where(Organisation.id.in_(chunk))))
+                found.update((o.id, o) for o in self.session.scalars(
+                    select(Organisation).where(Organisation.id.in_(chunk))))
                 continue
             for organisation, tier, reviewed in self.session.execute(select(
                     Organisation, self._tier_above_public(Organisation.id), self._is_reviewed(Organisation.id))

@@ -140,8 +140,8 @@ def sets_on(session: Session, level: int, dates: Iterable[dt.date]) -> dict[dt.d
     """sets_for on each of `dates`, read in one query."""
     every = sorted(session.scalars(select(BoundarySet).where(BoundarySet.level == level)),
                    key=lambda s: (s.country is None, s.key))
-    return {on: [s for s in every if (s.valid_from is None or s.valid_from <= on) and (s.valid_to is None or on <= s.valid_to)]
-            for on in dates}
+    return {on: [s for s in every if (s.valid_from is None or s.valid_from <= on)
+                 and (s.valid_to is None or on <= s.valid_to)] for on in dates}
 
 
 def area_level(session: Session, code: str) -> int | None:

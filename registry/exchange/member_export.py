@@ -71,7 +71,8 @@ def member_rows(session: Session, actor: Actor, network: Organisation, on: dt.da
     profiles = profile_views(session, reader, [membership.member for membership, _ in shown])
     lineage = known.lookups(session).lineage
     lineage.load(membership.member_id for membership, _ in shown)  # who reads whose contacts, for all at once
-    readable = [m.member for m, _ in shown if can(session, actor, Permission.READ_CONTACTS, m.member_id, lineage=lineage)]
+    readable = [m.member for m, _ in shown
+                if can(session, actor, Permission.READ_CONTACTS, m.member_id, lineage=lineage)]
     contacts = read_contacts_of(session, actor, readable, lineage=lineage)
     names = _Names(session, network, language, on,
                    {code for profile in profiles for code in profile.get("areas_served") or ()})
