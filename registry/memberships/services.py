@@ -221,15 +221,6 @@ def status_on(on: dt.date | None) -> Any:
         MembershipEvent.effective_on <= on).order_by(MembershipEvent.id.desc()).limit(1).scalar_subquery())
 
 
-def memberships_of(session: Session, network_id: int) -> list[Membership]:
-    """Every membership of a network (any state), with events and members loaded."""
-    return list(session.scalars(
-        select(Membership).where(Membership.network_id == network_id)
-        .options(selectinload(Membership.events), selectinload(Membership.member))
-        .order_by(Membership.id)
-    ))
-
-
 def active_memberships(session: Session, network_id: int, on: dt.date | None = None) -> list[Membership]:
     """The network's memberships active on `on` (default: now), decided in SQL, each with its
     member and its events loaded (two queries, whatever the number of members)."""
