@@ -62,6 +62,8 @@ def run(database_file: Path, keys: Path, repeats: int = 5, *, show: bool = False
         counted = [0]
 
         def count(connection: Any, cursor: Any, statement: str, *_: Any) -> None:
+            if statement in ("BEGIN", "BEGIN IMMEDIATE"):
+                return  # SQLite's driver is sent it as a statement, PostgreSQL's is not: a boundary, as COMMIT
             counted[0] += 1
             if show:
                 print("   ", " ".join(statement.split())[:200])
