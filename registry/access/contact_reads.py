@@ -34,7 +34,7 @@ def read_contacts_of(session: Session, actor: Actor, organisations: Sequence[Org
                      lineage: Lineage | None = None) -> dict[int, list[ContactView]]:
     """`read_contacts` of many organisations (an export's rows), by organisation id: each checked
     and logged as one read of its own, the contacts read in one query and the log written in one
-    flush. `lineage`: the networks above them, already read for the lot."""
+    statement. `lineage`: the networks above them, already read for the lot."""
     for organisation in organisations:
         require(session, actor, Permission.READ_CONTACTS, organisation.id, lineage=lineage)
     reader = reader_for(session, actor)
