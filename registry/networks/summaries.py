@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from registry.access.permissions import Actor
 from registry.access.visibility import reader_for
 from registry.db import in_chunks, today
+from registry.networks.area_counts import codes_of
 from registry.memberships.models import Membership, MembershipEvent, MembershipStatus
 from registry.memberships.services import History, members_as_of, status_on
 from registry.organisations.models import NETWORK_KINDS, Organisation, OrganisationStatus
@@ -107,6 +108,17 @@ def presence_on(session: Session, network: Organisation,
     presence = {p.organisation_id: p for p in _presences(session, list(members.values()))}
     order = sorted(ids, key=lambda oid: (members[oid].name_key, oid))
     return {on: [presence[oid] for oid in order if oid in found[on]] for on in dates}
+
+
+def served_on(session: Session, network: Organisation,
+              dates: Sequence[dt.date | None]) -> dict[dt.date | None, list[tuple[str, ...]]]:
+    """On each of `dates`, the area codes of each active member of the network and of its
+    member networks (as member_presence finds them), the memberships and the members' areas read
+    once for all of them: plain values, as many queries for 30 dates as for one."""
+    history = History(session, network.id)
+    found = {on: history.members_on(on, recursive=True) for on in dates}
+    codes = codes_of(session, {oid for members in found.values() for oid in members})
+    return {on: [codes.get(oid, ()) for oid in members] for on, members in found.items()}
 
 
 def _presences(session: Session, members: list[Organisation]) -> list[Presence]:
