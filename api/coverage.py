@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from geo import disclosure
 from geo.boundaries import BoundaryArea, BoundarySet
-from geo.coverage import (AreaStatus, Counts, Coverage, View, areas_served, check_request, country_total,
+from geo.coverage import (AreaCounter, AreaStatus, Counts, Coverage, View, check_request, country_total,
                           coverage_from_counts, place_codes)
 from geo.errors import CoverageError
 from geo.region import around
@@ -93,13 +93,18 @@ def area_tallies(session: Session, network: Organisation, dates: list[dt.date | 
     sets and the areas' parents read once for all of them."""
     served = served_on(session, network, dates)
     sets = areas.sets_on(session, 1, {on or today() for on in dates})
-    parents = areas.parents_of(session, {c for found in served.values() for codes in found for c in codes})
+    every = {c for found in served.values() for codes in found for c in codes}
+    parents = areas.parents_of(session, every)
+    counters: dict[tuple[str, tuple[str, ...]], AreaCounter] = {}  # the codes placed once per set
     tallies = []
     for on in dates:
         countries = sorted({c[:2] for codes in served[on] for c in codes} | ({network.country} - {None}))
         boundary_set = _as_geo(session, _set_row(session, 1, None, countries, on or today(),
                                                  candidates=sets[on or today()]), countries)
-        covered, in_scope = areas_served(boundary_set, served[on], scope=countries or None, parents=parents)
+        key = (boundary_set.id, tuple(countries))
+        if key not in counters:
+            counters[key] = AreaCounter(boundary_set, every, scope=countries or None, parents=parents)
+        covered, in_scope = counters[key](served[on])
         tallies.append(AreaTally(covered, in_scope, boundary_set.area_noun, boundary_set.title))
     return tallies
 

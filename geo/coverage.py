@@ -19,7 +19,7 @@ from geo.disclosure import DEFAULT_THRESHOLD, AreaStatus, Cell, View
 from geo.errors import CoverageError
 from geo.words import area_name
 
-__all__ = ["AreaCoverage", "AreaStatus", "Counts", "Coverage", "OrgPresence", "View", "areas_served",
+__all__ = ["AreaCounter", "AreaCoverage", "AreaStatus", "Counts", "Coverage", "OrgPresence", "View",
            "check_request", "compute_coverage", "country_total", "coverage_from_counts", "place_codes"]
 
 PUBLIC_FINEST_LEVEL = 1
@@ -256,16 +256,23 @@ def coverage_from_counts(counts: Counts, boundary_set: BoundarySet, *, view: Vie
     )
 
 
-def areas_served(boundary_set: BoundarySet, codes: Iterable[Iterable[str]], *, scope: Iterable[str] | None,
-                 parents: Mapping[str, str] | None = None) -> tuple[int, int]:
-    """(areas covered, areas in scope) of the internal map of these members' codes (one
-    iterable of codes per member): what its coverage says, without the words."""
-    members = [list(found) for found in codes]
-    if not members:
-        return 0, 0
-    placed_on = place_codes(boundary_set, {c for found in members for c in found}, scope=scope, parents=parents)
-    in_scope = _scope_test(scope)
-    return len(set(placed_on.values())), sum(1 for a in boundary_set.areas if in_scope(a))
+class AreaCounter:
+    """The internal map's area count (covered, in scope) of any group of members on one
+    boundary set: the codes are placed once, whatever the number of groups (a board's years)."""
+
+    def __init__(self, boundary_set: BoundarySet, codes: Iterable[str], *, scope: Iterable[str] | None,
+                 parents: Mapping[str, str] | None = None) -> None:
+        scope = None if scope is None else list(scope)
+        self.placed_on = place_codes(boundary_set, codes, scope=scope, parents=parents)
+        in_scope = _scope_test(scope)
+        self.in_scope = sum(1 for a in boundary_set.areas if in_scope(a))
+
+    def __call__(self, members: Sequence[Iterable[str]]) -> tuple[int, int]:
+        """(areas covered, areas in scope) of these members' codes, one iterable per member, as
+        their coverage says them (no member: no data, nothing in scope)."""
+        if not members:
+            return 0, 0
+        return len({self.placed_on[c] for found in members for c in found if c in self.placed_on}), self.in_scope
 
 
 def country_total(coverage: Coverage, countries: BoundarySet, country: str) -> Coverage:

@@ -276,9 +276,10 @@ class Standing:
     status: MembershipStatus
     changes: tuple[tuple[dt.date, MembershipStatus], ...]
 
-    def status_on(self, on: dt.date | None) -> MembershipStatus | None:
-        """As Membership.status_on: the current status for now, else the last change dated up to `on`."""
-        if on is None or on >= today():
+    def status_on(self, on: dt.date | None, now: dt.date | None = None) -> MembershipStatus | None:
+        """As Membership.status_on: the current status for now, else the last change dated up to
+        `on`. `now`: today, when the caller asks for many."""
+        if on is None or on >= (now or today()):
             return self.status
         found = None
         for effective_on, status in self.changes:
@@ -317,13 +318,14 @@ class History:
                    recursive: bool = False) -> list[int]:
         """The ids members_as_of would give on `on`, in the order found."""
         wanted = frozenset(MembershipStatus(s) for s in statuses)
+        now = today()
         found: dict[int, None] = {}
         frontier, seen = [self.network_id], {self.network_id}
         while frontier:
             next_frontier: list[int] = []
             for nid in frontier:
                 for standing in self.of.get(nid, ()):
-                    if standing.status_on(on) in wanted and standing.member_id not in found:
+                    if standing.status_on(on, now) in wanted and standing.member_id not in found:
                         found[standing.member_id] = None
                         if recursive and standing.member_is_network and standing.member_id not in seen:
                             seen.add(standing.member_id)
