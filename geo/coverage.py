@@ -1,9 +1,10 @@
 """Coverage: how many member organisations work in each area of one boundary set.
 
-Takes plain records (each organisation's areas and terms, and whether it chose to be listed
-publicly), rolls their area codes onto the set's level and counts them per area; what each view
-may show of those counts, and in which words, is decided by geo.disclosure. Public views never
-name an organisation and stop at admin-1.
+Places recorded area codes onto the set's areas (old codes through the crosswalk, districts
+onto their provinces) and turns counts per area into a map's cells: the registry counts its
+members in SQL from that placement (coverage_from_counts), and plain records are counted here
+the same way (compute_coverage). What each view may show of those counts, and in which words,
+is decided by geo.disclosure. Public views never name an organisation and stop at admin-1.
 """
 
 from __future__ import annotations
