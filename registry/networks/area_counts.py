@@ -61,10 +61,10 @@ def networks_counted(session: Session, network_id: int, on: dt.date | None) -> l
 def _counted(session: Session, networks: list[int], on: dt.date | None, *, public_only: bool,
              filters: Mapping[str, str]) -> CTE:
     """SQL: (id, name, placeable, listed, chosen) for each active member of `networks` (see
-    networks_counted) that the view counts. `public_only`
-    (the listed view): only members anyone may know to be members, placed only by the areas
-    they published and filtered only by the terms they published. `listed`: the public
-    directory places it in its areas; `chosen`: it passes the filters."""
+    networks_counted) that the view counts. `public_only` (the listed view): only members
+    anyone may know to be members, placed only by the areas they published and filtered only
+    by the terms they published. `listed`: the public directory places it in its areas;
+    `chosen`: it passes the filters. Each flag is 1 or 0, alike on every database."""
     anyone = reader_for(session, Actor.anonymous())
     known, areas_known = anyone.shown("networks"), anyone.shown("areas_served")
     passes: list[ColumnElement[bool]] = []
@@ -73,17 +73,20 @@ def _counted(session: Session, networks: list[int], on: dt.date | None, *, publi
         holds = exists().where(OrganisationTerm.organisation_id == Organisation.id, OrganisationTerm.term_id == Term.id,
                                Term.vocabulary == vocabulary, Term.code == code)
         passes.append(holds & anyone.shown(field) if public_only else holds)
-    flag = (lambda condition: case((condition, 1), else_=0))  # noqa: E731  # portable booleans
     query = select(Organisation.id, Organisation.name,
-                   (flag(areas_known) if public_only else literal(1)).label("placeable"),
-                   (literal(1) if public_only else flag(known & areas_known)).label("listed"),
-                   (flag(and_(*passes)) if passes else literal(1)).label("chosen"),
+                   (_flag(areas_known) if public_only else literal(1)).label("placeable"),
+                   (literal(1) if public_only else _flag(known & areas_known)).label("listed"),
+                   (_flag(and_(*passes)) if passes else literal(1)).label("chosen"),
                    ).where(Organisation.id.in_(
                        select(Membership.member_id).where(Membership.network_id.in_(networks),
                                                           status_on(on) == MembershipStatus.ACTIVE)))
     if public_only:
         query = query.where(known)
     return query.cte("counted")
+
+
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return case((condition, 1), else_=0)
 
 
 def served_codes(session: Session, networks: list[int], on: dt.date | None, *, public_only: bool) -> list[str]:
