@@ -89,9 +89,9 @@ def served_on(session: Session, network: Organisation,
     member networks (members_as_of(recursive=True)), the memberships and the members' areas
     read once for all of them, as plain values: as many queries for 30 dates as for one."""
     history = History(session, network.id)
-    found = {on: history.members_on(on, recursive=True) for on in dates}
+    found = history.active_on(dates, recursive=True)
     codes = codes_of(session, {oid for members in found.values() for oid in members})
-    return {on: [codes.get(oid, ()) for oid in members] for on, members in found.items()}
+    return {on: [codes.get(oid, ()) for oid in sorted(found[on])] for on in dates}
 
 
 def public_networks(session: Session) -> list[Organisation]:
