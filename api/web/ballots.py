@@ -57,6 +57,11 @@ PHASES = {
 FINAL = {"block_plurality": _l("The count"),
          "scottish_stv": _l("The last seats go to those still standing (rule 52)"),
          "meek_stv": _l("The last seats go to those still standing")}
+# How a tie was broken, by what it decided (registry/elections/methods/base.py TieBreak.purpose).
+TIE_SURPLUS = _l("At stage %(stage)s the surpluses of %(among)s were equal; %(outcome)s went first (%(how)s).")
+TIE_EXCLUSION = _l("At stage %(stage)s %(among)s were tied for exclusion; %(outcome)s went out (%(how)s).")
+TIE_LAST_SEAT = _l("At stage %(stage)s %(among)s were tied for the last seat; it went to %(outcome)s (%(how)s).")
+TIE_OTHER = _l("At stage %(stage)s %(among)s were tied; the tie was broken for %(outcome)s (%(how)s).")
 # The voter's check says what is wrong in English (registry/elections/publication.py).
 CHECK_PROBLEMS = {
     "your ballot is not in the published list": _l("Your ballot is not in the published list."),
@@ -481,9 +486,10 @@ def _count(count: dict[str, Any], result: PublishedResult) -> dict[str, Any]:
     for tie in count["tie_breaks"]:
         how = (_("looking back to stage %(stage)s", stage=tie["lookback_stage"]) if tie["method"] == "lookback"
                else _("by lot no. %(draw)s, drawn with the election's seed", draw=tie["draw"]))
-        ties.append(_("At stage %(stage)s, %(among)s were tied; %(outcome)s (%(how)s).", stage=tie["stage"],
-                      among=", ".join(name(c) for c in tie["candidates"]),
-                      outcome=", ".join(name(c) for c in tie["outcome"]), how=how))
+        said = {"surplus order": TIE_SURPLUS, "exclusion": TIE_EXCLUSION, "last seat": TIE_LAST_SEAT}.get(
+            tie["purpose"], TIE_OTHER)
+        ties.append(str(said) % {"stage": tie["stage"], "among": ", ".join(name(c) for c in tie["candidates"]),
+                                 "outcome": ", ".join(name(c) for c in tie["outcome"]), "how": how})
     quota = Decimal(count["quota"]) if count["quota"] is not None else None
     return {"group": group_label(count["seats_for"]), "seats": count["seats"],
             "quota": _number(quota) if quota is not None else None, "valid": count["valid_ballots"],
