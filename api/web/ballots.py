@@ -14,25 +14,25 @@ stores or logs a receipt or a ballot's content. The secretariat's own election p
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, flash, make_response, redirect, render_template, request, \
     url_for
-from flask_babel import format_decimal, gettext as _, lazy_gettext as _l, ngettext
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.wrappers import Response
 
 from api import database
 from api.auth import current_actor
 from api.errors import _in_reader_language
-from api.web import round_chart
+from api.web import rounds
+from api.web.rounds import group_label
 from registry.access.permissions import Actor, Permission, can, spoken_for
 from registry.elections import ballots, nominations, publication
 from registry.elections.counting import counting_order
 from registry.elections.methods import BallotKind, counting_method
 from registry.elections.models import Election, ElectionPhase, Nomination
-from registry.elections.results import PublishedResult, published_result
+from registry.elections.results import published_result
 from registry.elections.roll import check_roll
 from registry.errors import Conflict, NotFound, NotPermitted, RegistryError, ValidationFailed
 from registry.governance import directory as governance
@@ -54,14 +54,6 @@ PHASES = {
     P.VOTING_CLOSED: _l("voting is closed"), P.TALLIED: _l("counted, awaiting certification"),
     P.CERTIFIED: _l("result certified"), P.CANCELLED: _l("cancelled"),
 }
-FINAL = {"block_plurality": _l("The count"),
-         "scottish_stv": _l("The last seats go to those still standing (rule 52)"),
-         "meek_stv": _l("The last seats go to those still standing")}
-# How a tie was broken, by what it decided (registry/elections/methods/base.py TieBreak.purpose).
-TIE_SURPLUS = _l("At stage %(stage)s the surpluses of %(among)s were equal; %(outcome)s went first (%(how)s).")
-TIE_EXCLUSION = _l("At stage %(stage)s %(among)s were tied for exclusion; %(outcome)s went out (%(how)s).")
-TIE_LAST_SEAT = _l("At stage %(stage)s %(among)s were tied for the last seat; it went to %(outcome)s (%(how)s).")
-TIE_OTHER = _l("At stage %(stage)s %(among)s were tied; the tie was broken for %(outcome)s (%(how)s).")
 # The voter's check says what is wrong in English (registry/elections/publication.py).
 CHECK_PROBLEMS = {
     "your ballot is not in the published list": _l("Your ballot is not in the published list."),
@@ -106,10 +98,6 @@ def _voter() -> Organisation:
         abort(403, description=_("The ballot is for a member organisation's own editor: your sign-in does not "
                                  "vote for an organisation."))
     return organisation
-
-
-def group_label(group: str) -> str:
-    return _("Open seats") if group == OPEN_SEATS else _("Seats reserved for %(group)s", group=group)
 
 
 def _groups(election: Election, standing: list[Nomination]) -> list[tuple[str, int, list[Nomination]]]:
@@ -429,7 +417,7 @@ def result(network_id: str, election_id: str) -> Any:
             return redirect(url_for("signin.sign_in"))
         raise
     return render_template("ballots/result.html", election=election, network=election.network, result=published,
-                           counts=[_count(c, published) for c in published.counts], phases=PHASES,
+                           counts=[rounds.shown(c, published.candidates) for c in published.counts], phases=PHASES,
                            method_label=_(published.method_label),
                            method_explanation=_(published.method_explanation),
                            seats_for=group_label)
@@ -443,56 +431,3 @@ def download(network_id: str, election_id: str) -> Response:
     response = current_app.json.response(publication.published_election(session, actor, election))
     response.headers["Content-Disposition"] = f'attachment; filename="election-{election.public_id}.json"'
     return response
-
-
-def _number(value: Any) -> str:
-    return format_decimal(Decimal(value or 0), format="#,##0.#####")
-
-
-def _count(count: dict[str, Any], result: PublishedResult) -> dict[str, Any]:
-    """One seat group's count, worded in the reader's language: stages, a table and a chart."""
-    names = {str(key): name for key, name in result.candidates.items()}
-
-    def name(candidate: Any) -> str:
-        return names.get(str(candidate), "?")
-
-    stages, order = [], []
-    for stage in count["rounds"]:
-        for candidate in stage["votes"]:
-            if name(candidate) not in order:
-                order.append(name(candidate))
-    for stage in count["rounds"]:
-        who = name(stage["candidate"]) if stage["candidate"] is not None else None
-        action = {"first_preferences": _("First preferences"),
-                  "surplus": _("Surplus of %(name)s passed on", name=who) if who else _("Surpluses passed on"),
-                  "exclusion": _("%(name)s is excluded", name=who)}.get(stage["action"]) or str(
-            FINAL.get(count["method"], stage["action"]))
-        details = []
-        if stage["transfer_value"] is not None:
-            details.append(_("transfer value %(value)s", value=_number(stage["transfer_value"])))
-        if "quota" in stage:
-            details.append(_("quota %(quota)s", quota=_number(stage["quota"])))
-        elected = {str(c) for c in stage["elected"]}
-        stages.append({
-            "number": stage["stage"], "action": action, "details": details,
-            "votes": {name(c): _number(v) for c, v in stage["votes"].items()},
-            "raw": {name(c): Decimal(v) for c, v in stage["votes"].items()},
-            "moved": {name(c): _number(v) for c, v in stage["transfers"].items() if Decimal(v or 0)},
-            "elected": {name(c) for c in elected},
-            "exhausted": _number(stage["exhausted"]) if Decimal(stage["exhausted"] or 0) else None,
-            "lost": _number(stage["fractions_lost"]) if Decimal(stage["fractions_lost"] or 0) else None,
-        })
-    ties = []
-    for tie in count["tie_breaks"]:
-        how = (_("looking back to stage %(stage)s", stage=tie["lookback_stage"]) if tie["method"] == "lookback"
-               else _("by lot no. %(draw)s, drawn with the election's seed", draw=tie["draw"]))
-        said = {"surplus order": TIE_SURPLUS, "exclusion": TIE_EXCLUSION, "last seat": TIE_LAST_SEAT}.get(
-            tie["purpose"], TIE_OTHER)
-        ties.append(str(said) % {"stage": tie["stage"], "among": ", ".join(name(c) for c in tie["candidates"]),
-                                 "outcome": ", ".join(name(c) for c in tie["outcome"]), "how": how})
-    quota = Decimal(count["quota"]) if count["quota"] is not None else None
-    return {"group": group_label(count["seats_for"]), "seats": count["seats"],
-            "quota": _number(quota) if quota is not None else None, "valid": count["valid_ballots"],
-            "abstentions": count["abstentions"], "unfilled": count["unfilled_seats"], "stages": stages,
-            "candidates": order, "ties": ties,
-            "chart": round_chart.chart(order, [s["raw"] for s in stages], quota)}

@@ -130,12 +130,14 @@ def test_a_member_nominates_another_seconds_and_the_nominator_withdraws(vote):
     assert "Second Ana's nomination" in page and "Withdraw Ana" not in page
     seconded = fellow.post(vote.url + f"nominations/{ana.public_id}/seconding",
                            data={"csrf_token": hidden(page, "csrf_token")})
+    vote.session.refresh(ana)
     assert seconded.status_code == 302 and ana.seconded_by_id == vote.world.fellow.id
     # The nominator cannot second its own; it withdraws before voting opens.
     page = own.get(vote.url, headers=EN).get_data(as_text=True)
     assert "Second Ana" not in page and "Seconded." in page
     withdrawn = own.post(vote.url + f"nominations/{ana.public_id}/withdrawal",
                          data={"csrf_token": hidden(page, "csrf_token")})
+    vote.session.refresh(ana)
     assert withdrawn.status_code == 302 and ana.withdrawn_on == today()
     assert "Nobody is standing yet." in text(own.get(vote.url, headers=EN))
 
