@@ -73,6 +73,7 @@ def test_a_member_ranks_and_casts_its_ballot_on_a_phone_in_vietnamese(web_site: 
         visit.page.click(f"a[href='{url}ballot']")
         check("ballot")
         page = visit.page
+        assert page.locator("h1").inner_text().startswith("Phiếu bầu")
         first, second = (f"#rank-0-{ids['Châu']}", f"#rank-0-{ids['Ánh']}")
         if script:
             # Tap Châu, then Ánh; tap Châu again to take them off, and Ánh moves up to 1.
