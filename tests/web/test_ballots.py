@@ -9,6 +9,7 @@ would make it (the secretariat's own election pages are not these); each run mak
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 import pytest
 
 from registry.db import today
@@ -19,9 +20,9 @@ from tests.web.test_organisation import API, call
 VOTERS = {True: "editor Sample CBO 01", False: "editor Sample CBO 02"}
 
 
-def open_election(site: Site) -> tuple[str, dict[str, str]]:
-    """A board election of VNSW's with three candidates, voting open: its page, and the
-    candidates' nomination ids by name."""
+def open_election(site: Site) -> tuple[str, dict[str, str], Callable[[str], None]]:
+    """A committee election of VNSW's with three candidates, voting open: its page, the
+    candidates' nomination ids by name, and how to move it on (as its secretariat)."""
     secretariat = site.codes["secretariat VNSW"]
     found, _ = call(site, "GET", f"{API}/organisations?q=VNSW&kind=national_network")
     vnsw = found["items"][0]["id"]
@@ -49,12 +50,12 @@ def open_election(site: Site) -> tuple[str, dict[str, str]]:
         ids[name.split()[0]] = made["id"]
     move("nominations_closed")
     move("voting_open")
-    return f"/elections/{vnsw}/{election['id']}/", ids
+    return f"/elections/{vnsw}/{election['id']}/", ids, move
 
 
 @pytest.mark.parametrize("script", [True, False], ids=["script", "no-script"])
 def test_a_member_ranks_and_casts_its_ballot_on_a_phone_in_vietnamese(web_site: Site, script: bool) -> None:
-    url, ids = open_election(web_site)
+    url, ids, move = open_election(web_site)
     with Visit(web_site.browser, web_site.base, viewport="phone", language="vi",
                name=f"ballot-{'script' if script else 'no-script'}") as visit:
         sign_in(visit, web_site.codes[VOTERS[script]])
@@ -102,4 +103,10 @@ def test_a_member_ranks_and_casts_its_ballot_on_a_phone_in_vietnamese(web_site: 
         receipts = page.locator("code.receipt").all_inner_texts()
         assert len(receipts[0]) == 32 and receipts[1].startswith('{"open":')
         assert page.locator("html").get_attribute("lang") == "vi"
+        if script:  # once is enough: the result page has no script to go without
+            for phase in ("voting_closed", "tallied", "certified"):
+                move(phase)
+            visit.goto(url + "result")
+            check("result")
+            assert page.locator("svg.rounds title").count() >= 1 and page.locator("table th[scope=row]").count() >= 3
 
