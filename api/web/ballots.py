@@ -152,10 +152,19 @@ def _election_page(election: Election, *, problems: dict[str, list[str]] | None 
         method=_(counting_method(election.method).label), groups=[(group_label(g), n) for g, n, _c in
                                                                   _groups(election, standing)],
         standing=standing, nominator=nominator, voter=voter, on_roll=on_roll, reserved=reserved,
-        withdrawable=election.phase in nominations.WITHDRAWAL_PHASES,
-        result_shown=election.phase in ballots.PUBLISHED_PHASES or (
-            election.phase is P.CANCELLED and election.result is not None),
+        withdrawable=election.phase in nominations.WITHDRAWAL_PHASES, result_shown=_result_readable(election),
         problems=problems or {}, message=message, values=values or {}, P=P), status
+
+
+def _result_readable(election: Election) -> bool:
+    """Whether the reader may open the result now (published_result's rules decide)."""
+    if election.result is None:
+        return False
+    try:
+        published_result(database.session(), current_actor(), election)
+    except (NotPermitted, Conflict):
+        return False
+    return True
 
 
 @blp.post(ELECTION + "/nominations")

@@ -272,6 +272,8 @@ def test_the_result_shows_every_round_with_a_chart_and_the_same_figures_in_a_tab
     certified(vote)
     member = vote.clients["own_editor"]
     assert member.get(vote.url + "result").status_code == 403  # counted, not yet certified
+    assert "/result" not in member.get(vote.url).get_data(as_text=True)
+    assert "/result" in vote.clients["secretariat"].get(vote.url).get_data(as_text=True)
     assert vote.clients["secretariat"].get(vote.url + "result").status_code == 200  # to check it first
     vote.move(P.CERTIFIED)
     for role in ("own_editor", "board", "secretariat"):
@@ -301,3 +303,31 @@ def test_check_my_ballot_finds_the_ballot_as_cast_and_not_another(vote):
     failed = check(own, vote, receipt, other_content, headers=VI)
     assert failed.status_code == 422 and "Your ballot is in the published list" not in text(failed)
     assert "your ballot is not in the published list" not in text(failed)  # said in Vietnamese
+    assert "Phiếu bầu của bạn không có trong danh sách đã công bố." in text(failed)
+    # Nobody signed in is sent to sign in; an organisation outside the network finds nothing.
+    assert vote.clients["anonymous"].get(vote.url + "check").status_code == 302
+    outsider = vote.clients["outsider_editor"]
+    token = hidden(outsider.get("/sign-in").get_data(as_text=True), "csrf_token")
+    assert outsider.post(vote.url + "check", data={"csrf_token": token, "receipt": receipt,
+                                                   "content": content}).status_code == 404
+
+
+def test_a_block_plurality_ballot_is_a_checkbox_each_up_to_the_seats(vote, session):
+    vote.election.method = "block_plurality"
+    candidates = to_voting(vote)
+    own = vote.clients["own_editor"]
+    page = own.get(vote.url + "ballot", headers=EN).get_data(as_text=True)
+    assert page.count('type="checkbox" name="choose-0"') == 3 and 'type="number"' not in page
+    assert "Choose up to 2 candidates." in page
+    chosen = [candidates[name].public_id for name in ("Ana", "Binh", "Chau")]
+    token = hidden(page, "csrf_token")
+    too_many = own.post(vote.url + "ballot", data={"csrf_token": token, "intent": "vote", "choose-0": chosen},
+                        headers=VI)
+    assert too_many.status_code == 422 and "Chọn tối đa 2 ứng viên." in text(too_many)
+    assert text(too_many).count(" checked>") == 3  # what was ticked stays ticked
+    confirmation = own.post(vote.url + "ballot", data={"csrf_token": token, "intent": "vote",
+                                                       "choose-0": chosen[1:]}, headers=EN)
+    assert re.search(r"<ul><li>Binh</li><li>Chau</li></ul>", text(confirmation))
+    cast_page = own.post(vote.url + "ballot/cast", data={
+        "csrf_token": token, "ballot": hidden(confirmation.get_data(as_text=True), "ballot")})
+    assert cast_page.status_code == 201 and vote.voters() == 1
