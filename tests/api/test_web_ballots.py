@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from api.web import rounds
 from registry.db import today
 from registry.elections import nominations, phases
 from registry.elections.models import Election, ElectionPhase, Nomination, SealedBallot, Voter
@@ -331,3 +332,26 @@ def test_a_block_plurality_ballot_is_a_checkbox_each_up_to_the_seats(vote, sessi
     cast_page = own.post(vote.url + "ballot/cast", data={
         "csrf_token": token, "ballot": hidden(confirmation.get_data(as_text=True), "ballot")})
     assert cast_page.status_code == 201 and vote.voters() == 1
+
+
+def test_a_tie_and_every_stage_are_worded_in_the_readers_language_by_name_never_by_key(app):
+    """A count as the result stores it (keys as strings, whatever names candidates in the file)."""
+    count = {"seats_for": "open", "method": "scottish_stv", "seats": 1, "quota": "2.00000", "valid_ballots": 3,
+             "abstentions": 0, "unfilled_seats": 0, "elected": ["7"], "tie_breaks": [
+                 {"stage": 2, "purpose": "exclusion", "rule": "rule 49", "method": "lot", "candidates": ["8", "9"],
+                  "outcome": ["9"], "seed": "ab", "lookback_stage": None, "draw": 1}],
+             "rounds": [
+                 {"stage": 1, "action": "first_preferences", "candidate": None, "transfer_value": None,
+                  "votes": {"7": "1.00000", "8": "1.00000", "9": "1.00000"}, "transfers": {},
+                  "exhausted": "0.00000", "fractions_lost": "0.00000", "elected": []},
+                 {"stage": 2, "action": "exclusion", "candidate": "9", "transfer_value": "1.00000",
+                  "votes": {"7": "2.00000", "8": "1.00000"}, "transfers": {"7": "1.00000"},
+                  "exhausted": "0.00000", "fractions_lost": "0.00000", "elected": ["7"]}]}
+    with app.test_request_context(headers=VI):
+        shown = rounds.shown(count, {7: "Ana", 8: "Binh", 9: "Chau"})
+    assert [s["action"] for s in shown["stages"]] == ["Số phiếu ưu tiên thứ nhất", "Chau bị loại"]
+    assert shown["ties"] == ["Ở vòng 2, Binh, Chau bằng phiếu nhau khi xét loại; Chau bị loại "
+                             "(bằng lần bốc thăm số 1, rút với hạt giống của cuộc bầu cử)."]
+    assert shown["stages"][1]["elected"] == {"Ana"} and shown["stages"][1]["moved"] == {"Ana": "1"}
+    assert [bar.name for bar in shown["chart"].bars] == ["Ana", "Binh", "Chau", "Ana", "Binh"]
+    assert shown["chart"].quota_y is not None and shown["quota"] == "2"
