@@ -29,7 +29,8 @@ def open_election(site: Site) -> tuple[str, dict[str, str], Callable[[str], None
     network = f"{API}/networks/{vnsw}"
     tag = uuid.uuid4().hex[:6]
     body, _ = call(site, "POST", f"{network}/bodies", secret=secretariat,
-                   body={"kind": "coordinating_committee", "name": f"Sample committee {tag}", "seats": 2, "term_months": 24})
+                   body={"kind": "coordinating_committee", "name": f"Sample committee {tag}", "seats": 2,
+                         "term_months": 24})
     election, _ = call(site, "POST", f"{network}/elections", secret=secretariat, body={
         "body_id": body["id"], "title": f"Sample election {tag}", "method": "scottish_stv",
         "roll_cutoff": today().isoformat()})
