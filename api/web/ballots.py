@@ -153,6 +153,7 @@ def _election_page(election: Election, *, problems: dict[str, list[str]] | None 
                                                                   _groups(election, standing)],
         standing=standing, nominator=nominator, voter=voter, on_roll=on_roll, reserved=reserved,
         withdrawable=election.phase in nominations.WITHDRAWAL_PHASES, result_shown=_result_readable(election),
+        runs_it=can(session, actor, Permission.READ_INTERNAL, election.network_id),
         problems=problems or {}, message=message, values=values or {}, P=P), status
 
 

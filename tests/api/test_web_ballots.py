@@ -120,7 +120,7 @@ def test_the_organisation_page_leads_to_its_networks_elections(vote):
 def test_a_member_nominates_another_seconds_and_the_nominator_withdraws(vote):
     own, fellow = vote.clients["own_editor"], vote.clients["other_editor"]
     page = own.get(vote.url, headers=EN).get_data(as_text=True)
-    assert "Nominate a candidate" in page
+    assert "Nominate a candidate" in page and "/networks/" not in page  # the secretariat's page is not theirs
     made = own.post(vote.url + "nominations", data={"csrf_token": hidden(page, "csrf_token"), "name": "Ana",
                                                    "statement": "Ten years of outreach"})
     assert made.status_code == 302
@@ -161,6 +161,8 @@ def test_who_may_not_nominate_is_refused_and_nothing_is_written(vote, role, stat
     assert page.status_code == {"secretariat": 200, "outsider_editor": 404, "anonymous": 302}[role]
     if role == "secretariat":
         assert "Nominate a candidate" not in page.get_data(as_text=True)
+        office = f"/networks/{vote.world.vnsw.public_id}/elections/{vote.election.public_id}/"
+        assert office in page.get_data(as_text=True) and client.get(office).status_code == 200
     refused = client.post(vote.url + "nominations", data={"csrf_token": token, "name": "Ana"})
     assert refused.status_code == status
     assert vote.election.nominations == []
