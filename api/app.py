@@ -28,7 +28,7 @@ from api.resources import (
     vocabularies,
 )
 from api.settings import from_environment, instance_secret_key
-from api.web import codes, console, elections as election_pages, organisation, signin
+from api.web import ballots, codes, console, elections as election_pages, organisation, signin
 
 RESOURCES = (service, organisations, contacts, networks, coverage, vocabularies, areas, history, tokens, spreadsheets,
              governance, elections, popolo)
@@ -68,6 +68,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, sessions: Callable[[]
 
     dashboard.init_app(app)
     organisation.init_app(app)
+    ballots.init_app(app)
     signin.init_app(app)
     codes.init_app(app)
     console.init_app(app)
