@@ -16,6 +16,7 @@ Catalogs live in api/translations and are compiled at install time (`make instal
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from contextvars import Token
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,12 @@ def locale_code() -> str:
 @functools.cache
 def _catalog(code: str) -> Translations:
     return Translations.load(str(TRANSLATIONS), [code])
+
+
+def saying_in(code: str) -> Callable[[str], str]:
+    """A message id said in one locale's words, for what is written outside a request (a
+    command's export in the operator's chosen language)."""
+    return _catalog(code).gettext
 
 
 def in_every_language(message: str) -> frozenset[str]:
