@@ -11,7 +11,7 @@ from marshmallow import ValidationError, fields, pre_dump, validate
 
 from api import database
 from api.auth import current_actor
-from api.extensions import Blueprint, PageQuery, PublicId, Schema, Text, page_of
+from api.extensions import EXAMPLE_ID, Blueprint, PageQuery, PublicId, Schema, Text, page_of
 from api.references import referenced
 from registry.networks import directory
 from registry.access import tokens
@@ -89,7 +89,8 @@ def list_tokens(args: dict[str, Any]) -> Page[tokens.AccessToken]:
 @blp.route("/tokens", methods=["POST"])
 @blp.access(Permission.ISSUE_TOKENS, ISSUERS)
 @blp.etag
-@blp.arguments(TokenRequestSchema)
+@blp.arguments(TokenRequestSchema, example={"role": "editor", "scope_id": EXAMPLE_ID,
+                                             "label": "Sample CBO 07 office laptop"})
 @blp.response(201, IssuedTokenSchema)
 def issue(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """Issue a token"""
