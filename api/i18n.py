@@ -24,11 +24,12 @@ from typing import Any
 from babel import Locale
 from babel.support import Translations
 from flask import Blueprint, Flask, Response, g, has_request_context, redirect, request
-from flask_babel import Babel, format_number, get_locale, get_translations
+from flask_babel import Babel, format_number, get_locale, get_translations, gettext
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from geo import words
 from registry.exchange.spreadsheets import COLUMNS, NAME_COLUMNS
+from registry.errors import Said
 from registry.names import fold
 from registry.vocabularies.models import FALLBACK_LANGUAGE, LANGUAGES
 
@@ -69,6 +70,21 @@ def locale_code() -> str:
 @functools.cache
 def _catalog(code: str) -> Translations:
     return Translations.load(str(TRANSLATIONS), [code])
+
+
+def say(text: object) -> str:
+    """Words the registry made for a person (registry.errors.Said), in the reader's language,
+    their Said parameters too; any other text as it was written (what a person typed is never
+    read as a message id)."""
+    if not isinstance(text, Said):
+        return str(text)
+    return gettext(text.template, **{key: say(value) if isinstance(value, Said) else value
+                                    for key, value in text.params.items()})
+
+
+def say_message(message: str, **params: object) -> str:
+    """A message id and its parameters in the reader's language, Said parameters too."""
+    return say(Said(message, **params))
 
 
 def saying_in(code: str) -> Callable[[str], str]:

@@ -15,7 +15,7 @@ import datetime as dt
 from typing import Any
 
 from flask import url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from marshmallow import fields, validate
 
 from api import database
@@ -220,7 +220,8 @@ class ResultSchema(Schema):
                                                  "the published ballots name candidates."})
     counts = fields.List(fields.Dict(), metadata={"description": "Every stage of the count, per seat group."})
     elected = fields.List(fields.Nested(ElectedSchema))
-    text = fields.Function(format_result, metadata={"description": "The same, as plain text."})
+    text = fields.Function(lambda result: format_result(result, gettext, ngettext), metadata={
+        "description": "The same, as plain text, in the reader's language (Accept-Language)."})
 
 
 @blp.route(NETWORK + "/elections")

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from registry.access.permissions import Actor
 from registry.areas import services as areas
+from registry.areas.place_names import AmbiguousPlace, PlaceNotFound
 from registry.errors import N_, Conflict, ValidationFailed
 from registry.names import fold
 from registry.organisations import models as organisations
@@ -58,7 +59,7 @@ def validate_profile(
         try:
             clean[key] = _VALIDATORS[key](known, value, lineage)
         except ValidationFailed as refused:
-            problems.setdefault(key, []).extend(refused.fields.get(key) or [refused.message])
+            problems.setdefault(key, []).extend(refused.fields.get(key) or [refused.said])
     kind = clean.get("kind", organisation.kind if organisation else None)
     country = clean.get("country", organisation.country if organisation else None)
     if creating and "name" not in clean and "name" not in problems:
@@ -69,7 +70,7 @@ def validate_profile(
     if reach and str(kind) == "community_organisation":
         problems["publishes_reach"] = [N_("only a network publishes its reach")]
     if problems:
-        raise ValidationFailed.of("the profile", problems)
+        raise ValidationFailed.of(N_("the profile"), problems)
     return clean
 
 
@@ -145,7 +146,7 @@ def contact_values(kind: Any, value: str | None, label: str, visibility: Any) ->
     elif not storable(label or ""):
         problems["label"] = [N_("contains control characters or invalid code points")]
     if problems:
-        raise ValidationFailed.of("the contact", problems)
+        raise ValidationFailed.of(N_("the contact"), problems)
     return {"kind": kind, "value": value, "label": (label or "").strip(), "visibility": visibility}
 
 
@@ -304,10 +305,10 @@ def _areas(known: Known, value: Any, _lineage: list[int]) -> list[str]:
             continue
         try:
             codes.append(known.places().resolve(text))
-        except ValueError as wrong:  # no such place, or several: the message names them
-            problems.append(str(wrong))
-    if problems:
-        raise ValidationFailed("; ".join(problems))
+        except (PlaceNotFound, AmbiguousPlace) as wrong:  # the message names the candidates
+            problems.append(wrong.said)
+    if problems:  # one message per place, each said in the reader's language
+        raise ValidationFailed("; ".join(problems), fields={"areas_served": problems})
     return list(dict.fromkeys(codes))
 
 
