@@ -21,7 +21,7 @@ from marshmallow import fields, validate
 from api import database
 from api.auth import current_actor
 from api.extensions import EXAMPLE_ID, Blueprint, PageQuery, PlausibleDate, PublicId, Schema, Text, WholeNumber, page_of
-from api.references import referenced
+from api.references import named_as_sent, referenced
 from api.resources.governance import MANAGERS, NETWORK, READERS
 from registry.networks import directory
 from registry.governance import directory as governance_directory
@@ -344,7 +344,8 @@ def second(body: dict[str, Any], network_id: str, election_id: str, nomination_i
     nomination = governance_directory.find_nomination(session, actor, network_id, election_id, nomination_id)
     organisation = referenced("organisation_id", lambda: directory.find_organisation(session, actor,
                                                                                      body["organisation_id"]))
-    return nominations.second_nomination(session, actor, nomination, organisation)
+    with named_as_sent(organisation="organisation_id"):
+        return nominations.second_nomination(session, actor, nomination, organisation)
 
 
 @blp.route(NOMINATION + "/withdrawal", methods=["POST"])

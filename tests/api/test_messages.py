@@ -56,6 +56,13 @@ def test_a_refused_body_in_the_reader_s_language(client: FlaskClient, world: Wor
                                                             "spelling")]}
 
 
+def test_a_domain_refusal_names_the_field_as_the_body_does(client: FlaskClient, world: World) -> None:
+    answer = client.post(f"{API}/tokens", headers=world.roles["secretariat"],
+                         json={"role": "secretariat", "scope_id": world.cbo.public_id, "label": "Sample laptop"})
+    assert answer.status_code == 422
+    assert list(answer.json["fields"]) == ["scope_id"] and answer.json["message"].startswith("scope_id: ")
+
+
 @pytest.mark.parametrize("locale", LOCALES)
 def test_the_domain_s_field_messages_are_each_said_in_the_reader_s_language(
         client: FlaskClient, world: World, locale: str) -> None:
