@@ -284,9 +284,8 @@ def _terms(vocabulary: Vocabulary) -> Callable[..., Any]:
             raise ValidationFailed(N_("expected a list of codes"))
         try:
             return vocabularies.resolve(known.session, vocabulary, value, available=known.terms(vocabulary, lineage))
-        except ValidationFailed as refused:
-            messages = [m for ms in refused.fields.values() for m in ms]
-            raise ValidationFailed(" ".join(messages) or refused.message) from None
+        except ValidationFailed as refused:  # the vocabulary's words, said in the reader's language
+            raise ValidationFailed(refused.template, params=refused.params) from None
     return check
 
 

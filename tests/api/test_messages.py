@@ -69,9 +69,11 @@ def test_the_domain_s_field_messages_are_each_said_in_the_reader_s_language(
     answer = client.post(f"{API}/organisations", headers={**world.roles["secretariat"], "Accept-Language": locale},
                          json={"kind": "community_organisation", "network_id": world.vnsw.public_id,
                                "name": "Sample CBO 95", "website": "sample.example.org",
-                               "areas_served": ["Atlantis", "Lemuria"]})
+                               "areas_served": ["Atlantis", "Lemuria"], "populations": ["sailors"]})
     assert answer.status_code == 422
     fields = answer.json["fields"]
+    assert fields["populations"] == [said(locale, "unknown population code(s): %(codes)s; GET /vocabularies lists the "
+                                                  "known ones", codes="sailors")]
     assert fields["website"] == [said(locale, "a web address starting with https:// or http://")]
     unknown = "no place called %(text)r is known: check the spelling, or write its code"
     assert fields["areas_served"] == [said(locale, unknown, text="Atlantis"), said(locale, unknown, text="Lemuria")]
