@@ -92,7 +92,7 @@ HTTP_MESSAGES = {
 
 # marshmallow's refusals (English, naming no next step), each as a pattern of its words and what
 # the reader is told instead: what to send.
-_FIELD_MESSAGES: tuple[tuple[re.Pattern[str], Any], ...] = tuple((re.compile(f"^{pattern}$"), message) for pattern, message in (
+_FIELD_WORDS: tuple[tuple[str, Any], ...] = (
     (r"Missing data for required field\.", _l("required: send a value for it")),
     (r"Unknown field\.", _l("not a field this takes: leave it out, or check its spelling")),
     (r"Field may not be null\.", _l("may not be null: send a value, or leave the field out")),
@@ -112,7 +112,8 @@ _FIELD_MESSAGES: tuple[tuple[re.Pattern[str], Any], ...] = tuple((re.compile(f"^
      _l("send a number from %(least)s to %(most)s")),
     (r"Must be greater than or equal to (?P<least>\S+)\.", _l("send a number of at least %(least)s")),
     (r"Must be less than or equal to (?P<most>\S+)\.", _l("send a number of at most %(most)s")),
-    (r"Length must be between (?P<least>\d+) and (?P<most>\d+)\.", _l("send from %(least)s to %(most)s characters or items")),
+    (r"Length must be between (?P<least>\d+) and (?P<most>\d+)\.",
+     _l("send from %(least)s to %(most)s characters or items")),
     (r"Shorter than minimum length (?P<least>\d+)\.", _l("send at least %(least)s characters or items")),
     (r"Longer than maximum length (?P<most>\d+)\.", _l("send at most %(most)s characters or items")),
     (r"Length must be (?P<equal>\d+)\.", _l("send exactly %(equal)s characters or items")),
@@ -120,7 +121,8 @@ _FIELD_MESSAGES: tuple[tuple[re.Pattern[str], Any], ...] = tuple((re.compile(f"^
     (r"must not be blank", _l("must not be blank: write something")),
     (r"not a public id", _l("not a public id: send the 12-character id of a row you read")),
     (r"a date between 2000 and 2100", _l("send a date between 2000 and 2100")),
-))
+)
+_FIELD_MESSAGES = tuple((re.compile(f"^{pattern}$"), instead) for pattern, instead in _FIELD_WORDS)
 
 
 def field_message(message: str) -> str:

@@ -350,7 +350,8 @@ def second(body: dict[str, Any], network_id: str, election_id: str, nomination_i
 
 @blp.route(NOMINATION + "/withdrawal", methods=["POST"])
 @blp.access(Permission.NOMINATE, "the nominating organisation's own editor, or " + MANAGERS)
-@blp.arguments(WithdrawalSchema, required=False, example={"reason": "Sample: the candidate stood down."})  # every field has a default: no body is a withdrawal today
+# Every field has a default: no body is a withdrawal today.
+@blp.arguments(WithdrawalSchema, required=False, example={"reason": "Sample: the candidate stood down."})
 @blp.response(200, NominationSchema)
 def withdraw(body: dict[str, Any], network_id: str, election_id: str, nomination_id: str) -> Nomination:
     """Withdraw a candidate, before voting opens"""

@@ -55,7 +55,8 @@ def description() -> dict[str, Any]:
 
 
 def org(session: Session, name: str) -> Organisation:
-    return session.scalars(select(Organisation).where((Organisation.acronym == name) | (Organisation.name == name))).one()
+    return session.scalars(select(Organisation).where((Organisation.acronym == name)
+                                                      | (Organisation.name == name))).one()
 
 
 @dataclass
@@ -251,7 +252,8 @@ def test_a_body_whose_every_field_is_optional_is_not_required(description, clien
     assert {("patch", "/organisations/{organisation_id}"),
             ("patch", "/organisations/{organisation_id}/contacts/{contact_id}"),
             ("patch", "/networks/{network_id}/bodies/{body_id}/seats/{number}"),
-            ("post", "/networks/{network_id}/elections/{election_id}/nominations/{nomination_id}/withdrawal")} == optional
+            ("post", "/networks/{network_id}/elections/{election_id}/nominations/{nomination_id}/withdrawal"),
+            } == optional
     walk = Walk(seeds, client)
     url = f"{API}/organisations/{walk.id('Sample CBO 07')}"
     headers = walk.as_(*CBO_07)

@@ -104,7 +104,8 @@ def test_an_ambiguous_place_names_its_candidates_in_the_reader_s_language(app: F
                          Place("KH-0203", "Battambang", 2, "KH", "KH-2")])
     with pytest.raises(AmbiguousPlace) as refused:
         places.resolve("Battambang")
-    assert "Battambang (province of Cambodia, KH-2) or Battambang (district of Battambang, KH-0203)" in refused.value.said
+    assert ("Battambang (province of Cambodia, KH-2) or Battambang (district of Battambang, KH-0203)"
+            in refused.value.said)
     with app.test_request_context(headers={"Accept-Language": locale}):
         text = i18n.say(refused.value.said)
     province = said(locale, "%(name)s (province of %(parent)s, %(code)s)", name="Battambang", parent="Cambodia",
@@ -165,6 +166,6 @@ def test_an_election_s_rounds_in_the_reader_s_language(client: FlaskClient, worl
     stage = said(locale, "Stage %(stage)s: %(action)s", stage=1, action=said(locale, "first preferences"))
     assert stage in text and said(locale, "Elected:") in text
     result = published_result(session, SYSTEM, election)
-    assert said(locale, "Turnout: %(voted)s of %(roll)s organisations on the roll (%(share)s); quorum %(quorum)s%%: met",
-                voted=result.turnout, roll=result.roll, share="100.0%", quorum=0) in text
+    assert said(locale, "Turnout: %(voted)s of %(roll)s organisations on the roll (%(share)s); quorum "
+                        "%(quorum)s%%: met", voted=result.turnout, roll=result.roll, share="100.0%", quorum=0) in text
     assert "first preferences" not in text and "Turnout" not in text
