@@ -29,7 +29,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from geo import words
 from registry.exchange.spreadsheets import COLUMNS, NAME_COLUMNS
-from registry.errors import Said
+from registry.errors import Named, Said
 from registry.names import fold
 from registry.vocabularies.models import FALLBACK_LANGUAGE, LANGUAGES
 
@@ -74,11 +74,14 @@ def _catalog(code: str) -> Translations:
 
 def say(text: object) -> str:
     """Words the registry made for a person (registry.errors.Said), in the reader's language,
-    their Said parameters too; any other text as it was written (what a person typed is never
+    their Said parameters too, and the names in them (Named) in it where the data has them; any
+    other text as it was written (what a person typed is never
     read as a message id)."""
+    if isinstance(text, Named):
+        return text.names.get(locale_code(), str(text))
     if not isinstance(text, Said):
         return str(text)
-    return gettext(text.template, **{key: say(value) if isinstance(value, Said) else value
+    return gettext(text.template, **{key: say(value) if isinstance(value, Said | Named) else value
                                     for key, value in text.params.items()})
 
 

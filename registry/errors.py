@@ -28,6 +28,18 @@ class Said(str):
         return said
 
 
+class Named(str):
+    """A name from the data in a message ("Battambang"), with the names it has in other languages
+    ({"km": "បាត់ដំបង"}): it reads as itself, and the skin says the reader's where there is one."""
+
+    names: dict[str, str]
+
+    def __new__(cls, name: str, names: dict[str, str] | None = None) -> Named:
+        named = super().__new__(cls, name)
+        named.names = dict(names or {})
+        return named
+
+
 def joined(parts: list[str], message: str) -> str:
     """Parts said one after the other through `message` ("%(one)s or %(other)s"), so that the
     word joining them is said in the reader's language too."""

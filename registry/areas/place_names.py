@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 
 from registry.areas.models import AREA_CODE, Area, BoundarySet
 from registry.db import Page, check_page
-from registry.errors import N_, Said, joined
+from registry.errors import N_, Named, Said, joined
 from registry.names import fold
 
 Kind = Literal["capital", "province", "district"]
@@ -98,11 +98,14 @@ class Place:
 
     def label(self, language: str | None = None, parent: Place | None = None) -> Said:
         """"Battambang (district of Battambang, KH-0203)" for a person choosing between places."""
-        own = self.names.get(language or "", self.name)
         if parent is None:
-            return Said(_LABELS[self.level >= 2, False], name=own, code=self.code)
-        return Said(_LABELS[self.level >= 2, True], name=own, code=self.code,
-                    parent=parent.names.get(language or "", parent.name))
+            return Said(_LABELS[self.level >= 2, False], name=self.named(language), code=self.code)
+        return Said(_LABELS[self.level >= 2, True], name=self.named(language), code=self.code,
+                    parent=parent.named(language))
+
+    def named(self, language: str | None = None) -> str:
+        """Its name in `language`, or, with none given, its name as the reader's language has it."""
+        return self.names.get(language, self.name) if language else Named(self.name, self.names)
 
 
 # (a district?, has a parent?) -> how a candidate is named to a person choosing between places.
