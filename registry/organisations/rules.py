@@ -54,7 +54,7 @@ def validate_profile(
     lineage = list(lineage)
     for key, value in values.items():
         if key not in allowed:
-            problems[key] = ["unknown field"]
+            problems[key] = [N_("unknown field")]
             continue
         try:
             clean[key] = _VALIDATORS[key](known, value, lineage)
@@ -210,7 +210,7 @@ def _text(max_length: int, *, required: bool = False, multiline: bool = False) -
         if required and not value:
             raise ValidationFailed(N_("must not be empty"))
         if len(value) > max_length:
-            raise ValidationFailed(f"at most {max_length} characters")
+            raise ValidationFailed(N_("at most %(most)s characters"), params={"most": max_length})
         if not storable(value, multiline=multiline):
             raise ValidationFailed(N_("contains control characters or invalid code points"))
         if not value and not required:
@@ -227,7 +227,8 @@ def _enum(enum_name: str, nullable: bool = True) -> Callable[..., Any]:
         try:
             return enum_cls(value)
         except ValueError:
-            raise ValidationFailed(f"one of: {', '.join(m.value for m in enum_cls)}") from None
+            choices = ", ".join(m.value for m in enum_cls)
+            raise ValidationFailed(N_("one of: %(choices)s"), params={"choices": choices}) from None
     return check
 
 
@@ -235,7 +236,8 @@ def _country(_known: Known, value: Any, _lineage: list[int]) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or pycountry.countries.get(alpha_2=value.upper()) is None:
-        raise ValidationFailed(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
+        raise ValidationFailed(N_("%(value)r is not an ISO 3166-1 alpha-2 country code (VN, KH, LA...)"),
+                               params={"value": value})
     return value.upper()
 
 
@@ -244,7 +246,8 @@ def _language(code: Any) -> str:
         (len(code) == 2 and pycountry.languages.get(alpha_2=code.lower()))
         or (len(code) == 3 and pycountry.languages.get(alpha_3=code.lower()))
     ):
-        raise ValidationFailed(f"{code!r} is not an ISO 639 language code")
+        raise ValidationFailed(N_("%(code)r is not an ISO 639 language code (vi, km, lo, en...)"),
+                               params={"code": code})
     return code.lower()
 
 
@@ -272,9 +275,11 @@ def _founding_date(_known: Known, value: Any, _lineage: list[int]) -> str | None
     try:
         first_day = dt.date(parts[0], parts[1], parts[2])
     except ValueError:
-        raise ValidationFailed(f"{value} is not a calendar date") from None
+        raise ValidationFailed(N_("%(value)s is not a calendar date: use YYYY, YYYY-MM or YYYY-MM-DD"),
+                               params={"value": value}) from None
     if first_day > dt.date.today() or parts[0] < 1800:
-        raise ValidationFailed(f"{value} is not a plausible founding date")
+        raise ValidationFailed(N_("%(value)s is not a plausible founding date: give a past date after 1800"),
+                               params={"value": value})
     return value
 
 
@@ -315,7 +320,7 @@ def _drop_in_centres(_known: Known, value: Any, _lineage: list[int]) -> int | No
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_DROP_IN_CENTRES:
-        raise ValidationFailed(f"a whole number from 0 to {_MAX_DROP_IN_CENTRES}")
+        raise ValidationFailed(N_("a whole number from 0 to %(most)s"), params={"most": _MAX_DROP_IN_CENTRES})
     return value
 
 
@@ -335,8 +340,9 @@ def _published_fields(_known: Known, value: Any, _lineage: list[int]) -> list[st
         raise ValidationFailed(N_("expected a list of field names"))
     unknown = sorted(set(value) - set(PUBLISHABLE_FIELDS))
     if unknown:
-        raise ValidationFailed(f"not fields an organisation chooses to publish: {', '.join(unknown)} "
-                               f"(choose from {', '.join(PUBLISHABLE_FIELDS)})")
+        raise ValidationFailed(N_("not fields an organisation chooses to publish: %(unknown)s (choose from "
+                                  "%(known)s)"), params={"unknown": ", ".join(unknown),
+                                                         "known": ", ".join(PUBLISHABLE_FIELDS)})
     return [f for f in PUBLISHABLE_FIELDS if f in value]  # one order, so the audit log compares sets
 
 

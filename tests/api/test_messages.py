@@ -69,12 +69,15 @@ def test_the_domain_s_field_messages_are_each_said_in_the_reader_s_language(
     answer = client.post(f"{API}/organisations", headers={**world.roles["secretariat"], "Accept-Language": locale},
                          json={"kind": "community_organisation", "network_id": world.vnsw.public_id,
                                "name": "Sample CBO 95", "website": "sample.example.org",
-                               "areas_served": ["Atlantis", "Lemuria"], "populations": ["sailors"]})
+                               "areas_served": ["Atlantis", "Lemuria"], "populations": ["sailors"],
+                               "founding_date": "2012-13"})
     assert answer.status_code == 422
     fields = answer.json["fields"]
     assert fields["populations"] == [said(locale, "unknown population code(s): %(codes)s; GET /vocabularies lists the "
                                                   "known ones", codes="sailors")]
     assert fields["website"] == [said(locale, "a web address starting with https:// or http://")]
+    assert fields["founding_date"] == [said(locale, "%(value)s is not a calendar date: use YYYY, YYYY-MM or "
+                                                    "YYYY-MM-DD", value="2012-13")]
     unknown = "no place called %(text)r is known: check the spelling, or write its code"
     assert fields["areas_served"] == [said(locale, unknown, text="Atlantis"), said(locale, unknown, text="Lemuria")]
     assert answer.json["message"].startswith(said(locale, "%(what)s was refused (%(reasons)s)", what=said(
