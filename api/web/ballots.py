@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response
 
 from api import database
 from api.auth import current_actor
-from api.errors import _in_reader_language
+from api.errors import in_reader_language
 from api.web import rounds
 from api.web.rounds import group_label
 from registry.access.permissions import Actor, Permission, can, spoken_for
@@ -217,7 +217,7 @@ def withdraw(network_id: str, election_id: str, nomination_id: str) -> Any:
 
 
 def _refused_on_page(election: Election, refused: RegistryError, values: dict[str, str] | None = None) -> Any:
-    message, fields = _in_reader_language(refused)
+    message, fields = in_reader_language(refused)
     problems = {field: [_(text) for text in texts] for field, texts in fields.items()}
     if isinstance(refused, ValidationFailed):
         message = _("Some answers need correcting; nothing was saved.")
@@ -273,12 +273,12 @@ def cast(network_id: str, election_id: str) -> Any:
         cast_receipt = ballots.cast_ballot(session, actor, election, organisation, choices, receipt=receipt or None)
     except ValidationFailed as refused:
         message = (_("That is not the receipt of your organisation's current ballot.")
-                   if refused.field == "receipt" else _in_reader_language(refused)[0])
+                   if refused.field == "receipt" else in_reader_language(refused)[0])
         return _confirmation(election, organisation, groups, choices, status=422, message=message)
     except Conflict as refused:
         message = (_("Your organisation has already voted. To replace its ballot, give the receipt of the ballot "
                      "it cast last.") if not receipt and election.phase is P.VOTING_OPEN
-                   else _in_reader_language(refused)[0])
+                   else in_reader_language(refused)[0])
         return _confirmation(election, organisation, groups, choices, status=409, message=message)
     response = make_response(render_template(
         "ballots/receipt.html", election=election, network=election.network, organisation=organisation,
