@@ -6,7 +6,8 @@ one of them replacing its ballot with the receipt of the first; the board (deskt
 turnout while voting is open; the secretariat counts and certifies; the elected candidates take
 their seats on the board page; a voter checks its receipt against the published list. The file
 downloaded from the result page passes `registry election verify`, and each tampered copy of it
-(a ballot's content changed, a ballot deleted, the list reordered, the seed swapped) fails.
+(a ballot's content changed, a ballot deleted, the list reordered, the seed swapped) fails;
+the voter's own check (`registry election check-ballot`) fails on the copy where its ballot changed.
 
 The journeys share one live site, so this one records its own governing body (through the JSON
 API, as the secretariat would: there is no screen for governing bodies) and names it, its
@@ -19,8 +20,10 @@ from __future__ import annotations
 import copy
 import json
 import uuid
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
@@ -43,9 +46,9 @@ def editor_code(site: Site, organisation: str, tag: str) -> str:
     return made.output.strip().splitlines()[-1]
 
 
-def member(site: Site, name: str, code: str, tag: str, role: str) -> Visit:
+def member(site: Site, name: str, code: str, tag: str) -> Visit:
     """A member organisation's editor on a phone, in Vietnamese, signed in."""
-    phone = Visit(site.browser, site.base, viewport="phone", language="vi", name=f"board-election-{tag}-{role}-{name}")
+    phone = Visit(site.browser, site.base, viewport="phone", language="vi", name=f"board-election-{tag}-{name}")
     sign_in(phone, code)
     return phone
 
@@ -85,6 +88,11 @@ def verify(path: Path) -> int:
     return CliRunner().invoke(main, ["election", "verify", str(path)]).exit_code
 
 
+def check_ballot(path: Path, receipt: dict[str, str]) -> int:
+    return CliRunner().invoke(main, ["election", "check-ballot", str(path), "--receipt", receipt["receipt"],
+                                     "--content", receipt["content"]]).exit_code
+
+
 def test_vnsw_elects_its_board_on_screens_and_anyone_can_verify_the_count(web_site: Site, tmp_path: Path) -> None:
     tag = uuid.uuid4().hex[:6]
     vnsw = call(web_site, "GET", f"{API}/organisations?q=VNSW&kind=national_network")[0]["items"][0]["id"]
@@ -96,6 +104,15 @@ def test_vnsw_elects_its_board_on_screens_and_anyone_can_verify_the_count(web_si
     office = f"/networks/{vnsw}/elections/"
 
     with ExitStack() as people:
+        # One phone per member organisation, open from its first page to its last.
+        phones: dict[str, Visit] = {}
+        people.callback(lambda: [one.close() for one in phones.values()])
+
+        def phone(name: str) -> Visit:
+            if name not in phones:
+                phones[name] = member(web_site, name, codes[name], tag)
+            return phones[name]
+
         secretariat = people.enter_context(web_site.visit(f"board-election-{tag}-secretariat", viewport="desktop",
                                                           signed_in_as="secretariat VNSW"))
         secretariat.goto(office)
@@ -113,19 +130,19 @@ def test_vnsw_elects_its_board_on_screens_and_anyone_can_verify_the_count(web_si
 
         # Three organisations nominate a candidate each, and each after the first seconds the one before.
         for i, (name, candidate) in enumerate(zip(NOMINATORS, (ann, binh, chau), strict=True)):
-            with member(web_site, name, codes[name], tag, "nominator") as nominator:
-                open_election(nominator, title)
-                nominator.page.fill("form.nominate input[name=name]", candidate)
-                nominator.page.fill("form.nominate textarea[name=statement]", f"{candidate} sẽ phục vụ mạng lưới.")
-                nominator.page.click("form.nominate button")
-                nominator.check("nominated")
-                assert said("vi", "%(name)s is nominated.", name=candidate) in nominator.page.inner_text("main")
-                if i:
-                    before = (ann, binh)[i - 1]
-                    nominator.page.locator("article.candidate", has_text=before).locator("button").click()
-                    nominator.check("seconded")
-                    assert said("vi", "You seconded %(name)s's nomination.", name=before) in nominator.page.inner_text(
-                        "main")
+            nominator = phone(name)
+            open_election(nominator, title)
+            nominator.page.fill("form.nominate input[name=name]", candidate)
+            nominator.page.fill("form.nominate textarea[name=statement]", f"{candidate} sẽ phục vụ mạng lưới.")
+            nominator.page.click("form.nominate button")
+            nominator.check("nominated")
+            assert said("vi", "%(name)s is nominated.", name=candidate) in nominator.page.inner_text("main")
+            if i:
+                before = (ann, binh)[i - 1]
+                nominator.page.locator("article.candidate", has_text=before).locator("button").click()
+                nominator.check("seconded")
+                assert said("vi", "You seconded %(name)s's nomination.", name=before) in nominator.page.inner_text(
+                    "main")
         confirm(secretariat, "nominations_closed")
         confirm(secretariat, "voting_open")
         roll = secretariat.page.locator("ul.not-voted li").all_inner_texts()
@@ -152,7 +169,7 @@ def test_vnsw_elects_its_board_on_screens_and_anyone_can_verify_the_count(web_si
         rankings = [[ann, binh]] * 6 + [[binh, chau]] * 3 + [[chau]]
         voted: list[str] = []
         for name, ranking in zip(VOTERS, rankings, strict=True):
-            voter = member(web_site, name, codes[name], tag, "voter")
+            voter = phone(name)
             open_election(voter, title)
             voter.page.click("a.button[href$='/ballot']")
             voter.check("ballot")
@@ -160,10 +177,10 @@ def test_vnsw_elects_its_board_on_screens_and_anyone_can_verify_the_count(web_si
             first = cast(voter)
             voted.append(name)
             if name != VOTERS[-1]:
-                voter.close()
+                phones.pop(name).close()
             if len(voted) == 5:
                 turnout(voted)
-        replacer = people.enter_context(voter)
+        replacer = phones[VOTERS[-1]]
         replacer.page.click("p.screen-only a")  # back to the election
         replacer.check("election again")
         replacer.page.click("a.button[href$='/ballot']")
@@ -225,25 +242,30 @@ def test_vnsw_elects_its_board_on_screens_and_anyone_can_verify_the_count(web_si
     assert len(ballots) == 10 and published["election"]["title"] == title
     assert verify(published_file) == 0
 
-    def tampered(change) -> int:
+    def tampered(change: Callable[[dict[str, Any]], None]) -> Path:
         copied = copy.deepcopy(published)
         change(copied)
-        path = tmp_path / f"tampered-{uuid.uuid4().hex[:6]}.json"
+        path = tmp_path / f"{change.__name__}.json"
         path.write_text(json.dumps(copied), encoding="utf-8")
-        return verify(path)
+        return path
 
-    def changed_content(file: dict) -> None:
+    def changed_content(file: dict[str, Any]) -> None:
+        """The voter's own ballot (found by its hash) reads as another ballot does."""
         listed = file["ballot_list"]["ballots"]
-        listed[0]["content"] = next(b["content"] for b in listed if b["content"] != listed[0]["content"])
+        mine = next(b for b in listed if b["ballot_hash"] == second["hash"])
+        mine["content"] = next(b["content"] for b in listed if b["content"] != mine["content"])
 
-    def deleted(file: dict) -> None:
+    def deleted(file: dict[str, Any]) -> None:
         del file["ballot_list"]["ballots"][0]
 
-    def reordered(file: dict) -> None:
+    def reordered(file: dict[str, Any]) -> None:
         file["ballot_list"]["ballots"].reverse()
 
-    def seed_swapped(file: dict) -> None:
+    def seed_swapped(file: dict[str, Any]) -> None:
         file["result"]["seed"] = "0" * 64
 
     for change in (changed_content, deleted, reordered, seed_swapped):
-        assert tampered(change) != 0, change.__name__
+        assert verify(tampered(change)) != 0, change.__name__
+    # The voter's own check finds its ballot changed, and passes on the published file.
+    assert check_ballot(published_file, second) == 0
+    assert check_ballot(tampered(changed_content), second) != 0
