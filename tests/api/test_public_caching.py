@@ -8,6 +8,7 @@ import hashlib
 
 import pytest
 
+from api.settings import from_environment
 from registry.organisations import services as organisations
 from tests.api.conftest import etag_of
 from tests.factories import SYSTEM
@@ -133,9 +134,12 @@ def test_refusals_and_answers_about_now_are_not_public(client, world):
         assert answer.status_code == 200 and answer.headers["Cache-Control"] == "private, no-store", path
 
 
-def test_how_long_a_public_answer_is_kept_is_a_setting(make_app, world):
+def test_how_long_a_public_answer_is_kept_is_a_setting(make_app, world, monkeypatch, tmp_path):
     client = make_app(PUBLIC_MAX_AGE=5).test_client()
     assert client.get(LIST).headers["Cache-Control"] == "public, max-age=5"
+    assert from_environment(str(tmp_path))["PUBLIC_MAX_AGE"] == 60
+    monkeypatch.setenv("REGISTRY_PUBLIC_MAX_AGE", "300")
+    assert from_environment(str(tmp_path))["PUBLIC_MAX_AGE"] == 300
 
 
 def test_the_app_keeps_no_page_of_its_own(app):
