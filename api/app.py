@@ -28,7 +28,7 @@ from api.resources import (
     vocabularies,
 )
 from api.settings import from_environment, instance_secret_key
-from api.web import codes, console, organisation, signin
+from api.web import codes, console, elections as election_pages, organisation, signin
 
 RESOURCES = (service, organisations, contacts, networks, coverage, vocabularies, areas, history, tokens, spreadsheets,
              governance, elections, popolo)
@@ -70,6 +70,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, sessions: Callable[[]
     signin.init_app(app)
     codes.init_app(app)
     console.init_app(app)
+    election_pages.init_app(app)
 
     @app.get("/")
     def index() -> str:

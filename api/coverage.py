@@ -27,7 +27,7 @@ from registry.errors import NotFound, NotPermitted, ValidationFailed
 from registry.exchange.member_export import BOM, neutralise
 from registry.organisations.models import Organisation, OrganisationKind
 from registry.access.permissions import Actor, Permission, can
-from registry.networks.summaries import AreaTally, member_presence
+from registry.networks.summaries import AreaTally, Presence, member_presence, presence_on
 
 TITLES = {View.INTERNAL: _l("member organisations by area"), View.LISTED: _l("listed member organisations by area"),
           View.REACH: _l("reach, all member organisations by area")}
@@ -57,24 +57,45 @@ def network_coverage(session: Session, network: Organisation, request: MapReques
     if request.view is View.REACH:
         return _reach(session, network, request)
     when = on or request.on
-    records = disclosure.counted(request.view, _records(session, network, when, request.view))
+    records = _records(member_presence(session, network, when), request.view)
+    return _counted(session, network, request, records, when)
+
+
+def _counted(session: Session, network: Organisation, request: MapRequest, presence: list[OrgPresence],
+             when: dt.date | None, *, candidates: list[areas.BoundarySet] | None = None,
+             parents: Mapping[str, str] | None = None) -> Coverage:
+    """The coverage of these members as request.view counts them. `candidates` and `parents`:
+    the sets valid that day and the areas' parents, when the caller read them for many dates."""
+    records = disclosure.counted(request.view, presence)
     # Scope and boundary set follow what the view counts: a listed map shows no country that
     # only unlisted members work in.
     countries = sorted({c[:2] for r in records for c in r.area_codes} | ({network.country} - {None}))
     level = 1 if request.level is None else request.level
-    row = _set_row(session, level, request.set_key, countries, when or today())
+    row = _set_row(session, level, request.set_key, countries, when or today(), candidates=candidates)
     return compute_coverage(
         records, _as_geo(session, row, countries), view=request.view,
         threshold=request.threshold, scope=countries or None, priority_area=request.priority_area,
         population=request.population, service=request.service,
-        parents=areas.parents_of(session, [c for r in records for c in r.area_codes]),
+        parents=areas.parents_of(session, [c for r in records for c in r.area_codes]) if parents is None else parents,
     )
 
 
 def area_tally(session: Session, network: Organisation, on: dt.date | None = None) -> AreaTally:
     """The areas the network's members serve on `on`, counted as its internal province map
     counts them, with the set it counted on: every headline, table and export says this."""
-    return tally_of(network_coverage(session, network, MapRequest(level=1, on=on)))
+    return area_tallies(session, network, [on])[0]
+
+
+def area_tallies(session: Session, network: Organisation, dates: list[dt.date | None]) -> list[AreaTally]:
+    """area_tally on each of `dates` (a board's growth table), the members, the boundary sets
+    and the areas' parents read once for all of them."""
+    request = MapRequest(level=1)
+    presence = presence_on(session, network, dates)
+    sets = areas.sets_on(session, 1, {on or today() for on in dates})
+    parents = areas.parents_of(session, {c for found in presence.values() for p in found for c in p.area_codes})
+    return [tally_of(_counted(session, network, request, _records(presence[on], request.view), on,
+                              candidates=sets[on or today()], parents=parents))
+            for on in dates]
 
 
 def tally_of(coverage: Coverage) -> AreaTally:
@@ -118,10 +139,9 @@ def network_map_html(session: Session, network: Organisation, request: MapReques
     return render_map(comparison_map(layers, title=title, **basemap), static_prefix=static_prefix)
 
 
-def _records(session: Session, network: Organisation, on: dt.date | None, view: View) -> list[OrgPresence]:
+def _records(presence: list[Presence], view: View) -> list[OrgPresence]:
     """The members as `view` counts them: the listed view only what the public sees of each
     (its published areas and terms), the others everything, with where the public places it."""
-    presence = member_presence(session, network, on)
     if view is View.LISTED:
         return [OrgPresence(p.organisation_id, p.name, p.public.area_codes, p.public.priority_areas,
                             p.public.populations, p.public.services, listed=True)
@@ -143,7 +163,7 @@ def _reach(session: Session, network: Organisation, request: MapRequest) -> Cove
     national = network.kind is OrganisationKind.NATIONAL_NETWORK and network.country is not None
     reach_level = 1 if national else 0
     level = reach_level if request.level is None else request.level
-    records = _records(session, network, None, View.REACH)
+    records = _records(member_presence(session, network, None), View.REACH)
     countries = [network.country] if national else sorted({c[:2] for r in records for c in r.area_codes})
     asked_set = _set_row(session, min(level, reach_level), None, countries, now)
     refused = disclosure.reach_refusals(
@@ -185,15 +205,16 @@ def configured_tiles(config: Mapping[str, Any]) -> tuple[str, str] | None:
 
 
 def _set_row(session: Session, level: int, set_key: str | None, countries: list[str],
-             on: dt.date) -> areas.BoundarySet:
+             on: dt.date, *, candidates: list[areas.BoundarySet] | None = None) -> areas.BoundarySet:
     """The boundary set asked for, or the one of `level` valid on `on`: the country's own set
-    when there is one country, otherwise the world's."""
+    when there is one country, otherwise the world's. `candidates`: those sets, already read."""
     if set_key:
         row = areas.boundary_set(session, set_key)
         if row is None:
             raise NotFound(f"no boundary set {set_key!r}")
         return row
-    candidates = areas.sets_for(session, level, on)
+    if candidates is None:
+        candidates = areas.sets_for(session, level, on)
     national = [s for s in candidates if s.country and s.country in countries]
     world = [s for s in candidates if s.country is None]
     if len(countries) == 1 and national:

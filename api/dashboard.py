@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from api import database
 from api.auth import current_actor
-from api.coverage import (MapRequest, area_tally, configured_tiles, coverage_csv, network_coverage, network_map_html,
+from api.coverage import (MapRequest, area_tallies, configured_tiles, coverage_csv, network_coverage, network_map_html,
                           tally_of)
 from api.headers import shown_in_frame
 from api.i18n import locale_code
@@ -110,9 +110,11 @@ def board(network_id: str) -> str | WerkzeugResponse:
         return redirect(url_for("signin.sign_in"))
     network = _network(network_id, internal=True)
     coverage = network_coverage(session, network, MapRequest(level=1))
+    points = growth(session, network)
+    first_year_end = points[0].on if points else dt.date.today()
     maps = [(_("Provinces, today and at the end of the first year"),
              url_for("dashboard.map_document", network_id=network.public_id, view="internal",
-                     compare=_first_year_end(session, network)))]
+                     compare=first_year_end.isoformat()))]
     if network.country and any(s.country == network.country for s in areas.sets_for(session, 2, dt.date.today())):
         maps.append((_("Districts"), url_for("dashboard.map_document", network_id=network.public_id,
                                           view="internal", level=2)))
@@ -127,7 +129,8 @@ def board(network_id: str) -> str | WerkzeugResponse:
                        key=lambda a: (-(a[2] or 0), a[0])),
         by_priority_area=[(labels.get(code, code), n) for code, n in summary.priority_areas.items()],
         # Each year's areas on the set in force that day, as that day's map counts them.
-        growth=[(point, area_tally(session, network, point.on).covered) for point in growth(session, network)],
+        growth=[(point, tally.covered)
+                for point, tally in zip(points, area_tallies(session, network, [p.on for p in points]), strict=True)],
         bodies=[(body, governance.composition(session, current_actor(), body))
                 for body in governance.bodies_of(session, network.id)],
         result=(result := latest_certified_result(session, current_actor(), network)),
@@ -207,9 +210,3 @@ def _map_request(view: View) -> MapRequest:
 
 def _tiles() -> tuple[str, str] | None:
     return configured_tiles(current_app.config)
-
-
-def _first_year_end(session: Any, network: Organisation) -> str:
-    points = growth(session, network)
-    return points[0].on.isoformat() if points else dt.date.today().isoformat()
-

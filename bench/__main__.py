@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bench import bench_import, bench_list, bench_maps, bench_startup, bench_stv, dataset
+from bench import bench_import, bench_list, bench_maps, bench_requests, bench_startup, bench_stv, dataset
 from registry.access.contact_keys import KeyFile
 from registry.db import make_engine, scratch_database
 
@@ -43,9 +43,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="a PostgreSQL server to create the scratch database on")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--json", metavar="PATH", type=Path, default=RESULTS, help=f"where to write the JSON ('-': print it); default {RESULTS}")
+    parser.add_argument("--organisations", type=dataset.bounded(40, 1_000_000), default=None, metavar="N",
+                        help=f"the dataset's size (default {dataset.ORGANISATIONS:,}, 1,000 with --quick; "
+                             f"{dataset.EVENTS_PER_ORGANISATION} membership events per organisation)")
     args = parser.parse_args(argv)
     quick = args.quick
-    organisations, events = (1_000, 10_000) if quick else (dataset.ORGANISATIONS, dataset.EVENTS)
+    organisations = args.organisations or (1_000 if quick else dataset.ORGANISATIONS)
+    events = organisations * dataset.EVENTS_PER_ORGANISATION
 
     results: dict[str, Any] = {"quick": quick, "machine": machine(None if args.no_postgres else args.postgres)}
     step("registry --help")
@@ -65,6 +69,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 "memberships": built["SQLite"].memberships, "events": built["SQLite"].events,
                 "build_seconds": {label: b.seconds for label, b in built.items()},
                 "build_cpu_seconds": {label: b.cpu_seconds for label, b in built.items()}}
+            step("SQL statements and CPU per request")
+            results["requests"] = {"SQLite": bench_requests.run(Path(folder) / "bench.sqlite", keys.path,
+                                                                repeats=1 if quick else 5)}
             step("organisations list under gunicorn")
             results["list"] = bench_list.run(urls, keys.path, seconds=2.0 if quick else 10.0,
                                              rounds=1 if quick else 3, warm_up=0.5 if quick else 2.0)
@@ -72,6 +79,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results["maps"] = bench_maps.run(quick=quick)
     step("STV count")
     results["stv"] = bench_stv.run(ballots_cast=10_000 if quick else bench_stv.BALLOTS, repeats=1 if quick else 3)
+    results["meek_stv"] = bench_stv.run(method="meek_stv", ballots_cast=10_000 if quick else bench_stv.BALLOTS,
+                                        repeats=1 if quick else 3)
     step("spreadsheet import")
     results["import"] = run_import(1_000 if quick else 10_000, None if args.no_postgres else args.postgres)
     results["machine"]["load_average_at_end"] = os.getloadavg()
@@ -133,9 +142,17 @@ def figures(results: dict[str, Any]) -> list[dict[str, Any]]:
         if "explore_to_internal" in maps:
             add(f"map {case}: .explore() size over the internal map's", maps["explore_to_internal"], "×",
                 bench_maps.TARGET_RATIO_TO_EXPLORE, at_least=True)
-    stv = results["stv"]
-    add(f"STV, {stv['ballots']:,} ballots, {stv['candidates']} candidates, {stv['seats']} seats", stv["seconds"], "s",
-        stv["target_seconds"])
+    for label, requests in results.get("requests", {}).items():
+        for request, measured in requests.items():
+            add(f"{request}, {label}: SQL statements", measured["statements"], "",
+                bench_requests.BUDGETS.get(request))
+            add(f"{request}, {label}: CPU", measured["cpu_ms"], "ms")
+    for key, name in (("stv", "STV (Scottish rules)"), ("meek_stv", "STV (Meek's method)")):
+        if key not in results:  # results written before Meek's method was timed
+            continue
+        stv = results[key]
+        add(f"{name}, {stv['ballots']:,} ballots, {stv['candidates']} candidates, {stv['seats']} seats", stv["seconds"],
+            "s", stv["target_seconds"])
     for label, imported in results["import"].items():
         for step, key in (("dry run", "dry_run_seconds"), ("applied", "apply_seconds")):
             add(f"import, {imported['rows']:,} rows, {label}: {step}", imported[key], "s", imported["target_seconds"])

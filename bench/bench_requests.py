@@ -1,6 +1,8 @@
 """SQL statements and CPU per request, in process, for the pages whose cost should not grow with
 the registry: the organisations list (anonymous, a national secretariat, APNSW's secretariat),
-one organisation, a network's members (today and as of a date) and one PATCH.
+one organisation, a network's members (today and as of a date), one PATCH, and a national
+network's board page, coverage JSON, internal map document, members.csv (as its secretariat)
+and Popolo export.
 
 Run against a database bench/dataset.py built (a copy is used: the PATCH writes):
 
@@ -13,6 +15,7 @@ statements of the last run. The app keeps no page: this is what building a page 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import statistics
 import sys
@@ -32,6 +35,8 @@ from registry.access.contact_keys import KeyFile
 from registry.access.tokens import issue_token
 
 OPERATOR = Actor.system("bench")
+# Issue 13's budgets, in statements per request at any size (reported, never asserted).
+BUDGETS = {"one PATCH, national secretariat": 12, "board page, its board": 40, "members.csv, secretariat": 20}
 
 
 def run(database_file: Path, keys: Path, repeats: int = 5, *, show: bool = False) -> dict[str, dict[str, float]]:
@@ -50,11 +55,15 @@ def run(database_file: Path, keys: Path, repeats: int = 5, *, show: bool = False
                                     .order_by(Organisation.id))
             tokens = {who: issue_token(session, OPERATOR, "secretariat", network, label=f"bench {who}")[1]
                       for who, network in (("national", national), ("apnsw", apnsw))}
-            ids = {"apnsw": apnsw.id, "national": national.id, "member": member.id}
+            board_code = issue_token(session, OPERATOR, "board", national, label="bench board")[1]
+            # Callers name organisations by public id, never by integer key.
+            ids = {"apnsw": apnsw.public_id, "national": national.public_id, "member": member.public_id}
             session.commit()
         counted = [0]
 
         def count(connection: Any, cursor: Any, statement: str, *_: Any) -> None:
+            if statement in ("BEGIN", "BEGIN IMMEDIATE"):
+                return  # SQLite's driver is sent it as a statement, PostgreSQL's is not: a boundary, as COMMIT
             counted[0] += 1
             if show:
                 print("   ", " ".join(statement.split())[:200])
@@ -65,7 +74,9 @@ def run(database_file: Path, keys: Path, repeats: int = 5, *, show: bool = False
         app = create_app({"DATABASE_URL": url},
                          sessions=lambda: make_sessionmaker(engine)())
         client = app.test_client()
+        sign_in(client, board_code)  # the board page and the internal map are read in the board's web session
         bearer = {who: {"Authorization": f"Bearer {secret}"} for who, secret in tokens.items()}
+        network = f"/api/v1/networks/{ids['national']}"
         lists = "/api/v1/organisations?page_size=50"
         cases: dict[str, tuple[str, str, dict[str, str], Any]] = {
             "list, anonymous": ("GET", lists, {}, None),
@@ -80,6 +91,12 @@ def run(database_file: Path, keys: Path, repeats: int = 5, *, show: bool = False
                 bearer["national"], None),
             "one PATCH, national secretariat": ("PATCH", f"/api/v1/organisations/{ids['member']}",
                                                 bearer["national"], "acronym"),
+            "board page, its board": ("GET", f"/dashboard/board/{ids['national']}", {}, None),
+            "coverage JSON, secretariat": ("GET", f"{network}/coverage", bearer["national"], None),
+            "map document, internal, its board": ("GET", f"/maps/networks/{ids['national']}.html?view=internal",
+                                                  {}, None),
+            "members.csv, secretariat": ("GET", f"{network}/members.csv", bearer["national"], None),
+            "Popolo export, secretariat": ("GET", f"{network}/popolo.json", bearer["national"], None),
         }
         results: dict[str, dict[str, float]] = {}
         for label, (method, path, headers, patching) in cases.items():
@@ -104,6 +121,17 @@ def run(database_file: Path, keys: Path, repeats: int = 5, *, show: bool = False
             results[label] = {"statements": counted[0], "cpu_ms": round(statistics.median(times) * 1000, 1)}
         engine.dispose()
         return results
+
+
+def sign_in(client: Any, code: str) -> None:
+    """Sign the test client in as a person would, on the sign-in form, with its CSRF token."""
+    page = client.get("/sign-in").get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    if found is None:
+        raise RuntimeError("the sign-in page has no form token")
+    answer = client.post("/sign-in", data={"code": code, "csrf_token": found.group(1)})
+    if answer.status_code not in (302, 303):
+        raise RuntimeError(f"sign-in refused: {answer.status_code}")
 
 
 if __name__ == "__main__":

@@ -272,7 +272,9 @@ def _move(session: Session, plans: list[Plan]) -> int:
     return sum(len(changes) for changes in by_network.values())
 
 
-def _bounded(least: int, most: int) -> Any:
+def bounded(least: int, most: int) -> Any:
+    """An argparse type: a whole number from `least` to `most`."""
+
     def number(given: str) -> int:
         value = int(given)
         if not least <= value <= most:
@@ -285,9 +287,9 @@ def _bounded(least: int, most: int) -> Any:
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.dataset", description=__doc__.split("\n\n")[0])
     parser.add_argument("url", nargs="?", help="an empty database (default: a new SQLite file in a temporary folder)")
-    parser.add_argument("--organisations", type=_bounded(40, 1_000_000), default=ORGANISATIONS, metavar="N",
+    parser.add_argument("--organisations", type=bounded(40, 1_000_000), default=ORGANISATIONS, metavar="N",
                         help=f"how many organisations (default {ORGANISATIONS:,}; 100000 for the large size)")
-    parser.add_argument("--events", type=_bounded(1, 10_000_000), default=None, metavar="N",
+    parser.add_argument("--events", type=bounded(1, 10_000_000), default=None, metavar="N",
                         help=f"how many membership moves (default {EVENTS_PER_ORGANISATION} per organisation)")
     parser.add_argument("--keys", type=Path, default=None, metavar="FILE",
                         help="the contact key file (default: a new one beside the SQLite file)")

@@ -199,13 +199,12 @@ def _fill(cov: AreaCoverage, classes: Classes) -> str:
 
 
 def _tooltip(cov: AreaCoverage, public: bool) -> dict[str, Any]:
-    """What a hover shows, as plain text the page puts in text nodes."""
-    lines = [cov.label]
-    if not public and cov.organisations:
-        names = list(cov.organisations[:MAX_NAMES_IN_TOOLTIP])
-        extra = len(cov.organisations) - len(names)
-        lines += names + ([ngettext("and %(num)s more", "and %(num)s more", extra)] if extra > 0 else [])
-    return {"name": cov.name, "lines": lines}
+    """The names a hover lists under the area's state, as plain text the page puts in text nodes."""
+    if public or not cov.organisations:
+        return {}
+    names = list(cov.organisations[:MAX_NAMES_IN_TOOLTIP])
+    extra = len(cov.organisations) - len(names)
+    return {"names": names + ([ngettext("and %(num)s more", "and %(num)s more", extra)] if extra > 0 else [])}
 
 
 def _label(cov: AreaCoverage, bset: BoundarySet) -> dict[str, Any]:
@@ -224,17 +223,24 @@ class _RawJSON:
     text: str
 
 
-def _features(coverage: Coverage, classes: Classes) -> list[_RawJSON]:
+def _features(coverage: Coverage, classes: Classes) -> tuple[list[_RawJSON], list[list[str]]]:
+    """The areas as features, and the states they refer to by index: a colour and what a hover
+    says of it ("no listed member organisation" travels once, not once per area of the world)."""
     # Written feature by feature, as maps of 4,000 areas would otherwise spend their time here.
     bset = coverage.boundary_set
     geometry = bset.packed_geometry_json
-    features = [(dict(fill=_fill(cov, classes), **_tooltip(cov, coverage.public), **_label(cov, bset)),
-                 geometry[cov.code]) for cov in coverage.areas]
-    features += [({"fill": UNCODED, "name": shape.name or "", "lines": []},
+    states: dict[tuple[str, str], int] = {}
+
+    def state(fill: str, label: str) -> int:
+        return states.setdefault((fill, label), len(states))
+
+    features = [({"name": cov.name, "s": state(_fill(cov, classes), cov.label), **_tooltip(cov, coverage.public),
+                  **_label(cov, bset)}, geometry[cov.code]) for cov in coverage.areas]
+    features += [({"name": shape.name or "", "s": state(UNCODED, "")},
                   json.dumps(pack_geometry(shape.geometry, bset.packing_grid), separators=(",", ":")))
                  for shape in bset.uncoded]
-    return [_RawJSON(f'{{"type":"Feature","properties":{_js_json(props)},"geometry":{shape}}}')
-            for props, shape in features]
+    return ([_RawJSON(f'{{"type":"Feature","properties":{_js_json(props)},"geometry":{shape}}}')
+             for props, shape in features], [list(key) for key in states])
 
 
 def _js_json(value: Any) -> str:
@@ -332,12 +338,16 @@ class _MapData(folium.MacroElement):
         classes = _classes([cov for _, cov in layers])
         self.value = {
             "tiles": {"url": tiles, "attribution": tiles_attribution} if tiles else None,
-            "layers": [{"label": label, "boundaries": cov.boundary_set.title, "grid": cov.boundary_set.packing_grid,
-                        "attribution": cov.boundary_set.attribution,
-                        "features": {"type": "FeatureCollection", "features": _features(cov, classes)}}
-                       for label, cov in layers],
+            "layers": [self._layer(label, cov, classes) for label, cov in layers],
             "legend": _legend(title, layers, classes),
         }
+
+    @staticmethod
+    def _layer(label: str, cov: Coverage, classes: Classes) -> dict[str, Any]:
+        features, states = _features(cov, classes)
+        return {"label": label, "boundaries": cov.boundary_set.title, "grid": cov.boundary_set.packing_grid,
+                "attribution": cov.boundary_set.attribution, "states": states,
+                "features": {"type": "FeatureCollection", "features": features}}
 
     def html(self) -> str:
         """The title and the data blob, for the page's head."""
@@ -367,8 +377,7 @@ class _AreaLayer(Layer):
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.geoJson(coverage_shapes(coverage_map_data.layers[{{ this.index }}].features,
-                                                                  coverage_map_data.layers[{{ this.index }}].grid), {
+        var {{ this.get_name() }} = L.geoJson(coverage_shapes(coverage_map_data.layers[{{ this.index }}]), {
             attribution: coverage_html(coverage_map_data.layers[{{ this.index }}].attribution),
             style: function (f) {
                 return {fillColor: f.properties.fill, fillOpacity: 0.85, color: "{{ this.outline }}",

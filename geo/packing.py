@@ -98,13 +98,17 @@ UNPACK_JS = """
         }
         var coverage_letters = {};
         \"""" + ALPHABET + """\".split("").forEach(function (c, i) { coverage_letters[c.charCodeAt(0)] = i; });
-        function coverage_shapes(collection, grid) {
-            function ring(text) { return coverage_unpack(text, grid); }
-            collection.features.forEach(function (f) {
-                var g = f.geometry;
+        // A layer's features with their rings unpacked and their state (colour, what a hover
+        // says) taken from the layer's table of states.
+        function coverage_shapes(layer) {
+            function ring(text) { return coverage_unpack(text, layer.grid); }
+            layer.features.features.forEach(function (f) {
+                var g = f.geometry, p = f.properties, state = layer.states[p.s];
+                p.fill = state[0];
+                p.lines = (state[1] ? [state[1]] : []).concat(p.names || []);
                 g.coordinates = g.type === "Polygon" ? g.coordinates.map(ring)
                     : g.coordinates.map(function (polygon) { return polygon.map(ring); });
             });
-            return collection;
+            return layer.features;
         }
 """

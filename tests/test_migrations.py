@@ -379,3 +379,36 @@ def test_0015_indexes_the_names_already_held_and_drops_the_change_counter(tmp_pa
             assert "ix_organisations_search_text_trgm" not in {
                 i["name"] for i in sa_inspect(connection).get_indexes("organisations")}
         engine.dispose()
+
+
+def test_0016_keeps_elections_already_voting_on_the_integer_keys_their_ballots_were_cast_with(tmp_path):
+    from registry.elections.models import Election
+
+    with fresh_database(tmp_path) as url:
+        upgrade(url, "0014")
+        engine = make_engine(url)
+        now = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+        with engine.begin() as connection:
+            network = insert_old_organisation(connection, "national_network", "Old network", now, "0LDNETW0RK01")
+            body = connection.execute(text(
+                "INSERT INTO governing_bodies (public_id, network_id, kind, name, seats, term_classes, notes) "
+                "VALUES ('0LDB0DY00001', :n, 'board', 'Board', 3, 1, '') RETURNING id"), {"n": network}).scalar_one()
+            for public_id, phase in (("0LDE1ECT10N1", "certified"), ("0LDE1ECT10N2", "voting_open"),
+                                     ("0LDE1ECT10N3", "cancelled"), ("0LDE1ECT10N4", "nominations_open")):
+                connection.execute(text(
+                    "INSERT INTO elections (public_id, body_id, title, method, seats, seat_groups, quorum_percent, "
+                    "sex_worker_led_only, roll_cutoff, phase, phase_since, created_at, version) VALUES "
+                    "(:p, :b, :p, 'scottish_stv', 3, '{\"open\": 3}', 0, false, '2026-01-01', :phase, '2026-01-01', "
+                    ":now, 1)"), {"p": public_id, "b": body, "phase": phase, "now": now})
+        upgrade(url)
+        with Session(engine) as session:
+            formats = dict(session.execute(select(Election.public_id, Election.ballot_format)).all())
+        # Whatever may have ballots (voting opened, or it was cancelled, perhaps after) keeps
+        # format 1: their hashes and roots were made with integer keys. One not yet voting has none.
+        assert formats == {"0LDE1ECT10N1": 1, "0LDE1ECT10N2": 1, "0LDE1ECT10N3": 1, "0LDE1ECT10N4": 2}
+        engine.dispose()
+        command.downgrade(alembic_config(url), "0014")
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM elections")).scalar_one() == 4
+        engine.dispose()

@@ -169,8 +169,8 @@ class BallotSchema(Schema):
         values=fields.List(PublicId(), validate=validate.Length(max=200)),
         metadata={"description": "Per seat group ('open', or a constituency): the nominations' public ids in "
                                  "order of preference (STV) or any order (block plurality). Empty: an abstention. "
-                                 "The ballot's content, the receipt and the count number the candidates as the "
-                                 "published election lists them."})
+                                 "The ballot's content, the receipt, the count and the published election name "
+                                 "the candidates by the same public ids."})
     receipt = fields.String(validate=validate.Regexp(r"^[0-9a-fA-F]{32}$"), metadata={
         "description": "The receipt of the ballot cast before, to replace it while voting is open."})
 
@@ -178,8 +178,9 @@ class BallotSchema(Schema):
 class ReceiptSchema(Schema):
     receipt = fields.String(metadata={"description": "Shown this once and never stored: keep it as secret as a "
                                                      "password. It replaces the ballot while voting is open."})
-    ballot_hash = fields.String(metadata={"description": "sha256 of '<election id>:<receipt>:<content>'; find it "
-                                                         "among the published hashes once the ballots are counted."})
+    ballot_hash = fields.String(metadata={"description": "sha256 of '<election's public id>:<receipt>:<content>'; "
+                                                         "find it among the published hashes once the ballots are "
+                                                         "counted."})
     content = fields.String(metadata={"description": "The ballot as counted (canonical JSON)."})
 
 
@@ -215,8 +216,8 @@ class ResultSchema(Schema):
     ballot_list_root = fields.String(allow_none=True, metadata={
         "description": "The root of the hash chain over every counted ballot, fixed by the count."})
     candidates = fields.Dict(keys=fields.String(), values=fields.String(),
-                             metadata={"description": "The count's number for each candidate who stood -> name: how `counts` and "
-                                                 "the published ballots name candidates."})
+                             metadata={"description": "The public id of each candidate who stood -> name: how "
+                                                      "`counts` and the published ballots name candidates."})
     counts = fields.List(fields.Dict(), metadata={"description": "Every stage of the count, per seat group."})
     elected = fields.List(fields.Nested(ElectedSchema))
     text = fields.Function(format_result, metadata={"description": "The same, as plain text."})
@@ -402,7 +403,9 @@ def list_ballot_hashes(args: dict[str, Any], network_id: str, election_id: str) 
 
 
 class PublishedElectionSchema(Schema):
-    format = fields.String()
+    format = fields.String(metadata={
+        "description": "registry-published-election/2: the election and its candidates named by public ids; "
+                       "/1 (elections cast before public ids): by the integer keys their hashes were made with."})
     election = fields.Dict(metadata={"description": "Method, seats per group and quorum."})
     candidates = fields.List(fields.Dict(), metadata={"description": "Every candidate, in ballot-paper order."})
     ballot_list = fields.Dict(metadata={

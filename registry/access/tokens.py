@@ -12,7 +12,7 @@ import hmac
 import secrets
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from registry.access import audit
 from registry.access.models import TOKEN_ROLES, AccessToken
@@ -89,7 +89,9 @@ def authenticate(session: Session, secret: str) -> Actor | None:
     if not secret.startswith(PREFIX) or len(secret) > 200:
         return None
     digest = _hash(secret)
-    token = session.scalar(select(AccessToken).where(AccessToken.secret_hash == digest))
+    # The scope comes in the same query: the actor's label names it on every request.
+    token = session.scalar(select(AccessToken).where(AccessToken.secret_hash == digest)
+                           .options(joinedload(AccessToken.network), joinedload(AccessToken.organisation)))
     if token is None or not hmac.compare_digest(token.secret_hash, digest) or not token.usable(utcnow()):
         return None
     return token.actor()

@@ -193,7 +193,7 @@ class Reader:
 
     def remember(self, organisation_ids: Iterable[int]) -> None:
         """Look up the tiers of these organisations in one query, for a list about to ask each."""
-        wanted = sorted(set(organisation_ids) - self._known.keys())
+        wanted = sorted(set(organisation_ids) - self._known.keys() - {self.own, self.network})
         if self.everything or self.home is None or not wanted:
             return
         for chunk in in_chunks(wanted):
@@ -203,11 +203,30 @@ class Reader:
             for oid, tier, reviewed in rows:
                 self._known[oid] = (Visibility(tier) if tier else None, bool(reviewed))
 
+    def organisations(self, organisation_ids: Iterable[int]) -> dict[int, Organisation]:
+        """These organisations by id, their tiers remembered in the same query (`remember`)."""
+        wanted = sorted(set(organisation_ids))
+        found: dict[int, Organisation] = {}
+        asks = not (self.everything or self.home is None)
+        for chunk in in_chunks(wanted):
+            if not asks:
+                found.update((o.id, o) for o in self.session.scalars(
+                    select(Organisation).where(Organisation.id.in_(chunk))))
+                continue
+            for organisation, tier, reviewed in self.session.execute(select(
+                    Organisation, self._tier_above_public(Organisation.id), self._is_reviewed(Organisation.id))
+                    .where(Organisation.id.in_(chunk))):
+                found[organisation.id] = organisation
+                self._known.setdefault(organisation.id, (Visibility(tier) if tier else None, bool(reviewed)))
+        return found
+
     def _standing(self, oid: int) -> tuple[Visibility | None, bool]:
         if self.everything or oid == self.own:
             return V.SELF, False
         if self.home is None:
             return None, False
+        if oid == self.network:  # its own network, known without asking (the CASE's second branch)
+            return (V.SECRETARIAT if self.actor.role is Role.SECRETARIAT else V.BOARD), False
         if oid not in self._known:
             self.remember([oid])
         return self._known.get(oid, (None, False))
@@ -341,17 +360,13 @@ class _Page:
         for row, contact in zip(published, open_contacts(session, published), strict=True):
             contacts[row.organisation_id].append(contact)
         rows = session.execute(_MEMBERSHIPS, wanted).all()
-        networks = {n.id: n for n in session.scalars(_ORGANISATIONS, {"ids": sorted({m.network_id for m in rows})})}
+        # The networks of those memberships and the registering organisations, in one query.
+        named = reader.organisations({m.network_id for m in rows} | set(registered_by))
         memberships: dict[int, list[Row[Any]]] = defaultdict(list)
-        reader.remember(networks)
         for m in rows:
-            if reader.tier(networks[m.network_id]) is not None:
+            if reader.tier(named[m.network_id]) is not None:
                 memberships[m.member_id].append(m)
-        public_ids = {n.id: n.public_id for n in networks.values()}
-        if registered_by:
-            wanted = {"ids": sorted(set(registered_by))}
-            public_ids.update((row.id, row.public_id) for row in session.execute(_PUBLIC_IDS, wanted))
-        return cls(terms, areas, contacts, memberships, public_ids)
+        return cls(terms, areas, contacts, memberships, {n.id: n.public_id for n in named.values()})
 
 
 # _Page's queries, built once: each takes the organisations' ids.
@@ -366,8 +381,6 @@ _CONTACTS = (select(Contact.organisation_id, Contact.id, Contact.public_id, Cont
              .where(Contact.organisation_id.in_(_IDS), Contact.visibility == Visibility.PUBLIC).order_by(Contact.id))
 _MEMBERSHIPS = (select(Membership.member_id, Membership.network_id, Membership.status, Membership.status_since)
                 .where(Membership.member_id.in_(_IDS)).order_by(Membership.member_id, Membership.network_id))
-_ORGANISATIONS = select(Organisation).where(Organisation.id.in_(_IDS))
-_PUBLIC_IDS = select(Organisation.id, Organisation.public_id).where(Organisation.id.in_(_IDS))
 # The fields each tier reads, in FIELD_TIERS' order: worked out once, not per organisation.
 _FIELDS_SHOWN = {tier: tuple(f for f, floor in FIELD_TIERS.items() if at_least(tier, floor)) for tier in Visibility}
 

@@ -133,10 +133,15 @@ def parents_of(session: Session, codes: Iterable[str]) -> dict[str, str]:
 
 def sets_for(session: Session, level: int, on: dt.date) -> list[BoundarySet]:
     """Boundary sets of `level` valid on `on`, country sets before world sets."""
-    query = select(BoundarySet).where(BoundarySet.level == level)
-    found = [s for s in session.scalars(query)
-             if (s.valid_from is None or s.valid_from <= on) and (s.valid_to is None or on <= s.valid_to)]
-    return sorted(found, key=lambda s: (s.country is None, s.key))
+    return sets_on(session, level, [on])[on]
+
+
+def sets_on(session: Session, level: int, dates: Iterable[dt.date]) -> dict[dt.date, list[BoundarySet]]:
+    """sets_for on each of `dates`, read in one query."""
+    every = sorted(session.scalars(select(BoundarySet).where(BoundarySet.level == level)),
+                   key=lambda s: (s.country is None, s.key))
+    return {on: [s for s in every if (s.valid_from is None or s.valid_from <= on)
+                 and (s.valid_to is None or on <= s.valid_to)] for on in dates}
 
 
 def area_level(session: Session, code: str) -> int | None:

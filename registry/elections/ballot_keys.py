@@ -58,7 +58,9 @@ class BallotKeyFolder:
         try:
             private = PrivateKey(bytes.fromhex(self._file(election_id).read_text(encoding="ascii").strip()))
         except FileNotFoundError:
-            raise Conflict(f"the private ballot key of election {election_id} is not in {self.path}: "
+            # The message reaches API callers: it names no integer key (the file's name is the
+            # operator's business).
+            raise Conflict(f"the private ballot key of this election is not in {self.path}: "
                            "count where the key is kept, or cancel the election") from None
         return SealedBox(private)
 

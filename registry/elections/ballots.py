@@ -25,7 +25,9 @@ snapshots and backups (the secretariat, a database administrator, a leaked dump)
   sha256("<election id>:<receipt>:<content>"), lets the voter find its ballot in the
   published list; the locator on a box, sha256("locator:<election id>:<organisation id>:
   <receipt>"), lets only that organisation holding that receipt replace it. Neither can be
-  reversed or matched without the receipt.
+  reversed or matched without the receipt. Ids here are public ids (the content names
+  candidates by their nominations' public ids too); an election begun before they were
+  (`Election.ballot_format` 1) keeps the integer keys it was cast under: see `ballot_ids`.
 
 What this does not prevent, stated plainly (see also README.md, "Elections"):
 
@@ -62,15 +64,17 @@ from registry.access.permissions import Actor, Permission, require
 from registry.elections.ballot_keys import seal, unseal
 from registry.elections.methods import BallotKind, counting_method
 from registry.elections.models import (
-    Ballot, Election, ElectionPhase, RollEntry, SealedBallot, Voter, one_writer_at_a_time
+    Ballot, Election, ElectionPhase, Nomination, RollEntry, SealedBallot, Voter, one_writer_at_a_time
 )
 from registry.errors import Conflict, NotPermitted, ValidationFailed
 from registry.governance.models import OPEN_SEATS
 from registry.organisations.models import Organisation
 
-# Candidates named by their nominations' public ids (as the API names them) or by the numbers the
-# ballot's content and the count give them.
+# Candidates named by their nominations' public ids (as the API names them) or, by callers inside
+# the registry, by their integer keys; the content names them as the election's format does.
 Choices = Sequence[int | str] | Mapping[str, Sequence[int | str]]
+# How a ballot names a candidate or an election: a public id, or (format 1) an integer key.
+BallotId = int | str
 # Once the ballots are counted, the list of ballot hashes is there for every voter to check.
 PUBLISHED_PHASES = (ElectionPhase.TALLIED, ElectionPhase.CERTIFIED)
 
@@ -85,20 +89,37 @@ class CastReceipt:
     content: str
 
 
-def ballot_hash(election_id: int, receipt: str, content: str) -> str:
-    """The published hash of a ballot: what a voter recomputes to check its ballot is counted."""
+def ballot_hash(election_id: BallotId, receipt: str, content: str) -> str:
+    """The published hash of a ballot: what a voter recomputes to check its ballot is counted.
+    `election_id` as the ballots name the election (`election_ballot_id`)."""
     return hashlib.sha256(f"{election_id}:{receipt}:{content}".encode()).hexdigest()
+
+
+def election_ballot_id(election: Election) -> BallotId:
+    """How the election's ballots, their hashes and the published list name it: its public id,
+    or its integer key for an election cast in format 1 (whose hashes are fixed by it)."""
+    return election.id if election.ballot_format == 1 else election.public_id
+
+
+def ballot_ids(election: Election) -> dict[BallotId, Nomination]:
+    """Every nomination of the election by how its ballots and count name it: the nomination's
+    public id, or its integer key in format 1."""
+    if election.ballot_format == 1:
+        return {n.id: n for n in election.nominations}
+    return {n.public_id: n for n in election.nominations}
 
 
 def canonical_ballot(election: Election, choices: Choices) -> str:
     """The ballot as stored and hashed: JSON with every seat group (the constituencies of
-    reserved seats, and "open"), each naming nomination ids in order of preference (STV) or
-    in ascending order (block plurality); an empty list is an abstention in that group.
+    reserved seats, and "open"), each naming nominations by public id (format 1: by integer
+    key) in order of preference (STV) or in ascending order (block plurality); an empty list is
+    an abstention in that group.
 
     A plain list of ids is the open seats' part. A candidate standing for a constituency may
     be chosen in that constituency's part and in the open part. A public id that names no
     standing candidate of this election is refused as one naming nobody, whatever it names
-    elsewhere.
+    elsewhere. Integer keys (from callers inside the registry) are taken too, and written as
+    the format names candidates: no content of format 2 holds one.
     """
     groups: dict[str, int] = election.seat_groups
     if isinstance(choices, Mapping):
@@ -107,23 +128,26 @@ def canonical_ballot(election: Election, choices: Choices) -> str:
         parts = {OPEN_SEATS: choices}
     else:
         raise ValidationFailed.on("choices", f"every seat is reserved: give a part for each of {sorted(groups)}")
-    standing = {n.id: n for n in election.nominations if n.standing}
-    numbers = {n.public_id: n.id for n in standing.values()}
-    content: dict[str, list[int]] = {}
+    standing = {i: n for i, n in ballot_ids(election).items() if n.standing}
+    # What the content names each standing candidate by, from its public id or its integer key.
+    named_by: dict[BallotId, BallotId] = {n.public_id: i for i, n in standing.items()}
+    named_by.update({n.id: i for i, n in standing.items()})
+    content: dict[str, list[BallotId]] = {}
     for group in sorted(groups):
         given = parts.pop(group, ())
         if not isinstance(given, list | tuple) or not all(
                 isinstance(i, str) or (isinstance(i, int) and not isinstance(i, bool)) for i in given):
             raise ValidationFailed.on("choices", f"{group}: a list of nominations' public ids")
-        if (unknown := next((i for i in given if isinstance(i, str) and i not in numbers), None)) is not None:
+        if (unknown := next((i for i in given if i not in named_by), None)) is not None:
             raise ValidationFailed.on("choices", f"{group}: {unknown} is not a candidate for these seats")
-        ids = [numbers[i] if isinstance(i, str) else i for i in given]
+        ids = [named_by[i] for i in given]
         if len(set(ids)) != len(ids):
             raise ValidationFailed.on("choices", f"{group}: a candidate is chosen more than once")
         for i in ids:
-            if i not in standing or (group != OPEN_SEATS and standing[i].constituency != group):
-                named = standing[i].public_id if i in standing else i  # a public id, as the API names candidates
-                raise ValidationFailed.on("choices", f"{group}: {named} is not a candidate for these seats")
+            if group != OPEN_SEATS and standing[i].constituency != group:
+                # Named by its public id, as the API names candidates.
+                raise ValidationFailed.on("choices", f"{group}: {standing[i].public_id} is not a candidate "
+                                                     "for these seats")
         if counting_method(election.method).ballot_kind is BallotKind.CHOOSE_UP_TO:
             if len(ids) > groups[group]:
                 raise ValidationFailed.on("choices", f"{group}: choose at most {groups[group]}")
@@ -167,7 +191,7 @@ def cast_ballot(
             removed = session.execute(
                 delete(SealedBallot).where(
                     SealedBallot.election_id == election.id,
-                    SealedBallot.locator == _locator(election.id, organisation.id, receipt.strip().lower()),
+                    SealedBallot.locator == _locator(election, organisation, receipt.strip().lower()),
                 ).execution_options(synchronize_session=False)
             ).rowcount
             if removed != 1:
@@ -175,10 +199,10 @@ def cast_ballot(
         if election.ballot_public_key is None:
             raise Conflict(f"{election.title} has no key to seal ballots with; cancel it and start again")
         fresh = secrets.token_hex(16)
-        hashed = ballot_hash(election.id, fresh, content)
+        hashed = ballot_hash(election_ballot_id(election), fresh, content)
         box = seal(election.ballot_public_key, _padded(election, {"ballot_hash": hashed, "content": content}))
         session.add(SealedBallot(id=secrets.token_hex(16), election_id=election.id,
-                                 locator=_locator(election.id, organisation.id, fresh),
+                                 locator=_locator(election, organisation, fresh),
                                  content=base64.b64encode(box).decode("ascii")))
         audit.record(session, actor, "ballot_replaced" if receipt else "ballot_cast", election, {},
                      organisation_id=organisation.id)
@@ -234,7 +258,7 @@ def scrub_sealed_ballots(engine: Engine) -> None:
         connection.execute(text("VACUUM FULL sealed_ballots"))
 
 
-def ballot_contents(session: Session, election: Election) -> list[dict[str, list[int]]]:
+def ballot_contents(session: Session, election: Election) -> list[dict[str, list[BallotId]]]:
     """Every opened ballot's content, for the count."""
     return [json.loads(content) for content in session.scalars(
         select(Ballot.content).where(Ballot.election_id == election.id).order_by(Ballot.id))]
@@ -272,14 +296,15 @@ def _zero_deleted_rows(session: Session) -> None:
         session.execute(text("PRAGMA secure_delete = ON"))
 
 
-def _locator(election_id: int, organisation_id: int, receipt: str) -> str:
-    return hashlib.sha256(f"locator:{election_id}:{organisation_id}:{receipt}".encode()).hexdigest()
+def _locator(election: Election, organisation: Organisation, receipt: str) -> str:
+    voter = organisation.id if election.ballot_format == 1 else organisation.public_id
+    return hashlib.sha256(f"locator:{election_ballot_id(election)}:{voter}:{receipt}".encode()).hexdigest()
 
 
 def _padded(election: Election, ballot: dict[str, str]) -> bytes:
     """The ballot as JSON, padded with spaces to one length for the whole election: the longest
     ballot it allows (every standing candidate in every group), rounded up to 256 bytes."""
-    everyone = [n.id for n in election.nominations if n.standing]
+    everyone = [i for i, n in ballot_ids(election).items() if n.standing]
     longest = json.dumps({"ballot_hash": "0" * 64, "content": json.dumps(
         {group: everyone for group in election.seat_groups}, separators=(",", ":"))}, separators=(",", ":"))
     text = json.dumps(ballot, separators=(",", ":"))

@@ -8,8 +8,9 @@ seat may still win an open one; a choice of someone already elected to a reserve
 passed over as if that candidate had withdrawn. A reserved seat nobody won stays vacant; it
 is not added to the open seats.
 
-Candidates are counted by nomination id, in ballot-paper order (folded name, then id), which
-matters only when a lot is drawn. Every count uses the election's one seed, and nobody
+Candidates are counted by their nominations' public ids (integer keys in an election of ballot
+format 1: registry/elections/ballots.py), in ballot-paper order (folded name, then that id),
+which matters only when a lot is drawn. Every count uses the election's one seed, and nobody
 chooses it: it is the root of the ballot list (registry/elections/publication.py), fixed by
 the ballots themselves as the count opens them, so the lot is known only when nothing can be
 changed any more, and anyone holding the published election replays it.
@@ -23,7 +24,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from registry.elections.ballots import ballot_contents, turnout
+from registry.elections.ballots import BallotId, ballot_contents, ballot_ids, turnout
 from registry.elections.models import Election
 from registry.elections.roll import roll_size
 from registry.elections.methods import Method, counting_method
@@ -66,25 +67,26 @@ def count_election(session: Session, election: Election) -> dict[str, Any]:
     return json.loads(json.dumps(result_data))
 
 
-def ballot_paper_order(election: Election) -> list[tuple[int, str | None]]:
-    """Every standing candidate's (nomination id, constituency), in ballot-paper order."""
-    standing = sorted((n for n in election.nominations if n.standing), key=lambda n: (n.name_key, n.id))
-    return [(n.id, n.constituency) for n in standing]
+def ballot_paper_order(election: Election) -> list[tuple[BallotId, str | None]]:
+    """Every standing candidate's (id as the ballots name it, constituency), in ballot-paper order."""
+    standing = sorted(((i, n) for i, n in ballot_ids(election).items() if n.standing),
+                      key=lambda named: (named[1].name_key, named[0]))
+    return [(i, n.constituency) for i, n in standing]
 
 
-def count_ballots(method: Method | str, seat_groups: dict[str, int], candidates: Sequence[tuple[int, str | None]],
-                  contents: Sequence[dict[str, list[int]]], seed: Seed) -> tuple[list[dict[str, Any]],
-                                                                                 list[dict[str, Any]]]:
+def count_ballots(method: Method | str, seat_groups: dict[str, int],
+                  candidates: Sequence[tuple[BallotId, str | None]], contents: Sequence[dict[str, list[BallotId]]],
+                  seed: Seed) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Count ballot contents without the database: what the registry stores and what anyone
     holding the published election recomputes. `candidates` are (id, constituency) in
     ballot-paper order. Returns every group's count and who was elected to which group."""
     counts: list[dict[str, Any]] = []
     elected: list[dict[str, Any]] = []
-    taken: set[int] = set()
+    taken: set[BallotId] = set()
     for group in counting_order(seat_groups):
         standing = [c for c, constituency in candidates
                     if (c not in taken if group == OPEN_SEATS else constituency == group)]
-        papers: list[Sequence[int]] = [[c for c in b.get(group, []) if c not in taken] for b in contents]
+        papers: list[Sequence[BallotId]] = [[c for c in b.get(group, []) if c not in taken] for b in contents]
         result = counting_method(method).count(papers, standing, seat_groups[group], seed=seed)
         taken.update(result.elected)
         counts.append({"seats_for": group, **result.to_dict()})

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, Session, backref, mapped_column, relationship
 from registry.access.public_ids import PubliclyNamed
 from registry.db import Base, Code, Name, str_enum, utcnow
 from registry.elections.methods import Method
-from registry.errors import Conflict
+from registry.errors import N_, Conflict
 from registry.governance.models import GoverningBody, Officeholder
 from registry.organisations.models import Organisation
 
@@ -37,6 +37,10 @@ class ElectionPhase(enum.StrEnum):
 
 
 P = ElectionPhase
+# How ballots name the election and its candidates (their content, hash, the published list and
+# the result): 2, by public ids; 1, by integer keys, as every election begun before 0016 was cast
+# and published (its hashes and roots are fixed by what it was cast under, so it keeps them).
+BALLOT_FORMAT = 2
 # Phases in which an election still holds its body's seats open (seats may not be re-planned).
 UNDECIDED_PHASES = (P.DRAFT, P.NOMINATIONS_OPEN, P.NOMINATIONS_CLOSED, P.VOTING_OPEN,
                     P.VOTING_CLOSED, P.TALLIED)
@@ -69,6 +73,7 @@ class Election(PubliclyNamed, Base):
     sealed_root: Mapped[str | None] = mapped_column(String(64))
     # The published ballot list's chain root, fixed by the count (elections/publication.py).
     ballot_list_root: Mapped[str | None] = mapped_column(String(64))
+    ballot_format: Mapped[int] = mapped_column(default=BALLOT_FORMAT)  # see BALLOT_FORMAT
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
@@ -195,6 +200,6 @@ def one_writer_at_a_time(session: Session) -> Iterator[None]:
         yield
     except OperationalError as failed:
         if session.get_bind().dialect.name == "sqlite" and "locked" in str(failed.orig):
-            raise Conflict("another change to this election is being saved at this moment; "
-                           "try again") from None
+            raise Conflict(N_("another change to this election is being saved at this moment; "
+                              "try again")) from None
         raise

@@ -31,7 +31,7 @@ from registry.elections.publication import close_ballot_list
 from registry.elections.results import PublishedResult, published_result
 from registry.elections.roll import roll_size
 from registry.elections.seating import seat_winners
-from registry.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from registry.errors import N_, Conflict, InvalidTransition, NotFound, ValidationFailed
 from registry.governance.models import OPEN_SEATS, GoverningBody
 from registry.memberships.services import get_network
 from registry.organisations.models import Organisation
@@ -95,11 +95,13 @@ def create_election(
             group = seat.constituency or OPEN_SEATS
             seat_groups[group] = seat_groups.get(group, 0) + 1
     if not seat_groups:
-        raise ValidationFailed.on("term_class", f"{body.name} has no seat in class {term_class}")
+        raise ValidationFailed.on("term_class", N_("%(body)s has no seat in class %(class)s"), body=body.name,
+                                  **{"class": term_class})
     for other in session.scalars(select(Election).where(Election.body_id == body.id,
                                                         Election.phase.in_(UNDECIDED_PHASES))):
         if None in (other.term_class, term_class) or other.term_class == term_class:
-            raise Conflict(f"{other.title} is already under way for these seats of {body.name}")
+            raise Conflict(N_("%(title)s is already under way for these seats of %(body)s"),
+                           params={"title": other.title, "body": body.name})
     on = _check_date(on, None)
     election = Election(
         body=body, title=title, method=method, seats=sum(seat_groups.values()), term_class=term_class,
@@ -141,13 +143,14 @@ def transition(
         session.refresh(election, with_for_update=True)
         current = election.phase
         if to not in LIFECYCLE[current]:
-            raise InvalidTransition(f"{election.title} cannot go from {current.value} to {to.value}")
+            raise InvalidTransition(N_("%(title)s cannot go from %(from)s to %(to)s"),
+                                    params={"title": election.title, "from": current.value, "to": to.value})
         on = _check_date(on, election.phase_since)
         reason = (reason or "").strip()
         if to is P.CANCELLED and not reason:
-            raise ValidationFailed.on("reason", "say why the election is cancelled")
+            raise ValidationFailed.on("reason", N_("say why the election is cancelled"))
         if len(reason) > 2000:
-            raise ValidationFailed.on("reason", "at most 2000 characters")
+            raise ValidationFailed.on("reason", N_("at most 2000 characters"))
         changes: dict[str, list[Any]] = {"phase": [current, to], "effective_on": [None, on]}
         if to is P.VOTING_OPEN and current is P.VOTING_CLOSED:
             _check_quorum_missed(session, election, reason)
@@ -248,43 +251,46 @@ def _visible(session: Session, actor: Actor, election: Election) -> bool:
 
 
 def _open_voting(session: Session, election: Election, on: dt.date) -> int:
-    problem = roll.dates_ok(election, on)
-    if problem:
-        raise InvalidTransition(f"voting cannot open yet: {problem}")
+    if roll.dates_ok(election, on):
+        raise InvalidTransition(N_("voting cannot open yet: the roll's cut-off date %(date)s has not come yet"),
+                                params={"date": election.roll_cutoff.isoformat()})
     if not any(n.standing for n in election.nominations):
-        raise InvalidTransition(f"voting cannot open: nobody is standing in {election.title}")
+        raise InvalidTransition(N_("voting cannot open: nobody is standing in %(title)s"),
+                                params={"title": election.title})
     size = roll.freeze_roll(session, election)
     if not size:
-        raise InvalidTransition(f"voting cannot open: no organisation is entitled to vote in {election.title}")
+        raise InvalidTransition(N_("voting cannot open: no organisation is entitled to vote in %(title)s"),
+                                params={"title": election.title})
     return size
 
 
 def _check_quorum_missed(session: Session, election: Election, reason: str) -> None:
     roll, voted = roll_size(session, election), ballots.turnout(session, election)
     if quorum_met(election, roll, voted):
-        raise InvalidTransition(f"voting in {election.title} closed with its quorum met ({voted} of {roll}): "
-                                "count it; it opens again only when the quorum was missed")
+        raise InvalidTransition(N_("voting in %(title)s closed with its quorum met (%(voted)s of %(roll)s): "
+                                   "count it; it opens again only when the quorum was missed"),
+                                params={"title": election.title, "voted": voted, "roll": roll})
     if not reason:
-        raise ValidationFailed.on("reason", "say why voting opens again")
+        raise ValidationFailed.on("reason", N_("say why voting opens again"))
 
 
 def _certify(session: Session, actor: Actor, election: Election, on: dt.date) -> int:
     result = election.result or {}
     if not result.get("quorum_met"):
         raise InvalidTransition(
-            f"{election.title} cannot be certified: turnout {result.get('turnout')} of "
-            f"{result.get('roll')} is below the quorum of {election.quorum_percent}%; cancel it "
-            "(its ballots are counted, so voting can no longer be extended)"
-        )
+            N_("%(title)s cannot be certified: turnout %(turnout)s of %(roll)s is below the quorum of "
+               "%(quorum)s%%; cancel it (its ballots are counted, so voting can no longer be extended)"),
+            params={"title": election.title, "turnout": result.get("turnout"), "roll": result.get("roll"),
+                    "quorum": election.quorum_percent})
     return len(seat_winners(session, actor, election, election.term_starts or on))
 
 
 def _check_date(on: dt.date | None, since: dt.date | None) -> dt.date:
     on = on or today()
     if on > today():
-        raise ValidationFailed.on("on", "a phase cannot start in the future")
+        raise ValidationFailed.on("on", N_("a phase cannot start in the future"))
     if since is not None and on < since:
-        raise ValidationFailed.on("on", f"earlier than the last phase change ({since.isoformat()})")
+        raise ValidationFailed.on("on", N_("earlier than the last phase change (%(date)s)"), date=since.isoformat())
     return on
 
 

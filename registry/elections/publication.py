@@ -9,6 +9,11 @@ a changed, missing, added or moved ballot changes it. The root is fixed by the c
 opens the sealed ballots (recorded on the election and in the audit entry of the count), and
 published with the result; it is the seed of any lot.
 
+The file names the election and its candidates as its ballots do (registry/elections/ballots.py):
+format "registry-published-election/2" by public ids; format 1, written for elections cast
+before public ids, by integer keys, and kept so, since its hashes and root were made with them.
+The two differ in nothing else, and `verify` and `check_ballot` read either.
+
 `verify` needs only the published file: it recomputes the root, recounts with the published
 method and seed (the root itself: nobody chose it), and compares with the result. `check_ballot` is the voter's check: with its
 receipt and the content it cast, it finds its ballot in the list and checks the content there.
@@ -26,17 +31,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.access.permissions import Actor
-from registry.elections.ballots import ballot_hash
+from registry.access.public_ids import is_public_id
+from registry.elections.ballots import BallotId, ballot_hash, ballot_ids, election_ballot_id
 from registry.elections.counting import SEED_FROM_BALLOT_LIST, ballot_paper_order, count_ballots
 from registry.elections.models import Ballot, Election
 from registry.elections.results import published_result
 
-FORMAT = "registry-published-election/1"
-CHAIN = ('sha256 chain in ballot-hash order: h0 = sha256("ballot list:<election id>"), '
-         'h = sha256("<previous h>:<ballot hash>:<content>"); the root is the last h')
+# The file's format for each ballot format (Election.ballot_format); FORMAT is the one written now.
+FORMATS = {1: "registry-published-election/1", 2: "registry-published-election/2"}
+FORMAT = FORMATS[2]
+CHAINS = {1: ('sha256 chain in ballot-hash order: h0 = sha256("ballot list:<election id>"), '
+              'h = sha256("<previous h>:<ballot hash>:<content>"); the root is the last h'),
+          2: ('sha256 chain in ballot-hash order: h0 = sha256("ballot list:<election public id>"), '
+              'h = sha256("<previous h>:<ballot hash>:<content>"); the root is the last h')}
+CHAIN = CHAINS[2]
 
 
-def list_root(election_id: int, entries: Sequence[tuple[str, str]]) -> str:
+def list_root(election_id: BallotId, entries: Sequence[tuple[str, str]]) -> str:
     """The root of the chain over (ballot hash, content) pairs, taken in the order given."""
     chained = hashlib.sha256(f"ballot list:{election_id}".encode()).hexdigest()
     for hashed, content in entries:
@@ -53,25 +64,25 @@ def ballot_list(session: Session, election: Election) -> list[tuple[str, str]]:
 
 def close_ballot_list(session: Session, election: Election) -> str:
     """Fix the root of the opened ballots as the count begins; returns it."""
-    election.ballot_list_root = list_root(election.id, ballot_list(session, election))
+    election.ballot_list_root = list_root(election_ballot_id(election), ballot_list(session, election))
     return election.ballot_list_root
 
 
 def published_election(session: Session, actor: Actor, election: Election) -> dict[str, Any]:
     """The whole published election as plain JSON data, for whoever may read its result."""
     result = published_result(session, actor, election)  # who may read it, and since when
-    names = {n.id: n.name for n in election.nominations}
+    names = {i: n.name for i, n in ballot_ids(election).items()}
     return {
-        "format": FORMAT,
+        "format": FORMATS[election.ballot_format],
         "election": {
-            "id": election.id, "title": election.title, "body": result.body, "method": election.method.value,
-            "seats": election.seats, "seat_groups": election.seat_groups,
+            "id": election_ballot_id(election), "title": election.title, "body": result.body,
+            "method": election.method.value, "seats": election.seats, "seat_groups": election.seat_groups,
             "quorum_percent": election.quorum_percent, "phase": election.phase.value,
             "certified_on": result.certified_on.isoformat() if result.certified_on else None,
         },
         "candidates": [{"id": c, "name": names[c], "constituency": constituency}
                        for c, constituency in ballot_paper_order(election)],
-        "ballot_list": {"chain": CHAIN, "root": election.ballot_list_root,
+        "ballot_list": {"chain": CHAINS[election.ballot_format], "root": election.ballot_list_root,
                         "ballots": [{"ballot_hash": h, "content": c} for h, c in ballot_list(session, election)]},
         "result": election.result,
     }
@@ -86,9 +97,9 @@ def verify(published: dict[str, Any]) -> list[str]:
 
 
 def _verify(published: dict[str, Any]) -> list[str]:
-    if published.get("format") != FORMAT:
-        return [f"not a published election (format {published.get('format')!r}, expected {FORMAT!r})"]
-    problems: list[str] = []
+    if (refused := _refused_format(published)) is not None:
+        return [refused]
+    problems = _misnamed(published)
     election, listed, result = published["election"], published["ballot_list"], published["result"]
     entries = [(b["ballot_hash"], b["content"]) for b in listed["ballots"]]
     if [h for h, _ in entries] != sorted({h for h, _ in entries}):
@@ -110,7 +121,26 @@ def _verify(published: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _recount(published: dict[str, Any], contents: list[dict[str, list[int]]]) -> list[str]:
+def _refused_format(published: dict[str, Any]) -> str | None:
+    if published.get("format") in FORMATS.values():
+        return None
+    expected = " or ".join(repr(f) for f in reversed(FORMATS.values()))
+    return f"not a published election (format {published.get('format')!r}, expected {expected})"
+
+
+def _misnamed(published: dict[str, Any]) -> list[str]:
+    """Ids of another kind than the file's format names the election and candidates by."""
+    if published["format"] == FORMATS[1]:
+        kind, fits = "integer keys", lambda i: isinstance(i, int) and not isinstance(i, bool)
+    else:
+        kind, fits = "public ids", is_public_id
+    ids = [published["election"]["id"], *(c["id"] for c in published["candidates"])]
+    if all(map(fits, ids)):
+        return []
+    return [f"{published['format']} names the election and its candidates by {kind}, and this file does not"]
+
+
+def _recount(published: dict[str, Any], contents: list[dict[str, list[BallotId]]]) -> list[str]:
     election, result = published["election"], published["result"]
     candidates = [(c["id"], c["constituency"]) for c in published["candidates"]]
     counts, elected = count_ballots(election["method"], election["seat_groups"], candidates, contents,
@@ -132,6 +162,8 @@ def _ids(elected: list[dict[str, Any]]) -> str:
 def check_ballot(published: dict[str, Any], receipt: str, content: str) -> list[str]:
     """The voter's check: its ballot (found by the hash of its receipt and the content it cast)
     is in the list with that content, and the list is the one the result was counted from."""
+    if (refused := _refused_format(published)) is not None:
+        return [refused]
     election_id, listed = published["election"]["id"], published["ballot_list"]
     mine = ballot_hash(election_id, receipt.strip().lower(), content)
     found = [b for b in listed["ballots"] if b["ballot_hash"] == mine]

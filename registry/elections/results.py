@@ -2,7 +2,9 @@
 
 What is published is what any member of the network may read: the counts with every stage,
 transfer and lot, the turnout against the roll and the quorum, and who won which seats.
-Nothing about any one organisation's vote, nor even which organisations voted.
+Nothing about any one organisation's vote, nor even which organisations voted. Candidates are
+named by their nominations' public ids, also in the result of an election counted by integer
+keys (ballot format 1: only its published file keeps those, as its hashes were made with them).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from registry.access.permissions import Actor, Permission, require
 from registry.elections.methods import counting_method
-from registry.elections.models import Election, ElectionPhase
+from registry.elections.models import Election, ElectionPhase, Nomination
 from registry.errors import Conflict
 from registry.governance.models import OPEN_SEATS
 
@@ -50,7 +52,7 @@ class PublishedResult:
     seed: int | str
     seed_from: str  # "ballot_list_root": nobody chose it; "chosen": given at the count (before #15)
     ballot_list_root: str | None  # the chain over every counted ballot (elections/publication.py)
-    candidates: dict[int, str]  # the count's number -> name, every candidate who stood
+    candidates: dict[str, str]  # public id -> name, every candidate who stood
     counts: list[dict[str, Any]]  # one TallyResult.to_dict() per seat group, with "seats_for"
     elected: list[ElectedCandidate]
 
@@ -75,18 +77,49 @@ def published_result(session: Session, actor: Actor, election: Election) -> Publ
         raise Conflict(f"{election.title} has no result yet ({election.phase.value})")
     data = election.result
     certified = next((c.effective_on for c in election.phase_changes if c.to_phase is ElectionPhase.CERTIFIED), None)
-    names = {n.id: n.name for n in election.nominations if n.standing}
-    public_ids = {n.id: n.public_id for n in election.nominations}
+    names = {n.public_id: n.name for n in election.nominations if n.standing}
+    public_ids = _public_ids(election)
     return PublishedResult(
         election_id=election.public_id, title=election.title, body=election.body.name,
         method=election.method.value, seats=election.seats, phase=election.phase, certified_on=certified,
         roll=data["roll"], turnout=data["turnout"], quorum_percent=data["quorum_percent"],
         quorum_met=data["quorum_met"], seed=data["seed"],
         seed_from=data.get("seed_from", "chosen"),
-        ballot_list_root=data.get("ballot_list_root"), candidates=names, counts=data["counts"],
-        elected=[ElectedCandidate(public_ids[e["nomination_id"]], names[e["nomination_id"]], e["seats_for"])
-                 for e in data["elected"]],
+        ballot_list_root=data.get("ballot_list_root"), candidates=names,
+        counts=[named_by_public_ids(count, public_ids) for count in data["counts"]],
+        elected=[ElectedCandidate(public_ids[str(e["nomination_id"])], names[public_ids[str(e["nomination_id"])]],
+                                  e["seats_for"]) for e in data["elected"]],
     )
+
+
+def _public_ids(election: Election) -> dict[str, str]:
+    """The public id of every nomination, by what the stored count names it (as JSON keys are:
+    a string), whether by its public id or (ballot format 1) its integer key."""
+    def named(n: Nomination) -> str:
+        return str(n.id) if election.ballot_format == 1 else n.public_id
+
+    return {named(n): n.public_id for n in election.nominations}
+
+
+def named_by_public_ids(count: dict[str, Any], public_ids: dict[str, str]) -> dict[str, Any]:
+    """One stored count (as JSON gives it back) with every candidate named by its public id;
+    `public_ids` maps what the count names each candidate by, as a string, to its public id."""
+    def one(candidate: Any) -> Any:
+        return None if candidate is None else public_ids[str(candidate)]
+
+    def each(candidates: list[Any]) -> list[Any]:
+        return [one(c) for c in candidates]
+
+    def keyed(figures: dict[str, Any]) -> dict[str, Any]:
+        return {one(c): figure for c, figure in figures.items()}
+
+    rounds = [{**stage, "candidate": one(stage["candidate"]), "votes": keyed(stage["votes"]),
+               "transfers": keyed(stage["transfers"]), "elected": each(stage["elected"]),
+               **({"keep_factors": keyed(stage["keep_factors"])} if "keep_factors" in stage else {})}
+              for stage in count["rounds"]]
+    ties = [{**tie, "candidates": each(tie["candidates"]), "outcome": each(tie["outcome"])}
+            for tie in count["tie_breaks"]]
+    return {**count, "elected": each(count["elected"]), "rounds": rounds, "tie_breaks": ties}
 
 
 def format_result(result: PublishedResult) -> str:
@@ -110,9 +143,9 @@ def format_result(result: PublishedResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _count_lines(count: dict[str, Any], names: dict[int, str]) -> list[str]:
+def _count_lines(count: dict[str, Any], names: dict[str, str]) -> list[str]:
     def name(candidate: Any) -> str:
-        return names.get(int(candidate), f"#{candidate}")
+        return names.get(str(candidate), str(candidate))
 
     seats = count["seats"]
     group = _group(count["seats_for"])

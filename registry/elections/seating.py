@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.access.permissions import Actor
+from registry.elections.ballots import ballot_ids
 from registry.elections.models import Election
 from registry.errors import Conflict
 from registry.governance.models import OPEN_SEATS, GoverningBody, Officeholder, Seat
@@ -43,7 +44,7 @@ def seat_winners(session: Session, actor: Actor, election: Election, starts_on: 
         raise Conflict(f"{election.title} has not been counted")
     body = election.body
     free = seats_up(election)
-    nominations = {n.id: n for n in election.nominations}
+    nominations = ballot_ids(election)  # as the result names them
     seated = []
     for winner in election.result["elected"]:
         constituency = None if winner["seats_for"] == OPEN_SEATS else winner["seats_for"]

@@ -25,7 +25,7 @@ from registry.elections.counting import quorum_met
 from registry.elections.models import Election, ElectionPhase, RollEntry, Voter, one_writer_at_a_time
 from registry.elections.phases import transition
 from registry.elections.roll import roll_size
-from registry.errors import Conflict, InvalidTransition, ValidationFailed
+from registry.errors import N_, Conflict, InvalidTransition, ValidationFailed
 from registry.organisations.models import Organisation
 
 P = ElectionPhase
@@ -83,20 +83,22 @@ def extend_voting(session: Session, actor: Actor, election: Election, *, until: 
     require(session, actor, Permission.MANAGE_ELECTIONS, election.network_id)
     reason = " ".join((reason or "").split())
     if not reason or len(reason) > 2000:
-        raise ValidationFailed.on("reason", "say why voting is extended (at most 2000 characters)")
+        raise ValidationFailed.on("reason", N_("say why voting is extended (at most 2000 characters)"))
     if not isinstance(until, dt.date) or until <= today():
-        raise ValidationFailed.on("until", "a date after today")
+        raise ValidationFailed.on("until", N_("a date after today"))
     if election.phase is P.VOTING_CLOSED:  # refused there unless the quorum was missed
         transition(session, actor, election, P.VOTING_OPEN, reason=reason)
     with one_writer_at_a_time(session):
         session.flush()
         session.refresh(election, with_for_update=True)  # as a phase change: casts wait, and it waits for them
         if election.phase is not P.VOTING_OPEN:
-            raise InvalidTransition(f"voting in {election.title} can be extended only while it is open, or "
-                                    f"closed short of its quorum and not yet counted ({election.phase.value})")
+            raise InvalidTransition(N_("voting in %(title)s can be extended only while it is open, or closed short "
+                                       "of its quorum and not yet counted (%(phase)s)"),
+                                    params={"title": election.title, "phase": election.phase.value})
         before = election.voting_closes_on
         if before is not None and until <= before:
-            raise ValidationFailed.on("until", f"later than the close already announced ({before.isoformat()})")
+            raise ValidationFailed.on("until", N_("later than the close already announced (%(date)s)"),
+                                      date=before.isoformat())
         election.voting_closes_on = until
         audit.record(session, actor, "election_voting_extended", election,
                      {"voting_closes_on": [before, until], "reason": [None, reason]},

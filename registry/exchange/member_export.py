@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from registry.access.contact_reads import read_contacts
+from registry.access.contact_reads import read_contacts_of
 from registry.access.permissions import Actor, Permission, can
 from registry.access.visibility import FIELD_TIERS, at_least, profile_views, reader_for
 from registry.errors import N_
@@ -30,12 +30,12 @@ from registry.areas.services import areas_by_code
 from registry.db import PAGE_MAX, PAGE_SIZE_MAX
 from registry.exchange.spreadsheets import COLUMNS, NAME_COLUMNS, NAMED, VOCABULARIES, Column, NameColumn
 from registry.memberships.models import MembershipStatus
-from registry.memberships.services import memberships_of
-from registry.networks.directory import find_network
+from registry.memberships.services import active_memberships
+from registry.networks.directory import seen_network
 from registry.organisations import known
 from registry.organisations.models import Organisation, Visibility
 from registry.vocabularies.models import FALLBACK_LANGUAGE
-from registry.vocabularies.services import terms
+from registry.vocabularies.services import terms, terms_of
 
 # HXL hashtags (hxlstandard.org) for each template column.
 HXL = {
@@ -61,14 +61,19 @@ def member_rows(session: Session, actor: Actor, network: Organisation, on: dt.da
     """Active members on `on` (default: now) that the caller may see, one dict per row keyed by
     template header (in English) and holding only the columns the caller may see for that member,
     each column of codes with a column of their names in `language` beside it."""
-    network = find_network(session, actor, network.public_id)
+    network = seen_network(session, actor, network)
     reader = reader_for(session, actor)
-    everyone_in = memberships_of(session, network.id)
-    reader.remember(membership.member_id for membership in everyone_in)
+    active = active_memberships(session, network.id, on)
+    reader.remember(membership.member_id for membership in active)
     # A member the public sees only if it publishes which networks it belongs to.
-    shown = [(membership, reader.tier(membership.member)) for membership in everyone_in
-             if membership.status_on(on) is MembershipStatus.ACTIVE and reader.shows(membership.member, "networks")]
+    shown = [(membership, reader.tier(membership.member)) for membership in active
+             if reader.shows(membership.member, "networks")]
     profiles = profile_views(session, reader, [membership.member for membership, _ in shown])
+    lineage = known.lookups(session).lineage
+    lineage.load(membership.member_id for membership, _ in shown)  # who reads whose contacts, for all at once
+    readable = [m.member for m, _ in shown
+                if can(session, actor, Permission.READ_CONTACTS, m.member_id, lineage=lineage)]
+    contacts = read_contacts_of(session, actor, readable, lineage=lineage)
     names = _Names(session, network, language, on,
                    {code for profile in profiles for code in profile.get("areas_served") or ()})
     rows = []
@@ -79,9 +84,8 @@ def member_rows(session: Session, actor: Actor, network: Organisation, on: dt.da
             admitted = [e.effective_on for e in membership.events
                         if e.to_status is MembershipStatus.ACTIVE and e.effective_on]
             values["member_since"] = admitted[-1].isoformat() if admitted else ""
-        if can(session, actor, Permission.READ_CONTACTS, member.id):
-            values["contact_email"] = "; ".join(
-                c.value for c in read_contacts(session, actor, member) if c.kind.value == "email")
+        if member.id in contacts:
+            values["contact_email"] = "; ".join(c.value for c in contacts[member.id] if c.kind.value == "email")
         rows.append({c.header: values[c.field] for c in (*COLUMNS, *NAME_COLUMNS) if c.field in values})
     return sorted(rows, key=lambda r: r["Name"])
 
@@ -92,8 +96,8 @@ class _Names:
     def __init__(self, session: Session, network: Organisation, language: str, on: dt.date | None,
                  area_codes: set[str]) -> None:
         lineage = _lineage(session, network)
-        self.names = {field: {term.code: term.label(language)
-                              for term in terms(session, vocabulary, network_ids=lineage)}
+        found = terms_of(session, VOCABULARIES.values(), network_ids=lineage)
+        self.names = {field: {term.code: term.label(language) for term in found[vocabulary]}
                       for field, vocabulary in VOCABULARIES.items()}
         self.names["areas_served"] = {code: area.names.get(language) or area.name
                                       for code, area in areas_by_code(session, area_codes, on).items()}

@@ -24,7 +24,7 @@ from registry.elections.results import published_result
 from registry.governance.models import OPEN_SEATS
 from registry.governance.services import bodies_of, officeholders_of
 from registry.memberships.models import MembershipStatus
-from registry.memberships.services import memberships_of
+from registry.memberships.services import active_memberships
 from registry.names import fold
 from registry.networks.directory import find_network
 from registry.organisations.models import Organisation
@@ -42,11 +42,11 @@ def network_popolo(session: Session, actor: Actor, network_id: str, on: dt.date 
     """The network and its active members on `on` (default: today), as the caller may see them."""
     network = find_network(session, actor, network_id)
     reader = reader_for(session, actor)
-    everyone_in = memberships_of(session, network.id)
-    reader.remember(membership.member_id for membership in everyone_in)
+    active = active_memberships(session, network.id, on)
+    reader.remember(membership.member_id for membership in active)
     # A member the public sees only if it publishes which networks it belongs to.
-    shown = [(membership, reader.tier(membership.member)) for membership in everyone_in
-             if membership.status_on(on) is MembershipStatus.ACTIVE and reader.shows(membership.member, "networks")]
+    shown = [(membership, reader.tier(membership.member)) for membership in active
+             if reader.shows(membership.member, "networks")]
     everyone = [network, *(membership.member for membership, _ in shown)]
     organizations = [_organization(o, profile)
                      for o, profile in zip(everyone, profile_views(session, reader, everyone), strict=True)]
@@ -145,7 +145,7 @@ def _vote_events(session: Session, actor: Actor, election: Election) -> list[dic
                                + ("open seats" if group == OPEN_SEATS else f"seats reserved for {group}")},
             "start_date": result.certified_on.isoformat() if result.certified_on else None,
             "result": "elected: " + ", ".join(elected) if elected else "nobody elected",
-            "counts": [{"option": result.candidates.get(int(candidate), f"#{candidate}"), "value": _number(votes)}
+            "counts": [{"option": result.candidates.get(str(candidate), str(candidate)), "value": _number(votes)}
                        for candidate, votes in first.items()],
             "method": result.method, "seats": count["seats"], "quota": count["quota"],
             "valid_ballots": count["valid_ballots"], "abstentions": count["abstentions"],

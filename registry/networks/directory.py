@@ -96,6 +96,14 @@ def find_network(session: Session, actor: Actor, network_id: str) -> Organisatio
     return organisation
 
 
+def seen_network(session: Session, actor: Actor, network: Organisation) -> Organisation:
+    """A network already loaded, if the caller may know it exists: find_network's answer
+    without reading it again."""
+    if not network.is_network or reader_for(session, actor).tier(network) is None:
+        raise NotFound("no such network")
+    return network
+
+
 def show(session: Session, actor: Actor, organisation: Organisation) -> Seen:
     return _seen(session, reader_for(session, actor), organisation)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -163,9 +163,13 @@ class Organisation(Base):
     def areas_served(self) -> list[str]:
         return sorted(link.area_code for link in self.area_links)
 
-    def profile(self) -> dict[str, Any]:
-        """Every profile and admin field as plain values: what the audit log compares."""
-        return profile_of(lambda f: getattr(self, f), self.terms, [link.area_code for link in self.area_links])
+    def profile(self, fields: Iterable[str] | None = None) -> dict[str, Any]:
+        """Every profile and admin field as plain values: what the audit log compares. Given
+        `fields`, only those: a change that touches neither terms nor areas loads neither."""
+        wanted = (*PROFILE_FIELDS, *ADMIN_FIELDS) if fields is None else tuple(fields)
+        terms = self.terms if any(f in TERM_FIELDS for f in wanted) else []
+        areas = [link.area_code for link in self.area_links] if "areas_served" in wanted else []
+        return profile_of(lambda f: getattr(self, f), terms, areas, fields=wanted)
 
 
 class Contact(PubliclyNamed, Base):
@@ -243,10 +247,11 @@ TERM_FIELDS = {"priority_areas": Vocabulary.PRIORITY_AREA, "populations": Vocabu
                "services": Vocabulary.SERVICE}
 
 
-def profile_of(value_of: Callable[[str], Any], terms: list[Term], area_codes: list[str]) -> dict[str, Any]:
-    """Every profile and admin field as plain values: what the audit log compares."""
+def profile_of(value_of: Callable[[str], Any], terms: list[Term], area_codes: list[str], *,
+               fields: Iterable[str] = (*PROFILE_FIELDS, *ADMIN_FIELDS)) -> dict[str, Any]:
+    """Every profile and admin field (or those of `fields`) as plain values: what the audit log compares."""
     return {f: term_codes(terms, TERM_FIELDS[f]) if f in TERM_FIELDS else sorted(area_codes)
-            if f == "areas_served" else value_of(f) for f in (*PROFILE_FIELDS, *ADMIN_FIELDS)}
+            if f == "areas_served" else value_of(f) for f in fields}
 
 
 def term_codes(terms: list[Term], vocabulary: Vocabulary) -> list[str]:

@@ -205,9 +205,9 @@ def update_profile(
         check_name_free(session, actor, values["name"], sorted(known.structure.of(organisation.id)),
                         exclude_id=organisation.id)
         known.renamed()
-    before = organisation.profile()
+    before = organisation.profile(values)
     _apply(organisation, values)
-    changed = audit.diff(before, organisation.profile())
+    changed = audit.diff(before, organisation.profile(values))
     if changed:
         organisation.updated_at = utcnow()
         audit.record(session, actor, "update_profile", organisation, changed,

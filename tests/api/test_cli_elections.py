@@ -22,6 +22,7 @@ from registry.elections import ballots, nominations
 from registry.elections.models import Election
 from tests.conftest import fresh_database
 from tests.factories import SYSTEM, editor
+from tests.registry.test_elections_publication import FORMAT_1
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +60,7 @@ def test_a_whole_election_from_the_command_line(cli_db, tmp_path):
     assert run(cli_db, "election", "move", str(number), "nominations_open").exit_code == 0
     with Session(engine, expire_on_commit=False) as session:
         election = session.get_one(Election, number)
-        ids = [nominations.nominate(session, editor(m), election, m, name=n).id
+        ids = [nominations.nominate(session, editor(m), election, m, name=n).public_id
                for m, n in zip(members, ("Ana", "Binh"))]
         session.commit()
     for phase in ("nominations_closed", "voting_open"):
@@ -97,6 +98,7 @@ def test_a_whole_election_from_the_command_line(cli_db, tmp_path):
     assert run(cli_db, "election", "check-ballot", str(published), "--receipt", mine.receipt,
                "--content", mine.content).exit_code == 0
     data = json.loads(published.read_text(encoding="utf-8"))
+    assert (data["format"], data["election"]["id"]) == ("registry-published-election/2", election_id)
     data["result"]["seed"] = "1"
     published.write_text(json.dumps(data), encoding="utf-8")
     tampered = run(cli_db, "election", "verify", str(published))
@@ -107,3 +109,14 @@ def test_a_whole_election_from_the_command_line(cli_db, tmp_path):
 def test_an_election_may_be_created_with_any_registered_method(cli_db):
     usage = run(cli_db, "election", "create", "--help").output
     assert all(name in usage for name in ("block_plurality", "scottish_stv", "meek_stv"))
+
+
+def test_a_file_published_in_format_1_still_verifies_from_the_command_line(tmp_path):
+    stored = json.loads(FORMAT_1.read_text(encoding="utf-8"))
+    published = tmp_path / "election.json"
+    published.write_text(json.dumps(stored["published"]), encoding="utf-8")
+    verified = CliRunner().invoke(main, ["election", "verify", str(published)])
+    assert verified.exit_code == 0 and verified.output.startswith("verified:"), verified.output
+    checked = CliRunner().invoke(main, ["election", "check-ballot", str(published), "--receipt", stored["receipt"],
+                                        "--content", stored["content"]])
+    assert checked.exit_code == 0, checked.output

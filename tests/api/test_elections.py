@@ -8,14 +8,14 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
 
 from api.cli import main
 from api.resources import elections as election_resource
-from registry.elections import ballots as ballot_module
-from registry.elections.models import Nomination
+from registry.access.public_ids import is_public_id
+from registry.elections import ballots as ballot_module, publication
 from registry.db import today
 from tests.api.conftest import etag_of
+from tests.registry.test_elections_publication import naming_ids
 
 API = "/api/v1"
 
@@ -104,9 +104,8 @@ def test_vnsw_board_election_from_draft_to_certified(run, monkeypatch, app, sess
     receipts["third"] = run.call("post", "/ballots", third_editor, 201, json={
         "organisation_id": third.public_id, "choices": {"open": [binh, chau]},
         "receipt": receipts["third"]["receipt"]}).json
-    # The content names the candidates as the count and the published election do.
-    numbers = {n.public_id: n.id for n in session.scalars(select(Nomination))}
-    assert json.loads(receipts["third"]["content"]) == {"open": [numbers[binh], numbers[chau]]}
+    # The content names the candidates as the API, the count and the published election do.
+    assert json.loads(receipts["third"]["content"]) == {"open": [binh, chau]}
     assert scrubbed == []
 
     run.move("voting_closed")
@@ -127,6 +126,15 @@ def test_vnsw_board_election_from_draft_to_certified(run, monkeypatch, app, sess
 
     result = run.call("get", "/result", board, 200).json
     assert (result["roll"], result["turnout"], result["quorum_met"]) == (4, 4, True)
+    # Neither the result nor the published election names anything by an integer key.
+    published = run.call("get", "/published", board, 200).json
+    assert published["format"] == "registry-published-election/2" and publication.verify(published) == []
+    assert published["election"]["id"] == run.call("get", "", board, 200).json["id"]
+    for answer in (result, published):
+        named = naming_ids(answer)
+        assert {ana, binh, chau} <= set(named) and all(map(is_public_id, named)), answer
+    for receipt in receipts.values():
+        assert publication.check_ballot(published, receipt["receipt"], receipt["content"]) == []
     assert sorted(e["name"] for e in result["elected"]) == ["Ana", "Binh"]
     body_id = run.call("get", "", board, 200).json["body_id"]
     seats = run.call("get", f"{run.network}/bodies/{body_id}/composition", board, 200).json["seats"]

@@ -41,7 +41,7 @@ def election_at(session, world, phase: ElectionPhase):
             for organisation, name in ((world.cbo, "Ana"), (world.fellow, "Binh")):
                 nominations.nominate(session, editor(organisation), election, organisation, name=name)
         if step is P.VOTING_CLOSED:
-            ana, binh = (n.id for n in election.nominations)
+            ana, binh = (n.public_id for n in election.nominations)
             ballots.cast_ballot(session, editor(world.cbo), election, world.cbo, [binh, ana])
             ballots.cast_ballot(session, editor(world.fellow), election, world.fellow, [binh])
         phases.transition(session, SYSTEM, election, step)

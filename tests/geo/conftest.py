@@ -61,10 +61,17 @@ MAP_DATA = re.compile(r'<script type="application/json" id="coverage-map-data">(
 
 
 def map_data(html: str) -> dict:
-    """The one JSON blob a map page carries its people's and files' text in."""
+    """The one JSON blob a map page carries its people's and files' text in, each feature given
+    its colour and hover lines from its layer's states as the page's script gives them."""
     found = MAP_DATA.findall(html)
     assert len(found) == 1, f"expected one map data blob, found {len(found)}"
-    return json.loads(found[0])
+    data = json.loads(found[0])
+    for layer in data["layers"]:
+        for feature in layer["features"]["features"]:
+            p = feature["properties"]
+            fill, label = layer["states"][p["s"]]
+            p.update(fill=fill, lines=([label] if label else []) + p.get("names", []))
+    return data
 
 
 def strings_in(value: object) -> list[str]:

@@ -75,6 +75,17 @@ def test_public_maps_never_name_an_organisation():
     assert "Secret Collective 0" in internal and "Lone Group" in internal
 
 
+def test_what_many_areas_share_travels_once():
+    bset = make_set([(f"VN-{i:02d}", f"Province {i}") for i in range(40)])
+    records = [OrgPresence(i, f"Group {i}", ["VN-00"]) for i in range(3)]
+    html = render_map(coverage_map(compute_coverage(records, bset)), static_prefix=PREFIX)
+    assert html.count("no member organisation") == 2  # the states' table and the legend, not 39 features
+    layer = map_data(html)["layers"][0]
+    assert [label for _, label in layer["states"]] == ["3 organisations", "no member organisation"]
+    first = layer["features"]["features"][0]["properties"]
+    assert first["lines"] == ["3 organisations", "Group 0", "Group 1", "Group 2"]
+
+
 def test_a_reach_map_withholds_alike_and_says_why():
     bset = make_set([("VN-01", "Hà Nội"), ("VN-02", "Huế"), ("VN-03", "Huế 2")])
     records = ([OrgPresence(i, f"Listed {i}", ["VN-01"], listed=True) for i in range(7)]

@@ -36,8 +36,10 @@ class Ready:
     members: list[Organisation]
     candidates: dict[str, Nomination] = field(default_factory=dict)
 
-    def ids(self, *names: str) -> list[int]:
-        return [self.candidates[n].id for n in names]
+    def ids(self, *names: str) -> list[int | str]:
+        """The candidates as ballots and counts name them: public ids (integer keys in format 1)."""
+        return [self.candidates[n].id if self.election.ballot_format == 1 else self.candidates[n].public_id
+                for n in names]
 
     def move(self, *to: ElectionPhase, **kw: Any) -> None:
         for phase in to:

@@ -37,12 +37,20 @@ def rows(session, model, election):
     return session.scalar(select(func.count()).select_from(model).where(model.election_id == election.id))
 
 
+def test_a_ballot_given_by_integer_keys_inside_the_registry_is_written_by_public_ids(session, ready):
+    r = ready()
+    voter = r.members[0]
+    cast = ballots.cast_ballot(session, editor(voter), r.election, voter,
+                               [r.candidates["Chau"].id, r.candidates["Ana"].id])
+    assert json.loads(cast.content) == {"open": [r.candidates["Chau"].public_id, r.candidates["Ana"].public_id]}
+
+
 def test_an_organisation_casts_one_ballot_and_gets_a_receipt(session, ready):
     r = ready()
     voter = r.members[0]
     cast = ballots.cast_ballot(session, editor(voter), r.election, voter, r.ids("Chau", "Ana"))
     assert cast.content == json.dumps({"open": r.ids("Chau", "Ana")}, separators=(",", ":"))
-    assert cast.ballot_hash == ballots.ballot_hash(r.election.id, cast.receipt, cast.content)
+    assert cast.ballot_hash == ballots.ballot_hash(r.election.public_id, cast.receipt, cast.content)
     assert len(cast.receipt) == 32 and cast.receipt not in (cast.ballot_hash, cast.content)
     with pytest.raises(Conflict, match="already voted"):
         ballots.cast_ballot(session, editor(voter), r.election, voter, r.ids("Binh"))
@@ -87,7 +95,7 @@ def test_an_empty_ballot_is_an_abstention_and_counts_as_turnout(session, ready):
 
 
 @pytest.mark.parametrize("choices, problem", [
-    ([99999], "not a candidate"),
+    ([99999], "99999 is not a candidate"),
     (["ZZZZZZZZZZZZ"], "ZZZZZZZZZZZZ is not a candidate"),  # a public id naming no nomination
     ("Ana", "list of nominations' public ids"),
     ([True], "list of nominations' public ids"),
@@ -178,7 +186,7 @@ def test_a_destroyed_key_is_overwritten_before_it_is_removed(tmp_path):
     folder.destroy(7)
     assert not (folder.path / "election-7.key").exists()
     assert set((tmp_path / "copy").read_bytes()) == {0}
-    with pytest.raises(Conflict, match="private ballot key of election 7"):
+    with pytest.raises(Conflict, match="private ballot key of this election is not in"):
         folder.opener(7)
     folder.destroy(7)  # twice is harmless
 
@@ -214,7 +222,7 @@ def test_each_voter_finds_its_ballot_hash_in_the_published_list(session, ready):
     assert published == sorted(published) and len(published) == 2
     # What the voter does with its receipt and the content it chose:
     content = json.dumps({"open": r.ids("Binh", "Ana")}, separators=(",", ":"))
-    assert ballots.ballot_hash(r.election.id, cast.receipt, content) in published
+    assert ballots.ballot_hash(r.election.public_id, cast.receipt, content) in published
     assert ballots.published_ballot_hashes(session, secretariat(r.network), r.election) == published
 
 

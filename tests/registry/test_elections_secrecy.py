@@ -60,7 +60,7 @@ class Committed:
     network_id: int
     member_ids: list[int]
     election_id: int
-    candidates: dict[str, int]
+    candidates: dict[str, str]  # name -> public id
 
 
 def keyed_session(engine: Engine) -> Session:
@@ -84,7 +84,7 @@ def committed_election(engine: Engine, members: int = 4) -> Committed:
         election = phases.create_election(session, secretariat(network), body, title=f"Election {run}",
                                           method="scottish_stv", roll_cutoff=today())
         phases.open_nominations(session, secretariat(network), election)
-        candidates = {name: nominations.nominate(session, editor(orgs[i]), election, orgs[i], name=name).id
+        candidates = {name: nominations.nominate(session, editor(orgs[i]), election, orgs[i], name=name).public_id
                       for i, name in enumerate(("Ana", "Binh", "Chau"))}
         phases.close_nominations(session, secretariat(network), election)
         phases.open_voting(session, secretariat(network), election)

@@ -3,12 +3,14 @@
 Meek figures below are worked by hand in units of 10**-9; the working is in the comments.
 """
 
+import json
 import random
 from decimal import Decimal
 
 import pytest
 
 from registry.elections.methods import METHODS, REGISTERED, BallotKind, Method, counting_method
+from registry.elections.results import named_by_public_ids
 from registry.elections.tally import InvalidBallot, StageAction, TieBreakMethod, meek_stv, scottish_stv
 
 D = Decimal
@@ -133,3 +135,17 @@ def test_the_scottish_result_is_written_as_before_without_meeks_fields():
     assert all(set(stage) == {"stage", "action", "candidate", "transfer_value", "votes", "transfers",
                               "exhausted", "fractions_lost", "elected"} for stage in data["rounds"])
     assert data["quota"] == "2.00000"
+
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_every_method_counts_public_ids_as_it_counts_numbers_lots_included(method):
+    # Public ids sort in no particular order: here the reverse of the numbers they stand for.
+    names = {str(n): letter * 12 for n, letter in enumerate("ZYXWV")}
+    numbered = [[0, 1], [1, 0], [2, 3], [3, 2], [4]]  # everyone ties: a lot decides
+    named = [[names[str(c)] for c in b] for b in numbered]
+    by_number = counting_method(method).count(numbered, list(range(5)), 2, seed="seed").to_dict()
+    by_name = counting_method(method).count(named, list(names.values()), 2, seed="seed").to_dict()
+    assert any(t["method"] == "lot" for t in by_name["tie_breaks"])
+    # The same count, the same lots, with each number read as its name.
+    assert json.loads(json.dumps(by_name)) == named_by_public_ids(json.loads(json.dumps(by_number)), names)

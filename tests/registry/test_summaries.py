@@ -1,0 +1,51 @@
+"""A network on each date, read once for many dates: the growth series and the members on
+each year-end agree with the members as of each date, read one date at a time."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from registry.memberships import services as memberships
+from registry.memberships.models import MembershipAction as A
+from registry.networks.summaries import growth, member_presence, network_summary, presence_on
+from tests.factories import SYSTEM
+
+REASON = "decided at the members' meeting"
+
+
+def history(session, make_org):
+    """A national network whose members join, are suspended, come back and are expelled over
+    four years, one of them a network with a member of its own."""
+    national = make_org(name="Summarised national network", kind="national_network")
+    early, late, gone, back = (make_org(national, areas_served=[area]) for area in ("VN-HN", "VN-SG", "VN-HP", "VN-HN"))
+    for member, joined in ((early, dt.date(2012, 6, 1)), (late, dt.date(2014, 3, 1)),
+                           (gone, dt.date(2012, 7, 1)), (back, dt.date(2013, 2, 1))):
+        for action in (A.APPLY, A.VERIFY, A.ADMIT):
+            memberships.transition(session, SYSTEM, national, member, action, on=joined)
+    memberships.suspend(session, SYSTEM, national, gone, on=dt.date(2013, 1, 15), reason=REASON)
+    memberships.expel(session, SYSTEM, national, gone, on=dt.date(2013, 6, 1), reason=REASON)
+    memberships.suspend(session, SYSTEM, national, back, on=dt.date(2013, 5, 1), reason=REASON)
+    memberships.reinstate(session, SYSTEM, national, back, on=dt.date(2015, 1, 10), reason=REASON)
+    session.flush()
+    return national
+
+
+def test_growth_counts_each_year_end_as_the_members_on_that_day(session, make_org):
+    national = history(session, make_org)
+    points = growth(session, national)
+    assert [p.on.year for p in points] == list(range(2012, dt.date.today().year + 1))
+    assert [p.members for p in points] == [
+        len(memberships.members_as_of(session, national.id, p.on)) for p in points]
+    assert [p.members for p in points[:4]] == [2, 1, 2, 3]
+    assert network_summary(session, national).statuses == {"active": 3, "expelled": 1}
+
+
+def test_presence_on_many_dates_is_each_dates_presence(session, make_org, member_of):
+    national = history(session, make_org)
+    regional = make_org(name="Summarised regional network", kind="regional_network", country=None)
+    member_of(regional, national)
+    dates = [dt.date(2012, 12, 31), dt.date(2013, 12, 31), dt.date(2014, 12, 31), None]
+    for network in (national, regional):
+        found = presence_on(session, network, dates)
+        assert found == {on: member_presence(session, network, on) for on in dates}
+    assert found[None] and found[dt.date(2012, 12, 31)] == []  # the regional network admitted it today
