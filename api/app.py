@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, render_template
 from sqlalchemy.orm import Session
 
-from api import auth, csrf, dashboard, database, docs, errors, headers, hosts, i18n, logs, page_cache
+from api import auth, csrf, dashboard, database, docs, errors, headers, hosts, i18n, logs
 from api.json_body import JSONProvider
 from api.extensions import Api
 from api.resources import (
@@ -59,7 +59,6 @@ def create_app(overrides: dict[str, Any] | None = None, *, sessions: Callable[[]
     i18n.init_app(app)  # before anything that answers in words
     database.init_app(app, sessions)
     auth.init_app(app)
-    page_cache.init_app(app)
     errors.register(app)
     docs.init_app(app)
     api = Api(app)

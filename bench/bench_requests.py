@@ -9,7 +9,7 @@ Run against a database bench/dataset.py built (a copy is used: the PATCH writes)
     REGISTRY_CONTACT_KEYS_FILE=KEYS .venv/bin/python -m bench.bench_requests DATABASE_FILE
 
 Each request runs `repeats` times after a warm-up; the figures are the median CPU time and the
-statements of the last run. The page cache is off: this is what building a page costs.
+statements of the last run. The app keeps no page: this is what building a page costs.
 """
 
 from __future__ import annotations
@@ -69,9 +69,9 @@ def run(database_file: Path, keys: Path, repeats: int = 5, *, show: bool = False
                 print("   ", " ".join(statement.split())[:200])
 
         event.listen(engine, "before_cursor_execute", count)
-        os.environ.update(DATABASE_URL=url, REGISTRY_CONTACT_KEYS_FILE=str(keys), REGISTRY_PAGE_CACHE_MB="0",
+        os.environ.update(DATABASE_URL=url, REGISTRY_CONTACT_KEYS_FILE=str(keys),
                           REGISTRY_SECRET_KEY="bench")
-        app = create_app({"DATABASE_URL": url, "PAGE_CACHE_BYTES": 0},
+        app = create_app({"DATABASE_URL": url},
                          sessions=lambda: make_sessionmaker(engine)())
         client = app.test_client()
         sign_in(client, board_code)  # the board page and the internal map are read in the board's web session

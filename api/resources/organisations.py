@@ -14,7 +14,6 @@ from marshmallow import fields, pre_dump, validate
 from api import database
 from api.auth import current_actor
 from api.extensions import EXAMPLE_ID, Blueprint, PageQuery, PublicId, Schema, Text, WholeNumber, page_of
-from api.page_cache import kept_for_anonymous
 from api.references import referenced
 from registry.networks import directory
 from registry.organisations import services as organisations
@@ -219,7 +218,6 @@ assert set(ProfileChangeSchema._declared_fields) == set(PROFILE_FIELDS) | set(AD
 
 @blp.route("/organisations")
 @blp.access(None)
-@kept_for_anonymous
 @blp.arguments(OrganisationQuery, location="query")
 @blp.response(200, page_of(OrganisationSchema))
 def list_organisations(args: dict[str, Any]) -> Page[Seen]:
