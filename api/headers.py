@@ -10,11 +10,14 @@ Caching happens outside the app, by these headers (the app keeps no page of its 
 write is seen by the very next request that reaches it). An answer that depends on who is
 asking (a token or the sign-in cookie came with it, or it holds a form token or sets a cookie)
 says `Cache-Control: private, no-store`, so no browser or proxy keeps it. A successful anonymous
-GET is public: it carries `Cache-Control: public, max-age=PUBLIC_MAX_AGE`, varies by language,
-cookie and token, and carries a strong ETag computed from its body (a single resource keeps its
-version tag instead, which a write's If-Match names); a request whose If-None-Match names that
-ETag is answered 304 with no body. A proxy (deploy/nginx) may so serve
-a public answer for up to PUBLIC_MAX_AGE seconds after a write, and revalidates it after that;
+GET is public: it carries `Cache-Control: public, no-cache` (or `max-age=PUBLIC_MAX_AGE` where
+the operator chose to let copies be served unasked), varies by language, cookie and token, and
+carries a strong ETag computed from its body (a single resource keeps its version tag instead,
+which a write's If-Match names); a request whose If-None-Match names that ETag is answered 304
+with no body, which spares a slow link the page. By default every copy is checked with the app
+before it is served again, so an organisation that stops being listed leaves every public answer
+with the next request; with PUBLIC_MAX_AGE above 0 a proxy (deploy/nginx) may serve a public
+answer for up to that many seconds after a write, and revalidates it after that;
 answers about the service now or about the caller (`answered_now`: health, readiness, who am I)
 are never kept.
 """
@@ -66,12 +69,17 @@ def _secure(response: Response) -> Response:
     if _personal(response) or _marked("answered_now"):
         response.headers["Cache-Control"] = "private, no-store"
     elif _public(response):
-        response.headers["Cache-Control"] = f"public, max-age={current_app.config['PUBLIC_MAX_AGE']}"
+        response.headers["Cache-Control"] = _kept_for(current_app.config["PUBLIC_MAX_AGE"])
         for header in PUBLIC_VARY:
             response.vary.add(header)
         response.add_etag()  # the body's; a row's version tag, which a write's If-Match names, is kept
         response.make_conditional(request)  # If-None-Match naming it: 304, no body
     return response
+
+
+def _kept_for(seconds: int) -> str:
+    # no-cache: a copy may be stored, but is never served again without asking (If-None-Match).
+    return f"public, max-age={seconds}" if seconds > 0 else "public, no-cache"
 
 
 def _marked(mark: str) -> bool:
