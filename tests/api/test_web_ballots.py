@@ -184,7 +184,7 @@ def test_a_member_ranks_confirms_and_casts_and_its_receipt_is_shown_once(vote, s
     cast_page = own.post(vote.url + "ballot/cast", headers=EN, data={
         "csrf_token": hidden(confirmation.get_data(as_text=True), "csrf_token"),
         "ballot": hidden(confirmation.get_data(as_text=True), "ballot")})
-    assert cast_page.status_code == 201 and cast_page.headers["Cache-Control"] == "no-store"
+    assert cast_page.status_code == 201 and cast_page.headers["Cache-Control"] == "private, no-store"
     page = cast_page.get_data(as_text=True)
     receipt, content = receipt_of(page)
     assert re.fullmatch(r"[0-9a-f]{32}", receipt) and "How to check it" in page
