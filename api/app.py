@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, render_template
 from sqlalchemy.orm import Session
 
-from api import auth, csrf, dashboard, database, docs, errors, headers, hosts, i18n, logs, page_cache
+from api import auth, csrf, dashboard, database, docs, errors, headers, hosts, i18n, logs
 from api.json_body import JSONProvider
 from api.extensions import Api
 from api.resources import (
@@ -28,7 +28,7 @@ from api.resources import (
     vocabularies,
 )
 from api.settings import from_environment, instance_secret_key
-from api.web import codes, console, elections as election_pages, organisation, signin
+from api.web import ballots, codes, console, elections as election_pages, organisation, signin
 
 RESOURCES = (service, organisations, contacts, networks, coverage, vocabularies, areas, history, tokens, spreadsheets,
              governance, elections, popolo)
@@ -59,7 +59,6 @@ def create_app(overrides: dict[str, Any] | None = None, *, sessions: Callable[[]
     i18n.init_app(app)  # before anything that answers in words
     database.init_app(app, sessions)
     auth.init_app(app)
-    page_cache.init_app(app)
     errors.register(app)
     docs.init_app(app)
     api = Api(app)
@@ -68,6 +67,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, sessions: Callable[[]
 
     dashboard.init_app(app)
     organisation.init_app(app)
+    ballots.init_app(app)
     signin.init_app(app)
     codes.init_app(app)
     console.init_app(app)

@@ -134,7 +134,7 @@ def board(network_id: str) -> str | WerkzeugResponse:
         bodies=[(body, governance.composition(session, current_actor(), body))
                 for body in governance.bodies_of(session, network.id)],
         result=(result := latest_certified_result(session, current_actor(), network)),
-        result_text=format_result(result) if result else None,
+        result_text=format_result(result, _, ngettext) if result else None,
         method_label=_(result.method_label) if result else None)
 
 

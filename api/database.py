@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from api.errors import CONFLICT_MESSAGE, STALE_MESSAGE, error_response, unavailable_response
-from registry import changes
 from registry.access.contact_keys import KeyFile
 from registry.db import for_writing, make_engine, make_sessionmaker, run_committed, unavailable
 from registry.elections.ballot_keys import BallotKeyFolder, use_ballot_keys
@@ -27,7 +26,6 @@ from registry.access.sealing import use_keys
 
 _KEY = "registry.sessionmaker"
 _WRITING_KEY = "registry.sessionmaker.writing"
-_COUNTER_KEY = "registry.change_counter"
 _KEYS_KEY = "registry.access.contact_keys"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -39,8 +37,6 @@ def init_app(app: Flask, sessions: Callable[[], Session] | None = None) -> None:
     if sessions is None:
         engine = make_engine(app.config["DATABASE_URL"], lock_timeout=app.config["DATABASE_LOCK_TIMEOUT"])
         app.extensions["registry.engine"] = engine
-        app.extensions[_COUNTER_KEY] = changes.reader(app.config["DATABASE_URL"],
-                                                      lock_timeout=app.config["DATABASE_LOCK_TIMEOUT"])
         sessions, writing_sessions = make_sessionmaker(engine), make_sessionmaker(for_writing(engine))
     app.extensions[_KEY] = sessions
     app.extensions[_WRITING_KEY] = writing_sessions
@@ -51,17 +47,15 @@ def init_app(app: Flask, sessions: Callable[[], Session] | None = None) -> None:
 
 def dispose(app: Flask) -> None:
     """Close the app's pooled connections (tests and short-lived apps)."""
-    for key in ("registry.engine", _COUNTER_KEY):
-        if (engine := app.extensions.get(key)) is not None:
-            engine.dispose()
+    if (engine := app.extensions.get("registry.engine")) is not None:
+        engine.dispose()
 
 
 def after_fork(app: Flask) -> None:
     """In a forked worker: forget the pooled connections the parent made, without closing
     them under the parent (SQLAlchemy's rule for os.fork)."""
-    for key in ("registry.engine", _COUNTER_KEY):
-        if (engine := app.extensions.get(key)) is not None:
-            engine.dispose(close=False)
+    if (engine := app.extensions.get("registry.engine")) is not None:
+        engine.dispose(close=False)
 
 
 def session() -> Session:
@@ -78,13 +72,6 @@ def session() -> Session:
 def contact_keys(app: Flask) -> KeyFile:
     """The app's contact key file: one per process, read again when it changes."""
     return app.extensions[_KEYS_KEY]
-
-
-def change_counter() -> int:
-    """The change counter (registry.changes) before anything else is read: on a connection of
-    its own, or, where tests give the sessions, on the request's session."""
-    engine = current_app.extensions.get(_COUNTER_KEY)
-    return changes.current(session()) if engine is None else changes.current_on(engine)
 
 
 def logged_read(view: Callable[..., Any]) -> Callable[..., Any]:

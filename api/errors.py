@@ -14,6 +14,7 @@ dashboard, not for JSON.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, make_response, render_template, request
@@ -24,9 +25,11 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, default_exceptions
 
+from api.i18n import say
 from geo.errors import GeoError
 from registry import errors as domain
 from registry.db import unavailable
+from registry.errors import REFUSED_FIELDS
 from registry.access.sealing import ContactKeysError
 
 CONFLICT_MESSAGE = _l("the change conflicts with existing data")
@@ -87,6 +90,50 @@ HTTP_MESSAGES = {
 }
 
 
+# marshmallow's refusals (English, naming no next step), each as a pattern of its words and what
+# the reader is told instead: what to send.
+_FIELD_WORDS: tuple[tuple[str, Any], ...] = (
+    (r"Missing data for required field\.", _l("required: send a value for it")),
+    (r"Unknown field\.", _l("not a field this takes: leave it out, or check its spelling")),
+    (r"Field may not be null\.", _l("may not be null: send a value, or leave the field out")),
+    (r"Invalid input type\.", _l("send a JSON object")),
+    (r"Not a valid string\.", _l("send text, in quotes")),
+    (r"Not a valid integer\.", _l("send a whole number")),
+    (r"Not a valid number\.", _l("send a number")),
+    (r"Not a valid boolean\.", _l("send true or false")),
+    (r"Not a valid date\.", _l("send a date as YYYY-MM-DD")),
+    (r"Not a valid (aware )?datetime\.", _l("send a date and time as YYYY-MM-DDTHH:MM:SSZ")),
+    (r"Not a valid list\.", _l("send a list, in [ ]")),
+    (r"Not a valid mapping type\.", _l("send an object, in { }")),
+    (r"Not a valid file\.", _l("send a file")),
+    (r"String does not match expected pattern\.", _l("not in the expected form: see the description of this field")),
+    (r"Must be one of: (?P<choices>.*)\.", _l("send one of: %(choices)s")),
+    (r"Must be greater than or equal to (?P<least>\S+) and less than or equal to (?P<most>\S+)\.",
+     _l("send a number from %(least)s to %(most)s")),
+    (r"Must be greater than or equal to (?P<least>\S+)\.", _l("send a number of at least %(least)s")),
+    (r"Must be less than or equal to (?P<most>\S+)\.", _l("send a number of at most %(most)s")),
+    (r"Length must be between (?P<least>\d+) and (?P<most>\d+)\.",
+     _l("send from %(least)s to %(most)s characters or items")),
+    (r"Shorter than minimum length (?P<least>\d+)\.", _l("send at least %(least)s characters or items")),
+    (r"Longer than maximum length (?P<most>\d+)\.", _l("send at most %(most)s characters or items")),
+    (r"Length must be (?P<equal>\d+)\.", _l("send exactly %(equal)s characters or items")),
+    (r"contains control characters or invalid code points", _l("remove the control characters or invalid code points")),
+    (r"must not be blank", _l("must not be blank: write something")),
+    (r"not a public id", _l("not a public id: send the 12-character id of a row you read")),
+    (r"a date between 2000 and 2100", _l("send a date between 2000 and 2100")),
+)
+_FIELD_MESSAGES = tuple((re.compile(f"^{pattern}$"), instead) for pattern, instead in _FIELD_WORDS)
+
+
+def field_message(message: str) -> str:
+    """A field's refusal as marshmallow words it, said as what to send, in the reader's language;
+    a message it does not know as it is."""
+    for pattern, instead in _FIELD_MESSAGES:
+        if found := pattern.match(message):
+            return instead % found.groupdict() if found.groupdict() else str(instead)
+    return message
+
+
 # Only flask-smorest's ETag checks answer these; their English words name no next step.
 _ETAG_STATUSES = (412, 428)
 
@@ -131,7 +178,7 @@ def register(app: Flask) -> None:
             # Nobody signed in: the answer is "authenticate", not "you may not".
             return error_response(401, _("sign in with an access token to do this"), error="unauthorized",
                                   headers={"WWW-Authenticate": 'Bearer realm="registry"'})
-        message, fields = _in_reader_language(exc)
+        message, fields = in_reader_language(exc)
         return error_response(status, message, error=code, fields=fields or None)
 
     @app.errorhandler(GeoError)
@@ -179,8 +226,7 @@ def register(app: Flask) -> None:
             # reader's language.
             message = str(HTTP_MESSAGES[exc.code])
         if fields:
-            message = _("the request was refused: %(reasons)s", reasons="; ".join(
-                f"{k}: {' '.join(v)}" for k, v in sorted(fields.items())))
+            message = _("the request was refused: %(reasons)s", reasons=_one_by_one(fields))
         for key, value in ((getattr(exc, "data", None) or {}).get("headers") or {}).items():
             headers[key] = value
         return error_response(exc.code or 500, message, fields=fields, headers=headers)
@@ -191,14 +237,22 @@ def register(app: Flask) -> None:
         return error_response(500, str(HTTP_MESSAGES[500]), error="internal_error")
 
 
-def _in_reader_language(exc: domain.RegistryError) -> tuple[str, dict[str, list[str]]]:
-    """The refusal's message (and its field's) from the catalog: a message id the registry
-    marked with N_ is translated, its parameters filled in after; any other message is
-    said as the registry wrote it."""
-    text = _(exc.template, **exc.params)
-    if exc.field is None:
-        return text, exc.fields
-    return f"{exc.field}: {text}", {**exc.fields, exc.field: [text]}
+def in_reader_language(exc: domain.RegistryError) -> tuple[str, dict[str, list[str]]]:
+    """The refusal's message (and its fields') from the catalog: a message id the registry
+    marked with N_ is translated, its parameters filled in after (said too where they are Said);
+    any other message is said as the registry wrote it."""
+    fields = {key: [say(message) for message in messages] for key, messages in exc.fields.items()}
+    if exc.field is not None:
+        text = say(exc.said)
+        return f"{exc.field}: {text}", {**fields, exc.field: [text]}
+    if exc.template == REFUSED_FIELDS:  # the reasons again, each said in the reader's language
+        return _(REFUSED_FIELDS, what=say(exc.params["what"]), reasons=_one_by_one(fields)), fields
+    return say(exc.said), fields
+
+
+def _one_by_one(fields: dict[str, list[str]]) -> str:
+    """Each field's every message on its own, "name: ...; name: ...; country: ...", never run together."""
+    return "; ".join(f"{key}: {message}" for key, messages in sorted(fields.items()) for message in messages)
 
 
 def _wants_page() -> bool:
@@ -218,9 +272,9 @@ def _marshmallow_fields(data: Any) -> dict[str, list[str]] | None:
             for key, inner in value.items():
                 walk(f"{prefix}.{key}" if prefix else str(key), inner)
         elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-            flat.setdefault(prefix or "_schema", []).extend(value)
+            flat.setdefault(prefix or "_schema", []).extend(field_message(v) for v in value)
         else:
-            flat.setdefault(prefix or "_schema", []).append(str(value))
+            flat.setdefault(prefix or "_schema", []).append(field_message(str(value)))
 
     for location_messages in data["messages"].values():
         walk("", location_messages)

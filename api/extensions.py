@@ -49,8 +49,11 @@ class PublicIdConverter(BaseConverter):
     regex = r"(?!import$)[^/]+"
 
 
+# The public id request examples carry: Swagger UI's "Try it out" needs one it can send; the caller
+# puts a real one in its place (GET the list it comes from).
+EXAMPLE_ID = "7Q2MZK4W9XHB"
 PUBLIC_ID_DOC = {"type": "string", "pattern": public_ids.PATTERN, "minLength": public_ids.LENGTH,
-                 "maxLength": public_ids.LENGTH, "example": "7Q2MZK4W9XHB"}
+                 "maxLength": public_ids.LENGTH, "example": EXAMPLE_ID}
 
 
 class Api(flask_smorest.Api):

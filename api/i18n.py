@@ -16,6 +16,7 @@ Catalogs live in api/translations and are compiled at install time (`make instal
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from contextvars import Token
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,12 @@ from typing import Any
 from babel import Locale
 from babel.support import Translations
 from flask import Blueprint, Flask, Response, g, has_request_context, redirect, request
-from flask_babel import Babel, format_number, get_locale, get_translations
+from flask_babel import Babel, format_number, get_locale, get_translations, gettext
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from geo import words
 from registry.exchange.spreadsheets import COLUMNS, NAME_COLUMNS
+from registry.errors import Named, Said
 from registry.names import fold
 from registry.vocabularies.models import FALLBACK_LANGUAGE, LANGUAGES
 
@@ -68,6 +70,30 @@ def locale_code() -> str:
 @functools.cache
 def _catalog(code: str) -> Translations:
     return Translations.load(str(TRANSLATIONS), [code])
+
+
+def say(text: object) -> str:
+    """Words the registry made for a person (registry.errors.Said), in the reader's language,
+    their Said parameters too, and the names in them (Named) in it where the data has them; any
+    other text as it was written (what a person typed is never
+    read as a message id)."""
+    if isinstance(text, Named):
+        return text.names.get(locale_code(), str(text))
+    if not isinstance(text, Said):
+        return str(text)
+    return gettext(text.template, **{key: say(value) if isinstance(value, Said | Named) else value
+                                    for key, value in text.params.items()})
+
+
+def say_message(message: str, **params: object) -> str:
+    """A message id and its parameters in the reader's language, Said parameters too."""
+    return say(Said(message, **params))
+
+
+def saying_in(code: str) -> Callable[[str], str]:
+    """A message id said in one locale's words, for what is written outside a request (a
+    command's export in the operator's chosen language)."""
+    return _catalog(code).gettext
 
 
 def in_every_language(message: str) -> frozenset[str]:

@@ -21,6 +21,9 @@ from flask_smorest import abort
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
+from api.i18n import say
+from registry.errors import N_, Said
+
 MAX_DEPTH = 32
 MAX_INTEGER_DIGITS = 20
 RULES = (f"a JSON body may nest at most {MAX_DEPTH} levels deep, hold integers of at most "
@@ -33,14 +36,19 @@ _NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
 
 
 class BodyRefused(ValueError):
-    """A JSON body past the bounds; the message says which, in plain words."""
+    """A JSON body past the bounds; the message says which, in plain words (`said`, in the
+    reader's language where there is a reader)."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        self.said = Said(message, **params)
+        super().__init__(self.said)
 
 
 def loads(data: str | bytes) -> Any:
     """A JSON document (UTF-8, as RFC 8259 asks of JSON between systems), within the bounds."""
     text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
     if _deeper_than(text, MAX_DEPTH):
-        raise BodyRefused(f"the JSON body nests deeper than {MAX_DEPTH} levels")
+        raise BodyRefused(N_("the JSON body nests deeper than %(most)s levels: send a flatter one"), most=MAX_DEPTH)
     return json.loads(text, parse_int=_integer, parse_float=_float, parse_constant=_constant)
 
 
@@ -59,19 +67,21 @@ def _deeper_than(text: str, limit: int) -> bool:
 
 def _integer(literal: str) -> int:
     if len(literal.lstrip("-")) > MAX_INTEGER_DIGITS:
-        raise BodyRefused(f"the JSON body holds an integer longer than {MAX_INTEGER_DIGITS} digits")
+        raise BodyRefused(N_("the JSON body holds an integer longer than %(most)s digits: no field takes one"),
+                          most=MAX_INTEGER_DIGITS)
     return int(literal)
 
 
 def _float(literal: str) -> float:
     value = float(literal)
     if not math.isfinite(value):
-        raise BodyRefused("the JSON body holds a number too large for any field")
+        raise BodyRefused(N_("the JSON body holds a number too large for any field"))
     return value
 
 
 def _constant(name: str) -> float:
-    raise BodyRefused(f"the JSON body holds {name}; JSON has no NaN or Infinity")
+    raise BodyRefused(N_("the JSON body holds %(name)s; JSON has no NaN or Infinity: send a number or null"),
+                      name=name)
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -94,4 +104,4 @@ class ArgumentsParser(FlaskParser):
         try:
             return super().load_json(req, schema)
         except BodyRefused as refused:
-            abort(400, messages={"json": [str(refused)]})
+            abort(400, messages={"json": [say(refused.said)]})

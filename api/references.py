@@ -7,7 +7,8 @@ created the resource it posts to would be told that resource is gone.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from registry.errors import NotFound, ValidationFailed
@@ -20,4 +21,16 @@ def referenced(field: str, find: Callable[[], Found]) -> Found:
     try:
         return find()
     except NotFound as missing:
-        raise ValidationFailed.on(field, missing.message) from None
+        raise ValidationFailed.on(field, missing.template, **missing.params) from None
+
+
+@contextmanager
+def named_as_sent(**names: str) -> Iterator[None]:
+    """A refusal of a field the registry names otherwise (`scope`) names the body's own (`scope_id`):
+    the field as the caller wrote it."""
+    try:
+        yield
+    except ValidationFailed as refused:
+        if refused.field not in names:
+            raise
+        raise ValidationFailed.on(names[refused.field], refused.template, **refused.params) from None

@@ -57,11 +57,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": int(os.environ.get("REGISTRY_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024))),
         # Counts below this are shown as "fewer than N" in public output.
         "PUBLIC_COUNT_THRESHOLD": int(os.environ.get("REGISTRY_PUBLIC_COUNT_THRESHOLD", "5")),
-        # Public pages kept in memory per worker (api/page_cache.py): the budget in MB (0: off)
-        # and the longest a page is kept, which bounds how long a write made outside the
-        # registry (psql) goes unseen; writes through the registry are seen at once.
-        "PAGE_CACHE_BYTES": int(float(os.environ.get("REGISTRY_PAGE_CACHE_MB", "32")) * 1024 * 1024),
-        "PAGE_CACHE_SECONDS": float(os.environ.get("REGISTRY_PAGE_CACHE_SECONDS", "300")),
+        # How long a browser or proxy may keep a public answer before asking again (seconds). 0:
+        # ask every time (by ETag: a 304 when nothing changed), so that an organisation that stops
+        # being listed leaves every public answer with the next request, at a proxy too.
+        "PUBLIC_MAX_AGE": int(os.environ.get("REGISTRY_PUBLIC_MAX_AGE", "0")),
         # Basemap tiles are off: a tile server would learn who looks at which place.
         # To switch one on, give both, e.g. a tile server the network runs itself.
         "MAP_TILES_URL": os.environ.get("REGISTRY_MAP_TILES_URL") or None,

@@ -5,10 +5,9 @@ free loopback port, without the access log. Eight client threads, each with its 
 connection, ask for one page of 50 organisations with two filters, as an anonymous caller
 (the public directory: the hot path), for a fixed time after a warm-up. Rounds alternate
 between the servers so that whatever else the machine does falls on all of them alike; each
-figure is the median over the rounds. The repeated anonymous page is served from the page
-cache (api/page_cache.py), as in production; each database is measured a second time with
-the cache off, which is what building a page costs (the first request after a write, and
-every token holder's request). The workers' CPU time per request is reported too: on a
+figure is the median over the rounds. The app keeps no page (a proxy in front of it may:
+deploy/nginx), so every request builds its page, which is what a request that reaches the app
+costs. The workers' CPU time per request is reported too: on a
 shared machine it says what a request costs better than the clock does. Peak RSS is each
 worker's VmHWM after the last round.
 
@@ -178,11 +177,6 @@ def run(database_urls: dict[str, str], keys_file: Path | None = None, *, seconds
     with ExitStack() as stack:
         servers = [stack.enter_context(gunicorn(label, "wsgi:app", {"DATABASE_URL": url, **keys}))
                    for label, url in database_urls.items()]
-        # The same servers with the page cache off: what a page costs to build, as for the
-        # first anonymous request after a write and for every token holder's request.
-        servers += [stack.enter_context(gunicorn(f"{label}, every page built", "wsgi:app",
-                                                 {"DATABASE_URL": url, "REGISTRY_PAGE_CACHE_MB": "0", **keys}))
-                    for label, url in database_urls.items()]
         status, body = fetch(servers[0].port)
         if status != 200:
             raise RuntimeError(f"the list answered {status}")
@@ -206,7 +200,6 @@ def run(database_urls: dict[str, str], keys_file: Path | None = None, *, seconds
     ceiling = results["bare Flask"]["requests_per_second"]
     for server in servers:
         results[server.label]["ceiling_ratio"] = results[server.label]["requests_per_second"] / ceiling
-        results[server.label]["page_cache"] = server.env.get("REGISTRY_PAGE_CACHE_MB") != "0"
     return {"path": PATH, "caller": "anonymous", "clients": CLIENTS, "workers": 2, "seconds": seconds,
             "rounds": rounds, "response_bytes": len(body), "servers": results,
             "databases": {label: make_url(url).get_backend_name() for label, url in database_urls.items()}}

@@ -4,12 +4,13 @@ one organisation, a network's members (today and as of a date), one PATCH, and a
 network's board page, coverage JSON, internal map document, members.csv (as its secretariat)
 and Popolo export.
 
-Run against a database bench/dataset.py built (a copy is used: the PATCH writes):
+Run against a database bench/dataset.py built, a SQLite file or a PostgreSQL URL (a copy is
+used, migrated to the newest schema: the PATCH writes):
 
-    REGISTRY_CONTACT_KEYS_FILE=KEYS .venv/bin/python -m bench.bench_requests DATABASE_FILE
+    REGISTRY_CONTACT_KEYS_FILE=KEYS .venv/bin/python -m bench.bench_requests DATABASE_FILE_OR_URL
 
 Each request runs `repeats` times after a warm-up; the figures are the median CPU time and the
-statements of the last run. The page cache is off: this is what building a page costs.
+statements of the last run. The app keeps no page: this is what building a page costs.
 """
 
 from __future__ import annotations
@@ -21,13 +22,17 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, select
+from sqlalchemy.engine import make_url
 
 from api.app import create_app
-from registry.db import make_engine, make_sessionmaker
+from registry.db import make_engine, make_sessionmaker, scratch_database
+from registry.migrate import upgrade
 from registry.organisations.models import Organisation
 from registry.access.permissions import Actor
 from registry.access.sealing import use_keys
@@ -39,12 +44,29 @@ OPERATOR = Actor.system("bench")
 BUDGETS = {"one PATCH, national secretariat": 12, "board page, its board": 40, "members.csv, secretariat": 20}
 
 
-def run(database_file: Path, keys: Path, repeats: int = 5, *, show: bool = False) -> dict[str, dict[str, float]]:
-    """`show`: print each request's statements as they run."""
+@contextmanager
+def copy_of(database: Path | str) -> Iterator[str]:
+    """A copy of the dataset for one run (the PATCH writes), brought to the newest schema: a
+    SQLite file copied, or a PostgreSQL database cloned on its own server (TEMPLATE) and dropped."""
+    if "://" in str(database) and not str(database).startswith("sqlite"):
+        source = make_url(str(database))
+        with scratch_database(source.set(database="postgres").render_as_string(hide_password=False),
+                              "bench_requests", template=source.database) as url:
+            upgrade(url)
+            yield url
+        return
     with tempfile.TemporaryDirectory() as folder:
         copy = Path(folder) / "bench.sqlite"
-        shutil.copy(database_file, copy)
+        shutil.copy(str(database).removeprefix("sqlite:///"), copy)
         url = f"sqlite:///{copy}"
+        upgrade(url)
+        yield url
+
+
+def run(database: Path | str, keys: Path, repeats: int = 5, *, show: bool = False) -> dict[str, dict[str, float]]:
+    """`database`: a SQLite file or a PostgreSQL URL bench/dataset.py built (left as it is: the run
+    works on a copy). `show`: print each request's statements as they run."""
+    with copy_of(database) as url:
         engine = make_engine(url)
         with use_keys(make_sessionmaker(engine)(), KeyFile(keys)) as session:
             apnsw = session.scalar(select(Organisation).where(Organisation.acronym == "APNSW",
@@ -69,9 +91,9 @@ def run(database_file: Path, keys: Path, repeats: int = 5, *, show: bool = False
                 print("   ", " ".join(statement.split())[:200])
 
         event.listen(engine, "before_cursor_execute", count)
-        os.environ.update(DATABASE_URL=url, REGISTRY_CONTACT_KEYS_FILE=str(keys), REGISTRY_PAGE_CACHE_MB="0",
+        os.environ.update(DATABASE_URL=url, REGISTRY_CONTACT_KEYS_FILE=str(keys),
                           REGISTRY_SECRET_KEY="bench")
-        app = create_app({"DATABASE_URL": url, "PAGE_CACHE_BYTES": 0},
+        app = create_app({"DATABASE_URL": url},
                          sessions=lambda: make_sessionmaker(engine)())
         client = app.test_client()
         sign_in(client, board_code)  # the board page and the internal map are read in the board's web session
@@ -135,7 +157,7 @@ def sign_in(client: Any, code: str) -> None:
 
 
 if __name__ == "__main__":
-    found = run(Path(sys.argv[1]), Path(os.environ["REGISTRY_CONTACT_KEYS_FILE"]), show="--show" in sys.argv)
+    found = run(sys.argv[1], Path(os.environ["REGISTRY_CONTACT_KEYS_FILE"]), show="--show" in sys.argv)
     width = max(map(len, found))
     for label, figures in found.items():
         print(f"{label:<{width}}  {figures['statements']:>6} statements  {figures['cpu_ms']:>8} ms CPU")

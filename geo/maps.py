@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import folium
+from branca.element import Element
 from folium.map import Layer
 from folium.template import Template
 
@@ -120,6 +121,7 @@ def render_map(m: folium.Map, *, static_prefix: str | None) -> str:
     """The page as HTML. With `static_prefix` (e.g. "/static/vendor/") every script and
     stylesheet points there instead of a CDN, and any left pointing elsewhere is an error;
     None keeps folium's CDN addresses (a notebook, say), so a caller has to choose."""
+    _number_elements(m.get_root())
     # Indentation is a third of what folium writes around the data; scripts and styles read
     # the same without it.
     html = _INDENT.sub("\n", m.get_root().render())
@@ -130,6 +132,17 @@ def render_map(m: folium.Map, *, static_prefix: str | None) -> str:
             raise RuntimeError("the map page lost its data marker")
         html = html.replace(_DATA_MARKER, data.html())
     return html if static_prefix is None else localise_assets(html, static_prefix)
+
+
+def _number_elements(root: Element) -> None:
+    """Name the page's elements in order instead of by folium's random ids: the same map is then
+    the same page, byte for byte, and its ETag (api/headers.py) lets a cache revalidate it."""
+    pending, number = [root], 0
+    while pending:
+        element = pending.pop(0)
+        element._id = f"{number:032x}"
+        number += 1
+        pending.extend(element._children.values())
 
 
 def _base_map(data: _MapData) -> folium.Map:

@@ -5,6 +5,7 @@ from sqlalchemy import pool
 
 from registry.all_models import metadata
 from registry.db import make_engine
+from registry.organisations.name_search import outside_models
 
 config = context.config
 
@@ -15,6 +16,7 @@ def run_migrations(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters by copying tables
         compare_type=True,
+        include_name=outside_models,  # the name search index: migration 0015 alone describes it
     )
     with context.begin_transaction():
         context.run_migrations()

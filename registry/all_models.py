@@ -1,7 +1,6 @@
 """Imports every model module, so `Base.metadata` describes the whole schema (for Alembic)."""
 
-from registry import changes  # noqa: F401  (imported for their tables)
-from registry.access import models as access_models  # noqa: F401
+from registry.access import models as access_models  # noqa: F401  (imported for their tables)
 from registry.areas import models as area_models  # noqa: F401
 from registry.db import Base
 from registry.elections import models as election_models  # noqa: F401

@@ -26,7 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, object_session, sessionmake
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
-from registry.errors import ValidationFailed
+from registry.errors import N_, ValidationFailed
 
 # Stable constraint names, so Alembic migrations can alter them on both databases.
 NAMING_CONVENTION = {
@@ -306,9 +306,9 @@ class Page(Generic[T]):
 
 def check_page(page: int, page_size: int) -> None:
     if not 1 <= page <= PAGE_MAX:
-        raise ValidationFailed.on("page", f"a page number from 1 to {PAGE_MAX}")
+        raise ValidationFailed.on("page", N_("give a page number from 1 to %(most)s"), most=PAGE_MAX)
     if not 1 <= page_size <= PAGE_SIZE_MAX:
-        raise ValidationFailed.on("page_size", f"from 1 to {PAGE_SIZE_MAX} items a page")
+        raise ValidationFailed.on("page_size", N_("give from 1 to %(most)s items a page"), most=PAGE_SIZE_MAX)
 
 
 def page_of_query(session: Session, query: Select[Any], page: int, page_size: int) -> Page[Any]:

@@ -13,6 +13,45 @@ def N_(message: str) -> str:
     return message
 
 
+class Said(str):
+    """Words for a person made where the refusal is made: a message id (N_) and its parameters,
+    which read as their English wherever they are used as text, and which the skin says in the
+    reader's language (api.i18n.say). A parameter may itself be Said ("KH-0203 (district of
+    Battambang)"), and is then said in the same language."""
+
+    template: str
+    params: dict[str, object]
+
+    def __new__(cls, message: str, **params: object) -> Said:
+        said = super().__new__(cls, message % params if params else message)
+        said.template, said.params = message, params
+        return said
+
+
+class Named(str):
+    """A name from the data in a message ("Battambang"), with the names it has in other languages
+    ({"km": "បាត់ដំបង"}): it reads as itself, and the skin says the reader's where there is one."""
+
+    names: dict[str, str]
+
+    def __new__(cls, name: str, names: dict[str, str] | None = None) -> Named:
+        named = super().__new__(cls, name)
+        named.names = dict(names or {})
+        return named
+
+
+def joined(parts: list[str], message: str) -> str:
+    """Parts said one after the other through `message` ("%(one)s or %(other)s"), so that the
+    word joining them is said in the reader's language too."""
+    whole = parts[0]
+    for part in parts[1:]:
+        whole = Said(message, one=whole, other=part)
+    return whole
+
+
+REFUSED_FIELDS = N_("%(what)s was refused (%(reasons)s)")
+
+
 class RegistryError(Exception):
     """Base of every refusal by the registry. `message` is meant for the person acting, in
     English; a refusal raised with a message id (N_) and its `params` keeps both, so that the
@@ -26,6 +65,11 @@ class RegistryError(Exception):
         super().__init__(self.message)
         self.fields = fields or {}
         self.field: str | None = None  # set by ValidationFailed.on
+
+    @property
+    def said(self) -> Said:
+        """The refusal's message as Said, to be put in another refusal's fields."""
+        return Said(self.template, **self.params)
 
 
 class NotFound(RegistryError):
@@ -56,6 +100,8 @@ class ValidationFailed(RegistryError):
 
     @classmethod
     def of(cls, what: str, fields: dict[str, list[str]]) -> ValidationFailed:
-        """One refusal listing every field's problems, e.g. "the contact was refused (kind: ...)"."""
-        summary = "; ".join(f"{k}: {' '.join(v)}" for k, v in sorted(fields.items()))
-        return cls(f"{what} was refused ({summary})", fields=fields)
+        """One refusal listing every field's problems, e.g. "the contact was refused (kind: ...)";
+        `what` may be a message id, the fields' messages Said."""
+        summary = "; ".join(f"{k}: {message}" for k, messages in sorted(fields.items()) for message in messages)
+        return cls(REFUSED_FIELDS, fields=fields, params={"what": what if isinstance(what, Said) else Said(what),
+                                                                                 "reasons": summary})

@@ -1,5 +1,6 @@
 """deploy/'s nginx configuration, run for real in front of a live gunicorn: TLS, gzip, public
-GETs kept and revalidated, personal ones never kept, forwarded headers the app believes.
+GETs kept as long as the app's Cache-Control says and revalidated by its ETag, personal ones
+never kept, forwarded headers the app believes.
 
 The file is used as shipped, with only what differs on a test machine rewritten: the host
 name, the ports, the certificate (a throwaway self-signed one) and the folders nginx writes.
@@ -33,6 +34,7 @@ from tests.live.conftest import Live, free_port, live_server
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "deploy" / "nginx" / "registry.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+MAX_AGE = 2  # seconds a public answer may be kept (60 in production): short, to see it revalidated
 
 
 def self_signed(folder: Path) -> tuple[Path, Path]:
@@ -89,7 +91,8 @@ def proxied(tmp_path_factory: pytest.TempPathFactory, seeds_database: tuple[Engi
             ) -> Iterator[tuple[Live, int]]:
     folder = tmp_path_factory.mktemp("deploy")
     with copy_of(seeds_database[0], folder) as url, \
-            live_server(url, folder / "gunicorn.log", REGISTRY_PROXY_HOPS="1") as live:
+            live_server(url, folder / "gunicorn.log", REGISTRY_PROXY_HOPS="1",
+                        REGISTRY_PUBLIC_MAX_AGE=str(MAX_AGE)) as live:
         port, plain = free_port(), free_port()
         config = site(folder, int(live.base_url.rsplit(":", 1)[1]), port, plain)
         checked = subprocess.run([NGINX, "-t", "-c", str(config)], capture_output=True, text=True)
@@ -127,15 +130,30 @@ def test_public_gets_are_compressed_kept_and_revalidated(proxied):
     assert first[0] == 200 and first[1]["content-encoding"] == "gzip"
     assert gzip.decompress(first[2]).startswith(b"{")
     assert first[1]["strict-transport-security"].startswith("max-age=")
+    assert first[1]["cache-control"] == f"public, max-age={MAX_AGE}" and first[1]["etag"]
     again = get(port, path, {"Accept-Encoding": "gzip"})
     assert again[1]["x-cache"] == "HIT"
+    time.sleep(MAX_AGE + 1.5)  # nginx counts whole seconds: a copy stays fresh into the second after max-age
+    later = get(port, path, {"Accept-Encoding": "gzip"})  # asked again with the ETag: the app says 304
+    assert later[0] == 200 and later[1]["x-cache"] == "REVALIDATED" and later[2] == first[2]
+    status, headers, _ = get(port, path, {"If-None-Match": first[1]["etag"]})
+    assert status == 304 and headers["x-cache"] == "HIT"  # a browser's own copy, confirmed by the proxy
+
+
+def test_a_request_with_a_cookie_is_never_served_from_the_cache(proxied):
+    live, port = proxied
+    path = "/api/v1/organisations?page_size=7"
+    get(port, path)
+    assert get(port, path)[1]["x-cache"] == "HIT"
+    status, headers, _ = get(port, path, {"Cookie": "registry_locale=vi"})
+    assert status == 200 and headers["x-cache"] == "BYPASS"
 
 
 def test_personal_answers_are_never_kept(proxied):
     live, port = proxied
     for _ in range(2):
         status, headers, _ = get(port, "/api/v1/me", live.tokens["secretariat"])
-        assert status == 200 and headers["x-cache"] == "BYPASS" and headers["cache-control"] == "no-store"
+        assert status == 200 and headers["x-cache"] == "BYPASS" and headers["cache-control"] == "private, no-store"
 
 
 def test_the_app_sees_https_and_the_proxy_s_request_id(proxied):

@@ -10,7 +10,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import select, text
+from sqlalchemy import inspect as sa_inspect, select, text
 from sqlalchemy.orm import Session
 
 from registry.organisations import services as organisations
@@ -18,6 +18,7 @@ from registry.all_models import metadata
 from registry.db import make_engine
 from registry.migrate import alembic_config, current_revision, upgrade
 from registry.organisations.models import Organisation
+from registry.organisations.name_search import outside_models
 from registry.access.permissions import Actor
 from tests.conftest import fresh_database
 
@@ -26,7 +27,7 @@ def test_the_migrations_reach_head_and_match_the_models(engine, database_url):
     with engine.connect() as connection:
         head = ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
         assert current_revision(connection) == head
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": outside_models})
         assert compare_metadata(context, metadata) == []
 
 
@@ -332,6 +333,51 @@ def test_0014_names_every_addressed_row_by_a_public_id_and_tokens_in_text_by_the
             assert connection.execute(text("SELECT actor FROM audit_entries")).scalar_one() == label
             listed = connection.execute(text("SELECT contact_ids FROM contact_reads")).scalar_one()
             assert (listed if isinstance(listed, list) else json.loads(listed)) == [contact]  # PostgreSQL: json
+        engine.dispose()
+
+
+def test_0015_indexes_the_names_already_held_and_drops_the_change_counter(tmp_path):
+    from registry.names import fold
+    from registry.networks import directory
+    from registry.networks.directory import DirectoryQuery
+
+    def names_found(engine, words):
+        with Session(engine) as session:
+            page = directory.search(session, Actor.system("tests"), DirectoryQuery(text=words), page=1, page_size=50)
+            return sorted(seen.organisation.name for seen in page.items)
+
+    with fresh_database(tmp_path) as url:
+        upgrade(url, "0014")
+        engine = make_engine(url)
+        now = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+        with engine.begin() as connection:
+            for number, (name, also) in enumerate([("Nhóm Hà Nội", "NHN | hanoi group"), ("ក្រុមភ្នំពេញ", "kpp"),
+                                                   ("Đồng Đẳng Sài Gòn", "")]):
+                made = insert_old_organisation(connection, "community_organisation", name, now, f"0LDC8O{number:06d}")
+                connection.execute(text("UPDATE organisations SET search_text = :s WHERE id = :id"),
+                                   {"s": " | ".join(filter(None, [fold(name), also.lower()])), "id": made})
+        engine.dispose()
+        upgrade(url, "0015")
+        engine = make_engine(url)
+        assert names_found(engine, "ha noi") == ["Nhóm Hà Nội"] == names_found(engine, "hanoi group")
+        assert names_found(engine, "ភ្នំពេញ") == ["ក្រុមភ្នំពេញ"] and names_found(engine, "dong dang") == ["Đồng Đẳng Sài Gòn"]
+        assert names_found(engine, "n") == ["Nhóm Hà Nội", "Đồng Đẳng Sài Gòn"]  # too short for the index: a scan
+        with Session(engine) as session:  # a rename written afterwards is found at once
+            organisation = session.scalars(select(Organisation).where(Organisation.name == "Nhóm Hà Nội")).one()
+            organisations.update_profile(session, Actor.system("tests"), organisation, {"name": "Nhóm Thủ Đô"})
+            session.commit()
+        assert names_found(engine, "thu do") == ["Nhóm Thủ Đô"] and names_found(engine, "ha noi") == []
+        with engine.connect() as connection:
+            assert "change_counter" not in sa_inspect(connection).get_table_names()
+        engine.dispose()
+        command.downgrade(alembic_config(url), "0014")
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            tables = sa_inspect(connection).get_table_names()
+            assert "change_counter" in tables and not any(t.startswith("organisation_names") for t in tables)
+            assert connection.execute(text("SELECT value FROM change_counter WHERE id = 1")).scalar_one() == 0
+            assert "ix_organisations_search_text_trgm" not in {
+                i["name"] for i in sa_inspect(connection).get_indexes("organisations")}
         engine.dispose()
 
 

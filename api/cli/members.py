@@ -9,7 +9,8 @@ import click
 from flask.cli import AppGroup
 
 from api.cli.session import CLI_ACTOR, find_organisation, unit_of_work
-from api.i18n import template_headers
+from api.i18n import LOCALES, saying_in, template_headers
+from registry.vocabularies.models import FALLBACK_LANGUAGE
 
 
 @click.group(cls=AppGroup)
@@ -52,12 +53,16 @@ def members_import(ref: str, path: str, apply_: bool) -> None:
 @click.option("--hxl", is_flag=True, help="Add an HXL hashtag row under the headers (CSV).")
 @click.option("--plain", is_flag=True, help="No byte-order mark (CSV); Excel then misreads non-Latin text.")
 @click.option("--on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Members on this date.")
-def members_export(ref: str, out: str, hxl: bool, plain: bool, on: dt.datetime | None) -> None:
+@click.option("--language", type=click.Choice(LOCALES), default=FALLBACK_LANGUAGE, show_default=True,
+              help="The language of the headers and of the names beside the codes.")
+def members_export(ref: str, out: str, hxl: bool, plain: bool, on: dt.datetime | None, language: str) -> None:
     """Export network REF's active members in the import template's columns."""
     from registry.exchange.member_export import member_rows, to_csv, to_xlsx
 
     with unit_of_work() as session:
-        rows = member_rows(session, CLI_ACTOR, find_organisation(session, ref), on.date() if on else None)
-    data = to_xlsx(rows) if out.lower().endswith(".xlsx") else to_csv(rows, hxl=hxl, bom=not plain)
+        rows = member_rows(session, CLI_ACTOR, find_organisation(session, ref), on.date() if on else None,
+                           language=language)
+    say = saying_in(language)
+    data = to_xlsx(rows, say) if out.lower().endswith(".xlsx") else to_csv(rows, hxl=hxl, bom=not plain, say=say)
     Path(out).write_bytes(data)
     click.echo(f"wrote {len(rows)} members to {out}")

@@ -37,6 +37,10 @@ class ContactChangeSchema(Schema):
     visibility = fields.String(validate=validate.OneOf(CONTACT_VISIBILITIES))
 
 
+CONTACT_EXAMPLE = {"kind": "email", "value": "office@sample-cbo-07.example.org", "label": "office",
+                   "visibility": "secretariat"}
+
+
 class WrittenContactSchema(ContactSchema):
     value = fields.String(allow_none=True, metadata={
         "description": "The value as this change set it; null when the change left it alone (a change "
@@ -69,7 +73,7 @@ def list_contacts(organisation_id: str) -> list[ContactView]:
 @blp.route(ORGANISATION + "/contacts", methods=["POST"])
 @blp.access(Permission.EDIT_PROFILE, EDITORS)
 @blp.etag
-@blp.arguments(ContactSchema)
+@blp.arguments(ContactSchema, example=CONTACT_EXAMPLE)
 @blp.response(201, ContactSchema)
 def add_contact(body: dict[str, Any], organisation_id: str) -> ContactView:
     """Add a contact"""
@@ -83,7 +87,8 @@ def add_contact(body: dict[str, Any], organisation_id: str) -> ContactView:
 @blp.route(CONTACT, methods=["PATCH"])
 @blp.access(Permission.EDIT_PROFILE, EDITORS)
 @blp.etag
-@blp.arguments(ContactChangeSchema)
+@blp.arguments(ContactChangeSchema, required=False,  # every field optional
+               example={"label": "office, weekdays only", "visibility": "self"})
 @blp.response(200, WrittenContactSchema)
 def update_contact(changes: dict[str, Any], organisation_id: str, contact_id: str) -> ContactView:
     """Change a contact (If-Match: the organisation's ETag)"""

@@ -11,20 +11,21 @@ committed, the dead rows of the sealed ballots are scrubbed from the database fi
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from marshmallow import fields, validate
 
 from api import database
 from api.auth import current_actor
-from api.extensions import Blueprint, PageQuery, PlausibleDate, PublicId, Schema, Text, WholeNumber, page_of
-from api.references import referenced
+from api.extensions import EXAMPLE_ID, Blueprint, PageQuery, PlausibleDate, PublicId, Schema, Text, WholeNumber, page_of
+from api.references import named_as_sent, referenced
 from api.resources.governance import MANAGERS, NETWORK, READERS
 from registry.networks import directory
 from registry.governance import directory as governance_directory
-from registry.db import Page, page_of_list
+from registry.db import Page, page_of_list, today
 from registry.elections import ballots, nominations, phases, publication, roll, turnout
 from registry.elections.ballots import CastReceipt
 from registry.elections.methods import Method, counting_method
@@ -220,7 +221,8 @@ class ResultSchema(Schema):
                                                       "`counts` and the published ballots name candidates."})
     counts = fields.List(fields.Dict(), metadata={"description": "Every stage of the count, per seat group."})
     elected = fields.List(fields.Nested(ElectedSchema))
-    text = fields.Function(format_result, metadata={"description": "The same, as plain text."})
+    text = fields.Function(lambda result: format_result(result, gettext, ngettext), metadata={
+        "description": "The same, as plain text, in the reader's language (Accept-Language)."})
 
 
 @blp.route(NETWORK + "/elections")
@@ -235,7 +237,9 @@ def list_elections(args: dict[str, Any], network_id: str) -> Page[Election]:
 @blp.route(NETWORK + "/elections", methods=["POST"])
 @blp.access(Permission.MANAGE_ELECTIONS, MANAGERS)
 @blp.etag
-@blp.arguments(ElectionCreationSchema)
+@blp.arguments(ElectionCreationSchema, example={
+    "body_id": EXAMPLE_ID, "title": "Sample board election 2026", "method": "scottish_stv",
+    "roll_cutoff": "2026-06-30", "quorum_percent": 50, "sex_worker_led_only": False})
 @blp.response(201, ElectionSchema)
 def create_election(body: dict[str, Any], network_id: str) -> tuple[Election, dict[str, str]]:
     """Create a draft election for a body's seats"""
@@ -263,7 +267,8 @@ def read_election(network_id: str, election_id: str) -> Election:
 @blp.route(ELECTION + "/phase", methods=["PUT"])
 @blp.access(Permission.MANAGE_ELECTIONS, MANAGERS)
 @blp.etag
-@blp.arguments(PhaseMoveSchema)
+@blp.arguments(PhaseMoveSchema, example={"phase": "nominations_open",
+                                          "reason": "Sample: opened as agreed at the board meeting."})
 @blp.response(200, ElectionSchema)
 def move_election(move: dict[str, Any], network_id: str, election_id: str) -> Election:
     """Move an election to its next phase, or cancel it"""
@@ -278,7 +283,9 @@ def move_election(move: dict[str, Any], network_id: str, election_id: str) -> El
 @blp.route(ELECTION + "/extension", methods=["PUT"])
 @blp.access(Permission.MANAGE_ELECTIONS, MANAGERS + ", while voting is open")
 @blp.etag
-@blp.arguments(ExtensionSchema)
+# A day two weeks after the server started: an extension must end after today.
+@blp.arguments(ExtensionSchema, example={"until": (today() + dt.timedelta(days=14)).isoformat(),
+                                         "reason": "Sample: members in the provinces asked for more time."})
 @blp.response(200, ElectionSchema)
 def extend_voting(body: dict[str, Any], network_id: str, election_id: str) -> Election:
     """Extend voting to a later day, while it is open or after it closed short of its quorum (dated and audited)"""
@@ -314,7 +321,9 @@ def list_nominations(args: dict[str, Any], network_id: str, election_id: str) ->
 
 @blp.route(ELECTION + "/nominations", methods=["POST"])
 @blp.access(Permission.NOMINATE, OWN_EDITOR + ", while nominations are open")
-@blp.arguments(NominationSchema)
+@blp.arguments(NominationSchema, example={
+    "organisation_id": EXAMPLE_ID, "name": "Sample Candidate Lan (pseudonym)",
+    "statement": "Sample: ten years of outreach in Hà Nội; I will bring the provinces' voice to the board."})
 @blp.response(201, NominationSchema)
 def nominate(body: dict[str, Any], network_id: str, election_id: str) -> Nomination:
     """Nominate a candidate"""
@@ -328,7 +337,7 @@ def nominate(body: dict[str, Any], network_id: str, election_id: str) -> Nominat
 
 @blp.route(NOMINATION + "/seconding", methods=["POST"])
 @blp.access(Permission.NOMINATE, OWN_EDITOR + ", for another organisation's candidate")
-@blp.arguments(SecondingSchema)
+@blp.arguments(SecondingSchema, example={"organisation_id": EXAMPLE_ID})
 @blp.response(200, NominationSchema)
 def second(body: dict[str, Any], network_id: str, election_id: str, nomination_id: str) -> Nomination:
     """Second a candidate"""
@@ -336,12 +345,14 @@ def second(body: dict[str, Any], network_id: str, election_id: str, nomination_i
     nomination = governance_directory.find_nomination(session, actor, network_id, election_id, nomination_id)
     organisation = referenced("organisation_id", lambda: directory.find_organisation(session, actor,
                                                                                      body["organisation_id"]))
-    return nominations.second_nomination(session, actor, nomination, organisation)
+    with named_as_sent(organisation="organisation_id"):
+        return nominations.second_nomination(session, actor, nomination, organisation)
 
 
 @blp.route(NOMINATION + "/withdrawal", methods=["POST"])
 @blp.access(Permission.NOMINATE, "the nominating organisation's own editor, or " + MANAGERS)
-@blp.arguments(WithdrawalSchema, required=False)  # every field has a default: no body is a withdrawal today
+# Every field has a default: no body is a withdrawal today.
+@blp.arguments(WithdrawalSchema, required=False, example={"reason": "Sample: the candidate stood down."})
 @blp.response(200, NominationSchema)
 def withdraw(body: dict[str, Any], network_id: str, election_id: str, nomination_id: str) -> Nomination:
     """Withdraw a candidate, before voting opens"""
@@ -376,7 +387,7 @@ def check_roll(network_id: str, election_id: str, organisation_id: str) -> RollC
 
 @blp.route(ELECTION + "/ballots", methods=["POST"])
 @blp.access(Permission.CAST_BALLOT, OWN_EDITOR + ", while voting is open and the organisation is on the roll")
-@blp.arguments(BallotSchema)
+@blp.arguments(BallotSchema, example={"organisation_id": EXAMPLE_ID, "choices": {"open": [EXAMPLE_ID]}})
 @blp.response(201, ReceiptSchema)
 def cast_ballot(body: dict[str, Any], network_id: str, election_id: str) -> tuple[CastReceipt, dict[str, str]]:
     """Cast (or, with the last receipt, replace) an organisation's ballot; the receipt is shown once"""

@@ -14,7 +14,7 @@ from marshmallow import fields, validate
 
 from api import database
 from api.auth import current_actor
-from api.extensions import Blueprint, PageQuery, PlausibleDate, PublicId, Schema, Text, WholeNumber, page_of
+from api.extensions import EXAMPLE_ID, Blueprint, PageQuery, PlausibleDate, PublicId, Schema, Text, WholeNumber, page_of
 from api.references import referenced
 from registry.networks import directory
 from registry.governance import services as governance, directory as governance_directory
@@ -128,7 +128,10 @@ def list_bodies(args: dict[str, Any], network_id: str) -> Page[GoverningBody]:
 
 @blp.route(NETWORK + "/bodies", methods=["POST"])
 @blp.access(Permission.MANAGE_GOVERNANCE, MANAGERS)
-@blp.arguments(BodyDefinitionSchema)
+@blp.arguments(BodyDefinitionSchema, example={
+    "kind": "board", "name": "Sample board", "seats": 5, "term_months": 24, "term_classes": 1, "term_limit": 2,
+    "established": "2014", "notes": "Sample: elected at the general assembly.",
+    "reserved_seats": {"Transgender sex workers": 1}})
 @blp.response(201, BodySchema)
 def define_body(body: dict[str, Any], network_id: str) -> tuple[GoverningBody, dict[str, str]]:
     """Define a board or coordinating committee and its seats"""
@@ -151,7 +154,8 @@ def read_body(network_id: str, body_id: str) -> GoverningBody:
 @blp.route(BODY + "/seats/<int(max=2147483647):number>", methods=["PATCH"])
 @blp.access(Permission.MANAGE_GOVERNANCE, MANAGERS + ", while no election for the body is under way")
 @blp.etag
-@blp.arguments(SeatChangeSchema)
+@blp.arguments(SeatChangeSchema, required=False,  # every field optional
+               example={"term_class": 1, "constituency": "Male sex workers"})
 @blp.response(200, BodySchema)
 def configure_seat(change: dict[str, Any], network_id: str, body_id: str, number: int) -> GoverningBody:
     """Move a seat to another term class, reserve it for a constituency, or open it again"""
@@ -187,7 +191,9 @@ def list_officeholders(args: dict[str, Any], network_id: str, body_id: str) -> P
 
 @blp.route(BODY + "/officeholders", methods=["POST"])
 @blp.access(Permission.MANAGE_GOVERNANCE, MANAGERS)
-@blp.arguments(OfficeholderRecordSchema)
+@blp.arguments(OfficeholderRecordSchema, example={
+    "name": "Sample Chair (pseudonym)", "starts_on": "2024-07-01", "ends_on": "2026-06-30", "seat_number": 2,
+    "nominated_by": EXAMPLE_ID})
 @blp.response(201, OfficeholderSchema)
 def record_officeholder(record: dict[str, Any], network_id: str, body_id: str) -> Officeholder:
     """Record who held a seat, past or present"""
@@ -221,7 +227,8 @@ def read_officeholder(network_id: str, body_id: str, officeholder_id: str) -> Of
 @blp.route(OFFICEHOLDER, methods=["PATCH"])
 @blp.access(Permission.MANAGE_GOVERNANCE, MANAGERS)
 @blp.etag
-@blp.arguments(EndOfTermSchema)
+@blp.arguments(EndOfTermSchema, example={
+    "last_day": "2025-12-31", "reason": "Sample: stepped down to lead the network's outreach team."})
 @blp.response(200, OfficeholderSchema)
 def end_term(body: dict[str, Any], network_id: str, body_id: str, officeholder_id: str) -> Officeholder:
     """End a term early, or close an open-ended one"""

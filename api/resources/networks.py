@@ -13,7 +13,7 @@ from marshmallow import fields, validate
 
 from api import database
 from api.auth import current_actor
-from api.extensions import Blueprint, PageQuery, PublicId, Schema, Text, page_of
+from api.extensions import EXAMPLE_ID, Blueprint, PageQuery, PublicId, Schema, Text, page_of
 from api.references import referenced
 from api.resources.organisations import OrganisationSchema
 from registry.networks import directory
@@ -96,7 +96,8 @@ def list_members(args: dict[str, Any], network_id: str) -> Page[SeenMember]:
 @blp.route(NETWORK + "/members", methods=["POST"])
 @blp.access(Permission.APPLY_FOR_MEMBERSHIP, APPLICANTS)
 @blp.etag
-@blp.arguments(ApplicationSchema)
+@blp.arguments(ApplicationSchema, example={
+    "organisation_id": EXAMPLE_ID, "reason": "Sample: the group asks to join after the regional meeting."})
 @blp.response(201, MembershipSchema)
 def apply(body: dict[str, Any], network_id: str) -> tuple[Membership, dict[str, str]]:
     """Apply for membership of a network"""
@@ -124,7 +125,8 @@ def read(network_id: str, organisation_id: str) -> Membership:
                                       "reinstating a membership that was withdrawn or expelled also needs "
                                       "the organisation's consent (" + APPLICANTS + ")")
 @blp.etag
-@blp.arguments(DecisionSchema)
+@blp.arguments(DecisionSchema, example={
+    "action": "suspend", "reason": "Sample: no report or contact for two years; the board decided to suspend."})
 @blp.response(200, MembershipSchema)
 def decide(body: dict[str, Any], network_id: str, organisation_id: str) -> Membership:
     """Move a membership on: verify, admit, reject, suspend, lapse, reinstate, withdraw, expel"""

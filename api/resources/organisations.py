@@ -13,8 +13,7 @@ from marshmallow import fields, pre_dump, validate
 
 from api import database
 from api.auth import current_actor
-from api.extensions import Blueprint, PageQuery, PublicId, Schema, Text, WholeNumber, page_of
-from api.page_cache import kept_for_anonymous
+from api.extensions import EXAMPLE_ID, Blueprint, PageQuery, PublicId, Schema, Text, WholeNumber, page_of
 from api.references import referenced
 from registry.networks import directory
 from registry.organisations import services as organisations
@@ -174,6 +173,23 @@ class RegistrationSchema(ProfileChangeSchema):
     name = Text(required=True, validate=validate.Length(min=1, max=300))
 
 
+# What Swagger UI's "Try it out" sends as given: clearly sample data, real codes, terms of the seeds.
+PROFILE_EXAMPLE = {
+    "name": "Sample CBO 07", "name_translations": {"vi": "Nhóm mẫu 07"}, "acronym": "SCBO7",
+    "founding_date": "2015-03", "sex_worker_led": "yes",
+    "sex_worker_involvement": "Sample: founded and run by sex workers; two of three staff are sex workers.",
+    "populations": ["female-sex-workers", "entertainment-workers"], "services": ["drop-in-centre", "outreach"],
+    "priority_areas": ["health", "violence"], "areas_served": ["VN-HN", "tỉnh Bắc Ninh"], "languages": ["vi"],
+    "drop_in_centres": 1, "website": "https://sample-cbo-07.example.org", "public_listing": True,
+    "published_fields": ["priority_areas", "areas_served", "networks"],
+}
+# Only the organisation itself publishes more than its priority areas (README, "Publishing").
+REGISTRATION_EXAMPLE = {"network_id": EXAMPLE_ID, "kind": "community_organisation", "country": "VN",
+                        **{k: v for k, v in PROFILE_EXAMPLE.items() if k not in ("public_listing", "published_fields")},
+                        "name": "Sample CBO 90", "acronym": "SCBO90", "name_translations": {"vi": "Nhóm mẫu 90"}}
+STATUS_EXAMPLE = {"status": "dormant", "reason": "Sample: no activity reported since the last annual meeting."}
+
+
 class StatusChangeSchema(Schema):
     status = fields.Enum(OrganisationStatus, by_value=True, required=True,
                          metadata={"description": "delisted removes it from lists and unpublishes it."})
@@ -202,7 +218,6 @@ assert set(ProfileChangeSchema._declared_fields) == set(PROFILE_FIELDS) | set(AD
 
 @blp.route("/organisations")
 @blp.access(None)
-@kept_for_anonymous
 @blp.arguments(OrganisationQuery, location="query")
 @blp.response(200, page_of(OrganisationSchema))
 def list_organisations(args: dict[str, Any]) -> Page[Seen]:
@@ -215,7 +230,7 @@ def list_organisations(args: dict[str, Any]) -> Page[Seen]:
 @blp.route("/organisations", methods=["POST"])
 @blp.access(Permission.REGISTER_ORGANISATION, "the secretariat of the registering network or of a network above it")
 @blp.etag
-@blp.arguments(RegistrationSchema)
+@blp.arguments(RegistrationSchema, example=REGISTRATION_EXAMPLE)
 @blp.response(201, OrganisationSchema)
 def register(body: dict[str, Any]) -> tuple[Seen, dict[str, str]]:
     """Register an organisation"""
@@ -243,7 +258,8 @@ def read(organisation_id: str) -> Seen:
 @blp.route(ORGANISATION, methods=["PATCH"])
 @blp.access(Permission.EDIT_PROFILE, EDITORS + "; editors change only profile fields")
 @blp.etag
-@blp.arguments(ProfileChangeSchema)
+@blp.arguments(ProfileChangeSchema, required=False, example={  # every field optional
+    key: PROFILE_EXAMPLE[key] for key in ("acronym", "areas_served", "drop_in_centres", "published_fields")})
 @blp.response(200, OrganisationSchema)
 def update(changes: dict[str, Any], organisation_id: str) -> Seen:
     """Update an organisation's profile"""
@@ -258,7 +274,7 @@ def update(changes: dict[str, Any], organisation_id: str) -> Seen:
 @blp.route(ORGANISATION + "/status", methods=["PUT"])
 @blp.access(Permission.ADMINISTER_ORGANISATION, SECRETARIAT)
 @blp.etag
-@blp.arguments(StatusChangeSchema)
+@blp.arguments(StatusChangeSchema, example=STATUS_EXAMPLE)
 @blp.response(200, OrganisationSchema)
 def set_status(body: dict[str, Any], organisation_id: str) -> Seen:
     """Mark an organisation active, dormant or delisted"""

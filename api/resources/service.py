@@ -19,6 +19,7 @@ from marshmallow import fields
 
 from api import database, shared_store
 from api.errors import error_response
+from api.headers import answered_now
 from api.auth import current_actor
 from api.extensions import Blueprint, PublicId, Schema
 from registry import migrate
@@ -42,6 +43,7 @@ class MeSchema(Schema):
 
 
 @blp.route("/health")
+@answered_now
 @blp.access(None)
 @blp.response(200, StatusSchema)
 def health() -> dict[str, Any]:
@@ -50,6 +52,7 @@ def health() -> dict[str, Any]:
 
 
 @blp.route("/ready")
+@answered_now
 @blp.access(None)
 @blp.response(200, StatusSchema)
 @blp.alt_response(503, description="the database does not answer, its schema is not this code's, or Redis does "
@@ -70,6 +73,7 @@ def _not_ready(reason: str) -> Response:
 
 
 @blp.route("/me")
+@answered_now
 @blp.access(None)
 @blp.response(200, MeSchema)
 def me() -> dict[str, Any]:

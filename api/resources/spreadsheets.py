@@ -16,9 +16,9 @@ from api import database
 from api.auth import current_actor
 from api.errors import ErrorSchema
 from api.extensions import Blueprint, Schema
-from api.i18n import locale_code, template_headers
+from api.i18n import locale_code, say, say_message, template_headers
 from registry.networks import directory
-from registry.errors import ValidationFailed
+from registry.errors import N_, Said, ValidationFailed
 from registry.exchange.member_export import allowed_values, member_rows, template_csv, template_xlsx, to_csv, to_xlsx
 from registry.exchange.spreadsheets import MAX_BYTES, MAX_CELL, MAX_COLUMNS, MAX_ROWS, MAX_TAGS
 from registry.exchange.member_import import MAX_REGISTERED_ROWS, ImportReport, import_file
@@ -129,16 +129,16 @@ def import_spreadsheet(args: dict[str, Any], upload: dict[str, Any], network_id:
     report = import_file(session, actor, network, file.filename or "", file.read(MAX_BYTES + 1),
                          apply=not args["dry_run"], headers=template_headers())
     if not args["dry_run"] and not report.applied:
-        raise ValidationFailed.of(f"the import ({len(report.errors)} of {len(report.rows)} rows have errors; "
-                                  "nothing was kept)",
-                                  {f"row {r.row}": r.messages for r in report.errors})
+        raise ValidationFailed.of(Said(N_("the import (%(errors)s of %(rows)s rows have errors; nothing was kept)"),
+                                       errors=len(report.errors), rows=len(report.rows)),
+                                  {f"row {r.row}": [p.said(say_message) for p in r.problems] for r in report.errors})
     return _report(report)
 
 
 def _report(report: ImportReport) -> dict[str, Any]:
-    return {"applied": report.applied, "counts": report.counts(), "warnings": report.warnings,
+    return {"applied": report.applied, "counts": report.counts(), "warnings": [say(w) for w in report.warnings],
             "rows": [{"row": r.row, "name": r.name, "outcome": r.outcome,
-                      "messages": [p.said(gettext) for p in r.problems]} for r in report.rows]}
+                      "messages": [p.said(say_message) for p in r.problems]} for r in report.rows]}
 
 
 @blp.route(NETWORK + "/members.csv")

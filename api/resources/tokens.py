@@ -11,8 +11,8 @@ from marshmallow import ValidationError, fields, pre_dump, validate
 
 from api import database
 from api.auth import current_actor
-from api.extensions import Blueprint, PageQuery, PublicId, Schema, Text, page_of
-from api.references import referenced
+from api.extensions import EXAMPLE_ID, Blueprint, PageQuery, PublicId, Schema, Text, page_of
+from api.references import named_as_sent, referenced
 from registry.networks import directory
 from registry.access import tokens
 from registry.db import Page
@@ -89,14 +89,16 @@ def list_tokens(args: dict[str, Any]) -> Page[tokens.AccessToken]:
 @blp.route("/tokens", methods=["POST"])
 @blp.access(Permission.ISSUE_TOKENS, ISSUERS)
 @blp.etag
-@blp.arguments(TokenRequestSchema)
+@blp.arguments(TokenRequestSchema, example={"role": "editor", "scope_id": EXAMPLE_ID,
+                                             "label": "Sample CBO 07 office laptop"})
 @blp.response(201, IssuedTokenSchema)
 def issue(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """Issue a token"""
     session, actor = database.session(), current_actor()
     scope = referenced("scope_id", lambda: directory.find_organisation(session, actor, body["scope_id"]))
-    token, secret = tokens.issue_token(session, actor, body["role"], scope, label=body["label"],
-                                       expires_at=body.get("expires_at"))
+    with named_as_sent(scope="scope_id"):
+        token, secret = tokens.issue_token(session, actor, body["role"], scope, label=body["label"],
+                                           expires_at=body.get("expires_at"))
     blp.set_etag(token)
     return shown(token) | {"secret": secret}, {"Location": url_for(".read", token_id=token.public_id),
                                                "Cache-Control": "no-store"}

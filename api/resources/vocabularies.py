@@ -101,7 +101,8 @@ def _etag(term: Term) -> dict[str, Any]:
 @blp.route(NETWORK_TERMS, methods=["POST"])
 @blp.access(Permission.EXTEND_VOCABULARY, EXTENDERS)
 @blp.etag
-@blp.arguments(NewTermSchema)
+@blp.arguments(NewTermSchema, example={"vocabulary": "service", "code": "sample-night-outreach", "labels": {
+    "en": "Night outreach (sample)", "vi": "Tiếp cận ban đêm (mẫu)", "km": "ការចុះជួបពេលយប់ (គំរូ)"}})
 @blp.response(201, NetworkTermSchema)
 def add_term(body: dict[str, Any], network_id: str) -> dict[str, Any]:
     """Add a population or service for a network's members"""
@@ -129,7 +130,8 @@ def read_term(network_id: str, vocabulary: str, code: str) -> dict[str, Any]:
 @blp.route(NETWORK_TERM, methods=["PUT"])
 @blp.access(Permission.EXTEND_VOCABULARY, EXTENDERS)
 @blp.etag
-@blp.arguments(RelabelSchema)
+@blp.arguments(RelabelSchema, example={"labels": {
+    "en": "Night-time outreach (sample)", "vi": "Tiếp cận ban đêm (mẫu)", "km": "ការចុះជួបពេលយប់ (គំរូ)"}})
 @blp.response(200, NetworkTermSchema)
 def relabel(body: dict[str, Any], network_id: str, vocabulary: str, code: str) -> dict[str, Any]:
     """Replace the labels of a term a network added (e.g. a reviewed translation)"""

@@ -26,8 +26,8 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from api import database
 from api.auth import current_actor
-from api.errors import STALE_MESSAGE
-from api.i18n import locale_code, template_headers
+from api.errors import STALE_MESSAGE, in_reader_language
+from api.i18n import locale_code, say, say_message, template_headers
 from registry.access import contact_reads, history
 from registry.networks import directory
 from registry.memberships import services as memberships
@@ -298,8 +298,9 @@ def import_apply(upload_id: str) -> Response | WerkzeugResponse:
 
 def _import_page(report: ImportReport | None, upload_id: str | None, message: str | None, status: int,
                  filename: str = "") -> Response:
-    rows = [(r, [p.said(_) for p in r.problems]) for r in report.rows] if report else []
+    rows = [(r, [p.said(say_message) for p in r.problems]) for r in report.rows] if report else []
     return _page("console/import.html", status, network=g.network, report=report, rows=rows, upload_id=upload_id,
+                 warnings=[say(warning) for warning in report.warnings] if report else [],
                  message=message, filename=filename, counts=report.counts() if report else None, outcomes=OUTCOMES)
 
 
@@ -375,7 +376,7 @@ class _Refused(Exception):
 def _said(refused: RegistryError) -> str:
     """A domain refusal in the reader's language (a message id is translated, its parameters
     filled in after; an English message is said as written, its fields' reasons included)."""
-    return _(refused.template, **refused.params)
+    return in_reader_language(refused)[0]
 
 
 def _date(text: str) -> dt.date:

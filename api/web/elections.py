@@ -199,7 +199,9 @@ def _election_page(election: Election, status: int, *, message: str | None = Non
     return _page("elections/election.html", status, election=election, message=message, live=live, moves=moves,
                  options=options, method_label=_method_label(election), groups=_named_groups(election.seat_groups),
                  candidates=nominations.nominations_of(session, actor, election),
-                 result=_result(election), result_path=f"/elections/{election.public_id}/result")
+                 result=_result(election),
+                 result_path=url_for("ballots.result", network_id=election.network.public_id,
+                                     election_id=election.public_id))
 
 
 def _result(election: Election) -> PublishedResult | None:

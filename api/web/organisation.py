@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response
 
 from api import database
 from api.auth import current_actor
-from api.errors import _in_reader_language
+from api.errors import in_reader_language
 from api.extensions import version_tag
 from api.i18n import choices, locale_code
 from registry.areas import services as areas
@@ -218,7 +218,7 @@ def _save(session: Session, actor: Actor, organisation: Organisation, version: s
     try:
         organisations.update_profile(session, actor, organisation, changes)
     except (ValidationFailed, Conflict) as refused:
-        message, problems = _in_reader_language(refused)
+        message, problems = in_reader_language(refused)
         problems = {field: [_(text) for text in texts] for field, texts in problems.items()}
         if isinstance(refused, ValidationFailed):  # its summary is in English; each field says why in words
             message = _("Some answers need correcting; nothing was saved.")
@@ -365,7 +365,7 @@ def apply() -> Any:
         return _page(organisation, apply_message=_("Your organisation already has an application or a membership "
                                                    "there."), status=422)
     except (ValidationFailed, NotPermitted, NotFound) as refused:
-        message, _fields_refused = _in_reader_language(refused)
+        message, _fields_refused = in_reader_language(refused)
         return _page(organisation, apply_message=message, status=422)
     flash(_("Your application to %(network)s is sent; its secretariat will review it.", network=network.name))
     return redirect(url_for(".page"))

@@ -8,7 +8,7 @@ keeps format 1 and is published and verified as before; one still being prepared
 nominations) has no ballot yet and takes format 2.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-06 22:00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 
 
 revision = '0016'
-down_revision = '0014'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

@@ -15,7 +15,6 @@ from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 from sqlalchemy.orm.attributes import flag_dirty
 
-from registry import changes as change_counter
 from registry.access.models import AuditEntry, Changes
 from registry.access.permissions import Actor
 from registry.db import utcnow
@@ -81,7 +80,6 @@ def write_queued(session: Session) -> None:
     if not queued:
         return
     session.connection().execute(insert(AuditEntry.__table__), [stored(values) for _, values in queued])
-    change_counter.wrote(session)
 
 
 @event.listens_for(Session, "after_flush")
@@ -89,7 +87,6 @@ def _flushed(session: Session, _flush: UOWTransaction) -> None:
     write_queued(session)
 
 
-# Before the change counter's own hook (registry.changes), which must see that entries were written.
 @event.listens_for(Session, "before_commit", insert=True)
 def _committing(session: Session) -> None:
     session.flush()  # (a savepoint's too) the entries' objects get their ids, and the hook above writes them

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, aliased
 
 from registry.areas.models import AREA_CODE, Area, BoundarySet
 from registry.db import Page, check_page
+from registry.errors import N_, Named, Said, joined
 from registry.names import fold
 
 Kind = Literal["capital", "province", "district"]
@@ -95,24 +96,39 @@ class Place:
         said = {kind for text in (self.name, *self.names.values()) if (kind := _split(text)[0])}
         return said or {"district" if self.level >= 2 else "province"}
 
-    def label(self, language: str | None = None, parent: Place | None = None) -> str:
+    def label(self, language: str | None = None, parent: Place | None = None) -> Said:
         """"Battambang (district of Battambang, KH-0203)" for a person choosing between places."""
-        own = self.names.get(language or "", self.name)
-        where = ("district" if self.level >= 2 else "province") + (
-            f" of {parent.names.get(language or '', parent.name)}" if parent else "")
-        return f"{own} ({where}, {self.code})"
+        if parent is None:
+            return Said(_LABELS[self.level >= 2, False], name=self.named(language), code=self.code)
+        return Said(_LABELS[self.level >= 2, True], name=self.named(language), code=self.code,
+                    parent=parent.named(language))
+
+    def named(self, language: str | None = None) -> str:
+        """Its name in `language`, or, with none given, its name as the reader's language has it."""
+        return self.names.get(language, self.name) if language else Named(self.name, self.names)
+
+
+# (a district?, has a parent?) -> how a candidate is named to a person choosing between places.
+_LABELS = {(False, False): N_("%(name)s (province, %(code)s)"),
+           (False, True): N_("%(name)s (province of %(parent)s, %(code)s)"),
+           (True, False): N_("%(name)s (district, %(code)s)"),
+           (True, True): N_("%(name)s (district of %(parent)s, %(code)s)")}
 
 
 class PlaceNotFound(ValueError):
-    """No known area has that name."""
+    """No known area has that name; `said` says so to a person."""
+
+    def __init__(self, said: Said) -> None:
+        super().__init__(said)
+        self.said = said
 
 
 class AmbiguousPlace(ValueError):
     """More than one area has that name; `candidates` are them, best known first."""
 
-    def __init__(self, message: str, candidates: list[Place]) -> None:
-        super().__init__(message)
-        self.candidates = candidates
+    def __init__(self, said: Said, candidates: list[Place]) -> None:
+        super().__init__(said)
+        self.said, self.candidates = said, candidates
 
 
 class PlaceNames:
@@ -168,10 +184,13 @@ class PlaceNames:
             return code
         found = self.candidates(text, country=country)
         if not found:
-            raise PlaceNotFound(f"no place called {text.strip()!r} is known")
+            raise PlaceNotFound(Said(N_("no place called %(text)r is known: check the spelling, or write "
+                                        "its code"), text=text.strip()))
         if len(found) > 1:
-            choices = " or ".join(p.label(language, self.places.get(p.parent_code or "")) for p in found)
-            raise AmbiguousPlace(f"{text.strip()!r} could be {choices}: write the code", found)
+            choices = joined([p.label(language, self.places.get(p.parent_code or "")) for p in found],
+                             N_("%(one)s or %(other)s"))
+            raise AmbiguousPlace(Said(N_("%(text)r could be %(choices)s: write the code"), text=text.strip(),
+                                      choices=choices), found)
         return found[0].code
 
 

@@ -18,7 +18,7 @@ from registry.access import audit
 from registry.access.permissions import Actor, Permission, require
 from registry.areas.models import AREA_CODE, Area, AreaRecord, BoundarySet
 from registry.db import utcnow
-from registry.errors import Conflict, ValidationFailed
+from registry.errors import N_, Conflict, ValidationFailed
 
 
 def import_boundary_set(
@@ -111,7 +111,7 @@ def _check_records(records: list[AreaRecord], level: int) -> None:
     if not records:
         problems.append("the set has no areas")
     if problems:
-        raise ValidationFailed.of("the boundary set", {"areas": problems})
+        raise ValidationFailed.of(N_("the boundary set"), {"areas": problems})
 
 
 def areas_of(session: Session, key: str, *, countries: Iterable[str] | None = None) -> list[Area]:

@@ -10,6 +10,7 @@ keys (ballot format 1: only its published file keeps those, as its hashes were m
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -19,14 +20,27 @@ from sqlalchemy.orm import Session
 from registry.access.permissions import Actor, Permission, require
 from registry.elections.methods import counting_method
 from registry.elections.models import Election, ElectionPhase, Nomination
-from registry.errors import Conflict
+from registry.errors import N_, Conflict
 from registry.governance.models import OPEN_SEATS
 
-ACTIONS = {"first_preferences": "first preferences", "surplus": "surplus of", "exclusion": "exclusion of"}
+ACTIONS = {"first_preferences": N_("first preferences"), "surplus": N_("surplus of"),
+           "exclusion": N_("exclusion of")}
 # A surplus stage of Meek's count moves every elected candidate's surplus at once, so it names nobody.
-SURPLUSES = "surpluses passed on"
-FINAL = {"block_plurality": "count", "scottish_stv": "the last seats go to those still standing (rule 52)",
-         "meek_stv": "the last seats go to those still standing"}
+SURPLUSES = N_("surpluses passed on")
+FINAL = {"block_plurality": N_("count"), "scottish_stv": N_("the last seats go to those still standing (rule 52)"),
+         "meek_stv": N_("the last seats go to those still standing")}
+Say = Callable[..., str]  # say(message_id, **params): the words in a reader's language
+
+
+SayCount = Callable[..., str]  # ngettext(singular, plural, n, **params), n as %(num)s
+
+
+def _in_english(message: str, **params: object) -> str:
+    return message % params if params else message
+
+
+def _in_english_n(singular: str, plural: str, n: int, **params: object) -> str:
+    return (singular if n == 1 else plural) % {"num": n, **params}
 
 
 @dataclass(frozen=True)
@@ -122,73 +136,83 @@ def named_by_public_ids(count: dict[str, Any], public_ids: dict[str, str]) -> di
     return {**count, "elected": each(count["elected"]), "rounds": rounds, "tie_breaks": ties}
 
 
-def format_result(result: PublishedResult) -> str:
-    """The result with every stage of every count, as plain text."""
+def format_result(result: PublishedResult, say: Say = _in_english, ngettext: SayCount = _in_english_n) -> str:
+    """The result with every stage of every count, as plain text; `say(message_id, **params)` and
+    `ngettext(singular, plural, n, **params)` put it in the reader's language (default: English)."""
     share = f"{Decimal(result.turnout * 100) / result.roll:.1f}%" if result.roll else "-"
+    method = say(result.method_label)
     lines = [
-        f"{result.title}: {result.body}, {result.seats} seat{'s' if result.seats != 1 else ''}, "
-        f"{result.method_label[0].lower()}{result.method_label[1:]}",
-        f"Phase: {result.phase.value}" + (f" on {result.certified_on.isoformat()}" if result.certified_on else ""),
-        f"Turnout: {result.turnout} of {result.roll} organisations on the roll ({share}); "
-        f"quorum {result.quorum_percent}%: {'met' if result.quorum_met else 'NOT met'}",
-        f"Seed for any lot: {result.seed}"
-        + (" (the root of the ballot list: chosen by nobody)" if result.seed_from == "ballot_list_root" else ""),
+        say(N_("%(title)s: %(body)s, %(seats)s, %(method)s"), title=result.title, body=result.body,
+            seats=ngettext("%(num)s seat", "%(num)s seats", result.seats), method=f"{method[0].lower()}{method[1:]}"),
+        say(N_("Phase: %(phase)s on %(date)s"), phase=result.phase.value, date=result.certified_on.isoformat())
+        if result.certified_on else say(N_("Phase: %(phase)s"), phase=result.phase.value),
+        say(N_("Turnout: %(voted)s of %(roll)s organisations on the roll (%(share)s); quorum %(quorum)s%%: met")
+            if result.quorum_met else
+            N_("Turnout: %(voted)s of %(roll)s organisations on the roll (%(share)s); quorum %(quorum)s%%: NOT met"),
+            voted=result.turnout, roll=result.roll, share=share, quorum=result.quorum_percent),
+        say(N_("Seed for any lot: %(seed)s (the root of the ballot list: chosen by nobody)")
+            if result.seed_from == "ballot_list_root" else N_("Seed for any lot: %(seed)s"), seed=result.seed),
     ]
     if result.ballot_list_root and result.seed != result.ballot_list_root:
-        lines.append(f"Root of the published ballot list: {result.ballot_list_root}")
+        lines.append(say(N_("Root of the published ballot list: %(root)s"), root=result.ballot_list_root))
     for count in result.counts:
-        lines += [""] + _count_lines(count, result.candidates)
-    lines += ["", "Elected:"]
-    lines += [f"  {e.name} ({_group(e.seats_for)})" for e in result.elected] or ["  nobody"]
+        lines += [""] + _count_lines(count, result.candidates, say, ngettext)
+    lines += ["", say(N_("Elected:"))]
+    lines += [f"  {e.name} ({_group(e.seats_for, say)})" for e in result.elected] or ["  " + say(N_("nobody"))]
     return "\n".join(lines) + "\n"
 
 
-def _count_lines(count: dict[str, Any], names: dict[str, str]) -> list[str]:
+def _count_lines(count: dict[str, Any], names: dict[str, str], say: Say, ngettext: SayCount) -> list[str]:
     def name(candidate: Any) -> str:
         return names.get(str(candidate), str(candidate))
 
     seats = count["seats"]
-    group = _group(count["seats_for"])
-    head = f"{group[0].upper()}{group[1:]}: {seats} seat{'s' if seats != 1 else ''}"
+    group = _group(count["seats_for"], say)
+    head = say(N_("%(group)s: %(seats)s"), group=f"{group[0].upper()}{group[1:]}",
+               seats=ngettext("%(num)s seat", "%(num)s seats", seats))
     if count["quota"] is not None:
-        head += f", quota {count['quota']}"
-    lines = [head, f"  valid ballots {count['valid_ballots']}, abstentions {count['abstentions']}"]
-    width = max([len("lost to rounding"), *(len(n) for n in names.values())])
+        head += say(N_(", quota %(quota)s"), quota=count["quota"])
+    lines = [head, "  " + say(N_("valid ballots %(valid)s, abstentions %(abstentions)s"),
+                              valid=count["valid_ballots"], abstentions=count["abstentions"])]
+    exhausted, lost, elected_word = say(N_("exhausted")), say(N_("lost to rounding")), say(N_("elected"))
+    width = max([len(exhausted), len(lost), *(len(n) for n in names.values())])
     for stage in count["rounds"]:
         action = FINAL[count["method"]] if stage["action"] == "final" else ACTIONS[stage["action"]]
         if stage["action"] == "surplus" and stage["candidate"] is None:
             action = SURPLUSES
-        title = f"  Stage {stage['stage']}: {action}"
+        title = "  " + say(N_("Stage %(stage)s: %(action)s"), stage=stage["stage"], action=say(action))
         if stage["candidate"] is not None:
             title += f" {name(stage['candidate'])}"
         if stage["transfer_value"] is not None:
-            title += f", transfer value {stage['transfer_value']}"
+            title += say(N_(", transfer value %(value)s"), value=stage["transfer_value"])
         if "quota" in stage:
-            title += f", quota {stage['quota']}"
+            title += say(N_(", quota %(quota)s"), quota=stage["quota"])
         lines.append(title)
         elected = {str(c) for c in stage["elected"]}
         for candidate, votes in stage["votes"].items():
             moved = stage["transfers"].get(candidate)
             lines.append(f"    {name(candidate):<{width}}  {votes:>12}"
                          + (f"  (+{moved})" if moved else "")
-                         + ("  elected" if str(candidate) in elected else ""))
+                         + (f"  {elected_word}" if str(candidate) in elected else ""))
         if Decimal(stage["exhausted"] or 0):
-            lines.append(f"    {'exhausted':<{width}}  {stage['exhausted']:>12}")
+            lines.append(f"    {exhausted:<{width}}  {stage['exhausted']:>12}")
         if Decimal(stage["fractions_lost"] or 0):
-            lines.append(f"    {'lost to rounding':<{width}}  {stage['fractions_lost']:>12}")
+            lines.append(f"    {lost:<{width}}  {stage['fractions_lost']:>12}")
         if stage.get("keep_factors"):
-            lines.append("    keep factors: " + ", ".join(f"{name(c)} {k}" for c, k in stage["keep_factors"].items()))
+            lines.append("    " + say(N_("keep factors: %(factors)s"), factors=", ".join(
+                f"{name(c)} {k}" for c, k in stage["keep_factors"].items())))
     for tie in count["tie_breaks"]:
-        how = (f"looking back to stage {tie['lookback_stage']}" if tie["method"] == "lookback"
-               else f"lot no. {tie['draw']} drawn with seed {tie['seed']}")
-        lines.append(f"  Tie for {tie['purpose']} at stage {tie['stage']} among "
-                     f"{', '.join(name(c) for c in tie['candidates'])}: "
-                     f"{', '.join(name(c) for c in tie['outcome'])} ({how}; {tie['rule']})")
+        how = (say(N_("looking back to stage %(stage)s"), stage=tie["lookback_stage"]) if tie["method"] == "lookback"
+               else say(N_("lot no. %(draw)s drawn with seed %(seed)s"), draw=tie["draw"], seed=tie["seed"]))
+        lines.append("  " + say(N_("Tie for %(purpose)s at stage %(stage)s among %(among)s: %(outcome)s "
+                                   "(%(how)s; %(rule)s)"), purpose=tie["purpose"], stage=tie["stage"],
+                                among=", ".join(name(c) for c in tie["candidates"]),
+                                outcome=", ".join(name(c) for c in tie["outcome"]), how=how, rule=tie["rule"]))
     if count["unfilled_seats"]:
-        lines.append(f"  Unfilled seats: {count['unfilled_seats']}")
+        lines.append("  " + say(N_("Unfilled seats: %(count)s"), count=count["unfilled_seats"]))
     return lines
 
 
-def _group(seats_for: str) -> str:
-    return "open seats" if seats_for == OPEN_SEATS else f"seats reserved for {seats_for}"
-
+def _group(seats_for: str, say: Say) -> str:
+    return say(N_("open seats")) if seats_for == OPEN_SEATS else say(N_("seats reserved for %(group)s"),
+                                                                     group=seats_for)

@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from registry.access.permissions import Actor, Permission, can, require
 from registry.areas.models import AREA_CODE, Area
-from registry.areas.place_names import PlaceNames
+from registry.areas.place_names import AmbiguousPlace, PlaceNames, PlaceNotFound
 from registry.db import in_chunks
-from registry.errors import N_, NotPermitted, RegistryError, ValidationFailed
+from registry.errors import N_, NotPermitted, RegistryError, Said, ValidationFailed
 from registry.exchange.spreadsheets import COLUMNS, NAME_COLUMNS, VOCABULARIES, Table, read_table
 from registry.memberships import services as memberships
 from registry.memberships.models import ENDED_STATUSES, Membership, MembershipStatus
@@ -124,9 +124,9 @@ def import_members(
                              {values["id"].strip() for _, values in rows if values.get("id", "").strip()})
     naming_registered = sum(registered.named(values) is not None for _, values in rows)
     if naming_registered > MAX_REGISTERED_ROWS:
-        raise ValidationFailed.on("file", f"{naming_registered:,} rows name organisations the network already has; "
-                                          f"one file may change at most {MAX_REGISTERED_ROWS:,} of them: import "
-                                          "it in parts")
+        raise ValidationFailed.on("file", N_("%(rows)s rows name organisations the network already has; one file "
+                                             "may change at most %(most)s of them: import it in parts"),
+                                  rows=f"{naming_registered:,}", most=f"{MAX_REGISTERED_ROWS:,}")
     results: list[RowResult] = []
     seen: dict[str, int] = {}
     todo: list[_Row] = []
@@ -325,15 +325,17 @@ def _map_headers(headers: list[str], translated: Mapping[str, str] | None = None
     for header in headers:
         target = _BY_HEADER.get(fold(header)) or (translated or {}).get(fold(header))
         if target is None:
-            warnings.append(f"column {header!r} is not one the registry knows; it was ignored")
+            warnings.append(Said(N_("column %(header)r is not one the registry knows; it was ignored: name it "
+                                    "as the template does, or leave it out"), header=header))
         elif target in _NAMES:
             continue
         elif target in fields.values():
-            raise ValidationFailed.on("columns", f"two columns mean {target!r}: keep one")
+            raise ValidationFailed.on("columns", N_("two columns mean %(field)r: keep one"), field=target)
         else:
             fields[header] = target
     if "name" not in fields.values():
-        raise ValidationFailed.on("columns", "no Name column (found: " + ", ".join(headers) + ")")
+        raise ValidationFailed.on("columns", N_("no Name column (found: %(headers)s): add one, headed as the "
+                                                "template's"), headers=", ".join(headers))
     return fields, warnings
 
 
@@ -372,6 +374,8 @@ class _Lookups:
                 profile[key] = self._value(key, text)
             except _Unreadable as unreadable:
                 problems.update((key, said) for said in unreadable.problems.values())
+            except (PlaceNotFound, AmbiguousPlace) as wrong:  # the message names the candidates
+                problems[key] = (wrong.said.template, wrong.said.params)
             except ValueError as wrong:
                 problems[key] = (str(wrong), {})
         since = None

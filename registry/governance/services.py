@@ -21,7 +21,7 @@ from registry.access import audit
 from registry.access.permissions import Actor, Permission, require
 from registry.db import today
 from registry.elections.models import UNDECIDED_PHASES, Election
-from registry.errors import Conflict, NotFound, ValidationFailed
+from registry.errors import N_, Conflict, NotFound, ValidationFailed
 from registry.governance.models import (
     DEFAULT_BREAK_MONTHS, OPEN_SEATS, BodyKind, GoverningBody, Officeholder, Seat, SeatHolding
 )
@@ -125,7 +125,7 @@ def define_body(
     if established is not None and not PARTIAL_DATE_RULE.fullmatch(established):
         problems["established"] = ["use YYYY, YYYY-MM or YYYY-MM-DD"]
     if problems:
-        raise ValidationFailed.of("the governing body", problems)
+        raise ValidationFailed.of(N_("the governing body"), problems)
     if session.scalar(select(GoverningBody).where(GoverningBody.network_id == network.id,
                                                   GoverningBody.name == name.strip())):
         raise Conflict(f"{network.name} already has a body named {name!r}")

@@ -28,7 +28,7 @@ from registry.db import Page, check_page, page_of_query
 from registry.errors import NotFound, NotPermitted
 from registry.memberships.models import Membership, MembershipStatus
 from registry.memberships.services import status_on
-from registry.names import fold
+from registry.organisations.name_search import name_matches
 from registry.organisations.models import (
     TERM_FIELDS, Organisation, OrganisationArea, OrganisationKind, OrganisationStatus, OrganisationTerm
 )
@@ -136,9 +136,8 @@ def search(session: Session, actor: Actor, query: DirectoryQuery, *, page: int, 
 def _matching(session: Session, reader: Reader, stmt: Any, query: DirectoryQuery) -> Any:
     """`stmt` narrowed to the organisations `query`'s words, terms, area, country, status and
     kind match, each field filter only where the reader sees that field."""
-    if query.text and (folded := fold(query.text)):
-        pattern = "%" + folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(Organisation.search_text.like(pattern, escape="\\"))
+    if query.text and (named := name_matches(session, query.text)) is not None:
+        stmt = stmt.where(named)
     stmt = stmt.where(Organisation.status == query.status if query.status is not None
                       else Organisation.status != OrganisationStatus.DELISTED)
     if query.country:

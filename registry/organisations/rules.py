@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from registry.access.permissions import Actor
 from registry.areas import services as areas
+from registry.areas.place_names import AmbiguousPlace, PlaceNotFound
 from registry.errors import N_, Conflict, ValidationFailed
 from registry.names import fold
 from registry.organisations import models as organisations
@@ -53,12 +54,12 @@ def validate_profile(
     lineage = list(lineage)
     for key, value in values.items():
         if key not in allowed:
-            problems[key] = ["unknown field"]
+            problems[key] = [N_("unknown field")]
             continue
         try:
             clean[key] = _VALIDATORS[key](known, value, lineage)
         except ValidationFailed as refused:
-            problems.setdefault(key, []).extend(refused.fields.get(key) or [refused.message])
+            problems.setdefault(key, []).extend(refused.fields.get(key) or [refused.said])
     kind = clean.get("kind", organisation.kind if organisation else None)
     country = clean.get("country", organisation.country if organisation else None)
     if creating and "name" not in clean and "name" not in problems:
@@ -69,7 +70,7 @@ def validate_profile(
     if reach and str(kind) == "community_organisation":
         problems["publishes_reach"] = [N_("only a network publishes its reach")]
     if problems:
-        raise ValidationFailed.of("the profile", problems)
+        raise ValidationFailed.of(N_("the profile"), problems)
     return clean
 
 
@@ -145,7 +146,7 @@ def contact_values(kind: Any, value: str | None, label: str, visibility: Any) ->
     elif not storable(label or ""):
         problems["label"] = [N_("contains control characters or invalid code points")]
     if problems:
-        raise ValidationFailed.of("the contact", problems)
+        raise ValidationFailed.of(N_("the contact"), problems)
     return {"kind": kind, "value": value, "label": (label or "").strip(), "visibility": visibility}
 
 
@@ -209,7 +210,7 @@ def _text(max_length: int, *, required: bool = False, multiline: bool = False) -
         if required and not value:
             raise ValidationFailed(N_("must not be empty"))
         if len(value) > max_length:
-            raise ValidationFailed(f"at most {max_length} characters")
+            raise ValidationFailed(N_("at most %(most)s characters"), params={"most": max_length})
         if not storable(value, multiline=multiline):
             raise ValidationFailed(N_("contains control characters or invalid code points"))
         if not value and not required:
@@ -226,7 +227,8 @@ def _enum(enum_name: str, nullable: bool = True) -> Callable[..., Any]:
         try:
             return enum_cls(value)
         except ValueError:
-            raise ValidationFailed(f"one of: {', '.join(m.value for m in enum_cls)}") from None
+            choices = ", ".join(m.value for m in enum_cls)
+            raise ValidationFailed(N_("one of: %(choices)s"), params={"choices": choices}) from None
     return check
 
 
@@ -234,7 +236,8 @@ def _country(_known: Known, value: Any, _lineage: list[int]) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or pycountry.countries.get(alpha_2=value.upper()) is None:
-        raise ValidationFailed(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
+        raise ValidationFailed(N_("%(value)r is not an ISO 3166-1 alpha-2 country code (VN, KH, LA...)"),
+                               params={"value": value})
     return value.upper()
 
 
@@ -243,7 +246,8 @@ def _language(code: Any) -> str:
         (len(code) == 2 and pycountry.languages.get(alpha_2=code.lower()))
         or (len(code) == 3 and pycountry.languages.get(alpha_3=code.lower()))
     ):
-        raise ValidationFailed(f"{code!r} is not an ISO 639 language code")
+        raise ValidationFailed(N_("%(code)r is not an ISO 639 language code (vi, km, lo, en...)"),
+                               params={"code": code})
     return code.lower()
 
 
@@ -271,9 +275,11 @@ def _founding_date(_known: Known, value: Any, _lineage: list[int]) -> str | None
     try:
         first_day = dt.date(parts[0], parts[1], parts[2])
     except ValueError:
-        raise ValidationFailed(f"{value} is not a calendar date") from None
+        raise ValidationFailed(N_("%(value)s is not a calendar date: use YYYY, YYYY-MM or YYYY-MM-DD"),
+                               params={"value": value}) from None
     if first_day > dt.date.today() or parts[0] < 1800:
-        raise ValidationFailed(f"{value} is not a plausible founding date")
+        raise ValidationFailed(N_("%(value)s is not a plausible founding date: give a past date after 1800"),
+                               params={"value": value})
     return value
 
 
@@ -283,9 +289,8 @@ def _terms(vocabulary: Vocabulary) -> Callable[..., Any]:
             raise ValidationFailed(N_("expected a list of codes"))
         try:
             return vocabularies.resolve(known.session, vocabulary, value, available=known.terms(vocabulary, lineage))
-        except ValidationFailed as refused:
-            messages = [m for ms in refused.fields.values() for m in ms]
-            raise ValidationFailed(" ".join(messages) or refused.message) from None
+        except ValidationFailed as refused:  # the vocabulary's words, said in the reader's language
+            raise ValidationFailed(refused.template, params=refused.params) from None
     return check
 
 
@@ -304,10 +309,10 @@ def _areas(known: Known, value: Any, _lineage: list[int]) -> list[str]:
             continue
         try:
             codes.append(known.places().resolve(text))
-        except ValueError as wrong:  # no such place, or several: the message names them
-            problems.append(str(wrong))
-    if problems:
-        raise ValidationFailed("; ".join(problems))
+        except (PlaceNotFound, AmbiguousPlace) as wrong:  # the message names the candidates
+            problems.append(wrong.said)
+    if problems:  # one message per place, each said in the reader's language
+        raise ValidationFailed("; ".join(problems), fields={"areas_served": problems})
     return list(dict.fromkeys(codes))
 
 
@@ -315,7 +320,7 @@ def _drop_in_centres(_known: Known, value: Any, _lineage: list[int]) -> int | No
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_DROP_IN_CENTRES:
-        raise ValidationFailed(f"a whole number from 0 to {_MAX_DROP_IN_CENTRES}")
+        raise ValidationFailed(N_("a whole number from 0 to %(most)s"), params={"most": _MAX_DROP_IN_CENTRES})
     return value
 
 
@@ -335,8 +340,9 @@ def _published_fields(_known: Known, value: Any, _lineage: list[int]) -> list[st
         raise ValidationFailed(N_("expected a list of field names"))
     unknown = sorted(set(value) - set(PUBLISHABLE_FIELDS))
     if unknown:
-        raise ValidationFailed(f"not fields an organisation chooses to publish: {', '.join(unknown)} "
-                               f"(choose from {', '.join(PUBLISHABLE_FIELDS)})")
+        raise ValidationFailed(N_("not fields an organisation chooses to publish: %(unknown)s (choose from "
+                                  "%(known)s)"), params={"unknown": ", ".join(unknown),
+                                                         "known": ", ".join(PUBLISHABLE_FIELDS)})
     return [f for f in PUBLISHABLE_FIELDS if f in value]  # one order, so the audit log compares sets
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from registry.access import audit
 from registry.access.permissions import Actor, Permission, can, require
-from registry.errors import Conflict, NotFound, NotPermitted, ValidationFailed
+from registry.errors import N_, Conflict, NotFound, NotPermitted, ValidationFailed
 from registry.vocabularies.models import CODE_RULE, EXTENSIBLE, FALLBACK_LANGUAGE, LANGUAGES, Term, Vocabulary
 
 
@@ -100,6 +100,14 @@ def terms_of(
     return found
 
 
+# A person is told which codes and where the known ones are listed.
+_UNKNOWN_CODES = {
+    Vocabulary.POPULATION: N_("unknown population code(s): %(codes)s; GET /vocabularies lists the known ones"),
+    Vocabulary.SERVICE: N_("unknown service code(s): %(codes)s; GET /vocabularies lists the known ones"),
+    Vocabulary.PRIORITY_AREA: N_("unknown priority_area code(s): %(codes)s; GET /vocabularies lists the known ones"),
+}
+
+
 def resolve(
     session: Session, vocabulary: Vocabulary, codes: Iterable[str], *, network_ids: Iterable[int] = (),
     available: Mapping[str, Term] | None = None,
@@ -112,15 +120,16 @@ def resolve(
     unknown = [c for c in wanted if c not in known]
     if unknown:
         field = f"{vocabulary.value}s" if vocabulary is not Vocabulary.PRIORITY_AREA else "priority_areas"
-        raise ValidationFailed.on(field, f"unknown {vocabulary.value} code(s): {', '.join(unknown)}")
+        raise ValidationFailed.on(field, _UNKNOWN_CODES[vocabulary], codes=", ".join(unknown))
     return [known[c] for c in wanted]
 
 
 def _check_term(code: str, labels: Mapping[str, str]) -> None:
     if not CODE_RULE.fullmatch(code) or len(code) > 64:
-        raise ValidationFailed.on("code", "use lowercase letters, digits and '-' (at most 64)")
+        raise ValidationFailed.on("code", N_("use lowercase letters, digits and '-' (at most 64)"))
     if not (labels.get(FALLBACK_LANGUAGE) or "").strip():
-        raise ValidationFailed.on("labels", "an English label is required")
+        raise ValidationFailed.on("labels", N_("an English label is required: add one under \"en\""))
     unknown = sorted(set(labels) - set(LANGUAGES))
     if unknown:
-        raise ValidationFailed.on("labels", f"unsupported language(s): {', '.join(unknown)}")
+        raise ValidationFailed.on("labels", N_("unsupported language(s): %(languages)s; use %(known)s"),
+                                  languages=", ".join(unknown), known=", ".join(LANGUAGES))

@@ -26,7 +26,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
-from api import auth, page_cache
+from api import auth
 from api.app import create_app
 from registry.organisations import services as organisations
 from registry.access import tokens
@@ -36,11 +36,10 @@ from registry.access.permissions import Role
 from tests.conftest import REQUESTS
 from tests.factories import SYSTEM
 
-# Settings read on every request (or, for the page cache, when a test gets the app): a test may
-# set them on the shared app. Any other setting is read while the app is built, so an app with
-# it is built, once per run.
-READ_PER_REQUEST = frozenset({"AUTH_FAILURES_PER_MINUTE", "PAGE_CACHE_BYTES", "PAGE_CACHE_SECONDS",
-                              "PROPAGATE_EXCEPTIONS", "TRUSTED_HOSTS", "WTF_CSRF_ENABLED"})
+# Settings read on every request: a test may set them on the shared app. Any other setting is
+# read while the app is built, so an app with it is built, once per run.
+READ_PER_REQUEST = frozenset({"AUTH_FAILURES_PER_MINUTE", "PROPAGATE_EXCEPTIONS", "PUBLIC_MAX_AGE", "TRUSTED_HOSTS",
+                              "WTF_CSRF_ENABLED"})
 
 
 class SharedApps:
@@ -61,7 +60,6 @@ class SharedApps:
         app.extensions.clear()
         app.extensions.update(extensions)
         # What requests leave in the app's memory, forgotten.
-        page_cache.init_app(app)
         if isinstance(app.extensions.get(auth._KEY), auth.LocalFailures):  # Redis counts: each test's own prefix
             app.extensions[auth._KEY] = auth.LocalFailures()
         return app

@@ -187,6 +187,19 @@ class TestMemberSpreadsheets:
         assert again.exit_code == 0, again.output
         assert "imported: 0 created, 0 updated, 32 unchanged, 0 error" in again.output
 
+    def test_an_export_names_the_codes_in_the_language_asked_for_and_imports_unchanged(self, run, seeded, tmp_path):
+        english, vietnamese = tmp_path / "en.csv", tmp_path / "vi.csv"
+        assert run("members", "export", "VNSW", "--out", str(english)).exit_code == 0
+        exported = run("members", "export", "VNSW", "--out", str(vietnamese), "--language", "vi")
+        assert exported.exit_code == 0 and "wrote 32 members" in exported.output
+        en_headers, vi_headers = (p.read_text(encoding="utf-8-sig").splitlines()[0] for p in (english, vietnamese))
+        assert "Areas served (names)" in en_headers and "Areas served (names)" not in vi_headers
+        assert "Hà Nội" in vietnamese.read_text(encoding="utf-8-sig")
+        again = run("members", "import", "VNSW", str(vietnamese))
+        assert "0 created, 0 updated, 32 unchanged, 0 error" in again.output, again.output
+        refused = run("members", "export", "VNSW", "--out", str(english), "--language", "xx")
+        assert refused.exit_code == 2 and "--language" in refused.output
+
     @pytest.mark.parametrize("attack", HOSTILE_SPREADSHEETS)
     def test_a_hostile_file_is_refused_as_a_whole_and_writes_nothing(self, run, cli_db, seeded, tmp_path, attack):
         filename, make, words = HOSTILE_SPREADSHEETS[attack]

@@ -45,7 +45,7 @@ def test_a_code_is_shown_once_with_a_qr_code_and_signs_in(make_app, world, sessi
     page = secretariat.get("/console/codes/").get_data(as_text=True)
     assert world.cbo.public_id in page and world.wnu.public_id not in page  # only its own subtree
     issued = issue(secretariat, role="editor", holder=world.cbo.public_id, label="office phone", expires="90")
-    assert issued.status_code == 200 and issued.headers["Cache-Control"] == "no-store"
+    assert issued.status_code == 200 and issued.headers["Cache-Control"] == "private, no-store"
     shown = issued.get_data(as_text=True)
     code = re.search(r'<code class="sign-in-code">(swr_[^<]+)</code>', shown).group(1)
     assert '<svg viewBox=' in shown and 'class="qr"' in shown

@@ -196,7 +196,7 @@ def test_cast_a_ballot(client, world, session, role):
     assert response.status_code == allowed[role], response.json
     if response.status_code == 201:
         assert set(response.json) == {"receipt", "ballot_hash", "content"}
-        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["Cache-Control"] == "private, no-store"
     else:
         assert "content" not in response.json and "receipt" not in response.json
 

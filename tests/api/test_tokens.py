@@ -24,7 +24,7 @@ def test_issue_an_editor_token(client, world, role):
     assert response.status_code == ISSUE[role], response.json
     if response.status_code == 201:
         secret = response.json["secret"]
-        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["Cache-Control"] == "private, no-store"
         me = client.get(f"{API}/me", headers={"Authorization": f"Bearer {secret}"}).json
         assert (me["role"], me["organisation_id"]) == ("editor", world.cbo.public_id)
         listed = client.get(f"{API}/tokens", headers=world.roles[role]).json["items"]

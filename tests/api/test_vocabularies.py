@@ -93,4 +93,5 @@ def test_a_term_s_labels_are_described_as_needing_english_and_more_than_spaces(c
     assert labels["required"] == ["en"]
     answer = client.post(f"{API}/networks/{world.vnsw.public_id}/terms", headers=world.roles["secretariat"],
                          json={"vocabulary": "service", "code": "blank", "labels": {"en": "Blank", "vi": " \u3000"}})
-    assert answer.status_code == 422 and answer.json["fields"] == {"labels.vi.value": ["must not be blank"]}
+    assert answer.status_code == 422 and answer.json["fields"] == {"labels.vi.value": [
+        "must not be blank: write something"]}

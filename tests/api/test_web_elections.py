@@ -242,7 +242,7 @@ def test_a_whole_election_through_the_forms_with_turnout_an_extension_and_the_re
     for phase in ("voting_closed", "tallied"):
         assert move(client, base, election_in(session), phase).status_code == 302, phase
     counted = client.get(page).get_data(as_text=True)
-    assert "Certify the result" in counted and f"/elections/{election.public_id}/result" in counted
+    assert "Certify the result" in counted and f"/elections/{election.network.public_id}/{election.public_id}/result" in counted
     assert "Ana" in counted.split("Elected:", 1)[1].split("</p>", 1)[0]
     assert move(client, base, election_in(session), "certified").status_code == 302
     certified = client.get(page).get_data(as_text=True)

@@ -22,6 +22,7 @@ from registry.db import make_engine, make_sessionmaker
 from registry.errors import Conflict, ValidationFailed
 from registry.migrate import upgrade
 from registry.organisations.models import Organisation
+from registry.organisations.name_search import SQLITE_INDEX
 from registry.organisations.services import register_organisation
 from registry.access.permissions import Actor
 from registry.access.sealing import use_keys
@@ -134,10 +135,8 @@ def test_a_backup_taken_while_writes_go_on_is_a_snapshot_and_a_quiet_one_restore
     backups.restore(target, made.path, PASSPHRASE)
     restored, after = rows(target), rows(source)
     assert set(restored) == set(after)
-    # The change counter is the one row each write updates: the snapshot's lies between.
-    assert before["change_counter"] < restored["change_counter"] < after["change_counter"]
     for table, found in restored.items():
-        if table != "change_counter":
+        if not table.startswith(SQLITE_INDEX):  # the name index's pages: its rows are organisations'
             # Every row restored is one the registry held; nothing half-written came along.
             assert set(found) <= set(after[table]) | set(before[table]), table
     written = {o[0] for o in restored["organisations"]} - {o[0] for o in before["organisations"]}

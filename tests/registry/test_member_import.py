@@ -101,13 +101,15 @@ def test_khmer_place_names_as_written_and_ambiguous_names_named(session):
     unknown = import_members(session, secretariat(wnu), wnu,
                              read_table("x.csv", csv_bytes("Name,Areas served", "Sample khan group C,Nowhere")),
                              apply=False)
-    assert unknown.rows[0].messages == ["Areas served: no place called 'Nowhere' is known"]
+    assert unknown.rows[0].messages == ["Areas served: no place called 'Nowhere' is known: check the spelling, or "
+                                        "write its code"]
 
 
 def test_unknown_columns_are_reported_not_silently_used(session, vnsw):
     report = import_members(session, secretariat(vnsw), vnsw,
                             read_table("x.csv", csv_bytes("Name,Notes", "Group A,met in May")), apply=True)
-    assert report.applied and report.warnings == ["column 'Notes' is not one the registry knows; it was ignored"]
+    assert report.applied and report.warnings == ["column 'Notes' is not one the registry knows; it was ignored: "
+                                                  "name it as the template does, or leave it out"]
 
 
 class TestBadInputWritesNothing:
