@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from geo import disclosure
 from geo.boundaries import BoundaryArea, BoundarySet
-from geo.coverage import AreaStatus, Coverage, OrgPresence, View, compute_coverage, country_total
+from geo.coverage import (AreaCounter, AreaStatus, Counts, Coverage, View, check_request, country_total,
+                          coverage_from_counts, place_codes)
 from geo.errors import CoverageError
 from geo.region import around
 from registry.areas import services as areas
@@ -27,7 +28,8 @@ from registry.errors import NotFound, NotPermitted, ValidationFailed
 from registry.exchange.member_export import BOM, neutralise
 from registry.organisations.models import Organisation, OrganisationKind
 from registry.access.permissions import Actor, Permission, can
-from registry.networks.summaries import AreaTally, Presence, member_presence, presence_on
+from registry.networks import area_counts
+from registry.networks.summaries import AreaTally, served_on
 
 TITLES = {View.INTERNAL: _l("member organisations by area"), View.LISTED: _l("listed member organisations by area"),
           View.REACH: _l("reach, all member organisations by area")}
@@ -53,31 +55,31 @@ class MapRequest:
 def network_coverage(session: Session, network: Organisation, request: MapRequest,
                      on: dt.date | None = None) -> Coverage:
     """Coverage of `network` (and its member networks) on `on` (default: request.on), as
-    request.view shows it."""
+    request.view shows it: the members counted per area in one grouped query."""
     if request.view is View.REACH:
         return _reach(session, network, request)
     when = on or request.on
-    records = _records(member_presence(session, network, when), request.view)
-    return _counted(session, network, request, records, when)
-
-
-def _counted(session: Session, network: Organisation, request: MapRequest, presence: list[OrgPresence],
-             when: dt.date | None, *, candidates: list[areas.BoundarySet] | None = None,
-             parents: Mapping[str, str] | None = None) -> Coverage:
-    """The coverage of these members as request.view counts them. `candidates` and `parents`:
-    the sets valid that day and the areas' parents, when the caller read them for many dates."""
-    records = disclosure.counted(request.view, presence)
+    public_only = request.view is View.LISTED
+    networks = area_counts.networks_counted(session, network.id, when)
+    codes = area_counts.served_codes(session, networks, when, public_only=public_only)
     # Scope and boundary set follow what the view counts: a listed map shows no country that
     # only unlisted members work in.
-    countries = sorted({c[:2] for r in records for c in r.area_codes} | ({network.country} - {None}))
+    countries = sorted({c[:2] for c in codes} | ({network.country} - {None}))
     level = 1 if request.level is None else request.level
-    row = _set_row(session, level, request.set_key, countries, when or today(), candidates=candidates)
-    return compute_coverage(
-        records, _as_geo(session, row, countries), view=request.view,
-        threshold=request.threshold, scope=countries or None, priority_area=request.priority_area,
-        population=request.population, service=request.service,
-        parents=areas.parents_of(session, [c for r in records for c in r.area_codes]) if parents is None else parents,
-    )
+    row = _set_row(session, level, request.set_key, countries, when or today())
+    boundary_set = _as_geo(session, row, countries)
+    scope = countries or None
+    check_request(boundary_set, view=request.view, threshold=request.threshold, filters=request.filters)
+    placed_on = place_codes(boundary_set, codes, scope=scope, parents=areas.parents_of(session, codes))
+    counts = area_counts.area_counts(session, networks, when, placed_on, public_only=public_only,
+                                     filters=request.filters, names=request.view is View.INTERNAL)
+    return coverage_from_counts(_counts(counts), boundary_set, view=request.view, threshold=request.threshold,
+                                scope=scope, filters=request.filters)
+
+
+def _counts(found: area_counts.AreaCounts) -> Counts:
+    return Counts(members=found.members, listed=found.listed, names=found.names, placed=found.placed,
+                  placed_listed=found.placed_listed, chosen=found.chosen, counted=found.counted)
 
 
 def area_tally(session: Session, network: Organisation, on: dt.date | None = None) -> AreaTally:
@@ -87,15 +89,24 @@ def area_tally(session: Session, network: Organisation, on: dt.date | None = Non
 
 
 def area_tallies(session: Session, network: Organisation, dates: list[dt.date | None]) -> list[AreaTally]:
-    """area_tally on each of `dates` (a board's growth table), the members, the boundary sets
-    and the areas' parents read once for all of them."""
-    request = MapRequest(level=1)
-    presence = presence_on(session, network, dates)
+    """area_tally on each of `dates` (a board's growth table), the members' areas, the boundary
+    sets and the areas' parents read once for all of them."""
+    served = served_on(session, network, dates)
     sets = areas.sets_on(session, 1, {on or today() for on in dates})
-    parents = areas.parents_of(session, {c for found in presence.values() for p in found for c in p.area_codes})
-    return [tally_of(_counted(session, network, request, _records(presence[on], request.view), on,
-                              candidates=sets[on or today()], parents=parents))
-            for on in dates]
+    every = {c for found in served.values() for codes in found for c in codes}
+    parents = areas.parents_of(session, every)
+    counters: dict[tuple[str, tuple[str, ...]], AreaCounter] = {}  # the codes placed once per set
+    tallies = []
+    for on in dates:
+        countries = sorted({c[:2] for codes in served[on] for c in codes} | ({network.country} - {None}))
+        boundary_set = _as_geo(session, _set_row(session, 1, None, countries, on or today(),
+                                                 candidates=sets[on or today()]), countries)
+        key = (boundary_set.id, tuple(countries))
+        if key not in counters:
+            counters[key] = AreaCounter(boundary_set, every, scope=countries or None, parents=parents)
+        covered, in_scope = counters[key](served[on])
+        tallies.append(AreaTally(covered, in_scope, boundary_set.area_noun, boundary_set.title))
+    return tallies
 
 
 def tally_of(coverage: Coverage) -> AreaTally:
@@ -139,19 +150,6 @@ def network_map_html(session: Session, network: Organisation, request: MapReques
     return render_map(comparison_map(layers, title=title, **basemap), static_prefix=static_prefix)
 
 
-def _records(presence: list[Presence], view: View) -> list[OrgPresence]:
-    """The members as `view` counts them: the listed view only what the public sees of each
-    (its published areas and terms), the others everything, with where the public places it."""
-    if view is View.LISTED:
-        return [OrgPresence(p.organisation_id, p.name, p.public.area_codes, p.public.priority_areas,
-                            p.public.populations, p.public.services, listed=True)
-                for p in presence if p.public is not None]
-    return [OrgPresence(p.organisation_id, p.name, p.area_codes, p.priority_areas, p.populations,
-                        p.services, listed=p.public is not None,
-                        public_area_codes=p.public.area_codes if p.public is not None else ())
-            for p in presence]
-
-
 def _reach(session: Session, network: Organisation, request: MapRequest) -> Coverage:
     """The reach view: one table, today, in the set in force today, without filters; a
     national network's by province (its country's total at level 0), a regional or global
@@ -163,8 +161,9 @@ def _reach(session: Session, network: Organisation, request: MapRequest) -> Cove
     national = network.kind is OrganisationKind.NATIONAL_NETWORK and network.country is not None
     reach_level = 1 if national else 0
     level = reach_level if request.level is None else request.level
-    records = _records(member_presence(session, network, None), View.REACH)
-    countries = [network.country] if national else sorted({c[:2] for r in records for c in r.area_codes})
+    networks = area_counts.networks_counted(session, network.id, None)
+    codes = area_counts.served_codes(session, networks, None, public_only=False)
+    countries = [network.country] if national else sorted({c[:2] for c in codes})
     asked_set = _set_row(session, min(level, reach_level), None, countries, now)
     refused = disclosure.reach_refusals(
         level=level, reach_level=reach_level, on_other_day=request.on not in (None, now),
@@ -173,10 +172,12 @@ def _reach(session: Session, network: Organisation, request: MapRequest) -> Cove
     if refused:
         raise CoverageError(refused)
     table_set = asked_set if level == reach_level else _set_row(session, reach_level, None, countries, now)
-    table = compute_coverage(
-        records, _as_geo(session, table_set, countries), view=View.REACH,
-        threshold=request.threshold, scope=countries,
-        parents=areas.parents_of(session, [c for r in records for c in r.area_codes]))
+    table_geo = _as_geo(session, table_set, countries)
+    check_request(table_geo, view=View.REACH, threshold=request.threshold, filters={})
+    placed_on = place_codes(table_geo, codes, scope=countries, parents=areas.parents_of(session, codes))
+    table = coverage_from_counts(_counts(area_counts.area_counts(session, networks, None, placed_on,
+                                                                 public_only=False)),
+                                 table_geo, view=View.REACH, threshold=request.threshold, scope=countries)
     if level == reach_level:
         return table
     return country_total(table, _as_geo(session, asked_set, countries), network.country)

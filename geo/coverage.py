@@ -1,9 +1,10 @@
 """Coverage: how many member organisations work in each area of one boundary set.
 
-Takes plain records (each organisation's areas and terms, and whether it chose to be listed
-publicly), rolls their area codes onto the set's level and counts them per area; what each view
-may show of those counts, and in which words, is decided by geo.disclosure. Public views never
-name an organisation and stop at admin-1.
+Places recorded area codes onto the set's areas (old codes through the crosswalk, districts
+onto their provinces) and turns counts per area into a map's cells: the registry counts its
+members in SQL from that placement (coverage_from_counts), and plain records are counted here
+the same way (compute_coverage). What each view may show of those counts, and in which words,
+is decided by geo.disclosure. Public views never name an organisation and stop at admin-1.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from geo.disclosure import DEFAULT_THRESHOLD, AreaStatus, Cell, View
 from geo.errors import CoverageError
 from geo.words import area_name
 
-__all__ = ["AreaCoverage", "AreaStatus", "Coverage", "OrgPresence", "View", "compute_coverage",
-           "country_total"]
+__all__ = ["AreaCounter", "AreaCoverage", "AreaStatus", "Counts", "Coverage", "OrgPresence", "View",
+           "check_request", "compute_coverage", "country_total", "coverage_from_counts", "place_codes"]
 
 PUBLIC_FINEST_LEVEL = 1
 
@@ -142,7 +143,65 @@ def compute_coverage(
     `scope` names the countries or areas the network covers: areas outside it are "no data",
     not zero; so is everything when there are no records at all (in the listed view with a
     scope, an area in it then has no listed member organisation).
+
+    The registry counts its members in SQL (place_codes, then coverage_from_counts); this
+    counts plain records the same way.
     """
+    filters = {k: v for k, v in (("priority_area", priority_area), ("population", population),
+                                 ("service", service)) if v}
+    check_request(boundary_set, view=view, threshold=threshold, filters=filters)
+    scope = None if scope is None else list(scope)
+    records = disclosure.counted(view, records)
+    chosen = [r for r in records
+              if (not priority_area or priority_area in r.priority_areas)
+              and (not population or population in r.populations)
+              and (not service or service in r.services)]
+    codes = {c for r in chosen for c in (*r.area_codes, *(r.public_area_codes or ()))}
+    placed_on = place_codes(boundary_set, codes, scope=scope, parents=parents, aliases=aliases)
+
+    def targets(codes: Iterable[str]) -> set[str]:
+        return {placed_on[c] for c in codes if c in placed_on}
+
+    members: dict[str, set[int]] = {}
+    known_to_public: dict[str, set[int]] = {}
+    placed: set[int] = set()
+    placed_publicly: set[int] = set()
+    for i, record in enumerate(chosen):
+        for target in targets(record.area_codes):
+            members.setdefault(target, set()).add(i)
+            placed.add(i)
+        if record.listed:
+            public = record.area_codes if record.public_area_codes is None else record.public_area_codes
+            for target in targets(public) & targets(record.area_codes):
+                known_to_public.setdefault(target, set()).add(i)
+                placed_publicly.add(i)
+    counts = Counts(
+        members={code: len(found) for code, found in members.items()},
+        listed={code: len(found) for code, found in known_to_public.items()},
+        names={code: tuple(chosen[i].name for i in found) for code, found in members.items()}
+        if view is View.INTERNAL else {},
+        placed=len(placed), placed_listed=len(placed_publicly), chosen=len(chosen), counted=len(records))
+    return coverage_from_counts(counts, boundary_set, view=view, threshold=threshold, scope=scope, filters=filters)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """A view's members counted on a boundary set, before disclosure: per area (by code) the
+    distinct organisations there and how many of them the public places there, their names
+    (internal view only), and the totals."""
+
+    members: Mapping[str, int]
+    listed: Mapping[str, int]
+    names: Mapping[str, Sequence[str]]
+    placed: int  # distinct organisations in some area
+    placed_listed: int  # of them, placed there by the public directory
+    chosen: int  # organisations the view counts that pass the filters
+    counted: int  # organisations the view counts (0: the map has no data)
+
+
+def check_request(boundary_set: BoundarySet, *, view: View, threshold: int, filters: Mapping[str, str]) -> None:
+    """Refuse what no view may be asked: a threshold below 1, a public map below provinces,
+    a filtered reach table."""
     if threshold < 1:
         raise CoverageError(f"the masking threshold must be at least 1, not {threshold}")
     if view is not View.INTERNAL and boundary_set.level > PUBLIC_FINEST_LEVEL:
@@ -150,42 +209,34 @@ def compute_coverage(
             f"{boundary_set.id} is a level-{boundary_set.level} set; public maps stop at "
             "province level so that no organisation can be located more precisely"
         )
-    filters = {k: v for k, v in (("priority_area", priority_area), ("population", population),
-                                 ("service", service)) if v}
     if view is View.REACH and filters:
         raise CoverageError(disclosure.reach_refusals(filters=filters))
-    records = disclosure.counted(view, records)
-    chosen = [r for r in records
-              if (not priority_area or priority_area in r.priority_areas)
-              and (not population or population in r.populations)
-              and (not service or service in r.services)]
+
+
+def place_codes(boundary_set: BoundarySet, codes: Iterable[str], *, scope: Iterable[str] | None = None,
+                parents: Mapping[str, str] | None = None, aliases: Mapping[str, str] | None = None) -> dict[str, str]:
+    """{recorded area code: the area of `boundary_set` it counts for} for the codes that land
+    on an area in `scope` (compute_coverage says how a code is placed)."""
     place = _placer(boundary_set, {**merges(boundary_set), **(aliases or {})}, parents or {})
     in_scope = _scope_test(scope)
+    found = {code: place(code) for code in set(codes)}
+    return {code: target for code, target in found.items() if target and in_scope(boundary_set.area(target))}
 
-    def targets(codes: Iterable[str]) -> set[str]:
-        return {t for t in map(place, codes) if t and in_scope(boundary_set.area(t))}
 
-    members: dict[str, set[int]] = {a.code: set() for a in boundary_set.areas}
-    known_to_public: dict[str, set[int]] = {a.code: set() for a in boundary_set.areas}
-    placed: set[int] = set()
-    placed_publicly: set[int] = set()
-    for i, record in enumerate(chosen):
-        for target in targets(record.area_codes):
-            members[target].add(i)
-            placed.add(i)
-        if record.listed:
-            public = record.area_codes if record.public_area_codes is None else record.public_area_codes
-            for target in targets(public) & targets(record.area_codes):
-                known_to_public[target].add(i)
-                placed_publicly.add(i)
-
+def coverage_from_counts(counts: Counts, boundary_set: BoundarySet, *, view: View = View.INTERNAL,
+                         threshold: int = DEFAULT_THRESHOLD, scope: Iterable[str] | None = None,
+                         filters: Mapping[str, str] | None = None) -> Coverage:
+    """The coverage these counts make, as `view` may show it (geo.disclosure decides)."""
+    filters = dict(filters or {})
+    check_request(boundary_set, view=view, threshold=threshold, filters=filters)
+    in_scope = _scope_test(scope)
     # With nothing counted, the map says so, except where the listed view knows its scope:
     # there, an area has no listed member organisation, whatever the others are.
-    no_data = not records and (view is not View.LISTED or scope is None)
-    cells = [Cell(a.code, len(members[a.code]), len(known_to_public[a.code]))
+    no_data = not counts.counted and (view is not View.LISTED or scope is None)
+    cells = [Cell(a.code, counts.members.get(a.code, 0), counts.listed.get(a.code, 0))
              for a in boundary_set.areas if not no_data and in_scope(a)]
-    shown = disclosure.disclose(view, cells, placed=len(placed), placed_listed=len(placed_publicly),
-                                unplaced=len(chosen) - len(placed), threshold=threshold)
+    shown = disclosure.disclose(view, cells, placed=counts.placed, placed_listed=counts.placed_listed,
+                                unplaced=counts.chosen - counts.placed, threshold=threshold)
     areas = []
     for area in boundary_set.areas:
         cell = shown.cells.get(area.code)
@@ -193,7 +244,7 @@ def compute_coverage(
             areas.append(AreaCoverage(area.code, area_name(area.name, area.names), AreaStatus.NO_DATA, None,
                                       disclosure.no_data()))
             continue
-        names = tuple(sorted(chosen[i].name for i in members[area.code])) if view is View.INTERNAL else ()
+        names = tuple(sorted(counts.names.get(area.code, ()))) if view is View.INTERNAL else ()
         areas.append(AreaCoverage(area.code, area_name(area.name, area.names), cell.status, cell.count, cell.label,
                                   names))
 
@@ -204,6 +255,25 @@ def compute_coverage(
         areas_in_scope=sum(a.status is not AreaStatus.NO_DATA for a in areas),
         not_on_map=shown.not_on_map, filters=filters,
     )
+
+
+class AreaCounter:
+    """The internal map's area count (covered, in scope) of any group of members on one
+    boundary set: the codes are placed once, whatever the number of groups (a board's years)."""
+
+    def __init__(self, boundary_set: BoundarySet, codes: Iterable[str], *, scope: Iterable[str] | None,
+                 parents: Mapping[str, str] | None = None) -> None:
+        scope = None if scope is None else list(scope)
+        self.placed_on = place_codes(boundary_set, codes, scope=scope, parents=parents)
+        in_scope = _scope_test(scope)
+        self.in_scope = sum(1 for a in boundary_set.areas if in_scope(a))
+
+    def __call__(self, members: Sequence[Iterable[str]]) -> tuple[int, int]:
+        """(areas covered, areas in scope) of these members' codes, one iterable per member, as
+        their coverage says them (no member: no data, nothing in scope)."""
+        if not members:
+            return 0, 0
+        return len({self.placed_on[c] for found in members for c in found if c in self.placed_on}), self.in_scope
 
 
 def country_total(coverage: Coverage, countries: BoundarySet, country: str) -> Coverage:

@@ -267,6 +267,15 @@ class Reader:
             return true()
         return json_list_holds(Organisation.published_fields, field) | self._above_public(Organisation.id)
 
+    def shown(self, field: str) -> ColumnElement[bool]:
+        """The SQL twin of `shows`, on Organisation's columns, for a public-tier field: what a
+        count over many organisations asks instead of loading each."""
+        if FIELD_TIERS[field] is not V.PUBLIC:
+            raise ValueError(f"{field} is not a public-tier field")
+        if self.everything:
+            return true()
+        return self.may_see() & self.sees_field(field)
+
     def precise_ids(self) -> ColumnElement[bool]:
         """The SQL condition for "this reader sees the organisation's exact areas"."""
         if self.everything:

@@ -9,14 +9,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from registry.access.permissions import Actor
-from registry.access.visibility import reader_for
-from registry.db import in_chunks, today
+from registry.db import today
+from registry.networks.area_counts import codes_of
 from registry.memberships.models import Membership, MembershipEvent, MembershipStatus
-from registry.memberships.services import History, members_as_of, status_on
-from registry.organisations.models import NETWORK_KINDS, Organisation, OrganisationStatus
+from registry.memberships.services import History, status_on
+from registry.organisations.models import (
+    NETWORK_KINDS, Organisation, OrganisationArea, OrganisationStatus, OrganisationTerm
+)
+from registry.vocabularies.models import Term, Vocabulary
 
 
 @dataclass(frozen=True)
@@ -52,80 +54,44 @@ class NetworkSummary:
 
 
 def network_summary(session: Session, network: Organisation, on: dt.date | None = None) -> NetworkSummary:
-    members = members_as_of(session, network.id, on)
+    """The network's active members on `on` (None: now) counted in SQL, reading only the columns
+    counted: no member is loaded as an object."""
+    members = select(Membership.member_id).where(Membership.network_id == network.id,
+                                                 status_on(on) == MembershipStatus.ACTIVE)
+    rows = session.execute(select(Organisation.kind, Organisation.country, Organisation.is_sample)
+                           .where(Organisation.id.in_(members))).all()
+    areas = list(session.scalars(select(OrganisationArea.area_code).distinct()
+                                 .where(OrganisationArea.organisation_id.in_(members))
+                                 .order_by(OrganisationArea.area_code)))
+    # Priority areas most common first; a tie in the order met, members by name and each
+    # member's terms in the vocabulary's order, as a member's profile gives them.
+    priority = Counter(session.scalars(
+        select(Term.code).join(OrganisationTerm, OrganisationTerm.term_id == Term.id)
+        .join(Organisation, Organisation.id == OrganisationTerm.organisation_id)
+        .where(Organisation.id.in_(members), Term.vocabulary == Vocabulary.PRIORITY_AREA)
+        .order_by(Organisation.name_key, Organisation.id, Term.position, Term.code)))
     # Every membership by its status on the date, counted in SQL (None: none yet on that date).
     on_date = select(status_on(on).label("status")).where(Membership.network_id == network.id).subquery()
     statuses = {status: count for status, count in session.execute(
         select(on_date.c.status, func.count()).group_by(on_date.c.status)) if status is not None}
-    areas = sorted({code for m in members for code in m.areas_served})
-    countries = sorted({m.country for m in members if m.country})
-    priority = Counter(code for m in members for code in m.priority_areas)
     return NetworkSummary(
-        network=network, on=on, members=len(members),
-        member_networks=sum(1 for m in members if m.is_network),
-        areas=tuple(areas), countries=tuple(countries),
+        network=network, on=on, members=len(rows),
+        member_networks=sum(1 for row in rows if row.kind in NETWORK_KINDS),
+        areas=tuple(sorted(areas)), countries=tuple(sorted({row.country for row in rows if row.country})),
         statuses={s.value: statuses[s] for s in MembershipStatus if statuses.get(s)},
-        priority_areas=dict(priority.most_common()), sample_members=sum(1 for m in members if m.is_sample),
+        priority_areas=dict(priority.most_common()), sample_members=sum(1 for row in rows if row.is_sample),
     )
 
 
-@dataclass(frozen=True)
-class Presence:
-    """Where one member organisation works, as plain values for coverage maps."""
-
-    organisation_id: int
-    name: str
-    area_codes: tuple[str, ...]
-    priority_areas: tuple[str, ...]
-    populations: tuple[str, ...]
-    services: tuple[str, ...]
-    # What anyone may know of it (listed publicly, and publishing its networks): its published
-    # areas and terms; None when the public may not know it is a member.
-    public: Presence | None
-
-
-def member_presence(session: Session, network: Organisation, on: dt.date | None = None) -> list[Presence]:
-    """Active members of the network and of its member networks on `on`, with their areas, and
-    each with what the public sees of it (registry.access.visibility): `public` is None unless it is
-    listed publicly and publishes which networks it belongs to, and then holds only the areas
-    and terms it published. Which of them a view may count is geo.disclosure's to say."""
-    return _presences(session, members_as_of(session, network.id, on, recursive=True))
-
-
-def presence_on(session: Session, network: Organisation,
-                dates: Sequence[dt.date | None]) -> dict[dt.date | None, list[Presence]]:
-    """member_presence on each of `dates`, the memberships and the members read once for all
-    of them (a board's growth table): as many queries for 30 dates as for one."""
+def served_on(session: Session, network: Organisation,
+              dates: Sequence[dt.date | None]) -> dict[dt.date | None, list[tuple[str, ...]]]:
+    """On each of `dates`, the area codes of each active member of the network and of its
+    member networks (members_as_of(recursive=True)), the memberships and the members' areas
+    read once for all of them, as plain values: as many queries for 30 dates as for one."""
     history = History(session, network.id)
-    found = {on: set(history.members_on(on, recursive=True)) for on in dates}
-    ids = sorted({oid for members in found.values() for oid in members})
-    members: dict[int, Organisation] = {}
-    for chunk in in_chunks(ids):
-        members.update((m.id, m) for m in session.scalars(
-            select(Organisation).where(Organisation.id.in_(chunk))
-            .options(selectinload(Organisation.terms), selectinload(Organisation.area_links))))
-    presence = {p.organisation_id: p for p in _presences(session, list(members.values()))}
-    order = sorted(ids, key=lambda oid: (members[oid].name_key, oid))
-    return {on: [presence[oid] for oid in order if oid in found[on]] for on in dates}
-
-
-def _presences(session: Session, members: list[Organisation]) -> list[Presence]:
-    """Each member's Presence, its terms and areas already loaded."""
-    anyone = reader_for(session, Actor.anonymous())
-
-    def published(member: Organisation, field: str, values: list[str]) -> tuple[str, ...]:
-        return tuple(values) if anyone.shows(member, field) else ()
-
-    def public(member: Organisation) -> Presence | None:
-        if not anyone.shows(member, "networks"):
-            return None
-        return Presence(member.id, member.name, published(member, "areas_served", member.areas_served),
-                        published(member, "priority_areas", member.priority_areas),
-                        published(member, "populations", member.populations),
-                        published(member, "services", member.services), None)
-
-    return [Presence(m.id, m.name, tuple(m.areas_served), tuple(m.priority_areas), tuple(m.populations),
-                     tuple(m.services), public(m)) for m in members]
+    found = history.active_on(dates, recursive=True)
+    codes = codes_of(session, {oid for members in found.values() for oid in members})
+    return {on: [codes.get(oid, ()) for oid in sorted(found[on])] for on in dates}
 
 
 def public_networks(session: Session) -> list[Organisation]:

@@ -13,13 +13,14 @@ from sqlalchemy import select
 from api.coverage import MapRequest, network_coverage, network_map_html
 from geo.boundaries import ATTRIBUTION_CAMBODIA
 from geo.bundle import shared_geo_dir
-from geo.coverage import AreaStatus, View
+from geo.coverage import AreaStatus, OrgPresence, View, compute_coverage
 from geo.errors import CoverageError
 from registry.areas import services as areas
 from registry.memberships import services as memberships
 from registry.organisations import services as organisations
 from registry.organisations.models import Organisation
 from registry.access.permissions import Actor
+from registry.access.visibility import reader_for
 from seeds.boundaries import licensed_sets
 from seeds.load import read_yaml
 from tests.geo.conftest import map_data
@@ -196,3 +197,35 @@ def test_the_map_command_writes_an_offline_page(tmp_path):
             refused = runner.invoke(main, ["map", *args, "--out", str(tmp_path / "x.html")])
             assert refused.exit_code != 0 and message in refused.output, refused.output
             assert not (tmp_path / "x.html").exists()
+
+
+def _records(session, network, on, view):
+    """The members as plain records, read one object at a time and shown as the anonymous
+    Reader shows each: what the grouped query must count alike."""
+    anyone = reader_for(session, Actor.anonymous())
+    records = []
+    for m in memberships.members_as_of(session, network.id, on, recursive=True):
+        public = {f: list(getattr(m, f)) if anyone.shows(m, f) else []
+                  for f in ("areas_served", "priority_areas", "populations", "services")}
+        known = anyone.shows(m, "networks")
+        if view is View.LISTED:
+            if known:
+                records.append(OrgPresence(m.id, m.name, public["areas_served"], public["priority_areas"],
+                                           public["populations"], public["services"], listed=True))
+            continue
+        records.append(OrgPresence(m.id, m.name, m.areas_served, m.priority_areas, m.populations, m.services,
+                                   listed=known, public_area_codes=public["areas_served"] if known else ()))
+    return records
+
+
+@pytest.mark.parametrize("view", [View.INTERNAL, View.LISTED])
+@pytest.mark.parametrize("on", [END_OF_2012, None])
+@pytest.mark.parametrize("priority_area", [None, "health"])
+def test_the_grouped_count_is_the_count_of_each_member(seeded, view, on, priority_area):
+    vnsw = org(seeded, "VNSW")
+    counted = network_coverage(seeded, vnsw, MapRequest(view=view, on=on, priority_area=priority_area))
+    records = _records(seeded, vnsw, on, view)
+    each = compute_coverage(records, counted.boundary_set, view=view, scope=["VN"], priority_area=priority_area,
+                            parents=areas.parents_of(seeded, [c for r in records for c in r.area_codes]))
+    assert counted.to_geojson(geometry=False) == each.to_geojson(geometry=False)
+    assert [a.organisations for a in counted.areas] == [a.organisations for a in each.areas]

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from geo.boundaries import ATTRIBUTION_CAMBODIA, load_bundled, read_boundary_file
-from geo.coverage import AreaStatus, OrgPresence, View, compute_coverage
+from geo.coverage import AreaCounter, AreaStatus, OrgPresence, View, compute_coverage
 from geo.errors import CoverageError
 from tests.geo.conftest import make_set
 
@@ -200,3 +200,12 @@ def test_internal_geojson_lists_organisations_and_carries_geometry():
     assert feature["geometry"]["type"] == "Polygon"
     assert collection["summary"] == "1 organisation in 1 of 1 province"
     assert compute_coverage([org(1, "VN-01")], bset).to_geojson(geometry=False)["features"][0]["geometry"] is None
+
+
+def test_an_area_counter_counts_the_areas_its_coverage_covers():
+    bset = load_bundled("vn-34-2025")
+    groups = [[], [("VN-57", "VN-SG")], [("VN-57",), ("VN-43", "KH-12"), ()], [("VN",)]]
+    counter = AreaCounter(bset, {c for g in groups for codes in g for c in codes}, scope=["VN"])
+    for group in groups:
+        coverage = compute_coverage([org(i, *codes) for i, codes in enumerate(group)], bset, scope=["VN"])
+        assert counter(group) == (coverage.areas_covered, coverage.areas_in_scope)

@@ -7,7 +7,7 @@ import datetime as dt
 
 from registry.memberships import services as memberships
 from registry.memberships.models import MembershipAction as A
-from registry.networks.summaries import growth, member_presence, network_summary, presence_on
+from registry.networks.summaries import growth, network_summary, served_on
 from tests.factories import SYSTEM
 
 REASON = "decided at the members' meeting"
@@ -40,12 +40,21 @@ def test_growth_counts_each_year_end_as_the_members_on_that_day(session, make_or
     assert network_summary(session, national).statuses == {"active": 3, "expelled": 1}
 
 
-def test_presence_on_many_dates_is_each_dates_presence(session, make_org, member_of):
+def test_served_on_many_dates_is_each_dates_members_areas(session, make_org, member_of):
     national = history(session, make_org)
     regional = make_org(name="Summarised regional network", kind="regional_network", country=None)
     member_of(regional, national)
     dates = [dt.date(2012, 12, 31), dt.date(2013, 12, 31), dt.date(2014, 12, 31), None]
     for network in (national, regional):
-        found = presence_on(session, network, dates)
-        assert found == {on: member_presence(session, network, on) for on in dates}
+        found = served_on(session, network, dates)
+        assert {on: sorted(codes) for on, codes in found.items()} == {on: sorted(
+            tuple(m.areas_served) for m in memberships.members_as_of(session, network.id, on, recursive=True))
+            for on in dates}
     assert found[None] and found[dt.date(2012, 12, 31)] == []  # the regional network admitted it today
+
+
+def test_the_summary_counts_the_members_on_the_date(session, make_org):
+    national = history(session, make_org)
+    then, now = network_summary(session, national, dt.date(2012, 12, 31)), network_summary(session, national)
+    assert (then.members, then.areas) == (2, ("VN-HN", "VN-HP"))
+    assert (now.members, now.areas, now.member_networks) == (3, ("VN-HN", "VN-SG"), 0)

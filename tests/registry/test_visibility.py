@@ -102,3 +102,17 @@ def test_an_organisation_reads_its_own_memberships_and_nobody_else_but_its_secre
     for outsider in (editor(tree["listed"]), board(tree["vn"]), secretariat(tree["kh"]), Actor.anonymous()):
         with pytest.raises(NotFound):
             memberships_of_member(session, outsider, tree["suspended"])
+
+
+def test_a_count_in_sql_sees_each_public_field_as_the_reader_shows_it(session, tree):
+    tree["listed"].published_fields = ["networks", "priority_areas"]  # its areas kept to itself
+    tree["vn"].published_fields = ["networks", "areas_served"]
+    session.flush()
+    everyone = session.scalars(select(Organisation)).all()
+    for actor in actors(tree):
+        reader = reader_for(session, actor)
+        for field in ("networks", "areas_served", "priority_areas", "name"):
+            counted = set(session.scalars(select(Organisation.id).where(reader.shown(field))))
+            assert counted == {o.id for o in everyone if reader.shows(o, field)}, (actor.label, field)
+    with pytest.raises(ValueError):
+        reader_for(session, Actor.anonymous()).shown("drop_in_centres")

@@ -1,0 +1,145 @@
+"""How many of a network's members work in each area, counted in SQL: one grouped query per
+coverage, whatever the number of members, narrowed to what the view counts. What the public
+knows of each member (listed, its networks and areas published) is the anonymous Reader's
+to say (registry.access.visibility); where a recorded area code lands on a map is geo's, and
+the caller hands that placement in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import CTE, ColumnElement, Select, and_, case, distinct, exists, func, literal, null, select, union_all
+from sqlalchemy.orm import Session
+
+from registry.access.permissions import Actor
+from registry.access.visibility import reader_for
+from registry.db import in_chunks
+from registry.memberships.models import Membership, MembershipStatus
+from registry.memberships.services import status_on
+from registry.organisations.models import NETWORK_KINDS, Organisation, OrganisationArea, OrganisationTerm
+from registry.vocabularies.models import Term, Vocabulary
+
+# A coverage filter, the profile field it reads and its vocabulary.
+FILTERS = {"priority_area": ("priority_areas", Vocabulary.PRIORITY_AREA),
+           "population": ("populations", Vocabulary.POPULATION),
+           "service": ("services", Vocabulary.SERVICE)}
+
+
+@dataclass(frozen=True)
+class AreaCounts:
+    """Per area (the code a placement gave) the distinct organisations counted there and how
+    many of them the public directory places there, their names when asked, and the totals."""
+
+    members: dict[str, int]
+    listed: dict[str, int]
+    names: dict[str, tuple[str, ...]]
+    placed: int  # distinct organisations in some area
+    placed_listed: int  # of them, placed there by the public directory
+    chosen: int  # organisations counted that pass the filters
+    counted: int  # organisations counted
+
+
+def networks_counted(session: Session, network_id: int, on: dt.date | None) -> list[int]:
+    """The network and the member networks active in it, and in them, on `on` (None: now):
+    whose active members count as its own (members_as_of(recursive=True)). One query a level
+    of the tree: networks are few, and walking them leaves the members' query one indexed read."""
+    found, frontier = [network_id], [network_id]
+    while frontier:
+        frontier = sorted(set(session.scalars(
+            select(Membership.member_id).join(Organisation, Organisation.id == Membership.member_id)
+            .where(Membership.network_id.in_(frontier), status_on(on) == MembershipStatus.ACTIVE,
+                   Organisation.kind.in_(sorted(NETWORK_KINDS)))
+        )) - set(found))
+        found += frontier
+    return found
+
+
+def _counted(session: Session, networks: list[int], on: dt.date | None, *, public_only: bool,
+             filters: Mapping[str, str]) -> CTE:
+    """SQL: (id, name, placeable, listed, chosen) for each active member of `networks` (see
+    networks_counted) that the view counts. `public_only` (the listed view): only members
+    anyone may know to be members, placed only by the areas they published and filtered only
+    by the terms they published. `listed`: the public directory places it in its areas;
+    `chosen`: it passes the filters. Each flag is 1 or 0, alike on every database."""
+    anyone = reader_for(session, Actor.anonymous())
+    known, areas_known = anyone.shown("networks"), anyone.shown("areas_served")
+    passes: list[ColumnElement[bool]] = []
+    for name, code in filters.items():
+        field, vocabulary = FILTERS[name]
+        holds = exists().where(OrganisationTerm.organisation_id == Organisation.id, OrganisationTerm.term_id == Term.id,
+                               Term.vocabulary == vocabulary, Term.code == code)
+        passes.append(holds & anyone.shown(field) if public_only else holds)
+    query = select(Organisation.id, Organisation.name,
+                   (_flag(areas_known) if public_only else literal(1)).label("placeable"),
+                   (literal(1) if public_only else _flag(known & areas_known)).label("listed"),
+                   (_flag(and_(*passes)) if passes else literal(1)).label("chosen"),
+                   ).where(Organisation.id.in_(
+                       select(Membership.member_id).where(Membership.network_id.in_(networks),
+                                                          status_on(on) == MembershipStatus.ACTIVE)))
+    if public_only:
+        query = query.where(known)
+    return query.cte("counted")
+
+
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return case((condition, 1), else_=0)
+
+
+def served_codes(session: Session, networks: list[int], on: dt.date | None, *, public_only: bool) -> list[str]:
+    """The area codes recorded for the members the view counts (see area_counts), each once."""
+    counted = _counted(session, networks, on, public_only=public_only, filters={})
+    return sorted(session.scalars(
+        select(OrganisationArea.area_code).distinct()
+        .join(counted, and_(counted.c.id == OrganisationArea.organisation_id, counted.c.placeable == 1))))
+
+
+def area_counts(session: Session, networks: list[int], on: dt.date | None, placed_on: Mapping[str, str], *,
+                public_only: bool, filters: Mapping[str, str] | None = None, names: bool = False) -> AreaCounts:
+    """The members the view counts, per area of `placed_on` ({recorded code: area}), with the
+    totals: one grouped query (and, with `names`, one for the names of who is where)."""
+    filters = dict(filters or {})
+    counted = _counted(session, networks, on, public_only=public_only, filters=filters)
+    totals = (select(func.count()).select_from(counted).where(counted.c.chosen == 1).scalar_subquery(),
+              select(func.count()).select_from(counted).scalar_subquery())
+    if not placed_on:
+        chosen, everyone = session.execute(select(*totals)).one()
+        return AreaCounts({}, {}, {}, 0, 0, chosen, everyone)
+    target = case(dict(placed_on), value=OrganisationArea.area_code).label("code")
+    listed_id = case((counted.c.listed == 1, counted.c.id), else_=null())
+
+    def placed(*columns: Any) -> Select[Any]:
+        return (select(*columns).select_from(counted)
+                .join(OrganisationArea, OrganisationArea.organisation_id == counted.c.id)
+                .where(counted.c.chosen == 1, counted.c.placeable == 1,
+                       OrganisationArea.area_code.in_(sorted(placed_on))))
+
+    # One row per area, then one of totals (no code): the distinct organisations placed, and
+    # those counted with and without the filters.
+    rows = session.execute(union_all(
+        placed(target, func.count(distinct(counted.c.id)), func.count(distinct(listed_id)),
+               null(), null()).group_by(target),
+        select(null(), placed(func.count(distinct(counted.c.id))).scalar_subquery(),
+               placed(func.count(distinct(listed_id))).scalar_subquery(), *totals))).all()
+    members = {row[0]: row[1] for row in rows if row[0] is not None}
+    listed = {row[0]: row[2] for row in rows if row[0] is not None and row[2]}
+    _, placed_total, placed_listed, chosen, everyone = next(row for row in rows if row[0] is None)
+    found: dict[str, list[str]] = {}
+    if names and members:
+        for code, _, name in session.execute(placed(target, counted.c.id, counted.c.name).distinct()):
+            found.setdefault(code, []).append(name)
+    return AreaCounts(members, listed, {code: tuple(n) for code, n in found.items()}, placed_total,
+                      placed_listed, chosen, everyone)
+
+
+def codes_of(session: Session, organisation_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
+    """Each organisation's recorded area codes (those with none left out), as plain values."""
+    found: dict[int, list[str]] = {}
+    for chunk in in_chunks(sorted(set(organisation_ids))):
+        for oid, code in session.execute(select(OrganisationArea.organisation_id, OrganisationArea.area_code)
+                                         .where(OrganisationArea.organisation_id.in_(chunk))):
+            found.setdefault(oid, []).append(code)
+    return {oid: tuple(codes) for oid, codes in found.items()}
