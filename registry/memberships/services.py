@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy.orm import Session, contains_eager, subqueryload
 
 from registry.access import audit
 from registry.access.permissions import Actor, Permission, can
@@ -227,7 +227,7 @@ def active_memberships(session: Session, network_id: int, on: dt.date | None = N
     return list(session.scalars(
         select(Membership).join(Membership.member)
         .where(Membership.network_id == network_id, status_on(on) == MembershipStatus.ACTIVE)
-        .options(contains_eager(Membership.member), selectinload(Membership.events))
+        .options(contains_eager(Membership.member), subqueryload(Membership.events))
         .order_by(Membership.id)))
 
 
@@ -252,7 +252,7 @@ def members_as_of(
     while frontier:
         query = (select(Organisation).join(Membership, Membership.member_id == Organisation.id)
                  .where(Membership.network_id.in_(frontier), status_on(on).in_(wanted))
-                 .options(selectinload(Organisation.terms), selectinload(Organisation.area_links))
+                 .options(subqueryload(Organisation.terms), subqueryload(Organisation.area_links))
                  .order_by(Organisation.id))
         next_frontier: list[int] = []
         for member in session.scalars(query).unique():
