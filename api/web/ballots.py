@@ -273,11 +273,11 @@ def cast(network_id: str, election_id: str) -> Any:
         cast_receipt = ballots.cast_ballot(session, actor, election, organisation, choices, receipt=receipt or None)
     except ValidationFailed as refused:
         message = (_("That is not the receipt of your organisation's current ballot.")
-                   if refused.field == "receipt" else in_reader_language(refused)[0])
+                   if refused.template == ballots.WRONG_RECEIPT else in_reader_language(refused)[0])
         return _confirmation(election, organisation, groups, choices, status=422, message=message)
     except Conflict as refused:
         message = (_("Your organisation has already voted. To replace its ballot, give the receipt of the ballot "
-                     "it cast last.") if not receipt and election.phase is P.VOTING_OPEN
+                     "it cast last.") if refused.template == ballots.ALREADY_VOTED
                    else in_reader_language(refused)[0])
         return _confirmation(election, organisation, groups, choices, status=409, message=message)
     response = make_response(render_template(
