@@ -217,3 +217,13 @@ def test_a_governing_body_s_seat_counts_out_of_range_are_refused_in_the_reader_s
     assert answer.json["message"] == said(locale, "%(what)s was refused (%(reasons)s)",
                                           what=said(locale, "the governing body"),
                                           reasons=f"reserved_seats: {reserved}; term_classes: {classes}")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_answer_to_may_we_vote_is_in_the_reader_s_language(
+        client: FlaskClient, world: World, session, locale: str) -> None:
+    election = election_at(session, world, ElectionPhase.VOTING_OPEN)
+    answer = client.get(at(world, election, f"/roll/{world.cbo.public_id}"),
+                        headers={**world.roles["own_editor"], "Accept-Language": locale})
+    assert answer.status_code == 200
+    assert answer.json["reason"] == said(locale, "on the roll") != "on the roll"
