@@ -38,9 +38,9 @@ def import_boundary_set(
     """Store a boundary set and its areas; refuses a key already in use or a bad area list."""
     require(session, actor, Permission.IMPORT_BOUNDARIES, None)
     if session.scalar(select(BoundarySet).where(BoundarySet.key == key)):
-        raise Conflict(f"boundary set {key!r} already exists")
+        raise Conflict(N_("boundary set %(key)s already exists"), params={"key": repr(key)})
     if valid_from and valid_to and valid_to < valid_from:
-        raise ValidationFailed.on("valid_to", "ends before it starts")
+        raise ValidationFailed.on("valid_to", N_("ends before it starts"))
     records = list(areas)
     _check_records(records, level)
     boundary_set = BoundarySet(

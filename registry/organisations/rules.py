@@ -259,7 +259,7 @@ def _languages(_known: Known, value: Any, _lineage: list[int]) -> list[str]:
 
 def _translations(known: Known, value: Any, lineage: list[int]) -> dict[str, str]:
     if not isinstance(value, dict):
-        raise ValidationFailed("expected {language code: name}")
+        raise ValidationFailed(N_("expected {language code: name}"))
     name = _text(300, required=True)
     return {_language(lang): name(known, text, lineage) for lang, text in sorted(value.items())}
 
