@@ -227,3 +227,16 @@ def test_the_answer_to_may_we_vote_is_in_the_reader_s_language(
                         headers={**world.roles["own_editor"], "Accept-Language": locale})
     assert answer.status_code == 200
     assert answer.json["reason"] == said(locale, "on the roll") != "on the roll"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_file_the_import_cannot_read_is_refused_in_the_reader_s_language(client: FlaskClient, world: World,
+                                                                            locale: str) -> None:
+    sheet = "Name,Areas served\nSample CBO 97,\x07\n".encode()
+    answer = post_file(client, f"{API}/networks/{world.vnsw.public_id}/members/import", sheet, "members.csv",
+                       query={"dry_run": "true"}, headers={**world.roles["secretariat"], "Accept-Language": locale})
+    assert answer.status_code == 422, answer.json
+    where = said(locale, "row %(row)s, column %(column)s (%(header)s)", row=2, column="B", header="Areas served")
+    assert answer.json["fields"] == {"file": [said(
+        locale, "%(where)s holds a control character or an invalid code point (%(character)s), which no text in "
+                "the registry may hold", where=where, character="U+0007")]}
