@@ -140,20 +140,24 @@ def test_page_and_number_bounds_are_said_in_the_reader_s_language(client: FlaskC
                 most=20) in too_long.json["message"]
 
 
+def import_sheet(client: FlaskClient, world: World, sheet: bytes, locale: str, *, dry_run: bool):
+    return post_file(client, f"{API}/networks/{world.vnsw.public_id}/members/import", sheet, "members.csv",
+                     query={"dry_run": str(dry_run).lower()},
+                     headers={**world.roles["secretariat"], "Accept-Language": locale})
+
+
 @pytest.mark.parametrize("locale", LOCALES)
 def test_an_import_s_warnings_and_problems_in_the_reader_s_language(client: FlaskClient, world: World,
                                                                      locale: str) -> None:
     sheet = "Name,Areas served,Favourite colour\nSample CBO 96,Atlantis,blue\n".encode()
-    answer = post_file(client, f"{API}/networks/{world.vnsw.public_id}/members/import", sheet, "members.csv",
-                       query={"dry_run": "true"}, headers={**world.roles["secretariat"], "Accept-Language": locale})
+    answer = import_sheet(client, world, sheet, locale, dry_run=True)
     assert answer.status_code == 200, answer.json
     assert answer.json["warnings"] == [said(locale, "column %(header)r is not one the registry knows; it was "
                                                     "ignored: name it as the template does, or leave it out",
                                             header="Favourite colour")]
     unknown = said(locale, "no place called %(text)r is known: check the spelling, or write its code", text="Atlantis")
     assert answer.json["rows"][0]["messages"] == [f"Areas served: {unknown}"]
-    applied = post_file(client, f"{API}/networks/{world.vnsw.public_id}/members/import", sheet, "members.csv",
-                        query={"dry_run": "false"}, headers={**world.roles["secretariat"], "Accept-Language": locale})
+    applied = import_sheet(client, world, sheet, locale, dry_run=False)
     assert applied.status_code == 422 and applied.json["fields"] == {"row 2": [f"Areas served: {unknown}"]}
     assert applied.json["message"].startswith(said(
         locale, "the import (%(errors)s of %(rows)s rows have errors; nothing was kept)", errors=1, rows=1))
@@ -232,9 +236,7 @@ def test_the_answer_to_may_we_vote_is_in_the_reader_s_language(
 @pytest.mark.parametrize("locale", LOCALES)
 def test_a_file_the_import_cannot_read_is_refused_in_the_reader_s_language(client: FlaskClient, world: World,
                                                                             locale: str) -> None:
-    sheet = "Name,Areas served\nSample CBO 97,\x07\n".encode()
-    answer = post_file(client, f"{API}/networks/{world.vnsw.public_id}/members/import", sheet, "members.csv",
-                       query={"dry_run": "true"}, headers={**world.roles["secretariat"], "Accept-Language": locale})
+    answer = import_sheet(client, world, "Name,Areas served\nSample CBO 97,\x07\n".encode(), locale, dry_run=True)
     assert answer.status_code == 422, answer.json
     where = said(locale, "row %(row)s, column %(column)s (%(header)s)", row=2, column="B", header="Areas served")
     assert answer.json["fields"] == {"file": [said(
