@@ -242,3 +242,15 @@ def test_a_file_the_import_cannot_read_is_refused_in_the_reader_s_language(clien
     assert answer.json["fields"] == {"file": [said(
         locale, "%(where)s holds a control character or an invalid code point (%(character)s), which no text in "
                 "the registry may hold", where=where, character="U+0007")]}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_profile_s_own_rules_are_said_in_the_reader_s_language(client: FlaskClient, world: World,
+                                                                  locale: str) -> None:
+    answer = client.post(f"{API}/organisations", headers={**world.roles["secretariat"], "Accept-Language": locale},
+                         json={"kind": "community_organisation", "network_id": world.vnsw.public_id,
+                               "name": "Sample CBO 98"})
+    assert answer.status_code == 422
+    reason = said(locale, "community organisations and national networks need a country")
+    assert reason != "community organisations and national networks need a country"
+    assert answer.json["fields"] == {"country": [reason]}
