@@ -345,8 +345,9 @@ def remove_contact(session: Session, actor: Actor, contact: Contact) -> None:
 
 
 def _duplicate(kind: ContactKind) -> Conflict:
-    return Conflict(f"the organisation already has this {kind.value} contact",
-                    fields={"value": [f"already one of the organisation's {kind.value} contacts"]})
+    return Conflict(N_("the organisation already has this %(kind)s contact"), params={"kind": kind.value},
+                    fields={"value": [Said(N_("already one of the organisation's %(kind)s contacts"),
+                                           kind=kind.value)]})
 
 
 def _apply(organisation: Organisation, values: Mapping[str, Any]) -> None:
