@@ -56,11 +56,9 @@ PHASES = {
 }
 # The voter's check says what is wrong in English (registry/elections/publication.py).
 CHECK_PROBLEMS = {
-    "your ballot is not in the published list": _l("Your ballot is not in the published list."),
-    "your ballot is listed with a content other than the one you cast":
-        _l("Your ballot is listed with a content other than the one you cast."),
-    "the published list does not give its published root":
-        _l("The published list does not give its published root: it was changed."),
+    publication.NOT_LISTED: _l("Your ballot is not in the published list."),
+    publication.OTHER_CONTENT: _l("Your ballot is listed with a content other than the one you cast."),
+    publication.ROOT_DIFFERS: _l("The published list does not give its published root: it was changed."),
 }
 
 
