@@ -12,6 +12,7 @@ committed, the dead rows of the sealed ballots are scrubbed from the database fi
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from flask import url_for
@@ -21,6 +22,7 @@ from marshmallow import fields, validate
 from api import database
 from api.auth import current_actor
 from api.extensions import EXAMPLE_ID, Blueprint, PageQuery, PlausibleDate, PublicId, Schema, Text, WholeNumber, page_of
+from api.i18n import say
 from api.references import named_as_sent, referenced
 from api.resources.governance import MANAGERS, NETWORK, READERS
 from registry.networks import directory
@@ -382,7 +384,8 @@ def check_roll(network_id: str, election_id: str, organisation_id: str) -> RollC
     session, actor = database.session(), current_actor()
     election = governance_directory.find_election(session, actor, network_id, election_id)
     organisation = directory.find_organisation(session, actor, organisation_id)
-    return roll.check_roll(session, actor, election, organisation)
+    check = roll.check_roll(session, actor, election, organisation)
+    return replace(check, reason=say(check.reason))
 
 
 @blp.route(ELECTION + "/ballots", methods=["POST"])

@@ -56,11 +56,9 @@ PHASES = {
 }
 # The voter's check says what is wrong in English (registry/elections/publication.py).
 CHECK_PROBLEMS = {
-    "your ballot is not in the published list": _l("Your ballot is not in the published list."),
-    "your ballot is listed with a content other than the one you cast":
-        _l("Your ballot is listed with a content other than the one you cast."),
-    "the published list does not give its published root":
-        _l("The published list does not give its published root: it was changed."),
+    publication.NOT_LISTED: _l("Your ballot is not in the published list."),
+    publication.OTHER_CONTENT: _l("Your ballot is listed with a content other than the one you cast."),
+    publication.ROOT_DIFFERS: _l("The published list does not give its published root: it was changed."),
 }
 
 
@@ -273,11 +271,11 @@ def cast(network_id: str, election_id: str) -> Any:
         cast_receipt = ballots.cast_ballot(session, actor, election, organisation, choices, receipt=receipt or None)
     except ValidationFailed as refused:
         message = (_("That is not the receipt of your organisation's current ballot.")
-                   if refused.field == "receipt" else in_reader_language(refused)[0])
+                   if refused.template == ballots.WRONG_RECEIPT else in_reader_language(refused)[0])
         return _confirmation(election, organisation, groups, choices, status=422, message=message)
     except Conflict as refused:
         message = (_("Your organisation has already voted. To replace its ballot, give the receipt of the ballot "
-                     "it cast last.") if not receipt and election.phase is P.VOTING_OPEN
+                     "it cast last.") if refused.template == ballots.ALREADY_VOTED
                    else in_reader_language(refused)[0])
         return _confirmation(election, organisation, groups, choices, status=409, message=message)
     response = make_response(render_template(

@@ -20,7 +20,7 @@ from registry.access.public_ids import by_public_id
 from registry.access.sealing import open_contacts
 from registry.access.visibility import reader_for, visible_contacts
 from registry.db import Page, in_chunks, page_of_query
-from registry.errors import NotFound
+from registry.errors import N_, NotFound
 from registry.networks.directory import find_organisation
 from registry.organisations.models import Contact, ContactView, Organisation, Visibility
 
@@ -71,5 +71,5 @@ def find_contact(session: Session, actor: Actor, organisation_id: str, contact_i
         contact.visibility is not Visibility.PUBLIC
         and not can(session, actor, Permission.READ_CONTACTS, organisation.id)
     ):
-        raise NotFound("no such contact")
+        raise NotFound(N_("no such contact"))
     return contact

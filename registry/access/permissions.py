@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from registry.db import in_chunks
-from registry.errors import NotPermitted
+from registry.errors import N_, NotPermitted
 from registry.networks import tree as network_tree
 
 
@@ -231,4 +231,5 @@ def require(
 ) -> None:
     """Raise NotPermitted unless `can` says yes."""
     if not can(session, actor, permission, obj_id, lineage=lineage):
-        raise NotPermitted(f"{actor.label} may not {permission.value.replace('_', ' ')} here")
+        raise NotPermitted(N_("%(actor)s may not %(action)s here"),
+                           params={"actor": actor.label, "action": permission.value.replace("_", " ")})

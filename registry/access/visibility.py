@@ -38,7 +38,7 @@ from registry.access.permissions import Actor, Role, spoken_for
 from registry.access.sealing import open_contacts
 from registry.areas.models import Area
 from registry.db import in_chunks, json_list_holds
-from registry.errors import NotPermitted
+from registry.errors import N_, NotPermitted
 from registry.memberships.models import PENDING_STATUSES, Membership, MembershipStatus
 from registry.networks import tree as network_tree
 from registry.organisations.models import (
@@ -293,7 +293,7 @@ class Reader:
             return self._is_below(organisation_id)
         if self.actor.role is Role.EDITOR and self.own is not None:
             return self._is_own(organisation_id)
-        raise NotPermitted(f"{self.actor.label} may not read the change history")
+        raise NotPermitted(N_("%(actor)s may not read the change history"), params={"actor": self.actor.label})
 
     def token_reach(self, network_id: Any, organisation_id: Any) -> ColumnElement[bool]:
         """SQL, on a token's scope columns: the caller manages that token (a secretariat: those
@@ -302,7 +302,7 @@ class Reader:
             return true()
         if self.actor.role is Role.SECRETARIAT and self.network is not None:
             return self._is_below(network_id) | self._is_below(organisation_id)
-        raise NotPermitted(f"{self.actor.label} may not manage access tokens")
+        raise NotPermitted(N_("%(actor)s may not manage access tokens"), params={"actor": self.actor.label})
 
 
 def reader_for(session: Session, actor: Actor) -> Reader:

@@ -21,7 +21,7 @@ from registry.access import audit
 from registry.access.models import AccessToken, WebSession
 from registry.access.permissions import Actor, Permission, can
 from registry.db import after_commit, utcnow
-from registry.errors import NotPermitted
+from registry.errors import N_, NotPermitted
 
 LIFETIME = dt.timedelta(hours=12)
 IDLE = dt.timedelta(hours=2)
@@ -41,7 +41,7 @@ def start_session(session: Session, actor: Actor, *, lifetime: dt.timedelta = LI
     """A new session for `actor`, who has just presented a valid sign-in code. Returns the row and
     the secret for the cookie; the secret is not stored."""
     if actor.token_id is None:
-        raise NotPermitted("only a sign-in code opens a session")
+        raise NotPermitted(N_("only a sign-in code opens a session"))
     now = utcnow()
     secret = PREFIX + secrets.token_urlsafe(32)
     row = WebSession(secret_hash=_hash(secret), token_id=actor.token_id, created_at=now,
@@ -92,7 +92,7 @@ def end_sessions_of(session: Session, actor: Actor, token: AccessToken) -> int:
     that code may, and so may whoever manages it (its secretariat). Returns how many ended."""
     if actor.token_id != token.id and not can(session, actor, Permission.ISSUE_TOKENS,
                                               token.network_id or token.organisation_id):
-        raise NotPermitted("you may end only your own sessions or those of codes you manage")
+        raise NotPermitted(N_("you may end only your own sessions or those of codes you manage"))
     now = utcnow()
     ended = session.execute(update(WebSession).where(WebSession.token_id == token.id,
                                                      WebSession.revoked_at.is_(None))

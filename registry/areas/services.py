@@ -18,7 +18,7 @@ from registry.access import audit
 from registry.access.permissions import Actor, Permission, require
 from registry.areas.models import AREA_CODE, Area, AreaRecord, BoundarySet
 from registry.db import utcnow
-from registry.errors import N_, Conflict, ValidationFailed
+from registry.errors import N_, Conflict, Said, ValidationFailed
 
 
 def import_boundary_set(
@@ -38,9 +38,9 @@ def import_boundary_set(
     """Store a boundary set and its areas; refuses a key already in use or a bad area list."""
     require(session, actor, Permission.IMPORT_BOUNDARIES, None)
     if session.scalar(select(BoundarySet).where(BoundarySet.key == key)):
-        raise Conflict(f"boundary set {key!r} already exists")
+        raise Conflict(N_("boundary set %(key)s already exists"), params={"key": repr(key)})
     if valid_from and valid_to and valid_to < valid_from:
-        raise ValidationFailed.on("valid_to", "ends before it starts")
+        raise ValidationFailed.on("valid_to", N_("ends before it starts"))
     records = list(areas)
     _check_records(records, level)
     boundary_set = BoundarySet(
@@ -96,20 +96,21 @@ def areas_by_code(session: Session, codes: Iterable[str], on: dt.date | None = N
 
 
 def _check_records(records: list[AreaRecord], level: int) -> None:
-    problems: list[str] = []
+    problems: list[str] = []  # Said
     seen: set[str] = set()
     for r in records:
         if not AREA_CODE.match(r.code):
-            problems.append(f"{r.code!r}: not an area code like VN-HN, KH-12 or KH-1201")
+            problems.append(Said(N_("%(code)s: not an area code like VN-HN, KH-12 or KH-1201"), code=repr(r.code)))
         if r.code in seen:
-            problems.append(f"{r.code}: appears twice")
+            problems.append(Said(N_("%(code)s: appears twice"), code=r.code))
         seen.add(r.code)
         if r.level != level:
-            problems.append(f"{r.code}: level {r.level}, but the set is level {level}")
+            problems.append(Said(N_("%(code)s: level %(level)s, but the set is level %(set_level)s"), code=r.code,
+                                 level=r.level, set_level=level))
         if not r.name.strip():
-            problems.append(f"{r.code}: has no name")
+            problems.append(Said(N_("%(code)s: has no name"), code=r.code))
     if not records:
-        problems.append("the set has no areas")
+        problems.append(Said(N_("the set has no areas")))
     if problems:
         raise ValidationFailed.of(N_("the boundary set"), {"areas": problems})
 

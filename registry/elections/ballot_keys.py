@@ -24,7 +24,7 @@ from nacl.public import PrivateKey, PublicKey, SealedBox
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from registry.errors import Conflict
+from registry.errors import N_, Conflict
 
 _FOLDER = "registry.elections.ballot_keys"
 _PENDING = "registry.elections.ballot_keys.pending"
@@ -60,8 +60,8 @@ class BallotKeyFolder:
         except FileNotFoundError:
             # The message reaches API callers: it names no integer key (the file's name is the
             # operator's business).
-            raise Conflict(f"the private ballot key of this election is not in {self.path}: "
-                           "count where the key is kept, or cancel the election") from None
+            raise Conflict(N_("the private ballot key of this election is not in %(path)s: count where the "
+                              "key is kept, or cancel the election"), params={"path": str(self.path)}) from None
         return SealedBox(private)
 
     def destroy(self, election_id: int) -> None:
@@ -88,8 +88,8 @@ def use_ballot_keys(session: Session, folder: BallotKeyFolder) -> Session:
 def ballot_keys(session: Session) -> BallotKeyFolder:
     folder = session.info.get(_FOLDER)
     if folder is None:
-        raise Conflict("no folder for the private ballot keys is set up here, so voting cannot open "
-                       "and ballots cannot be counted (registry.elections.ballot_keys.use_ballot_keys)")
+        raise Conflict(N_("no folder for the private ballot keys is set up here, so voting cannot open "
+                          "and ballots cannot be counted (registry.elections.ballot_keys.use_ballot_keys)"))
     return folder
 
 
@@ -101,8 +101,8 @@ def unseal(opener: SealedBox, box: bytes) -> bytes:
     try:
         return opener.decrypt(box)
     except CryptoError:
-        raise Conflict("a sealed ballot does not open with this election's key: it was altered or "
-                       "put there by someone else; do not count") from None
+        raise Conflict(N_("a sealed ballot does not open with this election's key: it was altered or "
+                          "put there by someone else; do not count")) from None
 
 
 def destroy_once_committed(session: Session, election_id: int) -> None:

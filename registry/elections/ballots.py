@@ -66,7 +66,7 @@ from registry.elections.methods import BallotKind, counting_method
 from registry.elections.models import (
     Ballot, Election, ElectionPhase, Nomination, RollEntry, SealedBallot, Voter, one_writer_at_a_time
 )
-from registry.errors import Conflict, NotPermitted, ValidationFailed
+from registry.errors import N_, Conflict, NotPermitted, ValidationFailed
 from registry.governance.models import OPEN_SEATS
 from registry.organisations.models import Organisation
 
@@ -77,6 +77,11 @@ Choices = Sequence[int | str] | Mapping[str, Sequence[int | str]]
 BallotId = int | str
 # Once the ballots are counted, the list of ballot hashes is there for every voter to check.
 PUBLISHED_PHASES = (ElectionPhase.TALLIED, ElectionPhase.CERTIFIED)
+# Refusals a caller tells apart by their message id (the ballot page says each its own way).
+VOTING_NOT_OPEN = N_("voting is not open in %(title)s (%(phase)s)")
+ALREADY_VOTED = N_("%(organisation)s has already voted; give the receipt to replace its ballot")
+WRONG_RECEIPT = N_("this is not the receipt of your current ballot")
+NOT_A_CANDIDATE = N_("%(group)s: %(candidate)s is not a candidate for these seats")
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,8 @@ def canonical_ballot(election: Election, choices: Choices) -> str:
     elif OPEN_SEATS in groups:
         parts = {OPEN_SEATS: choices}
     else:
-        raise ValidationFailed.on("choices", f"every seat is reserved: give a part for each of {sorted(groups)}")
+        raise ValidationFailed.on("choices", N_("every seat is reserved: give a part for each of %(groups)s"),
+                                  groups=str(sorted(groups)))
     standing = {i: n for i, n in ballot_ids(election).items() if n.standing}
     # What the content names each standing candidate by, from its public id or its integer key.
     named_by: dict[BallotId, BallotId] = {n.public_id: i for i, n in standing.items()}
@@ -137,24 +143,26 @@ def canonical_ballot(election: Election, choices: Choices) -> str:
         given = parts.pop(group, ())
         if not isinstance(given, list | tuple) or not all(
                 isinstance(i, str) or (isinstance(i, int) and not isinstance(i, bool)) for i in given):
-            raise ValidationFailed.on("choices", f"{group}: a list of nominations' public ids")
+            raise ValidationFailed.on("choices", N_("%(group)s: a list of nominations' public ids"), group=group)
         if (unknown := next((i for i in given if i not in named_by), None)) is not None:
-            raise ValidationFailed.on("choices", f"{group}: {unknown} is not a candidate for these seats")
+            raise ValidationFailed.on("choices", NOT_A_CANDIDATE, group=group, candidate=unknown)
         ids = [named_by[i] for i in given]
         if len(set(ids)) != len(ids):
-            raise ValidationFailed.on("choices", f"{group}: a candidate is chosen more than once")
+            raise ValidationFailed.on("choices", N_("%(group)s: a candidate is chosen more than once"), group=group)
         for i in ids:
             if group != OPEN_SEATS and standing[i].constituency != group:
                 # Named by its public id, as the API names candidates.
-                raise ValidationFailed.on("choices", f"{group}: {standing[i].public_id} is not a candidate "
-                                                     "for these seats")
+                raise ValidationFailed.on("choices", NOT_A_CANDIDATE, group=group,
+                                          candidate=standing[i].public_id)
         if counting_method(election.method).ballot_kind is BallotKind.CHOOSE_UP_TO:
             if len(ids) > groups[group]:
-                raise ValidationFailed.on("choices", f"{group}: choose at most {groups[group]}")
+                raise ValidationFailed.on("choices", N_("%(group)s: choose at most %(most)s"), group=group,
+                                          most=groups[group])
             ids.sort()
         content[group] = ids
     if parts:
-        raise ValidationFailed.on("choices", f"no seats are up for election for {sorted(parts)}")
+        raise ValidationFailed.on("choices", N_("no seats are up for election for %(groups)s"),
+                                  groups=str(sorted(parts)))
     return json.dumps(content, separators=(",", ":"), sort_keys=True)
 
 
@@ -175,18 +183,20 @@ def cast_ballot(
         # FOR SHARE: casts run side by side, while closing (FOR UPDATE) waits for them to end.
         session.refresh(election, with_for_update={"read": True})
         if election.phase is not ElectionPhase.VOTING_OPEN:
-            raise Conflict(f"voting is not open in {election.title} ({election.phase.value})")
+            raise Conflict(VOTING_NOT_OPEN, params={"title": election.title, "phase": election.phase.value})
         if session.get(RollEntry, (election.id, organisation.id)) is None:
-            raise NotPermitted(f"{organisation.name} is not on the roll of {election.title}")
+            raise NotPermitted(N_("%(organisation)s is not on the roll of %(title)s"),
+                               params={"organisation": organisation.name, "title": election.title})
         content = canonical_ballot(election, choices)
         voted = session.get(Voter, (election.id, organisation.id)) is not None
         if receipt is None:
             if voted:
-                raise Conflict(f"{organisation.name} has already voted; give the receipt to replace its ballot")
+                raise Conflict(ALREADY_VOTED, params={"organisation": organisation.name})
             _record_voter(session, election, organisation)
         else:
             if not voted:
-                raise ValidationFailed.on("receipt", f"{organisation.name} has no ballot to replace")
+                raise ValidationFailed.on("receipt", N_("%(organisation)s has no ballot to replace"),
+                                          organisation=organisation.name)
             _zero_deleted_rows(session)
             removed = session.execute(
                 delete(SealedBallot).where(
@@ -195,9 +205,10 @@ def cast_ballot(
                 ).execution_options(synchronize_session=False)
             ).rowcount
             if removed != 1:
-                raise ValidationFailed.on("receipt", "this is not the receipt of your current ballot")
+                raise ValidationFailed.on("receipt", WRONG_RECEIPT)
         if election.ballot_public_key is None:
-            raise Conflict(f"{election.title} has no key to seal ballots with; cancel it and start again")
+            raise Conflict(N_("%(title)s has no key to seal ballots with; cancel it and start again"),
+                           params={"title": election.title})
         fresh = secrets.token_hex(16)
         hashed = ballot_hash(election_ballot_id(election), fresh, content)
         box = seal(election.ballot_public_key, _padded(election, {"ballot_hash": hashed, "content": content}))
@@ -223,12 +234,13 @@ def open_sealed_ballots(session: Session, election: Election, opener: SealedBox)
     `ballots`, shuffled and under new ids, in the caller's transaction; the boxes are deleted.
     Returns how many. See the module docstring for why."""
     if election.sealed_root is not None and sealed_root(session, election) != election.sealed_root:
-        raise Conflict(f"the sealed ballots of {election.title} are not those there when voting closed: "
-                       "they were changed in the database; do not count them")
+        raise Conflict(N_("the sealed ballots of %(title)s are not those there when voting closed: "
+                          "they were changed in the database; do not count them"), params={"title": election.title})
     boxes = session.scalars(select(SealedBallot.content).where(SealedBallot.election_id == election.id)).all()
     if len(boxes) != turnout(session, election):
-        raise Conflict(f"{election.title} has {len(boxes)} sealed ballots for {turnout(session, election)} "
-                       "organisations that voted: the database was changed; do not count")
+        raise Conflict(N_("%(title)s has %(sealed)s sealed ballots for %(voted)s organisations that voted: the "
+                          "database was changed; do not count"),
+                       params={"title": election.title, "sealed": len(boxes), "voted": turnout(session, election)})
     opened = []
     for box in boxes:
         ballot = json.loads(unseal(opener, base64.b64decode(box)))
@@ -275,7 +287,8 @@ def published_ballot_hashes(session: Session, actor: Actor, election: Election) 
     if election.phase not in PUBLISHED_PHASES and not (
         election.phase is ElectionPhase.CANCELLED and election.ballot_list_root is not None
     ):
-        raise Conflict(f"the ballot hashes of {election.title} are published once the ballots are counted")
+        raise Conflict(N_("the ballot hashes of %(title)s are published once the ballots are counted"),
+                       params={"title": election.title})
     return list(session.scalars(select(Ballot.ballot_hash).where(Ballot.election_id == election.id)
                                 .order_by(Ballot.ballot_hash)))
 
@@ -286,7 +299,7 @@ def _record_voter(session: Session, election: Election, organisation: Organisati
             session.add(Voter(election_id=election.id, organisation_id=organisation.id))
     except IntegrityError:
         # Another ballot from the same organisation was cast at the same moment and won.
-        raise Conflict(f"{organisation.name} has already voted; give the receipt to replace its ballot") from None
+        raise Conflict(ALREADY_VOTED, params={"organisation": organisation.name}) from None
 
 
 def _zero_deleted_rows(session: Session) -> None:

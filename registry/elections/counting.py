@@ -29,7 +29,7 @@ from registry.elections.models import Election
 from registry.elections.roll import roll_size
 from registry.elections.methods import Method, counting_method
 from registry.elections.methods.base import Seed
-from registry.errors import Conflict
+from registry.errors import N_, Conflict
 from registry.governance.models import OPEN_SEATS
 
 def counting_order(seat_groups: dict[str, int]) -> list[str]:
@@ -51,7 +51,8 @@ def count_election(session: Session, election: Election) -> dict[str, Any]:
     (with "seats_for"), who was elected to which group, the roll, turnout, quorum and seed.
     The ballot list's root must be fixed (the count opened the ballots)."""
     if election.ballot_list_root is None:
-        raise Conflict(f"{election.title} cannot be counted before its ballot list is closed")
+        raise Conflict(N_("%(title)s cannot be counted before its ballot list is closed"),
+                       params={"title": election.title})
     seed = election.ballot_list_root
     contents = ballot_contents(session, election)
     counts, elected = count_ballots(election.method, election.seat_groups, ballot_paper_order(election),

@@ -18,7 +18,7 @@ from registry.access.permissions import Actor, Permission, can, require
 from registry.db import today
 from registry.elections.models import Election, ElectionPhase, Nomination
 from registry.elections.phases import get_election
-from registry.errors import Conflict, NotFound, NotPermitted, ValidationFailed
+from registry.errors import N_, Conflict, NotFound, NotPermitted, ValidationFailed
 from registry.governance.models import OPEN_SEATS
 from registry.governance.services import check_person_name, consecutive_terms
 from registry.memberships.models import MembershipStatus
@@ -46,25 +46,29 @@ def nominate(
     name = check_person_name("name", name)
     statement = (statement or "").strip()
     if len(statement) > 5000:
-        raise ValidationFailed.on("statement", "at most 5000 characters")
+        raise ValidationFailed.on("statement", N_("at most 5000 characters"))
     groups = election.seat_groups
     if constituency is not None:
         constituency = " ".join(constituency.split())
         if constituency == OPEN_SEATS or constituency not in groups:
             reserved = sorted(g for g in groups if g != OPEN_SEATS)
-            raise ValidationFailed.on("constituency", f"one of {reserved}, or none for the open seats"
-                                      if reserved else "no seats in this election are reserved")
+            if reserved:
+                raise ValidationFailed.on("constituency", N_("one of %(reserved)s, or none for the open seats"),
+                                          reserved=str(reserved))
+            raise ValidationFailed.on("constituency", N_("no seats in this election are reserved"))
     elif OPEN_SEATS not in groups:
-        raise ValidationFailed.on("constituency", f"every seat is reserved: stand for one of {sorted(groups)}")
+        raise ValidationFailed.on("constituency", N_("every seat is reserved: stand for one of %(groups)s"),
+                                  groups=str(sorted(groups)))
     key = fold(name)
     if any(n.standing and n.name_key == key for n in election.nominations):
-        raise Conflict(f"{name} is already standing in {election.title}")
+        raise Conflict(N_("%(name)s is already standing in %(title)s"), params={"name": name, "title": election.title})
     body = election.body
     if body.term_limit is not None:
         served = consecutive_terms(session, body, name, before=election.term_starts or today())
         if served >= body.term_limit:
-            raise ValidationFailed.on("name", f"{name} has served {served} consecutive terms on "
-                                      f"{body.name}, the most allowed; they may stand again after a break")
+            raise ValidationFailed.on("name", N_("%(name)s has served %(served)s consecutive terms on %(body)s, the "
+                                                   "most allowed; they may stand again after a break"),
+                                      name=name, served=served, body=body.name)
     nomination = Nomination(election=election, name=name, name_key=key, statement=statement,
                             constituency=constituency, nominated_by_id=organisation.id, nominated_on=today())
     session.add(nomination)
@@ -85,11 +89,11 @@ def second_nomination(
     _check_open(election)
     _check_active_member(session, election, organisation)
     if not nomination.standing:
-        raise Conflict(f"{nomination.name} has withdrawn")
+        raise Conflict(N_("%(name)s has withdrawn"), params={"name": nomination.name})
     if organisation.id == nomination.nominated_by_id:
-        raise ValidationFailed.on("organisation", "a nomination is seconded by another organisation")
+        raise ValidationFailed.on("organisation", N_("a nomination is seconded by another organisation"))
     if nomination.seconded_by_id is not None:
-        raise Conflict(f"{nomination.name}'s nomination is already seconded")
+        raise Conflict(N_("%(name)s's nomination is already seconded"), params={"name": nomination.name})
     nomination.seconded_by_id = organisation.id
     audit.record(session, actor, "second_nomination", nomination,
                  {"seconded_by_id": [None, organisation.id]}, organisation_id=organisation.id)
@@ -103,14 +107,16 @@ def withdraw_nomination(
     election = nomination.election
     if not (can(session, actor, Permission.NOMINATE, nomination.nominated_by_id)
             or can(session, actor, Permission.MANAGE_ELECTIONS, election.network_id)):
-        raise NotPermitted(f"{actor.label} may not withdraw {nomination.name}'s nomination")
+        raise NotPermitted(N_("%(actor)s may not withdraw %(name)s's nomination"),
+                           params={"actor": actor.label, "name": nomination.name})
     if election.phase not in WITHDRAWAL_PHASES:
-        raise Conflict(f"a candidate may withdraw only before voting opens ({election.phase.value})")
+        raise Conflict(N_("a candidate may withdraw only before voting opens (%(phase)s)"),
+                       params={"phase": election.phase.value})
     if not nomination.standing:
-        raise Conflict(f"{nomination.name} has already withdrawn")
+        raise Conflict(N_("%(name)s has already withdrawn"), params={"name": nomination.name})
     on = on or today()
     if on > today() or on < nomination.nominated_on:
-        raise ValidationFailed.on("on", "between the nomination and today")
+        raise ValidationFailed.on("on", N_("between the nomination and today"))
     nomination.withdrawn_on = on
     audit.record(session, actor, "withdraw_nomination", nomination,
                  {"withdrawn_on": [None, on], "reason": [None, reason.strip() or None]},
@@ -128,18 +134,20 @@ def nominations_of(session: Session, actor: Actor, election: Election, *, standi
 def get_nomination(session: Session, actor: Actor, nomination_id: int) -> Nomination:
     nomination = session.get(Nomination, nomination_id)
     if nomination is None:
-        raise NotFound("no such nomination")
+        raise NotFound(N_("no such nomination"))
     get_election(session, actor, nomination.election_id)  # NotFound unless the actor may see it
     return nomination
 
 
 def _check_open(election: Election) -> None:
     if election.phase is not ElectionPhase.NOMINATIONS_OPEN:
-        raise Conflict(f"nominations for {election.title} are not open ({election.phase.value})")
+        raise Conflict(N_("nominations for %(title)s are not open (%(phase)s)"),
+                       params={"title": election.title, "phase": election.phase.value})
 
 
 def _check_active_member(session: Session, election: Election, organisation: Organisation) -> None:
     network = get_network(session, election.network_id)
     membership = get_membership(session, network, organisation)
     if membership is None or membership.status is not MembershipStatus.ACTIVE:
-        raise NotPermitted(f"{organisation.name} is not an active member of {network.name}")
+        raise NotPermitted(N_("%(organisation)s is not an active member of %(network)s"),
+                           params={"organisation": organisation.name, "network": network.name})

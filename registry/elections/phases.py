@@ -31,7 +31,7 @@ from registry.elections.publication import close_ballot_list
 from registry.elections.results import PublishedResult, published_result
 from registry.elections.roll import roll_size
 from registry.elections.seating import seat_winners
-from registry.errors import N_, Conflict, InvalidTransition, NotFound, ValidationFailed
+from registry.errors import N_, Conflict, InvalidTransition, NotFound, Said, ValidationFailed
 from registry.governance.models import OPEN_SEATS, GoverningBody
 from registry.memberships.services import get_network
 from registry.organisations.models import Organisation
@@ -74,21 +74,22 @@ def create_election(
     problems: dict[str, list[str]] = {}
     title = " ".join((title or "").split())
     if not title or len(title) > 300:
-        problems["title"] = ["give a title of 1 to 300 characters"]
+        problems["title"] = [Said(N_("give a title of 1 to 300 characters"))]
     try:
         method = Method(method)
     except ValueError:
-        problems["method"] = [f"one of: {', '.join(m.value for m in Method)}"]
+        problems["method"] = [Said(N_("one of: %(values)s"), values=", ".join(m.value for m in Method))]
     if not isinstance(roll_cutoff, dt.date):
-        problems["roll_cutoff"] = ["a date"]
+        problems["roll_cutoff"] = [Said(N_("a date"))]
     if term_class is not None and (isinstance(term_class, bool) or term_class not in range(1, body.term_classes + 1)):
-        problems["term_class"] = [f"a class from 1 to {body.term_classes}, or none for every seat"]
+        problems["term_class"] = [Said(N_("a class from 1 to %(classes)s, or none for every seat"),
+                                        classes=body.term_classes)]
     if isinstance(quorum_percent, bool) or not isinstance(quorum_percent, int) or not 0 <= quorum_percent <= 100:
-        problems["quorum_percent"] = ["a whole percentage of the roll from 0 to 100"]
+        problems["quorum_percent"] = [Said(N_("a whole percentage of the roll from 0 to 100"))]
     if term_starts is not None and not isinstance(term_starts, dt.date):
-        problems["term_starts"] = ["a date, or none for the day of certification"]
+        problems["term_starts"] = [Said(N_("a date, or none for the day of certification"))]
     if problems:
-        raise ValidationFailed.of("the election", problems)
+        raise ValidationFailed.of(N_("the election"), problems)
     seat_groups: dict[str, int] = {}
     for seat in body.seat_plan:
         if term_class in (None, seat.term_class):
@@ -135,7 +136,8 @@ def transition(
     try:
         to = ElectionPhase(to)
     except ValueError:
-        raise ValidationFailed.on("phase", f"one of: {', '.join(p.value for p in ElectionPhase)}") from None
+        raise ValidationFailed.on("phase", N_("one of: %(values)s"),
+                                  values=", ".join(p.value for p in ElectionPhase)) from None
     require(session, actor, Permission.MANAGE_ELECTIONS, election.network_id)
     with one_writer_at_a_time(session):
         session.flush()
@@ -223,7 +225,7 @@ def get_election(session: Session, actor: Actor, election_id: int) -> Election:
     """An election the actor may see (a draft only by those who manage it)."""
     election = session.get(Election, election_id)
     if election is None or not _visible(session, actor, election):
-        raise NotFound("no such election")
+        raise NotFound(N_("no such election"))
     return election
 
 

@@ -159,6 +159,12 @@ def _ids(elected: list[dict[str, Any]]) -> str:
     return ", ".join(f"{e['nomination_id']} ({e['seats_for']})" for e in elected) or "nobody"
 
 
+# What the voter's check finds; a page says each in its own words, told apart by these.
+NOT_LISTED = "your ballot is not in the published list"
+OTHER_CONTENT = "your ballot is listed with a content other than the one you cast"
+ROOT_DIFFERS = "the published list does not give its published root"
+
+
 def check_ballot(published: dict[str, Any], receipt: str, content: str) -> list[str]:
     """The voter's check: its ballot (found by the hash of its receipt and the content it cast)
     is in the list with that content, and the list is the one the result was counted from."""
@@ -169,9 +175,9 @@ def check_ballot(published: dict[str, Any], receipt: str, content: str) -> list[
     found = [b for b in listed["ballots"] if b["ballot_hash"] == mine]
     problems = []
     if not found:
-        problems.append("your ballot is not in the published list")
+        problems.append(NOT_LISTED)
     elif any(b["content"] != content for b in found):
-        problems.append("your ballot is listed with a content other than the one you cast")
+        problems.append(OTHER_CONTENT)
     if list_root(election_id, [(b["ballot_hash"], b["content"]) for b in listed["ballots"]]) != listed["root"]:
-        problems.append("the published list does not give its published root")
+        problems.append(ROOT_DIFFERS)
     return problems

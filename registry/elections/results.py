@@ -88,7 +88,8 @@ def published_result(session: Session, actor: Actor, election: Election) -> Publ
     else:
         require(session, actor, Permission.READ_GOVERNANCE, election.network_id)
     if election.result is None:
-        raise Conflict(f"{election.title} has no result yet ({election.phase.value})")
+        raise Conflict(N_("%(title)s has no result yet (%(phase)s)"),
+                       params={"title": election.title, "phase": election.phase.value})
     data = election.result
     certified = next((c.effective_on for c in election.phase_changes if c.to_phase is ElectionPhase.CERTIFIED), None)
     names = {n.public_id: n.name for n in election.nominations if n.standing}

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from registry.access.permissions import Actor, Permission, require
 from registry.elections.models import Election, ElectionPhase, RollEntry
+from registry.errors import N_, Said
 from registry.memberships.services import members_as_of
 from registry.organisations.models import Organisation, SexWorkerLed
 
@@ -24,7 +25,7 @@ class RollCheck:
 
     on_roll: bool
     frozen: bool
-    reason: str
+    reason: str  # Said: the skin says it in the reader's language
 
 
 def entitled(session: Session, election: Election) -> list[Organisation]:
@@ -54,13 +55,13 @@ def check_roll(session: Session, actor: Actor, election: Election, organisation:
     require(session, actor, Permission.CHECK_ROLL, organisation.id)
     if is_frozen(election):
         listed = session.get(RollEntry, (election.id, organisation.id)) is not None
-        return RollCheck(listed, True, "on the roll" if listed else "not on the roll")
+        return RollCheck(listed, True, Said(N_("on the roll") if listed else N_("not on the roll")))
     cutoff = election.roll_cutoff.isoformat()
     if organisation in entitled(session, election):
-        return RollCheck(True, False, f"on the roll if still an active member on {cutoff}")
+        return RollCheck(True, False, Said(N_("on the roll if still an active member on %(date)s"), date=cutoff))
     if organisation in members_as_of(session, election.network_id, election.roll_cutoff):
-        return RollCheck(False, False, "only sex-worker-led organisations are on this roll")
-    return RollCheck(False, False, f"not an active member on the cut-off date {cutoff}")
+        return RollCheck(False, False, Said(N_("only sex-worker-led organisations are on this roll")))
+    return RollCheck(False, False, Said(N_("not an active member on the cut-off date %(date)s"), date=cutoff))
 
 
 def is_frozen(election: Election) -> bool:

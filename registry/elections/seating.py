@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from registry.access.permissions import Actor
 from registry.elections.ballots import ballot_ids
 from registry.elections.models import Election
-from registry.errors import Conflict
+from registry.errors import N_, Conflict
 from registry.governance.models import OPEN_SEATS, GoverningBody, Officeholder, Seat
 from registry.governance.services import end_term, seat_officeholder, term_end
 
@@ -41,7 +41,7 @@ def term_months(body: GoverningBody, election: Election, seat: Seat) -> int | No
 def seat_winners(session: Session, actor: Actor, election: Election, starts_on: dt.date) -> list[Officeholder]:
     """Make every winner in the election's result an officeholder (called on certification)."""
     if election.result is None:
-        raise Conflict(f"{election.title} has not been counted")
+        raise Conflict(N_("%(title)s has not been counted"), params={"title": election.title})
     body = election.body
     free = seats_up(election)
     nominations = ballot_ids(election)  # as the result names them
@@ -50,7 +50,8 @@ def seat_winners(session: Session, actor: Actor, election: Election, starts_on: 
         constituency = None if winner["seats_for"] == OPEN_SEATS else winner["seats_for"]
         seat = next((s for s in free if s.constituency == constituency), None)
         if seat is None:
-            raise Conflict(f"{election.body.name} has no free seat left for {winner['seats_for']}")
+            raise Conflict(N_("%(body)s has no free seat left for %(group)s"),
+                           params={"body": election.body.name, "group": winner["seats_for"]})
         free.remove(seat)
         _vacate(session, actor, seat, starts_on, election)
         nomination = nominations[winner["nomination_id"]]
@@ -67,6 +68,7 @@ def _vacate(session: Session, actor: Actor, seat: Seat, starts_on: dt.date, elec
         if holder.ends_on is not None and holder.ends_on < starts_on:
             continue
         if holder.starts_on >= starts_on:
-            raise Conflict(f"seat {seat.number} already has a term starting on {holder.starts_on.isoformat()}")
+            raise Conflict(N_("seat %(number)s already has a term starting on %(date)s"),
+                           params={"number": seat.number, "date": holder.starts_on.isoformat()})
         end_term(session, actor, holder, last_day=starts_on - dt.timedelta(days=1),
                  reason=f"succeeded by the winner of {election.title}")

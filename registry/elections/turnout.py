@@ -61,7 +61,8 @@ def live_turnout(session: Session, actor: Actor, election: Election) -> LiveTurn
     """Turnout so far and who has not voted, once the roll is frozen (voting open or after)."""
     require(session, actor, Permission.READ_INTERNAL, election.network_id)
     if election.phase not in (P.VOTING_OPEN, P.VOTING_CLOSED, P.TALLIED, P.CERTIFIED):
-        raise Conflict(f"{election.title} has no turnout: voting has not opened ({election.phase.value})")
+        raise Conflict(N_("%(title)s has no turnout: voting has not opened (%(phase)s)"),
+                       params={"title": election.title, "phase": election.phase.value})
     roll, voted = roll_size(session, election), turnout(session, election)
     needed = -(-election.quorum_percent * roll // 100)  # the fewest ballots that meet the quorum
     not_voted = list(session.scalars(

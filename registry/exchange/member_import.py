@@ -234,8 +234,9 @@ def _update_member(session: Session, actor: Actor, network: Organisation, row: _
             session, actor, Permission.APPLY_FOR_MEMBERSHIP, member.id, lineage=known.lookups(session).lineage):
         # It left (or was turned away): the network no longer speaks for it, and only the
         # organisation itself brings it back, by applying again.
-        raise NotPermitted(f"{member.name}'s membership is {membership.status.value}; the organisation "
-                           "applies again itself before a spreadsheet can change it")
+        raise NotPermitted(N_("%(member)s's membership is %(status)s; the organisation applies again itself "
+                              "before a spreadsheet can change it"),
+                           params={"member": member.name, "status": membership.status.value})
     before = member.profile()
     profile = {k: v for k, v in row.profile.items() if k != "kind"}
     organisations.update_profile(session, actor, member, profile)
@@ -252,8 +253,8 @@ def _path_to_active(status: MembershipStatus | None) -> list[str]:
              MembershipStatus.REJECTED: ["apply", "verify", "admit"]}
     path = paths.get(status)
     if path is None:
-        raise ValidationFailed.on("membership", f"the membership is {status and status.value}; "
-                                                 "a secretariat decision, not an import, changes that")
+        raise ValidationFailed.on("membership", N_("the membership is %(status)s; a secretariat decision, not an "
+                                                    "import, changes that"), status=str(status and status.value))
     return path
 
 

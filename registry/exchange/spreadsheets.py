@@ -21,7 +21,7 @@ from xml.etree.ElementTree import ParseError
 from defusedxml import DefusedXmlException
 
 from registry.areas.models import Area
-from registry.errors import N_, ValidationFailed
+from registry.errors import N_, Said, ValidationFailed
 from registry.organisations.rules import storable
 from registry.vocabularies.models import Vocabulary
 
@@ -119,13 +119,13 @@ def read_table(filename: str, data: bytes) -> Table:
     Every bound is checked as the rows are read, before any row is looked at: a file past one
     is refused as a whole, saying where."""
     if len(data) > MAX_BYTES:
-        raise ValidationFailed.on("file", f"the file is {len(data) / 1048576:.1f} MB; the limit is "
-                                          f"{MAX_BYTES // 1048576} MB")
+        raise ValidationFailed.on("file", N_("the file is %(size)s MB; the limit is %(limit)s MB"),
+                                  size=f"{len(data) / 1048576:.1f}", limit=MAX_BYTES // 1048576)
     if not data.strip():
-        raise ValidationFailed.on("file", "the file is empty")
+        raise ValidationFailed.on("file", N_("the file is empty"))
     grid = _xlsx_grid(data) if filename.lower().endswith(".xlsx") else _csv_grid(data)
     if not grid:
-        raise ValidationFailed.on("file", "the file has no rows")
+        raise ValidationFailed.on("file", N_("the file has no rows"))
     (_, header), *body = grid
     if body and body[0][1] and body[0][1][0].strip().startswith("#"):
         body = body[1:]  # an HXL hashtag row, as in our own exports
@@ -141,15 +141,15 @@ def _grid(rows: Iterable[list[str]]) -> list[tuple[int, list[str]]]:
     width = MAX_COLUMNS
     for number, row in enumerate(rows, start=1):
         if number > MAX_ROWS_READ:
-            raise ValidationFailed.on("file", f"the sheet runs past row {MAX_ROWS_READ:,}; delete the empty "
-                                              "rows below the members")
+            raise ValidationFailed.on("file", N_("the sheet runs past row %(row)s; delete the empty rows below the "
+                                                 "members"), row=f"{MAX_ROWS_READ:,}")
         if not any(cell.strip() for cell in row):
             continue
         if not grid:
             row = row[:max(i for i, cell in enumerate(row) if cell.strip()) + 1]
             if len(row) > MAX_COLUMNS:
-                raise ValidationFailed.on("file", f"the first row has more than {MAX_COLUMNS} columns; "
-                                                  "keep the template's columns")
+                raise ValidationFailed.on("file", N_("the first row has more than %(most)s columns; "
+                                                     "keep the template's columns"), most=MAX_COLUMNS)
             width = len(row)
         row = row[:width]
         for column, cell in enumerate(row):
@@ -157,8 +157,8 @@ def _grid(rows: Iterable[list[str]]) -> list[tuple[int, list[str]]]:
         grid.append((number, row))
         hashtags = len(grid) > 1 and grid[1][1][0].strip().startswith("#")
         if len(grid) > 1 + hashtags + MAX_ROWS:
-            raise ValidationFailed.on("file", f"the file has more than {MAX_ROWS:,} member rows; import it in "
-                                              f"parts of at most {MAX_ROWS:,}")
+            raise ValidationFailed.on("file", N_("the file has more than %(most)s member rows; import it in parts of "
+                                                 "at most %(most)s"), most=f"{MAX_ROWS:,}")
     return grid
 
 
@@ -166,13 +166,16 @@ def _check_cell(number: int, column: int, header: str, cell: str) -> None:
     # openpyxl (and numpy under it) is imported by an import, not by every command and worker.
     from openpyxl.utils import get_column_letter
 
-    where = f"row {number}, column {get_column_letter(column + 1)}" + (f" ({header.strip()})" if header.strip() else "")
+    letter = get_column_letter(column + 1)
+    where = (Said(N_("row %(row)s, column %(column)s (%(header)s)"), row=number, column=letter, header=header.strip())
+             if header.strip() else Said(N_("row %(row)s, column %(column)s"), row=number, column=letter))
     if len(cell) > MAX_CELL:
-        raise ValidationFailed.on("file", f"{where} holds {len(cell):,} characters; a cell may hold at "
-                                          f"most {MAX_CELL:,}")
+        raise ValidationFailed.on("file", N_("%(where)s holds %(length)s characters; a cell may hold at most %(most)s"),
+                                  where=where, length=f"{len(cell):,}", most=f"{MAX_CELL:,}")
     if not storable(cell, multiline=True):
-        raise ValidationFailed.on("file", f"{where} holds a control character or an invalid code point "
-                                          f"({_first_unstorable(cell)}), which no text in the registry may hold")
+        raise ValidationFailed.on("file", N_("%(where)s holds a control character or an invalid code point "
+                                             "(%(character)s), which no text in the registry may hold"),
+                                  where=where, character=_first_unstorable(cell))
 
 
 def _first_unstorable(cell: str) -> str:
@@ -187,12 +190,12 @@ def _restore(cell: str) -> str:
 
 def _csv_grid(data: bytes) -> list[tuple[int, list[str]]]:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ValidationFailed.on("file", "the file is UTF-16; save it as 'CSV UTF-8'")
+        raise ValidationFailed.on("file", N_("the file is UTF-16; save it as 'CSV UTF-8'"))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as wrong:
-        raise ValidationFailed.on("file", f"the file is not UTF-8 text (byte {wrong.start}); "
-                                          "save the spreadsheet as 'CSV UTF-8'") from None
+        raise ValidationFailed.on("file", N_("the file is not UTF-8 text (byte %(byte)s); save the spreadsheet as "
+                                             "'CSV UTF-8'"), byte=wrong.start) from None
     return _grid(_csv_rows(csv.reader(io.StringIO(text), csv.excel, delimiter=_delimiter(text))))
 
 
@@ -206,9 +209,10 @@ def _csv_rows(reader: Iterator[list[str]]) -> Iterator[list[str]]:
             row = next(reader, None)
         except csv.Error as unreadable:
             if "field larger than field limit" in str(unreadable):
-                raise ValidationFailed.on("file", f"row {number} holds a cell of more than {MAX_CELL:,} "
-                                                  "characters") from None
-            raise ValidationFailed.on("file", f"row {number} is not CSV the import can read ({unreadable})") from None
+                raise ValidationFailed.on("file", N_("row %(row)s holds a cell of more than %(most)s characters"),
+                                          row=number, most=f"{MAX_CELL:,}") from None
+            raise ValidationFailed.on("file", N_("row %(row)s is not CSV the import can read (%(why)s)"), row=number,
+                                      why=str(unreadable)) from None
         if row is None:
             return
         yield row
@@ -228,8 +232,8 @@ def _xlsx_grid(data: bytes) -> list[tuple[int, list[str]]]:
 
     if not openpyxl.DEFUSEDXML:
         # Without defusedxml openpyxl would expand the entities a workbook declares.
-        raise ValidationFailed.on("file", "this server cannot read XLSX files safely (OPENPYXL_DEFUSEDXML is "
-                                          "off); upload the members as CSV")
+        raise ValidationFailed.on("file", N_("this server cannot read XLSX files safely (OPENPYXL_DEFUSEDXML is "
+                                             "off); upload the members as CSV"))
     _check_unpacked(data)
     with warnings.catch_warnings():
         # openpyxl warns about what it finds in the file (a date out of range, no styles): the
@@ -264,21 +268,23 @@ def _check_unpacked(data: bytes) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             parts = archive.infolist()
             if len(parts) > MAX_PARTS or sum(p.file_size for p in parts) > MAX_UNPACKED:
-                raise ValidationFailed.on("file", f"the workbook unpacks to more than {MAX_UNPACKED // 1048576} MB "
-                                                  f"or {MAX_PARTS} parts; save the members sheet alone, or as CSV")
+                raise ValidationFailed.on("file", N_("the workbook unpacks to more than %(size)s MB or "
+                                                     "%(parts)s parts; save the members sheet alone, or as CSV"),
+                                          size=MAX_UNPACKED // 1048576, parts=MAX_PARTS)
             tags = 0
             for part in parts:
                 with archive.open(part) as unpacked:
                     while chunk := unpacked.read(1 << 20):
                         tags += chunk.count(b"<")
                 if tags > MAX_TAGS:
-                    raise ValidationFailed.on("file", f"the workbook holds more than {MAX_TAGS:,} XML tags, which "
-                                                      "takes too long to read; save the members sheet alone, "
-                                                      "import it in parts, or save it as CSV")
+                    raise ValidationFailed.on("file", N_("the workbook holds more than %(most)s XML tags, which "
+                                                         "takes too long to read; save the members sheet alone, "
+                                                         "import it in parts, or save it as CSV"),
+                                              most=f"{MAX_TAGS:,}")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError,
             OSError):
         # Not a zip, a part compressed in a way zipfile cannot read, or encrypted.
-        raise ValidationFailed.on("file", "the file is not an XLSX workbook") from None
+        raise ValidationFailed.on("file", N_("the file is not an XLSX workbook")) from None
 
 
 @contextmanager
@@ -296,13 +302,13 @@ def _unreadable_workbook() -> Iterator[None]:
         while causes[-1].__cause__ is not None and len(causes) < 10:
             causes.append(causes[-1].__cause__)
         if any(isinstance(cause, DefusedXmlException) for cause in causes):
-            message = ("the workbook declares XML entities or a document type, which the import does not "
-                       "read; save it again from a spreadsheet program")
-        elif broken := next((cause for cause in causes if isinstance(cause, ParseError)), None):
-            message = f"the workbook's XML is broken ({broken}); save it again from a spreadsheet program"
-        else:
-            message = "the file is not an XLSX workbook the import can read"
-        raise ValidationFailed.on("file", message) from None
+            raise ValidationFailed.on("file", N_("the workbook declares XML entities or a document type, which "
+                                                 "the import does not read; save it again from a spreadsheet "
+                                                 "program")) from None
+        if broken := next((cause for cause in causes if isinstance(cause, ParseError)), None):
+            raise ValidationFailed.on("file", N_("the workbook's XML is broken (%(why)s); save it again from a "
+                                                 "spreadsheet program"), why=str(broken)) from None
+        raise ValidationFailed.on("file", N_("the file is not an XLSX workbook the import can read")) from None
 
 
 def _cell(value: Any) -> str:

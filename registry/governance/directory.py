@@ -15,7 +15,7 @@ from registry.db import Page, page_of_list
 from registry.elections.models import Election, Nomination
 from registry.elections.nominations import get_nomination
 from registry.elections.phases import elections_of, get_election
-from registry.errors import NotFound
+from registry.errors import N_, NotFound
 from registry.governance.models import GoverningBody, Officeholder
 from registry.governance.services import bodies_of
 from registry.networks.directory import find_network
@@ -35,7 +35,7 @@ def find_body(session: Session, actor: Actor, network_id: str, body_id: str) -> 
     require(session, actor, Permission.READ_GOVERNANCE, network.id)
     body = by_public_id(session, GoverningBody, body_id)
     if body is None or body.network_id != network.id:
-        raise NotFound("no such governing body")
+        raise NotFound(N_("no such governing body"))
     return body
 
 
@@ -45,7 +45,7 @@ def find_officeholder(session: Session, actor: Actor, network_id: str, body_id: 
     body = find_body(session, actor, network_id, body_id)
     holder = by_public_id(session, Officeholder, officeholder_id)
     if holder is None or holder.body_id != body.id:
-        raise NotFound("no such officeholder")
+        raise NotFound(N_("no such officeholder"))
     return holder
 
 
@@ -60,7 +60,7 @@ def find_election(session: Session, actor: Actor, network_id: str, election_id: 
     network = find_network(session, actor, network_id)
     found = by_public_id(session, Election, election_id)
     if found is None or found.network_id != network.id:
-        raise NotFound("no such election")
+        raise NotFound(N_("no such election"))
     return get_election(session, actor, found.id)
 
 
@@ -70,5 +70,5 @@ def find_nomination(session: Session, actor: Actor, network_id: str, election_id
     election = find_election(session, actor, network_id, election_id)
     found = by_public_id(session, Nomination, nomination_id)
     if found is None or found.election_id != election.id:
-        raise NotFound("no such nomination")
+        raise NotFound(N_("no such nomination"))
     return get_nomination(session, actor, found.id)

@@ -21,7 +21,7 @@ from registry.access import audit
 from registry.access.permissions import Actor, Permission, require
 from registry.db import today
 from registry.elections.models import UNDECIDED_PHASES, Election
-from registry.errors import N_, Conflict, NotFound, ValidationFailed
+from registry.errors import N_, Conflict, NotFound, Said, ValidationFailed
 from registry.governance.models import (
     DEFAULT_BREAK_MONTHS, OPEN_SEATS, BodyKind, GoverningBody, Officeholder, Seat, SeatHolding
 )
@@ -51,16 +51,16 @@ def check_person_name(field: str, name: str) -> str:
     """A candidate's or officeholder's name or pseudonym, trimmed; refused if it carries contacts."""
     name = " ".join((name or "").split())
     if not name or len(name) > 200:
-        raise ValidationFailed.on(field, "give a name or pseudonym of 1 to 200 characters")
+        raise ValidationFailed.on(field, N_("give a name or pseudonym of 1 to 200 characters"))
     if _CONTACT_LIKE.search(name):
-        raise ValidationFailed.on(field, "a name or pseudonym only: no e-mail, web address or phone number")
+        raise ValidationFailed.on(field, N_("a name or pseudonym only: no e-mail, web address or phone number"))
     return name
 
 
 def _check_constituency(label: str) -> str:
     label = " ".join((label or "").split())
     if not label or len(label) > 100 or fold(label) == OPEN_SEATS:
-        raise ValidationFailed.on("constituency", f"1 to 100 characters, and not {OPEN_SEATS!r}")
+        raise ValidationFailed.on("constituency", N_("1 to 100 characters, and not %(open)s"), open=repr(OPEN_SEATS))
     return label
 
 
@@ -91,44 +91,46 @@ def define_body(
     """
     require(session, actor, Permission.MANAGE_GOVERNANCE, network.id)
     if not network.is_network:
-        raise ValidationFailed.on("network", f"{network.name} is not a network")
+        raise ValidationFailed.on("network", N_("%(network)s is not a network"), network=network.name)
     problems: dict[str, list[str]] = {}
     try:
         kind = BodyKind(kind)
     except ValueError:
-        problems["kind"] = [f"one of: {', '.join(k.value for k in BodyKind)}"]
+        problems["kind"] = [Said(N_("one of: %(values)s"), values=", ".join(k.value for k in BodyKind))]
     if not name.strip() or len(name) > 300:
-        problems["name"] = ["give a name of 1 to 300 characters"]
+        problems["name"] = [Said(N_("give a name of 1 to 300 characters"))]
     if not _whole(seats, 1, 100):
-        problems["seats"] = ["a whole number from 1 to 100"]
+        problems["seats"] = [Said(N_("a whole number from 1 to 100"))]
     if term_months is not None and not _whole(term_months, 1, 240):
-        problems["term_months"] = ["a whole number of months from 1 to 240"]
+        problems["term_months"] = [Said(N_("a whole number of months from 1 to 240"))]
     if not _whole(term_classes, 1, 100) or (_whole(seats, 1, 100) and term_classes > seats):
-        problems["term_classes"] = ["a whole number from 1 to the number of seats"]
+        problems["term_classes"] = [Said(N_("a whole number from 1 to the number of seats"))]
     elif term_classes > 1 and term_months is None:
-        problems["term_classes"] = ["staggered terms need a term length (term_months)"]
+        problems["term_classes"] = [Said(N_("staggered terms need a term length (term_months)"))]
     if term_limit is not None and not _whole(term_limit, 1, 20):
-        problems["term_limit"] = ["a whole number of consecutive terms from 1 to 20"]
+        problems["term_limit"] = [Said(N_("a whole number of consecutive terms from 1 to 20"))]
     reserved: dict[str, int] = {}
     for label, count in (reserved_seats or {}).items():
         try:
             label = _check_constituency(label)
         except ValidationFailed as refused:
-            problems["reserved_seats"] = [f"constituency {label!r}: {refused.fields['constituency'][0]}"]
+            problems["reserved_seats"] = [Said(N_("constituency %(label)s: %(reason)s"), label=repr(label),
+                                               reason=refused.said)]
             continue
         if not _whole(count, 1, 100):
-            problems["reserved_seats"] = [f"a whole number of seats for {label!r}"]
+            problems["reserved_seats"] = [Said(N_("a whole number of seats for %(label)s"), label=repr(label))]
         else:
             reserved[label] = count
     if _whole(seats, 1, 100) and sum(reserved.values()) > seats:
-        problems["reserved_seats"] = ["more reserved seats than seats"]
+        problems["reserved_seats"] = [Said(N_("more reserved seats than seats"))]
     if established is not None and not PARTIAL_DATE_RULE.fullmatch(established):
-        problems["established"] = ["use YYYY, YYYY-MM or YYYY-MM-DD"]
+        problems["established"] = [Said(N_("use YYYY, YYYY-MM or YYYY-MM-DD"))]
     if problems:
         raise ValidationFailed.of(N_("the governing body"), problems)
     if session.scalar(select(GoverningBody).where(GoverningBody.network_id == network.id,
                                                   GoverningBody.name == name.strip())):
-        raise Conflict(f"{network.name} already has a body named {name!r}")
+        raise Conflict(N_("%(network)s already has a body named %(name)s"),
+                       params={"network": network.name, "name": repr(name)})
     labels = [label for label in sorted(reserved) for _ in range(reserved[label])]
     body = GoverningBody(
         network_id=network.id, kind=kind, name=name.strip(), seats=seats, term_months=term_months,
@@ -163,17 +165,18 @@ def configure_seat(
     require(session, actor, Permission.MANAGE_GOVERNANCE, body.network_id)
     seat = next((s for s in body.seat_plan if s.number == number), None)
     if seat is None:
-        raise NotFound(f"{body.name} has no seat {number}")
+        raise NotFound(N_("%(body)s has no seat %(number)s"), params={"body": body.name, "number": number})
     if session.scalar(select(Election.id).where(Election.body_id == body.id,
                                                 Election.phase.in_(UNDECIDED_PHASES))):
-        raise Conflict(f"{body.name} has an election under way; change its seats after it ends")
+        raise Conflict(N_("%(body)s has an election under way; change its seats after it ends"),
+                       params={"body": body.name})
     before = {"term_class": seat.term_class, "constituency": seat.constituency}
     if term_class is not None:
         if not _whole(term_class, 1, body.term_classes):
-            raise ValidationFailed.on("term_class", f"a class from 1 to {body.term_classes}")
+            raise ValidationFailed.on("term_class", N_("a class from 1 to %(classes)s"), classes=body.term_classes)
         seat.term_class = term_class
     if open_seat and constituency is not None:
-        raise ValidationFailed.on("constituency", "a seat is either open or reserved, not both")
+        raise ValidationFailed.on("constituency", N_("a seat is either open or reserved, not both"))
     if open_seat:
         seat.constituency = None
     elif constituency is not None:
@@ -200,17 +203,20 @@ def record_officeholder(
     require(session, actor, Permission.MANAGE_GOVERNANCE, body.network_id)
     name = check_person_name("name", name)
     if ends_on is not None and ends_on < starts_on:
-        raise ValidationFailed.on("ends_on", "a term cannot end before it starts")
+        raise ValidationFailed.on("ends_on", N_("a term cannot end before it starts"))
     holders = _officeholders(session, body)
     free = [s for s in body.seat_plan if not any(_overlap(h, starts_on, ends_on) for h in holders
                                                   if h.seat_id == s.id)]
     if seat_number is not None:
         if seat_number not in {s.number for s in body.seat_plan}:
-            raise NotFound(f"{body.name} has no seat {seat_number}")
+            raise NotFound(N_("%(body)s has no seat %(number)s"), params={"body": body.name, "number": seat_number})
         free = [s for s in free if s.number == seat_number]
     if not free:
-        which = f"seat {seat_number}" if seat_number is not None else "every seat"
-        raise Conflict(f"{which} of {body.name} is held by someone else during that term")
+        if seat_number is not None:
+            raise Conflict(N_("seat %(number)s of %(body)s is held by someone else during that term"),
+                           params={"number": seat_number, "body": body.name})
+        raise Conflict(N_("every seat of %(body)s is held by someone else during that term"),
+                       params={"body": body.name})
     holder = seat_officeholder(session, actor, body, free[0], name=name, starts_on=starts_on,
                                ends_on=ends_on, nominated_by_id=nominated_by.id if nominated_by else None)
     session.flush()  # the caller is given the term with its id
@@ -249,11 +255,11 @@ def end_term(
     body = session.get_one(GoverningBody, holder.body_id)
     require(session, actor, Permission.MANAGE_GOVERNANCE, body.network_id)
     if last_day < holder.starts_on:
-        raise ValidationFailed.on("last_day", "a term cannot end before it starts")
+        raise ValidationFailed.on("last_day", N_("a term cannot end before it starts"))
     if holder.ends_on is not None and last_day > holder.ends_on:
-        raise ValidationFailed.on("last_day", f"the term already ends on {holder.ends_on.isoformat()}")
+        raise ValidationFailed.on("last_day", N_("the term already ends on %(date)s"), date=holder.ends_on.isoformat())
     if len(reason) > 2000:
-        raise ValidationFailed.on("reason", "at most 2000 characters")
+        raise ValidationFailed.on("reason", N_("at most 2000 characters"))
     before = {"ends_on": holder.ends_on, "left_reason": holder.left_reason}
     holder.ends_on, holder.left_reason = last_day, reason.strip()
     audit.record(session, actor, "end_term", holder,

@@ -366,8 +366,9 @@ def _require(actor: Actor, known: Known, network: Organisation, member_id: int, 
     decides = can(session, actor, Permission.MANAGE_MEMBERS, network.id, lineage=lineage)
     if action is A.APPLY or (action is A.REINSTATE and current in ENDED_STATUSES):
         if not can(session, actor, Permission.APPLY_FOR_MEMBERSHIP, member_id, lineage=lineage):
-            raise NotPermitted(f"{actor.label} may not {action.value} for this organisation: only the "
-                               "organisation itself, or the secretariat of a network it is a member of, may")
+            raise NotPermitted(N_("%(actor)s may not %(action)s for this organisation: only the organisation itself, "
+                                  "or the secretariat of a network it is a member of, may"),
+                               params={"actor": actor.label, "action": action.value})
         ok = action is A.APPLY or decides
     elif action is A.WITHDRAW:
         ok = can(session, actor, Permission.WITHDRAW_MEMBERSHIP, member_id, lineage=lineage)

@@ -25,7 +25,7 @@ from registry.access.visibility import (
 )
 from registry.areas.services import area_and_below, area_level
 from registry.db import Page, check_page, page_of_query
-from registry.errors import NotFound, NotPermitted
+from registry.errors import N_, NotFound, NotPermitted
 from registry.memberships.models import Membership, MembershipStatus
 from registry.memberships.services import status_on
 from registry.organisations.name_search import name_matches
@@ -81,7 +81,7 @@ def find_organisation(session: Session, actor: Actor, organisation_id: str) -> O
     otherwise, the same for a hidden one, a missing one and a malformed id."""
     organisation = by_public_id(session, Organisation, organisation_id)
     if organisation is None or reader_for(session, actor).tier(organisation) is None:
-        raise NotFound("no such organisation")
+        raise NotFound(N_("no such organisation"))
     return organisation
 
 
@@ -92,7 +92,7 @@ def find_network(session: Session, actor: Actor, network_id: str) -> Organisatio
     except NotFound:
         organisation = None
     if organisation is None or not organisation.is_network:
-        raise NotFound("no such network")
+        raise NotFound(N_("no such network"))
     return organisation
 
 
@@ -100,7 +100,7 @@ def seen_network(session: Session, actor: Actor, network: Organisation) -> Organ
     """A network already loaded, if the caller may know it exists: find_network's answer
     without reading it again."""
     if not network.is_network or reader_for(session, actor).tier(network) is None:
-        raise NotFound("no such network")
+        raise NotFound(N_("no such network"))
     return network
 
 
@@ -187,7 +187,8 @@ def network_members(
     network = find_network(session, actor, network_id)
     wanted = set(statuses) or {MembershipStatus.ACTIVE}
     if wanted != {MembershipStatus.ACTIVE} and not can(session, actor, Permission.READ_INTERNAL, network.id):
-        raise NotPermitted(f"{actor.label} may see only the active members of {network.name}")
+        raise NotPermitted(N_("%(actor)s may see only the active members of %(network)s"),
+                           params={"actor": actor.label, "network": network.name})
     status = status_on(on)
     # Narrowed, sorted, counted and paged in the query: a member the public sees only if it
     # publishes which networks it belongs to.
@@ -223,7 +224,7 @@ def find_membership(session: Session, actor: Actor, network_id: str, member_id: 
         or at_least(reader_for(session, actor).tier(membership.member), Visibility.SECRETARIAT)
     ):
         return membership
-    raise NotFound("no such membership")
+    raise NotFound(N_("no such membership"))
 
 
 def memberships_of_member(session: Session, actor: Actor, organisation: Organisation) -> list[Membership]:
@@ -232,7 +233,7 @@ def memberships_of_member(session: Session, actor: Actor, organisation: Organisa
     caller may see; NotFound for everyone else."""
     reader = reader_for(session, actor)
     if not at_least(reader.tier(organisation), Visibility.SECRETARIAT):
-        raise NotFound("no such organisation")
+        raise NotFound(N_("no such organisation"))
     found = list(session.scalars(select(Membership).where(Membership.member_id == organisation.id)
                                  .options(selectinload(Membership.events), selectinload(Membership.network))
                                  .order_by(Membership.id)))

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from registry.access.permissions import Actor
 from registry.areas import services as areas
 from registry.areas.place_names import AmbiguousPlace, PlaceNotFound
-from registry.errors import N_, Conflict, ValidationFailed
+from registry.errors import N_, Conflict, Said, ValidationFailed
 from registry.names import fold
 from registry.organisations import models as organisations
 from registry.organisations.known import Known, lookups
@@ -54,7 +54,7 @@ def validate_profile(
     lineage = list(lineage)
     for key, value in values.items():
         if key not in allowed:
-            problems[key] = [N_("unknown field")]
+            problems[key] = [Said(N_("unknown field"))]
             continue
         try:
             clean[key] = _VALIDATORS[key](known, value, lineage)
@@ -63,12 +63,12 @@ def validate_profile(
     kind = clean.get("kind", organisation.kind if organisation else None)
     country = clean.get("country", organisation.country if organisation else None)
     if creating and "name" not in clean and "name" not in problems:
-        problems["name"] = [N_("a name is required")]
+        problems["name"] = [Said(N_("a name is required"))]
     if kind is not None and not _network_above_country(kind) and not country and "country" not in problems:
-        problems["country"] = [N_("community organisations and national networks need a country")]
+        problems["country"] = [Said(N_("community organisations and national networks need a country"))]
     reach = clean.get("publishes_reach", organisation.publishes_reach if organisation else False)
     if reach and str(kind) == "community_organisation":
-        problems["publishes_reach"] = [N_("only a network publishes its reach")]
+        problems["publishes_reach"] = [Said(N_("only a network publishes its reach"))]
     if problems:
         raise ValidationFailed.of(N_("the profile"), problems)
     return clean
@@ -91,7 +91,7 @@ def check_name_free(
 def name_taken(other: str) -> Conflict:
     """The refusal of a name another organisation in the network uses (folded alike)."""
     return Conflict(N_("an organisation named %(name)r is already in this network"), params={"name": other},
-                    fields={"name": [N_("already used in this network")]})
+                    fields={"name": [Said(N_("already used in this network"))]})
 
 
 def new_columns(
@@ -128,23 +128,23 @@ def contact_values(kind: Any, value: str | None, label: str, visibility: Any) ->
     try:
         kind = ContactKind(kind)
     except ValueError:
-        problems["kind"] = [f"one of: {', '.join(k.value for k in ContactKind)}"]
+        problems["kind"] = [Said(N_("one of: %(values)s"), values=", ".join(k.value for k in ContactKind))]
     try:
         visibility = Visibility(visibility)
         if visibility not in CONTACT_TIERS:
             raise ValueError
     except ValueError:
-        problems["visibility"] = ["contacts are public, secretariat or self only"]
+        problems["visibility"] = [Said(N_("contacts are public, secretariat or self only"))]
     if value is not None:
         value = contact_value(value)
         if not value or len(value) > 300:
-            problems["value"] = ["give a value of 1 to 300 characters"]
+            problems["value"] = [Said(N_("give a value of 1 to 300 characters"))]
         elif not storable(value):
-            problems["value"] = [N_("contains control characters or invalid code points")]
+            problems["value"] = [Said(N_("contains control characters or invalid code points"))]
     if len(label or "") > 100:
-        problems["label"] = ["at most 100 characters"]
+        problems["label"] = [Said(N_("at most 100 characters"))]
     elif not storable(label or ""):
-        problems["label"] = [N_("contains control characters or invalid code points")]
+        problems["label"] = [Said(N_("contains control characters or invalid code points"))]
     if problems:
         raise ValidationFailed.of(N_("the contact"), problems)
     return {"kind": kind, "value": value, "label": (label or "").strip(), "visibility": visibility}
@@ -259,7 +259,7 @@ def _languages(_known: Known, value: Any, _lineage: list[int]) -> list[str]:
 
 def _translations(known: Known, value: Any, lineage: list[int]) -> dict[str, str]:
     if not isinstance(value, dict):
-        raise ValidationFailed("expected {language code: name}")
+        raise ValidationFailed(N_("expected {language code: name}"))
     name = _text(300, required=True)
     return {_language(lang): name(known, text, lineage) for lang, text in sorted(value.items())}
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from registry.access import audit, sealing
 from registry.access.permissions import Actor, Permission, can, require
 from registry.db import today, utcnow
-from registry.errors import Conflict, NotFound, NotPermitted, RegistryError, ValidationFailed
+from registry.errors import N_, Conflict, NotFound, NotPermitted, RegistryError, Said, ValidationFailed
 from registry.names import fold
 from registry.networks import tree as network_tree
 from registry.organisations.known import lookups
@@ -48,7 +48,7 @@ def has_contact(session: Session, organisation: Organisation, kind: ContactKind 
 def get_organisation(session: Session, organisation_id: int) -> Organisation:
     organisation = session.get(Organisation, organisation_id)
     if organisation is None:
-        raise NotFound(f"organisation {organisation_id} not found")
+        raise NotFound(N_("organisation %(organisation_id)s not found"), params={"organisation_id": organisation_id})
     return organisation
 
 
@@ -164,12 +164,12 @@ def _check_registration(
     if network is None:
         # Registering under no network: a top-level one, the operators' alone.
         if not can(session, actor, Permission.REGISTER_ORGANISATION, None):
-            raise NotPermitted("only the registry's operators register top-level networks")
+            raise NotPermitted(N_("only the registry's operators register top-level networks"))
         lineage: set[int] = set()
     else:
         require(session, actor, Permission.REGISTER_ORGANISATION, network.id, lineage=known.lineage)
         if not network.is_network:
-            raise ValidationFailed.on("network", f"{network.name} is not a network")
+            raise ValidationFailed.on("network", N_("%(network)s is not a network"), network=network.name)
         lineage = {network.id} | known.lineage.of(network.id)
     values = validate_profile(session, None, values, lineage, fields=(*PROFILE_FIELDS, *ADMIN_FIELDS),
                               creating=True)
@@ -191,9 +191,9 @@ def update_profile(
     forbidden = sorted(set(changes) - set(allowed))
     if forbidden:
         named = set(PROFILE_FIELDS) | set(ADMIN_FIELDS)
-        fields = {f: ["not a field an organisation's editor may change" if f in named
-                      else "unknown field"] for f in forbidden}
-        raise ValidationFailed(f"cannot change: {', '.join(forbidden)}", fields=fields)
+        fields = {f: [Said(N_("not a field an organisation's editor may change") if f in named
+                           else N_("unknown field"))] for f in forbidden}
+        raise ValidationFailed(N_("cannot change: %(fields)s"), fields=fields, params={"fields": ", ".join(forbidden)})
     lineage = {organisation.id} if organisation.is_network else set()
     lineage |= known.lineage.of(organisation.id)
     values = validate_profile(session, organisation, dict(changes), lineage, fields=allowed)
@@ -220,10 +220,10 @@ def _check_not_widened(values: Mapping[str, Any], published: Iterable[str], *, p
     reach); a secretariat above it (or registering it) may only show less."""
     added = sorted(set(values.get("published_fields", ())) - set(published))
     if added:
-        raise ValidationFailed.on("published_fields", "only the organisation itself may publish more: "
-                                                      f"{', '.join(added)} is not published now")
+        raise ValidationFailed.on("published_fields", N_("only the organisation itself may publish more: "
+                                                         "%(fields)s is not published now"), fields=", ".join(added))
     if values.get("publishes_reach") and not publishes_reach:
-        raise ValidationFailed.on("publishes_reach", "only the network itself may choose to publish its reach")
+        raise ValidationFailed.on("publishes_reach", N_("only the network itself may choose to publish its reach"))
 
 
 def set_status(
@@ -233,7 +233,7 @@ def set_status(
     require(session, actor, Permission.ADMINISTER_ORGANISATION, organisation.id)
     status = OrganisationStatus(status)
     if not reason.strip():
-        raise ValidationFailed.on("reason", "say why the status changes")
+        raise ValidationFailed.on("reason", N_("say why the status changes"))
     if status is organisation.status:
         return organisation
     changes: audit.Changes = {"status": [organisation.status, status], "reason": [None, reason]}
@@ -305,8 +305,8 @@ def update_contact(
     require(session, actor, Permission.EDIT_PROFILE, contact.organisation_id)
     unknown = sorted(set(changes) - {"kind", "value", "label", "visibility"})
     if unknown:
-        raise ValidationFailed(f"unknown contact field(s): {', '.join(unknown)}",
-                               fields={f: ["unknown field"] for f in unknown})
+        raise ValidationFailed(N_("unknown contact field(s): %(fields)s"), params={"fields": ", ".join(unknown)},
+                               fields={f: [Said(N_("unknown field"))] for f in unknown})
     values = contact_values(**{**contact.audited(), "value": None, **changes})
     value, ring = values.pop("value"), sealing.ring_of(session)
     place = {"organisation_id": contact.organisation_id, "visibility": contact.visibility, "contact_id": contact.id}
@@ -345,8 +345,9 @@ def remove_contact(session: Session, actor: Actor, contact: Contact) -> None:
 
 
 def _duplicate(kind: ContactKind) -> Conflict:
-    return Conflict(f"the organisation already has this {kind.value} contact",
-                    fields={"value": [f"already one of the organisation's {kind.value} contacts"]})
+    return Conflict(N_("the organisation already has this %(kind)s contact"), params={"kind": kind.value},
+                    fields={"value": [Said(N_("already one of the organisation's %(kind)s contacts"),
+                                           kind=kind.value)]})
 
 
 def _apply(organisation: Organisation, values: Mapping[str, Any]) -> None:

@@ -32,14 +32,16 @@ def define_term(
     if network_id is None:
         # Extending the vocabulary of no network: defining the core, the operators' alone.
         if not can(session, actor, Permission.EXTEND_VOCABULARY, None):
-            raise NotPermitted("only the registry's operators define core vocabulary terms")
+            raise NotPermitted(N_("only the registry's operators define core vocabulary terms"))
     else:
         if vocabulary not in EXTENSIBLE:
-            raise ValidationFailed.on("vocabulary", f"{vocabulary.value} cannot be extended")
+            raise ValidationFailed.on("vocabulary", N_("%(vocabulary)s cannot be extended"),
+                                      vocabulary=vocabulary.value)
         require(session, actor, Permission.EXTEND_VOCABULARY, network_id)
     _check_term(code, labels)
     if session.scalar(select(Term).where(Term.vocabulary == vocabulary, Term.code == code)):
-        raise Conflict(f"{vocabulary.value} {code!r} already exists")
+        raise Conflict(N_("%(vocabulary)s %(code)s already exists"),
+                       params={"vocabulary": vocabulary.value, "code": repr(code)})
     if position is None:
         position = len(terms(session, vocabulary))
     term = Term(
@@ -57,7 +59,7 @@ def relabel_term(session: Session, actor: Actor, term: Term, labels: Mapping[str
     """Replace a term's labels (e.g. a reviewed translation)."""
     if term.network_id is None:
         if not can(session, actor, Permission.EXTEND_VOCABULARY, None):
-            raise NotPermitted("only the registry's operators relabel core vocabulary terms")
+            raise NotPermitted(N_("only the registry's operators relabel core vocabulary terms"))
     else:
         require(session, actor, Permission.EXTEND_VOCABULARY, term.network_id)
     _check_term(term.code, labels)
@@ -74,7 +76,8 @@ def find_extension(session: Session, network_id: int, vocabulary: Vocabulary, co
     term = session.scalar(select(Term).where(Term.vocabulary == vocabulary, Term.code == code,
                                              Term.network_id == network_id))
     if term is None:
-        raise NotFound(f"this network has added no {vocabulary.value} {code!r}")
+        raise NotFound(N_("this network has added no %(vocabulary)s %(code)s"),
+                       params={"vocabulary": vocabulary.value, "code": repr(code)})
     return term
 
 

@@ -16,7 +16,7 @@ from registry.errors import ValidationFailed
 from registry.elections.models import ElectionPhase
 from registry.elections.results import published_result
 from tests.api.conftest import World, etag_of
-from tests.api.test_elections_roles import at, election_at
+from tests.api.test_elections_roles import at, election_at, nominated_by
 # The app with the catalogs compiled before it reads them, as test_i18n makes it.
 from tests.api.test_i18n import _translation, app, client  # noqa: F401
 from tests.api.test_spreadsheets import post_file
@@ -140,20 +140,24 @@ def test_page_and_number_bounds_are_said_in_the_reader_s_language(client: FlaskC
                 most=20) in too_long.json["message"]
 
 
+def import_sheet(client: FlaskClient, world: World, sheet: bytes, locale: str, *, dry_run: bool):
+    return post_file(client, f"{API}/networks/{world.vnsw.public_id}/members/import", sheet, "members.csv",
+                     query={"dry_run": str(dry_run).lower()},
+                     headers={**world.roles["secretariat"], "Accept-Language": locale})
+
+
 @pytest.mark.parametrize("locale", LOCALES)
 def test_an_import_s_warnings_and_problems_in_the_reader_s_language(client: FlaskClient, world: World,
                                                                      locale: str) -> None:
     sheet = "Name,Areas served,Favourite colour\nSample CBO 96,Atlantis,blue\n".encode()
-    answer = post_file(client, f"{API}/networks/{world.vnsw.public_id}/members/import", sheet, "members.csv",
-                       query={"dry_run": "true"}, headers={**world.roles["secretariat"], "Accept-Language": locale})
+    answer = import_sheet(client, world, sheet, locale, dry_run=True)
     assert answer.status_code == 200, answer.json
     assert answer.json["warnings"] == [said(locale, "column %(header)r is not one the registry knows; it was "
                                                     "ignored: name it as the template does, or leave it out",
                                             header="Favourite colour")]
     unknown = said(locale, "no place called %(text)r is known: check the spelling, or write its code", text="Atlantis")
     assert answer.json["rows"][0]["messages"] == [f"Areas served: {unknown}"]
-    applied = post_file(client, f"{API}/networks/{world.vnsw.public_id}/members/import", sheet, "members.csv",
-                        query={"dry_run": "false"}, headers={**world.roles["secretariat"], "Accept-Language": locale})
+    applied = import_sheet(client, world, sheet, locale, dry_run=False)
     assert applied.status_code == 422 and applied.json["fields"] == {"row 2": [f"Areas served: {unknown}"]}
     assert applied.json["message"].startswith(said(
         locale, "the import (%(errors)s of %(rows)s rows have errors; nothing was kept)", errors=1, rows=1))
@@ -172,3 +176,81 @@ def test_an_election_s_rounds_in_the_reader_s_language(client: FlaskClient, worl
     assert said(locale, "Turnout: %(voted)s of %(roll)s organisations on the roll (%(share)s); quorum "
                         "%(quorum)s%%: met", voted=result.turnout, roll=result.roll, share="100.0%", quorum=0) in text
     assert "first preferences" not in text and "Turnout" not in text
+
+
+# -- The refusals of elections and governing bodies, said where they are made -------------------
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_ballot_choosing_a_candidate_twice_is_refused_in_the_reader_s_language(
+        client: FlaskClient, world: World, session, locale: str) -> None:
+    election = election_at(session, world, ElectionPhase.VOTING_OPEN)
+    ana = nominated_by(election, world.cbo).public_id
+    answer = client.post(at(world, election, "/ballots"),
+                         headers={**world.roles["own_editor"], "Accept-Language": locale},
+                         json={"organisation_id": world.cbo.public_id, "choices": {"open": [ana, ana]}})
+    assert answer.status_code == 422
+    reason = said(locale, "%(group)s: a candidate is chosen more than once", group="open")
+    assert reason != "open: a candidate is chosen more than once"
+    assert answer.json["fields"] == {"choices": [reason]} and answer.json["message"] == f"choices: {reason}"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_nominating_when_nominations_are_closed_is_refused_in_the_reader_s_language(
+        client: FlaskClient, world: World, session, locale: str) -> None:
+    election = election_at(session, world, ElectionPhase.NOMINATIONS_CLOSED)
+    answer = client.post(at(world, election, "/nominations"),
+                         headers={**world.roles["own_editor"], "Accept-Language": locale},
+                         json={"organisation_id": world.cbo.public_id, "name": "Chau"})
+    assert answer.status_code == 409
+    assert answer.json["message"] == said(locale, "nominations for %(title)s are not open (%(phase)s)",
+                                          title="Board election", phase="nominations_closed")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_governing_body_s_seat_counts_out_of_range_are_refused_in_the_reader_s_language(
+        client: FlaskClient, world: World, locale: str) -> None:
+    answer = client.post(f"{API}/networks/{world.vnsw.public_id}/bodies",
+                         headers={**world.roles["secretariat"], "Accept-Language": locale},
+                         json={"kind": "board", "name": "Board", "seats": 2, "term_months": 24, "term_classes": 3,
+                               "reserved_seats": {"Sex workers living with HIV": 3}})
+    assert answer.status_code == 422
+    classes, reserved = (said(locale, "a whole number from 1 to the number of seats"),
+                         said(locale, "more reserved seats than seats"))
+    assert classes != "a whole number from 1 to the number of seats"
+    assert answer.json["fields"] == {"term_classes": [classes], "reserved_seats": [reserved]}
+    assert answer.json["message"] == said(locale, "%(what)s was refused (%(reasons)s)",
+                                          what=said(locale, "the governing body"),
+                                          reasons=f"reserved_seats: {reserved}; term_classes: {classes}")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_answer_to_may_we_vote_is_in_the_reader_s_language(
+        client: FlaskClient, world: World, session, locale: str) -> None:
+    election = election_at(session, world, ElectionPhase.VOTING_OPEN)
+    answer = client.get(at(world, election, f"/roll/{world.cbo.public_id}"),
+                        headers={**world.roles["own_editor"], "Accept-Language": locale})
+    assert answer.status_code == 200
+    assert answer.json["reason"] == said(locale, "on the roll") != "on the roll"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_file_the_import_cannot_read_is_refused_in_the_reader_s_language(client: FlaskClient, world: World,
+                                                                            locale: str) -> None:
+    answer = import_sheet(client, world, "Name,Areas served\nSample CBO 97,\x07\n".encode(), locale, dry_run=True)
+    assert answer.status_code == 422, answer.json
+    where = said(locale, "row %(row)s, column %(column)s (%(header)s)", row=2, column="B", header="Areas served")
+    assert answer.json["fields"] == {"file": [said(
+        locale, "%(where)s holds a control character or an invalid code point (%(character)s), which no text in "
+                "the registry may hold", where=where, character="U+0007")]}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_profile_s_own_rules_are_said_in_the_reader_s_language(client: FlaskClient, world: World,
+                                                                  locale: str) -> None:
+    answer = client.post(f"{API}/organisations", headers={**world.roles["secretariat"], "Accept-Language": locale},
+                         json={"kind": "community_organisation", "network_id": world.vnsw.public_id,
+                               "name": "Sample CBO 98"})
+    assert answer.status_code == 422
+    reason = said(locale, "community organisations and national networks need a country")
+    assert reason != "community organisations and national networks need a country"
+    assert answer.json["fields"] == {"country": [reason]}
