@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import folium
@@ -24,11 +23,12 @@ from geo import disclosure
 from geo.boundaries import BoundarySet
 from geo.classes import Classes, classes_of
 from geo.coverage import AreaCoverage, AreaStatus, Coverage, View
+from geo.inert import RawJSON, escape_text, js_json
 from geo.offline import LEAFLET_CSS_URL, LEAFLET_JS_URL, localise_assets
 from geo.packing import UNPACK_JS, pack_geometry
 from geo.words import gettext as _, ngettext, number
 
-__all__ = ["comparison_map", "coverage_map", "escape_text", "render_map", "view_box"]
+__all__ = ["comparison_map", "coverage_map", "render_map", "view_box"]
 
 NO_MEMBER = "#ffffff"
 NO_DATA = "#bdbdbd"
@@ -47,31 +47,6 @@ DATA_ID = "coverage-map-data"
 # Where the title and the data go once folium has rendered the page; folium never sees them.
 _DATA_MARKER = "<!-- coverage map data -->"
 _INDENT = re.compile(r"\n[ \t]+")
-
-_ESCAPES = str.maketrans({
-    "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
-    # Inside a JS template literal a backtick ends the string and ${ starts code, and a
-    # backslash could escape what follows.
-    "`": "&#96;", "$": "&#36;", "\\": "&#92;",
-    # Line breaks (and U+2028/2029) end a JS string literal early.
-    "\n": "&#10;", "\r": "&#13;", "\u2028": "&#8232;", "\u2029": "&#8233;",
-    # A second line behind keeping people's text out of templates: no {{, {% or {# can form.
-    "{": "&#123;", "}": "&#125;",
-})
-
-# The same characters inside a JSON string: safe in <script>, and no template opener can form.
-_JSON_STRING_ESCAPES = str.maketrans({
-    "<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027", "`": "\\u0060", "$": "\\u0024",
-    "{": "\\u007b", "}": "\\u007d", "\u2028": "\\u2028", "\u2029": "\\u2029",
-})
-
-
-def escape_text(value: object) -> str:
-    """The one escape for user text bound for HTML: safe as HTML, in attributes and in JS
-    strings or template literals, unable to open a template tag, and still read correctly once
-    the browser decodes it."""
-    return str(value).translate(_ESCAPES)
-
 
 def coverage_map(
     coverage: Coverage,
@@ -216,14 +191,7 @@ def _label(cov: AreaCoverage, bset: BoundarySet) -> dict[str, Any]:
     return {"mark": [lat, lon], "count": number(cov.count) if cov.status is AreaStatus.COUNTED else ""}
 
 
-@dataclass(frozen=True)
-class _RawJSON:
-    """JSON text already made safe (a feature, its geometry cached per boundary set)."""
-
-    text: str
-
-
-def _features(coverage: Coverage, classes: Classes) -> tuple[list[_RawJSON], list[list[str]]]:
+def _features(coverage: Coverage, classes: Classes) -> tuple[list[RawJSON], list[list[str]]]:
     """The areas as features, and the states they refer to by index: a colour and what a hover
     says of it ("no listed member organisation" travels once, not once per area of the world)."""
     # Written feature by feature, as maps of 4,000 areas would otherwise spend their time here.
@@ -239,31 +207,8 @@ def _features(coverage: Coverage, classes: Classes) -> tuple[list[_RawJSON], lis
     features += [({"name": shape.name or "", "s": state(UNCODED, "")},
                   json.dumps(pack_geometry(shape.geometry, bset.packing_grid), separators=(",", ":")))
                  for shape in bset.uncoded]
-    return ([_RawJSON(f'{{"type":"Feature","properties":{_js_json(props)},"geometry":{shape}}}')
+    return ([RawJSON(f'{{"type":"Feature","properties":{js_json(props)},"geometry":{shape}}}')
              for props, shape in features], [list(key) for key in states])
-
-
-def _js_json(value: Any) -> str:
-    """JSON text safe inside <script>: no "</script>", no HTML entities, no line separators JS
-    dislikes, and no "{{", "{%" or "{#" (braces inside strings are written as \\u007b/\\u007d;
-    JSON's own braces are always followed by a quote or another brace)."""
-    if isinstance(value, _RawJSON):
-        return value.text
-    if isinstance(value, dict) and not any(isinstance(v, (dict, _RawJSON)) or _nested(v) for v in value.values()):
-        # A flat object: its only structural braces are the outer two, so everything between
-        # them may be escaped as string content (JSON's other structure has none of these).
-        text = json.dumps({str(k): v for k, v in value.items()}, ensure_ascii=False, separators=(",", ":"))
-        return "{" + text[1:-1].translate(_JSON_STRING_ESCAPES) + "}"
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{_js_json(str(k))}:{_js_json(v)}" for k, v in value.items()) + "}"
-    if _nested(value):
-        return "[" + ",".join(_js_json(v) for v in value) + "]"
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).translate(_JSON_STRING_ESCAPES)
-
-
-def _nested(value: Any) -> bool:
-    """A list holding an object (or raw JSON), which has structural braces of its own."""
-    return isinstance(value, (list, tuple)) and any(isinstance(v, (dict, _RawJSON)) or _nested(v) for v in value)
 
 
 class _MapData(folium.MacroElement):
@@ -352,7 +297,7 @@ class _MapData(folium.MacroElement):
     def html(self) -> str:
         """The title and the data blob, for the page's head."""
         title = f"<title>{escape_text(self.title)}</title>" if self.title else ""
-        blob = _js_json(self.value)
+        blob = js_json(self.value)
         # Geometry came through as raw JSON: make sure it cannot close the script either.
         blob = blob.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
         return f'{title}<script type="application/json" id="{DATA_ID}">{blob}</script>'

@@ -13,7 +13,8 @@ import pytest
 from geo.boundaries import ATTRIBUTION_CAMBODIA, UncodedShape, load_bundled
 from geo.coverage import OrgPresence, View, compute_coverage
 from geo.errors import OfflineAssetError
-from geo.maps import _js_json, comparison_map, coverage_map, escape_text, render_map
+from geo.inert import escape_text, js_json
+from geo.maps import comparison_map, coverage_map, render_map
 from geo.offline import install_assets, localise_assets, remote_assets, required_assets
 from tests.geo.conftest import HOSTILE, JINJA, assert_inert, make_set, map_data, square
 
@@ -257,7 +258,7 @@ def test_the_data_blob_is_json_that_no_template_or_script_can_read_as_code():
 
     for _ in range(5000):
         original = value()
-        written = _js_json(original)
+        written = js_json(original)
         assert json.loads(written) == original
         for unsafe in ("{{", "{%", "{#", "<", ">", "&", "`", "$", "\u2028", "\u2029"):
             assert unsafe not in written
