@@ -88,6 +88,21 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
+def seeds(seeded: Session) -> Iterator[Session]:
+    """The seeds and sample network, with whatever a test writes undone after it."""
+    savepoint = seeded.begin_nested()
+    yield seeded
+    savepoint.rollback()
+
+
+@pytest.fixture
+def seeded_client(seeds: Session, shared_apps: SharedApps) -> Iterator[FlaskClient]:
+    """A client of the shared app whose requests join the seeds' transaction."""
+    with REQUESTS.bound(seeds.connection()):
+        yield shared_apps.get().test_client()
+
+
+@pytest.fixture
 def bearer(session: Session) -> Callable[..., dict[str, str]]:
     """bearer(role, scope) -> Authorization headers for a fresh token."""
 

@@ -11,7 +11,7 @@ would. Nothing the description says is refused: no 400, no 422.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,24 +25,15 @@ from api.app import create_app
 from api.extensions import EXAMPLE_ID
 from registry.access import tokens
 from registry.organisations.models import Organisation
-from tests.api.conftest import SharedApps
-from tests.conftest import REQUESTS
 from tests.factories import SYSTEM
 
 API = "/api/v1"
 
 
 @pytest.fixture
-def seeds(seeded: Session) -> Iterator[Session]:
-    savepoint = seeded.begin_nested()
-    yield seeded
-    savepoint.rollback()
-
-
-@pytest.fixture
-def client(seeds: Session, shared_apps: SharedApps) -> Iterator[FlaskClient]:
-    with REQUESTS.bound(seeds.connection()):
-        yield shared_apps.get().test_client()
+def client(seeded_client: FlaskClient) -> FlaskClient:
+    """Requests on the seeds and sample network (tests/api/conftest.py)."""
+    return seeded_client
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,6 @@ nothing until it is admitted; tokens and contacts stay within the active subtree
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -20,25 +18,15 @@ from registry.memberships import services as memberships
 from registry.access import tokens
 from registry.memberships.models import MembershipStatus
 from registry.organisations.models import Organisation
-from tests.api.conftest import SharedApps
-from tests.conftest import REQUESTS
 from tests.factories import SYSTEM
 
 API = "/api/v1"
 
 
 @pytest.fixture
-def seeds(seeded: Session) -> Iterator[Session]:
-    """The seeds and sample network, with whatever a test writes undone after it."""
-    savepoint = seeded.begin_nested()
-    yield seeded
-    savepoint.rollback()
-
-
-@pytest.fixture
-def client(seeds: Session, shared_apps: SharedApps) -> Iterator[FlaskClient]:
-    with REQUESTS.bound(seeds.connection()):
-        yield shared_apps.get().test_client()
+def client(seeded_client: FlaskClient) -> FlaskClient:
+    """Requests on the seeds and sample network (tests/api/conftest.py)."""
+    return seeded_client
 
 
 def org(session: Session, name: str) -> Organisation:
