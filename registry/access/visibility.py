@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    ColumnElement, Row, Select, bindparam, case, event, exists, false, func, literal, null, or_, select, true, union
+    ColumnElement, Row, Select, bindparam, case, event, exists, false, func, literal, null, or_, select, true, union_all
 )
 from sqlalchemy.orm import Session, aliased
 
@@ -162,15 +162,21 @@ class Reader:
     def _above_public(self, oid: Any) -> ColumnElement[bool]:
         """SQL: the caller reads the organisation above the public tier, or reviews its
         application. For a whole list: one uncorrelated set of ids, which the database reads
-        once, rather than the conditions asked again for every row."""
+        once, rather than the conditions asked again for every row. UNION ALL: `IN` keeps each
+        id once anyway, and UNION would sort the set (every id below APNSW) once more first."""
         ids: list[Any] = []
         if self.own is not None:
             ids.append(select(literal(self.own)))
         if self.network is not None:
             ids += [select(literal(self.network)), network_tree.below(self.network)]
             pending = select(Membership.member_id).where(Membership.status.in_(PENDING_STATUSES))
+            # The networks below that have applications, found among the few networks with any:
+            # from the subtree (every organisation below APNSW) SQLite reads every membership.
+            applied_to = select(Membership.network_id).where(Membership.status.in_(PENDING_STATUSES)).distinct(
+                ).subquery()
+            reviewed = select(applied_to.c.network_id).where(network_tree.holds(self.network, applied_to.c.network_id))
             ids += [pending.where(Membership.network_id == self.network),
-                    pending.where(Membership.network_id.in_(network_tree.below(self.network)))]
+                    pending.where(Membership.network_id.in_(reviewed))]
         if self.home is not None:
             active = MembershipStatus.ACTIVE
             joined = select(Membership.network_id).where(Membership.member_id == self.home,
@@ -183,7 +189,7 @@ class Reader:
                 mine.member_id == self.home, mine.status == active, Membership.status == active)
             ids += [select(literal(self.home)), network_tree.above(self.home), joined,
                     members.where(Membership.network_id == self.home), fellows]
-        return oid.in_(union(*ids)) if ids else false()
+        return oid.in_(union_all(*ids)) if ids else false()
 
     def _tier_above_public(self, oid: Any) -> Any:
         """SQL: the tier the caller reads the organisation at for who it is, not for what the
@@ -256,10 +262,16 @@ class Reader:
         """Whether this reader sees `field` of the organisation (a field of FIELD_TIERS)."""
         return at_least(self.tier(organisation), FIELD_TIERS[field]) and field not in self.unpublished(organisation)
 
-    def may_see(self) -> ColumnElement[bool]:
-        """The SQL condition for "this reader may know the organisation exists"."""
+    def may_see(self, *, row_by_row: bool = False) -> ColumnElement[bool]:
+        """The SQL condition for "this reader may know the organisation exists". `row_by_row`:
+        asked of each organisation with indexed lookups, for a page read in order, which the
+        database stops reading after a page's worth of rows; otherwise against one set of ids
+        read once per query (all of a secretariat's subtree), for what reads every row."""
         if self.everything:
             return true()
+        if row_by_row:
+            return _public() | self._is_own(Organisation.id) | self._is_below(Organisation.id) | self._is_fellow(
+                Organisation.id) | self._is_reviewed(Organisation.id)
         return _public() | self._above_public(Organisation.id)
 
     def count_seen(self, query: Select[Any]) -> Select[Any]:

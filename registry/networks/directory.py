@@ -128,8 +128,8 @@ def search(session: Session, actor: Actor, query: DirectoryQuery, *, page: int, 
         else:
             stmt = stmt.where(reader.sees_field("networks"), Organisation.id.in_(select(Membership.member_id).where(
                 Membership.network_id == network.id, Membership.status == MembershipStatus.ACTIVE)))
-    found = page_of_query(session, stmt.where(reader.may_see()).order_by(*SORTS[query.sort]), page, page_size,
-                          counted=reader.count_seen(stmt))
+    found = page_of_query(session, stmt.where(reader.may_see(row_by_row=True)).order_by(*SORTS[query.sort]), page,
+                          page_size, counted=reader.count_seen(stmt))
     return Page(_seen_all(session, reader, found.items), found.total, found.page, found.page_size)
 
 

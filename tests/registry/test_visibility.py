@@ -59,6 +59,7 @@ def test_a_list_holds_exactly_what_the_reader_sees_of_each(session, tree):
         reader = reader_for(session, actor)
         listed = set(session.scalars(select(Organisation.id).where(reader.may_see())))
         assert listed == {o.id for o in everyone if reader.tier(o) is not None}, actor.label
+        assert set(session.scalars(select(Organisation.id).where(reader.may_see(row_by_row=True)))) == listed
         for field in ("priority_areas", "networks", "areas_served"):
             matching = set(session.scalars(select(Organisation.id).where(reader.may_see(), reader.sees_field(field))))
             assert matching == {o.id for o in everyone if reader.shows(o, field)}, (actor.label, field)
