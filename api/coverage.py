@@ -61,7 +61,10 @@ def network_coverage(session: Session, network: Organisation, request: MapReques
     when = on or request.on
     public_only = request.view is View.LISTED
     networks = area_counts.networks_counted(session, network.id, when)
-    codes = area_counts.served_codes(session, networks, when, public_only=public_only)
+    # The internal view names every member it counts: read them and their codes once.
+    named = area_counts.named_members(session, networks, when, filters=request.filters) if (
+        request.view is View.INTERNAL) else None
+    codes = named.codes() if named else area_counts.served_codes(session, networks, when, public_only=public_only)
     # Scope and boundary set follow what the view counts: a listed map shows no country that
     # only unlisted members work in.
     countries = sorted({c[:2] for c in codes} | ({network.country} - {None}))
@@ -71,8 +74,8 @@ def network_coverage(session: Session, network: Organisation, request: MapReques
     scope = countries or None
     check_request(boundary_set, view=request.view, threshold=request.threshold, filters=request.filters)
     placed_on = place_codes(boundary_set, codes, scope=scope, parents=areas.parents_of(session, codes))
-    counts = area_counts.area_counts(session, networks, when, placed_on, public_only=public_only,
-                                     filters=request.filters, names=request.view is View.INTERNAL)
+    counts = named.counts(placed_on) if named else area_counts.area_counts(
+        session, networks, when, placed_on, public_only=public_only, filters=request.filters)
     return coverage_from_counts(_counts(counts), boundary_set, view=request.view, threshold=request.threshold,
                                 scope=scope, filters=request.filters)
 

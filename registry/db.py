@@ -311,10 +311,14 @@ def check_page(page: int, page_size: int) -> None:
         raise ValidationFailed.on("page_size", N_("give from 1 to %(most)s items a page"), most=PAGE_SIZE_MAX)
 
 
-def page_of_query(session: Session, query: Select[Any], page: int, page_size: int) -> Page[Any]:
-    """Run an ordered query for one page, and count the whole list."""
+def page_of_query(session: Session, query: Select[Any], page: int, page_size: int, *,
+                  counted: Select[Any] | None = None) -> Page[Any]:
+    """Run an ordered query for one page, and count the whole list (or run `counted`, a query
+    that counts the same rows another way)."""
     check_page(page, page_size)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    if counted is None:
+        counted = select(func.count()).select_from(query.order_by(None).subquery())
+    total = session.scalar(counted) or 0
     items = list(session.scalars(query.limit(page_size).offset((page - 1) * page_size)))
     return Page(items, total, page, page_size)
 

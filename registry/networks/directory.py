@@ -120,7 +120,7 @@ def _seen_all(session: Session, reader: Reader, organisations: list[Organisation
 def search(session: Session, actor: Actor, query: DirectoryQuery, *, page: int, page_size: int) -> Page[Seen]:
     """Organisations matching `query` that the caller may see, one page of them."""
     reader = reader_for(session, actor)
-    stmt = _matching(session, reader, select(Organisation).where(reader.may_see()), query)
+    stmt = _matching(session, reader, select(Organisation), query)
     if query.network_id is not None:
         network = by_public_id(session, Organisation, query.network_id)
         if network is None or reader.tier(network) is None:
@@ -128,8 +128,8 @@ def search(session: Session, actor: Actor, query: DirectoryQuery, *, page: int, 
         else:
             stmt = stmt.where(reader.sees_field("networks"), Organisation.id.in_(select(Membership.member_id).where(
                 Membership.network_id == network.id, Membership.status == MembershipStatus.ACTIVE)))
-    stmt = stmt.order_by(*SORTS[query.sort])
-    found = page_of_query(session, stmt, page, page_size)
+    found = page_of_query(session, stmt.where(reader.may_see(row_by_row=True)).order_by(*SORTS[query.sort]), page,
+                          page_size, counted=reader.count_seen(stmt))
     return Page(_seen_all(session, reader, found.items), found.total, found.page, found.page_size)
 
 

@@ -59,9 +59,23 @@ def test_a_list_holds_exactly_what_the_reader_sees_of_each(session, tree):
         reader = reader_for(session, actor)
         listed = set(session.scalars(select(Organisation.id).where(reader.may_see())))
         assert listed == {o.id for o in everyone if reader.tier(o) is not None}, actor.label
+        assert set(session.scalars(select(Organisation.id).where(reader.may_see(row_by_row=True)))) == listed
         for field in ("priority_areas", "networks", "areas_served"):
             matching = set(session.scalars(select(Organisation.id).where(reader.may_see(), reader.sees_field(field))))
             assert matching == {o.id for o in everyone if reader.shows(o, field)}, (actor.label, field)
+
+
+def test_a_list_counts_exactly_what_it_holds(session, tree):
+    """count_seen counts the listed and the others the reader sees apart: together, exactly the
+    organisations may_see lets a list hold, with or without other conditions."""
+    tree["unlisted"].published_fields = ["networks"]
+    session.flush()
+    for actor in actors(tree):
+        reader = reader_for(session, actor)
+        for query in (select(Organisation), select(Organisation).where(Organisation.status != "delisted"),
+                      select(Organisation).where(reader.sees_field("networks"))):
+            held = len(session.scalars(query.where(reader.may_see())).all())
+            assert session.scalar(reader.count_seen(query)) == held, actor.label
 
 
 def test_what_each_reader_sees_of_the_tree(session, tree):
