@@ -12,9 +12,9 @@ import enum
 import json
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, TypeDecorator, bindparam, event, insert, inspect, select
+from sqlalchemy import JSON, TypeDecorator, bindparam, event, insert, select
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
-from sqlalchemy.orm.attributes import flag_dirty
+from sqlalchemy.orm.attributes import flag_dirty, instance_state
 
 from registry.access.models import AuditEntry, Changes
 from registry.access.permissions import Actor
@@ -48,9 +48,13 @@ def record(
 
     An entry waits as a tuple of plain values, its changes already JSON text: an import queues
     tens of thousands of them, which the garbage collector then has (almost) nothing to walk in."""
-    state = inspect(obj)
+    state = instance_state(obj)
+    organisation = organisation_id
+    if organisation is not None and type(organisation) is not int:
+        key = instance_state(organisation).key
+        organisation = organisation if key is None else key[1][0]
     queued = (utcnow(), actor.label, actor.role.value, actor.token_id, action,
-              type(obj).__tablename__, _id_of(obj), _id_of(organisation_id),  # type: ignore[attr-defined]
+              type(obj).__tablename__, obj if state.key is None else state.key[1][0], organisation,  # type: ignore[attr-defined]
               json.dumps(_jsonable(changes or {})))
     transaction = session.get_nested_transaction() or session.get_transaction()
     runs: list[tuple[SessionTransaction | None, list[tuple[Any, ...]]]] = session.info.setdefault(_QUEUE, [])
@@ -62,14 +66,6 @@ def record(
         # so that the next flush runs (and writes the entry) though obj itself may not change;
         # one object marked is enough, and ten thousand would each be inspected by the flush
         flag_dirty(obj)
-
-
-def _id_of(obj: Any) -> Any:
-    """An object's id when it has one (plain, for the queue), else the object, read when written."""
-    if obj is None or type(obj) is int:
-        return obj
-    key = inspect(obj).key
-    return obj if key is None else key[1][0]
 
 
 def entry(
