@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import flag_dirty, instance_state
 
 from registry.access.models import AuditEntry, Changes
 from registry.access.permissions import Actor
+from registry.access.public_ids import new_public_id
 from registry.db import utcnow
 
 _QUEUE = "registry.audit.queue"
@@ -53,7 +54,7 @@ def record(
     if organisation is not None and type(organisation) is not int:
         key = instance_state(organisation).key
         organisation = organisation if key is None else key[1][0]
-    queued = (utcnow(), actor.label, actor.role.value, actor.token_id, action,
+    queued = (new_public_id(), utcnow(), actor.label, actor.role.value, actor.token_id, action,
               type(obj).__tablename__, obj if state.key is None else state.key[1][0], organisation,  # type: ignore[attr-defined]
               json.dumps(_jsonable(changes or {})))
     transaction = session.get_nested_transaction() or session.get_transaction()
@@ -109,12 +110,12 @@ def write_queued(session: Session) -> None:
     if not runs:
         return
     session.connection().execute(_INSERT, [
-        {"at": at, "actor": label, "actor_role": role, "token_id": token_id, "action": action,
+        {"public_id": public_id, "at": at, "actor": label, "actor_role": role, "token_id": token_id, "action": action,
          "object_type": object_type, "object_id": obj if obj is None or type(obj) is int else obj.id,
          "organisation_id": organisation if organisation is None or type(organisation) is int else organisation.id,
          "changes_text": changes}
         for _, queued in runs
-        for at, label, role, token_id, action, object_type, obj, organisation, changes in queued])
+        for public_id, at, label, role, token_id, action, object_type, obj, organisation, changes in queued])
 
 
 @event.listens_for(Session, "after_flush")
