@@ -72,7 +72,7 @@ class Problem:
         return f"{self.column if self.column_in_sheet else say(self.column)}: {text}"
 
 
-@dataclass
+@dataclass(slots=True)  # (slots: an import holds one a row, each else with a dict the collector walks)
 class RowResult:
     row: int
     name: str
@@ -164,7 +164,7 @@ def import_members(
 _REASON = "imported from the network's spreadsheet"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Row:
     """A row on its way through the services: what it asks for, and the organisation it names
     (None: one it registers)."""
@@ -176,6 +176,7 @@ class _Row:
     member: Organisation | None
     columns: _SheetColumns  # how the sheet names the fields a refusal names
     path: list[str] = field(default_factory=list)  # the membership's moves to active
+    registers: bool = field(init=False)
 
     def __post_init__(self) -> None:
         self.registers = self.member is None

@@ -60,7 +60,7 @@ def transition(
     return moved[0]  # type: ignore[return-value]  # refusals raise when no `refused` is given
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # (slots: an import asks for three a row)
 class Change:
     """One change of state asked of `transitions`, with transition's arguments."""
 
