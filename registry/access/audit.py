@@ -54,9 +54,10 @@ def record(
     if organisation is not None and type(organisation) is not int:
         key = instance_state(organisation).key
         organisation = organisation if key is None else key[1][0]
-    queued = (new_public_id(), utcnow(), actor.label, actor.role.value, actor.token_id, action,
-              type(obj).__tablename__, obj if state.key is None else state.key[1][0], organisation,  # type: ignore[attr-defined]
-              json.dumps(_jsonable(changes or {})))
+    object_type: str = type(obj).__tablename__  # type: ignore[attr-defined]
+    object_id = obj if state.key is None else state.key[1][0]
+    queued = (new_public_id(), utcnow(), actor.label, actor.role.value, actor.token_id, action, object_type,
+              object_id, organisation, json.dumps(_jsonable(changes or {})))
     transaction = session.get_nested_transaction() or session.get_transaction()
     runs: list[tuple[SessionTransaction | None, list[tuple[Any, ...]]]] = session.info.setdefault(_QUEUE, [])
     if runs and runs[-1][0] is transaction:
