@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
 from typing import Any, Protocol
 
-from sqlalchemy import event, insert, inspect, select
+from sqlalchemy import JSON, TypeDecorator, bindparam, event, insert, select
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
-from sqlalchemy.orm.attributes import flag_dirty
+from sqlalchemy.orm.attributes import flag_dirty, instance_state
 
 from registry.access.models import AuditEntry, Changes
 from registry.access.permissions import Actor
+from registry.access.public_ids import new_public_id
 from registry.db import utcnow
 
 _QUEUE = "registry.audit.queue"
@@ -43,13 +45,29 @@ def record(
 ) -> None:
     """Queue one audit entry for `action` on `obj`, written with the session's next flush (one
     executemany for all the entries queued since the last), when `obj` (and the organisation, given
-    as an object while it has no id yet) have their ids. Nothing flushes here."""
-    values = entry(actor, action, type(obj).__tablename__, obj, changes,  # type: ignore[attr-defined]
-                   organisation_id=organisation_id)
-    queued = session.info.setdefault(_QUEUE, [])
-    queued.append((session.get_nested_transaction() or session.get_transaction(), values))
-    if inspect(obj).persistent:
-        flag_dirty(obj)  # so that the next flush runs (and writes the entry) though obj itself may not change
+    as an object while it has no id yet) have their ids. Nothing flushes here.
+
+    An entry waits as a tuple of plain values, its changes already JSON text: an import queues
+    tens of thousands of them, which the garbage collector then has (almost) nothing to walk in."""
+    state = instance_state(obj)
+    organisation = organisation_id
+    if organisation is not None and type(organisation) is not int:
+        key = instance_state(organisation).key
+        organisation = organisation if key is None else key[1][0]
+    object_type: str = type(obj).__tablename__  # type: ignore[attr-defined]
+    object_id = obj if state.key is None else state.key[1][0]
+    queued = (new_public_id(), utcnow(), actor.label, actor.role.value, actor.token_id, action, object_type,
+              object_id, organisation, json.dumps(_jsonable(changes or {})))
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    runs: list[tuple[SessionTransaction | None, list[tuple[Any, ...]]]] = session.info.setdefault(_QUEUE, [])
+    if runs and runs[-1][0] is transaction:
+        runs[-1][1].append(queued)
+    else:
+        runs.append((transaction, [queued]))
+    if state.persistent and not session.identity_map.check_modified():
+        # so that the next flush runs (and writes the entry) though obj itself may not change;
+        # one object marked is enough, and ten thousand would each be inspected by the flush
+        flag_dirty(obj)
 
 
 def entry(
@@ -72,14 +90,33 @@ def stored(values: dict[str, Any]) -> dict[str, Any]:
             "changes": _jsonable(values["changes"])}
 
 
+class _JSONText(TypeDecorator[str]):
+    """A JSON column's value given as the JSON text itself (`record` writes it as it queues)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: Any) -> None:
+        return None
+
+
+_INSERT = insert(AuditEntry.__table__).values(changes=bindparam("changes_text", type_=_JSONText()))
+
+
 def write_queued(session: Session) -> None:
     """Write the entries queued on the session, in the order they were made, in one statement
     (an executemany). The flush hook calls it; so do readers of the log, which must see entries
     of a session that has nothing else to flush."""
-    queued = session.info.pop(_QUEUE, None)
-    if not queued:
+    runs = session.info.pop(_QUEUE, None)
+    if not runs:
         return
-    session.connection().execute(insert(AuditEntry.__table__), [stored(values) for _, values in queued])
+    session.connection().execute(_INSERT, [
+        {"public_id": public_id, "at": at, "actor": label, "actor_role": role, "token_id": token_id, "action": action,
+         "object_type": object_type, "object_id": obj if obj is None or type(obj) is int else obj.id,
+         "organisation_id": organisation if organisation is None or type(organisation) is int else organisation.id,
+         "changes_text": changes}
+        for _, queued in runs
+        for public_id, at, label, role, token_id, action, object_type, obj, organisation, changes in queued])
 
 
 @event.listens_for(Session, "after_flush")
@@ -96,16 +133,16 @@ def _committing(session: Session) -> None:
 @event.listens_for(Session, "after_soft_rollback")
 def _rolled_back(session: Session, rolled_back: SessionTransaction) -> None:
     """Forget the entries queued inside the transaction (or savepoint) rolled back: its writes are gone."""
-    queued = session.info.get(_QUEUE)
-    if not queued:
+    runs = session.info.get(_QUEUE)
+    if not runs:
         return
     kept = []
-    for transaction, values in queued:
+    for transaction, queued in runs:
         inside = transaction
         while inside is not None and inside is not rolled_back:
             inside = inside.parent
         if inside is None:
-            kept.append((transaction, values))
+            kept.append((transaction, queued))
     session.info[_QUEUE] = kept
 
 

@@ -72,7 +72,7 @@ class Problem:
         return f"{self.column if self.column_in_sheet else say(self.column)}: {text}"
 
 
-@dataclass
+@dataclass(slots=True)  # (slots: an import holds one a row, each else with a dict the collector walks)
 class RowResult:
     row: int
     name: str
@@ -164,7 +164,7 @@ def import_members(
 _REASON = "imported from the network's spreadsheet"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Row:
     """A row on its way through the services: what it asks for, and the organisation it names
     (None: one it registers)."""
@@ -176,6 +176,7 @@ class _Row:
     member: Organisation | None
     columns: _SheetColumns  # how the sheet names the fields a refusal names
     path: list[str] = field(default_factory=list)  # the membership's moves to active
+    registers: bool = field(init=False)
 
     def __post_init__(self) -> None:
         self.registers = self.member is None
@@ -356,6 +357,7 @@ class _Lookups:
         self.session = session
         self.area_codes = set(session.scalars(select(Area.code).distinct()))
         self._places: PlaceNames | None = None
+        self._read: dict[tuple[str, str], list[str]] = {}  # (field, cell text): its codes
 
     @property
     def places(self) -> PlaceNames:
@@ -372,7 +374,7 @@ class _Lookups:
             if key in ("member_since", "contact_email", "id"):
                 continue
             try:
-                profile[key] = self._value(key, text)
+                profile[key] = self._once(key, text)
             except _Unreadable as unreadable:
                 problems.update((key, said) for said in unreadable.problems.values())
             except (PlaceNotFound, AmbiguousPlace) as wrong:  # the message names the candidates
@@ -394,6 +396,17 @@ class _Lookups:
         emails = list(dict.fromkeys(e.strip() for e in re.split(r"[;\n]", values.get("contact_email") or "")
                                     if e.strip()))
         return {k: v for k, v in profile.items() if v is not None or k == "name"}, since, emails
+
+    def _once(self, key: str, text: str) -> Any:
+        """A cell's value; a list's read once for each text its column holds (a sheet repeats its
+        areas, services and priorities row after row), each row given a list of its own. A cell
+        that cannot be read raises each time."""
+        if key not in _MULTI:
+            return self._value(key, text)
+        found = self._read.get((key, text))
+        if found is None:
+            found = self._read[key, text] = self._value(key, text)
+        return list(found)
 
     def _value(self, key: str, text: str) -> Any:
         if key in _MULTI:

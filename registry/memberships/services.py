@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session, contains_eager, subqueryload
+from sqlalchemy.orm import Session, contains_eager, make_transient_to_detached, subqueryload
+from sqlalchemy.orm.attributes import instance_state
 
 from registry.access import audit
+from registry.access.public_ids import new_public_id
 from registry.access.permissions import Actor, Permission, can
 from registry.db import in_chunks, today, utcnow
 from registry.errors import N_, InvalidTransition, NotFound, NotPermitted, RegistryError, ValidationFailed
@@ -58,7 +60,7 @@ def transition(
     return moved[0]  # type: ignore[return-value]  # refusals raise when no `refused` is given
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # (slots: an import asks for three a row)
 class Change:
     """One change of state asked of `transitions`, with transition's arguments."""
 
@@ -85,6 +87,7 @@ def transitions(
     waiting: dict[dt.date | None, set[int]] = {}  # member organisations whose links are yet to follow
     dates: dict[Membership, list[dt.date | None]] = {}  # of the memberships changed, every event's date
     events: list[tuple[Membership, dict[str, Any]]] = []
+    made: list[Membership] = []  # the memberships this call begins, written together with the events
     try:
         for index, change in enumerate(changes):
             member, action = change.member, MembershipAction(change.action)
@@ -106,6 +109,7 @@ def transitions(
             if membership is None:
                 membership = Membership(network_id=network.id, member_id=member.id, status=move.target)
                 session.add(membership)
+                made.append(membership)
                 known.memberships[network.id, member.id] = membership
                 dates[membership] = []
             membership.status = move.target
@@ -117,28 +121,51 @@ def transitions(
                          organisation_id=member.id)
             if network_tree.moves(move.current, move.target):
                 if member.is_network:
-                    _write_events(session, events)
+                    _write_events(session, made, events)
                     network_tree.relink(session, [member.id], on=move.effective_on)
                 else:
                     waiting.setdefault(move.effective_on, set()).add(member.id)
             known.moved(network, member, move.target)
             done.append(membership)
     finally:  # what was changed is written whole, a refusal raising or not
-        _write_events(session, events)
+        _write_events(session, made, events)
         _relink(session, waiting)
     return done
 
 
-def _write_events(session: Session, events: list[tuple[Membership, dict[str, Any]]]) -> None:
-    """The memberships' new events, in one statement once the memberships have their ids; each
-    membership reads its events again when next asked."""
+def _write_events(session: Session, made: list[Membership], events: list[tuple[Membership, dict[str, Any]]]) -> None:
+    """The new memberships, then their events, in one statement each; each membership reads its
+    events again when next asked. A membership begun here that nothing has flushed yet is written
+    by an INSERT ... RETURNING its id, and is then the session's as if loaded: the unit of work's
+    bookkeeping for thousands of them (an import's) cost more than writing them. Their audit
+    entries are written with them."""
+    new = [m for m in made if instance_state(m).pending]
+    made.clear()
+    if new:
+        now = utcnow()
+        rows = []
+        for membership in new:
+            session.expunge(membership)  # the INSERT below writes it, not the flush before it
+            membership.public_id, membership.created_at, membership.version = new_public_id(), now, 1
+            rows.append({"public_id": membership.public_id, "network_id": membership.network_id,
+                         "member_id": membership.member_id, "status": membership.status,
+                         "status_since": membership.status_since, "created_at": now,
+                         "updated_at": membership.updated_at, "version": 1})
+        table = Membership.__table__
+        ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars()
+        for membership, membership_id in zip(new, ids, strict=True):
+            membership.id = membership_id
+            make_transient_to_detached(membership)
+            session.add(membership)
     if not events:
+        audit.write_queued(session)
         return
     session.flush()
     session.execute(insert(MembershipEvent.__table__), [{"membership_id": m.id, **values} for m, values in events])
     for membership in {m for m, _ in events}:
         session.expire(membership, ["events"])
     events.clear()
+    audit.write_queued(session)
 
 
 def _relink(session: Session, waiting: dict[dt.date | None, set[int]]) -> None:
