@@ -407,8 +407,10 @@ class _Page:
             return {"ids": sorted({oid for field in fields for oid in showing.get(field, ())})}
 
         terms: dict[tuple[int, Vocabulary], list[str]] = defaultdict(list)
-        if (wanted := ids(*TERM_FIELDS))["ids"]:
-            # term_codes' order (position, then code), for every vocabulary of every organisation at once
+        if shown_terms := [field for field in TERM_FIELDS if field in showing]:
+            # Only the vocabularies some profile shows (the public's often shows one), in
+            # term_codes' order (position, then code), for every organisation at once.
+            wanted = {**ids(*shown_terms), "vocabularies": sorted(TERM_FIELDS[field] for field in shown_terms)}
             for oid, vocabulary, _, code in sorted(session.execute(_TERMS, wanted), key=lambda t: (t[2], t[3])):
                 terms[oid, vocabulary].append(code)
         areas: dict[int, list[str]] = defaultdict(list)
@@ -456,7 +458,8 @@ class _Network(NamedTuple):
 # _Page's queries, built once: each takes the organisations' ids.
 _IDS = bindparam("ids", expanding=True)
 _TERMS = (select(OrganisationTerm.organisation_id, Term.vocabulary, Term.position, Term.code)
-          .join(Term, Term.id == OrganisationTerm.term_id).where(OrganisationTerm.organisation_id.in_(_IDS)))
+          .join(Term, Term.id == OrganisationTerm.term_id)
+          .where(OrganisationTerm.organisation_id.in_(_IDS), Term.vocabulary.in_(bindparam("vocabularies", expanding=True))))
 _AREAS = select(OrganisationArea.organisation_id, OrganisationArea.area_code).where(
     OrganisationArea.organisation_id.in_(_IDS))
 # Only published contacts are read (and opened) for a profile; the others through the logged read.
