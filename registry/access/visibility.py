@@ -92,6 +92,11 @@ COARSEST_PUBLIC_LEVEL = 1
 assert all(FIELD_TIERS[f] is V.PUBLIC for f in PUBLISHABLE_FIELDS), "only public-tier fields are chosen"
 
 
+# The memberships a tier's EXISTS reads, aliased once: an alias made for every condition cost
+# more than the rest of the condition (a list asks the tier of its page's organisations).
+_FELLOW, _PENDING = aliased(Membership, name="fellow"), aliased(Membership, name="pending")
+
+
 def at_least(tier: Visibility | None, floor: Visibility) -> bool:
     return tier is not None and RANK[tier] >= RANK[floor]
 
@@ -143,7 +148,7 @@ class Reader:
             return false()
         active = MembershipStatus.ACTIVE
         joined = select(Membership.network_id).where(Membership.member_id == self.home, Membership.status == active)
-        fellow = aliased(Membership)
+        fellow = _FELLOW
         return or_(
             oid == self.home,
             network_tree.holds(oid, self.home),
@@ -156,7 +161,7 @@ class Reader:
         """An application pending in the caller's network or a network below it."""
         if self.network is None:
             return false()
-        pending = aliased(Membership)
+        pending = _PENDING
         return exists().where(pending.member_id == oid, pending.status.in_(PENDING_STATUSES),
                               (pending.network_id == self.network) | network_tree.holds(self.network,
                                                                                         pending.network_id))
@@ -196,7 +201,7 @@ class Reader:
     def remember(self, organisation_ids: Iterable[int]) -> None:
         """Look up the tiers of these organisations in one query, for a list about to ask each."""
         wanted = sorted(set(organisation_ids) - self._known.keys() - {self.own, self.network})
-        if self.everything or self.home is None or not wanted:
+        if not self.asks or not wanted:
             return
         for chunk in in_chunks(wanted):
             rows = self.session.execute(select(
@@ -205,19 +210,11 @@ class Reader:
             for oid, tier, reviewed in rows:
                 self._known[oid] = (Visibility(tier) if tier else None, bool(reviewed))
 
-    def standing_columns(self, oid: Any) -> list[ColumnElement[Any]]:
-        """SQL columns for `learn`, beside a query that reads organisations for a list: what
-        `remember` would ask about the organisation whose id is `oid` (none for a reader that
-        asks nothing: the public, and the registry's operators)."""
-        if self.everything or self.home is None:
-            return []
-        return [self._tier_above_public(oid), self._is_reviewed(oid)]
-
-    def learn(self, oid: int, standing: Sequence[Any]) -> None:
-        """Remember what `standing_columns` read of an organisation, as `remember` would have."""
-        if standing:
-            tier, reviewed = standing
-            self._known.setdefault(oid, (Visibility(tier) if tier else None, bool(reviewed)))
+    @property
+    def asks(self) -> bool:
+        """Whether the tier this reader reads an organisation at takes a query (`remember`): not
+        for the public, nor for the registry's operators."""
+        return not (self.everything or self.home is None)
 
     def _standing(self, oid: int) -> tuple[Visibility | None, bool]:
         if self.everything or oid == self.own:
@@ -371,12 +368,18 @@ def profile_views(session: Session, reader: Reader, organisations: Sequence[Any]
     columns (terms, areas and their roll-ups, contacts, memberships and their networks' public
     ids) in one query each for the whole page, as plain rows, and only what some profile on the
     page shows: no query and no ORM object per organisation."""
-    reader.remember(o.id for o in organisations)
+    ids = sorted({o.id for o in organisations})
+    memberships = None
+    if reader.asks and ids:
+        # A reader that asks which tier it reads each organisation at asks it of the page's
+        # organisations and of the networks of their memberships together, in one query.
+        memberships = session.execute(_MEMBERSHIPS, {"ids": ids}).all()
+        reader.remember([*ids, *(m.network_id for m in memberships)])
     sights = [reader.sight(o) for o in organisations]
     if None in sights:
         raise ValueError("profile_view called for an organisation the reader may not see")
     seen = cast("list[tuple[Visibility, tuple[str, ...]]]", sights)
-    page = _Page.read(session, reader, organisations, seen)
+    page = _Page.read(session, reader, organisations, seen, memberships)
     return [_view(organisation, tier, fields, page) for organisation, (tier, fields) in zip(organisations, seen)]
 
 
@@ -397,21 +400,24 @@ class _Page:
 
     @classmethod
     def read(cls, session: Session, reader: Reader, organisations: Sequence[Any],
-             sights: list[tuple[Visibility, tuple[str, ...]]]) -> _Page:
+             sights: list[tuple[Visibility, tuple[str, ...]]], memberships_read: list[Row[Any]] | None) -> _Page:
+        """`memberships_read`: the page's memberships (_MEMBERSHIPS), if already read."""
         showing: dict[str, list[int]] = defaultdict(list)  # field -> the organisations that show it
         for organisation, (_, fields) in zip(organisations, sights):
             for field in fields:
                 showing[field].append(organisation.id)
 
-        def ids(*fields: str) -> dict[str, list[int]]:
+        def ids(*fields: str) -> dict[str, Any]:
             return {"ids": sorted({oid for field in fields for oid in showing.get(field, ())})}
 
         terms: dict[tuple[int, Vocabulary], list[str]] = defaultdict(list)
         if shown_terms := [field for field in TERM_FIELDS if field in showing]:
             # Only the vocabularies some profile shows (the public's often shows one), in
             # term_codes' order (position, then code), for every organisation at once.
-            wanted = {**ids(*shown_terms), "vocabularies": sorted(TERM_FIELDS[field] for field in shown_terms)}
-            for oid, vocabulary, _, code in sorted(session.execute(_TERMS, wanted), key=lambda t: (t[2], t[3])):
+            chosen, wanted = _TERMS, ids(*shown_terms)
+            if len(shown_terms) < len(TERM_FIELDS):
+                chosen, wanted["vocabularies"] = _TERMS_OF, sorted(TERM_FIELDS[field] for field in shown_terms)
+            for oid, vocabulary, _, code in sorted(session.execute(chosen, wanted), key=lambda t: (t[2], t[3])):
                 terms[oid, vocabulary].append(code)
         areas: dict[int, list[str]] = defaultdict(list)
         coarse: dict[str, set[str]] = {}
@@ -427,19 +433,19 @@ class _Page:
             for row, contact in zip(published, open_contacts(session, published), strict=True):
                 contacts[row.organisation_id].append(contact)
         memberships: dict[int, list[Row[Any]]] = defaultdict(list)
-        public_ids: dict[int, str] = {}
-        if (wanted := ids("networks", "memberships"))["ids"]:
-            # Each membership with its network's public id and what the reader's tier of the
-            # network is decided on, in the one query (the tier columns only for a reader that asks).
-            standing = reader.standing_columns(_network.id)
-            networks: dict[int, _Network] = {}
-            for m in session.execute(_MEMBERSHIPS.add_columns(*standing) if standing else _MEMBERSHIPS, wanted):
-                if m.network_id not in networks:
-                    networks[m.network_id] = _Network(m.network_id, m.public_id, m.public_listing, m.network_status)
-                    reader.learn(m.network_id, tuple(m)[_MEMBERSHIP_COLUMNS:])
-                if reader.tier(networks[m.network_id]) is not None:
-                    memberships[m.member_id].append(m)
-            public_ids = {oid: network.public_id for oid, network in networks.items()}
+        if memberships_read is None and (wanted := ids("networks", "memberships"))["ids"]:
+            memberships_read = session.execute(_MEMBERSHIPS, wanted).all()
+        # Each membership comes with its network's public id and what the Reader decides its
+        # tier on; only those of networks the reader may see are shown.
+        networks: dict[int, _Network] = {}
+        for m in memberships_read or ():
+            network = networks.get(m.network_id)
+            if network is None:
+                network = networks[m.network_id] = _Network(m.network_id, m.public_id, m.public_listing,
+                                                            m.network_status)
+            if reader.tier(network) is not None:
+                memberships[m.member_id].append(m)
+        public_ids = {oid: network.public_id for oid, network in networks.items()}
         registrars = {o.registered_by_id for o, (_, fields) in zip(organisations, sights)
                       if "registered_by_id" in fields and o.registered_by_id is not None} - public_ids.keys()
         public_ids.update(public_ids_of(session, Organisation, registrars))
@@ -458,20 +464,19 @@ class _Network(NamedTuple):
 # _Page's queries, built once: each takes the organisations' ids.
 _IDS = bindparam("ids", expanding=True)
 _TERMS = (select(OrganisationTerm.organisation_id, Term.vocabulary, Term.position, Term.code)
-          .join(Term, Term.id == OrganisationTerm.term_id)
-          .where(OrganisationTerm.organisation_id.in_(_IDS), Term.vocabulary.in_(bindparam("vocabularies", expanding=True))))
+          .join(Term, Term.id == OrganisationTerm.term_id).where(OrganisationTerm.organisation_id.in_(_IDS)))
+_TERMS_OF = _TERMS.where(Term.vocabulary.in_(bindparam("vocabularies", expanding=True)))
 _AREAS = select(OrganisationArea.organisation_id, OrganisationArea.area_code).where(
     OrganisationArea.organisation_id.in_(_IDS))
 # Only published contacts are read (and opened) for a profile; the others through the logged read.
 _CONTACTS = (select(Contact.organisation_id, Contact.id, Contact.public_id, Contact.kind, Contact.sealed_value, Contact.label,
                     Contact.visibility)
              .where(Contact.organisation_id.in_(_IDS), Contact.visibility == Visibility.PUBLIC).order_by(Contact.id))
-_network = aliased(Organisation, name="network")
+_network = Organisation.__table__.alias("network")
 _MEMBERSHIPS = (select(Membership.member_id, Membership.network_id, Membership.status, Membership.status_since,
-                       _network.public_id, _network.public_listing, _network.status.label("network_status"))
-                .join(_network, _network.id == Membership.network_id)
+                       _network.c.public_id, _network.c.public_listing, _network.c.status.label("network_status"))
+                .join(_network, _network.c.id == Membership.network_id)
                 .where(Membership.member_id.in_(_IDS)).order_by(Membership.member_id, Membership.network_id))
-_MEMBERSHIP_COLUMNS = len(_MEMBERSHIPS.selected_columns)
 # The fields each tier reads, in FIELD_TIERS' order: worked out once, not per organisation.
 _FIELDS_SHOWN = {tier: tuple(f for f, floor in FIELD_TIERS.items() if at_least(tier, floor)) for tier in Visibility}
 
