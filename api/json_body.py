@@ -93,7 +93,17 @@ class JSONProvider(DefaultJSONProvider):
 
 class ArgumentsParser(FlaskParser):
     """The arguments parser of flask-smorest (webargs), which would parse bodies with json.loads
-    itself: here through `loads`, and a refusal says why."""
+    itself: here through `loads`, and a refusal says why. A schema class a view's arguments name
+    is made into a schema once, as flask-smorest makes a response's, rather than for every
+    request (marshmallow copies each of its fields)."""
+
+    def _get_schema(self, argmap: Any, req: Request) -> Any:
+        if isinstance(argmap, type):
+            made: dict[type, Any] = self.__dict__.setdefault("_made", {})
+            if argmap not in made:
+                made[argmap] = super()._get_schema(argmap, req)
+            return made[argmap]
+        return super()._get_schema(argmap, req)
 
     def _raw_load_json(self, req: Request) -> Any:
         if not is_json_request(req):

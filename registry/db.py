@@ -311,15 +311,17 @@ def check_page(page: int, page_size: int) -> None:
         raise ValidationFailed.on("page_size", N_("give from 1 to %(most)s items a page"), most=PAGE_SIZE_MAX)
 
 
-def page_of_query(session: Session, query: Select[Any], page: int, page_size: int, *,
+def page_of_query(session: Session, query: Select[Any], page: int, page_size: int, *, rows: bool = False,
                   counted: Select[Any] | None = None) -> Page[Any]:
     """Run an ordered query for one page, and count the whole list (or run `counted`, a query
-    that counts the same rows another way)."""
+    that counts the same rows another way). The page holds the query's first column's values
+    (an ORM entity's objects), or with `rows` its whole rows."""
     check_page(page, page_size)
     if counted is None:
         counted = select(func.count()).select_from(query.order_by(None).subquery())
     total = session.scalar(counted) or 0
-    items = list(session.scalars(query.limit(page_size).offset((page - 1) * page_size)))
+    found = session.execute(query.limit(page_size).offset((page - 1) * page_size))
+    items = list(found if rows else found.scalars())
     return Page(items, total, page, page_size)
 
 

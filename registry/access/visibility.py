@@ -24,10 +24,11 @@ the one place a field's audience is decided.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar, cast
 
 from sqlalchemy import (
     ColumnElement, Row, Select, bindparam, case, event, exists, false, func, literal, null, or_, select, true, union_all
@@ -35,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from registry.access.permissions import Actor, Role, spoken_for
+from registry.access.public_ids import public_ids_of
 from registry.access.sealing import open_contacts
 from registry.areas.models import Area
 from registry.db import in_chunks, json_list_holds
@@ -42,10 +44,10 @@ from registry.errors import N_, NotPermitted
 from registry.memberships.models import PENDING_STATUSES, Membership, MembershipStatus
 from registry.networks import tree as network_tree
 from registry.organisations.models import (
-    PUBLISHABLE_FIELDS, TERM_FIELDS, Contact, ContactView, Organisation, OrganisationArea, OrganisationStatus,
-    OrganisationTerm, Visibility, term_codes
+    NETWORK_KINDS, PUBLISHABLE_FIELDS, TERM_FIELDS, Contact, ContactView, Organisation, OrganisationArea,
+    OrganisationStatus, OrganisationTerm, Visibility
 )
-from registry.vocabularies.models import Term
+from registry.vocabularies.models import Term, Vocabulary
 
 V = Visibility
 C = TypeVar("C")  # a Contact, or a row of its columns
@@ -88,6 +90,13 @@ PRECISE_AREAS = V.BOARD
 # The finest administrative level any reader below PRECISE_AREAS is shown.
 COARSEST_PUBLIC_LEVEL = 1
 assert all(FIELD_TIERS[f] is V.PUBLIC for f in PUBLISHABLE_FIELDS), "only public-tier fields are chosen"
+
+
+# The memberships a tier's EXISTS reads, aliased once: an alias made for every condition cost
+# more than the rest of the condition (a list asks the tier of its page's organisations).
+_FELLOW, _PENDING = aliased(Membership, name="fellow"), aliased(Membership, name="pending")
+# The caller's own memberships, from which its fellows are found (Reader._above_public).
+_MINE = aliased(Membership, name="mine")
 
 
 def at_least(tier: Visibility | None, floor: Visibility) -> bool:
@@ -141,7 +150,7 @@ class Reader:
             return false()
         active = MembershipStatus.ACTIVE
         joined = select(Membership.network_id).where(Membership.member_id == self.home, Membership.status == active)
-        fellow = aliased(Membership)
+        fellow = _FELLOW
         return or_(
             oid == self.home,
             network_tree.holds(oid, self.home),
@@ -154,7 +163,7 @@ class Reader:
         """An application pending in the caller's network or a network below it."""
         if self.network is None:
             return false()
-        pending = aliased(Membership)
+        pending = _PENDING
         return exists().where(pending.member_id == oid, pending.status.in_(PENDING_STATUSES),
                               (pending.network_id == self.network) | network_tree.holds(self.network,
                                                                                         pending.network_id))
@@ -184,9 +193,8 @@ class Reader:
             members = select(Membership.member_id).where(Membership.status == active)
             # The members of the networks the caller joined, as a join from its own memberships:
             # as `network_id IN (joined)`, SQLite's planner reads every membership of the registry.
-            mine = aliased(Membership)
-            fellows = select(Membership.member_id).join(mine, mine.network_id == Membership.network_id).where(
-                mine.member_id == self.home, mine.status == active, Membership.status == active)
+            fellows = select(Membership.member_id).join(_MINE, _MINE.network_id == Membership.network_id).where(
+                _MINE.member_id == self.home, _MINE.status == active, Membership.status == active)
             ids += [select(literal(self.home)), network_tree.above(self.home), joined,
                     members.where(Membership.network_id == self.home), fellows]
         return oid.in_(union_all(*ids)) if ids else false()
@@ -204,7 +212,7 @@ class Reader:
     def remember(self, organisation_ids: Iterable[int]) -> None:
         """Look up the tiers of these organisations in one query, for a list about to ask each."""
         wanted = sorted(set(organisation_ids) - self._known.keys() - {self.own, self.network})
-        if self.everything or self.home is None or not wanted:
+        if not self.asks or not wanted:
             return
         for chunk in in_chunks(wanted):
             rows = self.session.execute(select(
@@ -213,22 +221,11 @@ class Reader:
             for oid, tier, reviewed in rows:
                 self._known[oid] = (Visibility(tier) if tier else None, bool(reviewed))
 
-    def organisations(self, organisation_ids: Iterable[int]) -> dict[int, Organisation]:
-        """These organisations by id, their tiers remembered in the same query (`remember`)."""
-        wanted = sorted(set(organisation_ids))
-        found: dict[int, Organisation] = {}
-        asks = not (self.everything or self.home is None)
-        for chunk in in_chunks(wanted):
-            if not asks:
-                found.update((o.id, o) for o in self.session.scalars(
-                    select(Organisation).where(Organisation.id.in_(chunk))))
-                continue
-            for organisation, tier, reviewed in self.session.execute(select(
-                    Organisation, self._tier_above_public(Organisation.id), self._is_reviewed(Organisation.id))
-                    .where(Organisation.id.in_(chunk))):
-                found[organisation.id] = organisation
-                self._known.setdefault(organisation.id, (Visibility(tier) if tier else None, bool(reviewed)))
-        return found
+    @property
+    def asks(self) -> bool:
+        """Whether the tier this reader reads an organisation at takes a query (`remember`): not
+        for the public, nor for the registry's operators."""
+        return not (self.everything or self.home is None)
 
     def _standing(self, oid: int) -> tuple[Visibility | None, bool]:
         if self.everything or oid == self.own:
@@ -249,6 +246,30 @@ class Reader:
             return V.PUBLIC
         if organisation.public_listing and organisation.status is OrganisationStatus.ACTIVE:
             return V.PUBLIC
+        return None
+
+    @property
+    def widest(self) -> Visibility:
+        """The widest tier this reader reads any organisation at (what `_standing` can answer)."""
+        if self.everything or self.own is not None:
+            return V.SELF
+        if self.network is not None:
+            return V.SECRETARIAT if self.actor.role is Role.SECRETARIAT else V.BOARD
+        return V.PUBLIC if self.home is None else V.NETWORK
+
+    def sight(self, organisation: Any) -> tuple[Visibility, tuple[str, ...]] | None:
+        """The tier this reader reads the organisation at and the fields it sees there, in
+        FIELD_TIERS' order (what `tier`, `unpublished` and `shows` answer one by one), decided
+        once for the organisation; None if the reader may not know it exists. `organisation`:
+        an Organisation, or a row of the columns profile_columns chose."""
+        above_public, reviewed = self._standing(organisation.id)
+        network = organisation.kind in NETWORK_KINDS
+        if above_public is not None:
+            return above_public, _fields(above_public, None, network)
+        if reviewed:
+            return V.PUBLIC, _fields(V.PUBLIC, None, network)
+        if organisation.public_listing and organisation.status is OrganisationStatus.ACTIVE:
+            return V.PUBLIC, _fields(V.PUBLIC, tuple(organisation.published_fields), network)
         return None
 
     def unpublished(self, organisation: Organisation) -> frozenset[str]:
@@ -365,104 +386,187 @@ def profile_view(session: Session, reader: Reader, organisation: Organisation) -
     return profile_views(session, reader, [organisation])[0]
 
 
-def profile_views(session: Session, reader: Reader, organisations: Sequence[Organisation]) -> list[dict[str, Any]]:
-    """`profile_view` of each organisation. A list's page reads what the profiles show besides
-    the organisations' own columns (terms, areas, contacts, memberships, area roll-ups) in one
-    query each for the whole page, as plain rows: no query and no ORM object per organisation."""
-    reader.remember(o.id for o in organisations)
-    tiers = [reader.tier(o) for o in organisations]
-    if None in tiers:
+# The columns every profile is decided on (Reader.sight), whatever it then shows.
+_DECIDED_ON = ("id", "public_id", "kind", "public_listing", "status", "published_fields", "registered_by_id")
+_COLUMNS = frozenset(Organisation.__table__.columns.keys())
+
+
+def profile_columns(reader: Reader) -> list[Any]:
+    """The columns of Organisation a list's page reads for `profile_views`, as a plain row each
+    (no ORM object, no identity map): those its tiers are decided on and those of the fields this
+    reader may see of some organisation; the public's rows leave out what only fellows, boards and
+    secretariats read."""
+    shown = (f for f in _FIELDS_SHOWN[reader.widest] if f in _COLUMNS)
+    return [getattr(Organisation, name) for name in dict.fromkeys((*_DECIDED_ON, *shown))]
+
+
+def profile_views(session: Session, reader: Reader, organisations: Sequence[Any]) -> list[dict[str, Any]]:
+    """`profile_view` of each organisation: an Organisation, or a row of the columns
+    `profile_columns` chose. The reader decides once per organisation which fields it sees
+    (Reader.sight). A list's page reads what its profiles show besides the organisations' own
+    columns (terms, areas and their roll-ups, contacts, memberships and their networks' public
+    ids) in one query each for the whole page, as plain rows, and only what some profile on the
+    page shows: no query and no ORM object per organisation."""
+    ids = sorted({o.id for o in organisations})
+    memberships = None
+    if reader.asks and ids:
+        # A reader that asks which tier it reads each organisation at asks it of the page's
+        # organisations and of the networks of their memberships together, in one query.
+        memberships = session.execute(_MEMBERSHIPS, {"ids": ids}).all()
+        reader.remember([*ids, *(m.network_id for m in memberships)])
+    sights = [reader.sight(o) for o in organisations]
+    if None in sights:
         raise ValueError("profile_view called for an organisation the reader may not see")
-    page = _Page.read(session, reader, [o.id for o in organisations],
-                      [o.registered_by_id for o in organisations if o.registered_by_id is not None])
-    coarse = _rollups(session, {c for o, tier in zip(organisations, tiers) if not at_least(tier, PRECISE_AREAS)
-                                for c in page.areas[o.id]})
-    return [_view(organisation, tier, page, coarse, reader.unpublished(organisation))
-            for organisation, tier in zip(organisations, tiers) if tier is not None]
+    seen = cast("list[tuple[Visibility, tuple[str, ...]]]", sights)
+    page = _Page.read(session, reader, organisations, seen, memberships)
+    return [_view(organisation, tier, fields, page) for organisation, (tier, fields) in zip(organisations, seen)]
 
 
 @dataclass
 class _Page:
-    """Per organisation id: its terms, area codes, published contacts (opened: anyone may read
-    them) and the memberships of networks the reader may see (areas, contacts and memberships in
-    the order a profile gives them)."""
+    """Per organisation id: the codes of each of its vocabularies' terms, its area codes, their
+    roll-ups for those read below PRECISE_AREAS, its published contacts (opened: anyone may read
+    them) and its memberships of networks the reader may see (areas, contacts and memberships in
+    the order a profile gives them); the public ids of those networks and of the registering
+    organisations shown."""
 
-    terms: dict[int, list[Row[Any]]]
+    terms: dict[tuple[int, Vocabulary], list[str]]
     areas: dict[int, list[str]]
+    coarse: dict[str, set[str]]
     contacts: dict[int, list[ContactView]]
     memberships: dict[int, list[Row[Any]]]
-    public_ids: dict[int, str]  # of the networks in `memberships` and of the registering organisations
+    public_ids: dict[int, str]
 
     @classmethod
-    def read(cls, session: Session, reader: Reader, ids: list[int], registered_by: list[int]) -> _Page:
-        wanted = {"ids": sorted(set(ids))}
-        terms: dict[int, list[Row[Any]]] = defaultdict(list)
-        for term in session.execute(_TERMS, wanted):
-            terms[term.organisation_id].append(term)
+    def read(cls, session: Session, reader: Reader, organisations: Sequence[Any],
+             sights: list[tuple[Visibility, tuple[str, ...]]], memberships_read: list[Row[Any]] | None) -> _Page:
+        """`memberships_read`: the page's memberships (_MEMBERSHIPS), if already read."""
+        showing: dict[str, list[int]] = defaultdict(list)  # field -> the organisations that show it
+        for organisation, (_, fields) in zip(organisations, sights):
+            for field in fields:
+                showing[field].append(organisation.id)
+
+        def ids(*fields: str) -> dict[str, Any]:
+            return {"ids": sorted({oid for field in fields for oid in showing.get(field, ())})}
+
+        terms: dict[tuple[int, Vocabulary], list[str]] = defaultdict(list)
+        if shown_terms := [field for field in TERM_FIELDS if field in showing]:
+            # Only the vocabularies some profile shows (the public's often shows one), in
+            # term_codes' order (position, then code), for every organisation at once.
+            chosen, wanted = _TERMS, ids(*shown_terms)
+            if len(shown_terms) < len(TERM_FIELDS):
+                chosen, wanted["vocabularies"] = _TERMS_OF, sorted(TERM_FIELDS[field] for field in shown_terms)
+            for oid, vocabulary, _, code in sorted(session.execute(chosen, wanted), key=lambda t: (t[2], t[3])):
+                terms[oid, vocabulary].append(code)
         areas: dict[int, list[str]] = defaultdict(list)
-        for oid, code in sorted(session.execute(_AREAS, wanted), key=lambda row: row[1]):
-            areas[oid].append(code)
+        coarse: dict[str, set[str]] = {}
+        if (wanted := ids("areas_served"))["ids"]:
+            for oid, code in sorted(session.execute(_AREAS, wanted), key=lambda row: row[1]):
+                areas[oid].append(code)
+            coarse = _rollups(session, {code for o, (tier, fields) in zip(organisations, sights)
+                                        if "areas_served" in fields and not at_least(tier, PRECISE_AREAS)
+                                        for code in areas[o.id]})
         contacts: dict[int, list[ContactView]] = defaultdict(list)
-        published = session.execute(_CONTACTS, wanted).all()
-        for row, contact in zip(published, open_contacts(session, published), strict=True):
-            contacts[row.organisation_id].append(contact)
-        rows = session.execute(_MEMBERSHIPS, wanted).all()
-        # The networks of those memberships and the registering organisations, in one query.
-        named = reader.organisations({m.network_id for m in rows} | set(registered_by))
+        if (wanted := ids("contacts"))["ids"]:
+            published = session.execute(_CONTACTS, wanted).all()
+            for row, contact in zip(published, open_contacts(session, published), strict=True):
+                contacts[row.organisation_id].append(contact)
         memberships: dict[int, list[Row[Any]]] = defaultdict(list)
-        for m in rows:
-            if reader.tier(named[m.network_id]) is not None:
+        if memberships_read is None and (wanted := ids("networks", "memberships"))["ids"]:
+            memberships_read = session.execute(_MEMBERSHIPS, wanted).all()
+        # Each membership comes with its network's public id and what the Reader decides its
+        # tier on; only those of networks the reader may see are shown.
+        networks: dict[int, _Network] = {}
+        for m in memberships_read or ():
+            network = networks.get(m.network_id)
+            if network is None:
+                network = networks[m.network_id] = _Network(m.network_id, m.public_id, m.public_listing,
+                                                            m.network_status)
+            if reader.tier(network) is not None:
                 memberships[m.member_id].append(m)
-        return cls(terms, areas, contacts, memberships, {n.id: n.public_id for n in named.values()})
+        public_ids = {oid: network.public_id for oid, network in networks.items()}
+        registrars = {o.registered_by_id for o, (_, fields) in zip(organisations, sights)
+                      if "registered_by_id" in fields and o.registered_by_id is not None} - public_ids.keys()
+        public_ids.update(public_ids_of(session, Organisation, registrars))
+        return cls(terms, areas, coarse, contacts, memberships, public_ids)
+
+
+class _Network(NamedTuple):
+    """A membership's network, as much of it as the Reader decides its tier on."""
+
+    id: int
+    public_id: str
+    public_listing: bool
+    status: OrganisationStatus
 
 
 # _Page's queries, built once: each takes the organisations' ids.
 _IDS = bindparam("ids", expanding=True)
 _TERMS = (select(OrganisationTerm.organisation_id, Term.vocabulary, Term.position, Term.code)
           .join(Term, Term.id == OrganisationTerm.term_id).where(OrganisationTerm.organisation_id.in_(_IDS)))
+_TERMS_OF = _TERMS.where(Term.vocabulary.in_(bindparam("vocabularies", expanding=True)))
 _AREAS = select(OrganisationArea.organisation_id, OrganisationArea.area_code).where(
     OrganisationArea.organisation_id.in_(_IDS))
 # Only published contacts are read (and opened) for a profile; the others through the logged read.
 _CONTACTS = (select(Contact.organisation_id, Contact.id, Contact.public_id, Contact.kind, Contact.sealed_value, Contact.label,
                     Contact.visibility)
              .where(Contact.organisation_id.in_(_IDS), Contact.visibility == Visibility.PUBLIC).order_by(Contact.id))
-_MEMBERSHIPS = (select(Membership.member_id, Membership.network_id, Membership.status, Membership.status_since)
+_network = Organisation.__table__.alias("network")
+_MEMBERSHIPS = (select(Membership.member_id, Membership.network_id, Membership.status, Membership.status_since,
+                       _network.c.public_id, _network.c.public_listing, _network.c.status.label("network_status"))
+                .join(_network, _network.c.id == Membership.network_id)
                 .where(Membership.member_id.in_(_IDS)).order_by(Membership.member_id, Membership.network_id))
 # The fields each tier reads, in FIELD_TIERS' order: worked out once, not per organisation.
 _FIELDS_SHOWN = {tier: tuple(f for f, floor in FIELD_TIERS.items() if at_least(tier, floor)) for tier in Visibility}
 
 
-def _view(organisation: Organisation, tier: Visibility, page: _Page, coarse: dict[str, set[str]],
-          unpublished: frozenset[str]) -> dict[str, Any]:
-    oid = organisation.id
+@functools.lru_cache(maxsize=4096)
+def _fields(tier: Visibility, published: tuple[str, ...] | None, network: bool) -> tuple[str, ...]:
+    """The fields a reader sees at `tier` of an organisation that publishes `published` (None:
+    every public-tier field, as above the public tier and for the networks it applied to), in
+    FIELD_TIERS' order: worked out once for each tier and choice, not for each organisation."""
+    hidden = frozenset() if published is None else frozenset(PUBLISHABLE_FIELDS) - set(published)
+    return tuple(f for f in _FIELDS_SHOWN[tier] if f not in hidden and (network or f not in NETWORK_ONLY_FIELDS))
+
+
+def _view(organisation: Any, tier: Visibility, fields: tuple[str, ...], page: _Page) -> dict[str, Any]:
     shown: dict[str, Any] = {}
-    for field in _FIELDS_SHOWN[tier]:
-        if field in unpublished or (field in NETWORK_ONLY_FIELDS and not organisation.is_network):
-            continue
-        if field in TERM_FIELDS:
-            shown[field] = term_codes(page.terms[oid], TERM_FIELDS[field])
-        elif field == "areas_served":
-            codes = page.areas[oid]
-            shown[field] = list(codes) if at_least(tier, PRECISE_AREAS) else sorted(
-                set().union(*(coarse.get(c, ()) for c in codes)))
-        elif field == "id":  # the public id: integer keys would count the organisations not shown
-            shown[field] = organisation.public_id
-        elif field == "registered_by_id":
-            registered_by = organisation.registered_by_id
-            shown[field] = None if registered_by is None else page.public_ids[registered_by]
-        elif field == "networks":
-            shown[field] = [page.public_ids[m.network_id] for m in page.memberships[oid]
-                            if m.status is MembershipStatus.ACTIVE]
-        elif field == "memberships":
-            shown[field] = [{"network_id": page.public_ids[m.network_id], "status": m.status.value,
-                             "status_since": m.status_since}
-                            for m in page.memberships[oid]]
-        elif field == "contacts":
-            shown[field] = visible_contacts(tier, page.contacts[oid], including_private=False)
-        else:
-            shown[field] = getattr(organisation, field)
+    for field in fields:
+        made = _MADE.get(field)
+        shown[field] = getattr(organisation, field) if made is None else made(organisation, tier, page)
     shown["visibility"] = tier
     return shown
+
+
+def _areas_served(organisation: Any, tier: Visibility, page: _Page) -> list[str]:
+    codes = page.areas.get(organisation.id, ())
+    if at_least(tier, PRECISE_AREAS):
+        return list(codes)
+    return sorted(set().union(*(page.coarse.get(c, ()) for c in codes)))
+
+
+def _terms_of(vocabulary: Vocabulary) -> Callable[[Any, Visibility, _Page], list[str]]:
+    return lambda organisation, _tier, page: list(page.terms.get((organisation.id, vocabulary), ()))
+
+
+# How each field that is not a column of its own is made (the others are the column's value).
+_MADE: dict[str, Callable[[Any, Visibility, _Page], Any]] = {
+    # The public id: integer keys would count the organisations not shown.
+    "id": lambda organisation, _tier, _page: organisation.public_id,
+    **{field: _terms_of(vocabulary) for field, vocabulary in TERM_FIELDS.items()},
+    "areas_served": _areas_served,
+    "registered_by_id": lambda organisation, _tier, page: (
+        None if organisation.registered_by_id is None else page.public_ids[organisation.registered_by_id]),
+    "networks": lambda organisation, _tier, page: [
+        page.public_ids[m.network_id] for m in page.memberships.get(organisation.id, ())
+        if m.status is MembershipStatus.ACTIVE],
+    "memberships": lambda organisation, _tier, page: [
+        {"network_id": page.public_ids[m.network_id], "status": m.status.value, "status_since": m.status_since}
+        for m in page.memberships.get(organisation.id, ())],
+    "contacts": lambda organisation, tier, page: visible_contacts(
+        tier, page.contacts.get(organisation.id, ()), including_private=False),
+}
+assert set(_MADE) <= set(FIELD_TIERS) and not (set(FIELD_TIERS) - set(_MADE)) - _COLUMNS, "every field is made"
 
 
 def visible_contacts(tier: Visibility | None, contacts: Iterable[C], *, including_private: bool) -> list[C]:

@@ -11,17 +11,17 @@ cannot reveal what public output hides.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import false, func, select
-from sqlalchemy.orm import Session, aliased, contains_eager, selectinload
+from sqlalchemy import Row, false, func, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from registry.access.permissions import Actor, Permission, ancestor_network_ids, can
 from registry.access.public_ids import by_public_id, is_public_id
 from registry.access.visibility import (
-    COARSEST_PUBLIC_LEVEL, Reader, Visibility, at_least, profile_view, profile_views, reader_for
+    COARSEST_PUBLIC_LEVEL, Reader, Visibility, at_least, profile_columns, profile_view, profile_views, reader_for
 )
 from registry.areas.services import area_and_below, area_level
 from registry.db import Page, check_page, page_of_query
@@ -47,9 +47,11 @@ SORTS = {
 
 @dataclass(frozen=True)
 class Seen:
-    """An organisation with the fields its reader may see."""
+    """An organisation with the fields its reader may see. In a list's page the organisation is
+    a plain row of the columns visibility.profile_columns chose (its public_id, name, country,
+    is_sample... as attributes), not an ORM object."""
 
-    organisation: Organisation
+    organisation: Organisation | Row[Any]
     profile: dict[str, Any]
 
 
@@ -112,7 +114,7 @@ def _seen(session: Session, reader: Reader, organisation: Organisation) -> Seen:
     return Seen(organisation, profile_view(session, reader, organisation))
 
 
-def _seen_all(session: Session, reader: Reader, organisations: list[Organisation]) -> list[Seen]:
+def _seen_all(session: Session, reader: Reader, organisations: Sequence[Organisation | Row[Any]]) -> list[Seen]:
     return [Seen(o, profile) for o, profile in zip(organisations, profile_views(session, reader, organisations),
                                                    strict=True)]
 
@@ -120,7 +122,7 @@ def _seen_all(session: Session, reader: Reader, organisations: list[Organisation
 def search(session: Session, actor: Actor, query: DirectoryQuery, *, page: int, page_size: int) -> Page[Seen]:
     """Organisations matching `query` that the caller may see, one page of them."""
     reader = reader_for(session, actor)
-    stmt = _matching(session, reader, select(Organisation), query)
+    stmt = _matching(session, reader, select(*profile_columns(reader)), query)
     if query.network_id is not None:
         network = by_public_id(session, Organisation, query.network_id)
         if network is None or reader.tier(network) is None:
@@ -129,7 +131,7 @@ def search(session: Session, actor: Actor, query: DirectoryQuery, *, page: int, 
             stmt = stmt.where(reader.sees_field("networks"), Organisation.id.in_(select(Membership.member_id).where(
                 Membership.network_id == network.id, Membership.status == MembershipStatus.ACTIVE)))
     found = page_of_query(session, stmt.where(reader.may_see(row_by_row=True)).order_by(*SORTS[query.sort]), page,
-                          page_size, counted=reader.count_seen(stmt))
+                          page_size, rows=True, counted=reader.count_seen(stmt))
     return Page(_seen_all(session, reader, found.items), found.total, found.page, found.page_size)
 
 
@@ -192,9 +194,8 @@ def network_members(
     status = status_on(on)
     # Narrowed, sorted, counted and paged in the query: a member the public sees only if it
     # publishes which networks it belongs to.
-    chosen_query = (select(Membership, status.label("status_on"))
+    chosen_query = (select(*profile_columns(reader), status.label("status_on")).select_from(Membership)
                     .join(Organisation, Organisation.id == Membership.member_id)
-                    .options(contains_eager(Membership.member))
                     .where(Membership.network_id == network.id, status.in_(sorted(wanted)), reader.may_see(),
                            reader.sees_field("networks")))
     if query is not None:
@@ -204,9 +205,8 @@ def network_members(
     check_page(page, page_size)
     total = session.scalar(select(func.count()).select_from(chosen_query.order_by(None).subquery())) or 0
     chosen = session.execute(chosen_query.limit(page_size).offset((page - 1) * page_size)).all()
-    seen = _seen_all(session, reader, [m.member for m, _ in chosen])
-    return Page([SeenMember(network.public_id, status, s) for (m, status), s in zip(chosen, seen, strict=True)],
-                total, page, page_size)
+    return Page([SeenMember(network.public_id, member.status_on, s)
+                 for member, s in zip(chosen, _seen_all(session, reader, chosen), strict=True)], total, page, page_size)
 
 
 _network, _member = aliased(Organisation), aliased(Organisation)

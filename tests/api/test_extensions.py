@@ -4,12 +4,17 @@ refused for a value it allows, nor surprised by one it forbids."""
 
 from __future__ import annotations
 
+import collections
+import datetime as dt
+import enum
+import json
+
 import jsonschema_rs
 import marshmallow as ma
 import pytest
 from werkzeug.http import parse_etags
 
-from api.extensions import IF_MATCH, PlausibleDate, Text, WholeNumber
+from api.extensions import IF_MATCH, PlausibleDate, PublicId, Schema, Text, WholeNumber
 from registry.organisations.rules import storable
 from registry.vocabularies.models import LANGUAGES
 
@@ -80,3 +85,84 @@ def test_an_operation_is_described_as_needing_a_token_exactly_when_it_needs_a_pe
                 continue
             needs_token = operation.get("security") == [{"bearer": []}]
             assert needs_token == ("x-permission" in operation), f"{method.upper()} {path}"
+
+
+class _Kind(enum.StrEnum):
+    NETWORK = "network"
+
+
+class _Person:
+    """An object read by attribute (marshmallow reads one without __getitem__ so)."""
+
+    def __init__(self, **values: object) -> None:
+        self.__dict__.update(values)
+
+
+def _fields() -> dict[str, ma.fields.Field]:
+    """Every kind of field the API's schemas dump, and the ways marshmallow reads a value."""
+    return {
+        "id": PublicId(attribute="public_id"),
+        "name": ma.fields.String(),
+        "label": Text(allow_none=True),
+        "kind": ma.fields.Enum(_Kind, by_value=True, allow_none=True),
+        "kind_name": ma.fields.Enum(_Kind, attribute="kind", dump_only=True),
+        "count": ma.fields.Integer(allow_none=True),
+        "count_text": ma.fields.Integer(as_string=True, attribute="count", dump_only=True),
+        "ratio": ma.fields.Float(),
+        "flag": ma.fields.Boolean(),
+        "codes": ma.fields.List(ma.fields.String()),
+        "kinds": ma.fields.List(ma.fields.Enum(_Kind, by_value=True)),
+        "names": ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String()),
+        "when": ma.fields.DateTime(),
+        "on": ma.fields.Date(allow_none=True),
+        "friend": ma.fields.Nested(lambda: FastPerson(only=("name", "kind"))),
+        "items": ma.fields.String(),  # a dict's attribute: marshmallow reads a missing key as it
+        "city": ma.fields.String(attribute="address.city"),
+        "shown": ma.fields.String(dump_default="default"),
+        "renamed": ma.fields.String(data_key="renamedKey"),
+        "method": ma.fields.Method("say"),
+        "raw": ma.fields.Raw(),
+    }
+
+
+class FastPerson(Schema):
+    def say(self, obj: object) -> str:
+        return "said"
+
+
+class PlainPerson(ma.Schema):
+    def say(self, obj: object) -> str:
+        return "said"
+
+
+FastPerson._declared_fields.update(_fields())
+PlainPerson._declared_fields.update(_fields())
+PlainPerson._declared_fields["friend"] = ma.fields.Nested(lambda: PlainPerson(only=("name", "kind")))
+
+
+@pytest.mark.parametrize("shape", [dict, _Person, collections.OrderedDict])
+def test_a_schema_dumps_exactly_what_marshmallow_dumps(shape):
+    when = dt.datetime(2024, 3, 1, 9, 30, 15, 250000, tzinfo=dt.timezone.utc)
+    values = [
+        {"public_id": "0RG000000001", "name": "Nhóm Hà Nội", "label": None, "kind": _Kind.NETWORK, "count": 3,
+         "ratio": 2, "flag": 1, "codes": ["a", _Kind.NETWORK, 4], "kinds": [_Kind.NETWORK],
+         "names": {"vi": "Nhóm", "en": _Kind.NETWORK}, "when": when, "on": dt.date(2024, 3, 1),
+         "friend": {"name": "B", "kind": None, "count": 9}, "items": "kept", "address": {"city": "Hà Nội"},
+         "shown": None, "renamed": "r", "raw": {"any": [1, 2]}},
+        {"public_id": "0RG000000002", "name": _Kind.NETWORK, "kind": None, "count": True, "flag": "yes",
+         "codes": None, "friend": None, "label": "x"},
+        {"name": "only a name", "count": 2.0},
+        {},
+    ]
+    for value in values:
+        obj = shape(**value)
+        assert FastPerson().dump(obj) == PlainPerson().dump(obj), value
+        assert json.dumps(FastPerson().dump(obj), default=str) == json.dumps(PlainPerson().dump(obj), default=str)
+    objects = [shape(**v) for v in values]
+    assert FastPerson(many=True).dump(objects) == PlainPerson(many=True).dump(objects)
+
+
+def test_only_fields_read_plainly_skip_marshmallow():
+    plan = {name: write for name, _key, _attribute, write, _field in FastPerson()._plan()}
+    assert all(plan[name] for name in ("id", "name", "kind", "count", "codes", "names", "when", "friend", "raw"))
+    assert all(plan[name] is None for name in ("items", "city", "shown", "method"))
