@@ -8,7 +8,7 @@ the caller hands that placement in.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from registry.access.permissions import Actor
 from registry.access.visibility import reader_for
-from registry.db import in_chunks
 from registry.memberships.models import Membership, MembershipStatus
 from registry.memberships.services import status_on
 from registry.organisations.models import NETWORK_KINDS, Organisation, OrganisationArea, OrganisationTerm
@@ -133,13 +132,3 @@ def area_counts(session: Session, networks: list[int], on: dt.date | None, place
             found.setdefault(code, []).append(name)
     return AreaCounts(members, listed, {code: tuple(n) for code, n in found.items()}, placed_total,
                       placed_listed, chosen, everyone)
-
-
-def codes_of(session: Session, organisation_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
-    """Each organisation's recorded area codes (those with none left out), as plain values."""
-    found: dict[int, list[str]] = {}
-    for chunk in in_chunks(sorted(set(organisation_ids))):
-        for oid, code in session.execute(select(OrganisationArea.organisation_id, OrganisationArea.area_code)
-                                         .where(OrganisationArea.organisation_id.in_(chunk))):
-            found.setdefault(oid, []).append(code)
-    return {oid: tuple(codes) for oid, codes in found.items()}

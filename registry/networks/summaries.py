@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from registry.db import today
-from registry.networks.area_counts import codes_of
-from registry.memberships.models import Membership, MembershipEvent, MembershipStatus
-from registry.memberships.services import History, status_on
+from registry.memberships import spans
+from registry.memberships.models import Membership, MembershipStatus
+from registry.memberships.services import status_on
 from registry.organisations.models import (
     NETWORK_KINDS, Organisation, OrganisationArea, OrganisationStatus, OrganisationTerm
 )
@@ -84,14 +84,18 @@ def network_summary(session: Session, network: Organisation, on: dt.date | None 
 
 
 def served_on(session: Session, network: Organisation,
-              dates: Sequence[dt.date | None]) -> dict[dt.date | None, list[tuple[str, ...]]]:
-    """On each of `dates`, the area codes of each active member of the network and of its
-    member networks (members_as_of(recursive=True)), the memberships and the members' areas
-    read once for all of them, as plain values: as many queries for 30 dates as for one."""
-    history = History(session, network.id)
-    found = history.active_on(dates, recursive=True)
-    codes = codes_of(session, {oid for members in found.values() for oid in members})
-    return {on: [codes.get(oid, ()) for oid in sorted(found[on])] for on in dates}
+              dates: Sequence[dt.date | None]) -> dict[dt.date | None, frozenset[str] | None]:
+    """On each of `dates`, the area codes served by the network's active members and those of
+    its member networks (members_as_of(recursive=True)); None when it had no active member (an
+    empty set: members who record no area). One statement for the dates before today and one
+    for today, each answer bounded by dates × codes whatever the number of members
+    (registry.memberships.spans)."""
+    now = today()
+    past = sorted({on for on in dates if on is not None and on < now})
+    found = spans.served_on_dates(session, network.id, past)
+    position = {on: i for i, on in enumerate(past)}
+    current = spans.served_now(session, network.id) if any(on not in position for on in dates) else None
+    return {on: found.get(position[on]) if on in position else current for on in dates}
 
 
 def public_networks(session: Session) -> list[Organisation]:
@@ -109,29 +113,12 @@ class YearEnd:
 
 
 def growth(session: Session, network: Organisation, *, since: int | None = None) -> list[YearEnd]:
-    """Active members at the end of each year, from the first dated admission (or `since`) to
-    today: one sweep over the network's dated membership changes in the order they took effect
-    (a membership's changes are dated in the order they are made). The areas they serve on each
-    date are counted as the maps count them (AreaTally)."""
-    changes = session.execute(
-        select(MembershipEvent.membership_id, MembershipEvent.effective_on, MembershipEvent.to_status)
-        .join(Membership, Membership.id == MembershipEvent.membership_id)
-        .where(Membership.network_id == network.id, MembershipEvent.effective_on.is_not(None))
-        .order_by(MembershipEvent.effective_on, MembershipEvent.id)).all()
+    """Active members at the end of each year, from the year of the first dated change (or
+    `since`) to today, where every membership counts as it stands, undated changes too: one
+    statement, a row per year-end, read from the index of the network's spans. The areas they
+    serve on each date are counted as the maps count them (AreaTally)."""
     now = today()
-    start = since or (changes[0].effective_on.year if changes else now.year)
-    status: dict[int, MembershipStatus] = {}
-    active, swept, points = 0, 0, []
-    for year in range(start, now.year + 1):
-        on = min(dt.date(year, 12, 31), now)
-        if on >= now:  # today counts every membership as it stands, undated changes too
-            points.append(YearEnd(on, session.scalar(select(func.count()).where(
-                Membership.network_id == network.id, Membership.status == MembershipStatus.ACTIVE)) or 0))
-            continue
-        while swept < len(changes) and changes[swept].effective_on <= on:
-            membership_id, _, to_status = changes[swept]
-            active += (to_status is MembershipStatus.ACTIVE) - (status.get(membership_id) is MembershipStatus.ACTIVE)
-            status[membership_id] = to_status
-            swept += 1
-        points.append(YearEnd(on, active))
-    return points
+    past = spans.active_at_year_ends(session, network.id, since=since, until=now.year - 1)
+    current = session.scalar(select(func.count()).where(
+        Membership.network_id == network.id, Membership.status == MembershipStatus.ACTIVE)) or 0
+    return [*(YearEnd(dt.date(year, 12, 31), members) for year, members in past.items()), YearEnd(now, current)]
