@@ -74,8 +74,11 @@ def active_at_year_ends(session: Session, network_id: int, *, since: int | None,
                     func.count().label("spans")).where(
         _spans.c.network_id == network_id, _spans.c.status == MembershipStatus.ACTIVE.value
     ).group_by(_year(_spans.c.held_from), _year(_spans.c.held_until)).subquery("active")
-    first = literal(since) if since is not None else select(func.min(_year(_spans.c.held_from))).where(
-        _spans.c.network_id == network_id).scalar_subquery()
+    # The first dated change began the first span; asked per status, each is one seek in the index.
+    began = union_all(*(select(func.min(_spans.c.held_from).label("on")).where(
+        _spans.c.network_id == network_id, _spans.c.status == status.value) for status in MembershipStatus)
+    ).subquery("began")
+    first = literal(since) if since is not None else select(_year(func.min(began.c.on))).scalar_subquery()
     years = select(first.label("year")).cte("years", recursive=True)
     years = years.union_all(select(years.c.year + 1).where(years.c.year < until))
     rows = session.execute(
@@ -153,24 +156,27 @@ def _served(session: Session, network_id: int, standing: _Standing, dates: Seque
             .where(standing.network_id.in_(sorted(reached)), *standing.active, holds)).subquery("held")
     # Per code (None: a member serving no recorded area) and the first date it no longer
     # holds on, the earliest start: a code is served on a date if one of its spans holds then.
-    # What is read back is bounded by dates × codes, not by members.
+    # What is read back is bounded by codes × dates, not by members.
     positions = max(len(dates), 1)
     past = _position(held.c.held_until, dates, missing=positions)
     per_code = (select(OrganisationArea.area_code.label("code"), past.label("past"),
                        func.min(held.c.held_from).label("held_from"))
                 .select_from(held).outerjoin(OrganisationArea, OrganisationArea.organisation_id == held.c.member_id)
                 .group_by(OrganisationArea.area_code, past)).subquery("per_code")
-    ranges = select(per_code.c.code, _position(per_code.c.held_from, dates, missing=0).label("first"),
-                    per_code.c.past).subquery("ranges")
-    at = select(literal(0).label("at")).cte("positions", recursive=True)
-    at = at.union_all(select(at.c.at + 1).where(at.c.at < positions - 1))
+    ranges: dict[str | None, list[tuple[int, int]]] = {}
+    for code, first, past in session.execute(
+            select(per_code.c.code, _position(per_code.c.held_from, dates, missing=0), per_code.c.past)):
+        ranges.setdefault(code, []).append((int(first), int(past)))
+    # Each code's ranges joined, then the code placed on the positions they hold.
     found: dict[int, set[str]] = {}
-    for position, code in session.execute(
-            select(at.c.at, ranges.c.code).distinct()
-            .join(ranges, and_(ranges.c.first <= at.c.at, ranges.c.past > at.c.at))):
-        codes = found.setdefault(int(position), set())
-        if code is not None:
-            codes.add(code)
+    for code, spans in ranges.items():
+        reach = 0
+        for first, past in sorted(spans):
+            for position in range(max(first, reach), past):
+                codes = found.setdefault(position, set())
+                if code is not None:
+                    codes.add(code)
+            reach = max(reach, past)
     return {position: frozenset(codes) for position, codes in found.items()}
 
 
