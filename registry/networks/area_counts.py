@@ -107,28 +107,30 @@ def area_counts(session: Session, networks: list[int], on: dt.date | None, place
     if not placed_on:
         chosen, everyone = session.execute(select(*totals)).one()
         return AreaCounts({}, {}, {}, 0, 0, chosen, everyone)
-    target = case(dict(placed_on), value=OrganisationArea.area_code).label("code")
+    target = case(dict(placed_on), value=OrganisationArea.area_code)
     listed_id = case((counted.c.listed == 1, counted.c.id), else_=null())
 
     def placed(*columns: Any) -> Select[Any]:
+        # Placed by its code's area (the CASE is NULL for a code not placed): asking the index
+        # for each member and each placed code instead cost SQLite a probe per pair.
         return (select(*columns).select_from(counted)
                 .join(OrganisationArea, OrganisationArea.organisation_id == counted.c.id)
-                .where(counted.c.chosen == 1, counted.c.placeable == 1,
-                       OrganisationArea.area_code.in_(sorted(placed_on))))
+                .where(counted.c.chosen == 1, counted.c.placeable == 1, target.is_not(None)))
 
-    # One row per area, then one of totals (no code): the distinct organisations placed, and
-    # those counted with and without the filters.
+    # Who is placed where, read once; then one row per area and one of totals (no code): the
+    # distinct organisations placed, and those counted with and without the filters.
+    where = placed(target.label("code"), counted.c.id, listed_id.label("listed_id")).cte("placed")
     rows = session.execute(union_all(
-        placed(target, func.count(distinct(counted.c.id)), func.count(distinct(listed_id)),
-               null(), null()).group_by(target),
-        select(null(), placed(func.count(distinct(counted.c.id))).scalar_subquery(),
-               placed(func.count(distinct(listed_id))).scalar_subquery(), *totals))).all()
+        select(where.c.code, func.count(distinct(where.c.id)), func.count(distinct(where.c.listed_id)),
+               null(), null()).group_by(where.c.code),
+        select(null(), select(func.count(distinct(where.c.id))).scalar_subquery(),
+               select(func.count(distinct(where.c.listed_id))).scalar_subquery(), *totals))).all()
     members = {row[0]: row[1] for row in rows if row[0] is not None}
     listed = {row[0]: row[2] for row in rows if row[0] is not None and row[2]}
     _, placed_total, placed_listed, chosen, everyone = next(row for row in rows if row[0] is None)
     found: dict[str, list[str]] = {}
     if names and members:
-        for code, _, name in session.execute(placed(target, counted.c.id, counted.c.name).distinct()):
+        for code, _, name in session.execute(placed(target.label("code"), counted.c.id, counted.c.name).distinct()):
             found.setdefault(code, []).append(name)
     return AreaCounts(members, listed, {code: tuple(n) for code, n in found.items()}, placed_total,
                       placed_listed, chosen, everyone)
