@@ -4,11 +4,10 @@ priority areas. Used by the CLI now and by the board's dashboard later."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from registry.db import today
@@ -54,32 +53,38 @@ class NetworkSummary:
 
 
 def network_summary(session: Session, network: Organisation, on: dt.date | None = None) -> NetworkSummary:
-    """The network's active members on `on` (None: now) counted in SQL, reading only the columns
-    counted: no member is loaded as an object."""
+    """The network's active members on `on` (None: now) counted in SQL: what is read back is
+    a row per country, area code, priority area and status, not a row per member."""
     members = select(Membership.member_id).where(Membership.network_id == network.id,
                                                  status_on(on) == MembershipStatus.ACTIVE)
-    rows = session.execute(select(Organisation.kind, Organisation.country, Organisation.is_sample)
-                           .where(Organisation.id.in_(members))).all()
+    # Per country (None: none recorded), the members, the member networks and the samples.
+    by_country = session.execute(
+        select(Organisation.country, func.count(),
+               func.sum(case((Organisation.kind.in_(sorted(NETWORK_KINDS)), 1), else_=0)),
+               func.sum(case((Organisation.is_sample.is_(True), 1), else_=0)))
+        .where(Organisation.id.in_(members)).group_by(Organisation.country)).all()
     areas = list(session.scalars(select(OrganisationArea.area_code).distinct()
                                  .where(OrganisationArea.organisation_id.in_(members))
                                  .order_by(OrganisationArea.area_code)))
     # Priority areas most common first; a tie in the order met, members by name and each
     # member's terms in the vocabulary's order, as a member's profile gives them.
-    priority = Counter(session.scalars(
-        select(Term.code).join(OrganisationTerm, OrganisationTerm.term_id == Term.id)
+    met = (select(Term.code, func.row_number().over(
+        order_by=(Organisation.name_key, Organisation.id, Term.position, Term.code)).label("met"))
+        .join(OrganisationTerm, OrganisationTerm.term_id == Term.id)
         .join(Organisation, Organisation.id == OrganisationTerm.organisation_id)
-        .where(Organisation.id.in_(members), Term.vocabulary == Vocabulary.PRIORITY_AREA)
-        .order_by(Organisation.name_key, Organisation.id, Term.position, Term.code)))
+        .where(Organisation.id.in_(members), Term.vocabulary == Vocabulary.PRIORITY_AREA)).subquery("met")
+    priority = dict(session.execute(select(met.c.code, func.count()).group_by(met.c.code)
+                                    .order_by(func.count().desc(), func.min(met.c.met))).all())
     # Every membership by its status on the date, counted in SQL (None: none yet on that date).
     on_date = select(status_on(on).label("status")).where(Membership.network_id == network.id).subquery()
     statuses = {status: count for status, count in session.execute(
         select(on_date.c.status, func.count()).group_by(on_date.c.status)) if status is not None}
     return NetworkSummary(
-        network=network, on=on, members=len(rows),
-        member_networks=sum(1 for row in rows if row.kind in NETWORK_KINDS),
-        areas=tuple(sorted(areas)), countries=tuple(sorted({row.country for row in rows if row.country})),
+        network=network, on=on, members=sum(row[1] for row in by_country),
+        member_networks=sum(row[2] for row in by_country),
+        areas=tuple(sorted(areas)), countries=tuple(sorted(row[0] for row in by_country if row[0])),
         statuses={s.value: statuses[s] for s in MembershipStatus if statuses.get(s)},
-        priority_areas=dict(priority.most_common()), sample_members=sum(1 for row in rows if row.is_sample),
+        priority_areas=priority, sample_members=sum(row[3] for row in by_country),
     )
 
 

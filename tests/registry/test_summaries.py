@@ -58,3 +58,24 @@ def test_the_summary_counts_the_members_on_the_date(session, make_org):
     then, now = network_summary(session, national, dt.date(2012, 12, 31)), network_summary(session, national)
     assert (then.members, then.areas) == (2, ("VN-HN", "VN-HP"))
     assert (now.members, now.areas, now.member_networks) == (3, ("VN-HN", "VN-SG"), 0)
+
+
+def test_the_summary_counts_priority_areas_most_common_first_and_ties_in_the_order_met(session, make_org):
+    """Counted in SQL, as the members' profiles read one by one give them: by count, and a tie
+    in the order met (members by name, each member's terms in the vocabulary's order)."""
+    from collections import Counter
+
+    network = make_org(name="Prioritised national network", kind="national_network")
+    chosen = [["stigma", "health"], ["violence"], ["health", "decriminalisation"], ["violence", "stigma"],
+              ["economic-empowerment"], []]
+    for number, areas in zip((5, 3, 1, 4, 2, 6), chosen, strict=True):
+        member = make_org(network, name=f"Prioritised member {number}", priority_areas=areas, country="KH")
+        for action in (A.APPLY, A.VERIFY, A.ADMIT):
+            memberships.transition(session, SYSTEM, network, member, action, on=dt.date(2020, 1, 1))
+    session.flush()
+    members = memberships.members_as_of(session, network.id)
+    expected = Counter(code for member in sorted(members, key=lambda o: (o.name_key, o.id))
+                       for code in member.priority_areas)
+    summary = network_summary(session, network)
+    assert list(summary.priority_areas.items()) == expected.most_common()
+    assert (summary.members, summary.countries, summary.member_networks, summary.sample_members) == (6, ("KH",), 0, 0)
