@@ -119,8 +119,8 @@ def served_now(session: Session, network_id: int) -> frozenset[str] | None:
     """served_on_dates for today, where every membership counts as it stands."""
     table = Membership.__table__
     return _served(session, network_id, _Standing(
-        table.c.network_id, table.c.member_id, literal(None, Date), literal(None, Date), (table.c.status == MembershipStatus.ACTIVE.value,)),
-        []).get(0)
+        table.c.network_id, table.c.member_id, literal(None, Date), literal(None, Date),
+        (table.c.status == MembershipStatus.ACTIVE.value,)), []).get(0)
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,8 @@ class _Standing:
 Days = tuple[dt.date | None, dt.date | None]  # from (None: ever) until (None: still)
 
 
-def _served(session: Session, network_id: int, standing: _Standing, dates: Sequence[dt.date]) -> dict[int, frozenset[str]]:
+def _served(session: Session, network_id: int, standing: _Standing,
+            dates: Sequence[dt.date]) -> dict[int, frozenset[str]]:
     """served_on_dates over `standing`; no date: what holds now, at position 0."""
     reached = _networks_reached(session, network_id, standing)
     # The networks as constants: the members are read from the index by network.
@@ -164,19 +165,19 @@ def _served(session: Session, network_id: int, standing: _Standing, dates: Seque
                 .select_from(held).outerjoin(OrganisationArea, OrganisationArea.organisation_id == held.c.member_id)
                 .group_by(OrganisationArea.area_code, past)).subquery("per_code")
     ranges: dict[str | None, list[tuple[int, int]]] = {}
-    for code, first, past in session.execute(
+    for code, begins, ends in session.execute(
             select(per_code.c.code, _position(per_code.c.held_from, dates, missing=0), per_code.c.past)):
-        ranges.setdefault(code, []).append((int(first), int(past)))
+        ranges.setdefault(code, []).append((int(begins), int(ends)))
     # Each code's ranges joined, then the code placed on the positions they hold.
     found: dict[int, set[str]] = {}
-    for code, spans in ranges.items():
+    for code, held in ranges.items():
         reach = 0
-        for first, past in sorted(spans):
-            for position in range(max(first, reach), past):
+        for begins, ends in sorted(held):
+            for position in range(max(begins, reach), ends):
                 codes = found.setdefault(position, set())
                 if code is not None:
                     codes.add(code)
-            reach = max(reach, past)
+            reach = max(reach, ends)
     return {position: frozenset(codes) for position, codes in found.items()}
 
 

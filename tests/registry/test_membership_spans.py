@@ -104,7 +104,9 @@ def test_spans_answer_as_the_events_do(session, make_org, seed):
     national, regional, below = histories(session, make_org, seed)
     every = list(session.scalars(select(Membership).order_by(Membership.id)))
     # What the write path kept is what the events give, derived afresh.
-    kept = sorted(session.execute(select(*(MembershipSpan.__table__.c[c] for c in spans._COLUMNS))).all())
+    kept = sorted(session.execute(select(MembershipSpan.membership_id, MembershipSpan.held_from,
+                                         MembershipSpan.held_until, MembershipSpan.network_id,
+                                         MembershipSpan.member_id, MembershipSpan.status)).all())
     assert kept == sorted(session.execute(spans.derived()).all())
     dates = dates_to_ask(session)
     for on in dates:
