@@ -92,9 +92,9 @@ def served_on(session: Session, network: Organisation,
               dates: Sequence[dt.date | None]) -> dict[dt.date | None, frozenset[str] | None]:
     """On each of `dates`, the area codes served by the network's active members and those of
     its member networks (members_as_of(recursive=True)); None when it had no active member (an
-    empty set: members who record no area). One statement for the dates before today and one
-    for today, each answer bounded by dates × codes whatever the number of members
-    (registry.memberships.spans)."""
+    empty set: members who record no area). For the dates before today, and again for today: a
+    statement per level of member networks and one for the areas, whose answer is bounded by
+    dates × codes whatever the number of members (registry.memberships.spans)."""
     now = today()
     past = sorted({on for on in dates if on is not None and on < now})
     found = spans.served_on_dates(session, network.id, past)
@@ -120,8 +120,9 @@ class YearEnd:
 def growth(session: Session, network: Organisation, *, since: int | None = None) -> list[YearEnd]:
     """Active members at the end of each year, from the year of the first dated change (or
     `since`) to today, where every membership counts as it stands, undated changes too: one
-    statement, a row per year-end, read from the index of the network's spans. The areas they
-    serve on each date are counted as the maps count them (AreaTally)."""
+    statement with a row per past year-end, read from the index of the network's spans, and
+    today's count. The areas they serve on each date are counted as the maps count them
+    (AreaTally)."""
     now = today()
     past = spans.active_at_year_ends(session, network.id, since=since, until=now.year - 1)
     current = session.scalar(select(func.count()).where(
