@@ -92,22 +92,24 @@ def area_tally(session: Session, network: Organisation, on: dt.date | None = Non
 
 
 def area_tallies(session: Session, network: Organisation, dates: list[dt.date | None]) -> list[AreaTally]:
-    """area_tally on each of `dates` (a board's growth table), the members' areas, the boundary
-    sets and the areas' parents read once for all of them."""
+    """area_tally on each of `dates` (a board's growth table): the codes served on each date,
+    the boundary sets and the areas' parents read once for all of them."""
     served = served_on(session, network, dates)
     sets = areas.sets_on(session, 1, {on or today() for on in dates})
-    every = {c for found in served.values() for codes in found for c in codes}
+    every = {c for codes in served.values() if codes for c in codes}
     parents = areas.parents_of(session, every)
     counters: dict[tuple[str, tuple[str, ...]], AreaCounter] = {}  # the codes placed once per set
     tallies = []
     for on in dates:
-        countries = sorted({c[:2] for codes in served[on] for c in codes} | ({network.country} - {None}))
+        codes = served[on]
+        countries = sorted({c[:2] for c in codes or ()} | ({network.country} - {None}))
         boundary_set = _as_geo(session, _set_row(session, 1, None, countries, on or today(),
                                                  candidates=sets[on or today()]), countries)
         key = (boundary_set.id, tuple(countries))
         if key not in counters:
             counters[key] = AreaCounter(boundary_set, every, scope=countries or None, parents=parents)
-        covered, in_scope = counters[key](served[on])
+        # The members' codes together: the count is of the areas any of them serves.
+        covered, in_scope = counters[key]([] if codes is None else [codes])
         tallies.append(AreaTally(covered, in_scope, boundary_set.area_noun, boundary_set.title))
     return tallies
 

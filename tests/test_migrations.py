@@ -412,3 +412,54 @@ def test_0016_keeps_elections_already_voting_on_the_integer_keys_their_ballots_w
         with engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM elections")).scalar_one() == 4
         engine.dispose()
+
+
+def test_0018_derives_each_membership_s_spans_from_the_changes_it_recorded(tmp_path):
+    """Changes the same day leave the last; an undated one makes no span; one dated before an
+    earlier-made change (data older than the rule refusing it) ends that one before it began."""
+    from registry.memberships import spans
+    from registry.memberships.models import MembershipSpan
+
+    with fresh_database(tmp_path) as url:
+        upgrade(url, "0017")
+        engine = make_engine(url)
+        now = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+        with engine.begin() as connection:
+            network = insert_old_organisation(connection, "national_network", "Old network", now, "0LDNETW0RK01")
+            members = [insert_old_organisation(connection, "community_organisation", f"Old member {n}", now,
+                                               f"0LDMEMBER{n:03d}") for n in range(3)]
+            changes = [[("applied", "2012-03-01"), ("verified", "2012-03-01"), ("active", "2012-03-01"),
+                        ("suspended", "2014-05-01"), ("active", None), ("lapsed", "2016-01-01")],
+                       [("applied", None), ("verified", None), ("active", None)],
+                       [("active", "2015-06-01"), ("lapsed", "2013-01-01"), ("active", "2018-01-01")]]
+            for number, (member, moves) in enumerate(zip(members, changes, strict=True)):
+                membership = connection.execute(text(
+                    "INSERT INTO memberships (public_id, network_id, member_id, status, created_at, updated_at, "
+                    "version) VALUES (:p, :n, :m, :s, :at, :at, 1) RETURNING id"),
+                    {"p": f"0LDMSHIP{number:04d}", "n": network, "m": member, "s": moves[-1][0],
+                     "at": now}).scalar_one()
+                for status, on in moves:
+                    connection.execute(text(
+                        "INSERT INTO membership_events (membership_id, action, to_status, effective_on, recorded_at, "
+                        "actor, actor_role, reason) VALUES (:m, 'admit', :s, :on, :at, 'tests', 'system', '')"),
+                        {"m": membership, "s": status, "on": on and dt.date.fromisoformat(on), "at": now})
+        engine.dispose()
+        upgrade(url)
+        engine = make_engine(url)
+        with Session(engine) as session:
+            found = sorted((member, str(span.held_from), span.held_until and str(span.held_until), span.status.value)
+                           for span in session.scalars(select(MembershipSpan))
+                           for member in [members.index(span.member_id)])
+            assert found == [(0, "2012-03-01", "2014-05-01", "active"), (0, "2014-05-01", "2016-01-01", "suspended"),
+                             (0, "2016-01-01", None, "lapsed"),
+                             (2, "2013-01-01", "2018-01-01", "lapsed"), (2, "2018-01-01", None, "active")]
+            written = sorted(session.execute(select(MembershipSpan.membership_id, MembershipSpan.held_from,
+                                                    MembershipSpan.held_until, MembershipSpan.network_id,
+                                                    MembershipSpan.member_id, MembershipSpan.status)).all())
+            assert written == sorted(session.execute(spans.derived()).all())  # as the write path derives them
+        engine.dispose()
+        command.downgrade(alembic_config(url), "0017")
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            assert "membership_spans" not in sa_inspect(connection).get_table_names()
+        engine.dispose()

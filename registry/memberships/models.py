@@ -75,8 +75,8 @@ class Membership(Base):
     __tablename__ = "memberships"
     __table_args__ = (
         UniqueConstraint("network_id", "member_id"),
-        # A network's members in one state, and the applications pending anywhere, read from the
-        # index alone (visibility.py, area_counts.py).
+        # A network's members in one state (its active ones, above all), and the applications
+        # pending anywhere, read from the index alone (visibility.py, area_counts.py, spans.py).
         Index("ix_memberships_status_network", "status", "network_id", "member_id"),
     )
 
@@ -127,3 +127,24 @@ class MembershipEvent(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
 
     membership: Mapped[Membership] = relationship(back_populates="events")
+
+
+class MembershipSpan(Base):
+    """A stretch of days a membership held one status, as its dated changes tell it: from the
+    day one took effect until the day a later one did (None: it still holds). Undated changes
+    count only for now (Membership.status_on), so they make no span. Derived from the events by
+    registry.memberships.spans, which the one write path calls: "which status on this date" is
+    then one range lookup, and a network's members on every year-end one scan of its index."""
+
+    __tablename__ = "membership_spans"
+    __table_args__ = (
+        # A network's memberships in a status over time, answered from the index alone.
+        Index("ix_membership_spans_network", "network_id", "status", "held_from", "held_until", "member_id"),
+    )
+
+    membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"), primary_key=True)
+    held_from: Mapped[dt.date] = mapped_column(primary_key=True)  # a membership's spans never overlap
+    held_until: Mapped[dt.date | None]  # the first day it no longer held
+    network_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))  # the membership's, copied
+    member_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))  # likewise
+    status: Mapped[MembershipStatus] = mapped_column(str_enum(MembershipStatus))

@@ -20,14 +20,15 @@ from sqlalchemy.orm.attributes import instance_state
 from registry.access import audit
 from registry.access.public_ids import new_public_id
 from registry.access.permissions import Actor, Permission, can
-from registry.db import in_chunks, today, utcnow
+from registry.memberships import spans
+from registry.db import today, utcnow
 from registry.errors import N_, InvalidTransition, NotFound, NotPermitted, RegistryError, ValidationFailed
 from registry.memberships.models import (
     ENDED_STATUSES, A, LIFECYCLE, REASON_REQUIRED, S, Membership, MembershipAction, MembershipEvent, MembershipStatus
 )
 from registry.networks import tree as network_tree
 from registry.organisations.known import Known, lookups
-from registry.organisations.models import NETWORK_KINDS, Organisation
+from registry.organisations.models import Organisation
 from registry.organisations.rules import check_name_free
 
 
@@ -134,8 +135,8 @@ def transitions(
 
 
 def _write_events(session: Session, made: list[Membership], events: list[tuple[Membership, dict[str, Any]]]) -> None:
-    """The new memberships, then their events, in one statement each; each membership reads its
-    events again when next asked. A membership begun here that nothing has flushed yet is written
+    """The new memberships, then their events, in one statement each, and the spans of those with
+    a dated event derived again; each membership reads its events again when next asked. A membership begun here that nothing has flushed yet is written
     by an INSERT ... RETURNING its id, and is then the session's as if loaded: the unit of work's
     bookkeeping for thousands of them (an import's) cost more than writing them. Their audit
     entries are written with them."""
@@ -162,6 +163,7 @@ def _write_events(session: Session, made: list[Membership], events: list[tuple[M
         return
     session.flush()
     session.execute(insert(MembershipEvent.__table__), [{"membership_id": m.id, **values} for m, values in events])
+    spans.refresh(session, {m.id for m, values in events if values["effective_on"] is not None})
     for membership in {m for m, _ in events}:
         session.expire(membership, ["events"])
     events.clear()
@@ -240,12 +242,11 @@ apply, verify, admit, reject, suspend, lapse, reinstate, withdraw, expel = (_ver
 
 def status_on(on: dt.date | None) -> Any:
     """SQL: a membership's status on `on` (None or today: its current one): that of its last
-    change dated up to then (undated changes count only for now), as Membership.status_on."""
+    change dated up to then (undated changes count only for now), as Membership.status_on,
+    read from the span that holds on that day."""
     if on is None or on >= today():
         return Membership.status
-    return (select(MembershipEvent.to_status).where(
-        MembershipEvent.membership_id == Membership.id, MembershipEvent.effective_on.is_not(None),
-        MembershipEvent.effective_on <= on).order_by(MembershipEvent.id.desc()).limit(1).scalar_subquery())
+    return spans.status_on(on)
 
 
 def active_memberships(session: Session, network_id: int, on: dt.date | None = None) -> list[Membership]:
@@ -291,88 +292,6 @@ def members_as_of(
                 next_frontier.append(member.id)
         frontier = next_frontier
     return sorted(found.values(), key=lambda o: (o.name_key, o.id))
-
-
-@dataclass(frozen=True)
-class Standing:
-    """One membership as plain values, with its dated changes in the order they were made."""
-
-    network_id: int
-    member_id: int
-    member_is_network: bool
-    status: MembershipStatus
-    changes: tuple[tuple[dt.date, MembershipStatus], ...]
-
-
-class History:
-    """Every membership of a network and of the networks below it, in any state and at any
-    time, read once to answer "who were the members on each of these dates" (a board's growth
-    table): two queries a level of the tree, whatever the number of members or dates."""
-
-    def __init__(self, session: Session, network_id: int) -> None:
-        self.network_id = network_id
-        self.of: dict[int, list[Standing]] = {}
-        frontier = [network_id]
-        while frontier:
-            rows = session.execute(
-                select(Membership.id, Membership.network_id, Membership.member_id, Membership.status,
-                       Organisation.kind).join(Organisation, Organisation.id == Membership.member_id)
-                .where(Membership.network_id.in_(frontier)).order_by(Membership.id)).all()
-            changes: dict[int, list[tuple[dt.date, MembershipStatus]]] = {row.id: [] for row in rows}
-            for chunk in in_chunks(sorted(changes)):
-                for membership_id, effective_on, status in session.execute(
-                        select(MembershipEvent.membership_id, MembershipEvent.effective_on, MembershipEvent.to_status)
-                        .where(MembershipEvent.membership_id.in_(chunk), MembershipEvent.effective_on.is_not(None))
-                        .order_by(MembershipEvent.id)):
-                    changes[membership_id].append((effective_on, status))
-            for row in rows:
-                self.of.setdefault(row.network_id, []).append(Standing(
-                    row.network_id, row.member_id, row.kind in NETWORK_KINDS, row.status, tuple(changes[row.id])))
-            frontier = sorted({row.member_id for row in rows if row.kind in NETWORK_KINDS} - self.of.keys())
-
-    def active_on(self, dates: Iterable[dt.date | None], *, recursive: bool = False) -> dict[dt.date | None, set[int]]:
-        """The ids of the members active on each of `dates`, as members_as_of gives them, found
-        in one sweep over the dated changes in date order rather than by asking every
-        membership about every date: a board's 27 year-ends cost one pass. A membership's
-        changes are dated in the order they are made (growth sweeps them alike)."""
-        now = today()
-        wanted = set(dates)
-        past = sorted(on for on in wanted if on is not None and on < now)
-        standings = [s for found in self.of.values() for s in found]
-        changes = sorted((effective_on, index, position, status) for index, standing in enumerate(standings)
-                         for position, (effective_on, status) in enumerate(standing.changes))
-        active: dict[int, set[int]] = {}  # network id: its memberships (by index) active so far
-        swept, answers = 0, {}
-        for on in past:
-            while swept < len(changes) and changes[swept][0] <= on:
-                _, index, _, status = changes[swept]
-                members = active.setdefault(standings[index].network_id, set())
-                if status is S.ACTIVE:
-                    members.add(index)
-                else:
-                    members.discard(index)
-                swept += 1
-            answers[on] = self._reach({nid: [standings[i] for i in found] for nid, found in active.items()},
-                                      recursive)
-        current = {nid: [s for s in found if s.status is S.ACTIVE] for nid, found in self.of.items()}
-        for on in wanted - set(past):
-            answers[on] = self._reach(current, recursive)
-        return answers
-
-    def _reach(self, active: dict[int, list[Standing]], recursive: bool) -> set[int]:
-        """The members reached from the network through these active memberships."""
-        found: set[int] = set()
-        frontier, seen = [self.network_id], {self.network_id}
-        while frontier:
-            next_frontier: list[int] = []
-            for nid in frontier:
-                for standing in active.get(nid, ()):
-                    found.add(standing.member_id)
-                    if recursive and standing.member_is_network and standing.member_id not in seen:
-                        seen.add(standing.member_id)
-                        next_frontier.append(standing.member_id)
-            frontier = next_frontier
-        return found
 
 
 def get_network(session: Session, network_id: int) -> Organisation:

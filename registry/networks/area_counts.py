@@ -8,7 +8,7 @@ the caller hands that placement in.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from registry.access.permissions import Actor
 from registry.access.visibility import reader_for
-from registry.db import in_chunks
 from registry.memberships.models import Membership, MembershipStatus
 from registry.memberships.services import status_on
 from registry.organisations.models import NETWORK_KINDS, Organisation, OrganisationArea, OrganisationTerm
@@ -108,22 +107,24 @@ def area_counts(session: Session, networks: list[int], on: dt.date | None, place
     if not placed_on:
         chosen, everyone = session.execute(select(*totals)).one()
         return AreaCounts({}, {}, {}, 0, 0, chosen, everyone)
-    target = case(dict(placed_on), value=OrganisationArea.area_code).label("code")
+    target = case(dict(placed_on), value=OrganisationArea.area_code)
     listed_id = case((counted.c.listed == 1, counted.c.id), else_=null())
 
     def placed(*columns: Any) -> Select[Any]:
+        # Placed by its code's area (the CASE is NULL for a code not placed): asking the index
+        # for each member and each placed code instead cost SQLite a probe per pair.
         return (select(*columns).select_from(counted)
                 .join(OrganisationArea, OrganisationArea.organisation_id == counted.c.id)
-                .where(counted.c.chosen == 1, counted.c.placeable == 1,
-                       OrganisationArea.area_code.in_(sorted(placed_on))))
+                .where(counted.c.chosen == 1, counted.c.placeable == 1, target.is_not(None)))
 
-    # One row per area, then one of totals (no code): the distinct organisations placed, and
-    # those counted with and without the filters.
+    # Who is placed where, read once; then one row per area and one of totals (no code): the
+    # distinct organisations placed, and those counted with and without the filters.
+    where = placed(target.label("code"), counted.c.id, listed_id.label("listed_id")).cte("placed")
     rows = session.execute(union_all(
-        placed(target, func.count(distinct(counted.c.id)), func.count(distinct(listed_id)),
-               null(), null()).group_by(target),
-        select(null(), placed(func.count(distinct(counted.c.id))).scalar_subquery(),
-               placed(func.count(distinct(listed_id))).scalar_subquery(), *totals))).all()
+        select(where.c.code, func.count(distinct(where.c.id)), func.count(distinct(where.c.listed_id)),
+               null(), null()).group_by(where.c.code),
+        select(null(), select(func.count(distinct(where.c.id))).scalar_subquery(),
+               select(func.count(distinct(where.c.listed_id))).scalar_subquery(), *totals))).all()
     members = {row[0]: row[1] for row in rows if row[0] is not None}
     listed = {row[0]: row[2] for row in rows if row[0] is not None and row[2]}
     _, placed_total, placed_listed, chosen, everyone = next(row for row in rows if row[0] is None)
@@ -176,12 +177,3 @@ def named_members(session: Session, networks: list[int], on: dt.date | None, *,
         select(counted.c.id, counted.c.name, counted.c.listed, counted.c.chosen, OrganisationArea.area_code)
         .select_from(counted).outerjoin(OrganisationArea, OrganisationArea.organisation_id == counted.c.id))])
 
-
-def codes_of(session: Session, organisation_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
-    """Each organisation's recorded area codes (those with none left out), as plain values."""
-    found: dict[int, list[str]] = {}
-    for chunk in in_chunks(sorted(set(organisation_ids))):
-        for oid, code in session.execute(select(OrganisationArea.organisation_id, OrganisationArea.area_code)
-                                         .where(OrganisationArea.organisation_id.in_(chunk))):
-            found.setdefault(oid, []).append(code)
-    return {oid: tuple(codes) for oid, codes in found.items()}

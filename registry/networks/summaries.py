@@ -4,17 +4,16 @@ priority areas. Used by the CLI now and by the board's dashboard later."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from registry.db import today
-from registry.networks.area_counts import codes_of
-from registry.memberships.models import Membership, MembershipEvent, MembershipStatus
-from registry.memberships.services import History, status_on
+from registry.memberships import spans
+from registry.memberships.models import Membership, MembershipStatus
+from registry.memberships.services import status_on
 from registry.organisations.models import (
     NETWORK_KINDS, Organisation, OrganisationArea, OrganisationStatus, OrganisationTerm
 )
@@ -54,44 +53,54 @@ class NetworkSummary:
 
 
 def network_summary(session: Session, network: Organisation, on: dt.date | None = None) -> NetworkSummary:
-    """The network's active members on `on` (None: now) counted in SQL, reading only the columns
-    counted: no member is loaded as an object."""
+    """The network's active members on `on` (None: now) counted in SQL: what is read back is
+    a row per country, area code, priority area and status, not a row per member."""
     members = select(Membership.member_id).where(Membership.network_id == network.id,
                                                  status_on(on) == MembershipStatus.ACTIVE)
-    rows = session.execute(select(Organisation.kind, Organisation.country, Organisation.is_sample)
-                           .where(Organisation.id.in_(members))).all()
+    # Per country (None: none recorded), the members, the member networks and the samples.
+    by_country = session.execute(
+        select(Organisation.country, func.count(),
+               func.sum(case((Organisation.kind.in_(sorted(NETWORK_KINDS)), 1), else_=0)),
+               func.sum(case((Organisation.is_sample.is_(True), 1), else_=0)))
+        .where(Organisation.id.in_(members)).group_by(Organisation.country)).all()
     areas = list(session.scalars(select(OrganisationArea.area_code).distinct()
                                  .where(OrganisationArea.organisation_id.in_(members))
                                  .order_by(OrganisationArea.area_code)))
     # Priority areas most common first; a tie in the order met, members by name and each
     # member's terms in the vocabulary's order, as a member's profile gives them.
-    priority = Counter(session.scalars(
-        select(Term.code).join(OrganisationTerm, OrganisationTerm.term_id == Term.id)
+    met = (select(Term.code, func.row_number().over(
+        order_by=(Organisation.name_key, Organisation.id, Term.position, Term.code)).label("met"))
+        .join(OrganisationTerm, OrganisationTerm.term_id == Term.id)
         .join(Organisation, Organisation.id == OrganisationTerm.organisation_id)
-        .where(Organisation.id.in_(members), Term.vocabulary == Vocabulary.PRIORITY_AREA)
-        .order_by(Organisation.name_key, Organisation.id, Term.position, Term.code)))
+        .where(Organisation.id.in_(members), Term.vocabulary == Vocabulary.PRIORITY_AREA)).subquery("met")
+    priority = dict(session.execute(select(met.c.code, func.count()).group_by(met.c.code)
+                                    .order_by(func.count().desc(), func.min(met.c.met))).all())
     # Every membership by its status on the date, counted in SQL (None: none yet on that date).
     on_date = select(status_on(on).label("status")).where(Membership.network_id == network.id).subquery()
     statuses = {status: count for status, count in session.execute(
         select(on_date.c.status, func.count()).group_by(on_date.c.status)) if status is not None}
     return NetworkSummary(
-        network=network, on=on, members=len(rows),
-        member_networks=sum(1 for row in rows if row.kind in NETWORK_KINDS),
-        areas=tuple(sorted(areas)), countries=tuple(sorted({row.country for row in rows if row.country})),
+        network=network, on=on, members=sum(row[1] for row in by_country),
+        member_networks=sum(row[2] for row in by_country),
+        areas=tuple(sorted(areas)), countries=tuple(sorted(row[0] for row in by_country if row[0])),
         statuses={s.value: statuses[s] for s in MembershipStatus if statuses.get(s)},
-        priority_areas=dict(priority.most_common()), sample_members=sum(1 for row in rows if row.is_sample),
+        priority_areas=priority, sample_members=sum(row[3] for row in by_country),
     )
 
 
 def served_on(session: Session, network: Organisation,
-              dates: Sequence[dt.date | None]) -> dict[dt.date | None, list[tuple[str, ...]]]:
-    """On each of `dates`, the area codes of each active member of the network and of its
-    member networks (members_as_of(recursive=True)), the memberships and the members' areas
-    read once for all of them, as plain values: as many queries for 30 dates as for one."""
-    history = History(session, network.id)
-    found = history.active_on(dates, recursive=True)
-    codes = codes_of(session, {oid for members in found.values() for oid in members})
-    return {on: [codes.get(oid, ()) for oid in sorted(found[on])] for on in dates}
+              dates: Sequence[dt.date | None]) -> dict[dt.date | None, frozenset[str] | None]:
+    """On each of `dates`, the area codes served by the network's active members and those of
+    its member networks (members_as_of(recursive=True)); None when it had no active member (an
+    empty set: members who record no area). For the dates before today, and again for today: a
+    statement per level of member networks and one for the areas, whose answer is bounded by
+    dates × codes whatever the number of members (registry.memberships.spans)."""
+    now = today()
+    past = sorted({on for on in dates if on is not None and on < now})
+    found = spans.served_on_dates(session, network.id, past)
+    position = {on: i for i, on in enumerate(past)}
+    current = spans.served_now(session, network.id) if any(on not in position for on in dates) else None
+    return {on: found.get(position[on]) if on in position else current for on in dates}
 
 
 def public_networks(session: Session) -> list[Organisation]:
@@ -109,29 +118,13 @@ class YearEnd:
 
 
 def growth(session: Session, network: Organisation, *, since: int | None = None) -> list[YearEnd]:
-    """Active members at the end of each year, from the first dated admission (or `since`) to
-    today: one sweep over the network's dated membership changes in the order they took effect
-    (a membership's changes are dated in the order they are made). The areas they serve on each
-    date are counted as the maps count them (AreaTally)."""
-    changes = session.execute(
-        select(MembershipEvent.membership_id, MembershipEvent.effective_on, MembershipEvent.to_status)
-        .join(Membership, Membership.id == MembershipEvent.membership_id)
-        .where(Membership.network_id == network.id, MembershipEvent.effective_on.is_not(None))
-        .order_by(MembershipEvent.effective_on, MembershipEvent.id)).all()
+    """Active members at the end of each year, from the year of the first dated change (or
+    `since`) to today, where every membership counts as it stands, undated changes too: one
+    statement with a row per past year-end, read from the index of the network's spans, and
+    today's count. The areas they serve on each date are counted as the maps count them
+    (AreaTally)."""
     now = today()
-    start = since or (changes[0].effective_on.year if changes else now.year)
-    status: dict[int, MembershipStatus] = {}
-    active, swept, points = 0, 0, []
-    for year in range(start, now.year + 1):
-        on = min(dt.date(year, 12, 31), now)
-        if on >= now:  # today counts every membership as it stands, undated changes too
-            points.append(YearEnd(on, session.scalar(select(func.count()).where(
-                Membership.network_id == network.id, Membership.status == MembershipStatus.ACTIVE)) or 0))
-            continue
-        while swept < len(changes) and changes[swept].effective_on <= on:
-            membership_id, _, to_status = changes[swept]
-            active += (to_status is MembershipStatus.ACTIVE) - (status.get(membership_id) is MembershipStatus.ACTIVE)
-            status[membership_id] = to_status
-            swept += 1
-        points.append(YearEnd(on, active))
-    return points
+    past = spans.active_at_year_ends(session, network.id, since=since, until=now.year - 1)
+    current = session.scalar(select(func.count()).where(
+        Membership.network_id == network.id, Membership.status == MembershipStatus.ACTIVE)) or 0
+    return [*(YearEnd(dt.date(year, 12, 31), members) for year, members in past.items()), YearEnd(now, current)]
