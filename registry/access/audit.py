@@ -103,20 +103,44 @@ class _JSONText(TypeDecorator[str]):
 _INSERT = insert(AuditEntry.__table__).values(changes=bindparam("changes_text", type_=_JSONText()))
 
 
-def write_queued(session: Session) -> None:
+def write_queued(session: Session, *, final: bool = False) -> None:
     """Write the entries queued on the session, in the order they were made, in one statement
     (an executemany). The flush hook calls it; so do readers of the log, which must see entries
-    of a session that has nothing else to flush."""
+    of a session that has nothing else to flush. An entry about an object that has no id yet
+    (one the unit of work has not written) waits, with every entry queued after it, for the
+    next flush; at a commit (`final`) that is a fault, never an entry written without its object."""
     runs = session.info.pop(_QUEUE, None)
     if not runs:
         return
-    session.connection().execute(_INSERT, [
-        {"public_id": public_id, "at": at, "actor": label, "actor_role": role, "token_id": token_id, "action": action,
-         "object_type": object_type, "object_id": obj if obj is None or type(obj) is int else obj.id,
-         "organisation_id": organisation if organisation is None or type(organisation) is int else organisation.id,
-         "changes_text": changes}
-        for _, queued in runs
-        for public_id, at, label, role, token_id, action, object_type, obj, organisation, changes in queued])
+    rows: list[dict[str, Any]] = []
+    waiting: list[tuple[SessionTransaction | None, list[tuple[Any, ...]]]] = []
+    for number, (transaction, queued) in enumerate(runs):
+        for position, (public_id, at, label, role, token_id, action, object_type, obj, organisation,
+                       changes) in enumerate(queued):
+            object_id, organisation_id = _id_of(obj), _id_of(organisation)
+            if object_id is _UNWRITTEN or organisation_id is _UNWRITTEN:
+                if final:
+                    raise RuntimeError(f"an audit entry ({action}) is about an object that was never written")
+                waiting = [(transaction, queued[position:]), *runs[number + 1:]]
+                break
+            rows.append({"public_id": public_id, "at": at, "actor": label, "actor_role": role, "token_id": token_id,
+                         "action": action, "object_type": object_type, "object_id": object_id,
+                         "organisation_id": organisation_id, "changes_text": changes})
+        if waiting:
+            session.info[_QUEUE] = waiting
+            break
+    if rows:
+        session.connection().execute(_INSERT, rows)
+
+
+_UNWRITTEN = object()
+
+
+def _id_of(obj: Any) -> Any:
+    """An entry's object or organisation as its id (None: none named; _UNWRITTEN: no id yet)."""
+    if obj is None or type(obj) is int:
+        return obj
+    return _UNWRITTEN if obj.id is None else obj.id
 
 
 @event.listens_for(Session, "after_flush")
@@ -127,7 +151,7 @@ def _flushed(session: Session, _flush: UOWTransaction) -> None:
 @event.listens_for(Session, "before_commit", insert=True)
 def _committing(session: Session) -> None:
     session.flush()  # (a savepoint's too) the entries' objects get their ids, and the hook above writes them
-    write_queued(session)  # entries about objects that nothing else flushed
+    write_queued(session, final=True)  # entries about objects that nothing else flushed
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -136,13 +136,31 @@ def transitions(
 
 def _write_events(session: Session, made: list[Membership], events: list[tuple[Membership, dict[str, Any]]]) -> None:
     """The new memberships, then their events, in one statement each, and the spans of those with
-    a dated event derived again; each membership reads its events again when next asked. A membership begun here that nothing has flushed yet is written
-    by an INSERT ... RETURNING its id, and is then the session's as if loaded: the unit of work's
-    bookkeeping for thousands of them (an import's) cost more than writing them. Their audit
-    entries are written with them."""
+    a dated event derived again; each membership reads its events again when next asked. A
+    membership begun here that nothing has flushed yet is written by an INSERT ... RETURNING its
+    id (_insert_new): the unit of work's bookkeeping for thousands of them (an import's) cost
+    more than writing them. Their audit entries are written with them."""
     new = [m for m in made if instance_state(m).pending]
     made.clear()
     if new:
+        _insert_new(session, new)
+    if not events:
+        audit.write_queued(session)
+        return
+    session.flush()
+    session.execute(insert(MembershipEvent.__table__), [{"membership_id": m.id, **values} for m, values in events])
+    spans.refresh(session, {m.id for m, values in events if values["effective_on"] is not None})
+    for membership in {m for m, _ in events}:
+        session.expire(membership, ["events"])
+    events.clear()
+    audit.write_queued(session)
+
+
+def _insert_new(session: Session, new: list[Membership]) -> None:
+    """Write memberships begun here and not yet flushed by one INSERT ... RETURNING their ids,
+    then hold them as loaded. No flush may run in between: it would write the audit entries
+    queued for them while they are out of the session and have no id yet."""
+    with session.no_autoflush:
         now = utcnow()
         rows = []
         for membership in new:
@@ -158,16 +176,6 @@ def _write_events(session: Session, made: list[Membership], events: list[tuple[M
             membership.id = membership_id
             make_transient_to_detached(membership)
             session.add(membership)
-    if not events:
-        audit.write_queued(session)
-        return
-    session.flush()
-    session.execute(insert(MembershipEvent.__table__), [{"membership_id": m.id, **values} for m, values in events])
-    spans.refresh(session, {m.id for m, values in events if values["effective_on"] is not None})
-    for membership in {m for m, _ in events}:
-        session.expire(membership, ["events"])
-    events.clear()
-    audit.write_queued(session)
 
 
 def _relink(session: Session, waiting: dict[dt.date | None, set[int]]) -> None:

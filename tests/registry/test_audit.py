@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from registry.access import audit
 from registry.organisations import services as organisations
 from registry.access.models import AuditEntry
+from registry.memberships.models import Membership, MembershipStatus
 from tests.factories import SYSTEM
 
 
@@ -69,3 +71,32 @@ def test_the_entries_of_a_rolled_back_savepoint_are_forgotten(session, vnsw, mak
     session.flush()
     assert [e.action for e in audit.history(session, limit=logged(session) - before)] == ["update_profile"]
     assert audit.history(session, limit=1)[0].changes["acronym"] == [None, "KEPT"]
+
+
+def test_an_entry_about_an_object_not_yet_written_waits_for_it_and_keeps_its_place(session, vnsw, make_org):
+    """A flush that does not write the object (out of the session while another path writes it)
+    leaves its entry, and those queued after it, for the flush that does: never an entry
+    without its object."""
+    member = make_org(vnsw)
+    session.flush()
+    before = logged(session)
+    other = Membership(network_id=vnsw.id, member_id=member.id, status=MembershipStatus.APPLIED)
+    session.add(other)
+    audit.record(session, SYSTEM, "membership_apply", other, {}, organisation_id=member.id)
+    audit.record(session, SYSTEM, "looked_at", vnsw, {}, organisation_id=vnsw.id)
+    session.expunge(other)
+    organisations.update_profile(session, SYSTEM, member, {"acronym": "LATER"})
+    session.flush()  # writes the profile's change, not the membership: its entry and the next wait
+    assert logged(session) == before
+    session.add(other)
+    session.flush()
+    entries = audit.history(session, limit=logged(session) - before)[::-1]
+    assert [e.action for e in entries] == ["membership_apply", "looked_at", "update_profile"]
+    assert entries[0].object_id == other.id and other.id is not None
+
+
+def test_a_commit_refuses_an_entry_whose_object_was_never_written(session, vnsw):
+    never = Membership(network_id=vnsw.id, member_id=vnsw.id, status=MembershipStatus.APPLIED)
+    audit.record(session, SYSTEM, "membership_apply", never, {}, organisation_id=vnsw.id)
+    with pytest.raises(RuntimeError, match="never written"):
+        audit.write_queued(session, final=True)
