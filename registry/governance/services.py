@@ -209,7 +209,9 @@ def record_officeholder(
                                                   if h.seat_id == s.id)]
     if seat_number is not None:
         if seat_number not in {s.number for s in body.seat_plan}:
-            raise NotFound(N_("%(body)s has no seat %(number)s"), params={"body": body.name, "number": seat_number})
+            # A seat named in the request's body, not its address: the request is refused, not "not found".
+            raise ValidationFailed.on("seat_number", N_("%(body)s has no seat %(number)s"), body=body.name,
+                                      number=seat_number)
         free = [s for s in free if s.number == seat_number]
     if not free:
         if seat_number is not None:

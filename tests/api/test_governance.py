@@ -113,6 +113,16 @@ def test_an_officeholder_is_a_name_not_a_contact(client, world, board_body):
     assert "name" in response.json["fields"]
 
 
+
+def test_an_officeholder_for_a_seat_the_body_does_not_have_is_refused_not_missing(client, world, board_body):
+    """The seat is named in the request's body: its address is found, what it asks is refused."""
+    response = client.post(f"{API}/networks/{world.vnsw.public_id}/bodies/{board_body.public_id}/officeholders",
+                           headers={**world.roles["secretariat"], "Accept-Language": "vi"},
+                           json={"name": "Ngoc", "starts_on": "2023-01-01", "seat_number": 76})
+    assert response.status_code == 422, response.json
+    assert list(response.json["fields"]) == ["seat_number"] and "76" in response.json["fields"]["seat_number"][0]
+    assert "has no seat" not in response.json["fields"]["seat_number"][0]  # said in Vietnamese
+
 SEAT = {"secretariat": 200, "other_secretariat": 403, "own_editor": 403, "other_editor": 403, "board": 403,
         "anonymous": 401}
 
