@@ -140,7 +140,8 @@ def test_organisations_registered_before_publishing_was_chosen_publish_only_thei
     from registry.migrate import upgrade
     from registry.organisations.models import Organisation
     from registry.access.permissions import Actor
-    from registry.access.visibility import profile_view, reader_for
+    from registry.access.profiles import profile_view
+    from registry.access.visibility import reader_for
     from tests.conftest import fresh_database
 
     with fresh_database(tmp_path) as url:

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from registry.access.contact_reads import read_contacts_of
 from registry.access.permissions import Actor, Permission, can
-from registry.access.visibility import FIELD_TIERS, at_least, profile_views, reader_for
+from registry.access.profiles import profile_views
+from registry.access.visibility import FIELD_TIERS, at_least, reader_for
 from registry.errors import N_
 from registry.areas.place_names import Listed, list_places
 from registry.areas.services import areas_by_code

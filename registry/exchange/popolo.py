@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from registry.access.permissions import Actor, Permission, can
-from registry.access.visibility import FIELD_TIERS, Reader, at_least, profile_views, reader_for
+from registry.access.profiles import profile_views
+from registry.access.visibility import FIELD_TIERS, Reader, at_least, reader_for
 from registry.elections.models import Election, ElectionPhase
 from registry.elections.phases import elections_of
 from registry.elections.results import published_result

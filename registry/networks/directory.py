@@ -19,10 +19,9 @@ from sqlalchemy import Row, false, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from registry.access.permissions import Actor, Permission, ancestor_network_ids, can
+from registry.access.profiles import profile_columns, profile_view, profile_views
 from registry.access.public_ids import by_public_id, is_public_id
-from registry.access.visibility import (
-    COARSEST_PUBLIC_LEVEL, Reader, Visibility, at_least, profile_columns, profile_view, profile_views, reader_for
-)
+from registry.access.visibility import COARSEST_PUBLIC_LEVEL, Reader, Visibility, at_least, reader_for
 from registry.areas.services import area_and_below, area_level
 from registry.db import Page, check_page, page_of_query
 from registry.errors import N_, NotFound, NotPermitted
@@ -48,7 +47,7 @@ SORTS = {
 @dataclass(frozen=True)
 class Seen:
     """An organisation with the fields its reader may see. In a list's page the organisation is
-    a plain row of the columns visibility.profile_columns chose (its public_id, name, country,
+    a plain row of the columns profiles.profile_columns chose (its public_id, name, country,
     is_sample... as attributes), not an ORM object."""
 
     organisation: Organisation | Row[Any]

@@ -30,7 +30,7 @@ def test_importing_the_whole_domain_loads_no_flask():
 
 # Who may open a sealed contact (registry/access/sealing.py): the function, and the modules that may call it.
 OPENERS = {
-    "open_contacts": {"access/contact_reads.py", "access/visibility.py"},  # the logged read; published contacts
+    "open_contacts": {"access/contact_reads.py", "access/profiles.py"},  # the logged read; published contacts
     "open_contact": {"access/sealing.py"},  # inside open_contacts
     "_unseal": {"access/sealing.py"},  # inside the functions above, and resealing that returns no value
 }

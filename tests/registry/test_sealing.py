@@ -13,7 +13,8 @@ from registry.organisations.models import Contact, Organisation
 from registry.access.sealing import (
     KeyRing, KeysUnavailable, SealBroken, contact_indexes, normalised, open_contact, ring_of, seal_contact, use_keys
 )
-from registry.access.visibility import profile_view, reader_for
+from registry.access.profiles import profile_view
+from registry.access.visibility import reader_for
 from tests.factories import SYSTEM, editor, secretariat
 
 

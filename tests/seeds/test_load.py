@@ -101,7 +101,8 @@ def test_loading_twice_changes_nothing(seeded):
 
 def test_real_organisations_publish_what_their_documents_publish(seeded):
     from registry.organisations.models import PUBLISHABLE_FIELDS
-    from registry.access.visibility import profile_view, reader_for
+    from registry.access.profiles import profile_view
+    from registry.access.visibility import reader_for
 
     public = reader_for(seeded, Actor.anonymous())
     wnu = org(seeded, "WNU")

@@ -1,0 +1,234 @@
+"""An organisation's profile as a reader sees it: the fields the Reader lets it see (visibility.py
+decides which), read for a whole page at once.
+
+Every serialisation of an organisation goes through `profile_view` (or `profile_views`, for a
+list): the organisation's own columns, and what each profile shows besides them (its terms, its
+areas rolled up to provinces below PRECISE_AREAS, its published contacts, its memberships of the
+networks the reader may see), read in one query each for the whole page, as plain rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple, cast
+
+from sqlalchemy import Row, bindparam, select
+from sqlalchemy.orm import Session
+
+from registry.access.public_ids import public_ids_of
+from registry.access.sealing import open_contacts
+from registry.access.visibility import (
+    COARSEST_PUBLIC_LEVEL, FIELD_TIERS, FIELDS_SHOWN, PRECISE_AREAS, Reader, at_least, visible_contacts
+)
+from registry.areas.models import Area
+from registry.memberships.models import Membership, MembershipStatus
+from registry.organisations.models import (
+    TERM_FIELDS, Contact, ContactView, Organisation, OrganisationArea, OrganisationStatus, OrganisationTerm, Visibility
+)
+from registry.vocabularies.models import Term, Vocabulary
+
+
+def profile_view(session: Session, reader: Reader, organisation: Organisation) -> dict[str, Any]:
+    """The fields of `organisation` this reader may see, as plain values (tier included)."""
+    return profile_views(session, reader, [organisation])[0]
+
+
+# The columns every profile is decided on (Reader.sight), whatever it then shows.
+_DECIDED_ON = ("id", "public_id", "kind", "public_listing", "status", "published_fields", "registered_by_id")
+_COLUMNS = frozenset(Organisation.__table__.columns.keys())
+
+
+def profile_columns(reader: Reader) -> list[Any]:
+    """The columns of Organisation a list's page reads for `profile_views`, as a plain row each
+    (no ORM object, no identity map): those its tiers are decided on and those of the fields this
+    reader may see of some organisation; the public's rows leave out what only fellows, boards and
+    secretariats read."""
+    shown = (f for f in FIELDS_SHOWN[reader.widest] if f in _COLUMNS)
+    return [getattr(Organisation, name) for name in dict.fromkeys((*_DECIDED_ON, *shown))]
+
+
+def profile_views(session: Session, reader: Reader, organisations: Sequence[Any]) -> list[dict[str, Any]]:
+    """`profile_view` of each organisation: an Organisation, or a row of the columns
+    `profile_columns` chose. The reader decides once per organisation which fields it sees
+    (Reader.sight). A list's page reads what its profiles show besides the organisations' own
+    columns (terms, areas and their roll-ups, contacts, memberships and their networks' public
+    ids) in one query each for the whole page, as plain rows, and only what some profile on the
+    page shows: no query and no ORM object per organisation."""
+    ids = sorted({o.id for o in organisations})
+    memberships = None
+    if reader.asks and ids:
+        # A reader that asks which tier it reads each organisation at asks it of the page's
+        # organisations and of the networks of their memberships together, in one query.
+        memberships = session.execute(_MEMBERSHIPS, {"ids": ids}).all()
+        reader.remember([*ids, *(m.network_id for m in memberships)])
+    sights = [reader.sight(o) for o in organisations]
+    if None in sights:
+        raise ValueError("profile_view called for an organisation the reader may not see")
+    seen = cast("list[tuple[Visibility, tuple[str, ...]]]", sights)
+    page = _Page.read(session, reader, organisations, seen, memberships)
+    return [_view(organisation, tier, fields, page) for organisation, (tier, fields) in zip(organisations, seen)]
+
+
+@dataclass
+class _Page:
+    """Per organisation id: the codes of each of its vocabularies' terms, its area codes, their
+    roll-ups for those read below PRECISE_AREAS, its published contacts (opened: anyone may read
+    them) and its memberships of networks the reader may see (areas, contacts and memberships in
+    the order a profile gives them); the public ids of those networks and of the registering
+    organisations shown."""
+
+    terms: dict[tuple[int, Vocabulary], list[str]]
+    areas: dict[int, list[str]]
+    coarse: dict[str, set[str]]
+    contacts: dict[int, list[ContactView]]
+    memberships: dict[int, list[Row[Any]]]
+    public_ids: dict[int, str]
+
+    @classmethod
+    def read(cls, session: Session, reader: Reader, organisations: Sequence[Any],
+             sights: list[tuple[Visibility, tuple[str, ...]]], memberships_read: list[Row[Any]] | None) -> _Page:
+        """`memberships_read`: the page's memberships (_MEMBERSHIPS), if already read."""
+        showing: dict[str, list[int]] = defaultdict(list)  # field -> the organisations that show it
+        for organisation, (_, fields) in zip(organisations, sights):
+            for field in fields:
+                showing[field].append(organisation.id)
+
+        def ids(*fields: str) -> dict[str, Any]:
+            return {"ids": sorted({oid for field in fields for oid in showing.get(field, ())})}
+
+        terms: dict[tuple[int, Vocabulary], list[str]] = defaultdict(list)
+        if shown_terms := [field for field in TERM_FIELDS if field in showing]:
+            # Only the vocabularies some profile shows (the public's often shows one), in
+            # term_codes' order (position, then code), for every organisation at once.
+            chosen, wanted = _TERMS, ids(*shown_terms)
+            if len(shown_terms) < len(TERM_FIELDS):
+                chosen, wanted["vocabularies"] = _TERMS_OF, sorted(TERM_FIELDS[field] for field in shown_terms)
+            for oid, vocabulary, _, code in sorted(session.execute(chosen, wanted), key=lambda t: (t[2], t[3])):
+                terms[oid, vocabulary].append(code)
+        areas: dict[int, list[str]] = defaultdict(list)
+        coarse: dict[str, set[str]] = {}
+        if (wanted := ids("areas_served"))["ids"]:
+            for oid, code in sorted(session.execute(_AREAS, wanted), key=lambda row: row[1]):
+                areas[oid].append(code)
+            coarse = _rollups(session, {code for o, (tier, fields) in zip(organisations, sights)
+                                        if "areas_served" in fields and not at_least(tier, PRECISE_AREAS)
+                                        for code in areas[o.id]})
+        contacts: dict[int, list[ContactView]] = defaultdict(list)
+        if (wanted := ids("contacts"))["ids"]:
+            published = session.execute(_CONTACTS, wanted).all()
+            for row, contact in zip(published, open_contacts(session, published), strict=True):
+                contacts[row.organisation_id].append(contact)
+        memberships: dict[int, list[Row[Any]]] = defaultdict(list)
+        if memberships_read is None and (wanted := ids("networks", "memberships"))["ids"]:
+            memberships_read = session.execute(_MEMBERSHIPS, wanted).all()
+        # Each membership comes with its network's public id and what the Reader decides its
+        # tier on; only those of networks the reader may see are shown.
+        networks: dict[int, _Network] = {}
+        for m in memberships_read or ():
+            network = networks.get(m.network_id)
+            if network is None:
+                network = networks[m.network_id] = _Network(m.network_id, m.public_id, m.public_listing,
+                                                            m.network_status)
+            if reader.tier(network) is not None:
+                memberships[m.member_id].append(m)
+        public_ids = {oid: network.public_id for oid, network in networks.items()}
+        registrars = {o.registered_by_id for o, (_, fields) in zip(organisations, sights)
+                      if "registered_by_id" in fields and o.registered_by_id is not None} - public_ids.keys()
+        public_ids.update(public_ids_of(session, Organisation, registrars))
+        return cls(terms, areas, coarse, contacts, memberships, public_ids)
+
+
+class _Network(NamedTuple):
+    """A membership's network, as much of it as the Reader decides its tier on."""
+
+    id: int
+    public_id: str
+    public_listing: bool
+    status: OrganisationStatus
+
+
+# _Page's queries, built once: each takes the organisations' ids.
+_IDS = bindparam("ids", expanding=True)
+_TERMS = (select(OrganisationTerm.organisation_id, Term.vocabulary, Term.position, Term.code)
+          .join(Term, Term.id == OrganisationTerm.term_id).where(OrganisationTerm.organisation_id.in_(_IDS)))
+_TERMS_OF = _TERMS.where(Term.vocabulary.in_(bindparam("vocabularies", expanding=True)))
+_AREAS = select(OrganisationArea.organisation_id, OrganisationArea.area_code).where(
+    OrganisationArea.organisation_id.in_(_IDS))
+# Only published contacts are read (and opened) for a profile; the others through the logged read.
+_CONTACTS = (select(Contact.organisation_id, Contact.id, Contact.public_id, Contact.kind, Contact.sealed_value, Contact.label,
+                    Contact.visibility)
+             .where(Contact.organisation_id.in_(_IDS), Contact.visibility == Visibility.PUBLIC).order_by(Contact.id))
+_network = Organisation.__table__.alias("network")
+_MEMBERSHIPS = (select(Membership.member_id, Membership.network_id, Membership.status, Membership.status_since,
+                       _network.c.public_id, _network.c.public_listing, _network.c.status.label("network_status"))
+                .join(_network, _network.c.id == Membership.network_id)
+                .where(Membership.member_id.in_(_IDS)).order_by(Membership.member_id, Membership.network_id))
+def _view(organisation: Any, tier: Visibility, fields: tuple[str, ...], page: _Page) -> dict[str, Any]:
+    shown: dict[str, Any] = {}
+    for field in fields:
+        made = _MADE.get(field)
+        shown[field] = getattr(organisation, field) if made is None else made(organisation, tier, page)
+    shown["visibility"] = tier
+    return shown
+
+
+def _areas_served(organisation: Any, tier: Visibility, page: _Page) -> list[str]:
+    codes = page.areas.get(organisation.id, ())
+    if at_least(tier, PRECISE_AREAS):
+        return list(codes)
+    return sorted(set().union(*(page.coarse.get(c, ()) for c in codes)))
+
+
+def _terms_of(vocabulary: Vocabulary) -> Callable[[Any, Visibility, _Page], list[str]]:
+    return lambda organisation, _tier, page: list(page.terms.get((organisation.id, vocabulary), ()))
+
+
+# How each field that is not a column of its own is made (the others are the column's value).
+_MADE: dict[str, Callable[[Any, Visibility, _Page], Any]] = {
+    # The public id: integer keys would count the organisations not shown.
+    "id": lambda organisation, _tier, _page: organisation.public_id,
+    **{field: _terms_of(vocabulary) for field, vocabulary in TERM_FIELDS.items()},
+    "areas_served": _areas_served,
+    "registered_by_id": lambda organisation, _tier, page: (
+        None if organisation.registered_by_id is None else page.public_ids[organisation.registered_by_id]),
+    "networks": lambda organisation, _tier, page: [
+        page.public_ids[m.network_id] for m in page.memberships.get(organisation.id, ())
+        if m.status is MembershipStatus.ACTIVE],
+    "memberships": lambda organisation, _tier, page: [
+        {"network_id": page.public_ids[m.network_id], "status": m.status.value, "status_since": m.status_since}
+        for m in page.memberships.get(organisation.id, ())],
+    "contacts": lambda organisation, tier, page: visible_contacts(
+        tier, page.contacts.get(organisation.id, ()), including_private=False),
+}
+assert set(_MADE) <= set(FIELD_TIERS) and not (set(FIELD_TIERS) - set(_MADE)) - _COLUMNS, "every field is made"
+
+
+def _rollups(session: Session, codes: set[str]) -> dict[str, set[str]]:
+    """Each code's roll-up (see coarse_areas), for many codes with one query per level climbed."""
+    found: dict[str, set[str]] = {code: set() for code in codes}
+    pending = {code: {code} for code in codes}  # code to place -> the codes it stands in for
+    for _ in range(6):  # administrative hierarchies are a few levels deep
+        if not pending:
+            break
+        entries: dict[str, list[tuple[int, str | None]]] = defaultdict(list)
+        for code, level, parent in session.execute(_AREA_LEVELS, {"codes": sorted(pending)}):
+            entries[code].append((level, parent))
+        climbing: dict[str, set[str]] = defaultdict(set)
+        for code, origins in pending.items():
+            known = entries.get(code)
+            if not known:
+                continue
+            if all(level <= COARSEST_PUBLIC_LEVEL for level, _ in known):
+                for origin in origins:
+                    found[origin].add(code)
+            else:
+                for _, parent in known:
+                    if parent:
+                        climbing[parent] |= origins
+        pending = climbing
+    return found
+
+
+_AREA_LEVELS = select(Area.code, Area.level, Area.parent_code).where(Area.code.in_(bindparam("codes", expanding=True)))
