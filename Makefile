@@ -1,7 +1,7 @@
 # The two commands a fresh machine needs (see README.md):
 #   make serve   install the runtime set into .venv, migrate, load seeds and the sample network,
 #                serve on 127.0.0.1:5000
-#   make test    add what the tests need, then run the suite on SQLite and on PostgreSQL
+#   make test    add what the tests need, then run the suite on SQLite and on PostgreSQL, side by side
 #   make bench   add what the benchmarks need, then run every benchmark (SQLite and PostgreSQL)
 #   make lock    pin the dependencies again after setup.cfg changed (requirements/*.txt)
 # Every install is from a lock in requirements/, so two machines get the same versions.
@@ -93,11 +93,21 @@ redis:
 	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || redis-server --bind 127.0.0.1 --port 6379 --save '' --daemonize yes
 	@for i in $$(seq 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && exit 0; sleep 1; done; echo "Redis did not start" >&2; exit 1
 
+# The two legs run side by side, one on each of the machine's two cores: neither waits on the
+# other (each has its own databases, temporary folders, Redis key prefix and ports). The SQLite
+# leg prints as it goes; the PostgreSQL leg's output is kept in a file and printed when it ends.
+PG_LEG_LOG := test-output/postgresql-leg.log
 test: test-deps
-	@echo "== test suite on SQLite"
-	$(BIN)/pytest
-	@echo "== test suite on PostgreSQL"
-	REGISTRY_TEST_DATABASE=$(PG_TEST_SERVER) $(BIN)/pytest
+	@mkdir -p test-output
+	@echo "== test suite on SQLite, and on PostgreSQL beside it (its output follows, from $(PG_LEG_LOG))"
+	@REGISTRY_TEST_DATABASE=$(PG_TEST_SERVER) REGISTRY_TEST_OUTPUT=test-output/postgresql \
+		$(BIN)/pytest > $(PG_LEG_LOG) 2>&1 & postgres=$$!; \
+	trap 'kill $$postgres 2>/dev/null' INT TERM; \
+	$(BIN)/pytest; sqlite=$$?; \
+	wait $$postgres; pg=$$?; \
+	echo "== test suite on PostgreSQL"; cat $(PG_LEG_LOG); \
+	echo "== SQLite leg: exit $$sqlite; PostgreSQL leg: exit $$pg"; \
+	test $$sqlite -eq 0 -a $$pg -eq 0
 
 # Takes about seven minutes; prints a table and writes bench/results.json. BENCH_ARGS=--quick
 # runs a small case (to check that it runs; its times mean nothing).
