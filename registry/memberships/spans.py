@@ -61,6 +61,15 @@ def status_on(on: dt.date) -> Any:
         or_(MembershipSpan.held_until.is_(None), MembershipSpan.held_until > on)).scalar_subquery())
 
 
+def held_on(on: dt.date) -> Any:
+    """SQL, a FROM: the memberships as they stood on `on`, a day before today, one row each
+    (network_id, member_id, status) from the span that held then, read by network from the
+    spans' index: what a network's members on a date are chosen from, rather than every
+    membership it ever had asked status_on one by one."""
+    return select(_spans.c.network_id, _spans.c.member_id, _spans.c.status).where(
+        _spans.c.held_from <= on, or_(_spans.c.held_until.is_(None), _spans.c.held_until > on)).subquery("held")
+
+
 def _year(column: Any) -> Any:
     return cast(extract("year", column), Integer)
 
