@@ -70,8 +70,9 @@ def network_summary(session: Session, network: Organisation, on: dt.date | None 
     # member's terms in the vocabulary's order, as a member's profile gives them: the members
     # are ranked by name once, and a code's first meeting is its first member's rank, then its
     # place in the vocabulary (a code is one term), rather than every member's every term sorted.
-    ranked = select(Organisation.id, func.row_number().over(order_by=(Organisation.name_key, Organisation.id))
-                    .label("met")).where(Organisation.id.in_(members)).subquery("ranked")
+    ranked = (select(Organisation.id, func.row_number().over(order_by=(Organisation.name_key, Organisation.id))
+                     .label("met")).join(Membership, Membership.member_id == Organisation.id)
+              .where(Membership.network_id == network.id, status_on(on) == MembershipStatus.ACTIVE).subquery("ranked"))
     priority = dict(session.execute(
         select(Term.code, func.count()).select_from(ranked)
         .join(OrganisationTerm, OrganisationTerm.organisation_id == ranked.c.id)
