@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import (JSON, Boolean, DateTime, Enum, MetaData, Select, String, create_engine, event, func,
+from sqlalchemy import (JSON, Boolean, DateTime, Enum, Integer, MetaData, Select, String, create_engine, event, func,
                         select, text)
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
@@ -82,6 +82,26 @@ def _json_list_holds_postgresql(element: json_list_holds, compiler: Any, **kw: A
 def _json_list_holds_sqlite(element: json_list_holds, compiler: Any, **kw: Any) -> str:
     column, value = (compiler.process(c, **kw) for c in element.clauses)
     return f"EXISTS (SELECT 1 FROM json_each({column}) AS listed WHERE listed.value = {value})"
+class year_of(FunctionElement[int]):
+    """SQL: the year of a date column, as an integer. SQLite keeps a date as its ISO text, whose
+    first four characters are the year: read as such, not parsed as a date for every row (a
+    board's year-ends group every span of a network by its years)."""
+
+    type = Integer()
+    name = "year_of"
+    inherit_cache = True
+
+
+@compiles(year_of)
+def _year_of(element: year_of, compiler: Any, **kw: Any) -> str:
+    return f"CAST(EXTRACT(YEAR FROM {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+@compiles(year_of, "sqlite")
+def _year_of_sqlite(element: year_of, compiler: Any, **kw: Any) -> str:
+    return f"CAST(substr({compiler.process(element.clauses, **kw)}, 1, 4) AS INTEGER)"
+
+
 Code = String(64)
 Name = String(300)
 

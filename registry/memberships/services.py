@@ -257,6 +257,15 @@ def status_on(on: dt.date | None) -> Any:
     return spans.status_on(on)
 
 
+def held_on(on: dt.date | None) -> Any:
+    """SQL, a FROM: the memberships as they stood on `on` (None or today: as they stand), a row
+    each with its network_id, member_id and its status then (status_on), for choosing a
+    network's members on a date from an index by network and status."""
+    if on is None or on >= today():
+        return Membership.__table__
+    return spans.held_on(on)
+
+
 def active_memberships(session: Session, network_id: int, on: dt.date | None = None) -> list[Membership]:
     """The network's memberships active on `on` (default: now), decided in SQL, each with its
     member and its events loaded (two queries, whatever the number of members)."""

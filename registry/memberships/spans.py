@@ -17,11 +17,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (Date, Integer, Select, and_, case, cast, delete, exists, extract, func, insert, literal, or_,
+from sqlalchemy import (Date, Select, and_, case, delete, exists, func, insert, literal, or_,
                         select, true, union_all)
 from sqlalchemy.orm import Session
 
-from registry.db import in_chunks
+from registry.db import in_chunks, year_of
 from registry.memberships.models import Membership, MembershipEvent, MembershipSpan, MembershipStatus
 from registry.networks.models import MAX_DEPTH
 from registry.organisations.models import OrganisationArea
@@ -61,8 +61,13 @@ def status_on(on: dt.date) -> Any:
         or_(MembershipSpan.held_until.is_(None), MembershipSpan.held_until > on)).scalar_subquery())
 
 
-def _year(column: Any) -> Any:
-    return cast(extract("year", column), Integer)
+def held_on(on: dt.date) -> Any:
+    """SQL, a FROM: the memberships as they stood on `on`, a day before today, one row each
+    (network_id, member_id, status) from the span that held then, read by network from the
+    spans' index: what a network's members on a date are chosen from, rather than every
+    membership it ever had asked status_on one by one."""
+    return select(_spans.c.network_id, _spans.c.member_id, _spans.c.status).where(
+        _spans.c.held_from <= on, or_(_spans.c.held_until.is_(None), _spans.c.held_until > on)).subquery("held")
 
 
 def active_at_year_ends(session: Session, network_id: int, *, since: int | None, until: int) -> dict[int, int]:
@@ -70,15 +75,15 @@ def active_at_year_ends(session: Session, network_id: int, *, since: int | None,
     of its first dated change) to `until` (a year already over), one row per year-end from
     one statement: its active spans are grouped by the years they began and ended in (a span
     holds on 31 December of the years from the one it began in to the one before it ended)."""
-    active = select(_year(_spans.c.held_from).label("began"), _year(_spans.c.held_until).label("ended"),
+    active = select(year_of(_spans.c.held_from).label("began"), year_of(_spans.c.held_until).label("ended"),
                     func.count().label("spans")).where(
         _spans.c.network_id == network_id, _spans.c.status == MembershipStatus.ACTIVE.value
-    ).group_by(_year(_spans.c.held_from), _year(_spans.c.held_until)).subquery("active")
+    ).group_by(year_of(_spans.c.held_from), year_of(_spans.c.held_until)).subquery("active")
     # The first dated change began the first span; asked per status, each is one seek in the index.
     began = union_all(*(select(func.min(_spans.c.held_from).label("on")).where(
         _spans.c.network_id == network_id, _spans.c.status == status.value) for status in MembershipStatus)
     ).subquery("began")
-    first = literal(since) if since is not None else select(_year(func.min(began.c.on))).scalar_subquery()
+    first = literal(since) if since is not None else select(year_of(func.min(began.c.on))).scalar_subquery()
     years = select(first.label("year")).cte("years", recursive=True)
     years = years.union_all(select(years.c.year + 1).where(years.c.year < until))
     rows = session.execute(

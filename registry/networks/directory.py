@@ -26,7 +26,7 @@ from registry.areas.services import area_and_below, area_level
 from registry.db import Page, check_page, page_of_query
 from registry.errors import N_, NotFound, NotPermitted
 from registry.memberships.models import Membership, MembershipStatus
-from registry.memberships.services import status_on
+from registry.memberships.services import held_on
 from registry.organisations.name_search import name_matches
 from registry.organisations.models import (
     TERM_FIELDS, Organisation, OrganisationArea, OrganisationKind, OrganisationStatus, OrganisationTerm
@@ -190,22 +190,36 @@ def network_members(
     if wanted != {MembershipStatus.ACTIVE} and not can(session, actor, Permission.READ_INTERNAL, network.id):
         raise NotPermitted(N_("%(actor)s may see only the active members of %(network)s"),
                            params={"actor": actor.label, "network": network.name})
-    status = status_on(on)
-    # Narrowed, sorted, counted and paged in the query: a member the public sees only if it
-    # publishes which networks it belongs to.
-    chosen_query = (select(*profile_columns(reader), status.label("status_on")).select_from(Membership)
-                    .join(Organisation, Organisation.id == Membership.member_id)
-                    .where(Membership.network_id == network.id, status.in_(sorted(wanted)), reader.may_see(),
-                           reader.sees_field("networks")))
+    # Narrowed, sorted, counted and paged in the query: the memberships as they stood on the
+    # date, read by network and status from an index (on a past date, the spans that held then),
+    # and a member the public sees only if it publishes which networks it belongs to.
+    held = held_on(on)
+    chosen_query = (select(held.c.member_id, held.c.status).select_from(held)
+                    .join(Organisation, Organisation.id == held.c.member_id)
+                    .where(held.c.network_id == network.id, held.c.status.in_(sorted(wanted)),
+                           reader.shown("networks")))
     if query is not None:
         chosen_query = _matching(session, reader, chosen_query, query).order_by(*SORTS[query.sort])
     else:
-        chosen_query = chosen_query.order_by(Organisation.name_key, Membership.member_id)
+        chosen_query = chosen_query.order_by(Organisation.name_key, held.c.member_id)
     check_page(page, page_size)
-    total = session.scalar(select(func.count()).select_from(chosen_query.order_by(None).subquery())) or 0
-    chosen = session.execute(chosen_query.limit(page_size).offset((page - 1) * page_size)).all()
-    return Page([SeenMember(network.public_id, member.status_on, s)
-                 for member, s in zip(chosen, _seen_all(session, reader, chosen), strict=True)], total, page, page_size)
+    # The page's members and how many there are in all, from one reading of the members: the
+    # database decides who the caller sees once per member, not once to count and again to sort.
+    # Only a page past the end has no row to carry the total, and counts them again.
+    chosen = session.execute(chosen_query.add_columns(func.count().over().label("total"))
+                             .limit(page_size).offset((page - 1) * page_size)).all()
+    if chosen:
+        total = chosen[0].total
+    else:
+        total = 0 if page == 1 else session.scalar(
+            select(func.count()).select_from(chosen_query.order_by(None).subquery())) or 0
+    # Then the page's profiles, a row of the columns they show for each of its members.
+    rows = {row.id: row for row in session.execute(
+        select(*profile_columns(reader)).where(Organisation.id.in_([m.member_id for m in chosen])))} if chosen else {}
+    organisations = [rows[m.member_id] for m in chosen]
+    return Page([SeenMember(network.public_id, member.status, s)
+                 for member, s in zip(chosen, _seen_all(session, reader, organisations), strict=True)],
+                total, page, page_size)
 
 
 _network, _member = aliased(Organisation), aliased(Organisation)

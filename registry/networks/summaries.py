@@ -67,14 +67,18 @@ def network_summary(session: Session, network: Organisation, on: dt.date | None 
                                  .where(OrganisationArea.organisation_id.in_(members))
                                  .order_by(OrganisationArea.area_code)))
     # Priority areas most common first; a tie in the order met, members by name and each
-    # member's terms in the vocabulary's order, as a member's profile gives them.
-    met = (select(Term.code, func.row_number().over(
-        order_by=(Organisation.name_key, Organisation.id, Term.position, Term.code)).label("met"))
-        .join(OrganisationTerm, OrganisationTerm.term_id == Term.id)
-        .join(Organisation, Organisation.id == OrganisationTerm.organisation_id)
-        .where(Organisation.id.in_(members), Term.vocabulary == Vocabulary.PRIORITY_AREA)).subquery("met")
-    priority = dict(session.execute(select(met.c.code, func.count()).group_by(met.c.code)
-                                    .order_by(func.count().desc(), func.min(met.c.met))).all())
+    # member's terms in the vocabulary's order, as a member's profile gives them: the members
+    # are ranked by name once, and a code's first meeting is its first member's rank, then its
+    # place in the vocabulary (a code is one term), rather than every member's every term sorted.
+    ranked = (select(Organisation.id, func.row_number().over(order_by=(Organisation.name_key, Organisation.id))
+                     .label("met")).join(Membership, Membership.member_id == Organisation.id)
+              .where(Membership.network_id == network.id, status_on(on) == MembershipStatus.ACTIVE).subquery("ranked"))
+    priority = dict(session.execute(
+        select(Term.code, func.count()).select_from(ranked)
+        .join(OrganisationTerm, OrganisationTerm.organisation_id == ranked.c.id)
+        .join(Term, Term.id == OrganisationTerm.term_id).where(Term.vocabulary == Vocabulary.PRIORITY_AREA)
+        .group_by(Term.code, Term.position)
+        .order_by(func.count().desc(), func.min(ranked.c.met), Term.position, Term.code)).all())
     # Every membership by its status on the date, counted in SQL (None: none yet on that date).
     on_date = select(status_on(on).label("status")).where(Membership.network_id == network.id).subquery()
     statuses = {status: count for status, count in session.execute(

@@ -158,6 +158,25 @@ def test_the_member_list_is_narrowed_for_anonymous_callers(client, world, sessio
     assert "Unlisted member" in [m["organisation"]["name"] for m in internal["items"]]
 
 
+def test_the_member_list_pages_and_counts_what_the_caller_sees(client, world, session, make_org, member_of):
+    """The total is of the members the caller may see, on every page, past the last one too."""
+    for n in range(3):
+        member_of(world.vnsw, make_org(world.vnsw, name=f"Unlisted member {n}", country="VN"))
+    session.flush()
+
+    def page(number, headers=None):
+        response = client.get(f"{API}/networks/{world.vnsw.public_id}/members",
+                              query_string={"page": number, "page_size": 2}, headers=headers or {})
+        assert response.status_code == 200, response.json
+        return response.json["total"], [m["organisation"]["name"] for m in response.json["items"]]
+
+    board = world.roles["board"]
+    every = page(1, board)[1] + page(2, board)[1] + page(3, board)[1]
+    assert every == sorted(every, key=str.casefold) and len(every) == len(set(every)) == page(1, board)[0] == 5
+    assert page(4, board) == (5, [])
+    assert page(1) == (2, ["Nhóm Hà Nội", "Nhóm Hải Phòng"]) and page(2) == (2, [])
+
+
 # --- an application: the network reviews the applicant as the public reads a listed profile ----
 
 APPLICANT_SEEN_AT = {"secretariat": "public", "board": "public", "other_secretariat": "secretariat",
