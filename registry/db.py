@@ -82,6 +82,8 @@ def _json_list_holds_postgresql(element: json_list_holds, compiler: Any, **kw: A
 def _json_list_holds_sqlite(element: json_list_holds, compiler: Any, **kw: Any) -> str:
     column, value = (compiler.process(c, **kw) for c in element.clauses)
     return f"EXISTS (SELECT 1 FROM json_each({column}) AS listed WHERE listed.value = {value})"
+
+
 class year_of(FunctionElement[int]):
     """SQL: the year of a date column, as an integer. SQLite keeps a date as its ISO text, whose
     first four characters are the year: read as such, not parsed as a date for every row (a
