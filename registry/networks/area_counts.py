@@ -8,7 +8,7 @@ the caller hands that placement in.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,46 +134,44 @@ def area_counts(session: Session, networks: list[int], on: dt.date | None, place
 @dataclass(frozen=True)
 class NamedMembers:
     """The members the internal view counts, each with its recorded codes, as plain rows (id,
-    name, listed, chosen, code; one with no code for a member with none): the view names every
-    member in each of its areas, so they are read once, and the codes to place (`codes`) and the
+    name, chosen, code; one with no code for a member with none): the view names every member
+    in each of its areas, so they are read once, and the codes to place (`codes`) and the
     counts per area (`counts`) are worked out from the same rows. Grouped in SQL as well, the
     placement (a CASE over every code, `IN` every code) cost SQLite ten times more than reading
-    them; and a second read for the codes, as many again."""
+    them; and a second read for the codes, as many again. How many of them the public directory
+    lists is not read: the internal view shows no such count (geo.disclosure weighs it in the
+    reach view only), and asking it of every member cost SQLite two JSON scans a row."""
 
-    rows: list[tuple[int, str, int, int, str | None]]
+    rows: Sequence[tuple[int, str, int, str | None]]  # Rows, read as tuples
 
     def codes(self) -> list[str]:
         """The area codes recorded for the members counted, each once (served_codes)."""
-        return sorted({code for *_, code in self.rows if code is not None})
+        return sorted({row[3] for row in self.rows} - {None})
 
     def counts(self, placed_on: Mapping[str, str]) -> AreaCounts:
-        """area_counts of these members with their names, by area of `placed_on`."""
-        everyone: set[int] = set()
-        chosen: set[int] = set()
+        """area_counts of these members with their names, by area of `placed_on`; `listed` is
+        left empty (see the class)."""
+        # The rows gathered by code first, so that each code is placed once, not once a member.
+        by_code: dict[str | None, dict[int, str]] = {}
+        for oid, name, is_chosen, code in self.rows:
+            if is_chosen:
+                by_code.setdefault(code, {})[oid] = name
         found: dict[str, dict[int, str]] = {}  # area -> {organisation: name}
-        listed: dict[str, set[int]] = {}
-        for oid, name, is_listed, is_chosen, code in self.rows:
-            everyone.add(oid)
-            if not is_chosen:
-                continue
-            chosen.add(oid)
-            if code is None or (area := placed_on.get(code)) is None:
-                continue
-            found.setdefault(area, {})[oid] = name
-            if is_listed:
-                listed.setdefault(area, set()).add(oid)
-        return AreaCounts({area: len(who) for area, who in found.items()},
-                          {area: len(who) for area, who in listed.items()},
+        for code, who in by_code.items():
+            area = None if code is None else placed_on.get(code)
+            if area is not None:
+                found.setdefault(area, {}).update(who)
+        return AreaCounts({area: len(who) for area, who in found.items()}, {},
                           {area: tuple(who.values()) for area, who in found.items()},
-                          len(set().union(*found.values())), len(set().union(*listed.values())), len(chosen),
-                          len(everyone))
+                          len(set().union(*found.values())), 0, len(set().union(*by_code.values())),
+                          len({row[0] for row in self.rows}))
 
 
 def named_members(session: Session, networks: list[int], on: dt.date | None, *,
                   filters: Mapping[str, str] | None = None) -> NamedMembers:
     """The members the internal view counts (see networks_counted) and their codes: one query."""
     counted = _counted(session, networks, on, public_only=False, filters=dict(filters or {}))
-    return NamedMembers([tuple(row) for row in session.execute(
-        select(counted.c.id, counted.c.name, counted.c.listed, counted.c.chosen, OrganisationArea.area_code)
-        .select_from(counted).outerjoin(OrganisationArea, OrganisationArea.organisation_id == counted.c.id))])
-
+    return NamedMembers(session.execute(
+        select(counted.c.id, counted.c.name, counted.c.chosen, OrganisationArea.area_code)
+        .select_from(counted).outerjoin(OrganisationArea, OrganisationArea.organisation_id == counted.c.id)
+    ).all())
