@@ -47,11 +47,14 @@ def networks_counted(session: Session, network_id: int, on: dt.date | None) -> l
     whose active members count as its own (members_as_of(recursive=True)). One query a level
     of the tree: networks are few, and walking them leaves the members' query one indexed read."""
     found, frontier = [network_id], [network_id]
+    # The registry's networks (by the index on kind) that are members, not the members that are
+    # networks: a national network has thousands of members and no more than a few networks.
+    networks = select(Organisation.id).where(Organisation.kind.in_(sorted(NETWORK_KINDS)))
     while frontier:
         frontier = sorted(set(session.scalars(
-            select(Membership.member_id).join(Organisation, Organisation.id == Membership.member_id)
+            select(Membership.member_id)
             .where(Membership.network_id.in_(frontier), status_on(on) == MembershipStatus.ACTIVE,
-                   Organisation.kind.in_(sorted(NETWORK_KINDS)))
+                   Membership.member_id.in_(networks))
         )) - set(found))
         found += frontier
     return found
