@@ -151,28 +151,40 @@ def _writer(field: ma.fields.Field) -> Write:
     serialize = type(field)._serialize
     if serialize is ma.fields.Field._serialize:  # Boolean, Raw...: the value as it is
         return lambda value, _name, _obj: value
-    if serialize in (ma.fields.String._serialize, PublicId._serialize):
-        kept: tuple[type, ...] = (str,)
-    elif serialize is ma.fields.Number._serialize and field.num_type is int and not field.as_string:
-        kept = (int,)
-    elif serialize is ma.fields.Enum._serialize and field.by_value is True \
+    kept = _kept(field)
+    own = field._serialize
+    if kept:
+        def write(value: Any, name: str, obj: Any) -> Any:
+            return value if value is None or type(value) in kept else own(value, name, obj)
+
+        return write
+    if serialize is ma.fields.Enum._serialize and field.by_value is True \
             and type(field.field)._serialize is ma.fields.Field._serialize:
         return lambda value, _name, _obj: None if value is None else value.value
-    elif serialize is ma.fields.List._serialize:
-        each = _writer(field.inner)
+    if serialize is ma.fields.List._serialize:
+        each, as_they_are = _writer(field.inner), _kept(field.inner)
 
         def write_list(value: Any, name: str, obj: Any) -> Any:
-            return None if value is None else [each(one, name, obj) for one in value]
+            if value is None:
+                return None
+            # A list the inner field would give back value for value (an area's names) is
+            # copied whole: writing each of some thousands was a call apiece.
+            if as_they_are and all(type(one) in as_they_are for one in value):
+                return list(value)
+            return [each(one, name, obj) for one in value]
 
         return write_list
-    else:
-        return field._serialize
-    own = field._serialize
+    return own
 
-    def write(value: Any, name: str, obj: Any) -> Any:
-        return value if value is None or type(value) in kept else own(value, name, obj)
 
-    return write
+def _kept(field: ma.fields.Field) -> tuple[type, ...]:
+    """The types of value `field` writes exactly as they are (none: it writes each itself)."""
+    serialize = type(field)._serialize
+    if serialize in (ma.fields.String._serialize, PublicId._serialize):
+        return (str,)
+    if serialize is ma.fields.Number._serialize and field.num_type is int and not field.as_string:
+        return (int,)
+    return ()
 
 
 class Text(ma.fields.String):

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import CTE, ColumnElement, Select, and_, case, distinct, exists, func, literal, null, select, union_all
@@ -47,11 +49,14 @@ def networks_counted(session: Session, network_id: int, on: dt.date | None) -> l
     whose active members count as its own (members_as_of(recursive=True)). One query a level
     of the tree: networks are few, and walking them leaves the members' query one indexed read."""
     found, frontier = [network_id], [network_id]
+    # The registry's networks (by the index on kind) that are members, not the members that are
+    # networks: a national network has thousands of members and no more than a few networks.
+    networks = select(Organisation.id).where(Organisation.kind.in_(sorted(NETWORK_KINDS)))
     while frontier:
         frontier = sorted(set(session.scalars(
-            select(Membership.member_id).join(Organisation, Organisation.id == Membership.member_id)
+            select(Membership.member_id)
             .where(Membership.network_id.in_(frontier), status_on(on) == MembershipStatus.ACTIVE,
-                   Organisation.kind.in_(sorted(NETWORK_KINDS)))
+                   Membership.member_id.in_(networks))
         )) - set(found))
         found += frontier
     return found
@@ -133,47 +138,52 @@ def area_counts(session: Session, networks: list[int], on: dt.date | None, place
 
 @dataclass(frozen=True)
 class NamedMembers:
-    """The members the internal view counts, each with its recorded codes, as plain rows (id,
-    name, listed, chosen, code; one with no code for a member with none): the view names every
-    member in each of its areas, so they are read once, and the codes to place (`codes`) and the
-    counts per area (`counts`) are worked out from the same rows. Grouped in SQL as well, the
-    placement (a CASE over every code, `IN` every code) cost SQLite ten times more than reading
-    them; and a second read for the codes, as many again."""
+    """The members the internal view counts, by the codes recorded for them: the view names
+    every member in each of its areas, so they are read once, in one query, and the codes to
+    place (`codes`) and the counts per area (`counts`) are worked out from the same rows. Grouped
+    in SQL as well, the placement (a CASE over every code, `IN` every code) cost SQLite ten times
+    more than reading them; and a second read for the codes, as many again. How many of them the
+    public directory lists is not read: the internal view shows no such count (geo.disclosure
+    weighs it in the reach view only), and asking it of every member cost SQLite two JSON scans
+    a row."""
 
-    rows: list[tuple[int, str, int, int, str | None]]
+    # Per code recorded (None: a member with none), those of its members that pass the filters,
+    # {organisation: name}; a code only members left out by the filters record holds {}.
+    by_code: dict[str | None, dict[int, str]]
+    counted: int  # organisations counted, filtered or not
 
     def codes(self) -> list[str]:
         """The area codes recorded for the members counted, each once (served_codes)."""
-        return sorted({code for *_, code in self.rows if code is not None})
+        return sorted(code for code in self.by_code if code is not None)
 
     def counts(self, placed_on: Mapping[str, str]) -> AreaCounts:
-        """area_counts of these members with their names, by area of `placed_on`."""
-        everyone: set[int] = set()
-        chosen: set[int] = set()
+        """area_counts of these members with their names, by area of `placed_on`; `listed` is
+        left empty (see the class)."""
         found: dict[str, dict[int, str]] = {}  # area -> {organisation: name}
-        listed: dict[str, set[int]] = {}
-        for oid, name, is_listed, is_chosen, code in self.rows:
-            everyone.add(oid)
-            if not is_chosen:
-                continue
-            chosen.add(oid)
-            if code is None or (area := placed_on.get(code)) is None:
-                continue
-            found.setdefault(area, {})[oid] = name
-            if is_listed:
-                listed.setdefault(area, set()).add(oid)
-        return AreaCounts({area: len(who) for area, who in found.items()},
-                          {area: len(who) for area, who in listed.items()},
+        for code, who in self.by_code.items():
+            area = None if code is None else placed_on.get(code)
+            if area is not None:
+                found.setdefault(area, {}).update(who)
+        return AreaCounts({area: len(who) for area, who in found.items()}, {},
                           {area: tuple(who.values()) for area, who in found.items()},
-                          len(set().union(*found.values())), len(set().union(*listed.values())), len(chosen),
-                          len(everyone))
+                          len(set().union(*found.values())), 0, len(set().union(*self.by_code.values())),
+                          self.counted)
 
 
 def named_members(session: Session, networks: list[int], on: dt.date | None, *,
                   filters: Mapping[str, str] | None = None) -> NamedMembers:
-    """The members the internal view counts (see networks_counted) and their codes: one query."""
+    """The members the internal view counts (see networks_counted) and their codes: one query,
+    in order of code, so that its rows are gathered a code at a time (each code is then placed
+    once, not once a member)."""
     counted = _counted(session, networks, on, public_only=False, filters=dict(filters or {}))
-    return NamedMembers([tuple(row) for row in session.execute(
-        select(counted.c.id, counted.c.name, counted.c.listed, counted.c.chosen, OrganisationArea.area_code)
-        .select_from(counted).outerjoin(OrganisationArea, OrganisationArea.organisation_id == counted.c.id))])
-
+    # Plain rows from the connection: through the session's ORM loading each row was built
+    # twice, half the cost of reading them. Services flush what they change, so nothing the
+    # query should see is pending.
+    rows = session.connection().execute(
+        select(OrganisationArea.area_code, counted.c.id, counted.c.name, counted.c.chosen)
+        .select_from(counted).outerjoin(OrganisationArea, OrganisationArea.organisation_id == counted.c.id)
+        .order_by(OrganisationArea.area_code)
+    ).all()
+    return NamedMembers({code: {oid: name for _, oid, name, chosen in members if chosen}
+                         for code, members in groupby(rows, itemgetter(0))},
+                        len({row[1] for row in rows}))

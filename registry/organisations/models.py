@@ -131,6 +131,8 @@ class Organisation(Base):
         # its count (status and listing answered from the index). See migration 0004.
         Index("ix_organisations_country_name", "country", "name_key", "id"),
         Index("ix_organisations_country_listing", "country", "status", "public_listing"),
+        # The few networks among a network's many members (coverage's networks_counted).
+        Index("ix_organisations_kind", "kind"),
     )
 
     @property

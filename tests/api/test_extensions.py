@@ -151,7 +151,7 @@ def test_a_schema_dumps_exactly_what_marshmallow_dumps(shape):
          "shown": None, "renamed": "r", "raw": {"any": [1, 2]}},
         {"public_id": "0RG000000002", "name": _Kind.NETWORK, "kind": None, "count": True, "flag": "yes",
          "codes": None, "friend": None, "label": "x"},
-        {"name": "only a name", "count": 2.0},
+        {"name": "only a name", "count": 2.0, "codes": ("b", "c")},  # strings only: copied whole
         {},
     ]
     for value in values:
