@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+from json.encoder import c_make_encoder, encode_basestring_ascii
 from typing import Any, Protocol
 
 from sqlalchemy import JSON, TypeDecorator, bindparam, event, insert, select
@@ -57,7 +58,7 @@ def record(
     object_type: str = type(obj).__tablename__  # type: ignore[attr-defined]
     object_id = obj if state.key is None else state.key[1][0]
     queued = (new_public_id(), utcnow(), actor.label, actor.role.value, actor.token_id, action, object_type,
-              object_id, organisation, json.dumps(_jsonable(changes or {})))
+              object_id, organisation, _json_text(changes or {}))
     transaction = session.get_nested_transaction() or session.get_transaction()
     runs: list[tuple[SessionTransaction | None, list[tuple[Any, ...]]]] = session.info.setdefault(_QUEUE, [])
     if runs and runs[-1][0] is transaction:
@@ -181,6 +182,27 @@ def history(
     if limit is not None:
         query = query.limit(limit)
     return list(session.scalars(query))
+
+
+def _plain(value: Any) -> Any:
+    """What JSON cannot hold as it is (a date, a set, an enum that is not a str) as what it can."""
+    plain = _jsonable(value)
+    if plain is value:
+        raise TypeError(f"{type(value).__name__} is not something an audit entry can hold")
+    return plain
+
+
+# json.dumps as it would write _jsonable(changes), made once: dumps builds its C encoder again
+# at every call, and an import records some 40,000 changes. A StrEnum is a str to the encoder,
+# so only dates and sets reach _plain.
+_ENCODE = (c_make_encoder(None, _plain, encode_basestring_ascii, None, ": ", ", ", False, False, True)
+           if c_make_encoder is not None else None)
+
+
+def _json_text(changes: Changes) -> str:
+    if _ENCODE is None:
+        return json.dumps(_jsonable(changes))
+    return "".join(_ENCODE(changes, 0))
 
 
 def _jsonable(value: Any) -> Any:

@@ -19,7 +19,7 @@ import datetime as dt
 import re
 import warnings
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,7 +77,8 @@ class RowResult:
     row: int
     name: str
     outcome: str  # created, updated, unchanged or error
-    problems: list[Problem] = field(default_factory=list)
+    # A clean row has none: one empty tuple shared, not an empty list a row for the collector.
+    problems: Sequence[Problem] = ()
 
     @property
     def messages(self) -> list[str]:
@@ -135,7 +136,7 @@ def import_members(
         results.append(result)
         key = values.get("id", "").strip() or fold(result.name)
         if key in seen:
-            result.problems.append(Problem(None, N_("the same organisation as row %(row)s"), {"row": seen[key]}))
+            result.problems = [Problem(None, N_("the same organisation as row %(row)s"), {"row": seen[key]})]
             continue
         seen[key] = number
         try:
@@ -148,6 +149,7 @@ def import_members(
             continue
         profile.setdefault("kind", "community_organisation")
         todo.append(_Row(result, profile, since, emails, registered.named(values), columns))
+    del rows  # each row's cells, read: the collector need not walk them while the rows are written
     outer = session.begin_nested()
     keep = False
     try:
@@ -172,10 +174,10 @@ class _Row:
     result: RowResult
     profile: dict[str, Any]
     since: dt.date | None
-    emails: list[str]
+    emails: tuple[str, ...]
     member: Organisation | None
     columns: _SheetColumns  # how the sheet names the fields a refusal names
-    path: list[str] = field(default_factory=list)  # the membership's moves to active
+    path: tuple[str, ...] = ()  # the membership's moves to active
     registers: bool = field(init=False)
 
     def __post_init__(self) -> None:
@@ -202,6 +204,7 @@ def _write(session: Session, actor: Actor, network: Organisation, rows: list[_Ro
         session, actor, network=network, profiles=[row.profile for row in new],
         refused=lambda index, refused: new[index].refuse(refused))
     for row, organisation in zip(new, made):
+        row.profile = _REGISTERED  # asked for and done: its values need not stay for the collector to walk
         if organisation is not None:
             row.member, row.path = organisation, _path_to_active(None)
             row.result.outcome = "created"
@@ -211,10 +214,11 @@ def _write(session: Session, actor: Actor, network: Organisation, rows: list[_Ro
                 _update_member(session, actor, network, row)
             except RegistryError as refused:
                 row.refuse(refused)
-    moving = [(row, action) for row in rows if not row.refused for action in row.path]
+    moving = [row for row in rows if not row.refused for _action in row.path]  # the row of each change
     memberships.transitions(session, actor, network, [
-        memberships.Change(row.member, action, on=row.since, reason=_REASON) for row, action in moving  # type: ignore[arg-type]
-    ], refused=lambda index, refused: moving[index][0].refuse(refused))
+        memberships.Change(row.member, action, on=row.since, reason=_REASON)  # type: ignore[arg-type]
+        for row in rows if not row.refused for action in row.path
+    ], refused=lambda index, refused: moving[index].refuse(refused))
     adding = [(row, email) for row in rows if not row.refused for email in row.emails
               if row.registers or not organisations.has_contact(session, row.member, "email", email)]  # type: ignore[arg-type]
     organisations.add_contacts(session, actor, [(row.member, {"kind": "email", "value": email})  # type: ignore[misc]
@@ -248,11 +252,15 @@ def _update_member(session: Session, actor: Actor, network: Organisation, row: _
     row.result.outcome = "updated" if changed else "unchanged"
 
 
-def _path_to_active(status: MembershipStatus | None) -> list[str]:
-    paths = {None: ["apply", "verify", "admit"], MembershipStatus.APPLIED: ["verify", "admit"],
-             MembershipStatus.VERIFIED: ["admit"], MembershipStatus.WITHDRAWN: ["reinstate"],
-             MembershipStatus.REJECTED: ["apply", "verify", "admit"]}
-    path = paths.get(status)
+_PATHS: dict[MembershipStatus | None, tuple[str, ...]] = {
+    None: ("apply", "verify", "admit"), MembershipStatus.APPLIED: ("verify", "admit"),
+    MembershipStatus.VERIFIED: ("admit",), MembershipStatus.WITHDRAWN: ("reinstate",),
+    MembershipStatus.REJECTED: ("apply", "verify", "admit")}
+_REGISTERED: dict[str, Any] = {}  # a registered row's profile, once registration has read it
+
+
+def _path_to_active(status: MembershipStatus | None) -> tuple[str, ...]:
+    path = _PATHS.get(status)
     if path is None:
         raise ValidationFailed.on("membership", N_("the membership is %(status)s; a secretariat decision, not an "
                                                     "import, changes that"), status=str(status and status.value))
@@ -367,7 +375,7 @@ class _Lookups:
             self._places = PlaceNames.load(self.session)
         return self._places
 
-    def convert(self, values: dict[str, str]) -> tuple[dict[str, Any], dt.date | None, str | None]:
+    def convert(self, values: dict[str, str]) -> tuple[dict[str, Any], dt.date | None, tuple[str, ...]]:
         problems: dict[str, tuple[str, dict[str, object]]] = {}
         profile: dict[str, Any] = {}
         for key, text in values.items():
@@ -393,8 +401,8 @@ class _Lookups:
         if not profile.get("country") and self.network.country:
             profile["country"] = self.network.country
         # An export lists every email the reader may see in one cell, "a@x; b@y": each is one contact.
-        emails = list(dict.fromkeys(e.strip() for e in re.split(r"[;\n]", values.get("contact_email") or "")
-                                    if e.strip()))
+        emails = tuple(dict.fromkeys(e.strip() for e in re.split(r"[;\n]", values.get("contact_email") or "")
+                                     if e.strip()))
         return {k: v for k, v in profile.items() if v is not None or k == "name"}, since, emails
 
     def _once(self, key: str, text: str) -> Any:

@@ -117,9 +117,9 @@ def register_organisations(
         made.append(None)
     if not checked:
         return made
-    for (index, _, terms, area_codes), organisation in zip(checked, _insert(session, checked), strict=True):
+    for (index, _, _, _), organisation in zip(checked, _insert(session, checked), strict=True):
         made[index] = organisation
-        set_committed_value(organisation, "terms", terms)
+        # It has none yet: contacts added next (an import's) look here for duplicates, not in SQL.
         set_committed_value(organisation, "contacts", [])
     new = [o for o in made if o is not None]
     network_tree.link_new(session, [(o.id, o.registered_by_id) for o in new], on=today())
@@ -132,9 +132,12 @@ def register_organisations(
 
 
 def _insert(session: Session, checked: list[tuple[int, dict[str, Any], list[Term], list[str]]]) -> list[Organisation]:
-    """New organisations in one INSERT each for them, their terms and their areas (the ORM's bulk
-    insert): the caller is given them persistent, with their ids, their contacts sealed with them.
-    Every row names the same columns, those a profile left out as NULL, so that they go together."""
+    """New organisations in one INSERT each for them, their terms and their areas: the caller is
+    given them persistent, with their ids. Every row names the same columns, those a profile left
+    out as NULL, so that they go together. Their terms and areas are written as rows, not loaded
+    back as objects: the caller has them already (an import's ten thousand organisations would
+    each hold two more collections and an object per area, all of it walked by the garbage
+    collector, for nothing that reads them); whoever asks for them reads them."""
     given = set().union(*(columns for _, columns, _, _ in checked))
     table = Organisation.__table__
     unset = {key: None for key in given if table.c[key].default is None and table.c[key].server_default is None}
@@ -147,13 +150,8 @@ def _insert(session: Session, checked: list[tuple[int, dict[str, Any], list[Term
         session.execute(insert(OrganisationTerm.__table__), links)
     areas = [{"organisation_id": o.id, "area_code": c} for o, (_, _, _, codes) in zip(organisations, checked)
              for c in codes]
-    placed: dict[int, list[OrganisationArea]] = {o.id: [] for o in organisations}
     if areas:
-        for area in session.scalars(insert(OrganisationArea).returning(OrganisationArea, sort_by_parameter_order=True),
-                                    areas):
-            placed[area.organisation_id].append(area)
-    for organisation in organisations:
-        set_committed_value(organisation, "area_links", sorted(placed[organisation.id], key=lambda a: a.area_code))
+        session.execute(insert(OrganisationArea.__table__), areas)
     return organisations
 
 
