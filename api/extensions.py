@@ -119,20 +119,23 @@ class Schema(ma.Schema):
         else:
             return super()._serialize(obj, many=False)
         dumped = self.dict_class()
-        for name, key, attribute, write, field in self._plan():
+        for name, key, attribute, kept, write, field in self._plan():
             if write is None:
                 value = field.serialize(name, obj, accessor=self.get_attribute)
-            else:
-                value = read(attribute, ma.missing)
                 if value is not ma.missing:
-                    value = write(value, name, obj)
-            if value is not ma.missing:
-                dumped[key] = value
+                    dumped[key] = value
+                continue
+            value = read(attribute, ma.missing)
+            if value is ma.missing:
+                continue
+            # Most values are written as they are: no call for them.
+            dumped[key] = value if kept is None or type(value) in kept else write(value, name, obj)
         return dumped
 
-    def _plan(self) -> list[tuple[str, str, str, Write | None, ma.fields.Field]]:
+    def _plan(self) -> list[tuple[str, str, str, frozenset[type] | None, Write | None, ma.fields.Field]]:
         """For each field dumped, in order: its name, its key in the output, the attribute or key
-        it reads and how it writes the value (None: marshmallow reads and writes it)."""
+        it reads, the types of value it writes as they are (None: every value) and how it writes
+        the others (None: marshmallow reads and writes it)."""
         plan = self.__dict__.get("_dump_plan")
         if plan is None:
             plan = self.__dict__["_dump_plan"] = []
@@ -141,38 +144,37 @@ class Schema(ma.Schema):
                 attribute = field.attribute or name
                 read_plainly = (plain and field._CHECK_ATTRIBUTE and field.dump_default is ma.missing
                                 and "." not in attribute and attribute not in _DICT_NAMES)
-                plan.append((name, field.data_key or name, attribute, _writer(field) if read_plainly else None, field))
+                kept, write = _writer(field) if read_plainly else (frozenset(), None)
+                plan.append((name, field.data_key or name, attribute, kept, write, field))
         return plan
 
 
-def _writer(field: ma.fields.Field) -> Write:
-    """How `field` writes a value it read: exactly its `_serialize`, skipped for the values it
-    would give back as they are."""
+_NONE = type(None)
+
+
+def _writer(field: ma.fields.Field) -> tuple[frozenset[type] | None, Write]:
+    """How `field` writes a value it read: the types of value its `_serialize` gives back as they
+    are (None: every value), and for the others exactly its `_serialize`."""
     serialize = type(field)._serialize
     if serialize is ma.fields.Field._serialize:  # Boolean, Raw...: the value as it is
-        return lambda value, _name, _obj: value
+        return None, field._serialize
     if serialize in (ma.fields.String._serialize, PublicId._serialize):
-        kept: tuple[type, ...] = (str,)
-    elif serialize is ma.fields.Number._serialize and field.num_type is int and not field.as_string:
-        kept = (int,)
-    elif serialize is ma.fields.Enum._serialize and field.by_value is True \
+        return frozenset({_NONE, str}), field._serialize
+    if serialize is ma.fields.Number._serialize and field.num_type is int and not field.as_string:
+        return frozenset({_NONE, int}), field._serialize
+    if serialize is ma.fields.Enum._serialize and field.by_value is True \
             and type(field.field)._serialize is ma.fields.Field._serialize:
-        return lambda value, _name, _obj: None if value is None else value.value
-    elif serialize is ma.fields.List._serialize:
-        each = _writer(field.inner)
+        return frozenset({_NONE}), lambda value, _name, _obj: value.value
+    if serialize is ma.fields.List._serialize:
+        kept, each = _writer(field.inner)
+        if kept is None:
+            return frozenset({_NONE}), lambda value, _name, _obj: list(value)
 
         def write_list(value: Any, name: str, obj: Any) -> Any:
-            return None if value is None else [each(one, name, obj) for one in value]
+            return [one if type(one) in kept else each(one, name, obj) for one in value]
 
-        return write_list
-    else:
-        return field._serialize
-    own = field._serialize
-
-    def write(value: Any, name: str, obj: Any) -> Any:
-        return value if value is None or type(value) in kept else own(value, name, obj)
-
-    return write
+        return frozenset({_NONE}), write_list
+    return frozenset(), field._serialize
 
 
 class Text(ma.fields.String):

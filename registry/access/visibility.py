@@ -355,22 +355,27 @@ class Reader:
 
 def _public() -> ColumnElement[bool]:
     """SQL: anyone may know the organisation exists (it is listed and active)."""
-    return Organisation.public_listing.is_(True) & (Organisation.status == OrganisationStatus.ACTIVE)
+    return _PUBLIC
+
+
+# Built once: the same condition in every query (building it took a list's Reader longer than
+# deciding the tiers of a page).
+_PUBLIC = Organisation.public_listing.is_(True) & (Organisation.status == OrganisationStatus.ACTIVE)
 
 
 def reader_for(session: Session, actor: Actor) -> Reader:
     """The actor's Reader for this session: one per request (its session) and per CLI command,
     however many reads ask for it. What it remembers of the tree is forgotten when the tree
     moves (network_tree.relink) or the session rolls back."""
-    readers = session.info.get(network_tree.REMEMBERED)
-    if readers is None:
-        readers = session.info[network_tree.REMEMBERED] = {}
-        event.listen(session, "after_soft_rollback", _forget)
+    readers = session.info.setdefault(network_tree.REMEMBERED, {})
     if actor not in readers:
         readers[actor] = Reader(session, actor)
     return readers[actor]
 
 
+# Listened for on every session once, as audit.py does: a listener added to each session as it
+# first built a Reader cost more than the rest of an anonymous list's Reader.
+@event.listens_for(Session, "after_soft_rollback")
 def _forget(session: Session, _previous: Any) -> None:
     session.info.get(network_tree.REMEMBERED, {}).clear()
 
