@@ -162,21 +162,24 @@ class Reader:
                               (pending.network_id == self.network) | network_tree.holds(self.network,
                                                                                         pending.network_id))
 
-    def _above_public(self, oid: Any) -> ColumnElement[bool]:
+    def _above_public(self, oid: Any, *, subtree: bool = True) -> ColumnElement[bool]:
         """SQL: the caller reads the organisation above the public tier, or reviews its
         application. For a whole list: one uncorrelated set of ids, which the database reads
         once, rather than the conditions asked again for every row. UNION ALL: `IN` keeps each
-        id once anyway, and UNION would sort the set (every id below APNSW) once more first."""
+        id once anyway, and UNION would sort the set (every id below APNSW) once more first.
+        Without `subtree`, the set leaves out the caller's network's subtree (but the network)."""
         ids: list[Any] = []
         if self.own is not None:
             ids.append(select(literal(self.own)))
         if self.network is not None:
-            ids += [select(literal(self.network)), network_tree.below(self.network)]
+            ids += [select(literal(self.network))] + ([network_tree.below(self.network)] if subtree else [])
             pending = select(Membership.member_id).where(Membership.status.in_(PENDING_STATUSES))
             # The networks below that have applications, found among the few networks with any:
             # from the subtree (every organisation below APNSW) SQLite reads every membership.
-            applied_to = select(Membership.network_id).where(Membership.status.in_(PENDING_STATUSES)).distinct(
-                ).subquery()
+            # Grouped by status and network, as the index on memberships (status, network, member)
+            # is ordered: asked for DISTINCT networks, SQLite read every membership in network order.
+            applied_to = select(Membership.network_id).where(Membership.status.in_(PENDING_STATUSES)).group_by(
+                Membership.status, Membership.network_id).subquery()
             reviewed = select(applied_to.c.network_id).where(network_tree.holds(self.network, applied_to.c.network_id))
             ids += [pending.where(Membership.network_id == self.network),
                     pending.where(Membership.network_id.in_(reviewed))]
@@ -305,7 +308,22 @@ class Reader:
         listed = count(query.where(_public()))
         if self.own is None and self.home is None:  # the public: nothing above the public tier
             return select(listed)
-        return select(listed + count(query.where(~_public(), self._above_public(Organisation.id))))
+        unlisted = query.where(~_public())
+        gathered = count(unlisted.where(self._above_public(Organisation.id)))
+        if self.network is None:
+            return select(listed + gathered)
+        # Gathering the set of ids costs a step for each organisation in the network's subtree,
+        # and one for each organisation of the set read; asking each unlisted organisation
+        # whether it is in the subtree costs one index probe for each of them. APNSW's subtree
+        # is nearly the whole registry, a national network's a few per cent: where the subtree
+        # holds more organisations than the list has listed ones (the unlisted are the fewer),
+        # each unlisted one is asked, the subtree first, and the rest only of those outside it.
+        asked = count(unlisted.where(self._is_own(Organisation.id) | self._is_below(Organisation.id)
+                                     | self._is_fellow(Organisation.id) | self._is_reviewed(Organisation.id)))
+        listed_once = select(listed.label("listed")).cte("listed")  # read by the choice and the sum
+        number = select(listed_once.c.listed).scalar_subquery()
+        return select(listed_once.c.listed + case((network_tree.holds_at_least(self.network, number), asked),
+                                                  else_=gathered))
 
     def sees_field(self, field: str) -> ColumnElement[bool]:
         """The SQL condition for "this reader sees `field` of the organisation" (with may_see):
