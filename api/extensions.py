@@ -166,7 +166,20 @@ def _writer(field: ma.fields.Field) -> tuple[frozenset[type] | None, Write]:
             and type(field.field)._serialize is ma.fields.Field._serialize:
         return frozenset({_NONE}), lambda value, _name, _obj: value.value
     if serialize is ma.fields.List._serialize:
-        kept, each = _writer(field.inner)
+        inner = field.inner
+        if type(inner)._serialize is ma.fields.Nested._serialize and not inner.many \
+                and isinstance(inner.schema, Schema) and not inner.schema.many:
+            # A list of nested objects (a page's items, a profile's contacts) is dumped by its
+            # schema as one collection, as marshmallow dumps each item (a None item as None).
+            nested = inner.schema
+
+            def write_nested(value: Any, name: str, obj: Any) -> Any:
+                if any(one is None for one in value):
+                    return [None if one is None else nested.dump(one) for one in value]
+                return nested.dump(value, many=True)
+
+            return frozenset({_NONE}), write_nested
+        kept, each = _writer(inner)
         if kept is None:
             return frozenset({_NONE}), lambda value, _name, _obj: list(value)
 
