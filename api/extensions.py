@@ -112,14 +112,15 @@ class Schema(ma.Schema):
         if many and obj is not None:
             return [self._serialize(one) for one in obj]
         if type(obj) is dict:
-            read = obj.get
+            read, plan = obj.get, self._plan(of_dict=True)
         elif not hasattr(obj, "__getitem__"):
             def read(name: str, default: Any) -> Any:
                 return getattr(obj, name, default)
+            plan = self._plan(of_dict=False)
         else:
             return super()._serialize(obj, many=False)
         dumped = self.dict_class()
-        for name, key, attribute, kept, write, field in self._plan():
+        for name, key, attribute, kept, write, field in plan:
             if write is None:
                 value = field.serialize(name, obj, accessor=self.get_attribute)
                 if value is not ma.missing:
@@ -132,18 +133,22 @@ class Schema(ma.Schema):
             dumped[key] = value if kept is None or type(value) in kept else write(value, name, obj)
         return dumped
 
-    def _plan(self) -> list[tuple[str, str, str, frozenset[type] | None, Write | None, ma.fields.Field]]:
+    def _plan(self, *, of_dict: bool = True) -> list[tuple[str, str, str, frozenset[type] | None, Write | None,
+                                                          ma.fields.Field]]:
         """For each field dumped, in order: its name, its key in the output, the attribute or key
         it reads, the types of value it writes as they are (None: every value) and how it writes
-        the others (None: marshmallow reads and writes it)."""
-        plan = self.__dict__.get("_dump_plan")
+        the others (None: marshmallow reads and writes it). `of_dict`: for a dict, whose missing
+        keys marshmallow reads as its attributes (a page's `items`); an object's attribute of
+        that name is read plainly."""
+        kept_as = "_dump_plan_of_dict" if of_dict else "_dump_plan_of_object"
+        plan = self.__dict__.get(kept_as)
         if plan is None:
-            plan = self.__dict__["_dump_plan"] = []
+            plan = self.__dict__[kept_as] = []
             plain = type(self).get_attribute is ma.Schema.get_attribute
             for name, field in self.dump_fields.items():
                 attribute = field.attribute or name
                 read_plainly = (plain and field._CHECK_ATTRIBUTE and field.dump_default is ma.missing
-                                and "." not in attribute and attribute not in _DICT_NAMES)
+                                and "." not in attribute and not (of_dict and attribute in _DICT_NAMES))
                 kept, write = _writer(field) if read_plainly else (frozenset(), None)
                 plan.append((name, field.data_key or name, attribute, kept, write, field))
         return plan
