@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row, String, bindparam, select, type_coerce
 from sqlalchemy.orm import Session
 
 from registry.access.public_ids import public_ids_of
@@ -80,7 +80,7 @@ class _Page:
     the order a profile gives them); the public ids of those networks and of the registering
     organisations shown."""
 
-    terms: dict[tuple[int, Vocabulary], list[str]]
+    terms: dict[tuple[int, str], list[str]]  # by organisation id and vocabulary (its stored value)
     areas: dict[int, list[str]]
     coarse: dict[str, set[str]]
     contacts: dict[int, list[ContactView]]
@@ -99,7 +99,7 @@ class _Page:
         def ids(*fields: str) -> dict[str, Any]:
             return {"ids": sorted({oid for field in fields for oid in showing.get(field, ())})}
 
-        terms: dict[tuple[int, Vocabulary], list[str]] = defaultdict(list)
+        terms: dict[tuple[int, str], list[str]] = defaultdict(list)
         if shown_terms := [field for field in TERM_FIELDS if field in showing]:
             # Only the vocabularies some profile shows (the public's often shows one), in
             # term_codes' order (position, then code), for every organisation at once.
@@ -157,7 +157,8 @@ class _Network(NamedTuple):
 _BY_POSITION, _BY_CODE = itemgetter(2, 3), itemgetter(1)
 _IDS = bindparam("ids", expanding=True)
 _terms, _chosen = Term.__table__.c, OrganisationTerm.__table__.c
-_TERMS = (select(_chosen.organisation_id, _terms.vocabulary, _terms.position, _terms.code)
+# The vocabulary as it is stored: a page's hundreds of terms are grouped by it, not made enums one by one.
+_TERMS = (select(_chosen.organisation_id, type_coerce(_terms.vocabulary, String), _terms.position, _terms.code)
           .join_from(OrganisationTerm.__table__, Term.__table__, _terms.id == _chosen.term_id)
           .where(_chosen.organisation_id.in_(_IDS)))
 _TERMS_OF = _TERMS.where(_terms.vocabulary.in_(bindparam("vocabularies", expanding=True)))
@@ -193,7 +194,8 @@ def _areas_served(organisation: Any, tier: Visibility, page: _Page) -> list[str]
 
 
 def _terms_of(vocabulary: Vocabulary) -> Callable[[Any, Visibility, _Page], list[str]]:
-    return lambda organisation, _tier, page: list(page.terms.get((organisation.id, vocabulary), ()))
+    stored = vocabulary.value
+    return lambda organisation, _tier, page: list(page.terms.get((organisation.id, stored), ()))
 
 
 # How each field that is not a column of its own is made (the others are the column's value).
