@@ -287,6 +287,8 @@ class Reader:
         read once per query (all of a secretariat's subtree), for what reads every row."""
         if self.everything:
             return true()
+        if self.own is None and self.home is None:  # the public: nothing above the public tier
+            return _public()
         if row_by_row:
             return _public() | self._is_own(Organisation.id) | self._is_below(Organisation.id) | self._is_fellow(
                 Organisation.id) | self._is_reviewed(Organisation.id)
@@ -331,7 +333,10 @@ class Reader:
         filter would tell what the profile does not."""
         if self.everything or field not in PUBLISHABLE_FIELDS:
             return true()
-        return json_list_holds(Organisation.published_fields, field) | self._above_public(Organisation.id)
+        published = json_list_holds(Organisation.published_fields, field)
+        if self.own is None and self.home is None:  # the public
+            return published
+        return published | self._above_public(Organisation.id)
 
     def shown(self, field: str) -> ColumnElement[bool]:
         """The SQL twin of `shows`, on Organisation's columns, for a public-tier field: what a
