@@ -162,17 +162,16 @@ class Reader:
                               (pending.network_id == self.network) | network_tree.holds(self.network,
                                                                                         pending.network_id))
 
-    def _above_public(self, oid: Any, *, subtree: bool = True) -> ColumnElement[bool]:
+    def _above_public(self, oid: Any) -> ColumnElement[bool]:
         """SQL: the caller reads the organisation above the public tier, or reviews its
         application. For a whole list: one uncorrelated set of ids, which the database reads
         once, rather than the conditions asked again for every row. UNION ALL: `IN` keeps each
-        id once anyway, and UNION would sort the set (every id below APNSW) once more first.
-        Without `subtree`, the set leaves out the caller's network's subtree (but the network)."""
+        id once anyway, and UNION would sort the set (every id below APNSW) once more first."""
         ids: list[Any] = []
         if self.own is not None:
             ids.append(select(literal(self.own)))
         if self.network is not None:
-            ids += [select(literal(self.network))] + ([network_tree.below(self.network)] if subtree else [])
+            ids += [select(literal(self.network)), network_tree.below(self.network)]
             pending = select(Membership.member_id).where(Membership.status.in_(PENDING_STATUSES))
             # The networks below that have applications, found among the few networks with any:
             # from the subtree (every organisation below APNSW) SQLite reads every membership.
@@ -195,6 +194,21 @@ class Reader:
             ids += [select(literal(self.home)), network_tree.above(self.home), joined,
                     members.where(Membership.network_id == self.home), fellows]
         return oid.in_(union_all(*ids)) if ids else false()
+
+    # The two forms of "above the public tier" on Organisation.id, built once for the reader: a
+    # list asks one of them of its page, its count and its filters, and building them took a
+    # secretariat's list longer than the database took to answer it.
+
+    @functools.cached_property
+    def _each_above_public(self) -> ColumnElement[bool]:
+        """Asked of each organisation, with indexed lookups (the subtree's first)."""
+        oid = Organisation.id
+        return self._is_own(oid) | self._is_below(oid) | self._is_fellow(oid) | self._is_reviewed(oid)
+
+    @functools.cached_property
+    def _set_above_public(self) -> ColumnElement[bool]:
+        """Against the reader's one set of ids (_above_public)."""
+        return self._above_public(Organisation.id)
 
     def _tier_above_public(self, oid: Any) -> Any:
         """SQL: the tier the caller reads the organisation at for who it is, not for what the
@@ -290,9 +304,8 @@ class Reader:
         if self.own is None and self.home is None:  # the public: nothing above the public tier
             return _public()
         if row_by_row:
-            return _public() | self._is_own(Organisation.id) | self._is_below(Organisation.id) | self._is_fellow(
-                Organisation.id) | self._is_reviewed(Organisation.id)
-        return _public() | self._above_public(Organisation.id)
+            return _public() | self._each_above_public
+        return _public() | self._set_above_public
 
     def count_seen(self, query: Select[Any]) -> Select[Any]:
         """SQL: how many of `query`'s organisations (a select of Organisation, without may_see)
@@ -311,7 +324,7 @@ class Reader:
         if self.own is None and self.home is None:  # the public: nothing above the public tier
             return select(listed)
         unlisted = query.where(~_public())
-        gathered = count(unlisted.where(self._above_public(Organisation.id)))
+        gathered = count(unlisted.where(self._set_above_public))
         if self.network is None:
             return select(listed + gathered)
         # Gathering the set of ids costs a step for each organisation in the network's subtree,
@@ -320,8 +333,7 @@ class Reader:
         # is nearly the whole registry, a national network's a few per cent: where the subtree
         # holds more organisations than the list has listed ones (the unlisted are the fewer),
         # each unlisted one is asked, the subtree first, and the rest only of those outside it.
-        asked = count(unlisted.where(self._is_own(Organisation.id) | self._is_below(Organisation.id)
-                                     | self._is_fellow(Organisation.id) | self._is_reviewed(Organisation.id)))
+        asked = count(unlisted.where(self._each_above_public))
         listed_once = select(listed.label("listed")).cte("listed")  # read by the choice and the sum
         number = select(listed_once.c.listed).scalar_subquery()
         return select(listed_once.c.listed + case((network_tree.holds_at_least(self.network, number), asked),
@@ -336,7 +348,7 @@ class Reader:
         published = json_list_holds(Organisation.published_fields, field)
         if self.own is None and self.home is None:  # the public
             return published
-        return published | self._above_public(Organisation.id)
+        return published | self._set_above_public
 
     def shown(self, field: str) -> ColumnElement[bool]:
         """The SQL twin of `shows`, on Organisation's columns, for a public-tier field: what a
