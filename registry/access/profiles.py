@@ -9,6 +9,7 @@ networks the reader may see), read in one query each for the whole page, as plai
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -91,10 +92,16 @@ class _Page:
     def read(cls, session: Session, reader: Reader, organisations: Sequence[Any],
              sights: list[tuple[Visibility, tuple[str, ...]]], memberships_read: list[Row[Any]] | None) -> _Page:
         """`memberships_read`: the page's memberships (_MEMBERSHIPS), if already read."""
-        showing: dict[str, list[int]] = defaultdict(list)  # field -> the organisations that show it
+        # Field -> the organisations that show it, gathered once for each set of fields shown
+        # (a page has a few: one per tier and choice of published fields), not field by field
+        # for each organisation.
+        alike: dict[tuple[str, ...], list[int]] = defaultdict(list)
         for organisation, (_, fields) in zip(organisations, sights):
+            alike[fields].append(organisation.id)
+        showing: dict[str, list[int]] = defaultdict(list)
+        for fields, organisation_ids in alike.items():
             for field in fields:
-                showing[field].append(organisation.id)
+                showing[field] += organisation_ids
 
         def ids(*fields: str) -> dict[str, Any]:
             return {"ids": sorted({oid for field in fields for oid in showing.get(field, ())})}
@@ -179,11 +186,17 @@ _MEMBERSHIPS = (select(_membership.member_id, _membership.network_id, _membershi
 
 def _view(organisation: Any, tier: Visibility, fields: tuple[str, ...], page: _Page) -> dict[str, Any]:
     shown: dict[str, Any] = {}
-    for field in fields:
-        made = _MADE.get(field)
+    for field, made in _making(fields):
         shown[field] = getattr(organisation, field) if made is None else made(organisation, tier, page)
     shown["visibility"] = tier
     return shown
+
+
+@functools.lru_cache(maxsize=4096)
+def _making(fields: tuple[str, ...]) -> tuple[tuple[str, Callable[[Any, Visibility, _Page], Any] | None], ...]:
+    """How each of these fields is made (None: the column's value), worked out once for each set
+    of fields a reader sees (visibility._fields makes a few), not for each organisation."""
+    return tuple((field, _MADE.get(field)) for field in fields)
 
 
 def _areas_served(organisation: Any, tier: Visibility, page: _Page) -> list[str]:
