@@ -175,10 +175,8 @@ class Reader:
             pending = select(Membership.member_id).where(Membership.status.in_(PENDING_STATUSES))
             # The networks below that have applications, found among the few networks with any:
             # from the subtree (every organisation below APNSW) SQLite reads every membership.
-            # Grouped by status and network, as the index on memberships (status, network, member)
-            # is ordered: asked for DISTINCT networks, SQLite read every membership in network order.
-            applied_to = select(Membership.network_id).where(Membership.status.in_(PENDING_STATUSES)).group_by(
-                Membership.status, Membership.network_id).subquery()
+            applied_to = select(Membership.network_id).where(Membership.status.in_(PENDING_STATUSES)).distinct(
+                ).subquery()
             reviewed = select(applied_to.c.network_id).where(network_tree.holds(self.network, applied_to.c.network_id))
             ids += [pending.where(Membership.network_id == self.network),
                     pending.where(Membership.network_id.in_(reviewed))]
