@@ -321,21 +321,7 @@ class Reader:
         listed = count(query.where(_public()))
         if self.own is None and self.home is None:  # the public: nothing above the public tier
             return select(listed)
-        unlisted = query.where(~_public())
-        gathered = count(unlisted.where(self._set_above_public))
-        if self.network is None:
-            return select(listed + gathered)
-        # Gathering the set of ids costs a step for each organisation in the network's subtree,
-        # and one for each organisation of the set read; asking each unlisted organisation
-        # whether it is in the subtree costs one index probe for each of them. APNSW's subtree
-        # is nearly the whole registry, a national network's a few per cent: where the subtree
-        # holds more organisations than the list has listed ones (the unlisted are the fewer),
-        # each unlisted one is asked, the subtree first, and the rest only of those outside it.
-        asked = count(unlisted.where(self._each_above_public))
-        listed_once = select(listed.label("listed")).cte("listed")  # read by the choice and the sum
-        number = select(listed_once.c.listed).scalar_subquery()
-        return select(listed_once.c.listed + case((network_tree.holds_at_least(self.network, number), asked),
-                                                  else_=gathered))
+        return select(listed + count(query.where(~_public(), self._set_above_public)))
 
     def sees_field(self, field: str) -> ColumnElement[bool]:
         """The SQL condition for "this reader sees `field` of the organisation" (with may_see):

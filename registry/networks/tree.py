@@ -188,15 +188,6 @@ def below(network_id: Any) -> Select[Any]:
     return select(_links.c.descendant_id).where(_links.c.ancestor_id == network_id, _links.c.current.is_(True))
 
 
-def holds_at_least(network_id: Any, count: Any) -> Any:
-    """SQL: the network's active subtree holds at least `count` organisations (a number or a
-    scalar subquery), counted from its index and stopped there: a subtree of a few hundred is
-    not read past its end, one of a hundred thousand not past `count`."""
-    held = select(_links.c.descendant_id).where(_links.c.ancestor_id == network_id,
-                                                 _links.c.current.is_(True)).limit(count).subquery()
-    return select(func.count()).select_from(held).scalar_subquery() >= count
-
-
 def above(organisation_id: Any) -> Select[Any]:
     """SQL: the ids of every network whose active subtree holds the organisation."""
     return select(_links.c.ancestor_id).where(_links.c.descendant_id == organisation_id, _links.c.current.is_(True))
