@@ -112,79 +112,87 @@ class Schema(ma.Schema):
         if many and obj is not None:
             return [self._serialize(one) for one in obj]
         if type(obj) is dict:
-            read = obj.get
+            read, plan = obj.get, self._plan(of_dict=True)
         elif not hasattr(obj, "__getitem__"):
             def read(name: str, default: Any) -> Any:
                 return getattr(obj, name, default)
+            plan = self._plan(of_dict=False)
         else:
             return super()._serialize(obj, many=False)
         dumped = self.dict_class()
-        for name, key, attribute, write, field in self._plan():
+        for name, key, attribute, kept, write, field in plan:
             if write is None:
                 value = field.serialize(name, obj, accessor=self.get_attribute)
-            else:
-                value = read(attribute, ma.missing)
                 if value is not ma.missing:
-                    value = write(value, name, obj)
-            if value is not ma.missing:
-                dumped[key] = value
+                    dumped[key] = value
+                continue
+            value = read(attribute, ma.missing)
+            if value is ma.missing:
+                continue
+            # Most values are written as they are: no call for them.
+            dumped[key] = value if kept is None or type(value) in kept else write(value, name, obj)
         return dumped
 
-    def _plan(self) -> list[tuple[str, str, str, Write | None, ma.fields.Field]]:
+    def _plan(self, *, of_dict: bool = True) -> list[tuple[str, str, str, frozenset[type] | None, Write | None,
+                                                          ma.fields.Field]]:
         """For each field dumped, in order: its name, its key in the output, the attribute or key
-        it reads and how it writes the value (None: marshmallow reads and writes it)."""
-        plan = self.__dict__.get("_dump_plan")
+        it reads, the types of value it writes as they are (None: every value) and how it writes
+        the others (None: marshmallow reads and writes it). `of_dict`: for a dict, whose missing
+        keys marshmallow reads as its attributes (a page's `items`); an object's attribute of
+        that name is read plainly."""
+        kept_as = "_dump_plan_of_dict" if of_dict else "_dump_plan_of_object"
+        plan = self.__dict__.get(kept_as)
         if plan is None:
-            plan = self.__dict__["_dump_plan"] = []
+            plan = self.__dict__[kept_as] = []
             plain = type(self).get_attribute is ma.Schema.get_attribute
             for name, field in self.dump_fields.items():
                 attribute = field.attribute or name
                 read_plainly = (plain and field._CHECK_ATTRIBUTE and field.dump_default is ma.missing
-                                and "." not in attribute and attribute not in _DICT_NAMES)
-                plan.append((name, field.data_key or name, attribute, _writer(field) if read_plainly else None, field))
+                                and "." not in attribute and not (of_dict and attribute in _DICT_NAMES))
+                kept, write = _writer(field) if read_plainly else (frozenset(), None)
+                plan.append((name, field.data_key or name, attribute, kept, write, field))
         return plan
 
 
-def _writer(field: ma.fields.Field) -> Write:
-    """How `field` writes a value it read: exactly its `_serialize`, skipped for the values it
-    would give back as they are."""
+_NONE = type(None)
+
+
+def _writer(field: ma.fields.Field) -> tuple[frozenset[type] | None, Write]:
+    """How `field` writes a value it read: the types of value its `_serialize` gives back as they
+    are (None: every value), and for the others exactly its `_serialize`."""
     serialize = type(field)._serialize
     if serialize is ma.fields.Field._serialize:  # Boolean, Raw...: the value as it is
-        return lambda value, _name, _obj: value
-    kept = _kept(field)
-    own = field._serialize
-    if kept:
-        def write(value: Any, name: str, obj: Any) -> Any:
-            return value if value is None or type(value) in kept else own(value, name, obj)
-
-        return write
+        return None, field._serialize
+    if serialize in (ma.fields.String._serialize, PublicId._serialize):
+        return frozenset({_NONE, str}), field._serialize
+    if serialize is ma.fields.Number._serialize and field.num_type is int and not field.as_string:
+        return frozenset({_NONE, int}), field._serialize
     if serialize is ma.fields.Enum._serialize and field.by_value is True \
             and type(field.field)._serialize is ma.fields.Field._serialize:
-        return lambda value, _name, _obj: None if value is None else value.value
+        return frozenset({_NONE}), lambda value, _name, _obj: value.value
     if serialize is ma.fields.List._serialize:
-        each, as_they_are = _writer(field.inner), _kept(field.inner)
+        inner = field.inner
+        if type(inner)._serialize is ma.fields.Nested._serialize and not inner.many \
+                and isinstance(inner.schema, Schema) and not inner.schema.many:
+            # A list of nested objects (a page's items, a profile's contacts) is dumped by its
+            # schema as one collection, as marshmallow dumps each item (a None item as None).
+            nested = inner.schema
+
+            def write_nested(value: Any, name: str, obj: Any) -> Any:
+                if any(one is None for one in value):
+                    return [None if one is None else nested.dump(one) for one in value]
+                return nested.dump(value, many=True)
+
+            return frozenset({_NONE}), write_nested
+        kept, each = _writer(inner)
+        if kept is None:
+            return frozenset({_NONE}), lambda value, _name, _obj: list(value)
 
         def write_list(value: Any, name: str, obj: Any) -> Any:
-            if value is None:
-                return None
-            # A list the inner field would give back value for value (an area's names) is
-            # copied whole: writing each of some thousands was a call apiece.
-            if as_they_are and all(type(one) in as_they_are for one in value):
-                return list(value)
-            return [each(one, name, obj) for one in value]
+            return [one if type(one) in kept else each(one, name, obj) for one in value]
 
-        return write_list
-    return own
-
-
-def _kept(field: ma.fields.Field) -> tuple[type, ...]:
-    """The types of value `field` writes exactly as they are (none: it writes each itself)."""
-    serialize = type(field)._serialize
-    if serialize in (ma.fields.String._serialize, PublicId._serialize):
-        return (str,)
-    if serialize is ma.fields.Number._serialize and field.num_type is int and not field.as_string:
-        return (int,)
-    return ()
+        return frozenset({_NONE}), write_list
+    return frozenset(), field._serialize
 
 
 class Text(ma.fields.String):

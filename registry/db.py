@@ -348,10 +348,17 @@ def page_of_query(session: Session, query: Select[Any], page: int, page_size: in
     check_page(page, page_size)
     if counted is None:
         counted = select(func.count()).select_from(query.order_by(None).subquery())
+    if rows:
+        # One statement: the count rides on the page's rows as their last column (`page_total`),
+        # a subquery that names no row of the page, which both databases answer once. A page
+        # past the end has no row to carry it, and is counted alone.
+        items = session.execute(query.add_columns(counted.scalar_subquery().label("page_total"))
+                                .limit(page_size).offset((page - 1) * page_size)).all()
+        total = items[0].page_total if items else session.scalar(counted)
+        return Page(items, total or 0, page, page_size)
     total = session.scalar(counted) or 0
     found = session.execute(query.limit(page_size).offset((page - 1) * page_size))
-    items = list(found if rows else found.scalars())
-    return Page(items, total, page, page_size)
+    return Page(list(found.scalars()), total, page, page_size)
 
 
 def page_of_list(items: list[T], page: int, page_size: int) -> Page[T]:

@@ -9,12 +9,14 @@ networks the reader may see), read in one query each for the whole page, as plai
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row, String, bindparam, select, type_coerce
 from sqlalchemy.orm import Session
 
 from registry.access.public_ids import public_ids_of
@@ -79,7 +81,7 @@ class _Page:
     the order a profile gives them); the public ids of those networks and of the registering
     organisations shown."""
 
-    terms: dict[tuple[int, Vocabulary], list[str]]
+    terms: dict[tuple[int, str], list[str]]  # by organisation id and vocabulary (its stored value)
     areas: dict[int, list[str]]
     coarse: dict[str, set[str]]
     contacts: dict[int, list[ContactView]]
@@ -90,27 +92,33 @@ class _Page:
     def read(cls, session: Session, reader: Reader, organisations: Sequence[Any],
              sights: list[tuple[Visibility, tuple[str, ...]]], memberships_read: list[Row[Any]] | None) -> _Page:
         """`memberships_read`: the page's memberships (_MEMBERSHIPS), if already read."""
-        showing: dict[str, list[int]] = defaultdict(list)  # field -> the organisations that show it
+        # Field -> the organisations that show it, gathered once for each set of fields shown
+        # (a page has a few: one per tier and choice of published fields), not field by field
+        # for each organisation.
+        alike: dict[tuple[str, ...], list[int]] = defaultdict(list)
         for organisation, (_, fields) in zip(organisations, sights):
+            alike[fields].append(organisation.id)
+        showing: dict[str, list[int]] = defaultdict(list)
+        for fields, organisation_ids in alike.items():
             for field in fields:
-                showing[field].append(organisation.id)
+                showing[field] += organisation_ids
 
         def ids(*fields: str) -> dict[str, Any]:
             return {"ids": sorted({oid for field in fields for oid in showing.get(field, ())})}
 
-        terms: dict[tuple[int, Vocabulary], list[str]] = defaultdict(list)
+        terms: dict[tuple[int, str], list[str]] = defaultdict(list)
         if shown_terms := [field for field in TERM_FIELDS if field in showing]:
             # Only the vocabularies some profile shows (the public's often shows one), in
             # term_codes' order (position, then code), for every organisation at once.
             chosen, wanted = _TERMS, ids(*shown_terms)
             if len(shown_terms) < len(TERM_FIELDS):
                 chosen, wanted["vocabularies"] = _TERMS_OF, sorted(TERM_FIELDS[field] for field in shown_terms)
-            for oid, vocabulary, _, code in sorted(session.execute(chosen, wanted), key=lambda t: (t[2], t[3])):
+            for oid, vocabulary, _, code in sorted(session.execute(chosen, wanted).all(), key=_BY_POSITION):
                 terms[oid, vocabulary].append(code)
         areas: dict[int, list[str]] = defaultdict(list)
         coarse: dict[str, set[str]] = {}
         if (wanted := ids("areas_served"))["ids"]:
-            for oid, code in sorted(session.execute(_AREAS, wanted), key=lambda row: row[1]):
+            for oid, code in sorted(session.execute(_AREAS, wanted).all(), key=_BY_CODE):
                 areas[oid].append(code)
             coarse = _rollups(session, {code for o, (tier, fields) in zip(organisations, sights)
                                         if "areas_served" in fields and not at_least(tier, PRECISE_AREAS)
@@ -149,29 +157,46 @@ class _Network(NamedTuple):
     status: OrganisationStatus
 
 
-# _Page's queries, built once: each takes the organisations' ids.
+# _Page's queries, built once: each takes the organisations' ids. On the tables' columns, not the
+# models' attributes: the ORM has no object to load from them, and its path cost each query more
+# than SQLite took to answer it. Their rows are put in order here (a term by its position, then
+# code; an area by its code), as Python orders text.
+_BY_POSITION, _BY_CODE = itemgetter(2, 3), itemgetter(1)
 _IDS = bindparam("ids", expanding=True)
-_TERMS = (select(OrganisationTerm.organisation_id, Term.vocabulary, Term.position, Term.code)
-          .join(Term, Term.id == OrganisationTerm.term_id).where(OrganisationTerm.organisation_id.in_(_IDS)))
-_TERMS_OF = _TERMS.where(Term.vocabulary.in_(bindparam("vocabularies", expanding=True)))
-_AREAS = select(OrganisationArea.organisation_id, OrganisationArea.area_code).where(
-    OrganisationArea.organisation_id.in_(_IDS))
+_terms, _chosen = Term.__table__.c, OrganisationTerm.__table__.c
+# The vocabulary as it is stored: a page's hundreds of terms are grouped by it, not made enums one by one.
+_TERMS = (select(_chosen.organisation_id, type_coerce(_terms.vocabulary, String), _terms.position, _terms.code)
+          .join_from(OrganisationTerm.__table__, Term.__table__, _terms.id == _chosen.term_id)
+          .where(_chosen.organisation_id.in_(_IDS)))
+_TERMS_OF = _TERMS.where(_terms.vocabulary.in_(bindparam("vocabularies", expanding=True)))
+_served = OrganisationArea.__table__.c
+_AREAS = select(_served.organisation_id, _served.area_code).where(_served.organisation_id.in_(_IDS))
 # Only published contacts are read (and opened) for a profile; the others through the logged read.
-_CONTACTS = (select(Contact.organisation_id, Contact.id, Contact.public_id, Contact.kind, Contact.sealed_value, Contact.label,
-                    Contact.visibility)
-             .where(Contact.organisation_id.in_(_IDS), Contact.visibility == Visibility.PUBLIC).order_by(Contact.id))
-_network = Organisation.__table__.alias("network")
-_MEMBERSHIPS = (select(Membership.member_id, Membership.network_id, Membership.status, Membership.status_since,
+_contacts = Contact.__table__.c
+_CONTACTS = (select(_contacts.organisation_id, _contacts.id, _contacts.public_id, _contacts.kind,
+                    _contacts.sealed_value, _contacts.label, _contacts.visibility)
+             .where(_contacts.organisation_id.in_(_IDS), _contacts.visibility == Visibility.PUBLIC)
+             .order_by(_contacts.id))
+_network, _membership = Organisation.__table__.alias("network"), Membership.__table__.c
+_MEMBERSHIPS = (select(_membership.member_id, _membership.network_id, _membership.status, _membership.status_since,
                        _network.c.public_id, _network.c.public_listing, _network.c.status.label("network_status"))
-                .join(_network, _network.c.id == Membership.network_id)
-                .where(Membership.member_id.in_(_IDS)).order_by(Membership.member_id, Membership.network_id))
+                .join_from(Membership.__table__, _network, _network.c.id == _membership.network_id)
+                .where(_membership.member_id.in_(_IDS)).order_by(_membership.member_id, _membership.network_id))
+
+
 def _view(organisation: Any, tier: Visibility, fields: tuple[str, ...], page: _Page) -> dict[str, Any]:
     shown: dict[str, Any] = {}
-    for field in fields:
-        made = _MADE.get(field)
+    for field, made in _making(fields):
         shown[field] = getattr(organisation, field) if made is None else made(organisation, tier, page)
     shown["visibility"] = tier
     return shown
+
+
+@functools.lru_cache(maxsize=4096)
+def _making(fields: tuple[str, ...]) -> tuple[tuple[str, Callable[[Any, Visibility, _Page], Any] | None], ...]:
+    """How each of these fields is made (None: the column's value), worked out once for each set
+    of fields a reader sees (visibility._fields makes a few), not for each organisation."""
+    return tuple((field, _MADE.get(field)) for field in fields)
 
 
 def _areas_served(organisation: Any, tier: Visibility, page: _Page) -> list[str]:
@@ -182,7 +207,8 @@ def _areas_served(organisation: Any, tier: Visibility, page: _Page) -> list[str]
 
 
 def _terms_of(vocabulary: Vocabulary) -> Callable[[Any, Visibility, _Page], list[str]]:
-    return lambda organisation, _tier, page: list(page.terms.get((organisation.id, vocabulary), ()))
+    stored = vocabulary.value
+    return lambda organisation, _tier, page: list(page.terms.get((organisation.id, stored), ()))
 
 
 # How each field that is not a column of its own is made (the others are the column's value).
@@ -231,4 +257,6 @@ def _rollups(session: Session, codes: set[str]) -> dict[str, set[str]]:
     return found
 
 
-_AREA_LEVELS = select(Area.code, Area.level, Area.parent_code).where(Area.code.in_(bindparam("codes", expanding=True)))
+_areas = Area.__table__.c
+_AREA_LEVELS = select(_areas.code, _areas.level, _areas.parent_code).where(
+    _areas.code.in_(bindparam("codes", expanding=True)))

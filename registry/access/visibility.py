@@ -193,6 +193,21 @@ class Reader:
                     members.where(Membership.network_id == self.home), fellows]
         return oid.in_(union_all(*ids)) if ids else false()
 
+    # The two forms of "above the public tier" on Organisation.id, built once for the reader: a
+    # list asks one of them of its page, its count and its filters, and building them took a
+    # secretariat's list longer than the database took to answer it.
+
+    @functools.cached_property
+    def _each_above_public(self) -> ColumnElement[bool]:
+        """Asked of each organisation, with indexed lookups (the subtree's first)."""
+        oid = Organisation.id
+        return self._is_own(oid) | self._is_below(oid) | self._is_fellow(oid) | self._is_reviewed(oid)
+
+    @functools.cached_property
+    def _set_above_public(self) -> ColumnElement[bool]:
+        """Against the reader's one set of ids (_above_public)."""
+        return self._above_public(Organisation.id)
+
     def _tier_above_public(self, oid: Any) -> Any:
         """SQL: the tier the caller reads the organisation at for who it is, not for what the
         organisation published (NULL: the public tier at most)."""
@@ -284,10 +299,11 @@ class Reader:
         read once per query (all of a secretariat's subtree), for what reads every row."""
         if self.everything:
             return true()
+        if self.own is None and self.home is None:  # the public: nothing above the public tier
+            return _public()
         if row_by_row:
-            return _public() | self._is_own(Organisation.id) | self._is_below(Organisation.id) | self._is_fellow(
-                Organisation.id) | self._is_reviewed(Organisation.id)
-        return _public() | self._above_public(Organisation.id)
+            return _public() | self._each_above_public
+        return _public() | self._set_above_public
 
     def count_seen(self, query: Select[Any]) -> Select[Any]:
         """SQL: how many of `query`'s organisations (a select of Organisation, without may_see)
@@ -305,7 +321,7 @@ class Reader:
         listed = count(query.where(_public()))
         if self.own is None and self.home is None:  # the public: nothing above the public tier
             return select(listed)
-        return select(listed + count(query.where(~_public(), self._above_public(Organisation.id))))
+        return select(listed + count(query.where(~_public(), self._set_above_public)))
 
     def sees_field(self, field: str) -> ColumnElement[bool]:
         """The SQL condition for "this reader sees `field` of the organisation" (with may_see):
@@ -313,7 +329,10 @@ class Reader:
         filter would tell what the profile does not."""
         if self.everything or field not in PUBLISHABLE_FIELDS:
             return true()
-        return json_list_holds(Organisation.published_fields, field) | self._above_public(Organisation.id)
+        published = json_list_holds(Organisation.published_fields, field)
+        if self.own is None and self.home is None:  # the public
+            return published
+        return published | self._set_above_public
 
     def shown(self, field: str) -> ColumnElement[bool]:
         """The SQL twin of `shows`, on Organisation's columns, for a public-tier field: what a
@@ -360,22 +379,27 @@ class Reader:
 
 def _public() -> ColumnElement[bool]:
     """SQL: anyone may know the organisation exists (it is listed and active)."""
-    return Organisation.public_listing.is_(True) & (Organisation.status == OrganisationStatus.ACTIVE)
+    return _PUBLIC
+
+
+# Built once: the same condition in every query (building it took a list's Reader longer than
+# deciding the tiers of a page).
+_PUBLIC = Organisation.public_listing.is_(True) & (Organisation.status == OrganisationStatus.ACTIVE)
 
 
 def reader_for(session: Session, actor: Actor) -> Reader:
     """The actor's Reader for this session: one per request (its session) and per CLI command,
     however many reads ask for it. What it remembers of the tree is forgotten when the tree
     moves (network_tree.relink) or the session rolls back."""
-    readers = session.info.get(network_tree.REMEMBERED)
-    if readers is None:
-        readers = session.info[network_tree.REMEMBERED] = {}
-        event.listen(session, "after_soft_rollback", _forget)
+    readers = session.info.setdefault(network_tree.REMEMBERED, {})
     if actor not in readers:
         readers[actor] = Reader(session, actor)
     return readers[actor]
 
 
+# Listened for on every session once, as audit.py does: a listener added to each session as it
+# first built a Reader cost more than the rest of an anonymous list's Reader.
+@event.listens_for(Session, "after_soft_rollback")
 def _forget(session: Session, _previous: Any) -> None:
     session.info.get(network_tree.REMEMBERED, {}).clear()
 

@@ -163,6 +163,9 @@ def test_a_schema_dumps_exactly_what_marshmallow_dumps(shape):
 
 
 def test_only_fields_read_plainly_skip_marshmallow():
-    plan = {name: write for name, _key, _attribute, write, _field in FastPerson()._plan()}
+    plan = {name: write for name, _key, _attribute, _kept, write, _field in FastPerson()._plan()}
     assert all(plan[name] for name in ("id", "name", "kind", "count", "codes", "names", "when", "friend", "raw"))
     assert all(plan[name] is None for name in ("items", "city", "shown", "method"))
+    # An object's attribute named as a dict's method (a page's items) is read plainly.
+    of_object = {name: write for name, _key, _attribute, _kept, write, _field in FastPerson()._plan(of_dict=False)}
+    assert of_object["items"] and all(of_object[name] is None for name in ("city", "shown", "method"))
