@@ -108,22 +108,22 @@ def write_queued(session: Session, *, final: bool = False) -> None:
     rows: list[tuple[Any, ...]] = []
     waiting: list[tuple[SessionTransaction | None, list[tuple[Any, ...]]]] = []
     for number, (transaction, queued) in enumerate(runs):
-        for position, entry in enumerate(queued):
-            obj, organisation = entry[7], entry[8]
-            if (type(obj) is not int and obj is not None) or (type(organisation) is not int and organisation is not None):
+        for position, values in enumerate(queued):
+            obj, organisation = values[7], values[8]
+            if not (obj is None or type(obj) is int) or not (organisation is None or type(organisation) is int):
                 object_id, organisation_id = _id_of(obj), _id_of(organisation)
                 if object_id is _UNWRITTEN or organisation_id is _UNWRITTEN:
                     if final:
-                        raise RuntimeError(f"an audit entry ({entry[5]}) is about an object that was never written")
+                        raise RuntimeError(f"an audit entry ({values[5]}) is about an object that was never written")
                     waiting = [(transaction, queued[position:]), *runs[number + 1:]]
                     break
-                entry = (*entry[:7], object_id, organisation_id, entry[9])
-            rows.append(entry)
+                values = (*values[:7], object_id, organisation_id, values[9])
+            rows.append(values)
         if waiting:
             session.info[_QUEUE] = waiting
             break
-    # changes: JSON text already (record's encoder), as the column keeps it
-    insert_rows(session.connection(), AuditEntry.__table__, _COLUMNS, rows, as_stored=frozenset({"changes"}))
+    if rows:  # their changes JSON text already (record's encoder), as the column keeps them
+        insert_rows(session.connection(), AuditEntry.__table__, _COLUMNS, rows, as_stored=frozenset({"changes"}))
 
 
 _UNWRITTEN = object()
