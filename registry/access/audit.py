@@ -13,14 +13,14 @@ import json
 from json.encoder import c_make_encoder, encode_basestring_ascii
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, TypeDecorator, bindparam, event, insert, select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 from sqlalchemy.orm.attributes import flag_dirty, instance_state
 
 from registry.access.models import AuditEntry, Changes
 from registry.access.permissions import Actor
 from registry.access.public_ids import new_public_id
-from registry.db import utcnow
+from registry.db import insert_rows, utcnow
 
 _QUEUE = "registry.audit.queue"
 _PLAIN = frozenset({str, int, bool, float})
@@ -91,17 +91,9 @@ def stored(values: dict[str, Any]) -> dict[str, Any]:
             "changes": _jsonable(values["changes"])}
 
 
-class _JSONText(TypeDecorator[str]):
-    """A JSON column's value given as the JSON text itself (`record` writes it as it queues)."""
-
-    impl = JSON
-    cache_ok = True
-
-    def bind_processor(self, dialect: Any) -> None:
-        return None
-
-
-_INSERT = insert(AuditEntry.__table__).values(changes=bindparam("changes_text", type_=_JSONText()))
+# The columns an entry is written in, in the order `record` queues their values.
+_COLUMNS = ("public_id", "at", "actor", "actor_role", "token_id", "action", "object_type", "object_id",
+            "organisation_id", "changes")
 
 
 def write_queued(session: Session, *, final: bool = False) -> None:
@@ -113,25 +105,25 @@ def write_queued(session: Session, *, final: bool = False) -> None:
     runs = session.info.pop(_QUEUE, None)
     if not runs:
         return
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     waiting: list[tuple[SessionTransaction | None, list[tuple[Any, ...]]]] = []
     for number, (transaction, queued) in enumerate(runs):
-        for position, (public_id, at, label, role, token_id, action, object_type, obj, organisation,
-                       changes) in enumerate(queued):
-            object_id, organisation_id = _id_of(obj), _id_of(organisation)
-            if object_id is _UNWRITTEN or organisation_id is _UNWRITTEN:
-                if final:
-                    raise RuntimeError(f"an audit entry ({action}) is about an object that was never written")
-                waiting = [(transaction, queued[position:]), *runs[number + 1:]]
-                break
-            rows.append({"public_id": public_id, "at": at, "actor": label, "actor_role": role, "token_id": token_id,
-                         "action": action, "object_type": object_type, "object_id": object_id,
-                         "organisation_id": organisation_id, "changes_text": changes})
+        for position, values in enumerate(queued):
+            obj, organisation = values[7], values[8]
+            if not (obj is None or type(obj) is int) or not (organisation is None or type(organisation) is int):
+                object_id, organisation_id = _id_of(obj), _id_of(organisation)
+                if object_id is _UNWRITTEN or organisation_id is _UNWRITTEN:
+                    if final:
+                        raise RuntimeError(f"an audit entry ({values[5]}) is about an object that was never written")
+                    waiting = [(transaction, queued[position:]), *runs[number + 1:]]
+                    break
+                values = (*values[:7], object_id, organisation_id, values[9])
+            rows.append(values)
         if waiting:
             session.info[_QUEUE] = waiting
             break
-    if rows:
-        session.connection().execute(_INSERT, rows)
+    if rows:  # their changes JSON text already (record's encoder), as the column keeps them
+        insert_rows(session.connection(), AuditEntry.__table__, _COLUMNS, rows, as_stored=frozenset({"changes"}))
 
 
 _UNWRITTEN = object()

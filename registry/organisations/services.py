@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from registry.access import audit, sealing
 from registry.access.permissions import Actor, Permission, can, require
-from registry.db import today, utcnow
+from registry.db import insert_rows, today, utcnow
 from registry.errors import N_, Conflict, NotFound, NotPermitted, RegistryError, Said, ValidationFailed
 from registry.names import fold
 from registry.networks import tree as network_tree
@@ -144,14 +144,12 @@ def _insert(session: Session, checked: list[tuple[int, dict[str, Any], list[Term
     rows = [{**unset, **columns} for _, columns, _, _ in checked]
     organisations = list(session.scalars(insert(Organisation).returning(Organisation, sort_by_parameter_order=True),
                                          rows))
-    links = [{"organisation_id": o.id, "term_id": t.id} for o, (_, _, terms, _) in zip(organisations, checked)
-             for t in terms]
-    if links:
-        session.execute(insert(OrganisationTerm.__table__), links)
-    areas = [{"organisation_id": o.id, "area_code": c} for o, (_, _, _, codes) in zip(organisations, checked)
-             for c in codes]
-    if areas:
-        session.execute(insert(OrganisationArea.__table__), areas)
+    # plain pairs, some 40,000 for an import (insert_rows)
+    connection = session.connection()
+    insert_rows(connection, OrganisationTerm.__table__, ("organisation_id", "term_id"),
+                [(o.id, t.id) for o, (_, _, terms, _) in zip(organisations, checked) for t in terms])
+    insert_rows(connection, OrganisationArea.__table__, ("organisation_id", "area_code"),
+                [(o.id, c) for o, (_, _, _, codes) in zip(organisations, checked) for c in codes])
     return organisations
 
 
