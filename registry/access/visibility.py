@@ -346,7 +346,7 @@ class Reader:
         # may_see & sees_field, (listed | above) & (published | above), asked as (listed &
         # published) | above: the same organisations, with the set of ids the caller reads above
         # the public tier read once rather than once for each half.
-        return (_public() & json_list_holds(Organisation.published_fields, field)) | self._above_public(Organisation.id)
+        return (_public() & json_list_holds(Organisation.published_fields, field)) | self._set_above_public
 
     def precise_ids(self) -> ColumnElement[bool]:
         """The SQL condition for "this reader sees the organisation's exact areas"."""
