@@ -27,6 +27,9 @@ _PLAIN = frozenset({str, int, bool, float})
 
 
 class Audited(Protocol):
+    """What an entry is about: a mapped object, or a row a service writes itself (a membership
+    `transitions` begins); either names its table (`__tablename__`) and has its id once written."""
+
     id: int
 
 
@@ -50,13 +53,16 @@ def record(
 
     An entry waits as a tuple of plain values, its changes already JSON text: an import queues
     tens of thousands of them, which the garbage collector then has (almost) nothing to walk in."""
-    state = instance_state(obj)
+    state = getattr(obj, "_sa_instance_state", None)  # None: a row a service writes itself (its id once written)
     organisation = organisation_id
     if organisation is not None and type(organisation) is not int:
         key = instance_state(organisation).key
         organisation = organisation if key is None else key[1][0]
     object_type: str = type(obj).__tablename__  # type: ignore[attr-defined]
-    object_id = obj if state.key is None else state.key[1][0]
+    if state is None:
+        object_id = obj if obj.id is None else obj.id
+    else:
+        object_id = obj if state.key is None else state.key[1][0]
     queued = (new_public_id(), utcnow(), actor.label, actor.role.value, actor.token_id, action, object_type,
               object_id, organisation, _json_text(changes or {}))
     transaction = session.get_nested_transaction() or session.get_transaction()
@@ -65,7 +71,7 @@ def record(
         runs[-1][1].append(queued)
     else:
         runs.append((transaction, [queued]))
-    if state.persistent and not session.identity_map.check_modified():
+    if state is not None and state.persistent and not session.identity_map.check_modified():
         # so that the next flush runs (and writes the entry) though obj itself may not change;
         # one object marked is enough, and ten thousand would each be inspected by the flush
         flag_dirty(obj)

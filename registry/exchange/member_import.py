@@ -214,11 +214,12 @@ def _write(session: Session, actor: Actor, network: Organisation, rows: list[_Ro
                 _update_member(session, actor, network, row)
             except RegistryError as refused:
                 row.refuse(refused)
-    moving = [row for row in rows if not row.refused for _action in row.path]  # the row of each change
-    memberships.transitions(session, actor, network, [
+    going = [row for row in rows if not row.refused]
+    moving = [row for row in going for _action in row.path]  # the row of each change
+    memberships.transitions(session, actor, network, (  # each made as it is asked for, not thirty thousand at once
         memberships.Change(row.member, action, on=row.since, reason=_REASON)  # type: ignore[arg-type]
-        for row in rows if not row.refused for action in row.path
-    ], refused=lambda index, refused: moving[index].refuse(refused))
+        for row in going for action in row.path
+    ), refused=lambda index, refused: moving[index].refuse(refused))
     adding = [(row, email) for row in rows if not row.refused for email in row.emails
               if row.registers or not organisations.has_contact(session, row.member, "email", email)]  # type: ignore[arg-type]
     organisations.add_contacts(session, actor, [(row.member, {"kind": "email", "value": email})  # type: ignore[misc]

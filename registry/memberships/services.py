@@ -9,13 +9,12 @@ lifecycle and the actor, and writes a dated MembershipEvent, so "who were VNSW's
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session, contains_eager, make_transient_to_detached, subqueryload
-from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm import Session, contains_eager, subqueryload
 
 from registry.access import audit
 from registry.access.public_ids import new_public_id
@@ -58,7 +57,10 @@ def transition(
     """The one way a membership changes state. `on` defaults to today; `undated` records that
     the date is not documented (seed facts), and such a change counts only for "now"."""
     moved = transitions(session, actor, network, [Change(member, action, on=on, undated=undated, reason=reason)])
-    return moved[0]  # type: ignore[return-value]  # refusals raise when no `refused` is given
+    membership = session.get(Membership, moved[0])  # one begun here is read once it is written
+    assert membership is not None  # refusals raise when no `refused` is given
+    lookups(session).memberships[network.id, member.id] = membership
+    return membership
 
 
 @dataclass(frozen=True, slots=True)  # (slots: an import asks for three a row)
@@ -72,31 +74,49 @@ class Change:
     reason: str = ""
 
 
+@dataclass(eq=False, slots=True)
+class _Begun:
+    """A membership `transitions` begins, held as its row's values until they are written together
+    (with its id then): an import begins ten thousand, and an ORM object each, added to the
+    session, cost more than writing them. Its audit entries name it as they name a row."""
+
+    __tablename__: ClassVar[str] = Membership.__tablename__
+    network_id: int
+    member_id: int
+    status: MembershipStatus
+    status_since: dt.date | None = None
+    updated_at: dt.datetime | None = None
+    id: int | None = None
+
+
 def transitions(
-    session: Session, actor: Actor, network: Organisation, changes: Sequence[Change], *,
+    session: Session, actor: Actor, network: Organisation, changes: Iterable[Change], *,
     refused: Callable[[int, RegistryError], None] | None = None,
-) -> list[Membership | None]:
+) -> list[int | None]:
     """Changes of state of many memberships of one network, in order, each checked as
-    `transition` checks it (a member may change more than once: apply, verify, admit). Without
-    `refused` the first refusal raises (the changes before it stay made, written whole); with it
-    each refused change is told to it (by index) and None stands in its place. The network tree
-    follows once for the lot: member organisations' links are settled together, per date, at
-    the end (before, when one of them changes again); a member network's at once, as everything
-    below it moves too."""
+    `transition` checks it (a member may change more than once: apply, verify, admit); the id of
+    each change's membership is returned. Without `refused` the first refusal raises (the changes
+    before it stay made, written whole); with it each refused change is told to it (by index) and
+    None stands in its place. The network tree follows once for the lot: member organisations'
+    links are settled together, per date, at the end (before, when one of them changes again); a
+    member network's at once, as everything below it moves too.
+
+    A membership this call begins is written with the others it begins, as a row, not an object:
+    whoever wants the object reads it (`transition` does)."""
     known = lookups(session)
-    done: list[Membership | None] = []
+    done: list[Membership | _Begun | None] = []
     waiting: dict[dt.date | None, set[int]] = {}  # member organisations whose links are yet to follow
-    dates: dict[Membership, list[dt.date | None]] = {}  # of the memberships changed, every event's date
-    events: list[tuple[Membership, tuple[Any, ...]]] = []  # each membership and its event's values (_EVENT)
-    made: list[Membership] = []  # the memberships this call begins, written together with the events
+    dates: dict[Membership | _Begun, list[dt.date | None]] = {}  # of the memberships changed, every event's date
+    pending = _Pending()
     try:
         for index, change in enumerate(changes):
             member, action = change.member, MembershipAction(change.action)
             if any(member.id in ids for ids in waiting.values()):
+                pending.write(session, known)  # what relinking reads
                 _relink(session, waiting)  # its links so far, dated, before it changes again
-            membership = get_membership(session, network, member)
+            membership = pending.begun.get(member.id) or get_membership(session, network, member)
             if membership is not None and membership not in dates:
-                dates[membership] = [e.effective_on for e in membership.events]
+                dates[membership] = [e.effective_on for e in membership.events]  # type: ignore[union-attr]
             try:
                 move = _check(actor, known, network, member.id, member.name, action,
                               membership.status if membership else None, dates[membership] if membership else [],
@@ -108,77 +128,77 @@ def transitions(
                 done.append(None)
                 continue
             if membership is None:
-                membership = Membership(network_id=network.id, member_id=member.id, status=move.target)
-                session.add(membership)
-                made.append(membership)
-                known.memberships[network.id, member.id] = membership
+                membership = pending.begun[member.id] = _Begun(network.id, member.id, move.target)
                 dates[membership] = []
             membership.status = move.target
             membership.status_since = move.effective_on
             membership.updated_at = utcnow()
             dates[membership].append(move.effective_on)
-            events.append((membership, move.event(actor)))
+            pending.event(membership, move.event(actor))
             audit.record(session, actor, f"membership_{action.value}", membership, move.changes(network),
                          organisation_id=member.id)
             if network_tree.moves(move.current, move.target):
                 if member.is_network:
-                    _write_events(session, made, events)
+                    pending.write(session, known)
                     network_tree.relink(session, [member.id], on=move.effective_on)
                 else:
                     waiting.setdefault(move.effective_on, set()).add(member.id)
             known.moved(network, member, move.target)
             done.append(membership)
     finally:  # what was changed is written whole, a refusal raising or not
-        _write_events(session, made, events)
+        pending.write(session, known)
         _relink(session, waiting)
-    return done
+    return [None if membership is None else membership.id for membership in done]
 
 
-def _write_events(session: Session, made: list[Membership], events: list[tuple[Membership, tuple[Any, ...]]]) -> None:
-    """The new memberships, then their events, in one statement each, and the spans of those with
-    a dated event derived again; each membership reads its events again when next asked. A
-    membership begun here that nothing has flushed yet is written by an INSERT ... RETURNING its
-    id (_insert_new): the unit of work's bookkeeping for thousands of them (an import's) cost
-    more than writing them. The events go as rows of plain values (insert_rows): an import writes
-    30,000. Their audit entries are written with them."""
-    new = [m for m in made if instance_state(m).pending]
-    made.clear()
-    if new:
-        _insert_new(session, new)
-    if not events:
-        audit.write_queued(session)
-        return
-    session.flush()
-    now = utcnow()
-    insert_rows(session.connection(), MembershipEvent.__table__, _EVENT_COLUMNS,
-                [(m.id, *values, now) for m, values in events])
-    spans.refresh(session, {m.id for m, values in events if values[_EFFECTIVE_ON] is not None})
-    for membership in {m for m, _ in events}:
-        session.expire(membership, ["events"])
-    events.clear()
-    audit.write_queued(session)
+class _Pending:
+    """What `transitions` has changed and not yet written: the memberships it begins (by member
+    id) and every change's event, as plain values (an import's thirty thousand: values the
+    garbage collector need not walk)."""
 
+    def __init__(self) -> None:
+        self.begun: dict[int, _Begun] = {}
+        self.of: list[Membership | _Begun] = []  # each event's membership
+        self.events: list[tuple[Any, ...]] = []  # its values (_Move.event)
 
-def _insert_new(session: Session, new: list[Membership]) -> None:
-    """Write memberships begun here and not yet flushed by one INSERT ... RETURNING their ids,
-    then hold them as loaded. No flush may run in between: it would write the audit entries
-    queued for them while they are out of the session and have no id yet."""
-    with session.no_autoflush:
+    def event(self, membership: Membership | _Begun, values: tuple[Any, ...]) -> None:
+        self.of.append(membership)
+        self.events.append(values)
+
+    def write(self, session: Session, known: Known) -> None:
+        """The memberships begun, then the events, in one statement each, the memberships changed
+        flushed, and the spans of those with a dated event derived again; each membership
+        changed reads its events again when next asked, and one begun is read from the database
+        (get_membership) once it is written. Their audit entries are written with them."""
+        if self.begun:
+            _insert_begun(session, list(self.begun.values()))
+            known.new.difference_update(self.begun)  # each has a membership now, in the database
+            self.begun.clear()
+        if not self.events:
+            audit.write_queued(session)
+            return
+        session.flush()
         now = utcnow()
-        rows = []
-        for membership in new:
-            session.expunge(membership)  # the INSERT below writes it, not the flush before it
-            membership.public_id, membership.created_at, membership.version = new_public_id(), now, 1
-            rows.append({"public_id": membership.public_id, "network_id": membership.network_id,
-                         "member_id": membership.member_id, "status": membership.status,
-                         "status_since": membership.status_since, "created_at": now,
-                         "updated_at": membership.updated_at, "version": 1})
-        table = Membership.__table__
-        ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars()
-        for membership, membership_id in zip(new, ids, strict=True):
-            membership.id = membership_id
-            make_transient_to_detached(membership)
-            session.add(membership)
+        insert_rows(session.connection(), MembershipEvent.__table__, _EVENT_COLUMNS,
+                    [(m.id, *values, now) for m, values in zip(self.of, self.events)])
+        spans.refresh(session, {m.id for m, values in zip(self.of, self.events) if values[_EFFECTIVE_ON] is not None})
+        for membership in {m for m in self.of if type(m) is not _Begun}:
+            session.expire(membership, ["events"])
+        self.of.clear()
+        self.events.clear()
+        audit.write_queued(session)
+
+
+def _insert_begun(session: Session, begun: list[_Begun]) -> None:
+    """Write the memberships begun by one INSERT ... RETURNING their ids."""
+    now = utcnow()
+    table = Membership.__table__
+    rows = [{"public_id": new_public_id(), "network_id": b.network_id, "member_id": b.member_id,
+             "status": b.status, "status_since": b.status_since, "created_at": now, "updated_at": b.updated_at,
+             "version": 1} for b in begun]
+    ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars()
+    for membership, membership_id in zip(begun, ids, strict=True):
+        membership.id = membership_id
 
 
 def _relink(session: Session, waiting: dict[dt.date | None, set[int]]) -> None:
@@ -188,7 +208,7 @@ def _relink(session: Session, waiting: dict[dt.date | None, set[int]]) -> None:
     waiting.clear()
 
 
-# A membership event's columns as _write_events writes them: its membership's id, a _Move's
+# A membership event's columns as _Pending.write writes them: its membership's id, a _Move's
 # event(), and when it was recorded.
 _EVENT_COLUMNS = ("membership_id", "action", "from_status", "to_status", "effective_on", "actor", "actor_role",
                   "reason", "recorded_at")
@@ -206,8 +226,10 @@ class _Move:
     reason: str
 
     def event(self, actor: Actor) -> tuple[Any, ...]:
-        """The event's values, in the order of _EVENT_COLUMNS after its membership's id."""
-        return (self.action, self.current, self.target, self.effective_on, actor.label, actor.role.value, self.reason)
+        """The event's values, in the order of _EVENT_COLUMNS after its membership's id: plain
+        values (an enum's str), a tuple the garbage collector stops walking."""
+        return (self.action.value, self.current and self.current.value, self.target.value, self.effective_on,
+                actor.label, actor.role.value, self.reason)
 
     def changes(self, network: Organisation) -> audit.Changes:
         return {"status": [self.current, self.target], "effective_on": [None, self.effective_on],
