@@ -13,14 +13,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, contains_eager, subqueryload
 
 from registry.access import audit
 from registry.access.public_ids import new_public_id
 from registry.access.permissions import Actor, Permission, can
 from registry.memberships import spans
-from registry.db import insert_rows, today, utcnow
+from registry.db import insert_returning_ids, insert_rows, today, utcnow
 from registry.errors import N_, InvalidTransition, NotFound, NotPermitted, RegistryError, ValidationFailed
 from registry.memberships.models import (
     ENDED_STATUSES, A, LIFECYCLE, REASON_REQUIRED, S, Membership, MembershipAction, MembershipEvent, MembershipStatus
@@ -190,15 +190,16 @@ class _Pending:
 
 
 def _insert_begun(session: Session, begun: list[_Begun]) -> None:
-    """Write the memberships begun by one INSERT ... RETURNING their ids."""
+    """Write the memberships begun, in one statement (db.insert_returning_ids), and give each its id."""
     now = utcnow()
-    table = Membership.__table__
-    rows = [{"public_id": new_public_id(), "network_id": b.network_id, "member_id": b.member_id,
-             "status": b.status, "status_since": b.status_since, "created_at": now, "updated_at": b.updated_at,
-             "version": 1} for b in begun]
-    ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars()
+    ids = insert_returning_ids(session.connection(), Membership.__table__, _MEMBERSHIP_COLUMNS, [
+        (new_public_id(), b.network_id, b.member_id, b.status, b.status_since, now, b.updated_at, 1) for b in begun])
     for membership, membership_id in zip(begun, ids, strict=True):
         membership.id = membership_id
+
+
+_MEMBERSHIP_COLUMNS = ("public_id", "network_id", "member_id", "status", "status_since", "created_at", "updated_at",
+                       "version")
 
 
 def _relink(session: Session, waiting: dict[dt.date | None, set[int]]) -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from registry.access import audit, sealing
 from registry.access.permissions import Actor, Permission, can, require
-from registry.db import insert_rows, today, utcnow
+from registry.db import defaults, in_chunks, insert_returning_ids, insert_rows, today, utcnow
 from registry.errors import N_, Conflict, NotFound, NotPermitted, RegistryError, Said, ValidationFailed
 from registry.names import fold
 from registry.networks import tree as network_tree
@@ -132,25 +132,30 @@ def register_organisations(
 
 
 def _insert(session: Session, checked: list[tuple[int, dict[str, Any], list[Term], list[str]]]) -> list[Organisation]:
-    """New organisations in one INSERT each for them, their terms and their areas: the caller is
-    given them persistent, with their ids. Every row names the same columns, those a profile left
-    out as NULL, so that they go together. Their terms and areas are written as rows, not loaded
-    back as objects: the caller has them already (an import's ten thousand organisations would
-    each hold two more collections and an object per area, all of it walked by the garbage
-    collector, for nothing that reads them); whoever asks for them reads them."""
-    given = set().union(*(columns for _, columns, _, _ in checked))
-    table = Organisation.__table__
-    unset = {key: None for key in given if table.c[key].default is None and table.c[key].server_default is None}
-    rows = [{**unset, **columns} for _, columns, _, _ in checked]
-    organisations = list(session.scalars(insert(Organisation).returning(Organisation, sort_by_parameter_order=True),
-                                         rows))
-    # plain pairs, some 40,000 for an import (insert_rows)
+    """New organisations in one statement each for them, their terms and their areas, written as
+    rows (db.insert_returning_ids, insert_rows); the caller is given them persistent, read back
+    by their ids. Their terms and areas are not loaded as objects: the caller has them already
+    (an import's ten thousand organisations would each hold two more collections and an object
+    per area, all of it walked by the garbage collector, for nothing that reads them); whoever
+    asks for them reads them."""
     connection = session.connection()
+    fill = _DEFAULTS
+    ids = insert_returning_ids(connection, _TABLE, _COLUMNS, [
+        tuple([columns[name] if name in columns else fill[name]() for name in _COLUMNS])
+        for _, columns, _, _ in checked])
     insert_rows(connection, OrganisationTerm.__table__, ("organisation_id", "term_id"),
-                [(o.id, t.id) for o, (_, _, terms, _) in zip(organisations, checked) for t in terms])
+                [(new_id, t.id) for new_id, (_, _, terms, _) in zip(ids, checked) for t in terms])
     insert_rows(connection, OrganisationArea.__table__, ("organisation_id", "area_code"),
-                [(o.id, c) for o, (_, _, _, codes) in zip(organisations, checked) for c in codes])
-    return organisations
+                [(new_id, c) for new_id, (_, _, _, codes) in zip(ids, checked) for c in codes])
+    read: dict[int, Organisation] = {}
+    for chunk in in_chunks(ids):
+        read.update((o.id, o) for o in session.scalars(select(Organisation).where(Organisation.id.in_(chunk))))
+    return [read[new_id] for new_id in ids]
+
+
+_TABLE = Organisation.__table__
+_COLUMNS = tuple(column.name for column in _TABLE.c if column.name != "id")
+_DEFAULTS = defaults(_TABLE, _COLUMNS)
 
 
 def _check_registration(
