@@ -114,6 +114,8 @@ def transitions(
             if any(member.id in ids for ids in waiting.values()):
                 pending.write(session, known)  # what relinking reads
                 _relink(session, waiting)  # its links so far, dated, before it changes again
+            if action is A.APPLY and pending.begun and not known.names_read([network.id], actor):
+                pending.write(session, known)  # the name check reads the applications so far from SQL
             membership = pending.begun.get(member.id) or get_membership(session, network, member)
             if membership is not None and membership not in dates:
                 dates[membership] = [e.effective_on for e in membership.events]  # type: ignore[union-attr]

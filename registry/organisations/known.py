@@ -119,6 +119,11 @@ class Known:
             index.setdefault(key, []).append((organisation_id, name))
         self._names[ids, actor] = index
 
+    def names_read(self, network_ids: Iterable[int], actor: Actor) -> bool:
+        """Whether the names used in these networks, as the actor sees them, are remembered (a
+        check against them reads no SQL, which sees only what is written)."""
+        return (frozenset(network_ids), actor) in self._names
+
     def named(self, key: str, network_ids: Iterable[int], actor: Actor) -> list[tuple[int, str]]:
         """(id, name) of the organisations in these networks whose folded name is `key`, of
         those the actor may see: a name taken by an organisation hidden from the caller is

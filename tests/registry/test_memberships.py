@@ -184,6 +184,25 @@ def test_of_two_alike_names_applying_in_one_load_the_second_is_refused(session, 
     assert [index for index, _ in refusals] == [1] and "already" in refusals[0][1]
     assert memberships.get_membership(session, vnsw, second) is None
 
+def test_of_two_alike_names_applying_in_one_call_the_second_is_refused_where_the_names_are_read_from_sql(
+        session, vnsw, wnu, make_org):
+    """A secretariat applying for two of its organisations: the names in the network were not read
+    beforehand, so each check reads them from the database, which holds the first application by
+    then (transitions writes the memberships it begins before such a check)."""
+    first = make_org(wnu, name="Hoa Sen Group", country="KH")
+    below = make_org(wnu, name="Lao test network", kind="national_network", country="LA")
+    second = make_org(below, name="Hòa Sen group", country="LA")
+    actor = secretariat(wnu)
+    assert not lookups(session).names_read([vnsw.id], actor)
+    refusals = []
+    memberships.transitions(session, actor, vnsw, [memberships.Change(first, A.APPLY),
+                                                   memberships.Change(second, A.APPLY)],
+                            refused=lambda index, error: refusals.append((index, str(error))))
+    assert [index for index, _ in refusals] == [1] and "already" in refusals[0][1]
+    assert memberships.get_membership(session, vnsw, first).status is S.APPLIED
+    assert memberships.get_membership(session, vnsw, second) is None
+
+
 class TestWhoMayMoveMemberships:
     def test_an_editor_applies_and_withdraws_its_own_organisation(self, session, vnsw, make_org):
         cbo = make_org(vnsw)
