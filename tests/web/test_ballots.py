@@ -64,7 +64,9 @@ def test_a_member_ranks_and_casts_its_ballot_on_a_phone_in_vietnamese(web_site: 
 
         def check(what: str) -> None:
             """Pages load without script when `script` is off; script comes back only for the checks
-            (which run in the page), after the page has loaded without it."""
+            (which run in the page), after the page has loaded without it: a click's navigation may
+            still be loading when the click returns, and script let back on then would run the page's."""
+            visit.page.wait_for_load_state("load")
             scripts.send("Emulation.setScriptExecutionDisabled", {"value": False})
             visit.check(what)
             scripts.send("Emulation.setScriptExecutionDisabled", {"value": not script})
