@@ -20,7 +20,8 @@ from sqlalchemy.orm.attributes import flag_dirty, instance_state
 from registry.access.models import AuditEntry, Changes
 from registry.access.permissions import Actor
 from registry.access.public_ids import new_public_id
-from registry.db import insert_rows, utcnow
+from registry.db import utcnow
+from registry.rows import insert_rows
 
 _QUEUE = "registry.audit.queue"
 _PLAIN = frozenset({str, int, bool, float})

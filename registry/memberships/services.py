@@ -20,7 +20,7 @@ from registry.access import audit
 from registry.access.public_ids import new_public_id
 from registry.access.permissions import Actor, Permission, can
 from registry.memberships import spans
-from registry.db import insert_returning_ids, insert_rows, today, utcnow
+from registry.db import today, utcnow
 from registry.errors import N_, InvalidTransition, NotFound, NotPermitted, RegistryError, ValidationFailed
 from registry.memberships.models import (
     ENDED_STATUSES, A, LIFECYCLE, REASON_REQUIRED, S, Membership, MembershipAction, MembershipEvent, MembershipStatus
@@ -29,6 +29,7 @@ from registry.networks import tree as network_tree
 from registry.organisations.known import Known, lookups
 from registry.organisations.models import Organisation
 from registry.organisations.rules import check_name_free
+from registry.rows import insert_returning_ids, insert_rows
 
 
 def get_membership(session: Session, network: Organisation, member: Organisation) -> Membership | None:
@@ -192,7 +193,8 @@ class _Pending:
 
 
 def _insert_begun(session: Session, begun: list[_Begun]) -> None:
-    """Write the memberships begun, in one statement (db.insert_returning_ids), and give each its id."""
+    """Write the memberships begun in one statement (registry.rows.insert_returning_ids), and give
+    each its id."""
     now = utcnow()
     ids = insert_returning_ids(session.connection(), Membership.__table__, _MEMBERSHIP_COLUMNS, [
         (new_public_id(), b.network_id, b.member_id, b.status, b.status_since, now, b.updated_at, 1) for b in begun])

@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from registry.access import audit, sealing
 from registry.access.permissions import Actor, Permission, can, require
-from registry.db import defaults, in_chunks, insert_returning_ids, insert_rows, today, utcnow
+from registry.db import in_chunks, today, utcnow
 from registry.errors import N_, Conflict, NotFound, NotPermitted, RegistryError, Said, ValidationFailed
 from registry.names import fold
 from registry.networks import tree as network_tree
@@ -30,6 +30,7 @@ from registry.organisations.rules import (
     validate_profile
 )
 from registry.vocabularies.models import Term
+from registry.rows import defaults, insert_returning_ids, insert_rows
 
 
 def written(contact: Contact, value: str | None) -> ContactView:
@@ -133,11 +134,11 @@ def register_organisations(
 
 def _insert(session: Session, checked: list[tuple[int, dict[str, Any], list[Term], list[str]]]) -> list[Organisation]:
     """New organisations in one statement each for them, their terms and their areas, written as
-    rows (db.insert_returning_ids, insert_rows); the caller is given them persistent, read back
-    by their ids. Their terms and areas are not loaded as objects: the caller has them already
-    (an import's ten thousand organisations would each hold two more collections and an object
-    per area, all of it walked by the garbage collector, for nothing that reads them); whoever
-    asks for them reads them."""
+    rows (registry.rows); the caller is given them persistent, read back by their ids. Their
+    terms and areas are not loaded as objects: the caller has them already (an import's ten
+    thousand organisations would each hold two more collections and an object per area, all of
+    it walked by the garbage collector, for nothing that reads them); whoever asks for them
+    reads them."""
     connection = session.connection()
     fill = _DEFAULTS
     ids = insert_returning_ids(connection, _TABLE, _COLUMNS, [
