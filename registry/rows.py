@@ -79,11 +79,14 @@ _NONE = object()
 
 def _copy(connection: Connection, table: Table, columns: tuple[str, ...], rows: Iterable[Sequence[Any]]) -> None:
     """Write rows of values (as insert_rows has converted them) by PostgreSQL's COPY, on the
-    connection's own transaction."""
+    connection's own transaction. SQLAlchemy does not send it, so its listeners of statements
+    are told of it here."""
     quote = connection.dialect.identifier_preparer
     statement = (f"COPY {quote.format_table(table)} ({', '.join(quote.quote(name) for name in columns)}) "
                  "FROM STDIN")
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    for listener in connection.dispatch.before_cursor_execute:  # a statement like any other to who counts them
+        listener(connection, cursor, statement, None, None, False)
     try:
         with cursor.copy(statement) as copy:
             for row in rows:
