@@ -98,12 +98,14 @@ def run(rows: int = TARGET_ROWS, database_url: str | None = None) -> dict[str, A
             session.close()
         finally:
             engine.dispose()
-    scaled = seconds[True] * TARGET_ROWS / rows
-    # The CPU seconds are this process's alone (not PostgreSQL's): beside the wall-clock figures
-    # they tell a busy machine from a slow import.
+    scale = TARGET_ROWS / rows
+    # The CPU seconds are this process's alone (not PostgreSQL's, whose server does its own work
+    # on the same machine): beside the wall-clock figures they tell a busy machine from a slow
+    # import. Both are held to the target.
     return {"rows": rows, "database": make_url(url).get_backend_name(), "dry_run_seconds": seconds[False],
             "apply_seconds": seconds[True], "rows_per_second": rows / seconds[True],
-            "target_seconds": TARGET_SECONDS, "ratio_to_target": scaled / TARGET_SECONDS,
+            "target_seconds": TARGET_SECONDS, "ratio_to_target": seconds[True] * scale / TARGET_SECONDS,
+            "cpu_ratio_to_target": cpu[True] * scale / TARGET_SECONDS,
             "dry_run_cpu_seconds": cpu[False], "apply_cpu_seconds": cpu[True]}
 
 
@@ -122,9 +124,10 @@ def main() -> None:
         print(f"  {label:8} {seconds:6.2f} s  {rows / seconds:8,.0f} rows/s  "
               f"(at {TARGET_ROWS:,} rows ≈ {seconds * TARGET_ROWS / rows:.1f} s; "
               f"{figures[f'{key}_cpu_seconds']:.2f} s of this process's CPU)")
-    verdict = "met" if figures["ratio_to_target"] <= 1 else "missed"
-    print(f"  target: apply {TARGET_ROWS:,} rows in ≤ {TARGET_SECONDS:.0f} s; "
-          f"ratio {figures['ratio_to_target']:.2f} ({verdict})")
+    for what, key in (("this process's CPU", "cpu_ratio_to_target"), ("wall time", "ratio_to_target")):
+        verdict = "met" if figures[key] <= 1 else "missed"
+        print(f"  target: apply {TARGET_ROWS:,} rows in ≤ {TARGET_SECONDS:.0f} s; in {what}, "
+              f"ratio {figures[key]:.2f} ({verdict})")
 
 
 if __name__ == "__main__":
