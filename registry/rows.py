@@ -28,8 +28,8 @@ def insert_rows(
     for each row and looks every value's type up again (some 10 µs a row, and garbage for the
     collector), while here a column's conversion is looked up once and a row stays a tuple.
     On PostgreSQL, from COPY_FROM rows on they go by COPY: psycopg's executemany spends some
-    ten microseconds of Python on each row it pipelines, COPY writes a row in C. (Fewer go as
-    the INSERT any write runs, which the statement counts see.)"""
+    ten microseconds of Python on each row it pipelines, COPY writes a row in C. (Fewer go by
+    the INSERT, as an ordinary request's few do.)"""
     if not rows:
         return
     dialect = connection.dialect
