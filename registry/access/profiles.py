@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Row, String, bindparam, select, type_coerce
+from sqlalchemy import Row, String, bindparam, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from registry.access.public_ids import public_ids_of
@@ -111,7 +111,15 @@ class _Page:
             # Only the vocabularies some profile shows (the public's often shows one), in
             # term_codes' order (position, then code), for every organisation at once.
             chosen, wanted = _TERMS, ids(*shown_terms)
-            if len(shown_terms) < len(TERM_FIELDS):
+            shown_by = {field: ids(field)["ids"] for field in shown_terms}
+            if any(showing_it != wanted["ids"] for showing_it in shown_by.values()):
+                # Organisations that show different vocabularies (a public page: most publish
+                # their priority areas alone, a few their populations and services too): each
+                # vocabulary's terms of the organisations that show it, not every shown
+                # vocabulary's terms of them all, most of which no profile on the page shows.
+                chosen, wanted = _TERMS_EACH, {TERM_FIELDS[field].value: shown_by.get(field, [])
+                                               for field in TERM_FIELDS}
+            elif len(shown_terms) < len(TERM_FIELDS):
                 chosen, wanted["vocabularies"] = _TERMS_OF, sorted(TERM_FIELDS[field] for field in shown_terms)
             for oid, vocabulary, _, code in sorted(session.execute(chosen, wanted).all(), key=_BY_POSITION):
                 terms[oid, vocabulary].append(code)
@@ -165,10 +173,15 @@ _BY_POSITION, _BY_CODE = itemgetter(2, 3), itemgetter(1)
 _IDS = bindparam("ids", expanding=True)
 _terms, _chosen = Term.__table__.c, OrganisationTerm.__table__.c
 # The vocabulary as it is stored: a page's hundreds of terms are grouped by it, not made enums one by one.
-_TERMS = (select(_chosen.organisation_id, type_coerce(_terms.vocabulary, String), _terms.position, _terms.code)
-          .join_from(OrganisationTerm.__table__, Term.__table__, _terms.id == _chosen.term_id)
-          .where(_chosen.organisation_id.in_(_IDS)))
+_TERM_ROWS = (select(_chosen.organisation_id, type_coerce(_terms.vocabulary, String), _terms.position, _terms.code)
+              .join_from(OrganisationTerm.__table__, Term.__table__, _terms.id == _chosen.term_id))
+_TERMS = _TERM_ROWS.where(_chosen.organisation_id.in_(_IDS))
 _TERMS_OF = _TERMS.where(_terms.vocabulary.in_(bindparam("vocabularies", expanding=True)))
+# One vocabulary's terms of the organisations named by its own parameter (an empty list for a
+# vocabulary no profile shows), for every vocabulary, in one statement.
+_TERMS_EACH = union_all(*(_TERM_ROWS.where(_chosen.organisation_id.in_(bindparam(vocabulary.value, expanding=True)),
+                                           _terms.vocabulary == vocabulary)
+                          for vocabulary in TERM_FIELDS.values()))
 _served = OrganisationArea.__table__.c
 _AREAS = select(_served.organisation_id, _served.area_code).where(_served.organisation_id.in_(_IDS))
 # Only published contacts are read (and opened) for a profile; the others through the logged read.
