@@ -16,15 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import (JSON, Boolean, DateTime, Enum, Integer, MetaData, Select, String, create_engine, event, func,
-                        select, text)
+from sqlalchemy import (ARRAY, JSON, Boolean, DateTime, Enum, Integer, MetaData, Select, String, any_, bindparam,
+                        create_engine, event, func, select, text)
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, object_session, sessionmaker
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import NullType, TypeDecorator
 
 from registry.errors import N_, ValidationFailed
 
@@ -82,6 +82,37 @@ def _json_list_holds_postgresql(element: json_list_holds, compiler: Any, **kw: A
 def _json_list_holds_sqlite(element: json_list_holds, compiler: Any, **kw: Any) -> str:
     column, value = (compiler.process(c, **kw) for c in element.clauses)
     return f"EXISTS (SELECT 1 FROM json_each({column}) AS listed WHERE listed.value = {value})"
+
+
+class one_of(FunctionElement[bool]):
+    """SQL: the integer column's value is one of the list given at execution as the parameter
+    named (one_of(column, "ids")). On PostgreSQL `column = ANY(:ids)`, one array parameter, so the
+    statement's text is the same whatever the list's length and psycopg keeps its parse (it
+    parses a statement of more than 50 parameters again at every execution, and SQLAlchemy
+    renders an expanded IN's fifty parameters again); elsewhere an expanding IN.
+
+    Typed NullType, not Boolean: SQLAlchemy writes a Boolean expression in a WHERE as `... = 1`
+    on SQLite, which has no boolean type, and SQLite then scans the table rather than the
+    column's index."""
+
+    type = NullType()
+    name = "one_of"
+    inherit_cache = True
+
+    def __init__(self, column: Any, name: str) -> None:
+        super().__init__(column, bindparam(name))
+
+
+@compiles(one_of)
+def _one_of(element: one_of, compiler: Any, **kw: Any) -> str:
+    column, named = element.clauses
+    return compiler.process(column.in_(bindparam(named.key, expanding=True)), **kw)
+
+
+@compiles(one_of, "postgresql")
+def _one_of_postgresql(element: one_of, compiler: Any, **kw: Any) -> str:
+    column, named = element.clauses
+    return compiler.process(column == any_(bindparam(named.key, type_=ARRAY(Integer))), **kw)
 
 
 class year_of(FunctionElement[int]):

@@ -25,6 +25,7 @@ from registry.access.visibility import (
     COARSEST_PUBLIC_LEVEL, FIELD_TIERS, FIELDS_SHOWN, PRECISE_AREAS, Reader, at_least, visible_contacts
 )
 from registry.areas.models import Area
+from registry.db import one_of
 from registry.memberships.models import Membership, MembershipStatus
 from registry.organisations.models import (
     TERM_FIELDS, Contact, ContactView, Organisation, OrganisationArea, OrganisationStatus, OrganisationTerm, Visibility
@@ -170,31 +171,30 @@ class _Network(NamedTuple):
 # than SQLite took to answer it. Their rows are put in order here (a term by its position, then
 # code; an area by its code), as Python orders text.
 _BY_POSITION, _BY_CODE = itemgetter(2, 3), itemgetter(1)
-_IDS = bindparam("ids", expanding=True)
 _terms, _chosen = Term.__table__.c, OrganisationTerm.__table__.c
 # The vocabulary as it is stored: a page's hundreds of terms are grouped by it, not made enums one by one.
 _TERM_ROWS = (select(_chosen.organisation_id, type_coerce(_terms.vocabulary, String), _terms.position, _terms.code)
               .join_from(OrganisationTerm.__table__, Term.__table__, _terms.id == _chosen.term_id))
-_TERMS = _TERM_ROWS.where(_chosen.organisation_id.in_(_IDS))
+_TERMS = _TERM_ROWS.where(one_of(_chosen.organisation_id, "ids"))
 _TERMS_OF = _TERMS.where(_terms.vocabulary.in_(bindparam("vocabularies", expanding=True)))
 # One vocabulary's terms of the organisations named by its own parameter (an empty list for a
 # vocabulary no profile shows), for every vocabulary, in one statement.
-_TERMS_EACH = union_all(*(_TERM_ROWS.where(_chosen.organisation_id.in_(bindparam(vocabulary.value, expanding=True)),
+_TERMS_EACH = union_all(*(_TERM_ROWS.where(one_of(_chosen.organisation_id, vocabulary.value),
                                            _terms.vocabulary == vocabulary)
                           for vocabulary in TERM_FIELDS.values()))
 _served = OrganisationArea.__table__.c
-_AREAS = select(_served.organisation_id, _served.area_code).where(_served.organisation_id.in_(_IDS))
+_AREAS = select(_served.organisation_id, _served.area_code).where(one_of(_served.organisation_id, "ids"))
 # Only published contacts are read (and opened) for a profile; the others through the logged read.
 _contacts = Contact.__table__.c
 _CONTACTS = (select(_contacts.organisation_id, _contacts.id, _contacts.public_id, _contacts.kind,
                     _contacts.sealed_value, _contacts.label, _contacts.visibility)
-             .where(_contacts.organisation_id.in_(_IDS), _contacts.visibility == Visibility.PUBLIC)
+             .where(one_of(_contacts.organisation_id, "ids"), _contacts.visibility == Visibility.PUBLIC)
              .order_by(_contacts.id))
 _network, _membership = Organisation.__table__.alias("network"), Membership.__table__.c
 _MEMBERSHIPS = (select(_membership.member_id, _membership.network_id, _membership.status, _membership.status_since,
                        _network.c.public_id, _network.c.public_listing, _network.c.status.label("network_status"))
                 .join_from(Membership.__table__, _network, _network.c.id == _membership.network_id)
-                .where(_membership.member_id.in_(_IDS)).order_by(_membership.member_id, _membership.network_id))
+                .where(one_of(_membership.member_id, "ids")).order_by(_membership.member_id, _membership.network_id))
 
 
 def _view(organisation: Any, tier: Visibility, fields: tuple[str, ...], page: _Page) -> dict[str, Any]:
