@@ -29,8 +29,8 @@ from registry.organisations.rules import (
     check_name_free, contact_changes, contact_value, contact_values, name_taken, new_columns, search_keys,
     validate_profile
 )
-from registry.vocabularies.models import Term
 from registry.rows import defaults, insert_returning_ids, insert_rows
+from registry.vocabularies.models import Term
 
 
 def written(contact: Contact, value: str | None) -> ContactView:

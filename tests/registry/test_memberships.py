@@ -184,6 +184,7 @@ def test_of_two_alike_names_applying_in_one_load_the_second_is_refused(session, 
     assert [index for index, _ in refusals] == [1] and "already" in refusals[0][1]
     assert memberships.get_membership(session, vnsw, second) is None
 
+
 def test_of_two_alike_names_applying_in_one_call_the_second_is_refused_where_the_names_are_read_from_sql(
         session, vnsw, wnu, make_org):
     """A secretariat applying for two of its organisations: the names in the network were not read
