@@ -193,12 +193,13 @@ def make_engine(url: str, *, lock_timeout: float = LOCK_TIMEOUT_SECONDS, **kwarg
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    # An INSERT ... RETURNING of many rows goes as multi-row VALUES statements of this many rows
-    # (SQLAlchemy's default: 1,000). At 1,000 a registration's statement carries some 25,000
-    # parameters, and what psycopg and SQLAlchemy build for it lives long enough for the garbage
-    # collector to promote it and walk it again: registering an import's 10,000 organisations
-    # took 4.6 s of CPU, 2.9 s of it the collector (16 full collections in the import); at 100,
-    # 2.6 s and 1.0 s (10), for 100 round trips instead of 10.
+    # An INSERT ... RETURNING of many rows (a flush of many new objects: an import's contacts)
+    # goes as multi-row VALUES statements of this many rows (SQLAlchemy's default: 1,000). At
+    # 1,000 a statement of 25 columns carries some 25,000 parameters, and what psycopg and
+    # SQLAlchemy build for it lives long enough for the garbage collector to promote it and walk
+    # it again: registering an import's 10,000 organisations that way took 4.6 s of CPU, 2.9 s of
+    # it the collector; at 100, 2.6 s and 1.0 s, for 100 round trips instead of 10. (Registration
+    # itself now writes by COPY with ids from the sequence: registry.rows.)
     kwargs.setdefault("insertmanyvalues_page_size", 100)
     engine = create_engine(url, **kwargs)
     milliseconds = max(1, round(lock_timeout * 1000))
